@@ -1,0 +1,1 @@
+# Benchmarks: `make bench` builds and runs them and prints a table.

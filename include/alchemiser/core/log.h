@@ -1,0 +1,72 @@
+/*
+ * log: the one logging API. Under journald (JOURNAL_STREAM names our stderr)
+ * lines go through sd_journal_send() with structured fields; otherwise to
+ * stderr as "<N>message" so journald or a terminal reads the priority.
+ * Who logs: main, runtime/, router/dispatch, stages/. Lower layers return an
+ * errctx instead and never log above debug.
+ * Thread:  any; each call writes one line atomically.
+ * Memory:  nothing retained; strings are copied or written immediately.
+ * Safety:  untrusted text passed through log_escape() first; a struct secret
+ *          cannot be formatted (there is no conversion for it).
+ */
+#ifndef ALCHEMISER_CORE_LOG_H
+#define ALCHEMISER_CORE_LOG_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <syslog.h>	/* LOG_ERR ... LOG_DEBUG */
+
+/* Structured fields about one message; any member may be NULL / negative. */
+struct log_fields {
+	const char	*message_id;	/* catalogue id of the log event (journalctl MESSAGE_ID=) */
+	const char	*event_id;
+	const char	*correlation_id;
+	const char	*detail_type;
+	const char	*source;
+	const char	*handler;
+	const char	*outcome;
+	const char	*sqs_message_id;
+	int64_t		 duration_ms;	/* < 0 = absent */
+};
+
+enum log_target {
+	LOG_TARGET_AUTO,	/* journald if stderr is the journal, else stderr */
+	LOG_TARGET_STDERR,
+	LOG_TARGET_JOURNAL,
+	_LOG_TARGET_MAX
+};
+
+void	log_open(enum log_target target);
+void	log_set_max_level(int level);		/* LOG_ERR..LOG_DEBUG */
+int	log_get_max_level(void);
+/* "error", "warning", "notice", "info", "debug" -> LOG_*; -EINVAL otherwise. */
+int	log_level_from_string(const char *s);
+
+void	log_full(int level, const struct log_fields *f, const char *fmt, ...)
+	    __attribute__((format(printf, 3, 4)));
+/* As log_full, returns err (a negative errno) so callers can "return log_..." */
+int	log_full_errno(int level, int err, const struct log_fields *f, const char *fmt, ...)
+	    __attribute__((format(printf, 4, 5)));
+
+#define log_error(...)   log_full(LOG_ERR, NULL, __VA_ARGS__)
+#define log_warning(...) log_full(LOG_WARNING, NULL, __VA_ARGS__)
+#define log_notice(...)  log_full(LOG_NOTICE, NULL, __VA_ARGS__)
+#define log_info(...)    log_full(LOG_INFO, NULL, __VA_ARGS__)
+#define log_debug(...)   log_full(LOG_DEBUG, NULL, __VA_ARGS__)
+#define log_error_errno(r, ...) log_full_errno(LOG_ERR, (r), NULL, __VA_ARGS__)
+#define log_warning_errno(r, ...) log_full_errno(LOG_WARNING, (r), NULL, __VA_ARGS__)
+
+/* Copy untrusted text into buf (size bytes) with control characters and
+ * non-UTF-8 bytes escaped (\n, \x1b) and truncated with "..." if longer. */
+char	*log_escape(const char *in, size_t in_len, char *buf, size_t size);
+
+/* Message ids (journalctl MESSAGE_ID=...) of the key log events. */
+#define LOG_MID_RECEIVED  "6a0c1e3f2b7d4c58a1f0e9d8c7b6a501"
+#define LOG_MID_OUTCOME   "6a0c1e3f2b7d4c58a1f0e9d8c7b6a502"
+#define LOG_MID_PUBLISHED "6a0c1e3f2b7d4c58a1f0e9d8c7b6a503"
+#define LOG_MID_PARKED    "6a0c1e3f2b7d4c58a1f0e9d8c7b6a504"
+#define LOG_MID_RELOAD    "6a0c1e3f2b7d4c58a1f0e9d8c7b6a505"
+#define LOG_MID_STARTED   "6a0c1e3f2b7d4c58a1f0e9d8c7b6a506"
+#define LOG_MID_STOPPED   "6a0c1e3f2b7d4c58a1f0e9d8c7b6a507"
+
+#endif

@@ -1,0 +1,1 @@
+# aws layer: sources, convenience library and unit tests (see Makefile.am).

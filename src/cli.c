@@ -1,0 +1,140 @@
+#include <errno.h>
+#include <getopt.h>
+#include <string.h>
+
+#include "cli.h"
+
+enum {
+	OPT_ONCE = 0x100,
+	OPT_EVENT,
+	OPT_EXPLAIN,
+	OPT_CHECK_CONFIG,
+	OPT_PRINT_CONFIG,
+	OPT_EVALUATE,
+	OPT_DATA,
+	OPT_AS_OF,
+	OPT_TRACE,
+	OPT_VERSION,
+};
+
+static const struct option long_options[] = {
+	{ "config",       required_argument, NULL, 'c' },
+	{ "once",         no_argument,       NULL, OPT_ONCE },
+	{ "event",        required_argument, NULL, OPT_EVENT },
+	{ "explain",      no_argument,       NULL, OPT_EXPLAIN },
+	{ "check-config", no_argument,       NULL, OPT_CHECK_CONFIG },
+	{ "print-config", no_argument,       NULL, OPT_PRINT_CONFIG },
+	{ "evaluate",     required_argument, NULL, OPT_EVALUATE },
+	{ "data",         required_argument, NULL, OPT_DATA },
+	{ "as-of",        required_argument, NULL, OPT_AS_OF },
+	{ "trace",        no_argument,       NULL, OPT_TRACE },
+	{ "version",      no_argument,       NULL, OPT_VERSION },
+	{ "help",         no_argument,       NULL, 'h' },
+	{ NULL, 0, NULL, 0 }
+};
+
+void
+cli_usage(FILE *out)
+{
+	fputs("Usage: alchemiserd [-c FILE] [--once] [--event JSON|@FILE]\n"
+	      "       alchemiserd [-c FILE] --explain [--event JSON|@FILE]\n"
+	      "       alchemiserd [-c FILE] --check-config | --print-config\n"
+	      "       alchemiserd --evaluate FILE.clj|SET.json --data DIR --as-of YYYY-MM-DD [--trace]\n"
+	      "       alchemiserd --version | --help\n"
+	      "\n"
+	      "  -c, --config FILE   configuration file (default " SYSCONFDIR "/alchemiser/alchemiserd.conf)\n"
+	      "      --once          process until the queue is idle, then exit (0 all done, 1 otherwise)\n"
+	      "      --event BODY    message body to enqueue (--once) or explain; @FILE reads a file\n"
+	      "      --explain       print the routing decision for one body (stdin or --event), no side effects\n"
+	      "      --check-config  validate the configuration and exit (0 ok, 2 problems)\n"
+	      "      --print-config  print the effective configuration, secrets masked\n"
+	      "      --evaluate F    evaluate a strategy file or set and print the allocation\n"
+	      "      --data DIR      CSV bars for --evaluate (SYMBOL.csv)\n"
+	      "      --as-of DATE    last bar date for --evaluate\n"
+	      "      --trace         print the decision path of --evaluate\n"
+	      "      --version       print the version\n"
+	      "  -h, --help          this text\n"
+	      "\nSee alchemiserd(8) and alchemiserd.conf(5).\n", out);
+}
+
+/* Why: a second command flag is a usage error, not "last one wins". */
+static int
+set_command(struct cli_args *a, enum cli_command c)
+{
+	if (a->command != CLI_RUN && a->command != c) {
+		fprintf(stderr, "alchemiserd: conflicting options\n");
+		return -EINVAL;
+	}
+	a->command = c;
+	return 0;
+}
+
+int
+cli_parse(int argc, char **argv, struct cli_args *ret)
+{
+	struct cli_args a = { .command = CLI_RUN };
+	int c, r = 0;
+
+	optind = 1;
+	opterr = 1;
+	while ((c = getopt_long(argc, argv, "c:h", long_options, NULL)) != -1) {
+		switch (c) {
+		case 'c':
+			a.config_path = optarg;
+			a.config_given = true;
+			break;
+		case OPT_ONCE:
+			a.once = true;
+			break;
+		case OPT_EVENT:
+			a.event = optarg;
+			break;
+		case OPT_EXPLAIN:
+			r = set_command(&a, CLI_EXPLAIN);
+			break;
+		case OPT_CHECK_CONFIG:
+			r = set_command(&a, CLI_CHECK_CONFIG);
+			break;
+		case OPT_PRINT_CONFIG:
+			r = set_command(&a, CLI_PRINT_CONFIG);
+			break;
+		case OPT_EVALUATE:
+			r = set_command(&a, CLI_EVALUATE);
+			a.evaluate_target = optarg;
+			break;
+		case OPT_DATA:
+			a.data_dir = optarg;
+			break;
+		case OPT_AS_OF:
+			a.as_of = optarg;
+			break;
+		case OPT_TRACE:
+			a.trace = true;
+			break;
+		case OPT_VERSION:
+			r = set_command(&a, CLI_VERSION);
+			break;
+		case 'h':
+			r = set_command(&a, CLI_HELP);
+			break;
+		default:
+			return -EINVAL;
+		}
+		if (r < 0)
+			return r;
+	}
+	if (optind < argc) {
+		fprintf(stderr, "alchemiserd: unexpected argument '%s'\n", argv[optind]);
+		return -EINVAL;
+	}
+	if (a.once && a.command != CLI_RUN) {
+		fprintf(stderr, "alchemiserd: --once cannot be combined with that option\n");
+		return -EINVAL;
+	}
+	if (a.command == CLI_EVALUATE && (a.data_dir == NULL || a.as_of == NULL)) {
+		fprintf(stderr, "alchemiserd: --evaluate needs --data DIR and --as-of YYYY-MM-DD\n");
+		return -EINVAL;
+	}
+	*ret = a;
+	return 0;
+}

@@ -1,0 +1,44 @@
+/*
+ * cli: the command line (argv -> struct cli_args). Nothing else happens here.
+ * Thread: main thread, before anything starts. Memory: strings borrowed from argv.
+ */
+#ifndef ALCHEMISER_CLI_H
+#define ALCHEMISER_CLI_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+enum cli_command {
+	CLI_RUN,		/* daemon (or --once) */
+	CLI_EXPLAIN,
+	CLI_CHECK_CONFIG,
+	CLI_PRINT_CONFIG,
+	CLI_EVALUATE,
+	CLI_VERSION,
+	CLI_HELP,
+	_CLI_COMMAND_MAX
+};
+
+struct cli_args {
+	enum cli_command command;
+	const char	*config_path;	/* NULL = default path */
+	bool		 config_given;
+	bool		 once;
+	const char	*event;		/* JSON text or @FILE */
+	/* --evaluate */
+	const char	*evaluate_target;
+	const char	*data_dir;
+	const char	*as_of;
+	bool		 trace;
+};
+
+/* Exit codes, documented in alchemiserd(8). */
+#define EXIT_OK		0
+#define EXIT_FAILED	1	/* --once: some message was retried or rejected */
+#define EXIT_CONFIG	2	/* bad command line or configuration */
+
+/* Parse argv; on a usage error print it and return -EINVAL. */
+int	cli_parse(int argc, char **argv, struct cli_args *ret);
+void	cli_usage(FILE *out);
+
+#endif

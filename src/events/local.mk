@@ -1,0 +1,1 @@
+# events layer: sources, convenience library and unit tests (see Makefile.am).

@@ -1,0 +1,1 @@
+# local layer: sources, convenience library and unit tests (see Makefile.am).

@@ -1,0 +1,1 @@
+# mail layer: sources, convenience library and unit tests (see Makefile.am).

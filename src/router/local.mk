@@ -1,0 +1,1 @@
+# router layer: sources, convenience library and unit tests (see Makefile.am).

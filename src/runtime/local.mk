@@ -1,0 +1,1 @@
+# runtime layer: sources, convenience library and unit tests (see Makefile.am).

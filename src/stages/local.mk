@@ -1,0 +1,1 @@
+# stages layer: sources, convenience library and unit tests (see Makefile.am).

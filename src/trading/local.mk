@@ -1,0 +1,1 @@
+# trading layer: sources, convenience library and unit tests (see Makefile.am).
