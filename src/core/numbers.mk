@@ -1,0 +1,1 @@
+# core numbers: decimal, timeutil, uuid (appends to libcore.a) and their tests.

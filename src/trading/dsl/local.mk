@@ -1,0 +1,1 @@
+# strategy DSL: lexer, parser, evaluator, indicators, strategy sets (libdsl.a) and tests.

@@ -1,0 +1,1 @@
+# operations: systemd unit, terraform and man-page checks.
