@@ -7,7 +7,9 @@ src_core_libcore_a_SOURCES = \
 	src/core/xalloc.c \
 	src/core/secret.c \
 	src/core/json.c \
-	src/core/log.c
+	src/core/log.c \
+	src/core/config.c \
+	src/core/config_table.c
 
 CORE_TESTS = \
 	tests/unit/core/test_json \
@@ -21,3 +23,6 @@ tests_unit_core_test_secret_SOURCES = tests/unit/core/test_secret.c
 tests_unit_core_test_secret_LDADD = $(CORE_LIB) $(TEST_LIBS) $(DEPS_LIBS)
 tests_unit_core_test_log_SOURCES = tests/unit/core/test_log.c
 tests_unit_core_test_log_LDADD = $(CORE_LIB) $(TEST_LIBS) $(DEPS_LIBS)
+CORE_TESTS += tests/unit/core/test_config
+tests_unit_core_test_config_SOURCES = tests/unit/core/test_config.c
+tests_unit_core_test_config_LDADD = $(CORE_LIB) $(TEST_LIBS) $(DEPS_LIBS)
