@@ -1,6 +1,8 @@
 /*
  * backends_trading: broker, market data and mailer.
  */
+#include <stddef.h>
+
 #include "alchemiser/runtime/backends.h"
 #include "backends_internal.h"
 
