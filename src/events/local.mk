@@ -3,7 +3,7 @@ noinst_LIBRARIES += src/events/libevents.a
 EVENTS_LIB = src/events/libevents.a
 src_events_libevents_a_SOURCES = \
 	src/events/catalogue.c \
-	src/events/event.c \
+	src/events/domain_event.c \
 	src/events/envelope.c \
 	src/events/ids.c
 

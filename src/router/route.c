@@ -7,7 +7,7 @@
 #include "alchemiser/core/json.h"
 #include "alchemiser/core/xalloc.h"
 #include "alchemiser/events/envelope.h"
-#include "alchemiser/events/event.h"
+#include "alchemiser/events/domain_event.h"
 #include "alchemiser/router/dispatch.h"
 #include "alchemiser/router/route.h"
 
@@ -46,7 +46,7 @@ route_domain(struct route *r, const json_t *body, enum event_type t)
 	r->type = t;
 	if (envelope_detail_object(body, &detail, &ec) < 0)
 		return reject(r, "%s: %s", event_type_name(t), errctx_msg(&ec));
-	if (event_from_detail(t, detail, &r->event, &ec) < 0) {
+	if (domain_event_from_detail(t, detail, &r->event, &ec) < 0) {
 		json_decref(detail);
 		return reject(r, "%s", errctx_msg(&ec));
 	}
@@ -197,7 +197,7 @@ route_free(struct route *r)
 	free(r->source);
 	free(r->envelope_id);
 	free(r->idempotency_key);
-	event_free(r->event);
+	domain_event_free(r->event);
 	command_free(r->command);
 	free(r);
 }

@@ -10,7 +10,7 @@
 #include "alchemiser/core/log.h"
 #include "alchemiser/core/timeutil.h"
 #include "alchemiser/core/xalloc.h"
-#include "alchemiser/events/event.h"
+#include "alchemiser/events/domain_event.h"
 #include "alchemiser/router/route.h"
 #include "alchemiser/runtime/backends.h"
 #include "alchemiser/runtime/pipeline.h"
@@ -160,14 +160,14 @@ publish(struct pipeline *p, const struct route *rt, struct stage_output *out, st
 	int r;
 
 	for (i = 0; i < out->n_events; i++) {
-		struct event *e = out->events[i];
+		struct domain_event *e = out->events[i];
 
 		if (rt->breaker && e->type == EVENT_ERROR_NOTIFICATION_REQUESTED) {
 			log_error("circuit breaker: a handler of ErrorNotificationRequested tried to publish "
 			    "another one (%s); dropped", e->event_id);
 			continue;
 		}
-		texts[n] = event_encode(e);
+		texts[n] = domain_event_encode(e);
 		entries[n] = (struct bus_entry){
 			.source = event_type_source(e->type),
 			.detail_type = event_type_name(e->type),

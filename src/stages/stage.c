@@ -6,7 +6,7 @@
 
 #include "alchemiser/core/err.h"
 #include "alchemiser/core/xalloc.h"
-#include "alchemiser/events/event.h"
+#include "alchemiser/events/domain_event.h"
 #include "alchemiser/events/ids.h"
 #include "alchemiser/stages/stage.h"
 #include "alchemiser/stages/storm.h"
@@ -58,7 +58,7 @@ stage_emit(const struct stage_ctx *ctx, struct stage_output *out, enum event_typ
 {
 	struct errctx ec = { 0 };
 	char id[UUID_STRLEN];
-	struct event *e = NULL;
+	struct domain_event *e = NULL;
 	int r;
 
 	if (out->n_events >= STAGE_MAX_OUTPUT) {
@@ -73,7 +73,7 @@ stage_emit(const struct stage_ctx *ctx, struct stage_output *out, enum event_typ
 		stage_set(out, OUTCOME_RETRY, "event id: %s", strerror(-r));
 		return r;
 	}
-	r = event_new(t, id, correlation_id, ctx->key, ctx->now_usec, payload, &e, &ec);
+	r = domain_event_new(t, id, correlation_id, ctx->key, ctx->now_usec, payload, &e, &ec);
 	if (r < 0) {
 		/* Our own event failing its schema is a bug in the handler: permanent. */
 		stage_set(out, OUTCOME_REJECT, "building %s: %s", event_type_name(t), errctx_msg(&ec));
@@ -89,7 +89,7 @@ stage_output_clear(struct stage_output *out)
 	size_t i;
 
 	for (i = 0; i < out->n_events; i++)
-		event_free(out->events[i]);
+		domain_event_free(out->events[i]);
 	out->n_events = 0;
 }
 

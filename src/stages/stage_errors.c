@@ -13,7 +13,7 @@
 #include "alchemiser/core/log.h"
 #include "alchemiser/core/timeutil.h"
 #include "alchemiser/core/xalloc.h"
-#include "alchemiser/events/event.h"
+#include "alchemiser/events/domain_event.h"
 #include "alchemiser/router/route.h"
 #include "alchemiser/stages/storm.h"
 #include "stages_internal.h"
@@ -21,11 +21,11 @@
 void
 stage_errors_handle(const struct stage_ctx *ctx, struct stage_output *out)
 {
-	const struct event *wf = ctx->in->event;
-	const char *step = json_string_value(event_get(wf, "failure_step"));
-	const char *reason = json_string_value(event_get(wf, "failure_reason"));
-	const char *wtype = json_string_value(event_get(wf, "workflow_type"));
-	_cleanup_free_ char *details = json_dump_canonical(event_get(wf, "error_details"));
+	const struct domain_event *wf = ctx->in->event;
+	const char *step = json_string_value(domain_event_get(wf, "failure_step"));
+	const char *reason = json_string_value(domain_event_get(wf, "failure_reason"));
+	const char *wtype = json_string_value(domain_event_get(wf, "workflow_type"));
+	_cleanup_free_ char *details = json_dump_canonical(domain_event_get(wf, "error_details"));
 	_cleanup_free_ char *title = NULL, *report = NULL;
 	struct stage_ctx per_run = *ctx;
 	char ts[RFC3339_STRLEN];
@@ -57,10 +57,10 @@ stage_errors_handle(const struct stage_ctx *ctx, struct stage_output *out)
 void
 stage_completed_handle(const struct stage_ctx *ctx, struct stage_output *out)
 {
-	const struct event *wc = ctx->in->event;
-	json_t *dur = event_get(wc, "workflow_duration_ms");
+	const struct domain_event *wc = ctx->in->event;
+	json_t *dur = domain_event_get(wc, "workflow_duration_ms");
 
 	stage_set(out, OUTCOME_DONE, "workflow %s completed (%s) in %lld ms", wc->correlation_id,
-	    json_is_true(event_get(wc, "success")) ? "success" : "failure",
+	    json_is_true(domain_event_get(wc, "success")) ? "success" : "failure",
 	    (long long)json_integer_value(dur));
 }

@@ -11,7 +11,7 @@
 #include "alchemiser/core/decimal.h"
 #include "alchemiser/core/err.h"
 #include "alchemiser/core/json.h"
-#include "alchemiser/events/event.h"
+#include "alchemiser/events/domain_event.h"
 #include "alchemiser/router/route.h"
 #include "stages_internal.h"
 
@@ -27,13 +27,13 @@ copy_if_present(json_t *dst, const char *dst_key, const json_t *src, const char 
 void
 stage_monitor_handle(const struct stage_ctx *ctx, struct stage_output *out)
 {
-	const struct event *te = ctx->in->event;
-	json_t *exec = json_deep_copy(event_get(te, "execution_data"));
-	json_t *meta = event_get(te, "metadata");
+	const struct domain_event *te = ctx->in->event;
+	json_t *exec = json_deep_copy(domain_event_get(te, "execution_data"));
+	json_t *meta = domain_event_get(te, "metadata");
 	json_t *summary, *payload;
 	struct decimal total = DECIMAL_ZERO;
 	struct errctx ec = { 0 };
-	bool success = json_is_true(event_get(te, "success"));
+	bool success = json_is_true(domain_event_get(te, "success"));
 	const char *error_message = NULL;
 
 	/* A malformed total is reported as 0, like the seed, rather than losing the email. */
@@ -41,8 +41,8 @@ stage_monitor_handle(const struct stage_ctx *ctx, struct stage_output *out)
 	    json_req_decimal(exec, "total_trade_value", "execution_data", &total, &ec) < 0)
 		total = DECIMAL_ZERO;
 	if (!success) {
-		json_object_set(exec, "failed_symbols", event_get(te, "failed_symbols"));
-		error_message = json_string_value(event_get(te, "failure_reason"));
+		json_object_set(exec, "failed_symbols", domain_event_get(te, "failed_symbols"));
+		error_message = json_string_value(domain_event_get(te, "failure_reason"));
 		if (error_message == NULL && json_is_object(meta))
 			error_message = json_get_str(meta, "error_message");
 		if (error_message == NULL)
@@ -54,8 +54,8 @@ stage_monitor_handle(const struct stage_ctx *ctx, struct stage_output *out)
 		copy_if_present(exec, "rebalance_plan", meta, "rebalance_plan");
 		copy_if_present(exec, "signal_only", meta, "signal_only");
 	}
-	summary = json_pack("{s:O, s:O}", "orders_placed", event_get(te, "orders_placed"),
-	    "orders_succeeded", event_get(te, "orders_succeeded"));
+	summary = json_pack("{s:O, s:O}", "orders_placed", domain_event_get(te, "orders_placed"),
+	    "orders_succeeded", domain_event_get(te, "orders_succeeded"));
 	copy_if_present(summary, "consolidated_portfolio", exec, "consolidated_portfolio");
 	json_object_set_new(exec, "execution_summary", summary);
 	json_object_set(exec, "orders_executed", json_object_get(exec, "orders") != NULL ?
@@ -64,8 +64,8 @@ stage_monitor_handle(const struct stage_ctx *ctx, struct stage_output *out)
 	payload = json_pack("{s:b, s:s, s:O, s:O, s:o, s:s*, s:n, s:n}",
 	    "trading_success", success,
 	    "trading_mode", strcmp(config_str(ctx->cfg, "trading.mode"), "live") == 0 ? "LIVE" : "PAPER",
-	    "orders_placed", event_get(te, "orders_placed"),
-	    "orders_succeeded", event_get(te, "orders_succeeded"),
+	    "orders_placed", domain_event_get(te, "orders_placed"),
+	    "orders_succeeded", domain_event_get(te, "orders_succeeded"),
 	    "execution_data", exec,
 	    "error_message", error_message,
 	    "error_code",

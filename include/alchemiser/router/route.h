@@ -17,7 +17,7 @@
 #include "alchemiser/router/command.h"
 #include "alchemiser/router/outcome.h"
 
-struct event;
+struct domain_event;
 
 enum route_kind {
 	ROUTE_DOMAIN,		/* a catalogue event from an alchemiser.* source */
@@ -47,7 +47,7 @@ struct route {
 	char			*envelope_id;
 	char			*idempotency_key;	/* NULL when rejected */
 	enum idem_key_source	 key_source;
-	struct event		*event;		/* domain */
+	struct domain_event		*event;		/* domain */
 	struct command		*command;	/* command */
 };
 

@@ -22,7 +22,7 @@
 #include "alchemiser/router/outcome.h"
 
 struct config;
-struct event;
+struct domain_event;
 struct route;
 struct broker;
 struct marketdata;
@@ -47,7 +47,7 @@ struct stage_ctx {
 struct stage_output {
 	enum outcome	 outcome;
 	char		 reason[384];
-	struct event	*events[STAGE_MAX_OUTPUT];
+	struct domain_event	*events[STAGE_MAX_OUTPUT];
 	size_t		 n_events;
 	/* Correlation id to log for this message when the input had none (commands). */
 	char		 correlation_id[64];

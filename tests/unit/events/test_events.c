@@ -6,7 +6,7 @@
 #include "alchemiser/core/xalloc.h"
 #include "alchemiser/events/catalogue.h"
 #include "alchemiser/events/envelope.h"
-#include "alchemiser/events/event.h"
+#include "alchemiser/events/domain_event.h"
 #include "alchemiser/events/ids.h"
 #include "helpers.h"
 
@@ -58,17 +58,17 @@ parse(const char *s)
 START_TEST(test_event_round_trip_is_byte_stable)
 {
 	struct errctx ec = { 0 };
-	struct event *e1 = NULL, *e2 = NULL;
+	struct domain_event *e1 = NULL, *e2 = NULL;
 	json_t *d = parse(samples[_i].detail), *d2;
 	char *s1, *s2;
 
-	ck_assert_ok(event_from_detail(samples[_i].type, d, &e1, &ec), &ec);
+	ck_assert_ok(domain_event_from_detail(samples[_i].type, d, &e1, &ec), &ec);
 	ck_assert_str_eq(e1->event_id, "e-1");
 	ck_assert_str_eq(e1->correlation_id, "c-1");
-	s1 = event_encode(e1);
+	s1 = domain_event_encode(e1);
 	d2 = parse(s1);
-	ck_assert_ok(event_from_detail(samples[_i].type, d2, &e2, &ec), &ec);
-	s2 = event_encode(e2);
+	ck_assert_ok(domain_event_from_detail(samples[_i].type, d2, &e2, &ec), &ec);
+	s2 = domain_event_encode(e2);
 	ck_assert_str_eq(s1, s2);
 	/* Normalisation: UTC "Z" timestamps, schema_version default, stray keys kept verbatim. */
 	ck_assert_ptr_nonnull(strstr(s1, "\"timestamp\":\"2025-10-14T13:35:50.566542Z\""));
@@ -76,8 +76,8 @@ START_TEST(test_event_round_trip_is_byte_stable)
 	ck_assert_int_eq(e2->timestamp_usec, e1->timestamp_usec);
 	free(s1);
 	free(s2);
-	event_free(e1);
-	event_free(e2);
+	domain_event_free(e1);
+	domain_event_free(e2);
 	json_decref(d);
 	json_decref(d2);
 }
@@ -86,19 +86,19 @@ END_TEST
 START_TEST(test_event_fills_defaults_and_normalises)
 {
 	struct errctx ec = { 0 };
-	struct event *e = NULL;
+	struct domain_event *e = NULL;
 	json_t *d = parse("{\"event_id\":\"e\",\"correlation_id\":\"c\",\"causation_id\":\"k\","
 	    "\"event_type\":\"TradingNotificationRequested\",\"timestamp\":\"2025-01-01T05:00:00-05:00\","
 	    "\"source_module\":\"m\",\"trading_success\":true,\"trading_mode\":\"LIVE\","
 	    "\"orders_placed\":0,\"orders_succeeded\":0,\"total_trade_value\":12.5,\"execution_data\":{}}");
 
-	ck_assert_ok(event_from_detail(EVENT_TRADING_NOTIFICATION_REQUESTED, d, &e, &ec), &ec);
-	ck_assert_str_eq(json_string_value(event_get(e, "timestamp")), "2025-01-01T10:00:00Z");
-	ck_assert_str_eq(json_string_value(event_get(e, "total_trade_value")), "12.5");
-	ck_assert(json_is_null(event_get(e, "error_message")));
+	ck_assert_ok(domain_event_from_detail(EVENT_TRADING_NOTIFICATION_REQUESTED, d, &e, &ec), &ec);
+	ck_assert_str_eq(json_string_value(domain_event_get(e, "timestamp")), "2025-01-01T10:00:00Z");
+	ck_assert_str_eq(json_string_value(domain_event_get(e, "total_trade_value")), "12.5");
+	ck_assert(json_is_null(domain_event_get(e, "error_message")));
 	/* The caller's object is not modified. */
 	ck_assert_double_eq(json_real_value(json_object_get(d, "total_trade_value")), 12.5);
-	event_free(e);
+	domain_event_free(e);
 	json_decref(d);
 }
 END_TEST
@@ -124,7 +124,7 @@ START_TEST(test_event_validation_names_field)
 
 	for (i = 0; i < ELEMENTSOF(bad); i++) {
 		struct errctx ec = { 0 };
-		struct event *e = NULL;
+		struct domain_event *e = NULL;
 		json_t *d;
 		enum event_type t;
 
@@ -132,7 +132,7 @@ START_TEST(test_event_validation_names_field)
 		d = json_loads(bad[i].detail, 0, NULL);
 		ck_assert_msg(d != NULL, "case %zu does not parse", i);
 		t = event_type_from_name(json_string_value(json_object_get(d, "event_type")));
-		ck_assert_err(event_from_detail(t, d, &e, &ec), -EBADMSG, &ec);
+		ck_assert_err(domain_event_from_detail(t, d, &e, &ec), -EBADMSG, &ec);
 		if (bad[i].want != NULL)
 			ck_assert_msg(strstr(ec.msg, bad[i].want) != NULL, "case %zu: %s", i, ec.msg);
 		ck_assert_ptr_null(e);
@@ -144,10 +144,10 @@ END_TEST
 START_TEST(test_event_type_mismatch_is_rejected)
 {
 	struct errctx ec = { 0 };
-	struct event *e = NULL;
+	struct domain_event *e = NULL;
 	json_t *d = parse(samples[0].detail);
 
-	ck_assert_err(event_from_detail(EVENT_SIGNAL_GENERATED, d, &e, &ec), -EBADMSG, &ec);
+	ck_assert_err(domain_event_from_detail(EVENT_SIGNAL_GENERATED, d, &e, &ec), -EBADMSG, &ec);
 	json_decref(d);
 }
 END_TEST
@@ -171,20 +171,20 @@ END_TEST
 START_TEST(test_event_new_builds_valid_event)
 {
 	struct errctx ec = { 0 };
-	struct event *e = NULL;
+	struct domain_event *e = NULL;
 	json_t *p = json_pack("{s:s, s:s}", "workflow_type", "trading", "requested_by", "alchemiserd");
 	char *s;
 
-	ck_assert_ok(event_new(EVENT_WORKFLOW_STARTED, "id-1", "corr-1", "cmd-1", 1700000000 * (int64_t)1000000,
+	ck_assert_ok(domain_event_new(EVENT_WORKFLOW_STARTED, "id-1", "corr-1", "cmd-1", 1700000000 * (int64_t)1000000,
 	    p, &e, &ec), &ec);
-	s = event_encode(e);
+	s = domain_event_encode(e);
 	ck_assert_str_eq(s, "{\"causation_id\":\"cmd-1\",\"configuration\":{},\"correlation_id\":\"corr-1\","
 	    "\"event_id\":\"id-1\",\"event_type\":\"WorkflowStarted\",\"requested_by\":\"alchemiserd\","
 	    "\"schema_version\":\"1.0\",\"source_component\":\"alchemiserd\","
 	    "\"source_module\":\"orchestration.event_driven_orchestrator\","
 	    "\"timestamp\":\"2023-11-14T22:13:20Z\",\"workflow_type\":\"trading\"}");
 	free(s);
-	event_free(e);
+	domain_event_free(e);
 }
 END_TEST
 
@@ -264,7 +264,7 @@ START_TEST(test_seed_event_bodies_decode)
 	for (i = 0; i < ELEMENTSOF(files); i++) {
 		struct errctx ec = { 0 };
 		char *path = test_shared_path(files[i].file), *text, *s1, *s2;
-		struct event *e = NULL, *e2 = NULL;
+		struct domain_event *e = NULL, *e2 = NULL;
 		json_t *body, *d = NULL, *d2;
 
 		if (path == NULL)
@@ -273,16 +273,16 @@ START_TEST(test_seed_event_bodies_decode)
 		body = parse(text);
 		ck_assert(envelope_is_envelope(body));
 		ck_assert_ok(envelope_detail_object(body, &d, &ec), &ec);
-		ck_assert_ok(event_from_detail(files[i].type, d, &e, &ec), &ec);
-		s1 = event_encode(e);
+		ck_assert_ok(domain_event_from_detail(files[i].type, d, &e, &ec), &ec);
+		s1 = domain_event_encode(e);
 		d2 = parse(s1);
-		ck_assert_ok(event_from_detail(files[i].type, d2, &e2, &ec), &ec);
-		s2 = event_encode(e2);
+		ck_assert_ok(domain_event_from_detail(files[i].type, d2, &e2, &ec), &ec);
+		s2 = domain_event_encode(e2);
 		ck_assert_str_eq(s1, s2);
 		free(s1);
 		free(s2);
-		event_free(e);
-		event_free(e2);
+		domain_event_free(e);
+		domain_event_free(e2);
 		json_decref(d);
 		json_decref(d2);
 		json_decref(body);

@@ -7,7 +7,7 @@
 
 #include "alchemiser/core/json.h"
 #include "alchemiser/core/xalloc.h"
-#include "alchemiser/events/event.h"
+#include "alchemiser/events/domain_event.h"
 #include "alchemiser/router/dispatch.h"
 #include "alchemiser/router/route.h"
 #include "helpers.h"

@@ -8,7 +8,7 @@
 #include "alchemiser/core/json.h"
 #include "alchemiser/core/timeutil.h"
 #include "alchemiser/core/xalloc.h"
-#include "alchemiser/events/event.h"
+#include "alchemiser/events/domain_event.h"
 
 static int
 field_error(struct errctx *ec, const struct field_spec *f, const char *want, const json_t *got)
@@ -91,11 +91,11 @@ check_field(json_t *detail, const struct field_spec *f, int64_t *ts_usec, struct
 }
 
 int
-event_from_detail(enum event_type t, const json_t *detail, struct event **ret, struct errctx *ec)
+domain_event_from_detail(enum event_type t, const json_t *detail, struct domain_event **ret, struct errctx *ec)
 {
 	const struct field_spec *f = event_type_fields(t);
 	const char *declared;
-	struct event *e;
+	struct domain_event *e;
 	json_t *copy;
 	int64_t ts = 0;
 	int r;
@@ -131,8 +131,8 @@ event_from_detail(enum event_type t, const json_t *detail, struct event **ret, s
 }
 
 int
-event_new(enum event_type t, const char *event_id, const char *correlation_id,
-    const char *causation_id, int64_t timestamp_usec, json_t *payload, struct event **ret,
+domain_event_new(enum event_type t, const char *event_id, const char *correlation_id,
+    const char *causation_id, int64_t timestamp_usec, json_t *payload, struct domain_event **ret,
     struct errctx *ec)
 {
 	char ts[RFC3339_STRLEN];
@@ -151,25 +151,25 @@ event_new(enum event_type t, const char *event_id, const char *correlation_id,
 	if (json_object_get(payload, "source_component") == NULL)
 		json_object_set_new(payload, "source_component", json_string("alchemiserd"));
 	json_object_set_new(payload, "schema_version", json_string("1.0"));
-	r = event_from_detail(t, payload, ret, ec);
+	r = domain_event_from_detail(t, payload, ret, ec);
 	json_decref(payload);
 	return r;
 }
 
 char *
-event_encode(const struct event *e)
+domain_event_encode(const struct domain_event *e)
 {
 	return json_dump_canonical(e->detail);
 }
 
 json_t *
-event_get(const struct event *e, const char *field)
+domain_event_get(const struct domain_event *e, const char *field)
 {
 	return json_object_get(e->detail, field);
 }
 
 void
-event_free(struct event *e)
+domain_event_free(struct domain_event *e)
 {
 	if (e == NULL)
 		return;
