@@ -330,6 +330,30 @@ async function main() {
 	const tplText = tpl && fs.existsSync(path.join(tplDir, tpl)) ? fs.readFileSync(path.join(tplDir, tpl), 'utf8') : '';
 	check('instances: user data installs, enables and starts the daemon', /make install/.test(tplText) &&
 		/systemctl enable --now alchemiserd\.service/.test(tplText) && /sha256sum -c/.test(tplText), tpl);
+	// templatefile(): every ${...} in the template is one of the variables passed, and
+	// the rendered script is valid sh.
+	const passedVars = new Set([...((ud.match(/\{([^{}]*)\}\s*\)\s*\}$/) || [])[1] || '')
+		.matchAll(/^\s*([A-Za-z_][A-Za-z0-9_]*)\s*=/gm)].map((x) => x[1]));
+	const placeholders = [...tplText.matchAll(/(^|[^$])\$\{([^}]*)\}/g)].map((x) => x[2].trim());
+	check('instances: user data template uses only the variables passed to templatefile()',
+		placeholders.length > 0 && placeholders.every((p) => passedVars.has(p)) &&
+		[...passedVars].every((v) => placeholders.includes(v)), { placeholders, passed: [...passedVars] });
+	check('instances: user data template has no template directives', !/%\{/.test(tplText));
+	const rendered = tplText.replace(/(^|[^$])\$\{([^}]*)\}/g, (_, pre, name) => pre + ({
+		source_url: 'https://example.org/alchemiserd-0.1.0.tar.gz',
+		source_sha256: '0'.repeat(64),
+		daemon_config: '[daemon]\nbackend = aws',
+	}[name.trim()] || '')).replace(/\$\$\{/g, '${');
+	const shn = spawnSync('sh', ['-n'], { input: rendered, encoding: 'utf8' });
+	check('instances: rendered user data passes sh -n', shn.status === 0, shn.stderr);
+	check('instances: rendered user data starts with a shebang', rendered.startsWith('#!/bin/sh\n'));
+
+	// The configuration the module generates names every resource the daemon uses.
+	const dc = String(m.locals.daemon_config || '');
+	check('generated daemon_config names queue, DLQ, bus, table and region',
+		['aws_sqs_queue.work.url', 'aws_sqs_queue.dlq.url', 'aws_cloudwatch_event_bus.this.name',
+			'aws_dynamodb_table.idempotency.name', 'data.aws_region.current.name'].every((r) => dc.includes(r)) &&
+		/backend = aws/.test(dc), dc);
 
 	// --- fixture for the emulator run ------------------------------------------
 	let fixture = null;

@@ -69,6 +69,17 @@ if ! "$node" "$ops_src/check-terraform.cjs" --tf-dir "$top_srcdir/terraform" --m
 	exit 1
 fi
 
+# Canonical formatting, when a terraform binary happens to be installed (offline:
+# fmt needs no providers). Not required.
+if command -v terraform >/dev/null 2>&1; then
+	if terraform fmt -check -recursive -list=true "$top_srcdir/terraform" >"$work/fmt" 2>/dev/null; then
+		echo "ok   - terraform fmt -check"
+	else
+		echo "FAIL - terraform fmt -check: $(tr '\n' ' ' <"$work/fmt")"
+		exit 1
+	fi
+fi
+
 # --- part 2: the same resources in moto -------------------------------------------------
 for tool in moto_server aws; do
 	if ! command -v "$tool" >/dev/null 2>&1; then
