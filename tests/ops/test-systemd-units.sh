@@ -75,7 +75,8 @@ verify "$work/plain" ./alchemiserd-once.service ./alchemiserd-once.timer
 # Security: print the score, fail above $max_exposure. --threshold is in tenths.
 thr=$(echo "$max_exposure" | awk '{ printf "%d", $1 * 10 }')
 for u in alchemiserd.service alchemiserd-once.service; do
-	(cd "$work/plain" && systemd-analyze security --offline=true --threshold="$thr" "./$u") \
+	# C locale: plain "+"/"-" marks instead of locale-dependent glyphs.
+	(cd "$work/plain" && LC_ALL=C systemd-analyze security --offline=true --threshold="$thr" "./$u") \
 		>"$work/out" 2>"$work/err"
 	rc=$?
 	score=$(sed -n 's/.*Overall exposure level for [^:]*: \([0-9.]*\).*/\1/p' "$work/out")
@@ -85,7 +86,7 @@ for u in alchemiserd.service alchemiserd-once.service; do
 		ok "security $u: exposure $score"
 	else
 		not_ok "security $u: exposure ${score:-unknown} (rc $rc)"
-		grep '✗' "$work/out" | sed 's/^/    /'
+		grep '^- ' "$work/out" | sed 's/^/    /'
 		sed 's/^/    /' "$work/err"
 	fi
 	# A dropped setting shows up as a regression long before the score crosses 2.0:
@@ -95,7 +96,7 @@ for u in alchemiserd.service alchemiserd-once.service; do
 	           'SystemCallFilter=~@privileged' 'SystemCallFilter=~@resources' \
 	           'RestrictAddressFamilies=~AF_NETLINK' 'ProtectProc=' 'ProcSubset=' 'UMask=' \
 	           'NotifyAccess=' 'PrivateUsers='; do
-		if ! grep -F "$key" "$work/out" | grep -q '✓'; then
+		if ! grep -q -F "+ $key " "$work/out"; then
 			not_ok "security $u: $key not satisfied"
 		fi
 	done

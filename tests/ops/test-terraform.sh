@@ -110,7 +110,7 @@ moto_server -H 127.0.0.1 -p 0 >"$work/moto.log" 2>&1 &
 moto_pid=$!
 port=
 i=0
-while [ $i -lt 200 ]; do
+while [ $i -lt 600 ]; do
 	port=$(sed -n 's|.*Running on http://127\.0\.0\.1:\([0-9]*\).*|\1|p' "$work/moto.log" | head -n 1)
 	[ -n "$port" ] && break
 	if ! kill -0 "$moto_pid" 2>/dev/null; then
