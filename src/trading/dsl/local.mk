@@ -1,1 +1,29 @@
 # strategy DSL: lexer, parser, evaluator, indicators, strategy sets (libdsl.a) and tests.
+noinst_LIBRARIES += src/trading/dsl/libdsl.a
+DSL_LIB = src/trading/dsl/libdsl.a
+src_trading_dsl_libdsl_a_SOURCES = \
+	src/trading/dsl/dsl_internal.h \
+	src/trading/dsl/dsl_arena.c \
+	src/trading/dsl/dsl_lex.c \
+	src/trading/dsl/dsl_parse.c \
+	src/trading/dsl/dsl_compile.c \
+	src/trading/dsl/dsl_value.c \
+	src/trading/dsl/dsl_eval.c \
+	src/trading/dsl/dsl_select.c \
+	src/trading/dsl/dsl_sim.c \
+	src/trading/dsl/dsl_bars.c \
+	src/trading/dsl/dsl_run.c \
+	src/trading/dsl/indicators.c
+src_trading_dsl_libdsl_a_SOURCES += \
+	src/trading/dsl/strategy_set.c \
+	src/trading/dsl/dsl_cli.c \
+	src/trading/marketdata_csv.c
+src_trading_dsl_libdsl_a_SOURCES += src/trading/dsl/dsl_sample.c
+
+# Tools and the benchmark: built on demand (make tools/gen-sample-data,
+# make bench/bench_dsl), never installed.
+# EXTRA_PROGRAMS is set here with "=" because Makefile.am does not declare it
+# yet; once it does, make this "+=".
+EXTRA_PROGRAMS = tools/gen-sample-data
+tools_gen_sample_data_SOURCES = tools/gen-sample-data.c
+tools_gen_sample_data_LDADD = $(DSL_LIB) $(CORE_LIB) $(DEPS_LIBS)
