@@ -27,3 +27,13 @@ src_trading_dsl_libdsl_a_SOURCES += src/trading/dsl/dsl_sample.c
 EXTRA_PROGRAMS = tools/gen-sample-data
 tools_gen_sample_data_SOURCES = tools/gen-sample-data.c
 tools_gen_sample_data_LDADD = $(DSL_LIB) $(CORE_LIB) $(DEPS_LIBS)
+
+DSL_TESTS = \
+	tests/unit/dsl/test_indicators
+check_PROGRAMS += $(DSL_TESTS)
+TESTS += $(DSL_TESTS)
+DSL_TEST_LDADD = $(DSL_LIB) $(CORE_LIB) $(TEST_LIBS) $(DEPS_LIBS)
+tests_unit_dsl_test_indicators_SOURCES = tests/unit/dsl/test_indicators.c
+tests_unit_dsl_test_indicators_LDADD = $(DSL_TEST_LDADD)
+
+EXTRA_DIST += tests/data/dsl tools/gen-golden.mjs
