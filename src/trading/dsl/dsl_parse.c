@@ -62,7 +62,7 @@ static struct dsl_sym *
 intern_sym(struct dsl_program *p, const char *s, size_t len)
 {
 	uint32_t h = hash_bytes(s, len);
-	size_t i, mask;
+	size_t i, k, mask;
 	struct dsl_sym *sym;
 
 	if (2 * (p->nsyms + 1) > p->symcap) {
@@ -95,15 +95,15 @@ intern_sym(struct dsl_program *p, const char *s, size_t len)
 	sym->op = DSL_OP_NONE;
 	sym->ind = 0;
 	sym->tix = DSL_NO_TICKER;
-	for (i = 0; i < ELEMENTSOF(op_table); i++)
-		if (strcmp(op_table[i].name, sym->name) == 0)
-			sym->op = op_table[i].op;
+	for (k = 0; k < ELEMENTSOF(op_table); k++)
+		if (strcmp(op_table[k].name, sym->name) == 0)
+			sym->op = op_table[k].op;
 	if (sym->op == DSL_OP_NONE) {
-		int k = indicator_from_name(sym->name);
+		int ind = indicator_from_name(sym->name);
 
-		if (k >= 0) {
+		if (ind >= 0) {
 			sym->op = DSL_OP_INDICATOR;
-			sym->ind = (uint8_t)k;
+			sym->ind = (uint8_t)ind;
 		}
 	}
 	p->syms[i] = sym;
