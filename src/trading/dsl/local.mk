@@ -31,7 +31,8 @@ tools_gen_sample_data_LDADD = $(DSL_LIB) $(CORE_LIB) $(DEPS_LIBS)
 DSL_TESTS = \
 	tests/unit/dsl/test_indicators \
 	tests/unit/dsl/test_dsl_parse \
-	tests/unit/dsl/test_dsl_eval
+	tests/unit/dsl/test_dsl_eval \
+	tests/unit/dsl/test_dsl_sim
 check_PROGRAMS += $(DSL_TESTS)
 TESTS += $(DSL_TESTS)
 DSL_TEST_LDADD = $(DSL_LIB) $(CORE_LIB) $(TEST_LIBS) $(DEPS_LIBS)
@@ -41,5 +42,7 @@ tests_unit_dsl_test_dsl_parse_SOURCES = tests/unit/dsl/test_dsl_parse.c
 tests_unit_dsl_test_dsl_parse_LDADD = $(DSL_TEST_LDADD)
 tests_unit_dsl_test_dsl_eval_SOURCES = tests/unit/dsl/test_dsl_eval.c
 tests_unit_dsl_test_dsl_eval_LDADD = $(DSL_TEST_LDADD)
+tests_unit_dsl_test_dsl_sim_SOURCES = tests/unit/dsl/test_dsl_sim.c
+tests_unit_dsl_test_dsl_sim_LDADD = $(DSL_TEST_LDADD)
 
 EXTRA_DIST += tests/data/dsl tools/gen-golden.mjs
