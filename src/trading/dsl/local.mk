@@ -32,7 +32,8 @@ DSL_TESTS = \
 	tests/unit/dsl/test_indicators \
 	tests/unit/dsl/test_dsl_parse \
 	tests/unit/dsl/test_dsl_eval \
-	tests/unit/dsl/test_dsl_sim
+	tests/unit/dsl/test_dsl_sim \
+	tests/unit/dsl/test_dsl_corpus
 check_PROGRAMS += $(DSL_TESTS)
 TESTS += $(DSL_TESTS)
 DSL_TEST_LDADD = $(DSL_LIB) $(CORE_LIB) $(TEST_LIBS) $(DEPS_LIBS)
@@ -44,5 +45,7 @@ tests_unit_dsl_test_dsl_eval_SOURCES = tests/unit/dsl/test_dsl_eval.c
 tests_unit_dsl_test_dsl_eval_LDADD = $(DSL_TEST_LDADD)
 tests_unit_dsl_test_dsl_sim_SOURCES = tests/unit/dsl/test_dsl_sim.c
 tests_unit_dsl_test_dsl_sim_LDADD = $(DSL_TEST_LDADD)
+tests_unit_dsl_test_dsl_corpus_SOURCES = tests/unit/dsl/test_dsl_corpus.c
+tests_unit_dsl_test_dsl_corpus_LDADD = $(DSL_TEST_LDADD)
 
 EXTRA_DIST += tests/data/dsl tools/gen-golden.mjs
