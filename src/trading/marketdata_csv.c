@@ -90,8 +90,8 @@ marketdata_csv_parse(const char *text, size_t len, int64_t as_of_day, struct md_
 			    lineno);
 			goto fail;
 		}
-		if ((r = dsl_parse_date(date, &b.day, ec)) < 0) {
-			errctx_prefix(ec, "line %zu", lineno);
+		if (dsl_parse_date(date, &b.day, NULL) < 0) {
+			r = errctx_set(ec, -EBADMSG, "line %zu: bad date '%s'", lineno, date);
 			goto fail;
 		}
 		if (!(b.close > 0)) {

@@ -33,7 +33,8 @@ DSL_TESTS = \
 	tests/unit/dsl/test_dsl_parse \
 	tests/unit/dsl/test_dsl_eval \
 	tests/unit/dsl/test_dsl_sim \
-	tests/unit/dsl/test_dsl_corpus
+	tests/unit/dsl/test_dsl_corpus \
+	tests/unit/dsl/test_strategy_set
 check_PROGRAMS += $(DSL_TESTS)
 TESTS += $(DSL_TESTS)
 DSL_TEST_LDADD = $(DSL_LIB) $(CORE_LIB) $(TEST_LIBS) $(DEPS_LIBS)
@@ -47,5 +48,7 @@ tests_unit_dsl_test_dsl_sim_SOURCES = tests/unit/dsl/test_dsl_sim.c
 tests_unit_dsl_test_dsl_sim_LDADD = $(DSL_TEST_LDADD)
 tests_unit_dsl_test_dsl_corpus_SOURCES = tests/unit/dsl/test_dsl_corpus.c
 tests_unit_dsl_test_dsl_corpus_LDADD = $(DSL_TEST_LDADD)
+tests_unit_dsl_test_strategy_set_SOURCES = tests/unit/dsl/test_strategy_set.c
+tests_unit_dsl_test_strategy_set_LDADD = $(DSL_TEST_LDADD)
 
 EXTRA_DIST += tests/data/dsl tools/gen-golden.mjs
