@@ -24,7 +24,7 @@ src_trading_dsl_libdsl_a_SOURCES += src/trading/dsl/dsl_sample.c
 # make bench/bench_dsl), never installed.
 # EXTRA_PROGRAMS is set here with "=" because Makefile.am does not declare it
 # yet; once it does, make this "+=".
-EXTRA_PROGRAMS = tools/gen-sample-data
+EXTRA_PROGRAMS = tools/gen-sample-data bench/bench_dsl
 tools_gen_sample_data_SOURCES = tools/gen-sample-data.c
 tools_gen_sample_data_LDADD = $(DSL_LIB) $(CORE_LIB) $(DEPS_LIBS)
 
@@ -52,3 +52,5 @@ tests_unit_dsl_test_strategy_set_SOURCES = tests/unit/dsl/test_strategy_set.c
 tests_unit_dsl_test_strategy_set_LDADD = $(DSL_TEST_LDADD)
 
 EXTRA_DIST += tests/data/dsl tools/gen-golden.mjs
+bench_bench_dsl_SOURCES = bench/bench_dsl.c
+bench_bench_dsl_LDADD = $(DSL_LIB) $(CORE_LIB) $(DEPS_LIBS)
