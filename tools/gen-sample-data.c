@@ -4,8 +4,12 @@
  *   gen-sample-data [--end YYYY-MM-DD] [--days N] [--seed N] OUTDIR TARGET...
  *
  * TARGET: FILE.clj, SET.json or a ticker. Defaults: --end 2026-11-20,
- * --days 780 (three years of weekdays), --seed 1. etc/sample-data/ is the
- * output for etc/strategies/sample.json with the defaults. */
+ * --days 600 (about two and a half years of weekdays), --seed 1.
+ * etc/sample-data/ is the output for etc/strategies/sample.json with the
+ * defaults (tests/unit/dsl/test_strategy_set.c checks it byte for byte):
+ *
+ *   make tools/gen-sample-data
+ *   tools/gen-sample-data etc/sample-data etc/strategies/sample.json */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,7 +46,7 @@ int
 main(int argc, char **argv)
 {
 	const char *end_s = "2026-11-20", *dir;
-	size_t days = 780;
+	size_t days = 600;
 	uint64_t seed = 1;
 	int64_t end;
 	struct errctx ec;

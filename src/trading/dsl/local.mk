@@ -54,3 +54,26 @@ tests_unit_dsl_test_strategy_set_LDADD = $(DSL_TEST_LDADD)
 EXTRA_DIST += tests/data/dsl tools/gen-golden.mjs
 bench_bench_dsl_SOURCES = bench/bench_dsl.c
 bench_bench_dsl_LDADD = $(DSL_LIB) $(CORE_LIB) $(DEPS_LIBS)
+
+# The example strategy set and its sample data: installed so the embedded default
+# and the quick start need nothing from outside (PKGDATADIR/strategies/sample.json,
+# PKGDATADIR/sample-data). Regenerate the data with tools/gen-sample-data.
+dslstrategiesdir = $(pkgdatadir)/strategies
+dist_dslstrategies_DATA = \
+	etc/strategies/sample.json \
+	etc/strategies/trend-guard.clj \
+	etc/strategies/rotation.clj
+dslsampledatadir = $(pkgdatadir)/sample-data
+dist_dslsampledata_DATA = \
+	etc/sample-data/BIL.csv \
+	etc/sample-data/GLD.csv \
+	etc/sample-data/IEF.csv \
+	etc/sample-data/QQQ.csv \
+	etc/sample-data/SOXL.csv \
+	etc/sample-data/SPY.csv \
+	etc/sample-data/SQQQ.csv \
+	etc/sample-data/TLT.csv \
+	etc/sample-data/TQQQ.csv \
+	etc/sample-data/UVXY.csv \
+	etc/sample-data/XLK.csv \
+	etc/sample-data/XLP.csv

@@ -296,6 +296,66 @@ START_TEST(test_strategy_set_cli)
 }
 END_TEST
 
+START_TEST(test_strategy_set_example)
+{
+	static const char *const ops[] = { "(defsymphony", "(if", "(asset", "(weight-equal",
+	    "(weight-specified", "(weight-inverse-volatility", "(group", "(filter", "(select-top",
+	    "(select-bottom", "(> ", "(< ", "(>= ", "(<= ", "(= ", "(rsi", "(current-price",
+	    "(moving-average-price", "(exponential-moving-average-price", "(moving-average-return",
+	    "(cumulative-return", "(stdev-return", "(max-drawdown", "(stdev-price" };
+	const char *top = getenv("top_srcdir");
+	char *setp = xasprintf("%s/etc/strategies/sample.json", top ? top : ".");
+	char *data = xasprintf("%s/etc/sample-data", top ? top : "."), *all = xstrdup("");
+	struct strategy_set *set;
+	const char *const *t;
+	struct errctx ec;
+	int64_t end;
+	size_t n, i;
+	FILE *null = fopen("/dev/null", "w");
+
+	/* The example set uses every operator and indicator... */
+	ck_assert_ok(strategy_set_load(setp, &set, &ec), &ec);
+	for (i = 0; i < strategy_set_count(set); i++) {
+		char *text = test_read_file(strategy_set_entry(set, i)->path, NULL), *cat;
+
+		cat = xasprintf("%s%s", all, text);
+		free(all);
+		free(text);
+		all = cat;
+	}
+	for (i = 0; i < ELEMENTSOF(ops); i++)
+		ck_assert_msg(strstr(all, ops[i]) != NULL, "example set never uses %s", ops[i]);
+	/* ...its sample data are exactly what the generator writes... */
+	ck_assert_ok(dsl_parse_date("2026-11-20", &end, &ec), &ec);
+	n = strategy_set_tickers(set, &t);
+	for (i = 0; i < n; i++) {
+		char *name = xasprintf("%s.csv", t[i]), *mine = at(name);
+		char *theirs = xasprintf("%s/%s", data, name), *a, *b;
+
+		ck_assert_ok(dsl_sample_write_csv(dir, t[i], 1, end, 600, &ec), &ec);
+		a = test_read_file(mine, NULL);
+		b = test_read_file(theirs, NULL);
+		ck_assert_msg(strcmp(a, b) == 0, "%s differs from the generator's output", theirs);
+		free(a);
+		free(b);
+		free(theirs);
+		free(mine);
+		free(name);
+	}
+	/* ...and it evaluates, as a set and file by file, on several days. */
+	ck_assert_int_eq(dsl_cli_evaluate(setp, data, "2026-11-20", true, null, null), 0);
+	ck_assert_int_eq(dsl_cli_evaluate(setp, data, "2026-01-15", false, null, null), 0);
+	for (i = 0; i < strategy_set_count(set); i++)
+		ck_assert_int_eq(dsl_cli_evaluate(strategy_set_entry(set, i)->path, data, "2026-06-01",
+		    false, null, null), 0);
+	fclose(null);
+	strategy_set_free(set);
+	free(all);
+	free(setp);
+	free(data);
+}
+END_TEST
+
 static Suite *
 strategy_set_suite(void)
 {
@@ -312,6 +372,7 @@ strategy_set_suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_strategy_set_csv_marketdata);
 	tcase_add_test(tc, test_strategy_set_cli);
+	tcase_add_test(tc, test_strategy_set_example);
 	suite_add_tcase(s, tc);
 	return s;
 }
