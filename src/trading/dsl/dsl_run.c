@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "alchemiser/core/err.h"
+#include "alchemiser/core/timeutil.h"
 #include "alchemiser/core/xalloc.h"
 #include "dsl_internal.h"
 
@@ -229,44 +230,18 @@ dsl_result_clear(struct dsl_result *r)
 	memset(r, 0, sizeof(*r));
 }
 
+/* Dates go through core/timeutil; these wrappers keep the DSL's callers on
+ * one header. */
 int
 dsl_parse_date(const char *s, int64_t *ret_days, struct errctx *ec)
 {
-	int y, m, d, n = 0;
-	static const int mdays[] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
-	bool leap;
-	int64_t yy, era, yoe, doy, doe;
-
-	if (s == NULL || sscanf(s, "%4d-%2d-%2d%n", &y, &m, &d, &n) != 3 || n != 10 ||
-	    s[10] != '\0' || m < 1 || m > 12 || d < 1)
-		return errctx_set(ec, -EINVAL, "date '%s': expected YYYY-MM-DD", s ? s : "");
-	leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-	if (d > mdays[m - 1] + (m == 2 && leap))
-		return errctx_set(ec, -EINVAL, "date '%s': no such day", s);
-	/* days_from_civil (H. Hinnant), proleptic Gregorian. */
-	yy = m <= 2 ? y - 1 : y;
-	era = (yy >= 0 ? yy : yy - 399) / 400;
-	yoe = yy - era * 400;
-	doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
-	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-	*ret_days = era * 146097 + doe - 719468;
-	return 0;
+	if (s == NULL)
+		return errctx_set(ec, -EINVAL, "date: missing");
+	return time_parse_date(s, ret_days, ec);
 }
 
 char *
-dsl_format_date(int64_t z, char *buf)
+dsl_format_date(int64_t days, char *buf)
 {
-	int64_t era, doe, yoe, y, doy, mp, d, m;
-
-	z += 719468;
-	era = (z >= 0 ? z : z - 146096) / 146097;
-	doe = z - era * 146097;
-	yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-	y = yoe + era * 400;
-	doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-	mp = (5 * doy + 2) / 153;
-	d = doy - (153 * mp + 2) / 5 + 1;
-	m = mp < 10 ? mp + 3 : mp - 9;
-	snprintf(buf, 11, "%04d-%02d-%02d", (int)(y + (m <= 2)), (int)m, (int)d);
-	return buf;
+	return time_format_date(days, buf);
 }

@@ -51,7 +51,7 @@ tests_unit_dsl_test_dsl_corpus_LDADD = $(DSL_TEST_LDADD)
 tests_unit_dsl_test_strategy_set_SOURCES = tests/unit/dsl/test_strategy_set.c
 tests_unit_dsl_test_strategy_set_LDADD = $(DSL_TEST_LDADD)
 
-EXTRA_DIST += tests/data/dsl tools/gen-golden.mjs
+EXTRA_DIST += tests/data/dsl tools/gen-golden.mjs src/trading/dsl/README.md
 bench_bench_dsl_SOURCES = bench/bench_dsl.c
 bench_bench_dsl_LDADD = $(DSL_LIB) $(CORE_LIB) $(DEPS_LIBS)
 
