@@ -5,11 +5,11 @@
  *
  * TARGET: FILE.clj, SET.json or a ticker. Defaults: --end 2026-11-20,
  * --days 600 (about two and a half years of weekdays), --seed 1.
- * etc/sample-data/ is the output for etc/strategies/sample.json with the
+ * etc/sample-data/ is the output for etc/strategies/strategy.json with the
  * defaults (tests/unit/dsl/test_strategy_set.c checks it byte for byte):
  *
  *   make tools/gen-sample-data
- *   tools/gen-sample-data etc/sample-data etc/strategies/sample.json */
+ *   tools/gen-sample-data etc/sample-data etc/strategies/strategy.json */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

@@ -56,11 +56,11 @@ bench_bench_dsl_SOURCES = bench/bench_dsl.c
 bench_bench_dsl_LDADD = $(DSL_LIB) $(CORE_LIB) $(DEPS_LIBS)
 
 # The example strategy set and its sample data: installed so the embedded default
-# and the quick start need nothing from outside (PKGDATADIR/strategies/sample.json,
+# and the quick start need nothing from outside (PKGDATADIR/strategies/strategy.json,
 # PKGDATADIR/sample-data). Regenerate the data with tools/gen-sample-data.
 dslstrategiesdir = $(pkgdatadir)/strategies
 dist_dslstrategies_DATA = \
-	etc/strategies/sample.json \
+	etc/strategies/strategy.json \
 	etc/strategies/trend-guard.clj \
 	etc/strategies/rotation.clj
 dslsampledatadir = $(pkgdatadir)/sample-data

@@ -304,7 +304,7 @@ START_TEST(test_strategy_set_example)
 	    "(moving-average-price", "(exponential-moving-average-price", "(moving-average-return",
 	    "(cumulative-return", "(stdev-return", "(max-drawdown", "(stdev-price" };
 	const char *top = getenv("top_srcdir");
-	char *setp = xasprintf("%s/etc/strategies/sample.json", top ? top : ".");
+	char *setp = xasprintf("%s/etc/strategies/strategy.json", top ? top : ".");
 	char *data = xasprintf("%s/etc/sample-data", top ? top : "."), *all = xstrdup("");
 	struct strategy_set *set;
 	const char *const *t;
