@@ -80,4 +80,28 @@ struct marketdata *marketdata_csv_new(const char *dir, struct errctx *ec);
 int	marketdata_csv_parse(const char *text, size_t len, int64_t as_of_day,
 	    struct md_bar **ret, size_t *ret_n, struct errctx *ec);
 
+struct secret;
+
+/* Alpaca Market Data v2 daily bars (multi-symbol endpoint, all pages) and
+ * latest quotes. Every string and secret is copied. */
+struct marketdata_alpaca_config {
+	const char		*base_url;	/* default "https://data.alpaca.markets" */
+	const struct secret	*key_id;	/* APCA-API-KEY-ID (required) */
+	const struct secret	*secret_key;	/* APCA-API-SECRET-KEY (required) */
+	const char		*feed;		/* default "iex" (free plan); "sip" when paid */
+	const char		*adjustment;	/* default "all" (§7 item 23); raw|split|dividend|all */
+	unsigned		 max_attempts;	/* per HTTP request, default 4 */
+	int64_t			 backoff_usec;	/* first wait after 429/5xx/network error, doubled
+						 * per attempt, default 500 ms; a 429's
+						 * X-Ratelimit-Reset wins when later (capped at 60 s) */
+	int64_t			 timeout_usec;	/* whole HTTP request, default 30 s */
+	unsigned		 symbols_per_request;	/* default 100 */
+};
+
+/* Completed sessions only: a bar dated today (New York) is dropped before
+ * 16:15 New York time. 401/403 give -EACCES, exhausted retries -EAGAIN (or
+ * the network error), malformed JSON -EPROTO. */
+struct marketdata *marketdata_alpaca_new(const struct marketdata_alpaca_config *cfg,
+	    struct errctx *ec);
+
 #endif

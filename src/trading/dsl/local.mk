@@ -18,7 +18,9 @@ src_trading_dsl_libdsl_a_SOURCES += \
 	src/trading/dsl/strategy_set.c \
 	src/trading/dsl/dsl_cli.c \
 	src/trading/marketdata_csv.c
-src_trading_dsl_libdsl_a_SOURCES += src/trading/dsl/dsl_sample.c
+src_trading_dsl_libdsl_a_SOURCES += \
+	src/trading/dsl/dsl_sample.c \
+	src/trading/dsl/marketdata_alpaca.c
 
 # Tools and the benchmark: built on demand (make tools/gen-sample-data,
 # make bench/bench_dsl), never installed.
@@ -34,7 +36,8 @@ DSL_TESTS = \
 	tests/unit/dsl/test_dsl_eval \
 	tests/unit/dsl/test_dsl_sim \
 	tests/unit/dsl/test_dsl_corpus \
-	tests/unit/dsl/test_strategy_set
+	tests/unit/dsl/test_strategy_set \
+	tests/unit/dsl/test_marketdata_alpaca
 check_PROGRAMS += $(DSL_TESTS)
 TESTS += $(DSL_TESTS)
 DSL_TEST_LDADD = $(DSL_LIB) $(CORE_LIB) $(TEST_LIBS) $(DEPS_LIBS)
@@ -50,8 +53,11 @@ tests_unit_dsl_test_dsl_corpus_SOURCES = tests/unit/dsl/test_dsl_corpus.c
 tests_unit_dsl_test_dsl_corpus_LDADD = $(DSL_TEST_LDADD)
 tests_unit_dsl_test_strategy_set_SOURCES = tests/unit/dsl/test_strategy_set.c
 tests_unit_dsl_test_strategy_set_LDADD = $(DSL_TEST_LDADD)
+tests_unit_dsl_test_marketdata_alpaca_SOURCES = tests/unit/dsl/test_marketdata_alpaca.c
+tests_unit_dsl_test_marketdata_alpaca_LDADD = $(DSL_TEST_LDADD)
 
-EXTRA_DIST += tests/data/dsl tools/gen-golden.mjs src/trading/dsl/README.md
+EXTRA_DIST += tests/data/dsl tools/gen-golden.mjs src/trading/dsl/README.md \
+	tests/unit/dsl/alpaca-fixture.mjs
 bench_bench_dsl_SOURCES = bench/bench_dsl.c
 bench_bench_dsl_LDADD = $(DSL_LIB) $(CORE_LIB) $(DEPS_LIBS)
 
