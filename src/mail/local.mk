@@ -1,1 +1,13 @@
 # mail layer: sources, convenience library and unit tests (see Makefile.am).
+noinst_LIBRARIES += src/mail/libmail.a
+MAIL_LIB = src/mail/libmail.a
+src_mail_libmail_a_SOURCES = \
+	src/mail/textbuf.c \
+	src/mail/mime.c
+
+MAIL_TESTS = \
+	tests/unit/mail/test_mime
+check_PROGRAMS += $(MAIL_TESTS)
+TESTS += $(MAIL_TESTS)
+tests_unit_mail_test_mime_SOURCES = tests/unit/mail/test_mime.c
+tests_unit_mail_test_mime_LDADD = $(MAIL_LIB) $(CORE_LIB) $(TEST_LIBS) $(DEPS_LIBS)
