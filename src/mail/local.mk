@@ -3,11 +3,19 @@ noinst_LIBRARIES += src/mail/libmail.a
 MAIL_LIB = src/mail/libmail.a
 src_mail_libmail_a_SOURCES = \
 	src/mail/textbuf.c \
-	src/mail/mime.c
+	src/mail/mime.c \
+	src/mail/smtp.c \
+	src/mail/maildir.c
 
 MAIL_TESTS = \
-	tests/unit/mail/test_mime
+	tests/unit/mail/test_mime \
+	tests/unit/mail/test_smtp \
+	tests/unit/mail/test_maildir
 check_PROGRAMS += $(MAIL_TESTS)
 TESTS += $(MAIL_TESTS)
 tests_unit_mail_test_mime_SOURCES = tests/unit/mail/test_mime.c
 tests_unit_mail_test_mime_LDADD = $(MAIL_LIB) $(CORE_LIB) $(TEST_LIBS) $(DEPS_LIBS)
+tests_unit_mail_test_smtp_SOURCES = tests/unit/mail/test_smtp.c
+tests_unit_mail_test_smtp_LDADD = $(MAIL_LIB) $(CORE_LIB) $(TEST_LIBS) $(DEPS_LIBS)
+tests_unit_mail_test_maildir_SOURCES = tests/unit/mail/test_maildir.c
+tests_unit_mail_test_maildir_LDADD = $(MAIL_LIB) $(CORE_LIB) $(TEST_LIBS) $(DEPS_LIBS)
