@@ -5,12 +5,17 @@ src_mail_libmail_a_SOURCES = \
 	src/mail/textbuf.c \
 	src/mail/mime.c \
 	src/mail/smtp.c \
-	src/mail/maildir.c
+	src/mail/maildir.c \
+	src/mail/report.c \
+	src/mail/report_trading.c \
+	src/mail/report_error.c \
+	src/mail/report_pnl.c
 
 MAIL_TESTS = \
 	tests/unit/mail/test_mime \
 	tests/unit/mail/test_smtp \
-	tests/unit/mail/test_maildir
+	tests/unit/mail/test_maildir \
+	tests/unit/mail/test_report
 check_PROGRAMS += $(MAIL_TESTS)
 TESTS += $(MAIL_TESTS)
 tests_unit_mail_test_mime_SOURCES = tests/unit/mail/test_mime.c
@@ -19,3 +24,5 @@ tests_unit_mail_test_smtp_SOURCES = tests/unit/mail/test_smtp.c
 tests_unit_mail_test_smtp_LDADD = $(MAIL_LIB) $(CORE_LIB) $(TEST_LIBS) $(DEPS_LIBS)
 tests_unit_mail_test_maildir_SOURCES = tests/unit/mail/test_maildir.c
 tests_unit_mail_test_maildir_LDADD = $(MAIL_LIB) $(CORE_LIB) $(TEST_LIBS) $(DEPS_LIBS)
+tests_unit_mail_test_report_SOURCES = tests/unit/mail/test_report.c
+tests_unit_mail_test_report_LDADD = $(MAIL_LIB) $(CORE_LIB) $(TEST_LIBS) $(DEPS_LIBS)
