@@ -26,3 +26,12 @@ tests_unit_mail_test_maildir_SOURCES = tests/unit/mail/test_maildir.c
 tests_unit_mail_test_maildir_LDADD = $(MAIL_LIB) $(CORE_LIB) $(TEST_LIBS) $(DEPS_LIBS)
 tests_unit_mail_test_report_SOURCES = tests/unit/mail/test_report.c
 tests_unit_mail_test_report_LDADD = $(MAIL_LIB) $(CORE_LIB) $(TEST_LIBS) $(DEPS_LIBS)
+
+# Integration: real aiosmtpd sinks on loopback (tests/integration/mail/smtp.sh
+# starts them, runs smtp_live, checks what arrived with verify.py).
+check_PROGRAMS += tests/integration/mail/smtp_live
+tests_integration_mail_smtp_live_SOURCES = tests/integration/mail/smtp_live.c
+tests_integration_mail_smtp_live_LDADD = $(MAIL_LIB) $(CORE_LIB) $(TEST_LIBS) $(DEPS_LIBS)
+TESTS += tests/integration/mail/smtp.sh
+EXTRA_DIST += tests/integration/mail/smtp.sh tests/integration/mail/smtp_sink.py \
+	tests/integration/mail/verify.py tests/data/mail
