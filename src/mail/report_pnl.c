@@ -5,6 +5,7 @@
 
 #include "alchemiser/core/err.h"
 #include "alchemiser/core/json.h"
+#include "alchemiser/core/timeutil.h"
 #include "alchemiser/core/xalloc.h"
 #include "alchemiser/mail/report_pnl.h"
 
@@ -13,51 +14,14 @@ struct point {
 	struct decimal	equity;
 };
 
-static unsigned	weekday(int64_t days);
 static unsigned	days_in_month(int year, unsigned month);
 static int64_t	shift_months(int64_t days, int64_t months);
-static void	format_date(int64_t days, char buf[11]);
 static void	period_fill(struct report_pnl_period *p, int64_t start, int64_t end);
 static int	pct_of(struct decimal part, struct decimal whole, struct decimal *ret);
 static size_t	collect_points(const json_t *history, const struct report_pnl_period *period,
 		    struct point **ret);
 
 #define SECONDS_PER_DAY 86400
-
-/* Howard Hinnant's days_from_civil: exact for every proleptic Gregorian date. */
-int64_t
-report_pnl_days_from_civil(int year, unsigned month, unsigned day)
-{
-	int64_t y = (int64_t)year - (month <= 2);
-	int64_t era = (y >= 0 ? y : y - 399) / 400;
-	unsigned yoe = (unsigned)(y - era * 400);
-	unsigned doy = (153 * (month > 2 ? month - 3 : month + 9) + 2) / 5 + day - 1;
-	unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-
-	return era * 146097 + (int64_t)doe - 719468;
-}
-
-void
-report_pnl_civil_from_days(int64_t days, int *year, unsigned *month, unsigned *day)
-{
-	int64_t z = days + 719468;
-	int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-	unsigned doe = (unsigned)(z - era * 146097);
-	unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-	unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-	unsigned mp = (5 * doy + 2) / 153;
-
-	*day = doy - (153 * mp + 2) / 5 + 1;
-	*month = mp < 10 ? mp + 3 : mp - 9;
-	*year = (int)((int64_t)yoe + era * 400 + (*month <= 2));
-}
-
-/* 0 = Sunday; 1970-01-01 was a Thursday. */
-static unsigned
-weekday(int64_t days)
-{
-	return (unsigned)(((days % 7) + 7 + 4) % 7);
-}
 
 static unsigned
 days_in_month(int year, unsigned month)
@@ -77,24 +41,13 @@ shift_months(int64_t days, int64_t months)
 	unsigned month, day, dim;
 	int64_t idx;
 
-	report_pnl_civil_from_days(days, &year, &month, &day);
+	time_civil_from_days(days, &year, &month, &day);
 	idx = (int64_t)year * 12 + (month - 1) + months;
 	/* floor division: idx may be negative only for absurd inputs, kept exact anyway */
 	year = (int)(idx >= 0 ? idx / 12 : (idx - 11) / 12);
 	month = (unsigned)(idx - (int64_t)year * 12) + 1;
 	dim = days_in_month(year, month);
-	return report_pnl_days_from_civil(year, month, day < dim ? day : dim);
-}
-
-/* "YYYY-MM-DD" for years 0..9999 (the modulos bound the widths for the compiler). */
-static void
-format_date(int64_t days, char buf[11])
-{
-	int y;
-	unsigned m, d;
-
-	report_pnl_civil_from_days(days, &y, &m, &d);
-	snprintf(buf, 11, "%04u-%02u-%02u", (unsigned)y % 10000u, m % 100u, d % 100u);
+	return time_days_from_civil(year, month, day < dim ? day : dim);
 }
 
 static void
@@ -102,8 +55,8 @@ period_fill(struct report_pnl_period *p, int64_t start, int64_t end)
 {
 	p->start_days = start;
 	p->end_days = end;
-	format_date(start, p->start);
-	format_date(end, p->end);
+	time_format_date(start, p->start);
+	time_format_date(end, p->end);
 }
 
 int
@@ -115,7 +68,7 @@ report_pnl_weekly(int64_t today_days, int n, struct report_pnl_period *ret, stru
 		return errctx_set(ec, -EINVAL, "pnl weekly: %d weeks is outside 1..%d", n,
 		    REPORT_PNL_MAX_WEEKS);
 	*ret = (struct report_pnl_period){ 0 };
-	end = today_days - weekday(today_days);
+	end = today_days - time_weekday_from_days(today_days);
 	period_fill(ret, end - (7 * (int64_t)n - 1), end);
 	snprintf(ret->label, sizeof(ret->label), "%d week%s", n, n == 1 ? "" : "s");
 	return 0;
@@ -132,8 +85,8 @@ report_pnl_monthly(int64_t today_days, int n, struct report_pnl_period *ret, str
 		return errctx_set(ec, -EINVAL, "pnl monthly: %d months is outside 1..%d", n,
 		    REPORT_PNL_MAX_MONTHS);
 	*ret = (struct report_pnl_period){ 0 };
-	report_pnl_civil_from_days(today_days, &year, &month, &day);
-	first_this_month = report_pnl_days_from_civil(year, month, 1);
+	time_civil_from_days(today_days, &year, &month, &day);
+	first_this_month = time_days_from_civil(year, month, 1);
 	/* The last N whole months: the current (partial) month is not one of them. */
 	period_fill(ret, shift_months(first_this_month, -(int64_t)n), first_this_month - 1);
 	snprintf(ret->label, sizeof(ret->label), "%d month%s", n, n == 1 ? "" : "s");
@@ -265,12 +218,12 @@ report_pnl_render(const json_t *history, const struct report_pnl_period *period,
 		for (i = 0; i < n; i++) {
 			struct decimal dp = DECIMAL_ZERO, dpct = DECIMAL_ZERO;
 			const char *cells[4];
-			char date[11];
+			char date[16];
 
 			if (i > 0 && decimal_sub(pts[i].equity, pts[i - 1].equity, &dp) == 0 &&
 			    pct_of(dp, pts[i - 1].equity, &dpct) < 0)
 				dpct = DECIMAL_ZERO;
-			format_date(pts[i].days, date);
+			time_format_date(pts[i].days, date);
 			cells[0] = date;
 			cells[1] = report_format_money(pts[i].equity, false, b1);
 			cells[2] = report_format_money(dp, true, b2);

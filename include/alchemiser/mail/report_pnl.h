@@ -41,7 +41,8 @@ struct report_pnl_period {
 	char	label[32];	/* "1 week", "3 months", "1M" */
 };
 
-/* today_days: the current UTC day (days since 1970-01-01). -EINVAL for n outside
+/* today_days: the current UTC day (days since 1970-01-01, see core/timeutil.h:
+ * time_now_realtime_usec() / USEC_PER_DAY). -EINVAL for n outside
  * 1..REPORT_PNL_MAX_WEEKS / 1..REPORT_PNL_MAX_MONTHS. */
 int	report_pnl_weekly(int64_t today_days, int n, struct report_pnl_period *ret,
 	    struct errctx *ec);
@@ -50,10 +51,6 @@ int	report_pnl_monthly(int64_t today_days, int n, struct report_pnl_period *ret,
 /* -EINVAL unless period is 1-3 digits then D, W, M or A (case-insensitive). */
 int	report_pnl_alpaca_period(int64_t today_days, const char *period,
 	    struct report_pnl_period *ret, struct errctx *ec);
-
-/* Civil date helpers used above (proleptic Gregorian, UTC). */
-int64_t	report_pnl_days_from_civil(int year, unsigned month, unsigned day);
-void	report_pnl_civil_from_days(int64_t days, int *year, unsigned *month, unsigned *day);
 
 /* Render the report; detailed adds the daily breakdown table. -EINVAL when
  * history is not an object; an empty history renders "n/a" values. */
