@@ -1,6 +1,6 @@
 #!/bin/sh
-# Mail through a real SMTP server: two aiosmtpd sinks on 127.0.0.1 (one with
-# STARTTLS + AUTH and a throw-away certificate, one plain), the C client
+# Mail through a real SMTP server: three aiosmtpd sinks on 127.0.0.1 (STARTTLS +
+# AUTH, implicit TLS + AUTH, both with a throw-away certificate; one plain), the C client
 # smtp_live, then verify.py reads what arrived with Python's email package.
 # Skips (77) when Debian's python3-aiosmtpd is missing, except under CI=true.
 set -eu
@@ -42,13 +42,17 @@ PATH="$syspath" "$py" "$here/smtp_sink.py" --port-file "$work/tls.port" --out "$
 	--tls starttls --cert "$work/cert.pem" --key "$work/key.pem" \
 	--user bot --password-file "$work/password" 2>"$work/sink-tls.log" &
 pids="$pids $!"
+PATH="$syspath" "$py" "$here/smtp_sink.py" --port-file "$work/implicit.port" \
+	--out "$work/sink/implicit" --tls implicit --cert "$work/cert.pem" --key "$work/key.pem" \
+	--user bot --password-file "$work/password" 2>"$work/sink-implicit.log" &
+pids="$pids $!"
 PATH="$syspath" "$py" "$here/smtp_sink.py" --port-file "$work/plain.port" \
 	--out "$work/sink/plain" --tls none 2>"$work/sink-plain.log" &
 pids="$pids $!"
 
 # The sinks write their port file once they accept connections; bounded wait.
 tries=0
-while [ ! -s "$work/tls.port" ] || [ ! -s "$work/plain.port" ]; do
+while [ ! -s "$work/tls.port" ] || [ ! -s "$work/plain.port" ] || [ ! -s "$work/implicit.port" ]; do
 	tries=$((tries + 1))
 	if [ $tries -gt 200 ]; then
 		echo "SMTP sinks did not start:" >&2
@@ -59,10 +63,11 @@ while [ ! -s "$work/tls.port" ] || [ ! -s "$work/plain.port" ]; do
 done
 tls_port=$(cat "$work/tls.port")
 plain_port=$(cat "$work/plain.port")
+implicit_port=$(cat "$work/implicit.port")
 ss -Hltn "sport = :$tls_port" | grep -q . || { echo "sink not listening" >&2; exit 1; }
 
 rc=0
-SMTP_TLS_PORT=$tls_port SMTP_PLAIN_PORT=$plain_port SMTP_CA="$work/cert.pem" \
+SMTP_TLS_PORT=$tls_port SMTP_PLAIN_PORT=$plain_port SMTP_SMTPS_PORT=$implicit_port SMTP_CA="$work/cert.pem" \
 SMTP_PASSWORD_FILE="$work/password" SMTP_EXPECT="$work/expect.jsonl" \
 	"$top_builddir/tests/integration/mail/smtp_live" || rc=$?
 PATH="$syspath" "$py" "$here/verify.py" "$work/expect.jsonl" "$work/sink" || rc=1

@@ -3,7 +3,8 @@
  * the real aiosmtpd sinks the script started and checks every error class; for
  * each message that must arrive it appends one JSON line to $SMTP_EXPECT, which
  * verify.py then checks against what the sinks stored, with Python's email package.
- * Environment: SMTP_TLS_PORT (STARTTLS + AUTH sink), SMTP_PLAIN_PORT (no TLS),
+ * Environment: SMTP_TLS_PORT (STARTTLS + AUTH sink), SMTP_SMTPS_PORT (implicit TLS
+ * + AUTH), SMTP_PLAIN_PORT (no TLS),
  * SMTP_CA (the sink's certificate), SMTP_PASSWORD_FILE (mode 600), SMTP_EXPECT.
  */
 #include <pthread.h>
@@ -50,7 +51,9 @@ new_mailer(const char *port_var, const char *user, bool with_ca, bool optional_t
 {
 	struct errctx ec = { 0 };
 	struct secret *pw = NULL;
-	char *url = xasprintf("smtp://127.0.0.1:%s/alchemiser.test", env(port_var));
+	bool smtps = strcmp(port_var, "SMTP_SMTPS_PORT") == 0;
+	char *url = xasprintf("%s://127.0.0.1:%s/alchemiser.test", smtps ? "smtps" : "smtp",
+	    env(port_var));
 	struct smtp_mailer_options o = {
 		.url = url, .from = "Alchemiser <alerts@example.test>",
 		.to = recipients, .n_to = ELEMENTSOF(recipients), .user = user,
@@ -147,6 +150,33 @@ START_TEST(test_smtp_live_utf8_subject_and_override_recipients)
 	ck_assert_ok(m->ops->send(m, &msg, &ec), &ec);
 	expect("tls", &msg, subject, text_has, html_has);
 	m->ops->free(m);
+}
+END_TEST
+
+START_TEST(test_smtp_live_smtps_error_report_arrives)
+{
+	static const char *const text_has[] = { "BROKER_AUTH", "err-corr-3c4d",
+		"401 Unauthorized for <account> & key", NULL };
+	static const char *const html_has[] = { "BROKER_AUTH",
+		"401 Unauthorized for &lt;account&gt; &amp; key", NULL };
+	struct errctx ec = { 0 };
+	char *path = test_data_path("mail/error_notification.json");
+	json_t *detail = json_load_file(path, 0, NULL);
+	struct report r = { 0 };
+	struct mail_message msg;
+	struct mailer *m = new_mailer("SMTP_SMTPS_PORT", "bot", true, false,
+	    env("SMTP_PASSWORD_FILE"));
+
+	ck_assert_ptr_nonnull(detail);
+	ck_assert_ok(report_error_render(detail, &r, &ec), &ec);
+	msg = (struct mail_message){ .subject = r.subject, .text = r.text, .html = r.html,
+		.id = json_string_value(json_object_get(detail, "event_id")) };
+	ck_assert_ok(m->ops->send(m, &msg, &ec), &ec);
+	expect("implicit", &msg, r.subject, text_has, html_has);
+	m->ops->free(m);
+	report_clear(&r);
+	json_decref(detail);
+	free(path);
 }
 END_TEST
 
@@ -288,6 +318,7 @@ suite_smtp_live(void)
 	tc = tcase_create("deliver");
 	tcase_add_test(tc, test_smtp_live_trading_report_arrives);
 	tcase_add_test(tc, test_smtp_live_utf8_subject_and_override_recipients);
+	tcase_add_test(tc, test_smtp_live_smtps_error_report_arrives);
 	tcase_add_test(tc, test_smtp_live_starttls_optional_sends_to_plain_relay);
 	tcase_add_test(tc, test_smtp_live_concurrent_sends);
 	tcase_set_timeout(tc, 60);

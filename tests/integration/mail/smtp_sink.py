@@ -1,18 +1,19 @@
 """SMTP sink for the mail integration test (aiosmtpd 1.4, Debian's python3).
 
 --tls starttls: STARTTLS offered and required, AUTH required (after TLS);
+--tls implicit: TLS from the first byte (smtps://), AUTH required;
 --tls none: no STARTTLS, no AUTH (the "plain server" a TLS-requiring client refuses).
 Each accepted message goes to OUT/NNN.eml, its envelope recipients to OUT/NNN.rcpt.
 Recipients whose local part starts with "refuse" get 550. The chosen port is
 written to PORT_FILE once the server accepts connections; SIGTERM stops it."""
-import argparse, os, signal, socket, ssl
+import argparse, os, signal, socket, ssl, warnings
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult
 
 ap = argparse.ArgumentParser()
 ap.add_argument("--port-file", required=True)
 ap.add_argument("--out", required=True)
-ap.add_argument("--tls", choices=("starttls", "none"), default="starttls")
+ap.add_argument("--tls", choices=("starttls", "implicit", "none"), default="starttls")
 ap.add_argument("--cert"), ap.add_argument("--key")
 ap.add_argument("--user", default="bot"), ap.add_argument("--password-file")
 a = ap.parse_args()
@@ -41,11 +42,17 @@ def check_login(server, session, envelope, mechanism, auth_data):
                       handled=False)
 
 kw = {}
-if a.tls == "starttls":
+if a.tls != "none":
     ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     ctx.load_cert_chain(a.cert, a.key)
-    kw = dict(tls_context=ctx, require_starttls=True, auth_required=True,
-              auth_require_tls=True, authenticator=check_login)
+    kw = dict(auth_required=True, auth_require_tls=True, authenticator=check_login)
+    if a.tls == "starttls":
+        kw.update(tls_context=ctx, require_starttls=True)
+    else:
+        # aiosmtpd only counts STARTTLS as TLS for auth_require_tls; here the
+        # whole connection is TLS already.
+        warnings.simplefilter("ignore", UserWarning)
+        kw.update(ssl_context=ctx, auth_require_tls=False)
 s = socket.socket()
 s.bind(("127.0.0.1", 0))
 port = s.getsockname()[1]

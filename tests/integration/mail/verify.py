@@ -1,6 +1,6 @@
 """Check what the SMTP sinks stored against the expectations smtp_live wrote.
 
-usage: verify.py EXPECT_JSONL SINK_ROOT   (SINK_ROOT/tls, SINK_ROOT/plain hold NNN.eml
+usage: verify.py EXPECT_JSONL SINK_ROOT   (SINK_ROOT/{tls,plain,implicit} hold NNN.eml
 and NNN.rcpt). Exactly the expected messages must be there, each once, with the
 headers, recipients (header and envelope), subject and both parts intact."""
 import email, email.policy, email.utils, glob, json, os, sys
@@ -54,7 +54,7 @@ def check(mid, e, raw, msg, rcpt):
         if s not in html:
             bad("html part lacks %r" % s)
 
-for d in ("tls", "plain"):
+for d in ("tls", "plain", "implicit"):
     want = {e["message_id"]: e for e in expected if e["dir"] == d}
     got = {}
     for f in sorted(glob.glob(os.path.join(root, d, "*.eml"))):

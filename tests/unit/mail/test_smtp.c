@@ -15,6 +15,7 @@
 static const char *const to[] = { "ops@example.test" };
 
 static int	closed_port(void);
+static int	silent_listener(int *ret_port);
 
 /* A loopback port nobody listens on: bind, read it back, close. */
 static int
@@ -31,6 +32,24 @@ closed_port(void)
 	port = ntohs(a.sin_port);
 	close(fd);
 	return port;
+}
+
+/* A loopback listener that never accepts: connect succeeds (the kernel does the
+ * handshake) but no greeting ever comes, so only the timeout can end the call. */
+static int
+silent_listener(int *ret_port)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET };
+	socklen_t alen = sizeof(a);
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+	ck_assert_int_ge(fd, 0);
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	ck_assert_int_eq(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+	ck_assert_int_eq(listen(fd, 4), 0);
+	ck_assert_int_eq(getsockname(fd, (struct sockaddr *)&a, &alen), 0);
+	*ret_port = ntohs(a.sin_port);
+	return fd;
 }
 
 START_TEST(test_smtp_options_validated)
@@ -136,6 +155,25 @@ START_TEST(test_smtp_connect_refused_is_transient)
 }
 END_TEST
 
+START_TEST(test_smtp_silent_server_times_out)
+{
+	struct errctx ec = { 0 };
+	int port, fd = silent_listener(&port);
+	char *url = xasprintf("smtp://127.0.0.1:%d", port);
+	struct smtp_mailer_options o = { .url = url, .from = "bot@example.test", .to = to,
+		.n_to = 1, .connect_timeout_usec = 1000000, .timeout_usec = 1000000 };
+	struct mail_message msg = { .subject = "s", .text = "t" };
+	struct mailer *m = NULL;
+
+	ck_assert_ok(smtp_mailer_new(&o, &m, &ec), &ec);
+	ck_assert_err(m->ops->send(m, &msg, &ec), -ETIMEDOUT, &ec);
+	ck_assert_ptr_nonnull(strstr(ec.msg, "timed out"));
+	m->ops->free(m);
+	close(fd);
+	free(url);
+}
+END_TEST
+
 static Suite *
 suite_smtp(void)
 {
@@ -148,6 +186,7 @@ suite_smtp(void)
 	tc = tcase_create("errors");
 	tcase_add_test(tc, test_smtp_error_classes);
 	tcase_add_test(tc, test_smtp_connect_refused_is_transient);
+	tcase_add_test(tc, test_smtp_silent_server_times_out);
 	tcase_set_timeout(tc, 30);
 	suite_add_tcase(s, tc);
 	return s;
