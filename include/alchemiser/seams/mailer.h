@@ -52,4 +52,12 @@ struct mailer {
 	const struct mailer_ops *ops;
 };
 
+/* NULL-safe. */
+static inline void
+mailer_free(struct mailer *m)
+{
+	if (m != NULL)
+		m->ops->free(m);
+}
+
 #endif

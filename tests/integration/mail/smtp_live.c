@@ -125,7 +125,7 @@ START_TEST(test_smtp_live_trading_report_arrives)
 		.id = json_string_value(json_object_get(detail, "event_id")) };
 	ck_assert_ok(m->ops->send(m, &msg, &ec), &ec);
 	expect("tls", &msg, r.subject, text_has, html_has);
-	m->ops->free(m);
+	mailer_free(m);
 	report_clear(&r);
 	json_decref(detail);
 	free(path);
@@ -149,7 +149,7 @@ START_TEST(test_smtp_live_utf8_subject_and_override_recipients)
 
 	ck_assert_ok(m->ops->send(m, &msg, &ec), &ec);
 	expect("tls", &msg, subject, text_has, html_has);
-	m->ops->free(m);
+	mailer_free(m);
 }
 END_TEST
 
@@ -173,7 +173,7 @@ START_TEST(test_smtp_live_smtps_error_report_arrives)
 		.id = json_string_value(json_object_get(detail, "event_id")) };
 	ck_assert_ok(m->ops->send(m, &msg, &ec), &ec);
 	expect("implicit", &msg, r.subject, text_has, html_has);
-	m->ops->free(m);
+	mailer_free(m);
 	report_clear(&r);
 	json_decref(detail);
 	free(path);
@@ -198,7 +198,7 @@ START_TEST(test_smtp_live_wrong_password_is_eacces)
 	ck_assert_ptr_null(strstr(ec.msg, "not-the-password"));
 	/* A retry is just another call: same answer, no crash. */
 	ck_assert_err(m->ops->send(m, &msg, &ec), -EACCES, &ec);
-	m->ops->free(m);
+	mailer_free(m);
 	unlink(pwf);
 	rmdir(dir);
 	free(pwf);
@@ -214,7 +214,7 @@ START_TEST(test_smtp_live_no_credentials_is_eacces)
 
 	ck_assert_err(m->ops->send(m, &msg, &ec), -EACCES, &ec);
 	ck_assert_ptr_nonnull(strstr(ec.msg, "530"));
-	m->ops->free(m);
+	mailer_free(m);
 }
 END_TEST
 
@@ -226,7 +226,7 @@ START_TEST(test_smtp_live_plain_server_refused_when_starttls_required)
 
 	ck_assert_err(m->ops->send(m, &msg, &ec), -EPROTO, &ec);
 	ck_assert_ptr_nonnull(strstr(ec.msg, "STARTTLS"));
-	m->ops->free(m);
+	mailer_free(m);
 }
 END_TEST
 
@@ -239,7 +239,7 @@ START_TEST(test_smtp_live_starttls_optional_sends_to_plain_relay)
 
 	ck_assert_ok(m->ops->send(m, &msg, &ec), &ec);
 	expect("plain", &msg, "relay", NULL, NULL);
-	m->ops->free(m);
+	mailer_free(m);
 }
 END_TEST
 
@@ -252,7 +252,7 @@ START_TEST(test_smtp_live_untrusted_certificate_is_eproto)
 
 	ck_assert_err(m->ops->send(m, &msg, &ec), -EPROTO, &ec);
 	ck_assert_ptr_nonnull(strstr(ec.msg, "certificate"));
-	m->ops->free(m);
+	mailer_free(m);
 }
 END_TEST
 
@@ -267,7 +267,7 @@ START_TEST(test_smtp_live_refused_recipient_is_permanent)
 
 	ck_assert_err(m->ops->send(m, &msg, &ec), -EBADMSG, &ec);
 	ck_assert_ptr_nonnull(strstr(ec.msg, "550"));
-	m->ops->free(m);
+	mailer_free(m);
 }
 END_TEST
 
@@ -305,7 +305,7 @@ START_TEST(test_smtp_live_concurrent_sends)
 		ck_assert_msg(res == NULL, "thread %d: %s", i, (char *)res);
 		expect("tls", &msg, ids[i], NULL, NULL);
 	}
-	m->ops->free(m);
+	mailer_free(m);
 }
 END_TEST
 

@@ -97,7 +97,7 @@ START_TEST(test_maildir_delivers_into_new)
 	ck_assert_ptr_nonnull(strstr(content, "<p>body</p>"));
 	free(content);
 	free(file);
-	mailer->ops->free(mailer);
+	mailer_free(mailer);
 	rm_maildir(md);
 	(void) rmdir(dir);
 	free(tmpdir);
@@ -119,7 +119,7 @@ START_TEST(test_maildir_refuses_bad_message_and_writes_nothing)
 	ck_assert_ok(maildir_mailer_new(&o, &mailer, &ec), &ec);
 	ck_assert_err(mailer->ops->send(mailer, &m, &ec), -EINVAL, &ec);
 	ck_assert_uint_eq(count_files(newdir, NULL), 0);
-	mailer->ops->free(mailer);
+	mailer_free(mailer);
 	rm_maildir(md);
 	(void) rmdir(dir);
 	free(newdir);
@@ -188,7 +188,7 @@ START_TEST(test_maildir_concurrent_names_are_unique)
 		ck_assert_ptr_null(res);
 	}
 	ck_assert_uint_eq(count_files(newdir, NULL), THREADS * PER_THREAD);
-	mailer->ops->free(mailer);
+	mailer_free(mailer);
 	rm_maildir(md);
 	(void) rmdir(dir);
 	free(newdir);

@@ -62,7 +62,7 @@ START_TEST(test_smtp_options_validated)
 
 	ck_assert_ok(smtp_mailer_new(&o, &m, &ec), &ec);
 	ck_assert_str_eq(m->ops->name, "smtp");
-	m->ops->free(m);
+	mailer_free(m);
 	m = NULL;
 	o.url = "http://127.0.0.1/";
 	ck_assert_err(smtp_mailer_new(&o, &m, &ec), -EINVAL, &ec);
@@ -80,7 +80,7 @@ START_TEST(test_smtp_options_validated)
 	ck_assert_ptr_nonnull(strstr(ec.msg, "clear"));
 	o.url = "smtps://127.0.0.1:465";	/* implicit TLS: fine */
 	ck_assert_ok(smtp_mailer_new(&o, &m, &ec), &ec);
-	m->ops->free(m);
+	mailer_free(m);
 	m = NULL;
 	o.to = NULL;
 	ck_assert_err(smtp_mailer_new(&o, &m, &ec), -EINVAL, &ec);
@@ -149,7 +149,7 @@ START_TEST(test_smtp_connect_refused_is_transient)
 	/* A bad message fails before any connection. */
 	msg.subject = "a\r\nBcc: x@example.test";
 	ck_assert_err(m->ops->send(m, &msg, &ec), -EINVAL, &ec);
-	m->ops->free(m);
+	mailer_free(m);
 	secret_free(pw);
 	free(url);
 }
@@ -168,7 +168,7 @@ START_TEST(test_smtp_silent_server_times_out)
 	ck_assert_ok(smtp_mailer_new(&o, &m, &ec), &ec);
 	ck_assert_err(m->ops->send(m, &msg, &ec), -ETIMEDOUT, &ec);
 	ck_assert_ptr_nonnull(strstr(ec.msg, "timed out"));
-	m->ops->free(m);
+	mailer_free(m);
 	close(fd);
 	free(url);
 }
