@@ -1,1 +1,23 @@
-# aws layer: sources, convenience library and unit tests (see Makefile.am).
+# aws layer: SigV4, credentials, HTTP (curl easy + curl multi on libevent),
+# standard-mode retries, and the SQS / EventBridge / DynamoDB seam
+# implementations. Unit tests need no network; integration tests start real
+# emulators (moto, dynalite, local-aws-sqs) on loopback.
+noinst_LIBRARIES += src/aws/libaws.a
+AWS_LIB = src/aws/libaws.a
+src_aws_libaws_a_SOURCES = \
+	src/aws/awsutil.c \
+	src/aws/sigv4.c
+
+# Test support: fixture helpers (and a secret.c stand-in until core has it).
+noinst_LIBRARIES += tests/unit/aws/libawstest.a
+tests_unit_aws_libawstest_a_SOURCES = \
+	tests/unit/aws/secret_stub.c
+AWS_TEST_LIBS = $(AWS_LIB) tests/unit/aws/libawstest.a $(CORE_LIB) $(TEST_LIBS) $(DEPS_LIBS)
+
+AWS_TESTS = \
+	tests/unit/aws/test_sigv4
+
+tests_unit_aws_test_sigv4_LDADD = $(AWS_TEST_LIBS)
+
+check_PROGRAMS += $(AWS_TESTS)
+TESTS += $(AWS_TESTS)
