@@ -6,18 +6,28 @@ noinst_LIBRARIES += src/aws/libaws.a
 AWS_LIB = src/aws/libaws.a
 src_aws_libaws_a_SOURCES = \
 	src/aws/awsutil.c \
-	src/aws/sigv4.c
+	src/aws/sigv4.c \
+	src/aws/http_internal.h \
+	src/aws/http.c \
+	src/aws/http_easy.c \
+	src/aws/http_multi.c
 
 # Test support: fixture helpers (and a secret.c stand-in until core has it).
 noinst_LIBRARIES += tests/unit/aws/libawstest.a
 tests_unit_aws_libawstest_a_SOURCES = \
-	tests/unit/aws/secret_stub.c
+	tests/unit/aws/secret_stub.c \
+	tests/unit/aws/fixture.c \
+	tests/unit/aws/fixture.h
 AWS_TEST_LIBS = $(AWS_LIB) tests/unit/aws/libawstest.a $(CORE_LIB) $(TEST_LIBS) $(DEPS_LIBS)
 
 AWS_TESTS = \
-	tests/unit/aws/test_sigv4
+	tests/unit/aws/test_sigv4 \
+	tests/unit/aws/test_http
 
 tests_unit_aws_test_sigv4_LDADD = $(AWS_TEST_LIBS)
+tests_unit_aws_test_http_LDADD = $(AWS_TEST_LIBS)
+
+EXTRA_DIST += tests/data/aws
 
 check_PROGRAMS += $(AWS_TESTS)
 TESTS += $(AWS_TESTS)
