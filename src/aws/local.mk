@@ -13,7 +13,8 @@ src_aws_libaws_a_SOURCES = \
 	src/aws/http_multi.c \
 	src/aws/cred_internal.h \
 	src/aws/credentials.c \
-	src/aws/cred_remote.c
+	src/aws/cred_remote.c \
+	src/aws/retry.c
 
 # Test support: fixture helpers (and a secret.c stand-in until core has it).
 noinst_LIBRARIES += tests/unit/aws/libawstest.a
@@ -26,11 +27,13 @@ AWS_TEST_LIBS = $(AWS_LIB) tests/unit/aws/libawstest.a $(CORE_LIB) $(TEST_LIBS) 
 AWS_TESTS = \
 	tests/unit/aws/test_sigv4 \
 	tests/unit/aws/test_http \
-	tests/unit/aws/test_credentials
+	tests/unit/aws/test_credentials \
+	tests/unit/aws/test_retry
 
 tests_unit_aws_test_sigv4_LDADD = $(AWS_TEST_LIBS)
 tests_unit_aws_test_http_LDADD = $(AWS_TEST_LIBS)
 tests_unit_aws_test_credentials_LDADD = $(AWS_TEST_LIBS)
+tests_unit_aws_test_retry_LDADD = $(AWS_TEST_LIBS)
 
 EXTRA_DIST += tests/data/aws
 
