@@ -14,7 +14,8 @@ src_aws_libaws_a_SOURCES = \
 	src/aws/cred_internal.h \
 	src/aws/credentials.c \
 	src/aws/cred_remote.c \
-	src/aws/retry.c
+	src/aws/retry.c \
+	src/aws/client.c
 
 # Test support: fixture helpers (and a secret.c stand-in until core has it).
 noinst_LIBRARIES += tests/unit/aws/libawstest.a
@@ -28,12 +29,14 @@ AWS_TESTS = \
 	tests/unit/aws/test_sigv4 \
 	tests/unit/aws/test_http \
 	tests/unit/aws/test_credentials \
-	tests/unit/aws/test_retry
+	tests/unit/aws/test_retry \
+	tests/unit/aws/test_client
 
 tests_unit_aws_test_sigv4_LDADD = $(AWS_TEST_LIBS)
 tests_unit_aws_test_http_LDADD = $(AWS_TEST_LIBS)
 tests_unit_aws_test_credentials_LDADD = $(AWS_TEST_LIBS)
 tests_unit_aws_test_retry_LDADD = $(AWS_TEST_LIBS)
+tests_unit_aws_test_client_LDADD = $(AWS_TEST_LIBS)
 
 EXTRA_DIST += tests/data/aws
 

@@ -29,8 +29,14 @@ COUNTS = {}
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
 
+    date_offset = 0
+
     def log_message(self, fmt, *args):
         pass
+
+    def date_time_string(self, timestamp=None):
+        # send_response() adds Date itself: shift it here for clock-skew tests.
+        return email.utils.formatdate(time.time() + self.date_offset, usegmt=True)
 
     def handle_any(self):
         n = int(self.headers.get("Content-Length") or 0)
@@ -65,10 +71,9 @@ class Handler(BaseHTTPRequestHandler):
         if not isinstance(data, str):
             data = json.dumps(data)
         data = data.encode()
+        self.date_offset = resp.get("date_offset_s", 0)
         self.send_response(resp.get("status", 200))
         hdrs = dict(resp.get("headers", {}))
-        if "date_offset_s" in resp:
-            hdrs["Date"] = email.utils.formatdate(time.time() + resp["date_offset_s"], usegmt=True)
         for k, v in hdrs.items():
             self.send_header(k, v)
         self.send_header("Content-Length", str(len(data)))
