@@ -474,6 +474,21 @@ aws_call_cancel(struct aws_call *call)
 	call_schedule(call, 0);
 }
 
+void
+aws_call_abort(struct aws_call *call)
+{
+	struct errctx ec;
+
+	if (call == NULL)
+		return;
+	if (call->xfer != NULL)
+		http_multi_discard(call->m, call->xfer);
+	call->xfer = NULL;
+	evtimer_del(call->timer);
+	errctx_set(&ec, -ECANCELED, "%s: cancelled", call->op);
+	call_finish(call, NULL, -ECANCELED, NULL, &ec);
+}
+
 int
 aws_client_new(const struct aws_client_options *o, struct aws_client **ret, struct errctx *ec)
 {

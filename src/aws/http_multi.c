@@ -286,6 +286,21 @@ http_multi_cancel(struct http_multi *m, struct http_xfer *x)
 	evtimer_add(x->deferred, &zero);
 }
 
+void
+http_multi_discard(struct http_multi *m, struct http_xfer *x)
+{
+	if (x == NULL)
+		return;
+	if (x->deferred != NULL) {
+		xfer_unlink(&m->cancelled, x);
+	} else {
+		curl_multi_remove_handle(m->multi, x->curl);
+		xfer_unlink(&m->xfers, x);
+		m->n_running--;
+	}
+	xfer_destroy(x);
+}
+
 size_t
 http_multi_running(const struct http_multi *m)
 {

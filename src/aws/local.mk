@@ -15,7 +15,8 @@ src_aws_libaws_a_SOURCES = \
 	src/aws/credentials.c \
 	src/aws/cred_remote.c \
 	src/aws/retry.c \
-	src/aws/client.c
+	src/aws/client.c \
+	src/aws/sqs.c
 
 # Test support: fixture helpers (and a secret.c stand-in until core has it).
 noinst_LIBRARIES += tests/unit/aws/libawstest.a
@@ -42,3 +43,16 @@ EXTRA_DIST += tests/data/aws
 
 check_PROGRAMS += $(AWS_TESTS)
 TESTS += $(AWS_TESTS)
+
+# Integration: shell scripts start the emulators and run itest_aws against them.
+check_PROGRAMS += tests/integration/aws/itest_aws
+tests_integration_aws_itest_aws_SOURCES = \
+	tests/integration/aws/itest.h \
+	tests/integration/aws/itest_main.c \
+	tests/integration/aws/itest_sqs.c
+tests_integration_aws_itest_aws_LDADD = $(AWS_TEST_LIBS)
+AWS_ITESTS = \
+	tests/integration/aws/moto.sh
+TESTS += $(AWS_ITESTS)
+EXTRA_DIST += $(AWS_ITESTS) tests/integration/aws/lib.sh tests/emulators/package.json \
+	tests/emulators/package-lock.json tests/emulators/start-sqs.mjs

@@ -75,6 +75,8 @@ int	aws_client_start(struct aws_client *c, struct http_multi *m, struct event_ba
 	    struct aws_call **ret, struct errctx *ec);
 /* The callback still runs once, later, with -ECANCELED. */
 void	aws_call_cancel(struct aws_call *call);
+/* The callback runs now with -ECANCELED (owner shutting down). */
+void	aws_call_abort(struct aws_call *call);
 
 /* Test and bench hooks. */
 int	aws_client_quota_tokens(struct aws_client *c);

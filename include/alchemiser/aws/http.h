@@ -84,6 +84,8 @@ int	http_multi_start(struct http_multi *m, const struct http_request *req, http_
 	    void *arg, struct http_xfer **ret, struct errctx *ec);
 /* Abort: the callback still runs once, later, from the loop, with -ECANCELED. */
 void	http_multi_cancel(struct http_multi *m, struct http_xfer *x);
+/* Drop a running transfer without its callback (the owner is going away). */
+void	http_multi_discard(struct http_multi *m, struct http_xfer *x);
 /* Transfers still running: their callbacks run now with -ECANCELED. */
 void	http_multi_free(struct http_multi *m);
 size_t	http_multi_running(const struct http_multi *m);
