@@ -16,7 +16,8 @@ src_aws_libaws_a_SOURCES = \
 	src/aws/cred_remote.c \
 	src/aws/retry.c \
 	src/aws/client.c \
-	src/aws/sqs.c
+	src/aws/sqs.c \
+	src/aws/eventbridge.c
 
 # Test support: fixture helpers (and a secret.c stand-in until core has it).
 noinst_LIBRARIES += tests/unit/aws/libawstest.a
@@ -31,13 +32,15 @@ AWS_TESTS = \
 	tests/unit/aws/test_http \
 	tests/unit/aws/test_credentials \
 	tests/unit/aws/test_retry \
-	tests/unit/aws/test_client
+	tests/unit/aws/test_client \
+	tests/unit/aws/test_eventbridge
 
 tests_unit_aws_test_sigv4_LDADD = $(AWS_TEST_LIBS)
 tests_unit_aws_test_http_LDADD = $(AWS_TEST_LIBS)
 tests_unit_aws_test_credentials_LDADD = $(AWS_TEST_LIBS)
 tests_unit_aws_test_retry_LDADD = $(AWS_TEST_LIBS)
 tests_unit_aws_test_client_LDADD = $(AWS_TEST_LIBS)
+tests_unit_aws_test_eventbridge_LDADD = $(AWS_TEST_LIBS)
 
 EXTRA_DIST += tests/data/aws
 
@@ -49,7 +52,9 @@ check_PROGRAMS += tests/integration/aws/itest_aws
 tests_integration_aws_itest_aws_SOURCES = \
 	tests/integration/aws/itest.h \
 	tests/integration/aws/itest_main.c \
-	tests/integration/aws/itest_sqs.c
+	tests/integration/aws/itest_sqs.c \
+	tests/integration/aws/itest_eventbridge.c
+tests_integration_aws_itest_aws_CPPFLAGS = $(AM_CPPFLAGS) -DITEST_HAVE_EVENTBRIDGE
 tests_integration_aws_itest_aws_LDADD = $(AWS_TEST_LIBS)
 AWS_ITESTS = \
 	tests/integration/aws/moto.sh
