@@ -17,7 +17,8 @@ src_aws_libaws_a_SOURCES = \
 	src/aws/retry.c \
 	src/aws/client.c \
 	src/aws/sqs.c \
-	src/aws/eventbridge.c
+	src/aws/eventbridge.c \
+	src/aws/dynamodb.c
 
 # Test support: fixture helpers (and a secret.c stand-in until core has it).
 noinst_LIBRARIES += tests/unit/aws/libawstest.a
@@ -53,11 +54,13 @@ tests_integration_aws_itest_aws_SOURCES = \
 	tests/integration/aws/itest.h \
 	tests/integration/aws/itest_main.c \
 	tests/integration/aws/itest_sqs.c \
-	tests/integration/aws/itest_eventbridge.c
-tests_integration_aws_itest_aws_CPPFLAGS = $(AM_CPPFLAGS) -DITEST_HAVE_EVENTBRIDGE
+	tests/integration/aws/itest_eventbridge.c \
+	tests/integration/aws/itest_dynamodb.c
+tests_integration_aws_itest_aws_CPPFLAGS = $(AM_CPPFLAGS) -DITEST_HAVE_EVENTBRIDGE -DITEST_HAVE_DYNAMODB
 tests_integration_aws_itest_aws_LDADD = $(AWS_TEST_LIBS)
 AWS_ITESTS = \
-	tests/integration/aws/moto.sh
+	tests/integration/aws/moto.sh \
+	tests/integration/aws/dynalite.sh
 TESTS += $(AWS_ITESTS)
 EXTRA_DIST += $(AWS_ITESTS) tests/integration/aws/lib.sh tests/emulators/package.json \
 	tests/emulators/package-lock.json tests/emulators/start-sqs.mjs

@@ -29,7 +29,7 @@ aws $E sqs send-message --queue-url "$WORK_URL" --message-body '{"from":"cli"}' 
     --message-attributes '{"kind":{"DataType":"String","StringValue":"cli"}}' >/dev/null || fail "cli send"
 
 export ALC_ITEST=moto ALC_ENDPOINT="$MOTO_URL" ALC_QUEUE_URL="$WORK_URL" ALC_DLQ_URL="$DLQ_URL" \
-    ALC_ROUTED_URL="$ROUTED_URL" ALC_BUS=alchemiser-bus ALC_TABLE=idem
+    ALC_ROUTED_URL="$ROUTED_URL" ALC_BUS=alchemiser-bus ALC_TABLE=idem ALC_DDB_ENDPOINT="$MOTO_URL"
 "$ITEST" || fail "itest_aws against moto"
 
 # What the daemon parked, the CLI reads, reason included.
@@ -37,4 +37,8 @@ out=$(aws $E sqs receive-message --queue-url "$DLQ_URL" --message-attribute-name
     --attribute-names All --output json) || fail "cli receive from dlq"
 echo "$out" | grep -q '"alchemiser.reject_reason"' || fail "no reject reason on the DLQ message: $out"
 echo "$out" | grep -q 'parked by itest' || fail "reason text missing: $out"
+# What the daemon claimed and completed, the CLI reads.
+out=$(aws $E dynamodb get-item --table-name idem --key '{"event_id":{"S":"itest-complete"}}' \
+    --consistent-read --output json) || fail "cli get-item"
+echo "$out" | grep -q '"COMPLETED"' || fail "record not COMPLETED: $out"
 echo "moto: ok"
