@@ -60,7 +60,8 @@ tests_integration_aws_itest_aws_CPPFLAGS = $(AM_CPPFLAGS) -DITEST_HAVE_EVENTBRID
 tests_integration_aws_itest_aws_LDADD = $(AWS_TEST_LIBS)
 AWS_ITESTS = \
 	tests/integration/aws/moto.sh \
-	tests/integration/aws/dynalite.sh
+	tests/integration/aws/dynalite.sh \
+	tests/integration/aws/local-sqs.sh
 TESTS += $(AWS_ITESTS)
 EXTRA_DIST += $(AWS_ITESTS) tests/integration/aws/lib.sh tests/emulators/package.json \
 	tests/emulators/package-lock.json tests/emulators/start-sqs.mjs
