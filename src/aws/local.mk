@@ -34,7 +34,9 @@ AWS_TESTS = \
 	tests/unit/aws/test_credentials \
 	tests/unit/aws/test_retry \
 	tests/unit/aws/test_client \
-	tests/unit/aws/test_eventbridge
+	tests/unit/aws/test_eventbridge \
+	tests/unit/aws/test_sqs \
+	tests/unit/aws/test_dynamodb
 
 tests_unit_aws_test_sigv4_LDADD = $(AWS_TEST_LIBS)
 tests_unit_aws_test_http_LDADD = $(AWS_TEST_LIBS)
@@ -42,6 +44,8 @@ tests_unit_aws_test_credentials_LDADD = $(AWS_TEST_LIBS)
 tests_unit_aws_test_retry_LDADD = $(AWS_TEST_LIBS)
 tests_unit_aws_test_client_LDADD = $(AWS_TEST_LIBS)
 tests_unit_aws_test_eventbridge_LDADD = $(AWS_TEST_LIBS)
+tests_unit_aws_test_sqs_LDADD = $(AWS_TEST_LIBS)
+tests_unit_aws_test_dynamodb_LDADD = $(AWS_TEST_LIBS)
 
 EXTRA_DIST += tests/data/aws
 
