@@ -1,10 +1,28 @@
-# core layer: errors, allocation, logging, JSON, config, secrets, decimal, time, ids.
+# core layer: errors, allocation, logging, JSON, config, secrets (numbers.mk adds
+# decimal, timeutil and uuid).
 noinst_LIBRARIES += src/core/libcore.a
 CORE_LIB = src/core/libcore.a
 src_core_libcore_a_SOURCES = \
 	src/core/err.c \
-	src/core/xalloc.c
+	src/core/xalloc.c \
+	src/core/secret.c \
+	src/core/json.c \
+	src/core/log.c \
+	src/core/config.c \
+	src/core/config_table.c
 
-CORE_TESTS =
+CORE_TESTS = \
+	tests/unit/core/test_json \
+	tests/unit/core/test_secret \
+	tests/unit/core/test_log
 check_PROGRAMS += $(CORE_TESTS)
 TESTS += $(CORE_TESTS)
+tests_unit_core_test_json_SOURCES = tests/unit/core/test_json.c
+tests_unit_core_test_json_LDADD = $(CORE_LIB) $(TEST_LIBS) $(DEPS_LIBS)
+tests_unit_core_test_secret_SOURCES = tests/unit/core/test_secret.c
+tests_unit_core_test_secret_LDADD = $(CORE_LIB) $(TEST_LIBS) $(DEPS_LIBS)
+tests_unit_core_test_log_SOURCES = tests/unit/core/test_log.c
+tests_unit_core_test_log_LDADD = $(CORE_LIB) $(TEST_LIBS) $(DEPS_LIBS)
+CORE_TESTS += tests/unit/core/test_config
+tests_unit_core_test_config_SOURCES = tests/unit/core/test_config.c
+tests_unit_core_test_config_LDADD = $(CORE_LIB) $(TEST_LIBS) $(DEPS_LIBS)

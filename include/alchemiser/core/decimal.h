@@ -3,8 +3,9 @@
  * A value is an int64 count of 10^-8 units (DECIMAL_SCALE), so the range is
  * about +/-92 billion with 8 fractional digits; products and quotients use
  * 128-bit intermediates. Every operation that can leave the range returns
- * -EOVERFLOW instead of wrapping. Never format money with %f: use
- * decimal_format().
+ * -EOVERFLOW instead of wrapping. The valid range is symmetric,
+ * +/-92233720368.54775807 (INT64_MIN units is never produced). Never format
+ * money with %f: use decimal_format().
  * Thread:  pure functions, any thread.
  * Memory:  values are plain structs; no allocation.
  */
@@ -38,9 +39,10 @@ enum decimal_round {
 
 static inline struct decimal decimal_from_units(int64_t u) { return (struct decimal){ u }; }
 
-/* Parse "-12.345", "+1", "0.5", ".5", "1e3", "1.5E-2". Exact: a value needing
+/* Parse "-12.345", "+1", "0.5", ".5", "1.", "1e3", "1.5E-2". Exact: a value needing
  * more than 8 fractional digits is -ERANGE (use decimal_parse_round), a value
- * out of range is -EOVERFLOW, anything else malformed is -EINVAL. */
+ * out of range is -EOVERFLOW, anything else malformed (empty, whitespace,
+ * "NaN", "1.2.3", trailing characters) is -EINVAL. "-0" is 0. */
 int	decimal_parse(const char *s, struct decimal *ret, struct errctx *ec);
 /* As decimal_parse(), rounding extra fractional digits with mode. */
 int	decimal_parse_round(const char *s, enum decimal_round mode, struct decimal *ret,
@@ -48,7 +50,8 @@ int	decimal_parse_round(const char *s, enum decimal_round mode, struct decimal *
 /* Canonical text: no exponent, no trailing fractional zeros, no "-0", "0" for
  * zero, at least one digit before the point ("0.5"). buf >= DECIMAL_STRLEN. */
 char	*decimal_format(struct decimal d, char *buf);
-/* Fixed number of fractional digits (0..8), rounded with mode: "12.30". */
+/* Fixed number of fractional digits (0..8, clamped), rounded with mode: "12.30".
+ * Never fails (rounding past the range still prints); no "-0.00". */
 char	*decimal_format_fixed(struct decimal d, int places, enum decimal_round mode, char *buf);
 
 int	decimal_from_int(int64_t i, struct decimal *ret);
@@ -69,7 +72,8 @@ int	decimal_round_to(struct decimal d, int places, enum decimal_round mode, stru
 int	decimal_cmp(struct decimal a, struct decimal b);	/* -1, 0, 1 */
 static inline bool decimal_is_zero(struct decimal d) { return d.units == 0; }
 static inline bool decimal_is_negative(struct decimal d) { return d.units < 0; }
-struct decimal decimal_abs(struct decimal d);	/* INT64_MIN is not a valid value */
+/* INT64_MIN is not a valid value: abs/neg saturate it to the maximum. */
+struct decimal decimal_abs(struct decimal d);
 struct decimal decimal_neg(struct decimal d);
 static inline struct decimal decimal_min(struct decimal a, struct decimal b) { return a.units <= b.units ? a : b; }
 static inline struct decimal decimal_max(struct decimal a, struct decimal b) { return a.units >= b.units ? a : b; }

@@ -1,0 +1,286 @@
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "alchemiser/core/decimal.h"
+#include "alchemiser/core/err.h"
+#include "alchemiser/core/json.h"
+#include "alchemiser/core/xalloc.h"
+
+static size_t utf8_invalid_at(const unsigned char *s, size_t len);
+static int depth_exceeds(const char *text, size_t len, size_t max_depth);
+static void field_path(char *buf, size_t size, const char *prefix, const char *key);
+
+/* Why: strict RFC 3629 check (no overlongs, no surrogates, nothing above
+ * U+10FFFF, no raw NUL) so the reason says "invalid UTF-8" instead of a
+ * generic parse error. Returns len when valid, else the offending offset. */
+static size_t
+utf8_invalid_at(const unsigned char *s, size_t len)
+{
+	size_t i = 0, n, k;
+	unsigned cp;
+
+	while (i < len) {
+		unsigned char c = s[i];
+
+		if (c == 0)
+			return i;
+		if (c < 0x80) {
+			i++;
+			continue;
+		}
+		if (c >= 0xc2 && c <= 0xdf) {
+			n = 1;
+			cp = c & 0x1f;
+		} else if (c >= 0xe0 && c <= 0xef) {
+			n = 2;
+			cp = c & 0x0f;
+		} else if (c >= 0xf0 && c <= 0xf4) {
+			n = 3;
+			cp = c & 0x07;
+		} else
+			return i;
+		if (n >= len - i)
+			return i;
+		for (k = 1; k <= n; k++) {
+			if ((s[i + k] & 0xc0) != 0x80)
+				return i;
+			cp = (cp << 6) | (s[i + k] & 0x3f);
+		}
+		if ((n == 2 && cp < 0x800) || (n == 3 && (cp < 0x10000 || cp > 0x10ffff)) ||
+		    (cp >= 0xd800 && cp <= 0xdfff))
+			return i;
+		i += n + 1;
+	}
+	return len;
+}
+
+/* Why: jansson's own depth limit is 2048 and compiled in; we refuse deeper than
+ * max_depth before parsing so hostile input never recurses deeply. */
+static int
+depth_exceeds(const char *text, size_t len, size_t max_depth)
+{
+	size_t depth = 0, i;
+	int in_string = 0;
+
+	for (i = 0; i < len; i++) {
+		char c = text[i];
+
+		if (in_string) {
+			if (c == '\\')
+				i++;
+			else if (c == '"')
+				in_string = 0;
+			continue;
+		}
+		if (c == '"')
+			in_string = 1;
+		else if (c == '[' || c == '{') {
+			if (++depth > max_depth)
+				return 1;
+		} else if ((c == ']' || c == '}') && depth > 0)
+			depth--;
+	}
+	return 0;
+}
+
+int
+json_parse_bounded(const char *text, size_t len, size_t max_len, size_t max_depth,
+    json_t **ret, struct errctx *ec)
+{
+	json_error_t jerr;
+	json_t *v;
+	size_t bad;
+
+	if (len > max_len)
+		return errctx_set(ec, -E2BIG, "body is %zu bytes, over the %zu-byte limit", len,
+		    max_len);
+	bad = utf8_invalid_at((const unsigned char *)text, len);
+	if (bad != len)
+		return errctx_set(ec, -EBADMSG, "body is not valid UTF-8 (byte %zu)", bad);
+	if (depth_exceeds(text, len, max_depth))
+		return errctx_set(ec, -E2BIG, "JSON nested deeper than %zu levels", max_depth);
+	v = json_loadb(text, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &jerr);
+	if (v == NULL)
+		return errctx_set(ec, -EBADMSG, "malformed JSON at line %d column %d: %s",
+		    jerr.line, jerr.column, jerr.text);
+	*ret = v;
+	return 0;
+}
+
+char *
+json_dump_canonical(const json_t *v)
+{
+	char *s = json_dumps(v, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY);
+
+	if (s == NULL)
+		s = xstrdup("null");
+	return s;
+}
+
+const char *
+json_get_str(const json_t *obj, const char *key)
+{
+	return json_string_value(json_object_get(obj, key));
+}
+
+const char *
+json_type_name(const json_t *v)
+{
+	switch (json_typeof(v)) {
+	case JSON_OBJECT:	return "object";
+	case JSON_ARRAY:	return "array";
+	case JSON_STRING:	return "string";
+	case JSON_INTEGER:	return "integer";
+	case JSON_REAL:		return "number";
+	case JSON_TRUE:
+	case JSON_FALSE:	return "boolean";
+	case JSON_NULL:		return "null";
+	default:		return "unknown";
+	}
+}
+
+static void
+field_path(char *buf, size_t size, const char *prefix, const char *key)
+{
+	if (prefix != NULL && *prefix != '\0')
+		(void)snprintf(buf, size, "%s.%s", prefix, key);
+	else
+		(void)snprintf(buf, size, "%s", key);
+}
+
+/* Shared shape of every getter: absent/null handling and the type message. */
+static int
+get_member(const json_t *obj, const char *key, const char *prefix, bool required,
+    const char *want, json_t **ret, struct errctx *ec)
+{
+	char path[256];
+	json_t *v = json_object_get(obj, key);
+
+	field_path(path, sizeof path, prefix, key);
+	if (v == NULL || json_is_null(v)) {
+		*ret = NULL;
+		if (required)
+			return errctx_set(ec, -EBADMSG, "field '%s': required %s is missing", path,
+			    want);
+		return 0;
+	}
+	*ret = v;
+	return 1;
+}
+
+static int
+type_error(const char *prefix, const char *key, const char *want, const json_t *got,
+    struct errctx *ec)
+{
+	char path[256];
+
+	field_path(path, sizeof path, prefix, key);
+	return errctx_set(ec, -EBADMSG, "field '%s': expected %s, got %s", path, want,
+	    json_type_name(got));
+}
+
+static int
+get_str(const json_t *obj, const char *key, const char *prefix, bool required,
+    const char **ret, struct errctx *ec)
+{
+	json_t *v;
+	int r = get_member(obj, key, prefix, required, "string", &v, ec);
+
+	if (r <= 0)
+		return r;
+	if (!json_is_string(v))
+		return type_error(prefix, key, "string", v, ec);
+	*ret = json_string_value(v);
+	return 0;
+}
+
+int
+json_req_str(const json_t *obj, const char *key, const char *prefix, const char **ret,
+    struct errctx *ec)
+{
+	return get_str(obj, key, prefix, true, ret, ec);
+}
+
+int
+json_opt_str(const json_t *obj, const char *key, const char *prefix, const char **ret,
+    struct errctx *ec)
+{
+	return get_str(obj, key, prefix, false, ret, ec);
+}
+
+static int
+get_bool(const json_t *obj, const char *key, const char *prefix, bool required, bool *ret,
+    struct errctx *ec)
+{
+	json_t *v;
+	int r = get_member(obj, key, prefix, required, "boolean", &v, ec);
+
+	if (r <= 0)
+		return r;
+	if (!json_is_boolean(v))
+		return type_error(prefix, key, "boolean", v, ec);
+	*ret = json_is_true(v);
+	return 0;
+}
+
+int
+json_req_bool(const json_t *obj, const char *key, const char *prefix, bool *ret,
+    struct errctx *ec)
+{
+	return get_bool(obj, key, prefix, true, ret, ec);
+}
+
+int
+json_opt_bool(const json_t *obj, const char *key, const char *prefix, bool *ret,
+    struct errctx *ec)
+{
+	return get_bool(obj, key, prefix, false, ret, ec);
+}
+
+int
+json_req_int(const json_t *obj, const char *key, const char *prefix, int64_t *ret,
+    struct errctx *ec)
+{
+	json_t *v;
+	int r = get_member(obj, key, prefix, true, "integer", &v, ec);
+
+	if (r < 0)
+		return r;
+	if (!json_is_integer(v))
+		return type_error(prefix, key, "integer", v, ec);
+	*ret = json_integer_value(v);
+	return 0;
+}
+
+int
+json_req_decimal(const json_t *obj, const char *key, const char *prefix, struct decimal *ret,
+    struct errctx *ec)
+{
+	char path[256];
+	json_t *v;
+	int r = get_member(obj, key, prefix, true, "decimal", &v, ec);
+
+	if (r < 0)
+		return r;
+	field_path(path, sizeof path, prefix, key);
+	if (json_is_string(v))
+		r = decimal_parse_round(json_string_value(v), DECIMAL_ROUND_HALF_EVEN, ret, ec);
+	else if (json_is_integer(v))
+		r = decimal_from_int(json_integer_value(v), ret);
+	else if (json_is_real(v))
+		r = decimal_from_double(json_real_value(v), DECIMAL_ROUND_HALF_EVEN, ret);
+	else
+		return type_error(prefix, key, "decimal string or number", v, ec);
+	if (r < 0)
+		return errctx_set(ec, r, "field '%s': not a valid decimal", path);
+	return 0;
+}
+
+void
+json_set_decimal(json_t *obj, const char *key, struct decimal d)
+{
+	char buf[DECIMAL_STRLEN];
+
+	json_object_set_new(obj, key, json_string(decimal_format(d, buf)));
+}

@@ -1,0 +1,225 @@
+#include <errno.h>
+#include <stdbool.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#define SD_JOURNAL_SUPPRESS_LOCATION
+#include <systemd/sd-journal.h>
+
+#include "alchemiser/core/log.h"
+
+#define LOG_LINE_MAX 4096
+#define LOG_MAX_FIELDS 16
+
+static int log_max_level = LOG_INFO;
+static enum log_target log_target = LOG_TARGET_STDERR;
+
+static int stderr_is_journal(void);
+static void log_emit(int level, const struct log_fields *f, const char *fmt, va_list ap);
+
+/* Why: systemd sets JOURNAL_STREAM to "dev:ino" of the stream it connected;
+ * if stderr is that stream, native journal fields beat parsed text. */
+static int
+stderr_is_journal(void)
+{
+	const char *e = getenv("JOURNAL_STREAM");
+	unsigned long long dev, ino;
+	struct stat st;
+
+	if (e == NULL || sscanf(e, "%llu:%llu", &dev, &ino) != 2)
+		return 0;
+	if (fstat(STDERR_FILENO, &st) < 0)
+		return 0;
+	return (unsigned long long)st.st_dev == dev && (unsigned long long)st.st_ino == ino;
+}
+
+void
+log_open(enum log_target target)
+{
+	if (target == LOG_TARGET_AUTO)
+		target = stderr_is_journal() ? LOG_TARGET_JOURNAL : LOG_TARGET_STDERR;
+	log_target = target;
+}
+
+void
+log_set_max_level(int level)
+{
+	log_max_level = level;
+}
+
+int
+log_get_max_level(void)
+{
+	return log_max_level;
+}
+
+int
+log_level_from_string(const char *s)
+{
+	static const struct { const char *name; int level; } levels[] = {
+		{ "error", LOG_ERR }, { "warning", LOG_WARNING }, { "notice", LOG_NOTICE },
+		{ "info", LOG_INFO }, { "debug", LOG_DEBUG },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof levels / sizeof levels[0]; i++)
+		if (strcmp(s, levels[i].name) == 0)
+			return levels[i].level;
+	return -EINVAL;
+}
+
+struct field_ref {
+	const char	*key;
+	const char	*value;
+};
+
+static size_t
+collect_fields(const struct log_fields *f, struct field_ref *out, char *dur, size_t dursz,
+    bool journal)
+{
+	size_t n = 0;
+
+	if (f == NULL)
+		return 0;
+#define ADD(k, v) do { if ((v) != NULL && *(v) != '\0') { out[n].key = (k); out[n].value = (v); n++; } } while (0)
+	ADD("CORRELATION_ID", f->correlation_id);
+	ADD("EVENT_ID", f->event_id);
+	ADD("DETAIL_TYPE", f->detail_type);
+	ADD("SOURCE", f->source);
+	ADD("HANDLER", f->handler);
+	ADD("OUTCOME", f->outcome);
+	ADD("SQS_MESSAGE_ID", f->sqs_message_id);
+	if (f->duration_ms >= 0) {
+		(void)snprintf(dur, dursz, "%lld", (long long)f->duration_ms);
+		ADD("DURATION_MS", dur);
+	}
+#undef ADD
+	/* MESSAGE_ID is for journalctl matching; it only clutters a terminal. */
+	if (journal && f->message_id != NULL) {
+		out[n].key = "MESSAGE_ID";
+		out[n].value = f->message_id;
+		n++;
+	}
+	return n;
+}
+
+static void
+log_emit(int level, const struct log_fields *f, const char *fmt, va_list ap)
+{
+	char msg[LOG_LINE_MAX], line[LOG_LINE_MAX + 1024], dur[24];
+	char jbuf[LOG_MAX_FIELDS][LOG_LINE_MAX / 4];
+	struct iovec iov[LOG_MAX_FIELDS + 4];
+	struct field_ref fields[LOG_MAX_FIELDS];
+	size_t nf, i, len;
+	int saved_errno = errno, n;
+
+	(void)vsnprintf(msg, sizeof msg, fmt, ap);
+	nf = collect_fields(f, fields, dur, sizeof dur, log_target == LOG_TARGET_JOURNAL);
+
+	if (log_target == LOG_TARGET_JOURNAL) {
+		size_t k = 0;
+
+		n = snprintf(jbuf[k], sizeof jbuf[k], "PRIORITY=%d", level);
+		iov[k].iov_base = jbuf[k];
+		iov[k].iov_len = (size_t)n;
+		k++;
+		for (i = 0; i < nf && k < LOG_MAX_FIELDS; i++, k++) {
+			n = snprintf(jbuf[k], sizeof jbuf[k], "%s=%s", fields[i].key, fields[i].value);
+			iov[k].iov_base = jbuf[k];
+			iov[k].iov_len = n < 0 ? 0 : (size_t)n >= sizeof jbuf[k] ? sizeof jbuf[k] - 1 : (size_t)n;
+		}
+		iov[k].iov_base = (void *)"SYSLOG_IDENTIFIER=alchemiserd";
+		iov[k].iov_len = strlen("SYSLOG_IDENTIFIER=alchemiserd");
+		k++;
+		n = snprintf(line, sizeof line, "MESSAGE=%s", msg);
+		iov[k].iov_base = line;
+		iov[k].iov_len = (size_t)n >= sizeof line ? sizeof line - 1 : (size_t)n;
+		k++;
+		if (sd_journal_sendv(iov, (int)k) >= 0) {
+			errno = saved_errno;
+			return;
+		}
+		/* Fall through to stderr if the journal socket is gone. */
+	}
+
+	n = snprintf(line, sizeof line, "<%d>%s", level, msg);
+	len = n < 0 ? 0 : (size_t)n >= sizeof line ? sizeof line - 1 : (size_t)n;
+	for (i = 0; i < nf && len < sizeof line - 1; i++) {
+		n = snprintf(line + len, sizeof line - len, " %s=%s", fields[i].key, fields[i].value);
+		if (n < 0)
+			break;
+		len += (size_t)n >= sizeof line - len ? sizeof line - len - 1 : (size_t)n;
+	}
+	line[len++] = '\n';
+	/* One write(2) per line keeps concurrent workers' lines whole. */
+	(void)!write(STDERR_FILENO, line, len);
+	errno = saved_errno;
+}
+
+void
+log_full(int level, const struct log_fields *f, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (level > log_max_level)
+		return;
+	va_start(ap, fmt);
+	log_emit(level, f, fmt, ap);
+	va_end(ap);
+}
+
+int
+log_full_errno(int level, int err, const struct log_fields *f, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (level <= log_max_level) {
+		va_start(ap, fmt);
+		log_emit(level, f, fmt, ap);
+		va_end(ap);
+	}
+	return err < 0 ? err : -err;
+}
+
+char *
+log_escape(const char *in, size_t in_len, char *buf, size_t size)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t i, o = 0;
+
+	if (size < 8) {
+		if (size > 0)
+			buf[0] = '\0';
+		return buf;
+	}
+	for (i = 0; i < in_len; i++) {
+		unsigned char c = (unsigned char)in[i];
+		char tmp[4];
+		size_t tn;
+
+		if (c == '\n') {
+			tmp[0] = '\\'; tmp[1] = 'n'; tn = 2;
+		} else if (c == '\\') {
+			tmp[0] = '\\'; tmp[1] = '\\'; tn = 2;
+		} else if (c < 0x20 || c == 0x7f || c >= 0x80) {
+			/* Bytes >= 0x80 are escaped too: simpler than validating UTF-8 here. */
+			tmp[0] = '\\'; tmp[1] = 'x'; tmp[2] = hex[c >> 4]; tmp[3] = hex[c & 15]; tn = 4;
+		} else {
+			tmp[0] = (char)c; tn = 1;
+		}
+		if (o + tn + 4 > size) {
+			memcpy(buf + o, "...", 3);
+			o += 3;
+			break;
+		}
+		memcpy(buf + o, tmp, tn);
+		o += tn;
+	}
+	buf[o] = '\0';
+	return buf;
+}

@@ -1,0 +1,107 @@
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "alchemiser/core/log.h"
+#include "alchemiser/core/xalloc.h"
+#include "helpers.h"
+
+/* Capture what the logger writes to stderr into a temporary file. */
+static char *
+capture(void (*fn)(void))
+{
+	char *dir = test_tmpdir(), *path = xasprintf("%s/err", dir), *out;
+	FILE *f;
+	int saved = dup(STDERR_FILENO);
+
+	f = fopen(path, "w+");
+	ck_assert_ptr_nonnull(f);
+	dup2(fileno(f), STDERR_FILENO);
+	fn();
+	dup2(saved, STDERR_FILENO);
+	close(saved);
+	fclose(f);
+	out = test_read_file(path, NULL);
+	unlink(path);
+	rmdir(dir);
+	free(path);
+	free(dir);
+	return out;
+}
+
+static void
+emit_levels(void)
+{
+	log_open(LOG_TARGET_STDERR);
+	log_set_max_level(LOG_INFO);
+	log_error("boom %d", 1);
+	log_info("hello");
+	log_debug("hidden");
+}
+
+static void
+emit_fields(void)
+{
+	struct log_fields f = {
+		.correlation_id = "c-1", .event_id = "e-1", .outcome = "done",
+		.handler = "monitor", .duration_ms = 12,
+	};
+
+	log_open(LOG_TARGET_STDERR);
+	log_full(LOG_NOTICE, &f, "outcome %s", "done");
+}
+
+START_TEST(test_log_stderr_prefix_and_filter)
+{
+	char *out = capture(emit_levels);
+
+	ck_assert_str_eq(out, "<3>boom 1\n<6>hello\n");
+	free(out);
+}
+END_TEST
+
+START_TEST(test_log_fields_on_stderr)
+{
+	char *out = capture(emit_fields);
+
+	ck_assert_str_eq(out, "<5>outcome done CORRELATION_ID=c-1 EVENT_ID=e-1 HANDLER=monitor "
+	    "OUTCOME=done DURATION_MS=12\n");
+	free(out);
+}
+END_TEST
+
+START_TEST(test_log_escape_untrusted)
+{
+	char buf[32];
+
+	ck_assert_str_eq(log_escape("a\nb\x1b" "c\\", 6, buf, sizeof buf), "a\\nb\\x1bc\\\\");
+	ck_assert_str_eq(log_escape("0123456789012345678901234567890123456789", 40, buf, sizeof buf),
+	    "0123456789012345678901234567...");
+}
+END_TEST
+
+START_TEST(test_log_level_names)
+{
+	ck_assert_int_eq(log_level_from_string("debug"), LOG_DEBUG);
+	ck_assert_int_eq(log_level_from_string("warning"), LOG_WARNING);
+	ck_assert_int_eq(log_level_from_string("loud"), -EINVAL);
+	ck_assert_int_eq(log_full_errno(LOG_DEBUG, -EIO, NULL, "x"), -EIO);
+}
+END_TEST
+
+static Suite *
+suite_log(void)
+{
+	Suite *s = suite_create("log");
+	TCase *tc = tcase_create("stderr");
+
+	tcase_add_test(tc, test_log_stderr_prefix_and_filter);
+	tcase_add_test(tc, test_log_fields_on_stderr);
+	tcase_add_test(tc, test_log_escape_untrusted);
+	tcase_add_test(tc, test_log_level_names);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+ALC_TEST_MAIN(suite_log)
