@@ -20,10 +20,9 @@ src_aws_libaws_a_SOURCES = \
 	src/aws/eventbridge.c \
 	src/aws/dynamodb.c
 
-# Test support: fixture helpers (and a secret.c stand-in until core has it).
+# Test support: the fixture server helpers.
 noinst_LIBRARIES += tests/unit/aws/libawstest.a
 tests_unit_aws_libawstest_a_SOURCES = \
-	tests/unit/aws/secret_stub.c \
 	tests/unit/aws/fixture.c \
 	tests/unit/aws/fixture.h
 AWS_TEST_LIBS = $(AWS_LIB) tests/unit/aws/libawstest.a $(CORE_LIB) $(TEST_LIBS) $(DEPS_LIBS)
