@@ -157,7 +157,8 @@ static void
 receive_done(json_t *resp, int r, const struct aws_error *err, const struct errctx *cec, void *arg)
 {
 	struct sqs_op *op = arg;
-	struct queue_message **msgs = NULL;
+	struct queue_message *none[1] = { NULL };
+	struct queue_message **msgs = none;	/* never NULL, even when empty */
 	struct errctx ec = *cec;
 	transport_receive_cb cb = op->rcb;
 	void *cbarg = op->arg;
@@ -169,7 +170,8 @@ receive_done(json_t *resp, int r, const struct aws_error *err, const struct errc
 		n = json_is_array(arr) ? json_array_size(arr) : 0;
 		if (n > TRANSPORT_MAX_BATCH)
 			n = TRANSPORT_MAX_BATCH;
-		msgs = n > 0 ? xcalloc(n, sizeof *msgs) : NULL;
+		if (n > 0)
+			msgs = xcalloc(n, sizeof *msgs);
 		for (i = 0; i < n && r == 0; i++)
 			r = parse_message(json_array_get(arr, i), &msgs[i], &ec);
 		if (r < 0) {
@@ -180,7 +182,8 @@ receive_done(json_t *resp, int r, const struct aws_error *err, const struct errc
 	}
 	op_free(op);
 	cb(msgs, n, r, &ec, cbarg);
-	free(msgs);
+	if (msgs != none)
+		free(msgs);
 }
 
 static int

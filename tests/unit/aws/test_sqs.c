@@ -61,7 +61,8 @@ recv_cb(struct queue_message **msgs, size_t n, int r, const struct errctx *ec, v
 	w->done++;
 	w->r = r;
 	w->n = n;
-	memcpy(w->msgs, msgs, n * sizeof *msgs);
+	if (n > 0)
+		memcpy(w->msgs, msgs, n * sizeof *msgs);
 }
 
 static void
@@ -72,7 +73,8 @@ batch_cb(const int *results, size_t n, int r, const struct errctx *ec, void *arg
 	w->done++;
 	w->r = r;
 	w->n = n;
-	memcpy(w->results, results, n * sizeof *results);
+	if (n > 0)
+		memcpy(w->results, results, n * sizeof *results);
 }
 
 static void
