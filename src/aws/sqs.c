@@ -39,6 +39,7 @@ struct sqs_transport {
 	struct aws_client	*client;
 	char			*queue_url;
 	char			*dlq_url;
+	int64_t			 poll_slack_usec;	/* added to WaitTimeSeconds for a poll's timeout */
 	struct sqs_op		*ops;
 	struct sqs_op		*receive;	/* the outstanding receive, if any */
 	bool			 have_info;
@@ -218,7 +219,7 @@ sqs_receive(struct transport *tr, unsigned max, int64_t wait_usec, int64_t visib
 	op = op_new(t, SQS_OP_RECEIVE, arg);
 	op->rcb = cb;
 	t->receive = op;
-	return op_start(op, "ReceiveMessage", req, wait * 1000000 + SQS_POLL_SLACK_USEC, receive_done, ec);
+	return op_start(op, "ReceiveMessage", req, wait * 1000000 + t->poll_slack_usec, receive_done, ec);
 }
 
 static void
@@ -558,6 +559,7 @@ sqs_transport_new(struct event_base *base, const struct sqs_options *o,
 	    o->connect_timeout_usec, .timeout_usec = o->timeout_usec, .ca_file = o->ca_file });
 	t->queue_url = xstrdup(o->queue_url);
 	t->dlq_url = xstrdup_or_null(o->dlq_url);
+	t->poll_slack_usec = o->timeout_usec > 0 ? o->timeout_usec : SQS_POLL_SLACK_USEC;
 	*ret = &t->base;
 	return 0;
 }

@@ -9,7 +9,7 @@
  *             (asked as MessageSystemAttributeNames and the legacy AttributeNames),
  *             all message attributes; MD5OfBody checked (a mismatch fails the
  *             receive with -EPROTO, like botocore; the messages come back).
- *             The HTTP timeout of a poll is WaitTimeSeconds + 10 s.
+ *             The HTTP timeout of a poll is WaitTimeSeconds + timeout_usec (10 s).
  *   delete / change_visibility   the *Batch calls; per-entry results:
  *             0, -ENOENT (ReceiptHandleIsInvalid), -EINVAL (other sender
  *             faults, MessageNotInflight), -EAGAIN (server faults).
@@ -41,7 +41,7 @@ struct sqs_options {
 	const char	*queue_url;		/* required */
 	const char	*dlq_url;		/* NULL = reject is refused */
 	int64_t		 connect_timeout_usec;	/* 0 = 3 s */
-	int64_t		 timeout_usec;		/* non-poll calls; 0 = 10 s */
+	int64_t		 timeout_usec;		/* per request, a poll gets its wait on top; 0 = 10 s */
 	unsigned	 max_attempts;		/* 0 = 3 */
 	const char	*ca_file;
 };
