@@ -9,7 +9,7 @@ ROUTES_JSON: [{"method": "PUT", "path": "/latest/api/token",
 A route answers its responses in order and repeats the last one. "path" may
 end with "*" to match a prefix. A response with "drop": true closes the
 connection without answering. Unknown routes get 404. Every request is
-appended to LOG_JSONL as {"method", "path", "headers", "body"} before the
+appended to LOG_JSONL as {"method", "path", "peer_port", "headers", "body"} before the
 answer is written, so a test can read what the client sent.
 """
 import email.utils
@@ -44,6 +44,7 @@ class Handler(BaseHTTPRequestHandler):
         with LOCK:
             with open(LOG, "a") as f:
                 f.write(json.dumps({"method": self.command, "path": self.path,
+                                    "peer_port": self.client_address[1],
                                     "headers": {k.lower(): v for k, v in self.headers.items()},
                                     "body": body}) + "\n")
         route = None

@@ -63,6 +63,9 @@ START_TEST(test_http_easy_exchange)
 	    "headers"), "x-amz-target")), "Test.Op");
 	/* No Expect: 100-continue (it would be added after signing). */
 	ck_assert_ptr_null(json_object_get(json_object_get(json_array_get(log, 1), "headers"), "expect"));
+	/* Keep-alive: the reused handle sent all three on one connection. */
+	ck_assert_int_eq(json_integer_value(json_object_get(json_array_get(log, 0), "peer_port")),
+	    json_integer_value(json_object_get(json_array_get(log, 2), "peer_port")));
 	json_decref(log);
 	http_easy_free(h);
 	fixture_free(f);
