@@ -4,6 +4,8 @@ noinst_LIBRARIES += src/trading/libtrading.a
 TRADING_LIB = src/trading/libtrading.a
 src_trading_libtrading_a_SOURCES = \
 	include/alchemiser/seams/broker.h \
+	include/alchemiser/trading/broker_alpaca.h \
+	include/alchemiser/trading/broker_alpaca_http.h \
 	include/alchemiser/trading/broker_sim.h \
 	include/alchemiser/trading/broker_sim_db.h \
 	include/alchemiser/trading/calendar.h \
@@ -11,6 +13,9 @@ src_trading_libtrading_a_SOURCES = \
 	include/alchemiser/trading/order_id.h \
 	include/alchemiser/trading/planner.h \
 	src/trading/broker.c \
+	src/trading/broker_alpaca.c \
+	src/trading/broker_alpaca_http.c \
+	src/trading/broker_alpaca_orders.c \
 	src/trading/broker_sim.c \
 	src/trading/broker_sim_book.c \
 	src/trading/broker_sim_db.c \
@@ -44,6 +49,17 @@ tests_unit_trading_test_planner_LDADD = $(TRADING_TEST_LDADD)
 tests_unit_trading_test_executor_SOURCES = tests/unit/trading/test_executor.c
 tests_unit_trading_test_executor_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tests/unit
 tests_unit_trading_test_executor_LDADD = $(TRADING_TEST_LDADD)
+
+# Alpaca adapter and executor against the node fixture server (skips without node).
+TRADING_TESTS += tests/integration/trading/test_broker_alpaca
+tests_integration_trading_test_broker_alpaca_SOURCES = \
+	tests/integration/trading/test_broker_alpaca.c \
+	tests/integration/trading/fixture.c \
+	tests/integration/trading/fixture.h
+tests_integration_trading_test_broker_alpaca_CPPFLAGS = $(AM_CPPFLAGS) \
+	-I$(top_srcdir)/tests/unit -I$(top_srcdir)/tests/integration/trading
+tests_integration_trading_test_broker_alpaca_LDADD = $(TRADING_TEST_LDADD)
+EXTRA_DIST += tests/data/trading/alpaca_fixture.js
 
 check_PROGRAMS += $(TRADING_TESTS)
 TESTS += $(TRADING_TESTS)
