@@ -12,55 +12,23 @@
 #include "alchemiser/core/err.h"
 #include "alchemiser/core/xalloc.h"
 #include "alchemiser/trading/executor.h"
+#include "alchemiser/trading/executor_run.h"
 #include "alchemiser/trading/order_id.h"
 
-#define MAX_PRICES 16
-
-struct item {
-	const struct planner_item *pi;
-	struct executor_order	*out;
-	enum broker_side	 side;
-	bool			 full_exit;
-	bool			 fractionable;
-	bool			 have_qty;	/* desired is known */
-	struct decimal		 desired;
-	struct decimal		 filled_prev;	/* by settled attempts */
-	struct decimal		 value_prev;	/* their filled x avg price */
-	int			 next_attempt;
-	bool			 has_open;
-	struct broker_order	 open;
-	int64_t			 placed_at;
-	struct decimal		 used[MAX_PRICES];
-	size_t			 n_used;
-	bool			 done;
-};
-
-struct run {
-	struct broker			*b;
-	const struct executor_options	*o;
-	const char			*event_id;
-	struct broker_position		*pos;
-	size_t				 n_pos;
-	struct decimal			 buying_power;
-	struct errctx			*ec;
-};
-
-static int run_phase(struct run *R, struct item *it, size_t n);
 static int resolve_chain(struct run *R, struct item *it);
 static int place_next(struct run *R, struct item *it);
 static int settle(struct run *R, struct item *it);
 static int cancel_open(struct run *R, struct item *it);
-static int cancel_stale(struct run *R);
 
-static bool
-transient(int r)
+bool
+executor_transient(int r)
 {
 	return r == -EAGAIN || r == -ETIMEDOUT || r == -ECONNRESET || r == -EIO ||
 	    r == -EPROTO || r == -ENOMEM;
 }
 
-static int64_t
-now_usec(const struct run *R)
+int64_t
+executor_now(const struct run *R)
 {
 	struct timespec ts;
 
@@ -83,8 +51,8 @@ sleep_usec(const struct run *R, int64_t usec)
 		;
 }
 
-static void
-fail_item(struct item *it, const char *fmt, const char *reason)
+void
+executor_fail_item(struct item *it, const char *fmt, const char *reason)
 {
 	snprintf(it->out->error, sizeof it->out->error, fmt, reason);
 	it->out->placed = true;	/* seed §8.6: a refused attempt counts as placed */
@@ -101,8 +69,8 @@ held_qty(const struct run *R, const char *symbol)
 }
 
 /* What the chain still has to trade: desired - filled (settled + open). */
-static struct decimal
-remaining(const struct item *it)
+struct decimal
+executor_remaining(const struct item *it)
 {
 	struct decimal r;
 
@@ -112,8 +80,9 @@ remaining(const struct item *it)
 	return decimal_is_negative(r) ? DECIMAL_ZERO : r;
 }
 
-static bool
-too_small(const struct run *R, const struct item *it, struct decimal rem, struct decimal price)
+bool
+executor_too_small(const struct run *R, const struct item *it, struct decimal rem,
+    struct decimal price)
 {
 	struct decimal q, v;
 
@@ -252,21 +221,22 @@ quote_price(struct run *R, const char *symbol, struct broker_quote *q, struct de
  * a market order fills above the quote, and the broker refuses the whole
  * order when the estimate is short. */
 static int
-size_chain(struct run *R, struct item *it, struct decimal price, const struct broker_quote *quote)
+size_chain(struct run *R, struct item *it, struct decimal price,
+    const struct broker_quote *quote)
 {
 	struct decimal amount = decimal_abs(it->pi->trade_amount), cost, q, cap;
 	int r;
 
 	if (it->side == BROKER_SIDE_BUY && it->fractionable &&
 	    decimal_cmp(amount, R->o->min_notional) < 0) {
-		fail_item(it, "%s", "Skipped: estimated notional below minimum");
+		executor_fail_item(it, "%s", "Skipped: estimated notional below minimum");
 		it->out->placed = false;	/* the one exception */
 		return 0;
 	}
 	r = planner_order_qty(it->pi->action, it->pi->trade_amount, price,
 	    held_qty(R, it->pi->symbol), it->full_exit, it->fractionable, &q, R->ec);
 	if (r < 0) {
-		fail_item(it, "quantity: %s", errctx_msg(R->ec));
+		executor_fail_item(it, "quantity: %s", errctx_msg(R->ec));
 		errctx_clear(R->ec);
 		return 0;
 	}
@@ -278,8 +248,8 @@ size_chain(struct run *R, struct item *it, struct decimal price, const struct br
 			/* Within buying power: buy what it allows. */
 			decimal_div(R->buying_power, cap, DECIMAL_ROUND_DOWN, &q);
 			decimal_round_to(q, it->fractionable ? 6 : 0, DECIMAL_ROUND_DOWN, &q);
-			if (too_small(R, it, q, price)) {
-				fail_item(it, "%s", "insufficient buying power");
+			if (executor_too_small(R, it, q, price)) {
+				executor_fail_item(it, "%s", "insufficient buying power");
 				return 0;
 			}
 			decimal_mul(q, cap, DECIMAL_ROUND_HALF_EVEN, &cost);
@@ -305,13 +275,13 @@ place_next(struct run *R, struct item *it)
 		return 0;
 	}
 	/* Done already (a fill, or a resumed chain that completed)? No quote needed. */
-	if (it->have_qty && too_small(R, it, remaining(it), DECIMAL_ZERO)) {
+	if (it->have_qty && executor_too_small(R, it, executor_remaining(it), DECIMAL_ZERO)) {
 		it->done = true;
 		return 0;
 	}
 	r = quote_price(R, it->pi->symbol, &q, &mid);
 	if (r == -ENOENT) {
-		fail_item(it, "no quote: %s", errctx_msg(R->ec));
+		executor_fail_item(it, "no quote: %s", errctx_msg(R->ec));
 		errctx_clear(R->ec);
 		return 0;
 	}
@@ -322,8 +292,8 @@ place_next(struct run *R, struct item *it)
 		if (r < 0 || it->done)
 			return r;
 	}
-	rem = remaining(it);
-	if (too_small(R, it, rem, mid)) {
+	rem = executor_remaining(it);
+	if (executor_too_small(R, it, rem, mid)) {
 		it->done = true;
 		return 0;
 	}
@@ -355,7 +325,7 @@ place_next(struct run *R, struct item *it)
 	}
 	it->out->placed = true;
 	if (r == -EACCES || r == -EBADMSG || r == -EINVAL || r == -ENOENT) {
-		fail_item(it, "order refused: %s", errctx_msg(R->ec));
+		executor_fail_item(it, "order refused: %s", errctx_msg(R->ec));
 		errctx_clear(R->ec);
 		return 0;
 	}
@@ -364,7 +334,7 @@ place_next(struct run *R, struct item *it)
 	it->next_attempt = k + 1;
 	it->out->attempts++;
 	it->has_open = true;
-	it->placed_at = now_usec(R);
+	it->placed_at = executor_now(R);
 	note_order(it, &it->open);
 	if (broker_order_status_is_terminal(it->open.status))
 		return settle(R, it);
@@ -402,7 +372,7 @@ watch(struct run *R, struct item *it)
 	if (broker_order_status_is_terminal(o.status))
 		return settle(R, it);
 	if (o.type == BROKER_ORDER_LIMIT &&
-	    now_usec(R) - it->placed_at >= R->o->reprice_interval_usec) {
+	    executor_now(R) - it->placed_at >= R->o->reprice_interval_usec) {
 		r = cancel_open(R, it);
 		if (r < 0 || it->has_open)
 			return r;	/* not settled yet: next poll */
@@ -413,10 +383,10 @@ watch(struct run *R, struct item *it)
 	return 0;
 }
 
-static int
-run_phase(struct run *R, struct item *items, size_t n)
+int
+executor_run_phase(struct run *R, struct item *items, size_t n)
 {
-	int64_t deadline = now_usec(R) + R->o->phase_timeout_usec;
+	int64_t deadline = executor_now(R) + R->o->phase_timeout_usec;
 	bool busy;
 	int r;
 
@@ -436,7 +406,7 @@ run_phase(struct run *R, struct item *items, size_t n)
 			busy |= items[i].has_open;
 		if (!busy)
 			return 0;
-		if (now_usec(R) >= deadline)
+		if (executor_now(R) >= deadline)
 			break;
 		sleep_usec(R, R->o->poll_interval_usec);
 		for (size_t i = 0; i < n; i++) {
@@ -462,194 +432,3 @@ run_phase(struct run *R, struct item *items, size_t n)
 	return 0;
 }
 
-static int
-cancel_stale(struct run *R)
-{
-	struct broker_order *open = NULL;
-	size_t n = 0;
-	int r;
-
-	r = R->b->ops->list_open_orders(R->b, &open, &n, R->ec);
-	if (r < 0)
-		return errctx_prefix(R->ec, "open orders");
-	for (size_t i = 0; i < n; i++) {
-		if (!order_id_is_run(R->event_id, open[i].client_order_id))
-			continue;	/* not ours: other runs and manual orders stay */
-		r = R->b->ops->cancel_order(R->b, open[i].id, R->ec);
-		if (r < 0 && r != -EBADMSG && r != -ENOENT)
-			break;
-		errctx_clear(R->ec);
-		r = 0;
-	}
-	free(open);
-	return r;
-}
-
-static int
-setup_item(struct run *R, const struct planner_item *pi, struct item *it,
-    struct executor_order *out)
-{
-	struct broker_asset a;
-	int r;
-
-	memset(it, 0, sizeof *it);
-	it->pi = pi;
-	it->out = out;
-	it->side = pi->action == PLANNER_SELL ? BROKER_SIDE_SELL : BROKER_SIDE_BUY;
-	it->full_exit = pi->action == PLANNER_SELL && decimal_is_zero(pi->target_value);
-	snprintf(out->symbol, sizeof out->symbol, "%s", pi->symbol);
-	out->action = pi->action;
-	out->trade_amount = decimal_abs(pi->trade_amount);
-	out->type = R->o->use_limit_orders ? BROKER_ORDER_LIMIT : BROKER_ORDER_MARKET;
-	r = R->b->ops->get_asset(R->b, pi->symbol, &a, R->ec);
-	if (r == -ENOENT) {
-		fail_item(it, "unknown asset: %s", errctx_msg(R->ec));
-		errctx_clear(R->ec);
-		return 0;
-	}
-	if (r < 0)
-		return errctx_prefix(R->ec, "asset %s", pi->symbol);
-	if (!a.tradable)
-		fail_item(it, "%s", "asset is not tradable");
-	it->fractionable = a.fractionable;
-	return 0;
-}
-
-static void
-summarise(const struct run *R, struct item *it, struct executor_result *res)
-{
-	struct executor_order *out = it->out;
-	bool complete;
-
-	out->qty = it->desired;
-	out->filled_qty = it->filled_prev;
-	if (it->filled_prev.units > 0) {
-		decimal_div(it->value_prev, it->filled_prev, DECIMAL_ROUND_HALF_EVEN, &out->avg_price);
-		decimal_round_to(out->avg_price, 4, DECIMAL_ROUND_HALF_EVEN, &out->avg_price);
-	}
-	complete = it->have_qty && too_small(R, it, remaining(it), DECIMAL_ZERO);
-	if (it->filled_prev.units > 0) {
-		out->status = complete ? BROKER_STATUS_FILLED : BROKER_STATUS_PARTIALLY_FILLED;
-		out->success = true;	/* seed §8.6: filled or partially filled */
-		if (complete)
-			out->error[0] = '\0';
-		else if (out->error[0] == '\0')
-			snprintf(out->error, sizeof out->error, "partially filled");
-	} else if (out->error[0] == '\0') {
-		snprintf(out->error, sizeof out->error, "not filled (%s)",
-		    broker_order_status_to_string(out->status));
-	}
-	if (out->placed)
-		res->orders_placed++;
-	if (out->success) {
-		struct decimal v;
-
-		res->orders_succeeded++;
-		decimal_add(res->total_trade_value, out->trade_amount, &res->total_trade_value);
-		decimal_mul(out->filled_qty, out->avg_price, DECIMAL_ROUND_HALF_EVEN, &v);
-		decimal_round_to(v, 2, DECIMAL_ROUND_HALF_EVEN, &v);
-		decimal_add(res->filled_value, v, &res->filled_value);
-	}
-}
-
-static void
-classify(const struct executor_options *o, struct executor_result *res)
-{
-	size_t len = 0;
-
-	if (res->orders_placed > 0 && res->orders_succeeded == res->orders_placed)
-		res->status = EXECUTOR_SUCCESS;
-	else if (res->orders_succeeded > 0)
-		res->status = EXECUTOR_PARTIAL_SUCCESS;
-	else
-		res->status = EXECUTOR_FAILURE;
-	res->success = res->status == EXECUTOR_SUCCESS ||
-	    (res->status == EXECUTOR_PARTIAL_SUCCESS && !o->partial_is_failure);
-	if (res->success)
-		return;
-	len = (size_t)snprintf(res->failure_reason, sizeof res->failure_reason,
-	    "%zu of %zu orders succeeded", res->orders_succeeded, res->n_orders);
-	for (size_t i = 0; i < res->n_orders && len < sizeof res->failure_reason; i++) {
-		const struct executor_order *e = &res->orders[i];
-
-		if (e->success && e->error[0] == '\0')
-			continue;
-		len += (size_t)snprintf(res->failure_reason + len, sizeof res->failure_reason - len,
-		    "; %s: %s", e->symbol, e->error);
-	}
-}
-
-int
-executor_run(struct broker *b, const struct planner_plan *plan, const char *plan_event_id,
-    const struct executor_options *opt, struct executor_result **ret, struct errctx *ec)
-{
-	struct run R = { .b = b, .o = opt, .event_id = plan_event_id, .ec = ec };
-	struct executor_result *res;
-	struct item *sells = NULL, *buys = NULL;
-	struct broker_account acct;
-	struct timespec ts;
-	size_t ns = 0, nb = 0;
-	int r;
-
-	if (plan_event_id == NULL || *plan_event_id == '\0')
-		return errctx_set(ec, -EINVAL, "executor: the plan's event id is required");
-	if (opt->max_reprices < 0 || opt->max_reprices > 10 || opt->poll_interval_usec <= 0 ||
-	    opt->reprice_interval_usec <= 0 || opt->phase_timeout_usec <= 0)
-		return errctx_set(ec, -EINVAL, "executor: max_reprices 0..10 and positive intervals");
-	res = xcalloc(1, sizeof *res);
-	res->plan_id = xstrdup_or_null(plan->plan_id);
-	res->mode = opt->mode;
-	res->trades_required = planner_trades_required(plan);
-	res->timestamp_usec = opt->timestamp_usec;
-	if (res->timestamp_usec == 0) {
-		clock_gettime(CLOCK_REALTIME, &ts);
-		res->timestamp_usec = (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-	}
-	if (opt->mode == EXECUTOR_MODE_BOT || !res->trades_required) {
-		/* Nothing to place: a success by definition (seed §8.1 step 2). */
-		res->status = EXECUTOR_SUCCESS;
-		res->success = true;
-		*ret = res;
-		return 0;
-	}
-	res->orders = xcalloc(plan->n_items, sizeof *res->orders);
-	sells = xcalloc(plan->n_items, sizeof *sells);
-	buys = xcalloc(plan->n_items, sizeof *buys);
-	r = cancel_stale(&R);
-	if (r == 0)
-		r = b->ops->list_positions(b, &R.pos, &R.n_pos, ec);
-	/* SELL items first, in plan order, then BUY items: their results too. */
-	for (size_t i = 0; r == 0 && i < plan->n_items; i++)
-		if (plan->items[i].action == PLANNER_SELL)
-			r = setup_item(&R, &plan->items[i], &sells[ns++], &res->orders[res->n_orders++]);
-	for (size_t i = 0; r == 0 && i < plan->n_items; i++)
-		if (plan->items[i].action == PLANNER_BUY)
-			r = setup_item(&R, &plan->items[i], &buys[nb++], &res->orders[res->n_orders++]);
-	if (r == 0)
-		r = run_phase(&R, sells, ns);
-	if (r == 0 && nb > 0) {
-		/* After the sells settled: what they released is in buying power. */
-		r = b->ops->get_account(b, &acct, ec);
-		R.buying_power = acct.buying_power;
-		if (r == 0 && acct.trading_blocked)
-			r = errctx_set(ec, -EACCES, "account trading is blocked");
-	}
-	if (r == 0)
-		r = run_phase(&R, buys, nb);
-	if (r == 0) {
-		for (size_t i = 0; i < ns; i++)
-			summarise(&R, &sells[i], res);
-		for (size_t i = 0; i < nb; i++)
-			summarise(&R, &buys[i], res);
-		classify(opt, res);
-	}
-	free(R.pos);
-	free(sells);
-	free(buys);
-	if (r < 0) {
-		executor_result_free(res);
-		return transient(r) ? r : errctx_prefix(ec, "executor");
-	}
-	*ret = res;
-	return 0;
-}

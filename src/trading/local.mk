@@ -10,6 +10,7 @@ src_trading_libtrading_a_SOURCES = \
 	include/alchemiser/trading/broker_sim_db.h \
 	include/alchemiser/trading/calendar.h \
 	include/alchemiser/trading/executor.h \
+	include/alchemiser/trading/executor_run.h \
 	include/alchemiser/trading/order_id.h \
 	include/alchemiser/trading/planner.h \
 	src/trading/broker.c \
@@ -22,6 +23,7 @@ src_trading_libtrading_a_SOURCES = \
 	src/trading/calendar.c \
 	src/trading/executor.c \
 	src/trading/executor_price.c \
+	src/trading/executor_run.c \
 	src/trading/order_id.c \
 	src/trading/planner.c \
 	src/trading/planner_json.c
