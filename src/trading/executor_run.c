@@ -11,6 +11,12 @@
 #include "alchemiser/trading/executor_run.h"
 #include "alchemiser/trading/order_id.h"
 
+static int cancel_stale(struct run *R);
+static int setup_item(struct run *R, const struct planner_item *pi, struct item *it,
+    struct executor_order *out);
+static void summarise(const struct run *R, struct item *it, struct executor_result *res);
+static void classify(const struct executor_options *o, struct executor_result *res);
+
 static int
 cancel_stale(struct run *R)
 {
@@ -164,7 +170,12 @@ executor_run(struct broker *b, const struct planner_plan *plan, const char *plan
 	res->orders = xcalloc(plan->n_items, sizeof *res->orders);
 	sells = xcalloc(plan->n_items, sizeof *sells);
 	buys = xcalloc(plan->n_items, sizeof *buys);
-	r = cancel_stale(&R);
+	/* A blocked account refuses every order: say so once, up front. */
+	r = b->ops->get_account(b, &acct, ec);
+	if (r == 0 && acct.trading_blocked)
+		r = errctx_set(ec, -EACCES, "account trading is blocked (status %s)", acct.status);
+	if (r == 0)
+		r = cancel_stale(&R);
 	if (r == 0)
 		r = b->ops->list_positions(b, &R.pos, &R.n_pos, ec);
 	/* SELL items first, in plan order, then BUY items: their results too. */
@@ -180,8 +191,6 @@ executor_run(struct broker *b, const struct planner_plan *plan, const char *plan
 		/* After the sells settled: what they released is in buying power. */
 		r = b->ops->get_account(b, &acct, ec);
 		R.buying_power = acct.buying_power;
-		if (r == 0 && acct.trading_blocked)
-			r = errctx_set(ec, -EACCES, "account trading is blocked");
 	}
 	if (r == 0)
 		r = executor_run_phase(&R, buys, nb);

@@ -2,7 +2,7 @@
 // Alpaca Trading/Data API v2 fixture for alchemiserd's broker tests. Zero
 // dependencies (node's http only). Listens on 127.0.0.1 (port from --port, 0 =
 // any) and prints "LISTENING <port>" once ready. Test control, no auth:
-//   POST /__state    merge {cash, prices{sym: n}, positions{sym: qty}, assets{sym:
+//   POST /__state    merge {cash, blocked, prices{sym: n}, positions{sym: qty}, assets{sym:
 //                    {tradable, fractionable}}, fill: "fill"|"cross"|"new"|"partial"|"reject"}
 //   POST /__script   append rules [{method, path, status, body, headers, delay_ms,
 //                    drop, process, times}]: the next `times` (1) matching requests
@@ -25,7 +25,7 @@ const SECRET = arg('secret', 'test-secret');
 
 let st, requests, rules;
 function reset() {
-	st = { cash: 10000, prices: {}, positions: {}, assets: {}, fill: 'fill', orders: [] };
+	st = { cash: 10000, prices: {}, positions: {}, assets: {}, fill: 'fill', blocked: false, orders: [] };
 	requests = [];
 	rules = [];
 }
@@ -129,7 +129,7 @@ function api(req, res, url, body) {
 			id: 'acct-1', status: 'ACTIVE', currency: 'USD', cash: money(st.cash),
 			buying_power: money(Math.max(0, st.cash - reserved)), equity: money(st.cash + mv),
 			portfolio_value: money(st.cash + mv), last_equity: money(st.cash + mv),
-			trading_blocked: false, account_blocked: false,
+			trading_blocked: st.blocked, account_blocked: false,
 		});
 	}
 	if (m === 'GET' && p === '/v2/positions')
@@ -196,7 +196,7 @@ function control(req, res, url, body) {
 	if (req.method === 'POST' && p === '/__reset') { reset(); return send(res, 200, {}); }
 	if (req.method === 'POST' && p === '/__state') {
 		const b = JSON.parse(body || '{}');
-		for (const k of ['cash', 'fill']) if (b[k] !== undefined) st[k] = b[k];
+		for (const k of ['cash', 'fill', 'blocked']) if (b[k] !== undefined) st[k] = b[k];
 		for (const k of ['prices', 'positions', 'assets']) Object.assign(st[k], b[k] || {});
 		return send(res, 200, {});
 	}

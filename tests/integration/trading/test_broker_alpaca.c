@@ -329,6 +329,10 @@ START_TEST(test_broker_alpaca_executor_error_paths)
 	ck_assert(!res->success);
 	ck_assert_int_eq(res->status, EXECUTOR_PARTIAL_SUCCESS);
 	executor_result_free(res);
+	/* A blocked account: refused up front, nothing posted. */
+	fixture_post(&fx, "/__state", "{\"blocked\": true}");
+	ck_assert_err(executor_run(br, pl, "rebalance-planned-fx5", &o, &res, &ec), -EACCES, &ec);
+	ck_assert_int_eq(fixture_count(&fx, "POST", "/v2/orders"), 3);
 	planner_plan_free(pl);
 }
 END_TEST
