@@ -1,5 +1,6 @@
 #include <errno.h>
 #include <getopt.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
@@ -15,6 +16,7 @@ enum {
 	OPT_AS_OF,
 	OPT_TRACE,
 	OPT_VERSION,
+	OPT_SEND,
 };
 
 static const struct option long_options[] = {
@@ -29,6 +31,7 @@ static const struct option long_options[] = {
 	{ "as-of",        required_argument, NULL, OPT_AS_OF },
 	{ "trace",        no_argument,       NULL, OPT_TRACE },
 	{ "version",      no_argument,       NULL, OPT_VERSION },
+	{ "send",         no_argument,       NULL, OPT_SEND },
 	{ "help",         no_argument,       NULL, 'h' },
 	{ NULL, 0, NULL, 0 }
 };
@@ -38,6 +41,7 @@ cli_usage(FILE *out)
 {
 	fputs("Usage: alchemiserd [-c FILE] [--once] [--event JSON|@FILE]\n"
 	      "       alchemiserd [-c FILE] --explain [--event JSON|@FILE]\n"
+	      "       alchemiserd [-c FILE] --send [--event JSON|@FILE]\n"
 	      "       alchemiserd [-c FILE] --check-config | --print-config\n"
 	      "       alchemiserd --evaluate FILE.clj|SET.json --data DIR --as-of YYYY-MM-DD [--trace]\n"
 	      "       alchemiserd --version | --help\n"
@@ -46,6 +50,7 @@ cli_usage(FILE *out)
 	      "      --once          process until the queue is idle, then exit (0 all done, 1 otherwise)\n"
 	      "      --event BODY    message body to enqueue (--once) or explain; @FILE reads a file\n"
 	      "      --explain       print the routing decision for one body (stdin or --event), no side effects\n"
+	      "      --send          put one body (stdin or --event) on the work queue and exit\n"
 	      "      --check-config  validate the configuration and exit (0 ok, 2 problems)\n"
 	      "      --print-config  print the effective configuration, secrets masked\n"
 	      "      --evaluate F    evaluate a strategy file or set and print the allocation\n"
@@ -111,6 +116,9 @@ cli_parse(int argc, char **argv, struct cli_args *ret)
 		case OPT_TRACE:
 			a.trace = true;
 			break;
+		case OPT_SEND:
+			r = set_command(&a, CLI_SEND);
+			break;
 		case OPT_VERSION:
 			r = set_command(&a, CLI_VERSION);
 			break;
@@ -136,5 +144,43 @@ cli_parse(int argc, char **argv, struct cli_args *ret)
 		return -EINVAL;
 	}
 	*ret = a;
+	return 0;
+}
+
+int
+cli_read_event(const char *arg, char **ret, size_t *ret_len)
+{
+	FILE *f = stdin;
+	char *buf = NULL;
+	size_t len = 0, cap = 0, n;
+
+	if (arg != NULL && arg[0] != '@') {
+		*ret = strdup(arg);
+		*ret_len = strlen(arg);
+		return *ret != NULL ? 0 : -ENOMEM;
+	}
+	if (arg != NULL) {
+		f = fopen(arg + 1, "re");
+		if (f == NULL) {
+			fprintf(stderr, "alchemiserd: %s: %s\n", arg + 1, strerror(errno));
+			return -errno;
+		}
+	}
+	do {
+		if (len + 4096 + 1 > cap) {
+			cap = (len + 4096 + 1) * 2;
+			buf = realloc(buf, cap);
+			if (buf == NULL)
+				abort();
+		}
+		n = fread(buf + len, 1, 4096, f);
+		len += n;
+		/* Bodies over the router's limit are read whole up to a bound, then refused there. */
+	} while (n > 0 && len < 2 * 1024 * 1024);
+	if (f != stdin)
+		fclose(f);
+	buf[len] = '\0';
+	*ret = buf;
+	*ret_len = len;
 	return 0;
 }

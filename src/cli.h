@@ -6,6 +6,7 @@
 #define ALCHEMISER_CLI_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdio.h>
 
 enum cli_command {
@@ -14,6 +15,7 @@ enum cli_command {
 	CLI_CHECK_CONFIG,
 	CLI_PRINT_CONFIG,
 	CLI_EVALUATE,
+	CLI_SEND,		/* put one body on the work queue and exit */
 	CLI_VERSION,
 	CLI_HELP,
 	_CLI_COMMAND_MAX
@@ -22,6 +24,7 @@ enum cli_command {
 struct cli_args {
 	enum cli_command command;
 	const char	*config_path;	/* NULL = default path */
+	const char	*config_path_effective;	/* what was loaded (NULL = built-in defaults) */
 	bool		 config_given;
 	bool		 once;
 	const char	*event;		/* JSON text or @FILE */
@@ -40,5 +43,12 @@ struct cli_args {
 /* Parse argv; on a usage error print it and return -EINVAL. */
 int	cli_parse(int argc, char **argv, struct cli_args *ret);
 void	cli_usage(FILE *out);
+/* The body of --event: the text itself, "@FILE", or stdin when arg is NULL.
+ * *ret is NUL-terminated and owned by the caller. */
+int	cli_read_event(const char *arg, char **ret, size_t *ret_len);
+
+struct config;
+/* Run the daemon or --once (runtime/); returns the exit code. */
+int	main_run(const struct cli_args *a, struct config *cfg);
 
 #endif

@@ -1,21 +1,76 @@
 /*
- * main: argv -> config -> runtime; nothing else.
+ * main: argv -> config -> runtime; nothing else. The order follows style.md
+ * §7.9: parse argv, open the log, load the config, then hand over.
  */
 #include "config.h"
 
+#include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
 
+#include "alchemiser/core/config.h"
+#include "alchemiser/core/err.h"
+#include "alchemiser/core/json.h"
+#include "alchemiser/core/log.h"
+#include "alchemiser/core/xalloc.h"
+#include "alchemiser/router/route.h"
 #include "cli.h"
+
+#define DEFAULT_CONFIG SYSCONFDIR "/alchemiser/alchemiserd.conf"
+
+/* Load the configuration: an explicit -c must exist; the default path may be
+ * absent, and then the built-in defaults (the embedded backend) apply. */
+static int
+load_config(struct cli_args *a, struct config **ret)
+{
+	const char *path = a->config_path != NULL ? a->config_path : DEFAULT_CONFIG;
+	struct errctx ec = { 0 };
+
+	if (!a->config_given && access(path, F_OK) < 0)
+		path = NULL;
+	a->config_path_effective = path;
+	if (config_load(path, stderr, ret, &ec) < 0) {
+		fprintf(stderr, "alchemiserd: configuration rejected: %s\n", errctx_msg(&ec));
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int
+cmd_explain(const struct cli_args *a)
+{
+	_cleanup_free_ char *body = NULL, *out = NULL;
+	struct route *r;
+	json_t *j;
+	size_t len;
+	int rc;
+
+	if (cli_read_event(a->event, &body, &len) < 0)
+		return EXIT_CONFIG;
+	r = route_message(body, len, NULL);
+	j = route_explain(r);
+	out = json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	printf("%s\n", out);
+	rc = r->rejected ? EXIT_FAILED : EXIT_OK;
+	json_decref(j);
+	route_free(r);
+	return rc;
+}
 
 int
 main(int argc, char **argv)
 {
+	struct config *cfg = NULL;
 	struct cli_args args;
+	int rc;
 
 	if (cli_parse(argc, argv, &args) < 0) {
 		cli_usage(stderr);
 		return EXIT_CONFIG;
 	}
+	log_open(LOG_TARGET_AUTO);
 	switch (args.command) {
 	case CLI_VERSION:
 		printf("alchemiserd %s\n", PACKAGE_VERSION);
@@ -23,8 +78,27 @@ main(int argc, char **argv)
 	case CLI_HELP:
 		cli_usage(stdout);
 		return EXIT_OK;
+	case CLI_EXPLAIN:
+		/* Pure: no configuration, no backend, no side effects. */
+		return cmd_explain(&args);
 	default:
-		fprintf(stderr, "alchemiserd: this build does not run that command yet\n");
-		return EXIT_FAILED;
+		break;
 	}
+	if (load_config(&args, &cfg) < 0)
+		return EXIT_CONFIG;
+	switch (args.command) {
+	case CLI_CHECK_CONFIG:
+		printf("configuration OK (%s)\n", config_origin(cfg));
+		rc = EXIT_OK;
+		break;
+	case CLI_PRINT_CONFIG:
+		config_print(cfg, stdout);
+		rc = EXIT_OK;
+		break;
+	default:
+		rc = main_run(&args, cfg);
+		break;
+	}
+	config_unref(cfg);
+	return rc;
 }

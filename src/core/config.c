@@ -319,6 +319,7 @@ unquote(char *v, char **ret)
 {
 	char *r, *w;
 
+	v = trim(v);
 	if (*v != '"') {
 		char *hash = v;
 

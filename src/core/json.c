@@ -100,7 +100,7 @@ json_parse_bounded(const char *text, size_t len, size_t max_len, size_t max_dept
 		return errctx_set(ec, -EBADMSG, "body is not valid UTF-8 (byte %zu)", bad);
 	if (depth_exceeds(text, len, max_depth))
 		return errctx_set(ec, -E2BIG, "JSON nested deeper than %zu levels", max_depth);
-	v = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
+	v = json_loadb(text, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &jerr);
 	if (v == NULL)
 		return errctx_set(ec, -EBADMSG, "malformed JSON at line %d column %d: %s",
 		    jerr.line, jerr.column, jerr.text);

@@ -1,4 +1,5 @@
 #include <errno.h>
+#include <stdbool.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -78,7 +79,8 @@ struct field_ref {
 };
 
 static size_t
-collect_fields(const struct log_fields *f, struct field_ref *out, char *dur, size_t dursz)
+collect_fields(const struct log_fields *f, struct field_ref *out, char *dur, size_t dursz,
+    bool journal)
 {
 	size_t n = 0;
 
@@ -96,8 +98,13 @@ collect_fields(const struct log_fields *f, struct field_ref *out, char *dur, siz
 		(void)snprintf(dur, dursz, "%lld", (long long)f->duration_ms);
 		ADD("DURATION_MS", dur);
 	}
-	ADD("MESSAGE_ID", f->message_id);
 #undef ADD
+	/* MESSAGE_ID is for journalctl matching; it only clutters a terminal. */
+	if (journal && f->message_id != NULL) {
+		out[n].key = "MESSAGE_ID";
+		out[n].value = f->message_id;
+		n++;
+	}
 	return n;
 }
 
@@ -112,7 +119,7 @@ log_emit(int level, const struct log_fields *f, const char *fmt, va_list ap)
 	int saved_errno = errno, n;
 
 	(void)vsnprintf(msg, sizeof msg, fmt, ap);
-	nf = collect_fields(f, fields, dur, sizeof dur);
+	nf = collect_fields(f, fields, dur, sizeof dur, log_target == LOG_TARGET_JOURNAL);
 
 	if (log_target == LOG_TARGET_JOURNAL) {
 		size_t k = 0;

@@ -1,1 +1,9 @@
-# stages layer: sources, convenience library and unit tests (see Makefile.am).
+# stages layer: one file per workflow step, behind the interface of stages/stage.h.
+noinst_LIBRARIES += src/stages/libstages.a
+STAGES_LIB = src/stages/libstages.a
+src_stages_libstages_a_SOURCES = \
+	src/stages/stages_internal.h \
+	src/stages/stage.c \
+	src/stages/stage_start.c \
+	src/stages/stage_monitor.c \
+	src/stages/stage_errors.c

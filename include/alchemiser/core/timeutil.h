@@ -25,24 +25,29 @@ int64_t	time_now_monotonic_usec(void);
 /* Parse RFC 3339 / ISO 8601 as the Python system writes it: "Z" or "+HH:MM"
  * offsets, 0-9 fractional digits (beyond microseconds truncated), "T" or a space
  * as separator. A missing offset is taken as UTC (Python's naive isoformat).
- * -EINVAL with the reason otherwise. */
+ * Seconds are required; "t"/"z" are accepted; leap second :60 is refused (as
+ * Python does); years 0000..9999. -EINVAL with the reason otherwise. */
 int	time_parse_rfc3339(const char *s, int64_t *ret_usec, struct errctx *ec);
 /* Format as UTC with "Z": seconds precision when the microseconds are zero,
  * else exactly 6 fractional digits. buf >= RFC3339_STRLEN. */
 char	*time_format_rfc3339(int64_t usec, char *buf);
 
-/* Civil dates. days = days since 1970-01-01 (may be negative). */
+/* Civil dates (proleptic Gregorian). days = days since 1970-01-01 (may be
+ * negative); month 1..12 and day 1..31 are the caller's to validate (use
+ * time_parse_date for input); years must fit an int. */
 int64_t	time_days_from_civil(int year, unsigned month, unsigned day);
 void	time_civil_from_days(int64_t days, int *year, unsigned *month, unsigned *day);
 /* 0 = Sunday ... 6 = Saturday. */
 unsigned time_weekday_from_days(int64_t days);
 /* Parse "YYYY-MM-DD" (validated, incl. leap years) into days. */
 int	time_parse_date(const char *s, int64_t *ret_days, struct errctx *ec);
-/* "YYYY-MM-DD"; buf >= 11. */
+/* "YYYY-MM-DD"; buf >= 11 (a year outside 0000..9999 is cut to fit). */
 char	*time_format_date(int64_t days, char *buf);
 
 /* Offset of America/New_York from UTC at the given instant, in seconds
- * (-18000 or -14400), from the US DST rules in force since 2007. */
+ * (-18000 or -14400), from the US DST rules in force since 2007 (EDT from the
+ * second Sunday of March 07:00 UTC to the first Sunday of November 06:00 UTC);
+ * earlier years get the same rules, not their historical ones. */
 int	time_new_york_offset_sec(int64_t utc_usec);
 
 #endif

@@ -1,0 +1,63 @@
+/*
+ * route: the decision path of one message body (product.md "The message path"):
+ * bounded JSON parse -> object check -> circuit breaker -> domain vs command ->
+ * schema validation -> handler and idempotency key. Pure: no I/O.
+ * Thread: any. Memory: route_new returns a route the caller frees with
+ * route_free(); its event/command are owned by it (take them with the
+ * route_take_* helpers).
+ */
+#ifndef ALCHEMISER_ROUTER_ROUTE_H
+#define ALCHEMISER_ROUTER_ROUTE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <jansson.h>
+
+#include "alchemiser/events/catalogue.h"
+#include "alchemiser/router/command.h"
+#include "alchemiser/router/outcome.h"
+
+struct domain_event;
+
+enum route_kind {
+	ROUTE_DOMAIN,		/* a catalogue event from an alchemiser.* source */
+	ROUTE_COMMAND,		/* anything else that validates as a command */
+	ROUTE_INVALID,		/* rejected before a kind could be decided */
+	_ROUTE_KIND_MAX
+};
+
+enum idem_key_source {
+	IDEM_KEY_EVENT_ID,
+	IDEM_KEY_CORRELATION_ID,
+	IDEM_KEY_ENVELOPE_ID,
+	IDEM_KEY_SQS_MESSAGE_ID,
+	IDEM_KEY_NONE,
+	_IDEM_KEY_SOURCE_MAX
+};
+
+struct route {
+	enum route_kind		 kind;
+	bool			 rejected;	/* true: outcome reject with reason */
+	char			 reason[384];
+	bool			 breaker;	/* ErrorNotificationRequested: may never publish an error event */
+	enum event_type		 type;		/* domain only */
+	const char		*handler;	/* stage name, NULL when rejected */
+	char			*detail_type;	/* as received (may be NULL) */
+	char			*source;
+	char			*envelope_id;
+	char			*idempotency_key;	/* NULL when rejected */
+	enum idem_key_source	 key_source;
+	struct domain_event		*event;		/* domain */
+	struct command		*command;	/* command */
+};
+
+/* Route a body; never fails: problems become rejected routes with a reason.
+ * sqs_message_id (may be NULL) is the last-resort idempotency key of commands. */
+struct route *route_message(const char *body, size_t len, const char *sqs_message_id);
+/* The decision as one JSON object (kind, detail_type, source, handler,
+ * idempotency_key, outcome, reason) for --explain. */
+json_t	*route_explain(const struct route *r);
+const char *route_kind_to_string(enum route_kind k);
+void	route_free(struct route *r);
+
+#endif

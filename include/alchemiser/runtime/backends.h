@@ -1,0 +1,34 @@
+/*
+ * backends: the one place that knows which implementation of each seam runs
+ * (style.md §7.1): from the configuration it builds the transport, bus and
+ * idempotency store (embedded SQLite or AWS), the broker, market data and
+ * mailer. Nothing above this file knows the backend.
+ * Thread:  built and freed on the main thread; the seams' own contracts say
+ *          which thread may call what.
+ * Memory:  backends_open() returns a struct the caller frees with backends_close().
+ */
+#ifndef ALCHEMISER_RUNTIME_BACKENDS_H
+#define ALCHEMISER_RUNTIME_BACKENDS_H
+
+struct config;
+struct errctx;
+struct event_base;
+
+struct backends {
+	struct transport	*transport;
+	struct bus		*bus;
+	struct idem_store	*idem;
+	struct broker		*broker;	/* NULL when not built in */
+	struct marketdata	*marketdata;
+	struct mailer		*mailer;
+	struct storm_guard	*storm;
+	const char		*kind;		/* "local" | "aws" */
+};
+
+int	backends_open(const struct config *cfg, struct event_base *base, struct backends **ret,
+	    struct errctx *ec);
+/* Start-up and reload check of every dependency (queue, bus, table). */
+int	backends_preflight(struct backends *b, struct errctx *ec);
+void	backends_close(struct backends *b);
+
+#endif

@@ -1,0 +1,53 @@
+/*
+ * pipeline: the processing of one message on a worker thread:
+ * route -> (reject) | stage lookup -> per-correlation lock -> idempotency claim
+ * -> stage handler -> publish (deterministic ids) -> complete -> outcome.
+ * Every failure becomes an outcome with a reason; nothing here exits.
+ * Thread:  any worker thread; the pipeline struct is shared and thread-safe.
+ * Memory:  job results are owned by the job (job_free).
+ */
+#ifndef ALCHEMISER_RUNTIME_PIPELINE_H
+#define ALCHEMISER_RUNTIME_PIPELINE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "alchemiser/router/outcome.h"
+
+struct config;
+struct queue_message;
+struct backends;
+struct pipeline;
+
+struct job {
+	struct queue_message	*msg;		/* owned */
+	struct config		*cfg;		/* the snapshot this message started with (ref) */
+	bool			 synthetic;	/* --once body processed directly: no receipt */
+	int64_t			 received_usec;	/* monotonic */
+	int64_t			 extend_at_usec;/* next visibility extension (monotonic) */
+	int64_t			 visibility_usec;
+	bool			 finished;	/* set by the loop when the outcome arrives */
+	/* results, written by the worker */
+	enum outcome		 outcome;
+	char			 reason[384];
+	char			*claim_key;	/* set while a claim is held */
+	char			*correlation_id;
+	char			*event_id;
+	char			*detail_type;
+	char			*source;
+	char			*handler;
+	int64_t			 duration_ms;
+	struct job		*next;		/* queue links (owner decides) */
+};
+
+struct job *job_new(struct queue_message *msg, struct config *cfg);
+void	job_free(struct job *j);
+
+struct pipeline *pipeline_new(struct backends *b);
+/* Process job on worker number worker (0-based). */
+void	pipeline_process(struct pipeline *p, struct job *job, unsigned worker);
+/* The owner string of a worker ("host:pid:worker"); static storage per pipeline. */
+const char *pipeline_owner(struct pipeline *p, unsigned worker, char *buf, size_t size);
+void	pipeline_free(struct pipeline *p);
+
+#endif

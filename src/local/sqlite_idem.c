@@ -1,0 +1,265 @@
+/*
+ * sqlite_idem: conditional claims over the idempotency table of the state file.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "alchemiser/core/err.h"
+#include "alchemiser/core/xalloc.h"
+#include "alchemiser/local/sqlite_idem.h"
+#include "alchemiser/local/sqlite_state.h"
+#include "sqlite_internal.h"
+
+struct sqlite_idem {
+	struct idem_store	 pub;	/* first: the seam pointer is this struct's */
+	struct sqlite_state	*st;
+};
+
+static struct sqlite_idem *
+to_sqlite(struct idem_store *s)
+{
+	return (struct sqlite_idem *)s;
+}
+
+static void
+copy_col(sqlite3_stmt *s, int i, char *out, size_t len)
+{
+	const unsigned char *t = sqlite3_column_text(s, i);
+
+	(void)snprintf(out, len, "%s", t != NULL ? (const char *)t : "");
+}
+
+/* The current row, if any: 1 found, 0 absent, < 0 error. */
+static int
+read_locked(struct sqlite_state *st, const char *key, struct sqlite_idem_record *rec,
+    struct errctx *ec)
+{
+	sqlite3_stmt *s = NULL;
+	int r, rc;
+
+	memset(rec, 0, sizeof *rec);
+	r = sqlite_state_prepare_locked(st, "SELECT status, owner, coalesce(detail_type, ''),"
+	    " coalesce(correlation_id, ''), coalesce(lease_expires_usec, 0), claimed_usec,"
+	    " coalesce(completed_usec, 0), expires_usec FROM idempotency WHERE key = ?", &s, ec);
+	if (r < 0)
+		return r;
+	(void)sqlite3_bind_text(s, 1, key, -1, SQLITE_STATIC);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		copy_col(s, 0, rec->status, sizeof rec->status);
+		copy_col(s, 1, rec->owner, sizeof rec->owner);
+		copy_col(s, 2, rec->detail_type, sizeof rec->detail_type);
+		copy_col(s, 3, rec->correlation_id, sizeof rec->correlation_id);
+		rec->lease_expires_usec = sqlite3_column_int64(s, 4);
+		rec->claimed_usec = sqlite3_column_int64(s, 5);
+		rec->completed_usec = sqlite3_column_int64(s, 6);
+		rec->expires_usec = sqlite3_column_int64(s, 7);
+		r = 1;
+	} else if (rc == SQLITE_DONE)
+		r = 0;
+	else
+		r = sqlite_state_err(sqlite3_db_handle(s), rc, ec, "read");
+	sqlite3_finalize(s);
+	return r;
+}
+
+/* Run one statement with text and integer arguments; returns changes or < 0. */
+static int
+run_locked(struct sqlite_state *st, const char *sql, const char *const *texts, size_t nt,
+    const int64_t *ints, size_t ni, struct errctx *ec)
+{
+	sqlite3_stmt *s = NULL;
+	size_t i;
+	int r, rc;
+
+	r = sqlite_state_prepare_locked(st, sql, &s, ec);
+	if (r < 0)
+		return r;
+	for (i = 0; i < nt; i++)
+		(void)sqlite3_bind_text(s, (int)i + 1, texts[i], -1, SQLITE_STATIC);
+	for (i = 0; i < ni; i++)
+		(void)sqlite3_bind_int64(s, (int)(nt + i) + 1, ints[i]);
+	rc = sqlite3_step(s);
+	r = rc == SQLITE_DONE ? sqlite3_changes(sqlite3_db_handle(s)) :
+	    sqlite_state_err(sqlite3_db_handle(s), rc, ec, "write");
+	sqlite3_finalize(s);
+	return r;
+}
+
+static int
+sqlite_idem_claim(struct idem_store *is, const struct idem_claim *c, enum idem_claim_result *ret,
+    char *holder, struct errctx *ec)
+{
+	struct sqlite_state *st = to_sqlite(is)->st;
+	struct sqlite_idem_record rec;
+	const char *texts[4] = { c->key, c->owner, c->detail_type, c->correlation_id };
+	int64_t ints[3] = { c->now_usec + c->lease_usec, c->now_usec, c->now_usec + c->retention_usec };
+	int r, found;
+
+	if (c->key == NULL || *c->key == '\0' || c->owner == NULL || *c->owner == '\0')
+		return errctx_set(ec, -EINVAL, "idempotency claim: key and owner are required");
+	if (c->lease_usec <= 0 || c->retention_usec < c->lease_usec)
+		return errctx_set(ec, -EINVAL, "idempotency claim '%s': lease must be > 0 and within the retention", c->key);
+	sqlite_state_lock(st);
+	r = sqlite_state_begin_locked(st, ec);
+	if (r < 0)
+		goto out;
+	found = r = read_locked(st, c->key, &rec, ec);
+	if (r < 0)
+		goto fail;
+	if (found && rec.expires_usec >= c->now_usec && strcmp(rec.status, "COMPLETED") == 0)
+		*ret = IDEM_COMPLETED;
+	else if (found && rec.expires_usec >= c->now_usec && rec.lease_expires_usec >= c->now_usec)
+		*ret = IDEM_BUSY;
+	else {
+		/* Absent, expired, or a lapsed lease: the key is ours. */
+		*ret = found && rec.expires_usec >= c->now_usec ? IDEM_TAKEN_OVER : IDEM_CLAIMED;
+		r = run_locked(st, "INSERT OR REPLACE INTO idempotency (key, owner, detail_type,"
+		    " correlation_id, status, lease_expires_usec, claimed_usec, completed_usec,"
+		    " expires_usec) VALUES (?, ?, ?, ?, 'IN_PROGRESS', ?, ?, NULL, ?)",
+		    texts, 4, ints, 3, ec);
+		if (r < 0)
+			goto fail;
+	}
+	if ((*ret == IDEM_BUSY || *ret == IDEM_COMPLETED) && holder != NULL)
+		(void)snprintf(holder, 128, "%s", rec.owner);
+	r = sqlite_state_commit_locked(st, ec);
+	goto out;
+fail:
+	sqlite_state_rollback_locked(st);
+out:
+	sqlite_state_unlock(st);
+	return r < 0 ? errctx_prefix(ec, "idempotency claim '%s'", c->key) : 0;
+}
+
+/* A conditional write on (key, owner, IN_PROGRESS); -EEXIST when not ours. */
+static int
+owner_write(struct idem_store *is, const char *what, const char *sql, const char *key,
+    const char *owner, const int64_t *ints, size_t ni, struct errctx *ec)
+{
+	struct sqlite_state *st = to_sqlite(is)->st;
+	struct sqlite_idem_record rec;
+	const char *texts[2] = { key, owner };
+	int r;
+
+	if (key == NULL || owner == NULL)
+		return errctx_set(ec, -EINVAL, "idempotency %s: key and owner are required", what);
+	sqlite_state_lock(st);
+	r = run_locked(st, sql, texts, 2, ints, ni, ec);
+	if (r == 0) {
+		/* Say who has it now, for the log line of a lost race. */
+		int found = read_locked(st, key, &rec, ec);
+
+		if (found > 0)
+			r = errctx_set(ec, -EEXIST, "record is %s, owned by %s", rec.status, rec.owner);
+		else if (found == 0)
+			r = errctx_set(ec, -EEXIST, "no record");
+		else
+			r = found;
+	}
+	sqlite_state_unlock(st);
+	return r < 0 ? errctx_prefix(ec, "idempotency %s '%s'", what, key) : 0;
+}
+
+static int
+sqlite_idem_renew(struct idem_store *is, const char *key, const char *owner,
+    int64_t lease_until_usec, struct errctx *ec)
+{
+	return owner_write(is, "renew", "UPDATE idempotency SET lease_expires_usec = ?3"
+	    " WHERE key = ?1 AND owner = ?2 AND status = 'IN_PROGRESS'", key, owner,
+	    &lease_until_usec, 1, ec);
+}
+
+static int
+sqlite_idem_complete(struct idem_store *is, const char *key, const char *owner, int64_t now_usec,
+    struct errctx *ec)
+{
+	return owner_write(is, "complete", "UPDATE idempotency SET status = 'COMPLETED',"
+	    " completed_usec = ?3, lease_expires_usec = NULL"
+	    " WHERE key = ?1 AND owner = ?2 AND status = 'IN_PROGRESS'", key, owner, &now_usec, 1, ec);
+}
+
+static int
+sqlite_idem_release(struct idem_store *is, const char *key, const char *owner, struct errctx *ec)
+{
+	return owner_write(is, "release", "DELETE FROM idempotency"
+	    " WHERE key = ?1 AND owner = ?2 AND status = 'IN_PROGRESS'", key, owner, NULL, 0, ec);
+}
+
+static int
+sqlite_idem_preflight(struct idem_store *is, struct errctx *ec)
+{
+	return sqlite_state_check(to_sqlite(is)->st, ec);
+}
+
+static void
+sqlite_idem_free(struct idem_store *is)
+{
+	struct sqlite_idem *s = to_sqlite(is);
+
+	if (s == NULL)
+		return;
+	sqlite_state_free(s->st);
+	free(s);
+}
+
+static const struct idem_ops sqlite_idem_ops = {
+	.name = "sqlite",
+	.claim = sqlite_idem_claim,
+	.renew = sqlite_idem_renew,
+	.complete = sqlite_idem_complete,
+	.release = sqlite_idem_release,
+	.preflight = sqlite_idem_preflight,
+	.free = sqlite_idem_free,
+};
+
+int
+sqlite_idem_new(const struct sqlite_idem_options *o, struct idem_store **ret, struct errctx *ec)
+{
+	struct sqlite_idem *s;
+	int r;
+
+	*ret = NULL;
+	s = xcalloc(1, sizeof *s);
+	s->pub.ops = &sqlite_idem_ops;
+	r = sqlite_state_open(o->path, o->busy_timeout_usec, &s->st, ec);
+	if (r < 0) {
+		free(s);
+		return r;
+	}
+	*ret = &s->pub;
+	return 0;
+}
+
+int
+sqlite_idem_get(struct idem_store *is, const char *key, struct sqlite_idem_record *ret,
+    struct errctx *ec)
+{
+	struct sqlite_state *st = to_sqlite(is)->st;
+	int r;
+
+	sqlite_state_lock(st);
+	r = read_locked(st, key, ret, ec);
+	sqlite_state_unlock(st);
+	if (r == 0)
+		return errctx_set(ec, -ENOENT, "idempotency record '%s' not found", key);
+	return r < 0 ? r : 0;
+}
+
+int
+sqlite_idem_prune(struct idem_store *is, int64_t now_usec, uint64_t *removed, struct errctx *ec)
+{
+	struct sqlite_state *st = to_sqlite(is)->st;
+	int r;
+
+	sqlite_state_lock(st);
+	r = run_locked(st, "DELETE FROM idempotency WHERE expires_usec < ?", NULL, 0, &now_usec, 1, ec);
+	sqlite_state_unlock(st);
+	if (r < 0)
+		return errctx_prefix(ec, "idempotency prune");
+	if (removed != NULL)
+		*removed = (uint64_t)r;
+	return 0;
+}

@@ -1,0 +1,53 @@
+/*
+ * sqlite_internal: what the embedded backend's files share, private to
+ * src/local: the locked connection of a state, transactions, SQLite error
+ * mapping, ids, and the queue insert the bus also uses.
+ * Thread:  the *_locked functions need sqlite_state_lock() held.
+ * Memory:  as stated per function.
+ */
+#ifndef ALCHEMISER_LOCAL_SQLITE_INTERNAL_H
+#define ALCHEMISER_LOCAL_SQLITE_INTERNAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sqlite3.h>
+
+struct errctx;
+struct sqlite_state;
+
+#define LOCAL_ID_STRLEN 37	/* a v4 UUID plus NUL */
+#define LOCAL_QUEUE_NAME_MAX 80
+#define LOCAL_MAX_VISIBILITY_USEC (INT64_C(43200) * INT64_C(1000000))	/* 12 h, as SQS */
+#define LOCAL_MAX_DELAY_USEC (INT64_C(900) * INT64_C(1000000))		/* 15 min, as SQS */
+#define LOCAL_MAX_BODY 1048576
+#define LOCAL_MAX_REASON 4096
+
+sqlite3	*sqlite_state_lock(struct sqlite_state *st);
+void	sqlite_state_unlock(struct sqlite_state *st);
+
+/* BEGIN IMMEDIATE: takes the write lock now, so a read-then-write cannot be
+ * overtaken by another process. */
+int	sqlite_state_begin_locked(struct sqlite_state *st, struct errctx *ec);
+int	sqlite_state_commit_locked(struct sqlite_state *st, struct errctx *ec);
+void	sqlite_state_rollback_locked(struct sqlite_state *st);
+int	sqlite_state_prepare_locked(struct sqlite_state *st, const char *sql,
+	    sqlite3_stmt **ret, struct errctx *ec);
+
+/* Map an SQLite result to a negative errno and set ec with what + the reason. */
+int	sqlite_state_err(sqlite3 *db, int rc, struct errctx *ec, const char *what);
+
+/* A random v4 UUID (message ids, event ids until core/uuid lands). */
+void	local_uuid_v4(char out[LOCAL_ID_STRLEN]);
+/* n random bytes as 2n lower-case hex digits plus NUL. */
+void	local_random_hex(char *out, size_t nbytes);
+/* [A-Za-z0-9_-]{1,80}, as SQS queue names. */
+bool	local_queue_name_valid(const char *name);
+
+/* Put a message on queue (sqlite_queue.c); attributes is JSON text or NULL.
+ * message_id (LOCAL_ID_STRLEN) may be NULL. */
+int	sqlite_queue_insert_locked(struct sqlite_state *st, const char *queue,
+	    const char *body, size_t len, const char *attributes, int64_t delay_usec,
+	    char *message_id, struct errctx *ec);
+
+#endif

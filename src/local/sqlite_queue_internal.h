@@ -1,0 +1,41 @@
+/*
+ * sqlite_queue_internal: the synchronous SQL of the SQLite queue
+ * (sqlite_queue_sql.c) for the transport ops of sqlite_queue.c.
+ * Thread:  any; each call locks the state.
+ * Memory:  claimed messages belong to the caller (queue_message_free).
+ */
+#ifndef ALCHEMISER_LOCAL_SQLITE_QUEUE_INTERNAL_H
+#define ALCHEMISER_LOCAL_SQLITE_QUEUE_INTERNAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct errctx;
+struct queue_message;
+struct sqlite_state;
+
+struct sqlite_queue_conf {
+	char		*queue;
+	char		*dlq;
+	unsigned	 max_receive_count;
+};
+
+enum queue_apply {
+	QUEUE_APPLY_DELETE,
+	QUEUE_APPLY_VISIBILITY,
+	QUEUE_APPLY_PARK,
+	_QUEUE_APPLY_MAX
+};
+
+/* Receive up to max messages into msgs (room for max), hiding them for
+ * visibility_usec; parks the exhausted ones first. */
+int	sqlite_queue_claim(struct sqlite_state *st, const struct sqlite_queue_conf *c,
+	    unsigned max, int64_t visibility_usec, struct queue_message **msgs, size_t *n,
+	    struct errctx *ec);
+/* Delete, change visibility (timeouts[i]) or park (reason) by receipt;
+ * results[i] = 0, -ENOENT (stale or unknown receipt) or -EINVAL. */
+int	sqlite_queue_apply(struct sqlite_state *st, const struct sqlite_queue_conf *c,
+	    enum queue_apply op, const char *const *receipts, const int64_t *timeouts, size_t n,
+	    const char *reason, int *results, struct errctx *ec);
+
+#endif

@@ -1,0 +1,438 @@
+/*
+ * sqlite_state: open, check and migrate the state file; the transaction and
+ * error helpers the queue, bus and idempotency store share.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <time.h>
+
+#include "alchemiser/core/err.h"
+#include "alchemiser/core/xalloc.h"
+#include "alchemiser/local/sqlite_state.h"
+#include "sqlite_internal.h"
+
+/* "Alch": marks the file as ours, so a foreign SQLite file is refused. */
+#define STATE_APPLICATION_ID 0x416c6368
+
+struct sqlite_state {
+	sqlite3			*db;
+	char			*path;
+	pthread_mutex_t		 lock;
+	sqlite_state_clock_cb	 clock;
+	void			*clock_arg;
+};
+
+struct migration {
+	int		 version;
+	const char	*description;
+	const char	*sql;
+};
+
+/* Append-only: a released migration never changes; add a new version instead. */
+static const struct migration migrations[] = {
+	{ 1, "queue messages and idempotency records",
+	  "CREATE TABLE queue_messages ("
+	  "  seq INTEGER PRIMARY KEY AUTOINCREMENT,"
+	  "  queue TEXT NOT NULL,"
+	  "  message_id TEXT NOT NULL,"
+	  "  body BLOB NOT NULL,"
+	  "  attributes TEXT,"
+	  "  sent_usec INTEGER NOT NULL,"
+	  "  visible_usec INTEGER NOT NULL,"
+	  "  receive_count INTEGER NOT NULL DEFAULT 0,"
+	  "  first_receive_usec INTEGER,"
+	  "  receipt TEXT UNIQUE,"
+	  "  source_queue TEXT,"
+	  "  dlq_reason TEXT,"
+	  "  dlq_usec INTEGER);"
+	  "CREATE INDEX queue_messages_ready ON queue_messages(queue, visible_usec);"
+	  "CREATE TABLE idempotency ("
+	  "  key TEXT PRIMARY KEY,"
+	  "  status TEXT NOT NULL CHECK (status IN ('IN_PROGRESS', 'COMPLETED')),"
+	  "  owner TEXT NOT NULL,"
+	  "  lease_expires_usec INTEGER,"
+	  "  detail_type TEXT,"
+	  "  correlation_id TEXT,"
+	  "  claimed_usec INTEGER NOT NULL,"
+	  "  completed_usec INTEGER,"
+	  "  expires_usec INTEGER NOT NULL);"
+	  "CREATE INDEX idempotency_expires ON idempotency(expires_usec);" },
+};
+
+static int64_t
+realtime_usec(void *arg)
+{
+	struct timespec ts;
+
+	(void)arg;
+	(void)clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+int
+sqlite_state_err(sqlite3 *db, int rc, struct errctx *ec, const char *what)
+{
+	const char *msg = db != NULL ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
+	int sys = db != NULL ? sqlite3_system_errno(db) : 0;
+	int code;
+
+	switch (rc & 0xff) {
+	case SQLITE_BUSY:
+	case SQLITE_LOCKED:
+		code = -EAGAIN;
+		break;
+	case SQLITE_CORRUPT:
+	case SQLITE_NOTADB:
+		return errctx_set(ec, -EIO, "%s: the state file is corrupt or not a database (%s); "
+		    "move it aside to start with an empty state", what, msg);
+	case SQLITE_CANTOPEN:
+		code = sys == ENOENT ? -ENOENT : sys == EACCES || sys == EPERM ? -EACCES : -EIO;
+		break;
+	case SQLITE_READONLY:
+	case SQLITE_PERM:
+	case SQLITE_AUTH:
+		code = -EACCES;
+		break;
+	case SQLITE_FULL:
+		code = -ENOSPC;
+		break;
+	case SQLITE_NOMEM:
+		code = -ENOMEM;
+		break;
+	default:
+		code = -EIO;
+		break;
+	}
+	if (sys != 0 && (rc & 0xff) != SQLITE_BUSY && (rc & 0xff) != SQLITE_LOCKED)
+		return errctx_set(ec, code, "%s: %s (%s)", what, msg, strerror(sys));
+	return errctx_set(ec, code, "%s: %s", what, msg);
+}
+
+static int
+exec_locked(struct sqlite_state *st, const char *sql, struct errctx *ec)
+{
+	int rc = sqlite3_exec(st->db, sql, NULL, NULL, NULL);
+
+	if (rc != SQLITE_OK)
+		return sqlite_state_err(st->db, rc, ec, "state file");
+	return 0;
+}
+
+/* A one-row, one-column pragma, copied into buf. */
+static int
+pragma_text(struct sqlite_state *st, const char *sql, char *buf, size_t len, struct errctx *ec)
+{
+	sqlite3_stmt *s = NULL;
+	const unsigned char *t;
+	int rc, r;
+
+	r = sqlite_state_prepare_locked(st, sql, &s, ec);
+	if (r < 0)
+		return r;
+	rc = sqlite3_step(s);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+		r = sqlite_state_err(st->db, rc, ec, sql);
+		sqlite3_finalize(s);
+		return r;
+	}
+	t = rc == SQLITE_ROW ? sqlite3_column_text(s, 0) : NULL;
+	(void)snprintf(buf, len, "%s", t != NULL ? (const char *)t : "");
+	sqlite3_finalize(s);
+	return 0;
+}
+
+static int
+int_query_locked(struct sqlite_state *st, const char *sql, int64_t *ret, struct errctx *ec)
+{
+	char buf[32];
+	int r;
+
+	r = pragma_text(st, sql, buf, sizeof buf, ec);
+	if (r < 0)
+		return r;
+	*ret = strtoll(buf, NULL, 10);
+	return 0;
+}
+
+static int
+migrate_locked(struct sqlite_state *st, struct errctx *ec)
+{
+	int64_t version = 0, app_id = 0, tables = 0, known = SQLITE_STATE_SCHEMA_VERSION;
+	char sql[160];
+	size_t i;
+	int r;
+
+	r = sqlite_state_begin_locked(st, ec);
+	if (r < 0)
+		return r;
+	/* Read inside the write transaction: two daemons starting together
+	 * must not both apply a migration. */
+	if ((r = int_query_locked(st, "PRAGMA application_id", &app_id, ec)) < 0 ||
+	    (r = int_query_locked(st, "SELECT count(*) FROM sqlite_master", &tables, ec)) < 0)
+		goto fail;
+	if (app_id != STATE_APPLICATION_ID && (app_id != 0 || tables != 0)) {
+		r = errctx_set(ec, -EIO, "not an alchemiserd state file (application_id %lld, %lld tables)",
+		    (long long)app_id, (long long)tables);
+		goto fail;
+	}
+	if (tables != 0 &&
+	    (r = int_query_locked(st, "SELECT coalesce(max(version), 0) FROM schema_migrations",
+	    &version, ec)) < 0)
+		goto fail;
+	if (version > known) {
+		r = errctx_set(ec, -EINVAL, "schema version %lld is newer than this alchemiserd supports (%lld)",
+		    (long long)version, (long long)known);
+		goto fail;
+	}
+	if (tables == 0) {
+		(void)snprintf(sql, sizeof sql, "PRAGMA application_id = %d;"
+		    "CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY,"
+		    " applied_usec INTEGER NOT NULL, description TEXT NOT NULL);", STATE_APPLICATION_ID);
+		if ((r = exec_locked(st, sql, ec)) < 0)
+			goto fail;
+	}
+	for (i = 0; i < ELEMENTSOF(migrations); i++) {
+		char *ins;
+
+		if (migrations[i].version <= version)
+			continue;
+		if ((r = exec_locked(st, migrations[i].sql, ec)) < 0) {
+			errctx_prefix(ec, "migration %d", migrations[i].version);
+			goto fail;
+		}
+		ins = sqlite3_mprintf("INSERT INTO schema_migrations VALUES (%d, %lld, %Q)",
+		    migrations[i].version, (long long)sqlite_state_now_usec(st), migrations[i].description);
+		r = exec_locked(st, ins, ec);
+		sqlite3_free(ins);
+		if (r < 0)
+			goto fail;
+	}
+	return sqlite_state_commit_locked(st, ec);
+fail:
+	sqlite_state_rollback_locked(st);
+	return r;
+}
+
+static int
+open_locked(struct sqlite_state *st, int64_t busy_timeout_usec, struct errctx *ec)
+{
+	char buf[256];
+	int rc, r;
+
+	rc = sqlite3_open_v2(st->path, &st->db,
+	    SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
+	if (rc != SQLITE_OK)
+		return sqlite_state_err(st->db, rc, ec, "open");
+	(void)sqlite3_busy_timeout(st->db, (int)(busy_timeout_usec / 1000));
+	/* journal_mode is the first statement that reads the header: a file
+	 * that is not a database fails here with SQLITE_NOTADB. */
+	r = pragma_text(st, "PRAGMA journal_mode = WAL", buf, sizeof buf, ec);
+	if (r < 0)
+		return r;
+	if (strcmp(buf, "wal") != 0)
+		return errctx_set(ec, -EIO, "cannot use WAL mode (journal mode is '%s'): "
+		    "the state file must be on a local file system", buf);
+	/* FULL: a commit survives power loss; a lost delete or claim would mean
+	 * a message handled twice. */
+	if ((r = exec_locked(st, "PRAGMA synchronous = FULL", ec)) < 0)
+		return r;
+	r = pragma_text(st, "PRAGMA quick_check", buf, sizeof buf, ec);
+	if (r < 0)
+		return r;
+	if (strcmp(buf, "ok") != 0)
+		return errctx_set(ec, -EIO, "the state file is corrupt (quick_check: %s); "
+		    "move it aside to start with an empty state", buf);
+	return migrate_locked(st, ec);
+}
+
+int
+sqlite_state_open(const char *path, int64_t busy_timeout_usec, struct sqlite_state **ret,
+    struct errctx *ec)
+{
+	struct sqlite_state *st;
+	int r;
+
+	*ret = NULL;
+	if (path == NULL || *path == '\0')
+		return errctx_set(ec, -EINVAL, "state file: no path");
+	if (busy_timeout_usec <= 0)
+		busy_timeout_usec = SQLITE_STATE_BUSY_TIMEOUT_USEC;
+	st = xcalloc(1, sizeof *st);
+	st->path = xstrdup(path);
+	st->clock = realtime_usec;
+	(void)pthread_mutex_init(&st->lock, NULL);
+	r = open_locked(st, busy_timeout_usec, ec);
+	if (r < 0) {
+		errctx_prefix(ec, "state file '%s'", path);
+		sqlite_state_free(st);
+		return r;
+	}
+	*ret = st;
+	return 0;
+}
+
+void
+sqlite_state_free(struct sqlite_state *st)
+{
+	if (st == NULL)
+		return;
+	/* close_v2: statements are finalised by their users; a leak would
+	 * keep the handle as a zombie rather than crash. */
+	(void)sqlite3_close_v2(st->db);
+	(void)pthread_mutex_destroy(&st->lock);
+	free(st->path);
+	free(st);
+}
+
+void
+sqlite_state_set_clock(struct sqlite_state *st, sqlite_state_clock_cb clock, void *arg)
+{
+	st->clock = clock != NULL ? clock : realtime_usec;
+	st->clock_arg = arg;
+}
+
+int64_t
+sqlite_state_now_usec(struct sqlite_state *st)
+{
+	return st->clock(st->clock_arg);
+}
+
+const char *
+sqlite_state_path(const struct sqlite_state *st)
+{
+	return st->path;
+}
+
+int
+sqlite_state_check(struct sqlite_state *st, struct errctx *ec)
+{
+	char buf[256];
+	int v, r;
+
+	sqlite_state_lock(st);
+	r = pragma_text(st, "PRAGMA quick_check", buf, sizeof buf, ec);
+	if (r == 0 && strcmp(buf, "ok") != 0)
+		r = errctx_set(ec, -EIO, "the state file is corrupt (quick_check: %s)", buf);
+	sqlite_state_unlock(st);
+	if (r == 0)
+		r = sqlite_state_schema_version(st, &v, ec);
+	if (r == 0 && v != SQLITE_STATE_SCHEMA_VERSION)
+		r = errctx_set(ec, -EINVAL, "schema version %d, expected %d", v, SQLITE_STATE_SCHEMA_VERSION);
+	if (r < 0)
+		return errctx_prefix(ec, "state file '%s'", st->path);
+	return 0;
+}
+
+int
+sqlite_state_schema_version(struct sqlite_state *st, int *ret, struct errctx *ec)
+{
+	int64_t v = 0;
+	int r;
+
+	sqlite_state_lock(st);
+	r = int_query_locked(st, "SELECT coalesce(max(version), 0) FROM schema_migrations", &v, ec);
+	sqlite_state_unlock(st);
+	*ret = (int)v;
+	return r;
+}
+
+sqlite3 *
+sqlite_state_lock(struct sqlite_state *st)
+{
+	(void)pthread_mutex_lock(&st->lock);
+	return st->db;
+}
+
+void
+sqlite_state_unlock(struct sqlite_state *st)
+{
+	(void)pthread_mutex_unlock(&st->lock);
+}
+
+int
+sqlite_state_begin_locked(struct sqlite_state *st, struct errctx *ec)
+{
+	return exec_locked(st, "BEGIN IMMEDIATE", ec);
+}
+
+int
+sqlite_state_commit_locked(struct sqlite_state *st, struct errctx *ec)
+{
+	int r = exec_locked(st, "COMMIT", ec);
+
+	if (r < 0)
+		sqlite_state_rollback_locked(st);
+	return r;
+}
+
+void
+sqlite_state_rollback_locked(struct sqlite_state *st)
+{
+	if (!sqlite3_get_autocommit(st->db))
+		(void)sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+}
+
+int
+sqlite_state_prepare_locked(struct sqlite_state *st, const char *sql, sqlite3_stmt **ret,
+    struct errctx *ec)
+{
+	int rc = sqlite3_prepare_v2(st->db, sql, -1, ret, NULL);
+
+	if (rc != SQLITE_OK)
+		return sqlite_state_err(st->db, rc, ec, "prepare");
+	return 0;
+}
+
+void
+local_random_hex(char *out, size_t nbytes)
+{
+	static const char hex[] = "0123456789abcdef";
+	unsigned char b[64];
+	size_t i, got = 0;
+	ssize_t n;
+
+	if (nbytes > sizeof b)
+		nbytes = sizeof b;
+	while (got < nbytes) {
+		n = getrandom(b + got, nbytes - got, 0);
+		if (n < 0 && errno == EINTR)
+			continue;
+		/* getrandom cannot fail on Linux >= 3.17 once seeded. */
+		if (n < 0)
+			abort();
+		got += (size_t)n;
+	}
+	for (i = 0; i < nbytes; i++) {
+		out[2 * i] = hex[b[i] >> 4];
+		out[2 * i + 1] = hex[b[i] & 15];
+	}
+	out[2 * nbytes] = '\0';
+}
+
+/* Private until core/uuid.c lands on main; then this becomes uuid_v4(). */
+void
+local_uuid_v4(char out[LOCAL_ID_STRLEN])
+{
+	char h[33];
+
+	local_random_hex(h, 16);
+	h[12] = '4';
+	h[16] = "89ab"[strtol((char[]){ h[16], '\0' }, NULL, 16) & 3];
+	(void)snprintf(out, LOCAL_ID_STRLEN, "%.8s-%.4s-%.4s-%.4s-%.12s", h, h + 8, h + 12,
+	    h + 16, h + 20);
+}
+
+bool
+local_queue_name_valid(const char *name)
+{
+	size_t n;
+
+	if (name == NULL)
+		return false;
+	n = strspn(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-");
+	return n > 0 && n <= LOCAL_QUEUE_NAME_MAX && name[n] == '\0';
+}

@@ -1,0 +1,24 @@
+/*
+ * backends_local: the embedded bus (SQLite + event-pattern rules).
+ */
+#include "alchemiser/core/config.h"
+#include "alchemiser/core/err.h"
+#include "alchemiser/local/sqlite_bus.h"
+#include "backends_internal.h"
+
+int
+backends_open_local_bus(const struct config *cfg, const char *state_file, struct bus **ret,
+    struct errctx *ec)
+{
+	const char *rules = config_str(cfg, "local.rules_file");
+	struct sqlite_bus_options o = {
+		.path = state_file,
+		.account = config_str(cfg, "local.account"),
+		.region = config_str(cfg, "local.region"),
+		/* No rules file: every alchemiser.* event goes to the work queue. */
+		.default_queue = rules[0] == '\0' ? config_str(cfg, "local.queue") : NULL,
+		.rules_file = rules[0] != '\0' ? rules : NULL,
+	};
+
+	return sqlite_bus_new(&o, ret, ec);
+}

@@ -1,0 +1,307 @@
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "alchemiser/core/config.h"
+#include "alchemiser/core/err.h"
+#include "alchemiser/core/log.h"
+#include "alchemiser/core/timeutil.h"
+#include "alchemiser/core/xalloc.h"
+#include "alchemiser/events/domain_event.h"
+#include "alchemiser/router/route.h"
+#include "alchemiser/runtime/backends.h"
+#include "alchemiser/runtime/pipeline.h"
+#include "alchemiser/seams/bus.h"
+#include "alchemiser/seams/idem_store.h"
+#include "alchemiser/seams/transport.h"
+#include "alchemiser/stages/stage.h"
+
+/* Correlation ids being processed right now: at most one message per run at a
+ * time, so the steps of one workflow never race each other. */
+struct corr_entry {
+	char			*id;
+	struct corr_entry	*next;
+};
+
+struct pipeline {
+	struct backends		*b;
+	char			 host[64];
+	pthread_mutex_t		 lock;
+	pthread_cond_t		 released;
+	struct corr_entry	*busy;
+};
+
+struct job *
+job_new(struct queue_message *msg, struct config *cfg)
+{
+	struct job *j = xcalloc(1, sizeof *j);
+
+	j->msg = msg;
+	j->cfg = config_ref(cfg);
+	j->received_usec = time_now_monotonic_usec();
+	return j;
+}
+
+void
+job_free(struct job *j)
+{
+	if (j == NULL)
+		return;
+	queue_message_free(j->msg);
+	config_unref(j->cfg);
+	free(j->claim_key);
+	free(j->correlation_id);
+	free(j->event_id);
+	free(j->detail_type);
+	free(j->source);
+	free(j->handler);
+	free(j);
+}
+
+struct pipeline *
+pipeline_new(struct backends *b)
+{
+	struct pipeline *p = xcalloc(1, sizeof *p);
+
+	p->b = b;
+	if (gethostname(p->host, sizeof p->host) < 0)
+		(void)snprintf(p->host, sizeof p->host, "localhost");
+	p->host[sizeof p->host - 1] = '\0';
+	pthread_mutex_init(&p->lock, NULL);
+	pthread_cond_init(&p->released, NULL);
+	return p;
+}
+
+void
+pipeline_free(struct pipeline *p)
+{
+	if (p == NULL)
+		return;
+	pthread_mutex_destroy(&p->lock);
+	pthread_cond_destroy(&p->released);
+	free(p);
+}
+
+const char *
+pipeline_owner(struct pipeline *p, unsigned worker, char *buf, size_t size)
+{
+	(void)snprintf(buf, size, "%s:%ld:%u", p->host, (long)getpid(), worker);
+	return buf;
+}
+
+static bool
+corr_is_busy_locked(struct pipeline *p, const char *id)
+{
+	struct corr_entry *e;
+
+	for (e = p->busy; e != NULL; e = e->next)
+		if (strcmp(e->id, id) == 0)
+			return true;
+	return false;
+}
+
+static void
+corr_acquire(struct pipeline *p, const char *id)
+{
+	struct corr_entry *e = xcalloc(1, sizeof *e);
+
+	e->id = xstrdup(id);
+	pthread_mutex_lock(&p->lock);
+	while (corr_is_busy_locked(p, id))
+		pthread_cond_wait(&p->released, &p->lock);
+	e->next = p->busy;
+	p->busy = e;
+	pthread_mutex_unlock(&p->lock);
+}
+
+static void
+corr_release(struct pipeline *p, const char *id)
+{
+	struct corr_entry **pp, *e;
+
+	pthread_mutex_lock(&p->lock);
+	for (pp = &p->busy; (e = *pp) != NULL; pp = &e->next) {
+		if (strcmp(e->id, id) == 0) {
+			*pp = e->next;
+			free(e->id);
+			free(e);
+			break;
+		}
+	}
+	pthread_cond_broadcast(&p->released);
+	pthread_mutex_unlock(&p->lock);
+}
+
+static void
+job_result(struct job *job, enum outcome o, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+static void
+job_result(struct job *job, enum outcome o, const char *fmt, ...)
+{
+	va_list ap;
+
+	job->outcome = o;
+	va_start(ap, fmt);
+	(void)vsnprintf(job->reason, sizeof job->reason, fmt, ap);
+	va_end(ap);
+}
+
+/* Publish the handler's events; the circuit breaker drops error events when the
+ * input itself was an error notification. */
+static int
+publish(struct pipeline *p, const struct route *rt, struct stage_output *out, struct errctx *ec)
+{
+	struct bus_entry entries[STAGE_MAX_OUTPUT];
+	char *texts[STAGE_MAX_OUTPUT];
+	size_t i, n = 0;
+	int r;
+
+	for (i = 0; i < out->n_events; i++) {
+		struct domain_event *e = out->events[i];
+
+		if (rt->breaker && e->type == EVENT_ERROR_NOTIFICATION_REQUESTED) {
+			log_error("circuit breaker: a handler of ErrorNotificationRequested tried to publish "
+			    "another one (%s); dropped", e->event_id);
+			continue;
+		}
+		texts[n] = domain_event_encode(e);
+		entries[n] = (struct bus_entry){
+			.source = event_type_source(e->type),
+			.detail_type = event_type_name(e->type),
+			.detail = texts[n],
+		};
+		n++;
+	}
+	r = n > 0 ? p->b->bus->ops->publish(p->b->bus, entries, n, ec) : 0;
+	for (i = 0; i < n; i++) {
+		if (r == 0) {
+			struct log_fields f = {
+				.message_id = LOG_MID_PUBLISHED, .detail_type = entries[i].detail_type,
+				.source = entries[i].source, .duration_ms = -1,
+				.correlation_id = out->events[0]->correlation_id,
+			};
+
+			log_full(LOG_DEBUG, &f, "published %s", entries[i].detail_type);
+		}
+		free(texts[i]);
+	}
+	return r;
+}
+
+static void
+run_claimed(struct pipeline *p, struct job *job, const struct route *rt, const struct stage *st,
+    const char *owner)
+{
+	struct stage_output out = { .outcome = OUTCOME_DONE };
+	struct errctx ec = { 0 };
+	struct stage_ctx ctx = {
+		.cfg = job->cfg, .in = rt, .key = rt->idempotency_key, .owner = owner,
+		.now_usec = time_now_realtime_usec(), .broker = p->b->broker,
+		.marketdata = p->b->marketdata, .mailer = p->b->mailer, .storm = p->b->storm,
+	};
+	struct idem_store *idem = p->b->idem;
+	int r;
+
+	st->handle(&ctx, &out);
+	if (job->correlation_id == NULL && out.correlation_id[0] != '\0')
+		job->correlation_id = xstrdup(out.correlation_id);
+	if (out.outcome == OUTCOME_DONE) {
+		r = publish(p, rt, &out, &ec);
+		if (r < 0)
+			job_result(job, OUTCOME_RETRY, "publishing follow-on events: %s", errctx_msg(&ec));
+		else
+			job_result(job, OUTCOME_DONE, "%s", out.reason);
+	} else
+		job_result(job, out.outcome, "%s", out.reason);
+	stage_output_clear(&out);
+
+	errctx_clear(&ec);
+	if (job->outcome == OUTCOME_DONE) {
+		r = idem->ops->complete(idem, rt->idempotency_key, owner, time_now_realtime_usec(), &ec);
+		/* The effect happened; a redelivery re-runs with the same ids and is absorbed. */
+		if (r < 0)
+			log_warning("completing idempotency record %s failed, continuing: %s",
+			    rt->idempotency_key, errctx_msg(&ec));
+	} else {
+		r = idem->ops->release(idem, rt->idempotency_key, owner, &ec);
+		if (r < 0)
+			log_warning("releasing idempotency record %s failed (its lease will expire): %s",
+			    rt->idempotency_key, errctx_msg(&ec));
+	}
+	free(job->claim_key);
+	job->claim_key = NULL;
+}
+
+static void
+process_routed(struct pipeline *p, struct job *job, const struct route *rt, unsigned worker)
+{
+	const struct stage *st = stage_find(rt->handler);
+	enum idem_claim_result claim;
+	struct errctx ec = { 0 };
+	char owner[128], holder[128] = "";
+	const char *corr;
+	int r;
+
+	if (st == NULL || st->handle == NULL) {
+		job_result(job, OUTCOME_RETRY, "stage '%s' not available in this build", rt->handler);
+		return;
+	}
+	if (rt->idempotency_key == NULL) {
+		job_result(job, OUTCOME_REJECT, "no idempotency key could be derived");
+		return;
+	}
+	pipeline_owner(p, worker, owner, sizeof owner);
+	corr = job->correlation_id != NULL ? job->correlation_id : rt->idempotency_key;
+	corr_acquire(p, corr);
+	{
+		struct idem_claim c = {
+			.key = rt->idempotency_key, .owner = owner, .detail_type = rt->detail_type,
+			.correlation_id = job->correlation_id, .now_usec = time_now_realtime_usec(),
+			.lease_usec = config_usec(job->cfg, "daemon.idempotency_lease"),
+			.retention_usec = config_usec(job->cfg, "daemon.dedup_window"),
+		};
+
+		r = p->b->idem->ops->claim(p->b->idem, &c, &claim, holder, &ec);
+	}
+	if (r < 0)
+		/* Fail closed: never run without a claim. */
+		job_result(job, OUTCOME_RETRY, "idempotency store unavailable, not processing: %s",
+		    errctx_msg(&ec));
+	else if (claim == IDEM_COMPLETED)
+		job_result(job, OUTCOME_DUPLICATE, "already processed (%s)", rt->idempotency_key);
+	else if (claim == IDEM_BUSY)
+		job_result(job, OUTCOME_RETRY, "being processed by %s", holder[0] ? holder : "another worker");
+	else {
+		if (claim == IDEM_TAKEN_OVER)
+			log_notice("took over the expired claim of %s on %s", holder, rt->idempotency_key);
+		job->claim_key = xstrdup(rt->idempotency_key);
+		run_claimed(p, job, rt, st, owner);
+	}
+	corr_release(p, corr);
+}
+
+void
+pipeline_process(struct pipeline *p, struct job *job, unsigned worker)
+{
+	int64_t start = time_now_monotonic_usec();
+	struct route *rt;
+
+	rt = route_message(job->msg->body, job->msg->body_len, job->msg->message_id);
+	job->detail_type = xstrdup_or_null(rt->detail_type);
+	job->source = xstrdup_or_null(rt->source);
+	job->handler = xstrdup_or_null(rt->handler);
+	if (rt->event != NULL) {
+		job->event_id = xstrdup(rt->event->event_id);
+		job->correlation_id = xstrdup(rt->event->correlation_id);
+	} else if (rt->command != NULL && rt->command->correlation_id != NULL)
+		job->correlation_id = xstrdup(rt->command->correlation_id);
+	if (rt->rejected)
+		job_result(job, OUTCOME_REJECT, "%s", rt->reason);
+	else
+		process_routed(p, job, rt, worker);
+	route_free(rt);
+	job->duration_ms = (time_now_monotonic_usec() - start) / USEC_PER_MSEC;
+}

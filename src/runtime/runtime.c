@@ -1,0 +1,517 @@
+/*
+ * runtime: the loop thread. It owns signals, timers and the transport, hands
+ * messages to the workers and acts on their outcomes:
+ *   done/duplicate -> batched delete       retry  -> visibility back-off
+ *   reject         -> dead-letter queue    in flight -> visibility heartbeat
+ * Lifecycle: RUNNING -> DRAINING (SIGTERM/SIGINT or --once idle) -> STOPPED.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+#include <event2/thread.h>
+
+#include "alchemiser/core/config.h"
+#include "alchemiser/core/err.h"
+#include "alchemiser/core/log.h"
+#include "alchemiser/core/timeutil.h"
+#include "alchemiser/core/xalloc.h"
+#include "alchemiser/runtime/backends.h"
+#include "alchemiser/runtime/notify.h"
+#include "alchemiser/runtime/pipeline.h"
+#include "alchemiser/runtime/runtime.h"
+#include "alchemiser/runtime/workers.h"
+#include "alchemiser/seams/idem_store.h"
+#include "alchemiser/seams/transport.h"
+#include "runtime_internal.h"
+
+
+static void poll_queue(struct runtime *rt);
+static void maybe_finish(struct runtime *rt);
+
+static int64_t
+now_usec(void)
+{
+	return time_now_monotonic_usec();
+}
+
+static struct timeval
+tv_of(int64_t usec)
+{
+	struct timeval tv = { .tv_sec = usec / USEC_PER_SEC, .tv_usec = usec % USEC_PER_SEC };
+
+	return tv;
+}
+
+/* ---- in-flight bookkeeping ---------------------------------------------- */
+
+static void
+inflight_add(struct runtime *rt, struct job *job)
+{
+	if (rt->n_inflight == rt->cap_inflight) {
+		rt->cap_inflight = rt->cap_inflight ? rt->cap_inflight * 2 : 16;
+		rt->inflight = xreallocarray(rt->inflight, rt->cap_inflight, sizeof *rt->inflight);
+	}
+	rt->inflight[rt->n_inflight++] = job;
+}
+
+static void
+inflight_remove(struct runtime *rt, struct job *job)
+{
+	size_t i;
+
+	for (i = 0; i < rt->n_inflight; i++) {
+		if (rt->inflight[i] == job) {
+			rt->inflight[i] = rt->inflight[--rt->n_inflight];
+			return;
+		}
+	}
+}
+
+/* ---- asynchronous transport operations ---------------------------------- */
+
+static void
+op_done_cb(const int *results, size_t n, int r, const struct errctx *ec, void *arg)
+{
+	struct runtime *rt = arg;
+	size_t i, failed = 0;
+
+	rt->ops_outstanding--;
+	if (r < 0)
+		log_warning("queue operation failed, the messages will be redelivered and "
+		    "deduplicated: %s", errctx_msg(ec));
+	else {
+		for (i = 0; i < n; i++)
+			failed += results != NULL && results[i] < 0;
+		if (failed > 0)
+			log_warning("%zu of %zu queue entries failed; they will be redelivered and "
+			    "deduplicated", failed, n);
+	}
+	maybe_finish(rt);
+}
+
+static void
+flush_deletes(struct runtime *rt)
+{
+	struct errctx ec = { 0 };
+	size_t i, n = rt->n_deletes;
+
+	if (n == 0)
+		return;
+	rt->ops_outstanding++;
+	if (rt->b->transport->ops->delete_batch(rt->b->transport, (const char *const *)rt->deletes, n,
+	    op_done_cb, rt, &ec) < 0) {
+		rt->ops_outstanding--;
+		log_warning("deleting %zu messages failed, they will be redelivered: %s", n,
+		    errctx_msg(&ec));
+	}
+	for (i = 0; i < n; i++)
+		free(rt->deletes[i]);
+	rt->n_deletes = 0;
+}
+
+static void
+queue_delete(struct runtime *rt, const char *receipt)
+{
+	rt->deletes[rt->n_deletes++] = xstrdup(receipt);
+	if (rt->n_deletes == TRANSPORT_MAX_BATCH)
+		flush_deletes(rt);
+	else if (!evtimer_pending(rt->ev_flush, NULL)) {
+		struct timeval tv = tv_of(RUNTIME_DELETE_FLUSH_USEC);
+
+		evtimer_add(rt->ev_flush, &tv);
+	}
+}
+
+static void
+change_visibility(struct runtime *rt, const char *receipt, int64_t timeout_usec)
+{
+	struct transport_visibility v = { .receipt = receipt, .timeout_usec = timeout_usec };
+	struct errctx ec = { 0 };
+
+	rt->ops_outstanding++;
+	if (rt->b->transport->ops->change_visibility(rt->b->transport, &v, 1, op_done_cb, rt, &ec) < 0) {
+		rt->ops_outstanding--;
+		log_warning("changing visibility failed: %s", errctx_msg(&ec));
+	}
+}
+
+/* Exponential back-off with full jitter keyed on the receive count, capped:
+ * a value between base and min(max, base * 2^(count-1)). */
+static int64_t
+retry_backoff_usec(const struct config *cfg, unsigned receive_count)
+{
+	int64_t base = config_usec(cfg, "daemon.retry_backoff_base");
+	int64_t cap = config_usec(cfg, "daemon.retry_backoff_max");
+	int64_t hi = base;
+	uint64_t rnd = 0;
+	unsigned i;
+
+	for (i = 1; i < receive_count && hi < cap; i++)
+		hi *= 2;
+	if (hi > cap)
+		hi = cap;
+	if (hi <= base)
+		return base;
+	(void)!getrandom(&rnd, sizeof rnd, 0);
+	return base + (int64_t)(rnd % (uint64_t)(hi - base + 1));
+}
+
+/* ---- outcomes ----------------------------------------------------------- */
+
+static void
+log_outcome(const struct job *job)
+{
+	static const int levels[_OUTCOME_MAX] = {
+		[OUTCOME_DONE] = LOG_INFO, [OUTCOME_DUPLICATE] = LOG_INFO,
+		[OUTCOME_RETRY] = LOG_WARNING, [OUTCOME_REJECT] = LOG_ERR,
+	};
+	struct log_fields f = {
+		.message_id = LOG_MID_OUTCOME, .event_id = job->event_id,
+		.correlation_id = job->correlation_id, .detail_type = job->detail_type,
+		.source = job->source, .handler = job->handler,
+		.outcome = outcome_to_string(job->outcome), .sqs_message_id = job->msg->message_id,
+		.duration_ms = job->duration_ms,
+	};
+
+	log_full(levels[job->outcome], &f, "%s %s: %s", outcome_to_string(job->outcome),
+	    job->handler != NULL ? job->handler : "message", job->reason);
+}
+
+static void
+act_on_outcome(struct runtime *rt, struct job *job)
+{
+	struct errctx ec = { 0 };
+
+	rt->counters[job->outcome]++;
+	log_outcome(job);
+	if (job->outcome == OUTCOME_RETRY || job->outcome == OUTCOME_REJECT)
+		rt->any_failure = true;
+	if (job->synthetic) {
+		/* --once on AWS processed this body directly; a retry must not lose it. */
+		if (job->outcome == OUTCOME_RETRY &&
+		    rt->b->transport->ops->send(rt->b->transport, job->msg->body, &ec) < 0)
+			log_error("could not queue the --once event for a later retry: %s", errctx_msg(&ec));
+		return;
+	}
+	switch (job->outcome) {
+	case OUTCOME_DONE:
+	case OUTCOME_DUPLICATE:
+		queue_delete(rt, job->msg->receipt);
+		break;
+	case OUTCOME_RETRY:
+		change_visibility(rt, job->msg->receipt, retry_backoff_usec(job->cfg, job->msg->receive_count));
+		break;
+	case OUTCOME_REJECT: {
+		struct log_fields f = {
+			.message_id = LOG_MID_PARKED, .sqs_message_id = job->msg->message_id,
+			.correlation_id = job->correlation_id, .duration_ms = -1,
+		};
+
+		rt->ops_outstanding++;
+		if (rt->b->transport->ops->reject(rt->b->transport, job->msg, job->reason, op_done_cb, rt,
+		    &ec) < 0) {
+			rt->ops_outstanding--;
+			log_error("parking message %s in the dead-letter queue failed, it will be "
+			    "redelivered: %s", job->msg->message_id, errctx_msg(&ec));
+		} else
+			log_full(LOG_NOTICE, &f, "parked in the dead-letter queue: %s", job->reason);
+		break;
+	}
+	default:
+		break;
+	}
+}
+
+void
+runtime_finished_event_cb(void *arg)
+{
+	struct runtime *rt = arg;
+	struct job *job, *next;
+
+	rt->last_progress_usec = now_usec();
+	for (job = workers_drain_finished(rt->workers); job != NULL; job = next) {
+		next = job->next;
+		inflight_remove(rt, job);
+		act_on_outcome(rt, job);
+		job_free(job);
+	}
+	if (rt->state != RUNTIME_RUNNING)
+		flush_deletes(rt);
+	poll_queue(rt);
+	maybe_finish(rt);
+}
+
+/* ---- receiving ---------------------------------------------------------- */
+
+static void
+runtime_receive_cb(struct queue_message **msgs, size_t n, int r, const struct errctx *ec, void *arg)
+{
+	struct runtime *rt = arg;
+	bool idle_before = rt->idle_at_poll;
+	size_t i;
+
+	rt->receive_outstanding = false;
+	rt->last_progress_usec = now_usec();
+	if (r == -ECANCELED) {
+		maybe_finish(rt);
+		return;
+	}
+	if (r < 0) {
+		/* Pause polling while the dependency fails instead of burning receive counts. */
+		rt->poll_backoff_usec = rt->poll_backoff_usec == 0 ? USEC_PER_SEC :
+		    rt->poll_backoff_usec * 2 > RUNTIME_POLL_BACKOFF_MAX_USEC ?
+		    RUNTIME_POLL_BACKOFF_MAX_USEC : rt->poll_backoff_usec * 2;
+		log_warning("receiving from the queue failed, will retry in %lld ms: %s",
+		    (long long)(rt->poll_backoff_usec / USEC_PER_MSEC), errctx_msg(ec));
+		if (rt->state == RUNTIME_RUNNING) {
+			struct timeval tv = tv_of(rt->poll_backoff_usec);
+
+			evtimer_add(rt->ev_poll_retry, &tv);
+		}
+		maybe_finish(rt);
+		return;
+	}
+	rt->poll_backoff_usec = 0;
+	for (i = 0; i < n; i++) {
+		struct job *job = job_new(msgs[i], rt->cfg);
+		struct log_fields f = { .message_id = LOG_MID_RECEIVED, .sqs_message_id = msgs[i]->message_id,
+			.duration_ms = -1 };
+
+		job->visibility_usec = config_usec(rt->cfg, "daemon.visibility_timeout");
+		job->extend_at_usec = job->received_usec + job->visibility_usec / 2;
+		log_full(LOG_DEBUG, &f, "received message (receive count %u)", msgs[i]->receive_count);
+		inflight_add(rt, job);
+		rt->received++;
+		if (rt->state == RUNTIME_RUNNING)
+			workers_submit(rt->workers, job);
+		else {
+			/* Drain started during the receive: release it at once. */
+			inflight_remove(rt, job);
+			change_visibility(rt, job->msg->receipt, 0);
+			job_free(job);
+		}
+	}
+	if (rt->opt->once && n == 0 && idle_before && workers_in_flight(rt->workers) == 0 &&
+	    rt->ops_outstanding == 0) {
+		log_info("--once: queue idle, nothing in flight: finishing");
+		runtime_begin_drain(rt, "once: queue idle");
+		return;
+	}
+	poll_queue(rt);
+}
+
+static void
+poll_queue(struct runtime *rt)
+{
+	struct errctx ec = { 0 };
+	unsigned free_slots;
+	int64_t wait, vis;
+
+	if (rt->state != RUNTIME_RUNNING || rt->receive_outstanding ||
+	    evtimer_pending(rt->ev_poll_retry, NULL))
+		return;
+	free_slots = workers_free_slots(rt->workers);
+	if (free_slots == 0)
+		return;
+	if (free_slots > TRANSPORT_MAX_BATCH)
+		free_slots = TRANSPORT_MAX_BATCH;
+	wait = config_usec(rt->cfg, "daemon.poll_wait");
+	/* --once never waits for a long poll it does not need. */
+	if (rt->opt->once && wait > config_usec(rt->cfg, "daemon.once_idle_wait"))
+		wait = config_usec(rt->cfg, "daemon.once_idle_wait");
+	vis = config_usec(rt->cfg, "daemon.visibility_timeout");
+	rt->idle_at_poll = workers_in_flight(rt->workers) == 0 && rt->ops_outstanding == 0;
+	rt->receive_outstanding = true;
+	rt->receive_started_usec = now_usec();
+	if (rt->b->transport->ops->receive(rt->b->transport, free_slots, wait, vis,
+	    runtime_receive_cb, rt, &ec) < 0) {
+		struct timeval tv = tv_of(USEC_PER_SEC);
+
+		rt->receive_outstanding = false;
+		log_warning("starting a receive failed, will retry in 1 s: %s", errctx_msg(&ec));
+		evtimer_add(rt->ev_poll_retry, &tv);
+	}
+}
+
+void
+runtime_poll_retry_event_cb(int fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	poll_queue(arg);
+}
+
+void
+runtime_flush_event_cb(int fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	flush_deletes(arg);
+}
+
+/* ---- lifecycle ---------------------------------------------------------- */
+
+static void
+maybe_finish(struct runtime *rt)
+{
+	if (rt->state != RUNTIME_DRAINING)
+		return;
+	if (rt->receive_outstanding || workers_in_flight(rt->workers) > 0)
+		return;
+	if (rt->n_deletes > 0)
+		flush_deletes(rt);
+	if (rt->ops_outstanding > 0)
+		return;
+	rt->state = RUNTIME_STOPPED;
+	event_base_loopexit(rt->base, NULL);
+}
+
+void
+runtime_begin_drain(struct runtime *rt, const char *why)
+{
+	struct job *job, *next;
+	struct timeval tv;
+
+	if (rt->state != RUNTIME_RUNNING)
+		return;
+	rt->state = RUNTIME_DRAINING;
+	if (!rt->opt->once)
+		log_notice("stopping (%s): finishing %u in-flight message(s) within %lld s", why,
+		    workers_in_flight(rt->workers),
+		    (long long)(config_usec(rt->cfg, "daemon.shutdown_timeout") / USEC_PER_SEC));
+	notify_stopping("draining in-flight messages");
+	evtimer_del(rt->ev_poll_retry);
+	if (rt->receive_outstanding)
+		rt->b->transport->ops->cancel_receive(rt->b->transport);
+	/* Messages no worker started go back to the queue at once. */
+	for (job = workers_take_unstarted(rt->workers); job != NULL; job = next) {
+		next = job->next;
+		inflight_remove(rt, job);
+		if (!job->synthetic)
+			change_visibility(rt, job->msg->receipt, 0);
+		job_free(job);
+	}
+	flush_deletes(rt);
+	tv = tv_of(config_usec(rt->cfg, "daemon.shutdown_timeout"));
+	evtimer_add(rt->ev_deadline, &tv);
+	maybe_finish(rt);
+}
+
+/* The drain deadline passed (or a second SIGTERM): release what still runs. */
+static void
+force_stop(struct runtime *rt)
+{
+	struct job *running[64];
+	struct errctx ec = { 0 };
+	char owner[128];
+	size_t n, i;
+
+	n = workers_running(rt->workers, running, ELEMENTSOF(running));
+	log_warning("stop deadline: releasing %zu message(s) still being handled", n);
+	for (i = 0; i < n; i++) {
+		struct job *job = running[i];
+
+		if (!job->synthetic)
+			change_visibility(rt, job->msg->receipt, 0);
+		/* The worker's claim: release it so another daemon need not wait for the lease. */
+		if (job->claim_key != NULL) {
+			unsigned w;
+
+			for (w = 0; w < (unsigned)config_int(rt->cfg, "daemon.concurrency"); w++) {
+				pipeline_owner(rt->pipeline, w, owner, sizeof owner);
+				(void)rt->b->idem->ops->release(rt->b->idem, job->claim_key, owner, &ec);
+			}
+		}
+	}
+	rt->forced = true;
+	rt->state = RUNTIME_STOPPED;
+	flush_deletes(rt);
+	/* Give the visibility changes a moment to go out, then leave the loop. */
+	{
+		struct timeval tv = tv_of(RUNTIME_FORCED_EXIT_USEC);
+
+		event_base_loopexit(rt->base, &tv);
+	}
+}
+
+void
+runtime_deadline_event_cb(int fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	force_stop(arg);
+}
+
+void
+runtime_signal_event_cb(int sig, short what, void *arg)
+{
+	struct runtime *rt = arg;
+
+	(void)what;
+	switch (sig) {
+	case SIGHUP:
+		runtime_reload(rt);
+		break;
+	case SIGTERM:
+	case SIGINT:
+		if (rt->state == RUNTIME_RUNNING)
+			runtime_begin_drain(rt, sig == SIGTERM ? "SIGTERM" : "SIGINT");
+		else if (!rt->forced) {
+			log_notice("second stop signal: fast stop");
+			force_stop(rt);
+		}
+		break;
+	default:
+		break;
+	}
+}
+
+/* ---- entry points for runtime_main.c ------------------------------------ */
+
+void
+runtime_start_polling(struct runtime *rt)
+{
+	poll_queue(rt);
+}
+
+/* Extend the visibility of messages whose handler runs past half their timeout. */
+void
+runtime_heartbeat(struct runtime *rt)
+{
+	struct transport_visibility v[TRANSPORT_MAX_BATCH];
+	struct errctx ec = { 0 };
+	int64_t now = now_usec();
+	size_t i, n = 0;
+
+	for (i = 0; i < rt->n_inflight; i++) {
+		struct job *job = rt->inflight[i];
+
+		if (job->synthetic || now < job->extend_at_usec)
+			continue;
+		v[n].receipt = job->msg->receipt;
+		v[n].timeout_usec = job->visibility_usec;
+		job->extend_at_usec = now + job->visibility_usec / 2;
+		if (++n == TRANSPORT_MAX_BATCH) {
+			rt->ops_outstanding++;
+			if (rt->b->transport->ops->change_visibility(rt->b->transport, v, n, op_done_cb, rt,
+			    &ec) < 0) {
+				rt->ops_outstanding--;
+				log_warning("visibility heartbeat failed: %s", errctx_msg(&ec));
+			}
+			n = 0;
+		}
+	}
+	if (n > 0) {
+		rt->ops_outstanding++;
+		if (rt->b->transport->ops->change_visibility(rt->b->transport, v, n, op_done_cb, rt, &ec) < 0) {
+			rt->ops_outstanding--;
+			log_warning("visibility heartbeat failed: %s", errctx_msg(&ec));
+		}
+	}
+}

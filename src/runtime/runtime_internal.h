@@ -1,0 +1,78 @@
+/*
+ * runtime_internal: the state of the loop thread, shared by runtime.c (the
+ * message flow and lifecycle) and runtime_main.c (start-up, timers, reload).
+ * Thread: loop thread only.
+ */
+#ifndef ALCHEMISER_RUNTIME_INTERNAL_H
+#define ALCHEMISER_RUNTIME_INTERNAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "alchemiser/router/outcome.h"
+#include "alchemiser/seams/transport.h"
+
+#define RUNTIME_DELETE_FLUSH_USEC	(100 * 1000)
+#define RUNTIME_POLL_BACKOFF_MAX_USEC	(60 * INT64_C(1000000))
+#define RUNTIME_FORCED_EXIT_USEC	(500 * 1000)
+
+enum runtime_state {
+	RUNTIME_RUNNING,
+	RUNTIME_DRAINING,
+	RUNTIME_STOPPED,
+	_RUNTIME_STATE_MAX
+};
+
+struct runtime {
+	struct event_base		*base;
+	const struct runtime_options	*opt;
+	struct config			*cfg;		/* current snapshot (ref) */
+	struct backends			*b;
+	struct pipeline			*pipeline;
+	struct workers			*workers;
+	enum runtime_state		 state;
+	bool				 forced;
+
+	struct event			*ev_sig[3];
+	struct event			*ev_tick;
+	struct event			*ev_poll_retry;
+	struct event			*ev_flush;
+	struct event			*ev_deadline;
+
+	bool				 receive_outstanding;
+	bool				 idle_at_poll;
+	int64_t				 receive_started_usec;
+	int64_t				 poll_backoff_usec;
+	unsigned			 ops_outstanding;
+
+	struct job			**inflight;	/* received, outcome not yet acted on */
+	size_t				 n_inflight, cap_inflight;
+	char				*deletes[TRANSPORT_MAX_BATCH];
+	size_t				 n_deletes;
+
+	uint64_t			 received;
+	uint64_t			 counters[_OUTCOME_MAX];
+	bool				 any_failure;
+
+	int64_t				 last_progress_usec;
+	int64_t				 last_status_usec;
+	int64_t				 last_watchdog_usec;
+	int64_t				 watchdog_usec;
+};
+
+void	runtime_begin_drain(struct runtime *rt, const char *why);
+void	runtime_reload(struct runtime *rt);
+void	runtime_tick(struct runtime *rt);
+/* Callbacks wired in runtime_main.c. */
+void	runtime_signal_event_cb(int sig, short what, void *arg);
+void	runtime_poll_retry_event_cb(int fd, short what, void *arg);
+void	runtime_flush_event_cb(int fd, short what, void *arg);
+void	runtime_deadline_event_cb(int fd, short what, void *arg);
+void	runtime_finished_event_cb(void *arg);
+/* Start polling (after READY). */
+void	runtime_start_polling(struct runtime *rt);
+/* Change visibility of in-flight messages due for their heartbeat. */
+void	runtime_heartbeat(struct runtime *rt);
+
+#endif

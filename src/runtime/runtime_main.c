@@ -1,0 +1,262 @@
+/*
+ * runtime_main: start-up, timers (status line, watchdog, heartbeats), reload
+ * and teardown of the loop thread. Order follows style.md §7.9; teardown is
+ * the exact reverse of start-up.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+#include <event2/thread.h>
+
+#include "alchemiser/core/config.h"
+#include "alchemiser/core/err.h"
+#include "alchemiser/core/log.h"
+#include "alchemiser/core/timeutil.h"
+#include "alchemiser/core/xalloc.h"
+#include "alchemiser/runtime/backends.h"
+#include "alchemiser/runtime/notify.h"
+#include "alchemiser/runtime/pipeline.h"
+#include "alchemiser/runtime/runtime.h"
+#include "alchemiser/runtime/workers.h"
+#include "alchemiser/seams/transport.h"
+#include "runtime_internal.h"
+
+#define TICK_USEC USEC_PER_SEC
+
+static void
+status_text(struct runtime *rt, char *buf, size_t size)
+{
+	(void)snprintf(buf, size, "%s; received %llu, done %llu, duplicate %llu, retried %llu, "
+	    "rejected %llu, in flight %u",
+	    rt->state == RUNTIME_RUNNING ? "running" : "draining",
+	    (unsigned long long)rt->received,
+	    (unsigned long long)rt->counters[OUTCOME_DONE],
+	    (unsigned long long)rt->counters[OUTCOME_DUPLICATE],
+	    (unsigned long long)rt->counters[OUTCOME_RETRY],
+	    (unsigned long long)rt->counters[OUTCOME_REJECT],
+	    workers_in_flight(rt->workers));
+}
+
+/* Why "progress": WATCHDOG=1 proves more than a ticking timer. A receive that
+ * has been outstanding far past its long poll means the loop is stuck on a
+ * dependency it cannot see, and systemd should know. */
+static bool
+loop_made_progress(struct runtime *rt, int64_t now)
+{
+	int64_t limit;
+
+	if (!rt->receive_outstanding)
+		return true;
+	limit = config_usec(rt->cfg, "daemon.poll_wait") + config_usec(rt->cfg, "aws.request_timeout") +
+	    30 * USEC_PER_SEC;
+	return now - rt->receive_started_usec < limit;
+}
+
+void
+runtime_tick(struct runtime *rt)
+{
+	int64_t now = time_now_monotonic_usec();
+	char status[256];
+
+	runtime_heartbeat(rt);
+	if (now - rt->last_status_usec >= config_usec(rt->cfg, "daemon.status_interval")) {
+		status_text(rt, status, sizeof status);
+		notify_status(status);
+		rt->last_status_usec = now;
+	}
+	if (rt->watchdog_usec > 0 && now - rt->last_watchdog_usec >= rt->watchdog_usec / 2 &&
+	    loop_made_progress(rt, now)) {
+		notify_watchdog();
+		rt->last_watchdog_usec = now;
+	}
+}
+
+static void
+tick_cb(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	runtime_tick(arg);
+}
+
+void
+runtime_reload(struct runtime *rt)
+{
+	struct config *next = NULL;
+	struct errctx ec = { 0 };
+	struct log_fields f = { .message_id = LOG_MID_RELOAD, .duration_ms = -1 };
+	char *problems = NULL, *line, *save = NULL, *restart;
+	size_t len = 0;
+	FILE *errs;
+	int r;
+
+	notify_reloading();
+	errs = open_memstream(&problems, &len);
+	r = config_load(rt->opt->config_path, errs, &next, &ec);
+	fclose(errs);
+	if (r < 0) {
+		for (line = strtok_r(problems, "\n", &save); line != NULL; line = strtok_r(NULL, "\n", &save))
+			log_full(LOG_ERR, &f, "reload: %s", line);
+		log_full(LOG_ERR, &f, "reload rejected, keeping the previous configuration: %s",
+		    errctx_msg(&ec));
+	} else {
+		restart = config_diff_restart_keys(rt->cfg, next);
+		if (restart != NULL)
+			log_full(LOG_WARNING, &f, "reload: changes to %s take effect after a restart", restart);
+		free(restart);
+		config_unref(rt->cfg);
+		rt->cfg = next;
+		log_set_max_level(log_level_from_string(config_str(next, "daemon.log_level")));
+		if (backends_preflight(rt->b, &ec) < 0)
+			log_full(LOG_WARNING, &f, "reload: preflight failed, continuing: %s", errctx_msg(&ec));
+		log_full(LOG_NOTICE, &f, "configuration reloaded from %s", config_origin(next));
+	}
+	free(problems);
+	notify_ready(r < 0 ? "reload rejected; running with the previous configuration" : "running");
+}
+
+static int
+start_event(struct runtime *rt, const char *body, size_t len)
+{
+	struct queue_message *m;
+	struct errctx ec = { 0 };
+	struct job *job;
+
+	if (strcmp(rt->b->kind, "local") == 0) {
+		/* Embedded: enqueue it like any sender would, then process the queue. */
+		if (rt->b->transport->ops->send(rt->b->transport, body, &ec) < 0) {
+			log_error("--once: could not enqueue the event: %s", errctx_msg(&ec));
+			return -EIO;
+		}
+		return 0;
+	}
+	/* AWS: process it first, directly; a retry puts it on the queue (runtime.c). */
+	m = xcalloc(1, sizeof *m);
+	m->message_id = xstrdup("cli");
+	m->body = xstrndup(body, len);
+	m->body_len = len;
+	m->receive_count = 1;
+	job = job_new(m, rt->cfg);
+	job->synthetic = true;
+	rt->received++;
+	workers_submit(rt->workers, job);
+	return 0;
+}
+
+int
+runtime_run(struct config *cfg, const struct runtime_options *o)
+{
+	static const int sigs[3] = { SIGHUP, SIGTERM, SIGINT };
+	struct runtime rt = { .opt = o, .state = RUNTIME_RUNNING };
+	struct log_fields f = { .message_id = LOG_MID_STARTED, .duration_ms = -1 };
+	struct errctx ec = { 0 };
+	struct timeval tick = { .tv_sec = 0, .tv_usec = 0 };
+	char status[256];
+	int rc = 0, i;
+
+	rt.cfg = config_ref(cfg);
+	log_set_max_level(log_level_from_string(config_str(cfg, "daemon.log_level")));
+	evthread_use_pthreads();
+	rt.base = event_base_new();
+	if (rt.base == NULL) {
+		log_error("cannot create the event loop");
+		config_unref(rt.cfg);
+		return 1;
+	}
+	if (backends_open(cfg, rt.base, &rt.b, &ec) < 0) {
+		log_error("start-up failed: %s", errctx_msg(&ec));
+		rc = 1;
+		goto out_base;
+	}
+	if (backends_preflight(rt.b, &ec) < 0) {
+		log_error("start-up preflight failed: %s", errctx_msg(&ec));
+		rc = 1;
+		goto out_backends;
+	}
+	rt.pipeline = pipeline_new(rt.b);
+	rt.workers = workers_new(rt.base, rt.pipeline, (unsigned)config_int(cfg, "daemon.concurrency"),
+	    runtime_finished_event_cb, &rt);
+	for (i = 0; i < 3; i++) {
+		rt.ev_sig[i] = evsignal_new(rt.base, sigs[i], runtime_signal_event_cb, &rt);
+		evsignal_add(rt.ev_sig[i], NULL);
+	}
+	rt.watchdog_usec = notify_watchdog_usec();
+	tick.tv_usec = rt.watchdog_usec > 0 && rt.watchdog_usec / 4 < TICK_USEC ? rt.watchdog_usec / 4 : 0;
+	if (tick.tv_usec == 0)
+		tick.tv_sec = TICK_USEC / USEC_PER_SEC;
+	rt.ev_tick = event_new(rt.base, -1, EV_PERSIST, tick_cb, &rt);
+	event_add(rt.ev_tick, &tick);
+	rt.ev_poll_retry = evtimer_new(rt.base, runtime_poll_retry_event_cb, &rt);
+	rt.ev_flush = evtimer_new(rt.base, runtime_flush_event_cb, &rt);
+	rt.ev_deadline = evtimer_new(rt.base, runtime_deadline_event_cb, &rt);
+	signal(SIGPIPE, SIG_IGN);
+
+	if (o->once && o->event_body != NULL && start_event(&rt, o->event_body, o->event_len) < 0) {
+		rc = 1;
+		goto out_events;
+	}
+	log_full(LOG_INFO, &f, "alchemiserd started: backend %s, %lld workers%s", rt.b->kind,
+	    (long long)config_int(cfg, "daemon.concurrency"), o->once ? ", --once" : "");
+	status_text(&rt, status, sizeof status);
+	notify_ready(status);
+	rt.last_progress_usec = rt.last_status_usec = rt.last_watchdog_usec = time_now_monotonic_usec();
+	runtime_start_polling(&rt);
+	event_base_dispatch(rt.base);
+
+	if (rt.forced) {
+		/* Handlers are stuck past the deadline: their messages were released;
+		 * leave without tearing down what those threads still use. */
+		log_notice("stopped (forced): %llu received, %llu done",
+		    (unsigned long long)rt.received, (unsigned long long)rt.counters[OUTCOME_DONE]);
+		fflush(NULL);
+		_exit(o->once && rt.any_failure ? 1 : 0);
+	}
+	f.message_id = LOG_MID_STOPPED;
+	log_full(o->once ? LOG_INFO : LOG_NOTICE, &f, "stopped: received %llu, done %llu, duplicate %llu, "
+	    "retried %llu, rejected %llu", (unsigned long long)rt.received,
+	    (unsigned long long)rt.counters[OUTCOME_DONE], (unsigned long long)rt.counters[OUTCOME_DUPLICATE],
+	    (unsigned long long)rt.counters[OUTCOME_RETRY], (unsigned long long)rt.counters[OUTCOME_REJECT]);
+	if (o->once && rt.any_failure)
+		rc = 1;
+out_events:
+	workers_stop(rt.workers, true);
+	event_free(rt.ev_deadline);
+	event_free(rt.ev_flush);
+	event_free(rt.ev_poll_retry);
+	event_free(rt.ev_tick);
+	for (i = 0; i < 3; i++)
+		event_free(rt.ev_sig[i]);
+	workers_free(rt.workers);
+	pipeline_free(rt.pipeline);
+	free(rt.inflight);
+out_backends:
+	backends_close(rt.b);
+out_base:
+	event_base_free(rt.base);
+	config_unref(rt.cfg);
+	return rc;
+}
+
+int
+runtime_send(struct config *cfg, const char *body, size_t len)
+{
+	struct event_base *base = event_base_new();
+	struct backends *b = NULL;
+	struct errctx ec = { 0 };
+	int rc = 0;
+
+	(void)len;
+	if (backends_open(cfg, base, &b, &ec) < 0 ||
+	    b->transport->ops->send(b->transport, body, &ec) < 0) {
+		fprintf(stderr, "alchemiserd: --send failed: %s\n", errctx_msg(&ec));
+		rc = 1;
+	}
+	backends_close(b);
+	event_base_free(base);
+	return rc;
+}

@@ -1,0 +1,233 @@
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+
+#include "alchemiser/core/log.h"
+#include "alchemiser/core/xalloc.h"
+#include "alchemiser/runtime/pipeline.h"
+#include "alchemiser/runtime/workers.h"
+
+struct worker {
+	struct workers	*pool;
+	unsigned	 index;
+	pthread_t	 thread;
+	struct job	*current;	/* under pool->lock */
+};
+
+struct workers {
+	struct pipeline		*pipeline;
+	pthread_mutex_t		 lock;
+	pthread_cond_t		 work;
+	struct job		*queue_head, *queue_tail;
+	unsigned		 queued;
+	unsigned		 busy;
+	struct job		*done_head, *done_tail;
+	bool			 stopping;
+	unsigned		 n;
+	struct worker		*threads;
+	int			 efd;
+	struct event		*ev;
+	workers_finished_cb	 finished_cb;
+	void			*arg;
+};
+
+static void *
+worker_main(void *arg)
+{
+	struct worker *self = arg;
+	struct workers *w = self->pool;
+	struct job *job;
+	uint64_t one = 1;
+
+	for (;;) {
+		pthread_mutex_lock(&w->lock);
+		while (w->queue_head == NULL && !w->stopping)
+			pthread_cond_wait(&w->work, &w->lock);
+		if (w->queue_head == NULL) {
+			pthread_mutex_unlock(&w->lock);
+			return NULL;
+		}
+		job = w->queue_head;
+		w->queue_head = job->next;
+		if (w->queue_head == NULL)
+			w->queue_tail = NULL;
+		job->next = NULL;
+		w->queued--;
+		w->busy++;
+		self->current = job;
+		pthread_mutex_unlock(&w->lock);
+
+		pipeline_process(w->pipeline, job, self->index);
+
+		pthread_mutex_lock(&w->lock);
+		self->current = NULL;
+		w->busy--;
+		if (w->done_tail != NULL)
+			w->done_tail->next = job;
+		else
+			w->done_head = job;
+		w->done_tail = job;
+		pthread_mutex_unlock(&w->lock);
+		/* Wake the loop; a failed write only delays it to the next event. */
+		(void)!write(w->efd, &one, sizeof one);
+	}
+}
+
+static void
+workers_eventfd_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct workers *w = arg;
+	uint64_t n;
+
+	(void)what;
+	(void)!read(fd, &n, sizeof n);
+	w->finished_cb(w->arg);
+}
+
+struct workers *
+workers_new(struct event_base *base, struct pipeline *p, unsigned n,
+    workers_finished_cb finished_cb, void *arg)
+{
+	struct workers *w = xcalloc(1, sizeof *w);
+	sigset_t all, old;
+	unsigned i;
+
+	w->pipeline = p;
+	w->n = n;
+	w->finished_cb = finished_cb;
+	w->arg = arg;
+	pthread_mutex_init(&w->lock, NULL);
+	pthread_cond_init(&w->work, NULL);
+	w->efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (w->efd < 0) {
+		log_error("eventfd: %s", strerror(errno));
+		abort();
+	}
+	w->ev = event_new(base, w->efd, EV_READ | EV_PERSIST, workers_eventfd_cb, w);
+	event_add(w->ev, NULL);
+	w->threads = xcalloc(n, sizeof *w->threads);
+	/* Signals belong to the loop thread: block them in every worker. */
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
+	for (i = 0; i < n; i++) {
+		w->threads[i].pool = w;
+		w->threads[i].index = i;
+		if (pthread_create(&w->threads[i].thread, NULL, worker_main, &w->threads[i]) != 0) {
+			log_error("cannot start worker thread %u", i);
+			abort();
+		}
+	}
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	return w;
+}
+
+void
+workers_submit(struct workers *w, struct job *job)
+{
+	job->next = NULL;
+	pthread_mutex_lock(&w->lock);
+	if (w->queue_tail != NULL)
+		w->queue_tail->next = job;
+	else
+		w->queue_head = job;
+	w->queue_tail = job;
+	w->queued++;
+	pthread_cond_signal(&w->work);
+	pthread_mutex_unlock(&w->lock);
+}
+
+unsigned
+workers_free_slots(struct workers *w)
+{
+	unsigned used;
+
+	pthread_mutex_lock(&w->lock);
+	used = w->queued + w->busy;
+	pthread_mutex_unlock(&w->lock);
+	return used >= w->n ? 0 : w->n - used;
+}
+
+unsigned
+workers_in_flight(struct workers *w)
+{
+	unsigned n;
+
+	pthread_mutex_lock(&w->lock);
+	n = w->queued + w->busy;
+	pthread_mutex_unlock(&w->lock);
+	return n;
+}
+
+struct job *
+workers_drain_finished(struct workers *w)
+{
+	struct job *head;
+
+	pthread_mutex_lock(&w->lock);
+	head = w->done_head;
+	w->done_head = w->done_tail = NULL;
+	pthread_mutex_unlock(&w->lock);
+	return head;
+}
+
+struct job *
+workers_take_unstarted(struct workers *w)
+{
+	struct job *head;
+
+	pthread_mutex_lock(&w->lock);
+	head = w->queue_head;
+	w->queue_head = w->queue_tail = NULL;
+	w->queued = 0;
+	pthread_mutex_unlock(&w->lock);
+	return head;
+}
+
+size_t
+workers_running(struct workers *w, struct job **out, size_t max)
+{
+	size_t n = 0;
+	unsigned i;
+
+	pthread_mutex_lock(&w->lock);
+	for (i = 0; i < w->n && n < max; i++)
+		if (w->threads[i].current != NULL)
+			out[n++] = w->threads[i].current;
+	pthread_mutex_unlock(&w->lock);
+	return n;
+}
+
+bool
+workers_stop(struct workers *w, bool wait)
+{
+	unsigned i;
+
+	pthread_mutex_lock(&w->lock);
+	w->stopping = true;
+	pthread_cond_broadcast(&w->work);
+	pthread_mutex_unlock(&w->lock);
+	if (!wait)
+		return false;
+	for (i = 0; i < w->n; i++)
+		pthread_join(w->threads[i].thread, NULL);
+	return true;
+}
+
+void
+workers_free(struct workers *w)
+{
+	if (w == NULL)
+		return;
+	event_free(w->ev);
+	close(w->efd);
+	pthread_mutex_destroy(&w->lock);
+	pthread_cond_destroy(&w->work);
+	free(w->threads);
+	free(w);
+}

@@ -1,0 +1,136 @@
+#include <errno.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "alchemiser/core/err.h"
+#include "alchemiser/core/xalloc.h"
+#include "alchemiser/events/domain_event.h"
+#include "alchemiser/events/ids.h"
+#include "alchemiser/stages/stage.h"
+#include "alchemiser/stages/storm.h"
+#include "stages_internal.h"
+
+/* Every stage the dispatch table names. A NULL handler means the stage is not
+ * built into this daemon yet: the pipeline retries such messages with the
+ * reason "stage not available" rather than dropping them. */
+static const struct stage stages[] = {
+	{ "start", stage_start_handle, true },
+	{ "signals", STAGE_SIGNALS_HANDLE, true },
+	{ "portfolio", STAGE_PORTFOLIO_HANDLE, true },
+	{ "execution", STAGE_EXECUTION_HANDLE, true },
+	{ "monitor", stage_monitor_handle, true },
+	{ "notify", STAGE_NOTIFY_HANDLE, true },
+	{ "errors", stage_errors_handle, true },
+	{ "error-mail", STAGE_ERROR_MAIL_HANDLE, false },
+	{ "completed", stage_completed_handle, true },
+	{ "pnl", STAGE_PNL_HANDLE, true },
+};
+
+const struct stage *
+stage_find(const char *name)
+{
+	size_t i;
+
+	if (name == NULL)
+		return NULL;
+	for (i = 0; i < ELEMENTSOF(stages); i++)
+		if (strcmp(stages[i].name, name) == 0)
+			return &stages[i];
+	return NULL;
+}
+
+void
+stage_set(struct stage_output *out, enum outcome o, const char *fmt, ...)
+{
+	va_list ap;
+
+	out->outcome = o;
+	va_start(ap, fmt);
+	(void)vsnprintf(out->reason, sizeof out->reason, fmt, ap);
+	va_end(ap);
+}
+
+int
+stage_emit(const struct stage_ctx *ctx, struct stage_output *out, enum event_type t,
+    unsigned index, const char *correlation_id, json_t *payload)
+{
+	struct errctx ec = { 0 };
+	char id[UUID_STRLEN];
+	struct domain_event *e = NULL;
+	int r;
+
+	if (out->n_events >= STAGE_MAX_OUTPUT) {
+		json_decref(payload);
+		stage_set(out, OUTCOME_RETRY, "internal: more than %d events from one handler",
+		    STAGE_MAX_OUTPUT);
+		return -E2BIG;
+	}
+	r = event_id_derive(ctx->key, t, index, id);
+	if (r < 0) {
+		json_decref(payload);
+		stage_set(out, OUTCOME_RETRY, "event id: %s", strerror(-r));
+		return r;
+	}
+	r = domain_event_new(t, id, correlation_id, ctx->key, ctx->now_usec, payload, &e, &ec);
+	if (r < 0) {
+		/* Our own event failing its schema is a bug in the handler: permanent. */
+		stage_set(out, OUTCOME_REJECT, "building %s: %s", event_type_name(t), errctx_msg(&ec));
+		return r;
+	}
+	out->events[out->n_events++] = e;
+	return 0;
+}
+
+void
+stage_output_clear(struct stage_output *out)
+{
+	size_t i;
+
+	for (i = 0; i < out->n_events; i++)
+		domain_event_free(out->events[i]);
+	out->n_events = 0;
+}
+
+struct storm_guard {
+	pthread_mutex_t	lock;
+	int64_t		minute;
+	int64_t		count;
+};
+
+struct storm_guard *
+storm_guard_new(void)
+{
+	struct storm_guard *g = xcalloc(1, sizeof *g);
+
+	pthread_mutex_init(&g->lock, NULL);
+	return g;
+}
+
+bool
+storm_guard_allow(struct storm_guard *g, int64_t now_usec, int64_t limit_per_minute)
+{
+	int64_t minute = now_usec / (60 * INT64_C(1000000));
+	bool ok;
+
+	pthread_mutex_lock(&g->lock);
+	if (minute != g->minute) {
+		g->minute = minute;
+		g->count = 0;
+	}
+	ok = g->count < limit_per_minute;
+	if (ok)
+		g->count++;
+	pthread_mutex_unlock(&g->lock);
+	return ok;
+}
+
+void
+storm_guard_free(struct storm_guard *g)
+{
+	if (g == NULL)
+		return;
+	pthread_mutex_destroy(&g->lock);
+	free(g);
+}

@@ -1,0 +1,233 @@
+/*
+ * test_sqlite_idem: the claim protocol of the SQLite idempotency store:
+ * claim, busy, takeover after the lease, complete, duplicate, expiry, and
+ * writes refused to an owner that no longer holds the record.
+ */
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "alchemiser/core/xalloc.h"
+#include "alchemiser/local/sqlite_idem.h"
+#include "local_test.h"
+
+#define SEC INT64_C(1000000)
+#define T0 (INT64_C(1767323045) * SEC)
+
+static char *dir;
+static char *path;
+static struct idem_store *is;
+
+static void
+setup(void)
+{
+	struct sqlite_idem_options o = { 0 };
+	struct errctx ec;
+
+	dir = test_tmpdir();
+	path = xasprintf("%s/state.db", dir);
+	o.path = path;
+	ck_assert_ok(sqlite_idem_new(&o, &is, &ec), &ec);
+}
+
+static void
+teardown(void)
+{
+	is->ops->free(is);
+	free(path);
+	test_rmtree(dir);
+	free(dir);
+}
+
+static enum idem_claim_result
+claim(struct idem_store *s, const char *key, const char *owner, int64_t now, char *holder)
+{
+	struct idem_claim c = {
+		.key = key, .owner = owner, .detail_type = "TradeExecuted", .correlation_id = "corr-1",
+		.now_usec = now, .lease_usec = 60 * SEC, .retention_usec = 86400 * SEC,
+	};
+	enum idem_claim_result res = _IDEM_CLAIM_MAX;
+	struct errctx ec;
+
+	errctx_clear(&ec);
+	ck_assert_ok(s->ops->claim(s, &c, &res, holder, &ec), &ec);
+	return res;
+}
+
+START_TEST(test_sqlite_idem_claim_busy_complete_duplicate)
+{
+	struct sqlite_idem_record rec;
+	char holder[128] = "";
+	struct errctx ec;
+
+	ck_assert_int_eq(claim(is, "ev-1", "h:1:0", T0, NULL), IDEM_CLAIMED);
+	ck_assert_ok(sqlite_idem_get(is, "ev-1", &rec, &ec), &ec);
+	ck_assert_str_eq(rec.status, "IN_PROGRESS");
+	ck_assert_str_eq(rec.owner, "h:1:0");
+	ck_assert_str_eq(rec.detail_type, "TradeExecuted");
+	ck_assert_str_eq(rec.correlation_id, "corr-1");
+	ck_assert_int_eq(rec.lease_expires_usec, T0 + 60 * SEC);
+	ck_assert_int_eq(rec.expires_usec, T0 + 86400 * SEC);
+	/* Another owner, live lease: busy, and told who holds it. */
+	ck_assert_int_eq(claim(is, "ev-1", "h:2:0", T0 + SEC, holder), IDEM_BUSY);
+	ck_assert_str_eq(holder, "h:1:0");
+	/* The same owner again is busy too, as the DynamoDB condition says. */
+	ck_assert_int_eq(claim(is, "ev-1", "h:1:0", T0 + SEC, NULL), IDEM_BUSY);
+	ck_assert_ok(is->ops->complete(is, "ev-1", "h:1:0", T0 + 2 * SEC, &ec), &ec);
+	ck_assert_ok(sqlite_idem_get(is, "ev-1", &rec, &ec), &ec);
+	ck_assert_str_eq(rec.status, "COMPLETED");
+	ck_assert_int_eq(rec.completed_usec, T0 + 2 * SEC);
+	ck_assert_int_eq(claim(is, "ev-1", "h:2:0", T0 + 3 * SEC, holder), IDEM_COMPLETED);
+	ck_assert_str_eq(holder, "h:1:0");
+	/* Long after the lease, a completed record is still a duplicate. */
+	ck_assert_int_eq(claim(is, "ev-1", "h:2:0", T0 + 3600 * SEC, NULL), IDEM_COMPLETED);
+	ck_assert_err(is->ops->complete(is, "ev-1", "h:1:0", T0, &ec), -EEXIST, &ec);
+	ck_assert_err(sqlite_idem_get(is, "nope", &rec, &ec), -ENOENT, &ec);
+}
+END_TEST
+
+START_TEST(test_sqlite_idem_takeover_after_lease_expiry)
+{
+	struct sqlite_idem_record rec;
+	struct errctx ec;
+
+	ck_assert_int_eq(claim(is, "ev-2", "old:1:0", T0, NULL), IDEM_CLAIMED);
+	/* Exactly at the lease end it is still held (lease < now is strict). */
+	ck_assert_int_eq(claim(is, "ev-2", "new:2:0", T0 + 60 * SEC, NULL), IDEM_BUSY);
+	ck_assert_int_eq(claim(is, "ev-2", "new:2:0", T0 + 61 * SEC, NULL), IDEM_TAKEN_OVER);
+	ck_assert_ok(sqlite_idem_get(is, "ev-2", &rec, &ec), &ec);
+	ck_assert_str_eq(rec.owner, "new:2:0");
+	/* The stalled old owner can no longer renew, complete or release. */
+	ck_assert_err(is->ops->renew(is, "ev-2", "old:1:0", T0 + 200 * SEC, &ec), -EEXIST, &ec);
+	ck_assert_ptr_nonnull(strstr(errctx_msg(&ec), "owned by new:2:0"));
+	ck_assert_err(is->ops->complete(is, "ev-2", "old:1:0", T0 + 62 * SEC, &ec), -EEXIST, &ec);
+	ck_assert_err(is->ops->release(is, "ev-2", "old:1:0", &ec), -EEXIST, &ec);
+	ck_assert_ok(sqlite_idem_get(is, "ev-2", &rec, &ec), &ec);
+	ck_assert_str_eq(rec.status, "IN_PROGRESS");
+	ck_assert_str_eq(rec.owner, "new:2:0");
+	/* The new owner renews: the lease moves, so a third party stays out. */
+	ck_assert_ok(is->ops->renew(is, "ev-2", "new:2:0", T0 + 300 * SEC, &ec), &ec);
+	ck_assert_int_eq(claim(is, "ev-2", "third:3:0", T0 + 200 * SEC, NULL), IDEM_BUSY);
+	ck_assert_ok(is->ops->complete(is, "ev-2", "new:2:0", T0 + 201 * SEC, &ec), &ec);
+}
+END_TEST
+
+START_TEST(test_sqlite_idem_release_by_owner_only)
+{
+	struct sqlite_idem_record rec;
+	struct errctx ec;
+
+	ck_assert_int_eq(claim(is, "ev-3", "a:1:0", T0, NULL), IDEM_CLAIMED);
+	ck_assert_err(is->ops->release(is, "ev-3", "b:1:0", &ec), -EEXIST, &ec);
+	ck_assert_ok(sqlite_idem_get(is, "ev-3", &rec, &ec), &ec);
+	ck_assert_ok(is->ops->release(is, "ev-3", "a:1:0", &ec), &ec);
+	ck_assert_err(sqlite_idem_get(is, "ev-3", &rec, &ec), -ENOENT, &ec);
+	/* Released: the next claim is a fresh one. */
+	ck_assert_int_eq(claim(is, "ev-3", "b:1:0", T0 + SEC, NULL), IDEM_CLAIMED);
+	/* A completed record cannot be released (it is no longer in progress). */
+	ck_assert_ok(is->ops->complete(is, "ev-3", "b:1:0", T0 + 2 * SEC, &ec), &ec);
+	ck_assert_err(is->ops->release(is, "ev-3", "b:1:0", &ec), -EEXIST, &ec);
+	ck_assert_err(is->ops->release(is, "never", "b:1:0", &ec), -EEXIST, &ec);
+}
+END_TEST
+
+START_TEST(test_sqlite_idem_expired_record_is_claimed_again)
+{
+	struct errctx ec;
+	uint64_t removed;
+
+	ck_assert_int_eq(claim(is, "ev-4", "a:1:0", T0, NULL), IDEM_CLAIMED);
+	ck_assert_ok(is->ops->complete(is, "ev-4", "a:1:0", T0 + SEC, &ec), &ec);
+	/* Past expires_at the record counts as absent, even though it is still stored. */
+	ck_assert_int_eq(claim(is, "ev-4", "b:1:0", T0 + 86401 * SEC, NULL), IDEM_CLAIMED);
+	ck_assert_int_eq(claim(is, "ev-5", "b:1:0", T0, NULL), IDEM_CLAIMED);
+	ck_assert_ok(sqlite_idem_prune(is, T0 + 86401 * SEC, &removed, &ec), &ec);
+	ck_assert_uint_eq(removed, 1);
+}
+END_TEST
+
+START_TEST(test_sqlite_idem_rejects_bad_claims)
+{
+	struct idem_claim c = { .key = "", .owner = "x", .now_usec = T0, .lease_usec = SEC,
+	    .retention_usec = SEC };
+	enum idem_claim_result res;
+	struct errctx ec;
+
+	ck_assert_err(is->ops->claim(is, &c, &res, NULL, &ec), -EINVAL, &ec);
+	c.key = "k";
+	c.lease_usec = 0;
+	ck_assert_err(is->ops->claim(is, &c, &res, NULL, &ec), -EINVAL, &ec);
+	ck_assert_ok(is->ops->preflight(is, &ec), &ec);
+}
+END_TEST
+
+struct racer {
+	struct idem_store	*s;
+	char			 owner[32];
+	enum idem_claim_result	 res;
+};
+
+static void *
+race_thread(void *arg)
+{
+	struct racer *rc = arg;
+	struct idem_claim c = { .key = "contested", .owner = rc->owner, .now_usec = T0,
+	    .lease_usec = 60 * SEC, .retention_usec = 3600 * SEC };
+	struct errctx ec;
+
+	if (rc->s->ops->claim(rc->s, &c, &rc->res, NULL, &ec) < 0)
+		rc->res = _IDEM_CLAIM_MAX;
+	return NULL;
+}
+
+START_TEST(test_sqlite_idem_one_winner_among_threads_and_connections)
+{
+	enum { N = 8 };
+	struct sqlite_idem_options o = { .path = path };
+	struct idem_store *other;
+	struct racer rc[N];
+	pthread_t th[N];
+	struct errctx ec;
+	int winners = 0, busy = 0, i;
+
+	/* Half the threads share one store, half use a second connection (as a
+	 * second daemon would). */
+	ck_assert_ok(sqlite_idem_new(&o, &other, &ec), &ec);
+	for (i = 0; i < N; i++) {
+		rc[i].s = i % 2 == 0 ? is : other;
+		(void)snprintf(rc[i].owner, sizeof rc[i].owner, "host:%d:0", i);
+		ck_assert_int_eq(pthread_create(&th[i], NULL, race_thread, &rc[i]), 0);
+	}
+	for (i = 0; i < N; i++) {
+		ck_assert_int_eq(pthread_join(th[i], NULL), 0);
+		winners += rc[i].res == IDEM_CLAIMED;
+		busy += rc[i].res == IDEM_BUSY;
+	}
+	ck_assert_int_eq(winners, 1);
+	ck_assert_int_eq(busy, N - 1);
+	other->ops->free(other);
+}
+END_TEST
+
+static Suite *
+suite_sqlite_idem(void)
+{
+	Suite *s = suite_create("sqlite_idem");
+	TCase *tc;
+
+	tc = tcase_create("protocol");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_sqlite_idem_claim_busy_complete_duplicate);
+	tcase_add_test(tc, test_sqlite_idem_takeover_after_lease_expiry);
+	tcase_add_test(tc, test_sqlite_idem_release_by_owner_only);
+	tcase_add_test(tc, test_sqlite_idem_expired_record_is_claimed_again);
+	tcase_add_test(tc, test_sqlite_idem_rejects_bad_claims);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("concurrency");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_sqlite_idem_one_winner_among_threads_and_connections);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+ALC_TEST_MAIN(suite_sqlite_idem)

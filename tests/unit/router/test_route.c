@@ -1,0 +1,261 @@
+/*
+ * Acceptance cases of seed-router-spec §9 under OUR semantics. Where the seed's
+ * behaviour was a bug, the comment cites what the seed did.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "alchemiser/core/json.h"
+#include "alchemiser/core/xalloc.h"
+#include "alchemiser/events/domain_event.h"
+#include "alchemiser/router/dispatch.h"
+#include "alchemiser/router/route.h"
+#include "helpers.h"
+
+#define DETAIL_BASE(type, id) \
+	"\"event_id\":\"" id "\",\"correlation_id\":\"corr-123\",\"causation_id\":\"cause-123\"," \
+	"\"timestamp\":\"2023-10-14T12:00:00+00:00\",\"event_type\":\"" type "\",\"source_module\":\"strategy\"," \
+	"\"schema_version\":\"1.0\""
+
+/* Fixture F of seed §9.2. */
+#define ENVELOPE_F \
+	"{\"version\":\"0\",\"id\":\"event-123\",\"detail-type\":\"SignalGenerated\",\"source\":\"alchemiser.strategy\"," \
+	"\"resources\":[\"correlation:corr-123\"],\"detail\":{" DETAIL_BASE("SignalGenerated", "event-123") "," \
+	"\"signals_data\":{\"BTC\":0.5},\"consolidated_portfolio\":{\"BTC\":0.5},\"signal_count\":1,\"metadata\":{}}}"
+
+struct route_case {
+	const char	*name;
+	const char	*body;
+	const char	*kind;		/* "domain" | "command" | "invalid" */
+	const char	*handler;	/* NULL when rejected */
+	const char	*key;		/* idempotency key, NULL = none */
+	const char	*reason;	/* substring of the reject reason, NULL when accepted */
+	int		 action;	/* command action or -1 */
+};
+
+static const struct route_case cases[] = {
+	/* §9.1 parse_event_mode P1-P11 */
+	{ "P1 empty object", "{}", "command", "start", "command:sqs-1", NULL, COMMAND_TRADE },
+	{ "P3 mode trade", "{\"mode\":\"trade\"}", "command", "start", "command:sqs-1", NULL, COMMAND_TRADE },
+	{ "P4 paper", "{\"mode\":\"trade\",\"trading_mode\":\"paper\"}", "command", "start", "command:sqs-1", NULL, COMMAND_TRADE },
+	{ "P5 live", "{\"mode\":\"trade\",\"trading_mode\":\"live\"}", "command", "start", "command:sqs-1", NULL, COMMAND_TRADE },
+	{ "P6 pnl weekly", "{\"action\":\"pnl_analysis\",\"pnl_type\":\"weekly\"}", "command", "pnl", "command:sqs-1", NULL, COMMAND_PNL },
+	{ "P7 pnl monthly", "{\"action\":\"pnl_analysis\",\"pnl_type\":\"monthly\"}", "command", "pnl", "command:sqs-1", NULL, COMMAND_PNL },
+	{ "P8 pnl period", "{\"action\":\"pnl_analysis\",\"pnl_period\":\"3M\"}", "command", "pnl", "command:sqs-1", NULL, COMMAND_PNL },
+	{ "P9 pnl periods", "{\"action\":\"pnl_analysis\",\"pnl_type\":\"weekly\",\"pnl_periods\":3}", "command", "pnl", "command:sqs-1", NULL, COMMAND_PNL },
+	{ "P10 pnl detailed", "{\"action\":\"pnl_analysis\",\"pnl_type\":\"monthly\",\"pnl_detailed\":true}", "command", "pnl", "command:sqs-1", NULL, COMMAND_PNL },
+	/* H1: the command's correlation id is the key (the seed never deduplicated commands). */
+	{ "H1 correlation id", "{\"correlation_id\":\"test-correlation-123\"}", "command", "start", "command:test-correlation-123", NULL, COMMAND_TRADE },
+	/* Seed: mode bot traded. Ours: signal-only. */
+	{ "bot is signal-only", "{\"mode\":\"bot\"}", "command", "start", "command:sqs-1", NULL, COMMAND_SIGNAL_ONLY },
+	/* §9.4 strictness, kept */
+	{ "unknown key", "{\"mode\":\"trade\",\"foo\":1}", "command", NULL, NULL, "unknown key 'foo'", -1 },
+	{ "strict int", "{\"pnl_periods\":\"3\",\"action\":\"pnl_analysis\",\"pnl_type\":\"weekly\"}", "command", NULL, NULL, "'pnl_periods': expected integer, got string", -1 },
+	{ "pnl needs type", "{\"action\":\"pnl_analysis\"}", "command", NULL, NULL, "requires either 'pnl_type' or 'pnl_period'", -1 },
+	{ "bad mode", "{\"mode\":\"yolo\"}", "command", NULL, NULL, "'mode': 'yolo' is not one of trade|bot", -1 },
+	{ "bad period", "{\"action\":\"pnl_analysis\",\"pnl_period\":\"3X\"}", "command", NULL, NULL, "pnl_period", -1 },
+	{ "periods zero", "{\"action\":\"pnl_analysis\",\"pnl_type\":\"weekly\",\"pnl_periods\":0}", "command", NULL, NULL, "must be >= 1", -1 },
+	{ "strict bool", "{\"dry_run\":\"true\"}", "command", NULL, NULL, "'dry_run': expected boolean, got string", -1 },
+	{ "bad month", "{\"month\":\"2025-1\"}", "command", NULL, NULL, "'month'", -1 },
+	/* Seed: a non-object envelope detail fell through to "trade". Ours: reject. */
+	{ "garbage detail", "{\"detail-type\":\"Scheduled Event\",\"source\":\"aws.scheduler\",\"detail\":\"garbage\"}", "command", NULL, NULL, "detail", -1 },
+	{ "null detail", "{\"detail-type\":\"Scheduled Event\",\"source\":\"aws.scheduler\",\"detail\":null}", "command", NULL, NULL, "expected object, got null", -1 },
+	{ "list detail", "{\"detail-type\":\"Scheduled Event\",\"source\":\"aws.scheduler\",\"detail\":[]}", "command", NULL, NULL, "expected object, got array", -1 },
+	/* An EventBridge scheduled rule sends {} as detail: trade, keyed by the envelope id. */
+	{ "scheduled rule", "{\"id\":\"env-9\",\"detail-type\":\"Scheduled Event\",\"source\":\"aws.events\",\"detail\":{}}", "command", "start", "command:env-9", NULL, COMMAND_TRADE },
+	/* §9.2 domain path */
+	{ "B1 fixture F", ENVELOPE_F, "domain", "portfolio", "event-123", NULL, -1 },
+	{ "B2 detail string", "{\"detail-type\":\"SignalGenerated\",\"source\":\"alchemiser.strategy\",\"detail\":"
+	  "\"{\\\"event_id\\\":\\\"e-2\\\",\\\"correlation_id\\\":\\\"c\\\",\\\"causation_id\\\":\\\"k\\\","
+	  "\\\"timestamp\\\":\\\"2023-10-14T12:00:00Z\\\",\\\"event_type\\\":\\\"SignalGenerated\\\","
+	  "\\\"source_module\\\":\\\"s\\\",\\\"signals_data\\\":{},\\\"consolidated_portfolio\\\":{},"
+	  "\\\"signal_count\\\":0}\"}", "domain", "portfolio", "e-2", NULL, -1 },
+	/* B3: an unknown type is not a domain event; as a command its keys are unknown. */
+	{ "B3 unknown type", "{\"detail-type\":\"UnknownEvent\",\"source\":\"alchemiser.unknown\",\"detail\":{\"event_id\":\"test\"}}", "command", NULL, NULL, "unknown key 'event_id'", -1 },
+	/* Seed: domain type from another source hit the command path and failed obscurely. */
+	{ "untrusted source", "{\"detail-type\":\"SignalGenerated\",\"source\":\"other\",\"detail\":{}}", "invalid", NULL, NULL, "needs a source starting with 'alchemiser.', got 'other'", -1 },
+	/* Seed: a null source with a domain type crashed the Lambda. */
+	{ "null source", "{\"detail-type\":\"TradeExecuted\",\"source\":null,\"detail\":{}}", "invalid", NULL, NULL, "got none", -1 },
+	{ "missing event_id", "{\"detail-type\":\"WorkflowCompleted\",\"source\":\"alchemiser.execution\",\"detail\":"
+	  "{\"correlation_id\":\"c\",\"causation_id\":\"k\",\"timestamp\":\"2023-10-14T12:00:00Z\",\"event_type\":\"WorkflowCompleted\","
+	  "\"source_module\":\"s\",\"workflow_type\":\"t\",\"workflow_duration_ms\":1,\"success\":true}}", "domain", NULL, NULL, "field 'event_id': required field is missing", -1 },
+	{ "null causation", "{\"detail-type\":\"WorkflowCompleted\",\"source\":\"alchemiser.execution\",\"detail\":"
+	  "{\"event_id\":\"e\",\"correlation_id\":\"c\",\"causation_id\":null,\"timestamp\":\"2023-10-14T12:00:00Z\",\"event_type\":\"WorkflowCompleted\","
+	  "\"source_module\":\"s\",\"workflow_type\":\"t\",\"workflow_duration_ms\":1,\"success\":true}}", "domain", NULL, NULL, "'causation_id'", -1 },
+	/* Seed: RebalancePlanned with decimal strings could not be decoded. Ours: routed. */
+	{ "rebalance as published", "{\"detail-type\":\"RebalancePlanned\",\"source\":\"alchemiser.portfolio\",\"detail\":{"
+	  DETAIL_BASE("RebalancePlanned", "rp-1") ",\"rebalance_plan\":{\"items\":[{\"symbol\":\"SPY\",\"target_weight\":\"0.5\"}],"
+	  "\"total_portfolio_value\":\"1000.00\",\"timestamp\":\"2023-10-14T12:00:00Z\"},\"allocation_comparison\":{\"deltas\":{\"SPY\":\"12.5\"}},"
+	  "\"trades_required\":true}}", "domain", "execution", "rp-1", NULL, -1 },
+	/* Seed: TradeExecuted/WorkflowCompleted/WorkflowFailed went nowhere ("orchestrator-only"). */
+	{ "trade executed to monitor", "{\"detail-type\":\"TradeExecuted\",\"source\":\"alchemiser.execution\",\"detail\":{"
+	  DETAIL_BASE("TradeExecuted", "te-1") ",\"execution_data\":{},\"success\":true,\"orders_placed\":0,\"orders_succeeded\":0}}",
+	  "domain", "monitor", "te-1", NULL, -1 },
+	{ "workflow failed to errors", "{\"detail-type\":\"WorkflowFailed\",\"source\":\"alchemiser.execution\",\"detail\":{"
+	  DETAIL_BASE("WorkflowFailed", "wf-1") ",\"workflow_type\":\"trading\",\"failure_reason\":\"x\",\"failure_step\":\"y\"}}",
+	  "domain", "errors", "wf-1", NULL, -1 },
+	/* Seed: TradingNotificationRequested was rejected on the command path. Ours: email. */
+	{ "trading notification", "{\"detail-type\":\"TradingNotificationRequested\",\"source\":\"alchemiser.orchestration.event_driven_orchestrator\",\"detail\":{"
+	  DETAIL_BASE("TradingNotificationRequested", "tn-1") ",\"trading_success\":true,\"trading_mode\":\"PAPER\",\"orders_placed\":1,"
+	  "\"orders_succeeded\":1,\"total_trade_value\":\"100.00\",\"execution_data\":{}}}", "domain", "notify", "tn-1", NULL, -1 },
+	/* Breaker: error notifications from elsewhere are refused, without a crash. */
+	{ "breaker foreign source", "{\"detail-type\":\"ErrorNotificationRequested\",\"source\":\"evil\",\"detail\":{}}", "invalid", NULL, NULL, "circuit breaker", -1 },
+	{ "breaker null source", "{\"detail-type\":\"ErrorNotificationRequested\",\"detail\":{}}", "invalid", NULL, NULL, "'(none)'", -1 },
+	/* Limits and non-objects: seed defaulted these to trade. */
+	{ "array body", "[]", "invalid", NULL, NULL, "body is a JSON array, not an object", -1 },
+	{ "string body", "\"trade\"", "invalid", NULL, NULL, "body is a JSON string", -1 },
+	{ "null body", "null", "invalid", NULL, NULL, "body is a JSON null", -1 },
+	{ "number body", "42", "invalid", NULL, NULL, "not an object", -1 },
+	{ "malformed", "{\"mode\":", "invalid", NULL, NULL, "malformed JSON", -1 },
+	{ "empty body", "", "invalid", NULL, NULL, "malformed JSON", -1 },
+	{ "invalid utf-8", "{\"mode\":\"tr\xc3\x28" "de\"}", "invalid", NULL, NULL, "not valid UTF-8", -1 },
+};
+
+START_TEST(test_route_acceptance_case)
+{
+	const struct route_case *c = &cases[_i];
+	struct route *r = route_message(c->body, strlen(c->body), "sqs-1");
+
+	ck_assert_msg(strcmp(route_kind_to_string(r->kind), c->kind) == 0, "%s: kind %s want %s (%s)",
+	    c->name, route_kind_to_string(r->kind), c->kind, r->reason);
+	if (c->reason != NULL) {
+		ck_assert_msg(r->rejected, "%s: not rejected", c->name);
+		ck_assert_msg(strstr(r->reason, c->reason) != NULL, "%s: reason '%s' lacks '%s'", c->name,
+		    r->reason, c->reason);
+		ck_assert_ptr_null(r->handler);
+	} else {
+		ck_assert_msg(!r->rejected, "%s: rejected: %s", c->name, r->reason);
+		ck_assert_str_eq(r->handler, c->handler);
+		ck_assert_str_eq(r->idempotency_key, c->key);
+	}
+	if (c->action >= 0)
+		ck_assert_int_eq(r->command->action, c->action);
+	route_free(r);
+}
+END_TEST
+
+START_TEST(test_route_pnl_fields)
+{
+	const char *b = "{\"action\":\"pnl_analysis\",\"pnl_type\":\"weekly\",\"pnl_periods\":3,\"pnl_detailed\":true,"
+	    "\"pnl_period\":\" 1A \"}";
+	struct route *r = route_message(b, strlen(b), NULL);
+
+	ck_assert(!r->rejected);
+	ck_assert_str_eq(r->command->pnl_type, "weekly");
+	ck_assert_int_eq(r->command->pnl_periods, 3);
+	ck_assert(r->command->pnl_detailed);
+	ck_assert_str_eq(r->command->pnl_period, "1A");	/* whitespace stripped like the seed */
+	/* No SQS id yet (--explain): the key is decided at receive time. */
+	ck_assert_ptr_null(r->idempotency_key);
+	route_free(r);
+}
+END_TEST
+
+START_TEST(test_route_limits)
+{
+	size_t n = JSON_MAX_BODY + 16, i;
+	char *big = xmalloc(n + 1), deep[200];
+	struct route *r;
+
+	memset(big, ' ', n);
+	memcpy(big, "{\"to\":\"", 7);
+	big[n - 2] = '"';
+	big[n - 1] = '}';
+	big[n] = '\0';
+	r = route_message(big, n, "m");
+	ck_assert(r->rejected);
+	ck_assert_ptr_nonnull(strstr(r->reason, "over the 1048576-byte limit"));
+	route_free(r);
+	free(big);
+	for (i = 0; i < 65; i++)
+		deep[i] = '[';
+	for (i = 0; i < 65; i++)
+		deep[65 + i] = ']';
+	r = route_message(deep, 130, "m");
+	ck_assert(r->rejected);
+	ck_assert_ptr_nonnull(strstr(r->reason, "nested deeper than 64"));
+	route_free(r);
+}
+END_TEST
+
+START_TEST(test_route_explain_shape)
+{
+	struct route *r = route_message(ENVELOPE_F, strlen(ENVELOPE_F), NULL);
+	json_t *j = route_explain(r);
+	char *s = json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER);
+
+	ck_assert_str_eq(s, "{\"kind\":\"domain\",\"detail_type\":\"SignalGenerated\",\"source\":\"alchemiser.strategy\","
+	    "\"handler\":\"portfolio\",\"idempotency_key\":\"event-123\",\"outcome\":\"dispatch\",\"reason\":null,"
+	    "\"event_id\":\"event-123\",\"correlation_id\":\"corr-123\"}");
+	free(s);
+	json_decref(j);
+	route_free(r);
+}
+END_TEST
+
+/* The four captured bodies of the Python system, read in place. */
+START_TEST(test_route_seed_events)
+{
+	static const struct { const char *file; const char *kind, *handler, *key; bool breaker; } seeds[] = {
+		{ "seed-events/direct-trade-event.json", "command", "start", "command:sqs-1", false },
+		{ "seed-events/eventbridge-scheduler-trade.json", "command", "start", "command:scheduler-event-123", false },
+		/* Seed: skipped by the breaker, so no error email was ever sent. Ours: mailed once. */
+		{ "seed-events/eventbridge-error-notification.json", "domain", "error-mail", "error-notification-test", true },
+		{ "seed-events/eventbridge-workflow-started.json", "domain", "signals", "workflow-started-test", false },
+	};
+	size_t i, len;
+
+	for (i = 0; i < ELEMENTSOF(seeds); i++) {
+		char *path = test_shared_path(seeds[i].file), *text;
+		struct route *r;
+
+		if (path == NULL)
+			return;
+		text = test_read_file(path, &len);
+		r = route_message(text, len, "sqs-1");
+		ck_assert_msg(!r->rejected, "%s: %s", seeds[i].file, r->reason);
+		ck_assert_str_eq(route_kind_to_string(r->kind), seeds[i].kind);
+		ck_assert_str_eq(r->handler, seeds[i].handler);
+		ck_assert_str_eq(r->idempotency_key, seeds[i].key);
+		ck_assert_int_eq(r->breaker, seeds[i].breaker);
+		route_free(r);
+		free(text);
+		free(path);
+	}
+}
+END_TEST
+
+START_TEST(test_outcome_mapping)
+{
+	ck_assert_int_eq(outcome_from_errno(0), OUTCOME_DONE);
+	ck_assert_int_eq(outcome_from_errno(-EBADMSG), OUTCOME_REJECT);
+	ck_assert_int_eq(outcome_from_errno(-E2BIG), OUTCOME_REJECT);
+	ck_assert_int_eq(outcome_from_errno(-EAGAIN), OUTCOME_RETRY);
+	ck_assert_int_eq(outcome_from_errno(-ETIMEDOUT), OUTCOME_RETRY);
+	ck_assert_int_eq(outcome_from_errno(-EACCES), OUTCOME_RETRY);
+	ck_assert_str_eq(outcome_to_string(OUTCOME_DUPLICATE), "duplicate");
+	ck_assert_str_eq(dispatch_stage_for_event(EVENT_WORKFLOW_STARTED), "signals");
+	ck_assert_str_eq(dispatch_stage_for_event(EVENT_ERROR_NOTIFICATION_REQUESTED), "error-mail");
+	ck_assert_str_eq(dispatch_stage_for_command(COMMAND_PNL), "pnl");
+}
+END_TEST
+
+static Suite *
+suite_route(void)
+{
+	Suite *s = suite_create("route");
+	TCase *tc = tcase_create("acceptance");
+
+	tcase_add_loop_test(tc, test_route_acceptance_case, 0, (int)ELEMENTSOF(cases));
+	tcase_add_test(tc, test_route_seed_events);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("details");
+	tcase_add_test(tc, test_route_pnl_fields);
+	tcase_add_test(tc, test_route_limits);
+	tcase_add_test(tc, test_route_explain_shape);
+	tcase_add_test(tc, test_outcome_mapping);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+ALC_TEST_MAIN(suite_route)
