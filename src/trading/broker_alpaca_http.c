@@ -17,6 +17,7 @@
 #include "alchemiser/core/err.h"
 #include "alchemiser/core/json.h"
 #include "alchemiser/core/secret.h"
+#include "alchemiser/core/timeutil.h"
 #include "alchemiser/core/xalloc.h"
 #include "alchemiser/trading/broker_alpaca_http.h"
 
@@ -351,29 +352,15 @@ alpaca_copy_str(char *dst, size_t size, const json_t *o, const char *k)
 }
 
 
-/* RFC 3339 with up to 9 fractional digits and an offset (Alpaca's clock and
- * order times); 0 when absent or unreadable. (core/timeutil will replace this.) */
+/* Alpaca's times: RFC 3339 with up to 9 fractional digits and an offset. */
 int64_t
 alpaca_when(const json_t *o, const char *k)
 {
 	const char *s = json_get_str(o, k);
-	struct tm tm = { 0 };
-	int n = 0, frac = 0, digits = 0, oh = 0, om = 0, sign = 0;
+	int64_t usec = 0;
 
-	if (s == NULL || sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d%n", &tm.tm_year, &tm.tm_mon,
-	    &tm.tm_mday, &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &n) != 6)
+	if (s == NULL || time_parse_rfc3339(s, &usec, NULL) < 0)
 		return 0;
-	s += n;
-	if (*s == '.')
-		for (s++; isdigit((unsigned char)*s); s++)
-			if (digits++ < 6)
-				frac = frac * 10 + (*s - '0');
-	for (; digits < 6; digits++)
-		frac *= 10;
-	if ((*s == '+' || *s == '-') && sscanf(s + 1, "%2d:%2d", &oh, &om) == 2)
-		sign = *s == '-' ? -1 : 1;
-	tm.tm_year -= 1900;
-	tm.tm_mon -= 1;
-	return ((int64_t)timegm(&tm) - sign * (oh * 3600 + om * 60)) * 1000000 + frac;
+	return usec;
 }
 

@@ -7,12 +7,11 @@
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/random.h>
-#include <time.h>
 
 #include <sqlite3.h>
 
 #include "alchemiser/core/err.h"
+#include "alchemiser/core/uuid.h"
 #include "alchemiser/core/xalloc.h"
 #include "alchemiser/trading/broker_sim.h"
 #include "alchemiser/trading/calendar.h"
@@ -44,7 +43,6 @@ static int validate_request(struct sim *s, const struct broker_order_request *re
     const struct broker_asset *asset, struct errctx *ec);
 static int check_funds(struct sim *s, const struct broker_order_request *req,
     struct errctx *ec);
-static void make_uuid(char out[BROKER_ORDER_ID_MAX]);
 
 static const struct broker_ops sim_ops = {
 	.name = "sim",
@@ -315,7 +313,10 @@ sim_submit_order(struct broker *b, const struct broker_order_request *req,
 		goto end;
 
 	memset(&o, 0, sizeof o);
-	make_uuid(o.id);
+	if (uuid_v4(o.id) < 0) {
+		r = errctx_set(ec, -EIO, "no randomness for an order id");
+		goto end;
+	}
 	snprintf(o.client_order_id, sizeof o.client_order_id, "%s", req->client_order_id);
 	snprintf(o.symbol, sizeof o.symbol, "%s", req->symbol);
 	o.side = req->side;
@@ -494,25 +495,4 @@ sim_portfolio_history(struct broker *b, int days, struct broker_history_point **
 	r = sim_history(s, calendar_new_york_days(sim_now(s)) - days + 1, ret, n, ec);
 	pthread_mutex_unlock(&s->lock);
 	return r;
-}
-
-static void
-make_uuid(char out[BROKER_ORDER_ID_MAX])
-{
-	uint8_t u[16];
-
-	/* getrandom without flags only fails before the pool is ready; fall back
-	 * to the clock, uniqueness is what matters here. */
-	if (getrandom(u, sizeof u, 0) != (ssize_t)sizeof u) {
-		uint64_t t = (uint64_t)time(NULL) ^ (uint64_t)(uintptr_t)out;
-
-		memcpy(u, &t, 8);
-		memcpy(u + 8, &t, 8);
-	}
-	u[6] = (uint8_t)((u[6] & 0x0f) | 0x40);
-	u[8] = (uint8_t)((u[8] & 0x3f) | 0x80);
-	snprintf(out, BROKER_ORDER_ID_MAX,
-	    "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
-	    u[0], u[1], u[2], u[3], u[4], u[5], u[6], u[7], u[8], u[9], u[10], u[11], u[12],
-	    u[13], u[14], u[15]);
 }

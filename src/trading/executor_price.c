@@ -6,9 +6,9 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 
 #include "alchemiser/core/json.h"
+#include "alchemiser/core/timeutil.h"
 #include "alchemiser/core/xalloc.h"
 #include "alchemiser/trading/executor.h"
 
@@ -39,19 +39,6 @@ const char *
 executor_status_to_string(enum executor_status s)
 {
 	return s < _EXECUTOR_STATUS_MAX ? status_names[s] : "?";
-}
-
-/* RFC 3339 UTC (core/timeutil's format; local until timeutil lands). */
-static char *
-format_time(int64_t usec, char buf[64])
-{
-	time_t t = (time_t)(usec / 1000000);
-	struct tm tm;
-
-	gmtime_r(&t, &tm);
-	snprintf(buf, 64, "%04d-%02d-%02dT%02d:%02d:%02d.%06dZ", tm.tm_year + 1900, tm.tm_mon + 1,
-	    tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (int)(usec % 1000000));
-	return buf;
 }
 
 static struct decimal
@@ -163,7 +150,7 @@ json_t *
 executor_result_to_json(const struct executor_result *r)
 {
 	json_t *o = json_object(), *orders = json_array(), *failed = json_array();
-	char ts[64];
+	char ts[RFC3339_STRLEN];
 
 	json_object_set_new(o, "plan_id", r->plan_id ? json_string(r->plan_id) : json_null());
 	json_object_set_new(o, "orders_placed", json_integer((json_int_t)r->orders_placed));
@@ -171,7 +158,7 @@ executor_result_to_json(const struct executor_result *r)
 	json_set_decimal(o, "total_trade_value", r->total_trade_value);
 	json_set_decimal(o, "filled_value", r->filled_value);
 	json_object_set_new(o, "execution_timestamp",
-	    json_string(format_time(r->timestamp_usec, ts)));
+	    json_string(time_format_rfc3339(r->timestamp_usec, ts)));
 	json_object_set_new(o, "success", json_boolean(r->success));
 	json_object_set_new(o, "status", json_string(executor_status_to_string(r->status)));
 	json_object_set_new(o, "mode", json_string(r->mode == EXECUTOR_MODE_BOT ? "bot" : "trade"));
@@ -204,10 +191,10 @@ executor_result_to_json(const struct executor_result *r)
 		json_object_set_new(j, "order_type", json_string(e->type == BROKER_ORDER_LIMIT ?
 		    "LIMIT" : "MARKET"));
 		if (e->filled_at_usec > 0) {
-			char fts[64];
+			char fts[RFC3339_STRLEN];
 
 			json_object_set_new(j, "filled_at",
-			    json_string(format_time(e->filled_at_usec, fts)));
+			    json_string(time_format_rfc3339(e->filled_at_usec, fts)));
 		} else {
 			json_object_set_new(j, "filled_at", json_null());
 		}

@@ -4,13 +4,12 @@
  * decimal strings. 2.27.4 could not decode its own event; this one
  * round-trips (tests/unit/trading/test_planner.c).
  */
-#include <ctype.h>
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 
 #include "alchemiser/core/err.h"
 #include "alchemiser/core/json.h"
+#include "alchemiser/core/timeutil.h"
 #include "alchemiser/core/xalloc.h"
 #include "alchemiser/trading/planner.h"
 
@@ -24,59 +23,6 @@ badmsg(struct errctx *ec)
 	return -EBADMSG;
 }
 
-/* RFC 3339 in UTC, microseconds when non-zero. (core/timeutil has the same
- * pair; these stay local until it lands on main.) */
-static char *
-format_time(int64_t usec, char buf[64])
-{
-	time_t t = (time_t)(usec / 1000000);
-	int frac = (int)(usec % 1000000);
-	struct tm tm;
-
-	gmtime_r(&t, &tm);
-	if (frac != 0)
-		snprintf(buf, 64, "%04d-%02d-%02dT%02d:%02d:%02d.%06dZ", tm.tm_year + 1900,
-		    tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, frac);
-	else
-		snprintf(buf, 64, "%04d-%02d-%02dT%02d:%02d:%02dZ", tm.tm_year + 1900,
-		    tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
-	return buf;
-}
-
-/* "YYYY-MM-DD[T ]HH:MM:SS[.f...][Z|+HH:MM|-HH:MM]"; no offset = UTC (Python). */
-static int
-parse_time(const char *s, int64_t *ret)
-{
-	struct tm tm = { 0 };
-	int n = 0, frac = 0, digits = 0, oh = 0, om = 0, sign = 0;
-	char sep;
-
-	if (sscanf(s, "%4d-%2d-%2d%c%2d:%2d:%2d%n", &tm.tm_year, &tm.tm_mon, &tm.tm_mday, &sep,
-	    &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &n) != 7 || (sep != 'T' && sep != ' '))
-		return -EINVAL;
-	s += n;
-	if (*s == '.')
-		for (s++; isdigit((unsigned char)*s); s++)
-			if (digits++ < 6)
-				frac = frac * 10 + (*s - '0');
-	for (; digits < 6; digits++)
-		frac *= 10;
-	if (*s == '+' || *s == '-') {
-		sign = *s == '-' ? -1 : 1;
-		if (sscanf(s + 1, "%2d:%2d%n", &oh, &om, &n) != 2)
-			return -EINVAL;
-		s += 1 + n;
-	} else if (*s == 'Z' || *s == 'z') {
-		s++;
-	}
-	if (*s != '\0' || tm.tm_mon < 1 || tm.tm_mon > 12 || tm.tm_mday < 1 || tm.tm_mday > 31)
-		return -EINVAL;
-	tm.tm_year -= 1900;
-	tm.tm_mon -= 1;
-	*ret = ((int64_t)timegm(&tm) - sign * (oh * 3600 + om * 60)) * 1000000 + frac;
-	return 0;
-}
-
 static void
 set_str_or_null(json_t *o, const char *k, const char *v)
 {
@@ -87,12 +33,12 @@ json_t *
 planner_plan_to_json(const struct planner_plan *p)
 {
 	json_t *o = json_object(), *items = json_array(), *meta = json_object();
-	char ts[64];
+	char ts[RFC3339_STRLEN];
 
 	json_object_set_new(o, "schema_version", json_string("1.0"));
 	set_str_or_null(o, "correlation_id", p->correlation_id);
 	set_str_or_null(o, "causation_id", p->causation_id);
-	json_object_set_new(o, "timestamp", json_string(format_time(p->timestamp_usec, ts)));
+	json_object_set_new(o, "timestamp", json_string(time_format_rfc3339(p->timestamp_usec, ts)));
 	set_str_or_null(o, "plan_id", p->plan_id);
 	for (size_t i = 0; i < p->n_items; i++) {
 		const struct planner_item *it = &p->items[i];
@@ -195,8 +141,8 @@ planner_plan_from_json(const json_t *o, struct planner_plan **ret, struct errctx
 	    (r = opt_dup(o, "causation_id", NULL, &p->causation_id, ec)) < 0 ||
 	    (r = json_opt_str(o, "timestamp", NULL, &ts, ec)) < 0)
 		goto fail;
-	if (ts != NULL && parse_time(ts, &p->timestamp_usec) < 0) {
-		r = errctx_set(ec, -EBADMSG, "field 'timestamp': '%s' is not an RFC 3339 time", ts);
+	if (ts != NULL && (r = time_parse_rfc3339(ts, &p->timestamp_usec, ec)) < 0) {
+		errctx_prefix(ec, "field 'timestamp'");
 		goto fail;
 	}
 	for (size_t i = 0; i < p->n_items; i++)
