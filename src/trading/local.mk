@@ -26,6 +26,7 @@ src_trading_libtrading_a_SOURCES = \
 	src/trading/executor_run.c \
 	src/trading/order_id.c \
 	src/trading/planner.c \
+	src/trading/planner_broker.c \
 	src/trading/planner_json.c
 
 # helpers (in TEST_LIBS) call xalloc: core again after them for the static link.

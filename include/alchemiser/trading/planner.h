@@ -134,4 +134,29 @@ int	planner_order_qty(enum planner_action action, struct decimal trade_amount,
 	    struct decimal price, struct decimal held, bool full_exit, bool fractionable,
 	    struct decimal *ret, struct errctx *ec);
 
+/* Glue for the portfolio stage (planner_broker.c). */
+struct broker;
+
+/* consolidated_portfolio.target_allocations of SignalGenerated (ticker ->
+ * weight as decimal string or number) -> targets (symbols copied, upper-case).
+ * -EBADMSG for a non-object, a weight outside 0..1, or a sum outside
+ * (0, 1.01]. Free with planner_targets_free(). */
+int	planner_targets_from_json(const json_t *allocations, struct planner_target **ret,
+	    size_t *n, struct errctx *ec);
+void	planner_targets_free(struct planner_target *t, size_t n);
+
+struct planner_options {
+	struct decimal	cash_reserve;			/* trading.cash_reserve */
+	struct decimal	min_trade;			/* trading.min_trade */
+	bool		seed_suppress_small_exits;	/* trading.keep_small_positions */
+};
+
+/* Read the account and positions from the broker (positions valued at the
+ * broker's current_price, else the quote mid) and build the plan with V =
+ * the account's portfolio_value. Broker errors pass through unchanged. */
+int	planner_build_from_broker(struct broker *b, const struct planner_target *targets,
+	    size_t n_targets, const struct planner_options *opt, const char *plan_id,
+	    const char *correlation_id, const char *causation_id, int64_t now_usec,
+	    struct planner_plan **ret, struct errctx *ec);
+
 #endif

@@ -418,6 +418,60 @@ START_TEST(test_executor_buying_power_and_refusals)
 }
 END_TEST
 
+/* The embedded default's story at module level: SignalGenerated's targets ->
+ * plan from the paper broker -> RebalancePlanned JSON -> decoded by the
+ * execution side -> orders -> positions that match the plan. */
+START_TEST(test_executor_embedded_story)
+{
+	struct broker *b = open_sim(0);
+	json_t *alloc = json_pack("{s:s, s:f}", "msft", "0.5", "GOOGL", 0.5);
+	json_t *bad = json_pack("{s:s}", "MSFT", "1.5");
+	struct planner_options po = { .cash_reserve = dec("0.01"), .min_trade = dec("0.01") };
+	struct planner_target *t;
+	struct planner_plan *pl, *decoded;
+	struct executor_result *res;
+	struct executor_options o = opts();
+	struct errctx ec;
+	json_t *j;
+	size_t n;
+
+	buy_setup(b, "AAPL", "20");
+	ck_assert_err(planner_targets_from_json(bad, &t, &n, &ec), -EBADMSG, &ec);
+	ck_assert_ok(planner_targets_from_json(alloc, &t, &n, &ec), &ec);
+	ck_assert_uint_eq(n, 2);
+	ck_assert_ok(planner_build_from_broker(b, t, n, &po, "portfolio_v2_c9_1", "c9",
+	    "signal-generated-9", wall, &pl, &ec), &ec);
+	planner_targets_free(t, n);
+	ck_assert_str_eq(pl->items[0].symbol, "AAPL");
+	ck_assert_int_eq(pl->items[0].action, PLANNER_SELL);
+	j = planner_plan_to_json(pl);
+	ck_assert_ok(planner_plan_from_json(j, &decoded, &ec), &ec);
+	json_decref(j);
+	ck_assert_ok(executor_run(b, decoded, "rebalance-planned-9", &o, &res, &ec), &ec);
+	ck_assert_msg(res->success, "%s", res->failure_reason);
+	ck_assert(decimal_is_zero(position(b, "AAPL")));
+	/* Each buy lands within a share of its planned dollars. */
+	for (size_t i = 0; i < decoded->n_items; i++) {
+		const struct planner_item *it = &decoded->items[i];
+		struct decimal held = position(b, it->symbol), value, diff, price;
+
+		if (it->action != PLANNER_BUY)
+			continue;
+		price = dec(strcmp(it->symbol, "MSFT") == 0 ? "200" : "150");
+		decimal_mul(held, price, DECIMAL_ROUND_HALF_EVEN, &value);
+		decimal_sub(value, it->target_value, &diff);
+		ck_assert_msg(decimal_cmp(decimal_abs(diff), price) <= 0, "%s off by more than a share",
+		    it->symbol);
+	}
+	executor_result_free(res);
+	planner_plan_free(decoded);
+	planner_plan_free(pl);
+	json_decref(alloc);
+	json_decref(bad);
+	broker_free(b);
+}
+END_TEST
+
 static Suite *
 executor_suite(void)
 {
@@ -434,6 +488,7 @@ executor_suite(void)
 	tcase_add_test(tc, test_executor_escalates_remaining_qty);
 	tcase_add_test(tc, test_executor_bot_mode_and_market);
 	tcase_add_test(tc, test_executor_buying_power_and_refusals);
+	tcase_add_test(tc, test_executor_embedded_story);
 	suite_add_tcase(s, tc);
 	return s;
 }
