@@ -337,6 +337,56 @@ START_TEST(test_broker_alpaca_executor_error_paths)
 }
 END_TEST
 
+START_TEST(test_broker_alpaca_executor_partial_and_rejected)
+{
+	static const struct planner_target t[] = { { "MSFT", 1.0 } };
+	struct planner_position p[] = { { "AAPL", dec("20"), dec("100") } };
+	struct planner_input in = {
+		.targets = t, .n_targets = 1, .positions = p, .n_positions = 1,
+		.portfolio_value = dec("12000"), .cash = dec("10000"), .cash_reserve = dec("0.01"),
+		.min_trade = dec("0.01"), .plan_id = "portfolio_v2_fx6",
+	};
+	struct planner_plan *pl;
+	struct executor_options o = fast_opts();
+	struct executor_result *res;
+	struct broker_order ord;
+	char cid[BROKER_CLIENT_ID_MAX];
+	struct errctx ec;
+
+	ck_assert_ok(planner_build(&in, &pl, &ec), &ec);
+	/* Every limit fills half and stalls: limit 20 -> 10 filled; re-price for
+	 * the remaining 10 -> 5 filled; market for the remaining 5. */
+	fixture_post(&fx, "/__state", "{\"fill\": \"partial\"}");
+	ck_assert_ok(executor_run(br, pl, "rebalance-planned-fx6", &o, &res, &ec), &ec);
+	order_id_make("rebalance-planned-fx6", "AAPL", BROKER_SIDE_SELL, 1, cid);
+	ck_assert_ok(br->ops->get_order_by_client_id(br, cid, &ord, &ec), &ec);
+	ck_assert_int_eq(ord.type, BROKER_ORDER_LIMIT);
+	ck_assert_dec(ord.qty, "10");
+	order_id_make("rebalance-planned-fx6", "AAPL", BROKER_SIDE_SELL, 2, cid);
+	ck_assert_ok(br->ops->get_order_by_client_id(br, cid, &ord, &ec), &ec);
+	ck_assert_int_eq(ord.type, BROKER_ORDER_MARKET);
+	ck_assert_dec(ord.qty, "5");
+	ck_assert_int_eq(ord.status, BROKER_STATUS_FILLED);
+	ck_assert_dec(res->orders[0].filled_qty, "20");
+	ck_assert_int_eq(res->orders[0].status, BROKER_STATUS_FILLED);
+	executor_result_free(res);
+
+	/* Rejected by the broker after acceptance: the item fails, nothing more is
+	 * tried for it, and a re-run does not ask again. */
+	fixture_post(&fx, "/__state", "{\"fill\": \"reject\", \"positions\": {\"AAPL\": 20}}");
+	ck_assert_ok(executor_run(br, pl, "rebalance-planned-fx7", &o, &res, &ec), &ec);
+	ck_assert(!res->success);
+	ck_assert_msg(strstr(res->orders[0].error, "rejected") != NULL, "%s", res->orders[0].error);
+	ck_assert_int_eq(res->status, EXECUTOR_FAILURE);
+	executor_result_free(res);
+	int posts = fixture_count(&fx, "POST", "/v2/orders");
+	ck_assert_ok(executor_run(br, pl, "rebalance-planned-fx7", &o, &res, &ec), &ec);
+	ck_assert_int_eq(fixture_count(&fx, "POST", "/v2/orders"), posts);
+	executor_result_free(res);
+	planner_plan_free(pl);
+}
+END_TEST
+
 static Suite *
 broker_alpaca_suite(void)
 {
@@ -351,6 +401,7 @@ broker_alpaca_suite(void)
 	tcase_add_test(tc, test_broker_alpaca_post_never_blind);
 	tcase_add_test(tc, test_broker_alpaca_executor_exact_orders);
 	tcase_add_test(tc, test_broker_alpaca_executor_error_paths);
+	tcase_add_test(tc, test_broker_alpaca_executor_partial_and_rejected);
 	suite_add_tcase(s, tc);
 	return s;
 }
