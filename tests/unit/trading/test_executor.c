@@ -4,7 +4,10 @@
  * quantity on escalation, signal-only, buying power. */
 #include <check.h>
 #include <stdlib.h>
+#include <signal.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "alchemiser/core/xalloc.h"
 #include "alchemiser/trading/broker_sim.h"
@@ -418,6 +421,56 @@ START_TEST(test_executor_buying_power_and_refusals)
 }
 END_TEST
 
+/* A real crash: a child process runs the plan against the state file and is
+ * killed with SIGKILL while its first sell rests; the restarted run resumes
+ * from the file and places no duplicate. */
+START_TEST(test_executor_kill9_restart)
+{
+	struct broker *b = open_sim(0);
+	struct planner_plan *pl;
+	struct executor_result *res;
+	struct executor_options o = opts();
+	struct errctx ec;
+	int64_t before;
+	pid_t pid;
+	int status;
+
+	buy_setup(b, "AAPL", "20");
+	pl = plan_from(b, rotate, 2);
+	before = order_count(b);
+	broker_free(b);
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		struct executor_options slow;
+
+		/* Real clock, and limits that never re-price: it blocks, resting. */
+		executor_options_init(&slow);
+		slow.poll_interval_usec = 10000;
+		slow.reprice_interval_usec = slow.phase_timeout_usec = 3600 * INT64_C(1000000);
+		b = open_sim(0);
+		executor_run(b, pl, "rebalance-planned-K", &slow, &res, &ec);
+		_exit(0);
+	}
+	b = open_sim(0);
+	for (int i = 0; i < 1000 && order_count(b) == before; i++)
+		usleep(10000);
+	ck_assert_int_eq(kill(pid, SIGKILL), 0);
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert(WIFSIGNALED(status));
+	ck_assert_int_eq(order_count(b) - before, 1);	/* died with AAPL attempt 0 open */
+
+	ck_assert_ok(executor_run(b, pl, "rebalance-planned-K", &o, &res, &ec), &ec);
+	ck_assert_msg(res->success, "%s", res->failure_reason);
+	/* AAPL: the dead run's attempt 0 (cancelled) + attempt 1; two per buy. */
+	ck_assert_int_eq(order_count(b) - before, 6);
+	ck_assert(decimal_is_zero(position(b, "AAPL")));
+	executor_result_free(res);
+	planner_plan_free(pl);
+	broker_free(b);
+}
+END_TEST
+
 /* The embedded default's story at module level: SignalGenerated's targets ->
  * plan from the paper broker -> RebalancePlanned JSON -> decoded by the
  * execution side -> orders -> positions that match the plan. */
@@ -489,6 +542,7 @@ executor_suite(void)
 	tcase_add_test(tc, test_executor_bot_mode_and_market);
 	tcase_add_test(tc, test_executor_buying_power_and_refusals);
 	tcase_add_test(tc, test_executor_embedded_story);
+	tcase_add_test(tc, test_executor_kill9_restart);
 	suite_add_tcase(s, tc);
 	return s;
 }
