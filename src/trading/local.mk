@@ -69,6 +69,6 @@ TESTS += $(TRADING_TESTS)
 
 # Benchmark (built with the tests, never run by them): bench/bench_trading [iterations]
 # (check_PROGRAMS until Makefile.am declares EXTRA_PROGRAMS; then EXTRA_PROGRAMS +=.)
-check_PROGRAMS += bench/bench_trading
+EXTRA_PROGRAMS += bench/bench_trading
 bench_bench_trading_SOURCES = bench/bench_trading.c
 bench_bench_trading_LDADD = $(TRADING_LIB) $(CORE_LIB) $(DEPS_LIBS)
