@@ -76,3 +76,9 @@ EXTRA_PROGRAMS += bench/bench_aws
 bench_bench_aws_SOURCES = bench/bench_aws.c
 bench_bench_aws_LDADD = $(AWS_LIB) $(CORE_LIB) $(DEPS_LIBS)
 CLEANFILES += bench/bench_aws
+
+# Whole-daemon test on backend = aws against moto. It needs
+# src/runtime/backends_aws.c wired to this layer; add $(AWS_E2E_TESTS) to
+# TESTS when that lands (verified against the proposed wiring).
+AWS_E2E_TESTS = tests/integration/aws/daemon-moto.sh
+EXTRA_DIST += $(AWS_E2E_TESTS)
