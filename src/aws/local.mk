@@ -77,8 +77,7 @@ bench_bench_aws_SOURCES = bench/bench_aws.c
 bench_bench_aws_LDADD = $(AWS_LIB) $(CORE_LIB) $(DEPS_LIBS)
 CLEANFILES += bench/bench_aws
 
-# Whole-daemon test on backend = aws against moto. It needs
-# src/runtime/backends_aws.c wired to this layer; add $(AWS_E2E_TESTS) to
-# TESTS when that lands (verified against the proposed wiring).
+# Whole-daemon test on backend = aws against moto (src/runtime/backends_aws.c).
 AWS_E2E_TESTS = tests/integration/aws/daemon-moto.sh
+TESTS += $(AWS_E2E_TESTS)
 EXTRA_DIST += $(AWS_E2E_TESTS)

@@ -153,6 +153,7 @@ backends_close(struct backends *b)
 		b->bus->ops->free(b->bus);
 	if (b->transport != NULL)
 		b->transport->ops->free(b->transport);
+	backends_close_aws(b);
 	storm_guard_free(b->storm);
 	free(b);
 }
