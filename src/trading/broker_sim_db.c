@@ -15,6 +15,9 @@
 #include "alchemiser/trading/broker_sim_db.h"
 #include "alchemiser/trading/calendar.h"
 
+static int bind_va(sqlite3_stmt *st, const char *types, va_list ap);
+static struct decimal bps_factor(int bps);
+
 #define ORDER_COLS "id, client_order_id, symbol, side, type, qty, notional, limit_price, " \
 	"filled_qty, filled_avg_price, status, submitted_usec, filled_usec"
 

@@ -12,6 +12,8 @@
 #include "alchemiser/core/xalloc.h"
 #include "alchemiser/trading/executor.h"
 
+static struct decimal cents(struct decimal d);
+
 #define CENT decimal_from_units(DECIMAL_SCALE / 100)
 
 static const char *const status_names[_EXECUTOR_STATUS_MAX] = {

@@ -11,6 +11,9 @@
 #include "alchemiser/core/xalloc.h"
 #include "alchemiser/trading/planner.h"
 
+static int cmp_work(const void *a, const void *b);
+static int copy_symbol(char dst[PLANNER_SYMBOL_MAX], const char *src, struct errctx *ec);
+
 /* Seed priority bands of |trade| in dollars. */
 static const int64_t priority_floor[] = { 10000, 1000, 100, 50 };
 

@@ -13,6 +13,12 @@
 #include "alchemiser/core/xalloc.h"
 #include "alchemiser/trading/planner.h"
 
+static int badmsg(struct errctx *ec);
+static void set_str_or_null(json_t *o, const char *k, const char *v);
+static int opt_dup(const json_t *o, const char *k, const char *prefix, char **dst,
+    struct errctx *ec);
+static int decode_item(const json_t *j, size_t i, struct planner_item *it, struct errctx *ec);
+
 /* Every decode failure is a schema failure of the event: keep the reason,
  * report -EBADMSG. */
 static int
