@@ -452,10 +452,20 @@ sim_match_open(struct sim *s, struct errctx *ec)
 	size_t n = 0;
 	int r;
 
+	int64_t today = calendar_new_york_days(sim_now(s));
+
 	r = sim_open_orders(s, &open, &n, ec);
 	for (size_t i = 0; r == 0 && i < n; i++) {
 		int64_t capped = 0;
 		sqlite3_stmt *st;
+
+		/* Time in force is DAY: an order from an earlier New York day expired
+		 * at that day's close, whatever it filled before. */
+		if (calendar_new_york_days(open[i].submitted_at_usec) < today) {
+			r = sim_db_exec_args(s, ec, "UPDATE broker_sim_orders SET status = 'expired', "
+			    "updated_usec = ?2 WHERE id = ?1", "si", open[i].id, sim_now(s));
+			continue;
+		}
 
 		/* A partially filled test order (capped) waits for a cancel. */
 		if (prepare(s, "SELECT capped FROM broker_sim_orders WHERE id = ?1", &st, ec) < 0)

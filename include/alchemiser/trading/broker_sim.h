@@ -12,7 +12,9 @@
  * on every later call (so a price change can fill it). The reference price
  * comes from price_cb (e.g. the market-data seam's last close) or, when that
  * has none, from broker_sim_set_price(). The quote is synthetic: the reference
- * price -/+ half the spread.
+ * price -/+ half the spread. Orders are DAY orders: one still open on a later
+ * New York day reads as "expired". Market hours are not enforced (the stage
+ * decides when to trade).
  * Refusals as Alpaca answers them: buy beyond buying power or sell beyond the
  * available quantity -> -EACCES (nothing stored); a non-tradable or unpriced
  * symbol -> the order is stored as "rejected".
