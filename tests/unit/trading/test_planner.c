@@ -301,6 +301,13 @@ START_TEST(test_planner_zero_portfolio_and_errors)
 	in.n_positions = 1;
 	ck_assert_err(planner_build(&in, &pl, &ec), -EINVAL, &ec);
 	ck_assert(strstr(ec.msg, "MSFT") != NULL);
+	struct planner_position twice[] = {
+		{ "MSFT", dec("1"), dec("10") }, { "msft", dec("2"), dec("10") },
+	};
+	in.positions = twice;
+	in.n_positions = 2;
+	ck_assert_err(planner_build(&in, &pl, &ec), -EINVAL, &ec);
+	ck_assert(strstr(ec.msg, "position MSFT listed twice") != NULL);
 }
 END_TEST
 
