@@ -70,6 +70,7 @@ planner_plan_free(struct planner_plan *p)
 	free(p->causation_id);
 	free(p->strategy_name);
 	free(p->items);
+	free(p->comparison);
 	free(p);
 }
 
@@ -287,6 +288,22 @@ planner_build(const struct planner_input *in, struct planner_plan **ret, struct 
 		    &p->total_trade_value));
 		if (!decimal_is_zero(it->current_value))
 			p->position_count++;
+	}
+	p->comparison = xcalloc(n, sizeof *p->comparison);
+	p->n_comparison = n;
+	for (size_t i = 0; i < n; i++) {
+		struct planner_comparison *c = &p->comparison[i];
+		struct decimal pct;
+
+		memcpy(c->symbol, w[i].symbol, sizeof c->symbol);
+		CHECK(decimal_from_double(w[i].weight, DECIMAL_ROUND_HALF_EVEN, &c->target));
+		if (in->portfolio_value.units > 0) {
+			CHECK(decimal_mul(items[i].current_value, decimal_from_units(100 * DECIMAL_SCALE),
+			    DECIMAL_ROUND_HALF_EVEN, &pct));
+			CHECK(decimal_div(pct, in->portfolio_value, DECIMAL_ROUND_HALF_EVEN,
+			    &c->current));
+		}
+		CHECK(decimal_sub(c->target, c->current, &c->delta));
 	}
 	p->min_trade_threshold = m;
 	p->total_portfolio_value = in->portfolio_value;

@@ -77,6 +77,31 @@ planner_plan_to_json(const struct planner_plan *p)
 	return o;
 }
 
+json_t *
+planner_rebalance_planned_json(const struct planner_plan *p)
+{
+	json_t *o = json_object(), *cmp = json_object(), *meta = json_object();
+	json_t *tv = json_object(), *cv = json_object(), *dv = json_object();
+	char ts[RFC3339_STRLEN];
+
+	for (size_t i = 0; i < p->n_comparison; i++) {
+		json_set_decimal(tv, p->comparison[i].symbol, p->comparison[i].target);
+		json_set_decimal(cv, p->comparison[i].symbol, p->comparison[i].current);
+		json_set_decimal(dv, p->comparison[i].symbol, p->comparison[i].delta);
+	}
+	json_object_set_new(cmp, "target_values", tv);
+	json_object_set_new(cmp, "current_values", cv);
+	json_object_set_new(cmp, "deltas", dv);
+	json_object_set_new(o, "rebalance_plan", planner_plan_to_json(p));
+	json_object_set_new(o, "allocation_comparison", cmp);
+	json_object_set_new(o, "trades_required", json_boolean(planner_trades_required(p)));
+	json_object_set_new(meta, "analysis_timestamp",
+	    json_string(time_format_rfc3339(p->timestamp_usec, ts)));
+	json_object_set_new(meta, "source", json_string("portfolio_v2"));
+	json_object_set_new(o, "metadata", meta);
+	return o;
+}
+
 static int
 opt_dup(const json_t *o, const char *k, const char *prefix, char **dst, struct errctx *ec)
 {
