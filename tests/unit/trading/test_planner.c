@@ -364,8 +364,9 @@ START_TEST(test_planner_json_roundtrip)
 
 	j = planner_rebalance_planned_json(pl);
 	ck_assert(json_is_true(json_object_get(j, "trades_required")));
+	/* 100 x 45.75 / 9545.75 */
 	ck_assert_str_eq(json_string_value(json_object_get(json_object_get(json_object_get(j,
-	    "allocation_comparison"), "current_values"), "BIL")), "0.47927088");	/* 100 x 45.75 / 9545.75 */
+	    "allocation_comparison"), "current_values"), "BIL")), "0.47927088");
 	ck_assert_str_eq(json_string_value(json_object_get(json_object_get(j, "rebalance_plan"),
 	    "plan_id")), "portfolio_v2_c1_1767312000");
 	json_decref(j);
