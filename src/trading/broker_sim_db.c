@@ -252,8 +252,14 @@ sim_fill_price(struct sim *s, enum broker_side side, struct decimal ref)
 void
 sim_quote_from_price(struct sim *s, struct decimal ref, struct broker_quote *ret)
 {
-	/* Half the spread each side, in 1/20000 steps so odd bps stay exact. */
+	/* Half the spread each side, in 1/20000 steps so odd bps stay exact; never
+	 * narrower than the slippage, so a marketable limit at the far side fills
+	 * (a quote inside our own fill price would strand every limit order). */
 	int64_t half = (int64_t)s->opt.spread_bps * (DECIMAL_SCALE / 20000);
+	int64_t slip = (int64_t)s->opt.slippage_bps * (DECIMAL_SCALE / 10000);
+
+	if (half < slip)
+		half = slip;
 
 	memset(ret, 0, sizeof *ret);
 	ret->bid = dmul(ref, decimal_from_units(DECIMAL_SCALE - half), 2);

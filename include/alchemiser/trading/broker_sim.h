@@ -44,7 +44,8 @@ struct broker_sim_options {
 	const char		*state_path;		/* SQLite file, created if absent */
 	struct decimal		 starting_cash;		/* first open of a fresh file only */
 	int			 slippage_bps;		/* 0..1000, default 0 */
-	int			 spread_bps;		/* synthetic quote, 0..1000 */
+	int			 spread_bps;		/* synthetic quote, 0..1000; at least
+							 * 2 x slippage is used */
 	/* 0 = off. 1..99: a limit order's first fill takes this percentage of its
 	 * quantity and the order then stays partially_filled (tests the executor's
 	 * remaining-quantity path). */

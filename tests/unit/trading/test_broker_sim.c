@@ -105,6 +105,15 @@ START_TEST(test_broker_sim_market_fill_and_money)
 	ck_assert_int_eq(o.status, BROKER_STATUS_FILLED);
 	ck_assert_dec(o.filled_qty, "10");
 	ck_assert_dec(o.filled_avg_price, "100.1");	/* 10 bps against us */
+	{
+		struct broker_quote q;
+
+		/* The quote is never inside our own fill price: spread 10 bps, but
+		 * slippage 10 bps each side wins. */
+		ck_assert_ok(b->ops->get_quote(b, "AAPL", &q, &ec), &ec);
+		ck_assert_dec(q.ask, "100.1");
+		ck_assert_dec(q.bid, "99.9");
+	}
 	ck_assert_ok(b->ops->get_account(b, &a, &ec), &ec);
 	ck_assert_dec(a.cash, "8999");
 	ck_assert_dec(a.equity, "9999");	/* valued at the reference price */
