@@ -17,6 +17,9 @@
 #include "alchemiser/trading/broker_alpaca_http.h"
 #include "alchemiser/trading/calendar.h"
 
+static char *strip_slash(const char *url);
+static int hhmm(const char *s);
+
 static int ap_get_account(struct broker *b, struct broker_account *ret, struct errctx *ec);
 static int ap_list_positions(struct broker *b, struct broker_position **ret, size_t *n,
     struct errctx *ec);

@@ -21,6 +21,19 @@
 #include "alchemiser/core/xalloc.h"
 #include "alchemiser/trading/broker_alpaca_http.h"
 
+struct buf;
+
+static size_t write_cb(char *ptr, size_t size, size_t nmemb, void *ud);
+static size_t header_cb(char *ptr, size_t size, size_t nmemb, void *ud);
+static CURL *pool_get(struct alpaca *a);
+static void pool_put(struct alpaca *a, CURL *c);
+static struct curl_slist *auth_headers(struct alpaca *a, bool has_body);
+static void free_headers(struct curl_slist *h);
+static void describe(const json_t *body, const struct buf *raw, long *code, char *out, size_t size);
+static int map_status(long status, const json_t *body, const struct buf *raw, const char *method,
+    const char *what, struct errctx *ec);
+static void what_of(const char *url, char *out, size_t size);
+
 #define MAX_RESPONSE (4 * 1024 * 1024)	/* the largest answer we accept (open orders) */
 #define DUPLICATE_CODE 40010001		/* "client_order_id must be unique" */
 
@@ -342,7 +355,6 @@ alpaca_money(const json_t *o, const char *k)
 	return d;
 }
 
-
 void
 alpaca_copy_str(char *dst, size_t size, const json_t *o, const char *k)
 {
@@ -350,7 +362,6 @@ alpaca_copy_str(char *dst, size_t size, const json_t *o, const char *k)
 
 	snprintf(dst, size, "%s", s != NULL ? s : "");
 }
-
 
 /* Alpaca's times: RFC 3339 with up to 9 fractional digits and an offset. */
 int64_t

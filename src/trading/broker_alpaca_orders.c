@@ -11,6 +11,10 @@
 #include "alchemiser/core/xalloc.h"
 #include "alchemiser/trading/broker_alpaca_http.h"
 
+static char *order_body(const struct broker_order_request *req);
+static int order_at(struct alpaca *a, const char *path, struct broker_order *ret,
+    struct errctx *ec);
+
 int
 alpaca_parse_order(const json_t *o, struct broker_order *ret, struct errctx *ec)
 {

@@ -17,6 +17,10 @@
 #include "alchemiser/trading/calendar.h"
 #include "alchemiser/trading/broker_sim_db.h"
 
+static int locked_match(struct sim *s, struct errctx *ec);
+static int read_order(struct broker *b, const char *col, const char *v, struct broker_order *ret,
+    struct errctx *ec);
+
 static int sim_get_account(struct broker *b, struct broker_account *ret, struct errctx *ec);
 static int sim_list_positions(struct broker *b, struct broker_position **ret, size_t *n,
     struct errctx *ec);

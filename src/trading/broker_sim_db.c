@@ -15,6 +15,9 @@
 #include "alchemiser/trading/broker_sim_db.h"
 #include "alchemiser/trading/calendar.h"
 
+static int bind_va(sqlite3_stmt *st, const char *types, va_list ap);
+static struct decimal bps_factor(int bps);
+
 #define ORDER_COLS "id, client_order_id, symbol, side, type, qty, notional, limit_price, " \
 	"filled_qty, filled_avg_price, status, submitted_usec, filled_usec"
 
@@ -249,8 +252,14 @@ sim_fill_price(struct sim *s, enum broker_side side, struct decimal ref)
 void
 sim_quote_from_price(struct sim *s, struct decimal ref, struct broker_quote *ret)
 {
-	/* Half the spread each side, in 1/20000 steps so odd bps stay exact. */
+	/* Half the spread each side, in 1/20000 steps so odd bps stay exact; never
+	 * narrower than the slippage, so a marketable limit at the far side fills
+	 * (a quote inside our own fill price would strand every limit order). */
 	int64_t half = (int64_t)s->opt.spread_bps * (DECIMAL_SCALE / 20000);
+	int64_t slip = (int64_t)s->opt.slippage_bps * (DECIMAL_SCALE / 10000);
+
+	if (half < slip)
+		half = slip;
 
 	memset(ret, 0, sizeof *ret);
 	ret->bid = dmul(ref, decimal_from_units(DECIMAL_SCALE - half), 2);
@@ -449,10 +458,20 @@ sim_match_open(struct sim *s, struct errctx *ec)
 	size_t n = 0;
 	int r;
 
+	int64_t today = calendar_new_york_days(sim_now(s));
+
 	r = sim_open_orders(s, &open, &n, ec);
 	for (size_t i = 0; r == 0 && i < n; i++) {
 		int64_t capped = 0;
 		sqlite3_stmt *st;
+
+		/* Time in force is DAY: an order from an earlier New York day expired
+		 * at that day's close, whatever it filled before. */
+		if (calendar_new_york_days(open[i].submitted_at_usec) < today) {
+			r = sim_db_exec_args(s, ec, "UPDATE broker_sim_orders SET status = 'expired', "
+			    "updated_usec = ?2 WHERE id = ?1", "si", open[i].id, sim_now(s));
+			continue;
+		}
 
 		/* A partially filled test order (capped) waits for a cancel. */
 		if (prepare(s, "SELECT capped FROM broker_sim_orders WHERE id = ?1", &st, ec) < 0)

@@ -15,6 +15,16 @@
 #include "alchemiser/trading/executor_run.h"
 #include "alchemiser/trading/order_id.h"
 
+static void sleep_usec(const struct run *R, int64_t usec);
+static struct decimal held_qty(const struct run *R, const char *symbol);
+static void absorb(struct item *it, const struct broker_order *o);
+static void note_order(struct item *it, const struct broker_order *o);
+static int quote_price(struct run *R, const char *symbol, struct broker_quote *q,
+    struct decimal *mid);
+static int size_chain(struct run *R, struct item *it, struct decimal price,
+    const struct broker_quote *quote);
+static int watch(struct run *R, struct item *it);
+
 static int resolve_chain(struct run *R, struct item *it);
 static int place_next(struct run *R, struct item *it);
 static int settle(struct run *R, struct item *it);

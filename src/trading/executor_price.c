@@ -12,6 +12,8 @@
 #include "alchemiser/core/xalloc.h"
 #include "alchemiser/trading/executor.h"
 
+static struct decimal cents(struct decimal d);
+
 #define CENT decimal_from_units(DECIMAL_SCALE / 100)
 
 static const char *const status_names[_EXECUTOR_STATUS_MAX] = {
@@ -207,5 +209,24 @@ executor_result_to_json(const struct executor_result *r)
 	json_object_set_new(o, "failed_symbols", failed);
 	json_object_set_new(o, "failure_reason", r->failure_reason[0] ?
 	    json_string(r->failure_reason) : json_null());
+	return o;
+}
+
+json_t *
+executor_trade_executed_json(const struct executor_result *r)
+{
+	json_t *data = executor_result_to_json(r), *o = json_object(), *meta = json_object();
+	char ts[RFC3339_STRLEN];
+
+	json_object_set_new(o, "success", json_boolean(r->success));
+	json_object_set_new(o, "orders_placed", json_integer((json_int_t)r->orders_placed));
+	json_object_set_new(o, "orders_succeeded", json_integer((json_int_t)r->orders_succeeded));
+	json_object_set(o, "failure_reason", json_object_get(data, "failure_reason"));
+	json_object_set(o, "failed_symbols", json_object_get(data, "failed_symbols"));
+	json_object_set_new(meta, "execution_timestamp",
+	    json_string(time_format_rfc3339(r->timestamp_usec, ts)));
+	json_object_set_new(meta, "source", json_string("execution_v2"));
+	json_object_set_new(o, "metadata", meta);
+	json_object_set_new(o, "execution_data", data);
 	return o;
 }

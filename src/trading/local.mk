@@ -67,8 +67,7 @@ EXTRA_DIST += tests/data/trading/alpaca_fixture.js
 check_PROGRAMS += $(TRADING_TESTS)
 TESTS += $(TRADING_TESTS)
 
-# Benchmark (built with the tests, never run by them): bench/bench_trading [iterations]
-# (check_PROGRAMS until Makefile.am declares EXTRA_PROGRAMS; then EXTRA_PROGRAMS +=.)
+# Benchmark (not a test): make bench/bench_trading && bench/bench_trading [iterations]
 EXTRA_PROGRAMS += bench/bench_trading
 bench_bench_trading_SOURCES = bench/bench_trading.c
 bench_bench_trading_LDADD = $(TRADING_LIB) $(CORE_LIB) $(DEPS_LIBS)

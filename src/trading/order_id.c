@@ -10,6 +10,8 @@
 
 #include "alchemiser/trading/order_id.h"
 
+static void sha_hex(const void *data, size_t len, char *out, size_t hex_chars);
+
 static void
 sha_hex(const void *data, size_t len, char *out, size_t hex_chars)
 {

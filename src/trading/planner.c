@@ -11,6 +11,9 @@
 #include "alchemiser/core/xalloc.h"
 #include "alchemiser/trading/planner.h"
 
+static int cmp_work(const void *a, const void *b);
+static int copy_symbol(char dst[PLANNER_SYMBOL_MAX], const char *src, struct errctx *ec);
+
 /* Seed priority bands of |trade| in dollars. */
 static const int64_t priority_floor[] = { 10000, 1000, 100, 50 };
 
@@ -67,6 +70,7 @@ planner_plan_free(struct planner_plan *p)
 	free(p->causation_id);
 	free(p->strategy_name);
 	free(p->items);
+	free(p->comparison);
 	free(p);
 }
 
@@ -79,10 +83,14 @@ planner_trades_required(const struct planner_plan *p)
 	return false;
 }
 
+/* By symbol, targets first: duplicates end up side by side. */
 static int
 cmp_work(const void *a, const void *b)
 {
-	return strcmp(((const struct work *)a)->symbol, ((const struct work *)b)->symbol);
+	const struct work *x = a, *y = b;
+	int c = strcmp(x->symbol, y->symbol);
+
+	return c != 0 ? c : (int)y->targeted - (int)x->targeted;
 }
 
 static int
@@ -98,12 +106,14 @@ copy_symbol(char dst[PLANNER_SYMBOL_MAX], const char *src, struct errctx *ec)
 	return 0;
 }
 
-/* targets u held positions, upper-cased, alphabetical, validated. */
+/* targets u held positions, upper-cased, alphabetical, validated: every
+ * entry sorted by symbol (targets before positions), then one merging pass,
+ * so duplicates are neighbours and the whole is O(n log n). */
 static int
 collect(const struct planner_input *in, struct work **ret, size_t *n, struct errctx *ec)
 {
 	struct work *w = xcalloc(in->n_targets + in->n_positions + 1, sizeof *w);
-	size_t k = 0;
+	size_t k = 0, out = 0;
 	int r;
 
 	for (size_t i = 0; i < in->n_targets; i++, k++) {
@@ -118,51 +128,50 @@ collect(const struct planner_input *in, struct work **ret, size_t *n, struct err
 		}
 		w[k].weight = in->targets[i].weight;
 		w[k].targeted = true;
-		for (size_t j = 0; j < k; j++)
-			if (strcmp(w[j].symbol, w[k].symbol) == 0) {
-				r = errctx_set(ec, -EINVAL, "target %s listed twice", w[k].symbol);
-				goto fail;
-			}
 	}
 	for (size_t i = 0; i < in->n_positions; i++) {
 		const struct planner_position *p = &in->positions[i];
-		struct work *into = NULL;
-		char sym[PLANNER_SYMBOL_MAX];
 
-		r = copy_symbol(sym, p->symbol, ec);
+		r = copy_symbol(w[k].symbol, p->symbol, ec);
 		if (r < 0)
 			goto fail;
 		if (decimal_is_negative(p->qty)) {
-			r = errctx_set(ec, -EINVAL, "position %s: negative quantity", sym);
+			r = errctx_set(ec, -EINVAL, "position %s: negative quantity", w[k].symbol);
 			goto fail;
 		}
 		if (decimal_is_zero(p->qty))
 			continue;	/* not held */
 		if (p->price.units <= 0) {
-			r = errctx_set(ec, -EINVAL, "position %s: no positive price to value it", sym);
+			r = errctx_set(ec, -EINVAL, "position %s: no positive price to value it",
+			    w[k].symbol);
 			goto fail;
 		}
-		for (size_t j = 0; j < k; j++)
-			if (strcmp(w[j].symbol, sym) == 0)
-				into = &w[j];
-		if (into != NULL && !decimal_is_zero(into->qty)) {
-			r = errctx_set(ec, -EINVAL, "position %s listed twice", sym);
-			goto fail;
-		}
-		if (into == NULL) {
-			into = &w[k++];
-			memcpy(into->symbol, sym, sizeof sym);
-		}
-		into->qty = p->qty;
-		into->price = p->price;
+		w[k].qty = p->qty;
+		w[k].price = p->price;
+		k++;
 	}
-	if (k == 0) {
+	qsort(w, k, sizeof *w, cmp_work);
+	for (size_t i = 0; i < k; i++) {
+		if (out > 0 && strcmp(w[out - 1].symbol, w[i].symbol) == 0) {
+			struct work *prev = &w[out - 1];
+
+			if (w[i].targeted || !prev->targeted || !decimal_is_zero(prev->qty)) {
+				r = errctx_set(ec, -EINVAL, "%s %s listed twice",
+				    w[i].targeted ? "target" : "position", w[i].symbol);
+				goto fail;
+			}
+			prev->qty = w[i].qty;	/* the position of a target */
+			prev->price = w[i].price;
+			continue;
+		}
+		w[out++] = w[i];
+	}
+	if (out == 0) {
 		r = errctx_set(ec, -EINVAL, "nothing to plan: no targets and no positions");
 		goto fail;
 	}
-	qsort(w, k, sizeof *w, cmp_work);	/* symbols are unique: order is total */
 	*ret = w;
-	*n = k;
+	*n = out;
 	return 0;
 fail:
 	free(w);
@@ -279,6 +288,22 @@ planner_build(const struct planner_input *in, struct planner_plan **ret, struct 
 		    &p->total_trade_value));
 		if (!decimal_is_zero(it->current_value))
 			p->position_count++;
+	}
+	p->comparison = xcalloc(n, sizeof *p->comparison);
+	p->n_comparison = n;
+	for (size_t i = 0; i < n; i++) {
+		struct planner_comparison *c = &p->comparison[i];
+		struct decimal pct;
+
+		memcpy(c->symbol, w[i].symbol, sizeof c->symbol);
+		CHECK(decimal_from_double(w[i].weight, DECIMAL_ROUND_HALF_EVEN, &c->target));
+		if (in->portfolio_value.units > 0) {
+			CHECK(decimal_mul(items[i].current_value, decimal_from_units(100 * DECIMAL_SCALE),
+			    DECIMAL_ROUND_HALF_EVEN, &pct));
+			CHECK(decimal_div(pct, in->portfolio_value, DECIMAL_ROUND_HALF_EVEN,
+			    &c->current));
+		}
+		CHECK(decimal_sub(c->target, c->current, &c->delta));
 	}
 	p->min_trade_threshold = m;
 	p->total_portfolio_value = in->portfolio_value;

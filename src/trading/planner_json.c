@@ -13,6 +13,12 @@
 #include "alchemiser/core/xalloc.h"
 #include "alchemiser/trading/planner.h"
 
+static int badmsg(struct errctx *ec);
+static void set_str_or_null(json_t *o, const char *k, const char *v);
+static int opt_dup(const json_t *o, const char *k, const char *prefix, char **dst,
+    struct errctx *ec);
+static int decode_item(const json_t *j, size_t i, struct planner_item *it, struct errctx *ec);
+
 /* Every decode failure is a schema failure of the event: keep the reason,
  * report -EBADMSG. */
 static int
@@ -67,6 +73,31 @@ planner_plan_to_json(const struct planner_plan *p)
 	json_object_set_new(meta, "module", json_string("portfolio_v2"));
 	json_set_decimal(meta, "min_trade_threshold", p->min_trade_threshold);
 	set_str_or_null(meta, "strategy_name", p->strategy_name);
+	json_object_set_new(o, "metadata", meta);
+	return o;
+}
+
+json_t *
+planner_rebalance_planned_json(const struct planner_plan *p)
+{
+	json_t *o = json_object(), *cmp = json_object(), *meta = json_object();
+	json_t *tv = json_object(), *cv = json_object(), *dv = json_object();
+	char ts[RFC3339_STRLEN];
+
+	for (size_t i = 0; i < p->n_comparison; i++) {
+		json_set_decimal(tv, p->comparison[i].symbol, p->comparison[i].target);
+		json_set_decimal(cv, p->comparison[i].symbol, p->comparison[i].current);
+		json_set_decimal(dv, p->comparison[i].symbol, p->comparison[i].delta);
+	}
+	json_object_set_new(cmp, "target_values", tv);
+	json_object_set_new(cmp, "current_values", cv);
+	json_object_set_new(cmp, "deltas", dv);
+	json_object_set_new(o, "rebalance_plan", planner_plan_to_json(p));
+	json_object_set_new(o, "allocation_comparison", cmp);
+	json_object_set_new(o, "trades_required", json_boolean(planner_trades_required(p)));
+	json_object_set_new(meta, "analysis_timestamp",
+	    json_string(time_format_rfc3339(p->timestamp_usec, ts)));
+	json_object_set_new(meta, "source", json_string("portfolio_v2"));
 	json_object_set_new(o, "metadata", meta);
 	return o;
 }

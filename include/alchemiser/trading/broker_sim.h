@@ -12,7 +12,9 @@
  * on every later call (so a price change can fill it). The reference price
  * comes from price_cb (e.g. the market-data seam's last close) or, when that
  * has none, from broker_sim_set_price(). The quote is synthetic: the reference
- * price -/+ half the spread.
+ * price -/+ half the spread. Orders are DAY orders: one still open on a later
+ * New York day reads as "expired". Market hours are not enforced (the stage
+ * decides when to trade).
  * Refusals as Alpaca answers them: buy beyond buying power or sell beyond the
  * available quantity -> -EACCES (nothing stored); a non-tradable or unpriced
  * symbol -> the order is stored as "rejected".
@@ -42,7 +44,8 @@ struct broker_sim_options {
 	const char		*state_path;		/* SQLite file, created if absent */
 	struct decimal		 starting_cash;		/* first open of a fresh file only */
 	int			 slippage_bps;		/* 0..1000, default 0 */
-	int			 spread_bps;		/* synthetic quote, 0..1000 */
+	int			 spread_bps;		/* synthetic quote, 0..1000; at least
+							 * 2 x slippage is used */
 	/* 0 = off. 1..99: a limit order's first fill takes this percentage of its
 	 * quantity and the order then stays partially_filled (tests the executor's
 	 * remaining-quantity path). */

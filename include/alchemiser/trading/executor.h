@@ -125,6 +125,10 @@ void	executor_result_free(struct executor_result *r);
  * filled_value, failure_reason and failed_symbols. The brief's names: id =
  * order_id, qty = shares, avg price = price. */
 json_t	*executor_result_to_json(const struct executor_result *r);
+/* The TradeExecuted payload beside the base fields: execution_data (above),
+ * success, orders_placed, orders_succeeded, failure_reason (null on
+ * success), failed_symbols, metadata {execution_timestamp, source}. */
+json_t	*executor_trade_executed_json(const struct executor_result *r);
 const char *executor_status_to_string(enum executor_status s);
 
 /* Pricing rules (seed §8.4 REST anchor, §8.5 re-peg), public for tests.

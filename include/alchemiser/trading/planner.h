@@ -85,6 +85,15 @@ struct planner_item {
 	int			priority;	/* 1..5 */
 };
 
+/* Seed §7.1 step 3, informational (units are mixed on purpose: the target is
+ * a fraction, the current a percentage of V, as 2.27.4 publishes them). */
+struct planner_comparison {
+	char			symbol[PLANNER_SYMBOL_MAX];
+	struct decimal		target;		/* target weight, fraction */
+	struct decimal		current;	/* 100 x market value / V (0 if V <= 0) */
+	struct decimal		delta;		/* target - current */
+};
+
 struct planner_plan {
 	char			*plan_id;
 	char			*correlation_id;
@@ -98,6 +107,8 @@ struct planner_plan {
 	struct decimal		 cash_balance;
 	struct decimal		 min_trade_threshold;	/* M */
 	size_t			 position_count;
+	struct planner_comparison *comparison;	/* alphabetical; NULL when decoded */
+	size_t			 n_comparison;
 };
 
 /* Build the plan. -EINVAL (with the reason) for: no symbols at all, a weight
@@ -120,6 +131,11 @@ int	planner_action_from_string(const char *s, enum planner_action *ret);
  * metadata{portfolio_value, cash_balance, position_count, module,
  * min_trade_threshold, strategy_name}. Money and weights are decimal strings. */
 json_t	*planner_plan_to_json(const struct planner_plan *p);
+/* The RebalancePlanned payload beside the base fields: rebalance_plan,
+ * allocation_comparison {target_values, current_values, deltas} (empty
+ * objects for a decoded plan), trades_required, metadata {analysis_timestamp,
+ * source}. */
+json_t	*planner_rebalance_planned_json(const struct planner_plan *p);
 /* Decode the same layout; money accepted as strings or numbers. -EBADMSG
  * naming the field on anything malformed. */
 int	planner_plan_from_json(const json_t *obj, struct planner_plan **ret, struct errctx *ec);

@@ -105,6 +105,15 @@ START_TEST(test_broker_sim_market_fill_and_money)
 	ck_assert_int_eq(o.status, BROKER_STATUS_FILLED);
 	ck_assert_dec(o.filled_qty, "10");
 	ck_assert_dec(o.filled_avg_price, "100.1");	/* 10 bps against us */
+	{
+		struct broker_quote q;
+
+		/* The quote is never inside our own fill price: spread 10 bps, but
+		 * slippage 10 bps each side wins. */
+		ck_assert_ok(b->ops->get_quote(b, "AAPL", &q, &ec), &ec);
+		ck_assert_dec(q.ask, "100.1");
+		ck_assert_dec(q.bid, "99.9");
+	}
 	ck_assert_ok(b->ops->get_account(b, &a, &ec), &ec);
 	ck_assert_dec(a.cash, "8999");
 	ck_assert_dec(a.equity, "9999");	/* valued at the reference price */
@@ -250,6 +259,9 @@ START_TEST(test_broker_sim_persists_and_history)
 	ck_assert_ok(b->ops->get_account(b, &a, &ec), &ec);
 	ck_assert_ok(submit(b, "h1", "QQQ", BROKER_SIDE_BUY, BROKER_ORDER_MARKET, "10", NULL, &o,
 	    &ec), &ec);
+	ck_assert_ok(submit(b, "h2", "QQQ", BROKER_SIDE_BUY, BROKER_ORDER_LIMIT, "1", "300", &o,
+	    &ec), &ec);
+	ck_assert_int_eq(o.status, BROKER_STATUS_NEW);
 	broker_free(b);
 
 	/* Next day, price up: a reopened file keeps everything, cash not reset. */
@@ -261,7 +273,11 @@ START_TEST(test_broker_sim_persists_and_history)
 	ck_assert_dec(a.equity, "10100");
 	ck_assert_dec(a.last_equity, "10000");
 	ck_assert_ok(broker_sim_order_count(b, &count, &ec), &ec);
-	ck_assert_int_eq(count, 1);
+	ck_assert_int_eq(count, 2);
+	/* DAY: yesterday's resting limit expired, and released its reservation. */
+	ck_assert_ok(b->ops->get_order_by_client_id(b, "h2", &o, &ec), &ec);
+	ck_assert_int_eq(o.status, BROKER_STATUS_EXPIRED);
+	ck_assert_dec(a.buying_power, "6000");
 	ck_assert_ok(b->ops->portfolio_history(b, 30, &h, &n, &ec), &ec);
 	ck_assert_uint_eq(n, 2);
 	ck_assert_dec(h[0].equity, "10000");

@@ -256,6 +256,13 @@ START_TEST(test_executor_full_run_and_rerun)
 	ck_assert(decimal_is_zero(position(b, "AAPL")));
 	ck_assert_int_gt(position(b, "MSFT").units, 0);
 	ck_assert_int_gt(position(b, "GOOGL").units, 0);
+	j = executor_trade_executed_json(res);
+	ck_assert(json_is_true(json_object_get(j, "success")));
+	ck_assert_int_eq(json_integer_value(json_object_get(j, "orders_succeeded")), 3);
+	ck_assert(json_is_null(json_object_get(j, "failure_reason")));
+	ck_assert_uint_eq(json_array_size(json_object_get(j, "failed_symbols")), 0);
+	ck_assert(json_is_object(json_object_get(j, "execution_data")));
+	json_decref(j);
 	j = executor_result_to_json(res);
 	ck_assert(json_is_true(json_object_get(j, "success")));
 	ck_assert_int_eq(json_integer_value(json_object_get(j, "orders_placed")), 3);

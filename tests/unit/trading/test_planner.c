@@ -99,6 +99,12 @@ START_TEST(test_planner_case_a)
 	ck_assert_cents(pl->min_trade_threshold, "100");
 	ck_assert_cents(pl->total_trade_value, "3150");
 	ck_assert(planner_trades_required(pl));
+	/* §7.1 step 3: fraction minus percentage, as 2.27.4 publishes it. */
+	ck_assert_uint_eq(pl->n_comparison, 3);
+	ck_assert_str_eq(pl->comparison[0].symbol, "AAPL");
+	ck_assert_int_eq(decimal_cmp(pl->comparison[0].target, dec("0.4")), 0);
+	ck_assert_int_eq(decimal_cmp(pl->comparison[0].current, dec("30")), 0);
+	ck_assert_int_eq(decimal_cmp(pl->comparison[0].delta, dec("-29.6")), 0);
 	planner_plan_free(pl);
 }
 END_TEST
@@ -301,6 +307,13 @@ START_TEST(test_planner_zero_portfolio_and_errors)
 	in.n_positions = 1;
 	ck_assert_err(planner_build(&in, &pl, &ec), -EINVAL, &ec);
 	ck_assert(strstr(ec.msg, "MSFT") != NULL);
+	struct planner_position twice[] = {
+		{ "MSFT", dec("1"), dec("10") }, { "msft", dec("2"), dec("10") },
+	};
+	in.positions = twice;
+	in.n_positions = 2;
+	ck_assert_err(planner_build(&in, &pl, &ec), -EINVAL, &ec);
+	ck_assert(strstr(ec.msg, "position MSFT listed twice") != NULL);
 }
 END_TEST
 
@@ -349,6 +362,14 @@ START_TEST(test_planner_json_roundtrip)
 	char *s1, *s2;
 	struct errctx ec;
 
+	j = planner_rebalance_planned_json(pl);
+	ck_assert(json_is_true(json_object_get(j, "trades_required")));
+	/* 100 x 45.75 / 9545.75 */
+	ck_assert_str_eq(json_string_value(json_object_get(json_object_get(json_object_get(j,
+	    "allocation_comparison"), "current_values"), "BIL")), "0.47927088");
+	ck_assert_str_eq(json_string_value(json_object_get(json_object_get(j, "rebalance_plan"),
+	    "plan_id")), "portfolio_v2_c1_1767312000");
+	json_decref(j);
 	j = planner_plan_to_json(pl);
 	ck_assert_str_eq(json_string_value(json_object_get(j, "plan_id")),
 	    "portfolio_v2_c1_1767312000");
