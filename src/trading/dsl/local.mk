@@ -16,6 +16,7 @@ src_trading_dsl_libdsl_a_SOURCES = \
 	src/trading/dsl/indicators.c
 src_trading_dsl_libdsl_a_SOURCES += \
 	src/trading/dsl/strategy_set.c \
+	src/trading/dsl/strategy_set_json.c \
 	src/trading/dsl/dsl_cli.c \
 	src/trading/marketdata_csv.c
 src_trading_dsl_libdsl_a_SOURCES += \
