@@ -306,6 +306,30 @@ START_TEST(test_dsl_eval_trace)
 }
 END_TEST
 
+START_TEST(test_dsl_eval_deep_nesting)
+{
+	/* At the parser's depth limit the evaluator's recursion still fits the
+	 * stack (dsl.h: about 1 KiB per level). */
+	size_t d = DSL_MAX_DEPTH - 2, i, k = 0;
+	char *text = xmalloc(2 * d + 64);
+	struct dsl_result res;
+	struct errctx ec;
+
+	k += (size_t)sprintf(text, "(weight-equal ");
+	for (i = 0; i < d; i++)
+		text[k++] = '[';
+	k += (size_t)sprintf(text + k, "(asset A)");
+	for (i = 0; i < d; i++)
+		text[k++] = ']';
+	text[k++] = ')';
+	text[k] = '\0';
+	ck_assert_ok(run(text, NULL, false, &res, &ec), &ec);
+	ck_assert_uint_eq(res.n, 1);
+	dsl_result_clear(&res);
+	free(text);
+}
+END_TEST
+
 static Suite *
 dsl_eval_suite(void)
 {
@@ -321,6 +345,7 @@ dsl_eval_suite(void)
 	tcase_add_test(tc, test_dsl_eval_conditions);
 	tcase_add_test(tc, test_dsl_eval_final);
 	tcase_add_test(tc, test_dsl_eval_trace);
+	tcase_add_test(tc, test_dsl_eval_deep_nesting);
 	suite_add_tcase(s, tc);
 	return s;
 }
