@@ -295,7 +295,7 @@ START_TEST(test_dsl_eval_trace)
 	    "  (filter (rsi {:window 5}) (select-top 1) [(asset A) (asset B)]) (asset C)))", s, false,
 	    &res, &ec), &ec);
 	for (i = 0; i < res.ntrace; i++) {
-		if (strstr(res.trace[i], "2:2 if rsi(A,10)=55 > 50=50 -> then") != NULL)
+		if (strstr(res.trace[i], "2:2 if rsi(A,10)=55 > 50 -> then") != NULL)
 			saw_if = true;
 		if (strstr(res.trace[i], "filter rsi(5) select-top 1: *A=55, B=45") != NULL)
 			saw_filter = true;
