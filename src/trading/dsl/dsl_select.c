@@ -144,6 +144,20 @@ dsl_eval_filter(struct dsl_ctx *c, const struct dsl_node *n, struct dsl_val *ret
 	/* The portfolio first, then the selection (HEAD's order). */
 	if ((r = collect(c, n, n->nchild - 1, &units, &nu, ec)) < 0)
 		return r;
+	if (nu == 1 && units[0].tix < 0 && n->child[n->nchild - 1]->type == DSL_N_LIST &&
+	    n->child[n->nchild - 1]->op != DSL_OP_NONE) {
+		/* A single weight block (not a vector of candidates) is a set of
+		 * tickers to rank, as in HEAD's asset mode. */
+		struct dsl_frag *f1 = units[0].frag;
+
+		units = dsl_arena_alloc(&c->scratch, f1->n * sizeof(*units));
+		for (nu = 0; nu < f1->n; nu++) {
+			units[nu].tix = f1->tix[nu];
+			units[nu].node = NULL;
+			units[nu].frag = dsl_frag_new(&c->scratch, 1);
+			dsl_frag_add(&c->scratch, units[nu].frag, f1->tix[nu], 1.0);
+		}
+	}
 	if (n->nchild == 3) {
 		top = n->child[1]->op == DSL_OP_SELECT_TOP;
 		limit = n->child[1]->window;

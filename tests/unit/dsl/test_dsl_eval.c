@@ -194,6 +194,9 @@ START_TEST(test_dsl_eval_table_filter)
 	expect(WE("(filter (rsi {:window 10}) (select-bottom 1) [A B])"), ab, "B=1");
 	/* a candidate whose score fails is dropped, not fatal */
 	expect(WE("(filter (rsi {:window 10}) (select-top 1) [(asset A) (asset NODATA)])"), ab, "A=1");
+	/* a single weight block as the portfolio: its tickers are the candidates */
+	expect("(filter (rsi {:window 10}) (select-top 1) (weight-equal [(asset A) (asset B)]))", ab,
+	    "A=1");
 	/* top level filter result is an allocation (a fragment) */
 	expect("(filter (rsi {:window 10}) (select-top 1) [(asset A) (asset B)])", ab, "A=1");
 }
