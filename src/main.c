@@ -16,6 +16,7 @@
 #include "alchemiser/core/log.h"
 #include "alchemiser/core/xalloc.h"
 #include "alchemiser/router/route.h"
+#include "alchemiser/trading/dsl_cli.h"
 #include "cli.h"
 
 #define DEFAULT_CONFIG SYSCONFDIR "/alchemiser/alchemiserd.conf"
@@ -81,6 +82,9 @@ main(int argc, char **argv)
 	case CLI_EXPLAIN:
 		/* Pure: no configuration, no backend, no side effects. */
 		return cmd_explain(&args);
+	case CLI_EVALUATE:
+		return dsl_cli_evaluate(args.evaluate_target, args.data_dir, args.as_of, args.trace,
+		    stdout, stderr);
 	default:
 		break;
 	}

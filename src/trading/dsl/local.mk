@@ -33,7 +33,7 @@ src_trading_dsl_libdsl_a_SOURCES += \
 # make bench/bench_dsl), never installed.
 # EXTRA_PROGRAMS is set here with "=" because Makefile.am does not declare it
 # yet; once it does, make this "+=".
-EXTRA_PROGRAMS = tools/gen-sample-data bench/bench_dsl
+EXTRA_PROGRAMS += tools/gen-sample-data bench/bench_dsl
 tools_gen_sample_data_SOURCES = tools/gen-sample-data.c
 tools_gen_sample_data_LDADD = $(DSL_LIB) $(CORE_LIB) $(DEPS_LIBS)
 
