@@ -82,6 +82,18 @@ int	strategy_set_evaluate_bars(const struct strategy_set *s, struct dsl_bars *b,
 	    struct errctx *ec);
 void	strategy_set_result_clear(struct strategy_set_result *r);
 
+/* The result as JSON for SignalGenerated / the report (new reference; the
+ * caller decrefs):
+ *   {"strategies": [{"file", "weight", "status": "ok"|"failed", "error"?,
+ *                    "allocation": {SYM: w}, "trace": [...], "trace_omitted": n}],
+ *    "target_weights": {SYM: w}, "failed": n}
+ * Weights are JSON reals (doubles, round-trip precision); convert them to
+ * decimal strings at the event edge. At most max_trace_lines lines of each
+ * file's trace are kept (events have a size limit); 0 leaves traces out. */
+struct json_t;
+struct json_t *strategy_set_result_json(const struct strategy_set_result *r,
+	    size_t max_trace_lines);
+
 /* Fill b with the set's tickers from md (one daily_bars call). */
 int	strategy_set_fetch(const struct strategy_set *s, struct marketdata *md, int64_t as_of_day,
 	    struct dsl_bars *b, struct errctx *ec);

@@ -115,8 +115,8 @@ compile_indicator(struct dsl_program *p, struct dsl_lexer *lx, struct dsl_node *
 		snprintf(label, sizeof(label), "%s(%d)", n->text, n->window);
 	n->label = dsl_arena_strndup(&p->arena, label, strlen(label));
 	lb = indicator_lookback(kind, n->window);
-	if (lb > p->lookback)
-		p->lookback = lb;
+	if (lb > n->lookback)
+		n->lookback = (uint32_t)lb;
 	return 0;
 }
 
@@ -166,8 +166,8 @@ compile_call(struct dsl_program *p, struct dsl_lexer *lx, struct dsl_node *n, st
 			return dsl_lexer_error(lx, ec, -EINVAL, SIZE_MAX, n->child[0]->line,
 			    n->child[0]->col, "window must be a number in 1..99999");
 		n->window = (int)trunc(n->child[0]->num);
-		if (indicator_lookback(INDICATOR_STDEV_RETURN, n->window) * 2 > p->lookback)
-			p->lookback = indicator_lookback(INDICATOR_STDEV_RETURN, n->window) * 2;
+		/* A block's history goes this far back beyond what its inside needs. */
+		n->lookback += (uint32_t)dsl_sim_points(INDICATOR_STDEV_RETURN, n->window);
 		mark_tickers(p, n, 1, 1);
 		return 0;
 	case DSL_OP_GROUP:
@@ -195,6 +195,7 @@ compile_call(struct dsl_program *p, struct dsl_lexer *lx, struct dsl_node *n, st
 		else
 			snprintf(label, sizeof(label), "filter %s(%d)", cond->text, cond->window);
 		n->label = dsl_arena_strndup(&p->arena, label, strlen(label));
+		n->lookback += (uint32_t)dsl_sim_points(cond->ind, cond->window);
 		mark_tickers(p, n, n->nchild - 1, 1);
 		return 0;
 	}
@@ -223,7 +224,16 @@ dsl_compile_node(struct dsl_program *p, struct dsl_lexer *lx, struct dsl_node *n
     struct errctx *ec)
 {
 	struct dsl_node *head;
+	uint32_t i;
+	int r;
 
+	/* The subtree's history need starts as the largest of its children's;
+	 * calls add their own below. */
+	for (i = 0; i < n->nchild; i++)
+		if (n->child[i]->lookback > n->lookback)
+			n->lookback = n->child[i]->lookback;
+	if (n->lookback > p->lookback)
+		p->lookback = n->lookback;
 	switch (n->type) {
 	case DSL_N_MAP:
 		if (n->nchild % 2 != 0)
@@ -254,5 +264,9 @@ dsl_compile_node(struct dsl_program *p, struct dsl_lexer *lx, struct dsl_node *n
 	    n->op == DSL_OP_FALSE)
 		return dsl_lexer_error(lx, ec, -EINVAL, SIZE_MAX, head->line, head->col,
 		    "unknown DSL function '%s'", head->text);
-	return compile_call(p, lx, n, ec);
+	if ((r = compile_call(p, lx, n, ec)) < 0)
+		return r;
+	if (n->lookback > p->lookback)
+		p->lookback = n->lookback;
+	return 0;
 }

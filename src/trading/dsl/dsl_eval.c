@@ -29,7 +29,7 @@ static int	eval_compare(struct dsl_ctx *c, const struct dsl_node *n, struct dsl_
 	    struct errctx *ec);
 static double	as_number(const struct dsl_val *v);
 static bool	truthy(const struct dsl_val *v);
-static const char *operand_label(const struct dsl_node *n, char *buf, size_t len);
+static const char *operand_label(const struct dsl_node *n, double v, char *buf, size_t len);
 
 static int
 eval_list(struct dsl_ctx *c, const struct dsl_node *n, struct dsl_val *ret, struct errctx *ec)
@@ -77,16 +77,17 @@ truthy(const struct dsl_val *v)
 	}
 }
 
+/* "rsi(SPY,10)=55.2" for computed operands, the literal itself otherwise. */
 static const char *
-operand_label(const struct dsl_node *n, char *buf, size_t len)
+operand_label(const struct dsl_node *n, double v, char *buf, size_t len)
 {
 	if (n->label != NULL)
-		return n->label;
-	if (n->type == DSL_N_NUMBER || n->type == DSL_N_STRING || n->type == DSL_N_SYMBOL) {
+		snprintf(buf, len, "%s=%.6g", n->label, v);
+	else if (n->type == DSL_N_NUMBER || n->type == DSL_N_STRING || n->type == DSL_N_SYMBOL)
 		snprintf(buf, len, "%.*s", (int)n->tlen, n->text);
-		return buf;
-	}
-	return "(expr)";
+	else
+		snprintf(buf, len, "(expr)=%.6g", v);
+	return buf;
 }
 
 static int
@@ -137,16 +138,16 @@ eval_if(struct dsl_ctx *c, const struct dsl_node *n, struct dsl_val *ret, struct
 		return r;
 	t = truthy(&v);
 	if (dsl_ctx_tracing(c)) {
-		char lb[64], rb[64];
+		char lb[96], rb[96];
 
 		if (cond->op >= DSL_OP_GT && cond->op <= DSL_OP_EQ && c->cmp_valid)
-			dsl_ctx_trace(c, "%u:%u if %s=%.6g %s %s=%.6g -> %s", n->line, n->col,
-			    operand_label(cond->child[0], lb, sizeof(lb)), c->cmp_l, cond->text,
-			    operand_label(cond->child[1], rb, sizeof(rb)), c->cmp_r,
+			dsl_ctx_trace(c, "%u:%u if %s %s %s -> %s", n->line, n->col,
+			    operand_label(cond->child[0], c->cmp_l, lb, sizeof(lb)), cond->text,
+			    operand_label(cond->child[1], c->cmp_r, rb, sizeof(rb)),
 			    t ? "then" : "else");
 		else
 			dsl_ctx_trace(c, "%u:%u if %s -> %s", n->line, n->col,
-			    operand_label(cond, lb, sizeof(lb)), t ? "then" : "else");
+			    operand_label(cond, truthy(&v), lb, sizeof(lb)), t ? "then" : "else");
 	}
 	if (t)
 		return dsl_eval(c, n->child[1], ret, ec);

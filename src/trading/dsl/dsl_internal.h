@@ -115,6 +115,7 @@ struct dsl_node {
 	int32_t		 window;	/* indicator window; select-*: count; wiv: window */
 	double		 num;		/* number literal value */
 	const char	*label;		/* trace label of calls: "rsi(SPY,10)" */
+	uint32_t	 lookback;	/* bars the subtree needs (fetch hint) */
 };
 
 struct dsl_sym;
@@ -259,6 +260,9 @@ int	dsl_eval_invvol(struct dsl_ctx *c, const struct dsl_node *n, struct dsl_val 
 int	dsl_sim_score(struct dsl_ctx *c, const struct dsl_unit *u, enum indicator_kind kind,
 	    int window, double *ret, bool *simulated, struct errctx *ec);
 void	dsl_memo_free(struct dsl_memo *m);
+/* Points of a block's simulated series for (kind, window): the minimum
+ * history (rsi: w+1) plus 3w of warm-up for rsi and EMA. */
+size_t	dsl_sim_points(enum indicator_kind kind, int window);
 
 const char *dsl_tname(const struct dsl_ctx *c, int32_t tix);
 

@@ -25,9 +25,7 @@ struct sort_ctx {
 	bool	stable;
 };
 
-static _Thread_local struct sort_ctx sortc;	/* qsort has no context argument */
-
-static int	cmp_cand(const void *a, const void *b);
+static int	cmp_cand(const void *a, const void *b, void *arg);
 static const char *unit_key(struct dsl_ctx *c, const struct dsl_unit *u);
 static void	unit_name(struct dsl_ctx *c, const struct dsl_unit *u, char *buf, size_t len);
 static int	score_unit(struct dsl_ctx *c, struct dsl_unit *u, enum indicator_kind kind, int w,
@@ -37,15 +35,16 @@ static int	collect(struct dsl_ctx *c, const struct dsl_node *n, uint32_t from,
 static uint32_t	dedupe_tickers(struct dsl_unit *units, uint32_t n);
 
 static int
-cmp_cand(const void *a, const void *b)
+cmp_cand(const void *a, const void *b, void *arg)
 {
 	const struct cand *x = a, *y = b;
+	const struct sort_ctx *sc = arg;
 	int k;
 
 	if (x->score != y->score)
-		return (x->score > y->score) == sortc.top ? -1 : 1;
+		return (x->score > y->score) == sc->top ? -1 : 1;
 	/* §7 item 10: exact ties alphabetical (or candidate order on request). */
-	if (!sortc.stable && (k = strcmp(x->key, y->key)) != 0)
+	if (!sc->stable && (k = strcmp(x->key, y->key)) != 0)
 		return k;
 	return x->idx < y->idx ? -1 : x->idx > y->idx;
 }
@@ -137,6 +136,7 @@ dsl_eval_filter(struct dsl_ctx *c, const struct dsl_node *n, struct dsl_val *ret
 	struct dsl_unit *units;
 	struct cand *cd;
 	struct dsl_frag *f;
+	struct sort_ctx sc;
 	uint32_t nu, nc = 0, i, j, keep;
 	bool top = true;
 	int limit = -1, r;
@@ -144,6 +144,20 @@ dsl_eval_filter(struct dsl_ctx *c, const struct dsl_node *n, struct dsl_val *ret
 	/* The portfolio first, then the selection (HEAD's order). */
 	if ((r = collect(c, n, n->nchild - 1, &units, &nu, ec)) < 0)
 		return r;
+	if (nu == 1 && units[0].tix < 0 && n->child[n->nchild - 1]->type == DSL_N_LIST &&
+	    n->child[n->nchild - 1]->op != DSL_OP_NONE) {
+		/* A single weight block (not a vector of candidates) is a set of
+		 * tickers to rank, as in HEAD's asset mode. */
+		struct dsl_frag *f1 = units[0].frag;
+
+		units = dsl_arena_alloc(&c->scratch, f1->n * sizeof(*units));
+		for (nu = 0; nu < f1->n; nu++) {
+			units[nu].tix = f1->tix[nu];
+			units[nu].node = NULL;
+			units[nu].frag = dsl_frag_new(&c->scratch, 1);
+			dsl_frag_add(&c->scratch, units[nu].frag, f1->tix[nu], 1.0);
+		}
+	}
 	if (n->nchild == 3) {
 		top = n->child[1]->op == DSL_OP_SELECT_TOP;
 		limit = n->child[1]->window;
@@ -184,9 +198,9 @@ dsl_eval_filter(struct dsl_ctx *c, const struct dsl_node *n, struct dsl_val *ret
 		cd[nc].simulated = sim;
 		nc++;
 	}
-	sortc.top = top;
-	sortc.stable = c->opt->ties_stable;
-	qsort(cd, nc, sizeof(*cd), cmp_cand);
+	sc.top = top;
+	sc.stable = c->opt->ties_stable;
+	qsort_r(cd, nc, sizeof(*cd), cmp_cand, &sc);
 	keep = limit < 0 || (uint32_t)limit > nc ? nc : (uint32_t)limit;
 	f = dsl_frag_new(&c->scratch, keep ? keep : 1);
 	/* Selected units merge at 1/k each with their own weights. */

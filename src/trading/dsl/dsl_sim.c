@@ -159,6 +159,16 @@ fallback(struct dsl_ctx *c, const struct dsl_unit *u, enum indicator_kind kind, 
 	return 0;
 }
 
+size_t
+dsl_sim_points(enum indicator_kind kind, int window)
+{
+	size_t need = indicator_min_history(kind, window);
+
+	if (kind == INDICATOR_RSI && need < (size_t)window + 1)
+		need = (size_t)window + 1;
+	return need + ((kind == INDICATOR_RSI || kind == INDICATOR_EMA_PRICE) ? 3 * (size_t)window : 0);
+}
+
 int
 dsl_sim_score(struct dsl_ctx *c, const struct dsl_unit *u, enum indicator_kind kind, int window,
     double *ret, bool *simulated, struct errctx *ec)
@@ -174,7 +184,7 @@ dsl_sim_score(struct dsl_ctx *c, const struct dsl_unit *u, enum indicator_kind k
 	need = indicator_min_history(kind, window);
 	if (kind == INDICATOR_RSI && need < (size_t)window + 1)
 		need = (size_t)window + 1;
-	want = need + ((kind == INDICATOR_RSI || kind == INDICATOR_EMA_PRICE) ? 3 * (size_t)window : 0);
+	want = dsl_sim_points(kind, window);
 	dsl_arena_mark(&c->scratch, &mark);
 	hold = dsl_arena_alloc(&c->scratch, want * sizeof(*hold));
 	/* hold[k] = holdings chosen at day (today - k), k = 1..m */

@@ -2,6 +2,12 @@
 noinst_LIBRARIES += src/trading/dsl/libdsl.a
 DSL_LIB = src/trading/dsl/libdsl.a
 src_trading_dsl_libdsl_a_SOURCES = \
+	include/alchemiser/seams/marketdata.h \
+	include/alchemiser/trading/dsl.h \
+	include/alchemiser/trading/dsl_cli.h \
+	include/alchemiser/trading/dsl_sample.h \
+	include/alchemiser/trading/indicators.h \
+	include/alchemiser/trading/strategy_set.h \
 	src/trading/dsl/dsl_internal.h \
 	src/trading/dsl/dsl_arena.c \
 	src/trading/dsl/dsl_lex.c \
@@ -16,6 +22,7 @@ src_trading_dsl_libdsl_a_SOURCES = \
 	src/trading/dsl/indicators.c
 src_trading_dsl_libdsl_a_SOURCES += \
 	src/trading/dsl/strategy_set.c \
+	src/trading/dsl/strategy_set_json.c \
 	src/trading/dsl/dsl_cli.c \
 	src/trading/marketdata_csv.c
 src_trading_dsl_libdsl_a_SOURCES += \

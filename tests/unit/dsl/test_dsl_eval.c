@@ -194,6 +194,9 @@ START_TEST(test_dsl_eval_table_filter)
 	expect(WE("(filter (rsi {:window 10}) (select-bottom 1) [A B])"), ab, "B=1");
 	/* a candidate whose score fails is dropped, not fatal */
 	expect(WE("(filter (rsi {:window 10}) (select-top 1) [(asset A) (asset NODATA)])"), ab, "A=1");
+	/* a single weight block as the portfolio: its tickers are the candidates */
+	expect("(filter (rsi {:window 10}) (select-top 1) (weight-equal [(asset A) (asset B)]))", ab,
+	    "A=1");
 	/* top level filter result is an allocation (a fragment) */
 	expect("(filter (rsi {:window 10}) (select-top 1) [(asset A) (asset B)])", ab, "A=1");
 }
@@ -295,7 +298,7 @@ START_TEST(test_dsl_eval_trace)
 	    "  (filter (rsi {:window 5}) (select-top 1) [(asset A) (asset B)]) (asset C)))", s, false,
 	    &res, &ec), &ec);
 	for (i = 0; i < res.ntrace; i++) {
-		if (strstr(res.trace[i], "2:2 if rsi(A,10)=55 > 50=50 -> then") != NULL)
+		if (strstr(res.trace[i], "2:2 if rsi(A,10)=55 > 50 -> then") != NULL)
 			saw_if = true;
 		if (strstr(res.trace[i], "filter rsi(5) select-top 1: *A=55, B=45") != NULL)
 			saw_filter = true;
@@ -303,6 +306,30 @@ START_TEST(test_dsl_eval_trace)
 	ck_assert_msg(saw_if && saw_filter, "trace: %s | %s", res.ntrace ? res.trace[0] : "",
 	    res.ntrace > 1 ? res.trace[1] : "");
 	dsl_result_clear(&res);
+}
+END_TEST
+
+START_TEST(test_dsl_eval_deep_nesting)
+{
+	/* At the parser's depth limit the evaluator's recursion still fits the
+	 * stack (dsl.h: about 1 KiB per level). */
+	size_t d = DSL_MAX_DEPTH - 2, i, k = 0;
+	char *text = xmalloc(2 * d + 64);
+	struct dsl_result res;
+	struct errctx ec;
+
+	k += (size_t)sprintf(text, "(weight-equal ");
+	for (i = 0; i < d; i++)
+		text[k++] = '[';
+	k += (size_t)sprintf(text + k, "(asset A)");
+	for (i = 0; i < d; i++)
+		text[k++] = ']';
+	text[k++] = ')';
+	text[k] = '\0';
+	ck_assert_ok(run(text, NULL, false, &res, &ec), &ec);
+	ck_assert_uint_eq(res.n, 1);
+	dsl_result_clear(&res);
+	free(text);
 }
 END_TEST
 
@@ -321,6 +348,7 @@ dsl_eval_suite(void)
 	tcase_add_test(tc, test_dsl_eval_conditions);
 	tcase_add_test(tc, test_dsl_eval_final);
 	tcase_add_test(tc, test_dsl_eval_trace);
+	tcase_add_test(tc, test_dsl_eval_deep_nesting);
 	suite_add_tcase(s, tc);
 	return s;
 }

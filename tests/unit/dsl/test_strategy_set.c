@@ -2,6 +2,7 @@
  * skipped and renormalised), the CSV market-data seam and --evaluate's exit
  * codes, all on files this test writes into a temporary directory. */
 #include <dirent.h>
+#include <jansson.h>
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
@@ -154,6 +155,20 @@ START_TEST(test_strategy_set_failure_skipped)
 	ck_assert_ptr_nonnull(strstr(r.s[1].error, "broken.clj"));
 	ck_assert_double_eq_tol(weight_of(&r, "SOXL"), 0.6, 1e-12);
 	ck_assert_double_eq_tol(weight_of(&r, "CONL"), 0.4, 1e-12);
+	{
+		/* the JSON the signals stage sends on */
+		json_t *j = strategy_set_result_json(&r, 10), *s1;
+
+		ck_assert_int_eq(json_integer_value(json_object_get(j, "failed")), 1);
+		ck_assert_double_eq_tol(json_real_value(json_object_get(json_object_get(j,
+		    "target_weights"), "SOXL")), 0.6, 1e-12);
+		s1 = json_array_get(json_object_get(j, "strategies"), 1);
+		ck_assert_str_eq(json_string_value(json_object_get(s1, "status")), "failed");
+		ck_assert_ptr_nonnull(strstr(json_string_value(json_object_get(s1, "error")), "NOBARS"));
+		ck_assert_str_eq(json_string_value(json_object_get(json_array_get(json_object_get(j,
+		    "strategies"), 2), "file")), "coin.clj");
+		json_decref(j);
+	}
 	strategy_set_result_clear(&r);
 	strategy_set_free(s);
 	/* every file failing is an error, each failure still reported */
