@@ -23,6 +23,9 @@ static bool	is_atext(unsigned char c);
 static bool	addr_spec_valid(const char *a);
 static size_t	utf8_boundary(const char *s, size_t len, size_t max);
 static void	append_base64(struct textbuf *out, const unsigned char *p, size_t n);
+static size_t	current_col(const struct textbuf *out, size_t start, size_t col);
+static void	append_encoded_words(struct textbuf *out, const char *s, size_t len, size_t col);
+static bool	word_is_plain(const char *w, size_t n);
 static void	append_display_name(struct textbuf *out, const char *name, size_t col);
 static void	append_address(struct textbuf *out, const char *in, size_t col);
 static int	random_hex(char *out, size_t nbytes, struct errctx *ec);
@@ -208,26 +211,28 @@ append_base64(struct textbuf *out, const unsigned char *p, size_t n)
 	}
 }
 
-void
-mime_append_header_text(struct textbuf *out, const char *s, size_t col)
+/* Column after appending to out from byte start, when out was at column col there. */
+static size_t
+current_col(const struct textbuf *out, size_t start, size_t col)
 {
-	const unsigned char *p;
-	size_t len = strlen(s), off = 0, width;
-	bool plain = col + len <= 78 && strstr(s, "=?") == NULL;
+	const char *nl = out->len > start ? memrchr(out->data + start, '\n', out->len - start) :
+	    NULL;
 
-	for (p = (const unsigned char *)s; plain && *p != '\0'; p++)
-		if (*p < 0x20 || *p > 0x7e)
-			plain = false;
-	if (plain) {
-		textbuf_append(out, s);
-		return;
+	return nl != NULL ? out->len - (size_t)(nl + 1 - out->data) : col + (out->len - start);
+}
+
+/* len bytes of s as "=?UTF-8?B?...?=" words of <= 75 characters, each on a line of
+ * <= 76; moves to a continuation line first when col leaves no room. */
+static void
+append_encoded_words(struct textbuf *out, const char *s, size_t len, size_t col)
+{
+	size_t off = 0, width;
+
+	if (col + 24 > LINE_MAX_EW) {
+		textbuf_append(out, "\r\n ");
+		col = 1;
 	}
-	if (len == 0)
-		return;
-	/* First word shares the line with the field name; the rest follow a fold. */
-	width = col < LINE_MAX_EW - 24 ? LINE_MAX_EW - col : 24;
-	if (width > WORD_MAX)
-		width = WORD_MAX;
+	width = LINE_MAX_EW - col < WORD_MAX ? LINE_MAX_EW - col : WORD_MAX;
 	while (off < len) {
 		/* "=?UTF-8?B?" + "?=" is 12 characters; 4 base64 characters per 3 bytes. */
 		size_t max = (width - 12) / 4 * 3;
@@ -243,6 +248,22 @@ mime_append_header_text(struct textbuf *out, const char *s, size_t col)
 		off += n;
 		width = WORD_MAX;
 	}
+}
+
+void
+mime_append_header_text(struct textbuf *out, const char *s, size_t col)
+{
+	const unsigned char *p;
+	size_t len = strlen(s);
+	bool plain = col + len <= 78 && strstr(s, "=?") == NULL;
+
+	for (p = (const unsigned char *)s; plain && *p != '\0'; p++)
+		if (*p < 0x20 || *p > 0x7e)
+			plain = false;
+	if (plain)
+		textbuf_append(out, s);
+	else
+		append_encoded_words(out, s, len, col);
 }
 
 char *
@@ -312,11 +333,32 @@ mime_format_date(int64_t usec, char buf[MIME_DATE_STRLEN])
 	return buf;
 }
 
+/* Only atext words may stand unencoded in a non-ASCII display name. */
+static bool
+word_is_plain(const char *w, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (!is_atext((unsigned char)w[i]))
+			return false;
+	return n < 2 || memmem(w, n, "=?", 2) == NULL;
+}
+
+/*
+ * A non-ASCII name is written as plain atoms and encoded runs: consecutive words
+ * needing encoding share one encoded word (spaces inside it), so no two encoded
+ * words stand side by side unless a run exceeds one word. That matters because
+ * decoders disagree on the space between adjacent encoded words in a phrase
+ * (RFC 2047 drops it, Python's email package keeps it).
+ */
 static void
 append_display_name(struct textbuf *out, const char *name, size_t col)
 {
 	const unsigned char *p;
-	bool ascii = true, special = false;
+	const char *w;
+	size_t start = out->len;
+	bool ascii = true, special = false, first = true;
 
 	for (p = (const unsigned char *)name; *p != '\0'; p++) {
 		if (*p < 0x20 || *p > 0x7e)
@@ -324,22 +366,63 @@ append_display_name(struct textbuf *out, const char *name, size_t col)
 		else if (!is_atext(*p) && *p != ' ')
 			special = true;
 	}
-	if (!ascii || strstr(name, "=?") != NULL) {
-		mime_append_header_text(out, name, col);
+	if (ascii && strstr(name, "=?") == NULL) {
+		if (!special) {
+			textbuf_append(out, name);
+			return;
+		}
+		/* RFC 5322 quoted-string: only '"' and '\\' need a backslash. */
+		textbuf_append_char(out, '"');
+		for (p = (const unsigned char *)name; *p != '\0'; p++) {
+			if (*p == '"' || *p == '\\')
+				textbuf_append_char(out, '\\');
+			textbuf_append_char(out, (char)*p);
+		}
+		textbuf_append_char(out, '"');
 		return;
 	}
-	if (!special) {
-		textbuf_append(out, name);
-		return;
+	for (w = name; *w != '\0'; ) {
+		size_t n, now, need;
+		const char *end;
+
+		w += strspn(w, " \t");
+		if (*w == '\0')
+			break;
+		n = strcspn(w, " \t");
+		end = w + n;
+		if (!word_is_plain(w, n)) {
+			/* Extend the run over the following words that need encoding. */
+			while (*end != '\0') {
+				const char *nx = end + strspn(end, " \t");
+				size_t nn = strcspn(nx, " \t");
+
+				if (nn == 0 || word_is_plain(nx, nn))
+					break;
+				end = nx + nn;
+			}
+		}
+		/* Plain: its length. Encoded: one word's length when the run fits in one,
+		 * so it moves whole to the next line rather than being split. */
+		need = word_is_plain(w, n) ? n : 12 + 4 * (((size_t)(end - w) + 2) / 3);
+		if (need > WORD_MAX)
+			need = 24;
+		now = current_col(out, start, col);
+		if (!first) {
+			if (now + 1 + need > LINE_MAX_EW) {
+				textbuf_append(out, "\r\n ");
+				now = 1;
+			} else {
+				textbuf_append_char(out, ' ');
+				now++;
+			}
+		}
+		if (word_is_plain(w, n))
+			textbuf_append_len(out, w, n);
+		else
+			append_encoded_words(out, w, (size_t)(end - w), now);
+		first = false;
+		w = end;
 	}
-	/* RFC 5322 quoted-string: only '"' and '\' need a backslash. */
-	textbuf_append_char(out, '"');
-	for (p = (const unsigned char *)name; *p != '\0'; p++) {
-		if (*p == '"' || *p == '\\')
-			textbuf_append_char(out, '\\');
-		textbuf_append_char(out, (char)*p);
-	}
-	textbuf_append_char(out, '"');
 }
 
 /* in was validated by mime_parse_address() already. */
@@ -351,8 +434,14 @@ append_address(struct textbuf *out, const char *in, size_t col)
 	if (mime_parse_address(in, "address", &name, &addr, NULL) < 0)
 		return;
 	if (name != NULL) {
+		const char *nl;
+		size_t now;
+
 		append_display_name(out, name, col);
-		textbuf_printf(out, " <%s>", addr);
+		/* A long (encoded) name may leave no room: fold before the address. */
+		nl = memrchr(out->data, '\n', out->len);
+		now = nl != NULL ? out->len - (size_t)(nl + 1 - out->data) : out->len;
+		textbuf_printf(out, "%s<%s>", now + strlen(addr) + 3 > 78 ? "\r\n " : " ", addr);
 	} else
 		textbuf_append(out, addr);
 	free(name);

@@ -134,14 +134,16 @@ END_TEST
 
 START_TEST(test_smtp_live_utf8_subject_and_override_recipients)
 {
-	static const char *const to[] = { "Élodie <elodie@example.test>", "cto@example.test" };
+	static const char *const to[] = { "Élodie <elodie@example.test>", "cto@example.test",
+		"Jürgen Müller of the Operations Team at Ünïcorn Trading Desk "
+		"<a.very.long.mailbox.name@subdomain.example.test>" };
 	static const char *const text_has[] = { "Grüße, ✔ done", "\n.a line starting with a dot\n",
 		NULL };
 	static const char *const html_has[] = { "<b>Grüße</b>", NULL };
 	const char *subject = "[SUCCESS] Rééquilibrage terminé ✔ — portefeuille mis à jour 📈 "
 	    "pour tous les comptes (rapport complet du jour)";
 	struct errctx ec = { 0 };
-	struct mail_message msg = { .subject = subject, .to = to, .n_to = 2,
+	struct mail_message msg = { .subject = subject, .to = to, .n_to = ELEMENTSOF(to),
 		.text = "Grüße, ✔ done\n.a line starting with a dot\n",
 		.html = "<p><b>Grüße</b></p>", .id = "utf8-subject-1" };
 	struct mailer *m = new_mailer("SMTP_TLS_PORT", "bot", true, false,

@@ -59,11 +59,20 @@ b64_decode(const char *s, size_t n)
 	return textbuf_take(&b, NULL);
 }
 
-/* Decode =?UTF-8?B?...?= words (RFC 2047 §6.2). */
+/* Unfold, then decode =?UTF-8?B?...?= words (RFC 2047 §6.2). */
 static char *
-decode_header(const char *v)
+decode_header(const char *folded)
 {
-	struct textbuf b = { 0 };
+	struct textbuf b = { 0 }, u = { 0 };
+	const char *v;
+
+	for (v = folded; *v != '\0'; v++) {
+		if (v[0] == '\r' && v[1] == '\n')
+			v++;
+		else
+			textbuf_append_char(&u, *v);
+	}
+	v = u.data;
 
 	while (*v != '\0') {
 		if (strncmp(v, "=?UTF-8?B?", 10) == 0) {
@@ -77,11 +86,12 @@ decode_header(const char *v)
 			free(d);
 			v = end + 2;
 			/* Only whitespace between two encoded words disappears. */
-			if (strncmp(v + strspn(v, "\r\n "), "=?UTF-8?B?", 10) == 0)
-				v += strspn(v, "\r\n ");
+			if (strncmp(v + strspn(v, " "), "=?UTF-8?B?", 10) == 0)
+				v += strspn(v, " ");
 		} else
 			textbuf_append_char(&b, *v++);
 	}
+	textbuf_clear(&u);
 	return textbuf_take(&b, NULL);
 }
 
@@ -207,9 +217,12 @@ START_TEST(test_mime_encodes_utf8_subject_and_names)
 	struct errctx ec = { 0 };
 	const char *subj = "[SUCCESS] Rééquilibrage terminé ✔ — portefeuille mis à jour "
 	    "avec succès pour tous les comptes 📈 (rapport complet)";
-	const char *const to[] = { "Jürgen Ops <ops@example.test>", "\"Ops, Night\" <n@example.test>" };
+	const char *const to[] = { "Jürgen Ops <ops@example.test>", "\"Ops, Night\" <n@example.test>",
+		"Jürgen Müller of the Operations Team at Ünïcorn Trading Desk "
+		"<a.very.long.mailbox.name@subdomain.example.test>",
+		"Ünïcödé Nämé Thät Ïs Rëällÿ Lông Fôr Ä Dïsplåy Nämé <long@example.test>" };
 	struct mail_message m = {
-		.from = "Alchemiser <alerts@example.test>", .to = to, .n_to = 2,
+		.from = "Alchemiser <alerts@example.test>", .to = to, .n_to = 4,
 		.subject = subj, .text = "t", .html = "h",
 	};
 	char *out = NULL, *v, *d;
@@ -229,6 +242,10 @@ START_TEST(test_mime_encodes_utf8_subject_and_names)
 	ck_assert_ptr_nonnull(strstr(v, "\"Ops, Night\" <n@example.test>"));
 	d = decode_header(v);
 	ck_assert_ptr_nonnull(strstr(d, "Jürgen Ops <ops@example.test>"));
+	ck_assert_ptr_nonnull(strstr(d, "Jürgen Müller of the Operations Team at Ünïcorn Trading "
+	    "Desk <a.very.long.mailbox.name@subdomain.example.test>"));
+	ck_assert_ptr_nonnull(strstr(d, "Ünïcödé Nämé Thät Ïs Rëällÿ Lông Fôr Ä Dïsplåy Nämé "
+	    "<long@example.test>"));
 	free(d);
 	free(v);
 	free(out);
