@@ -273,6 +273,21 @@ START_TEST(test_smtp_live_refused_recipient_is_permanent)
 }
 END_TEST
 
+START_TEST(test_smtp_live_temporary_refusal_is_eagain)
+{
+	static const char *const to[] = { "tempfail@example.test" };
+	struct errctx ec = { 0 };
+	struct mail_message msg = { .subject = "never", .text = "never", .to = to, .n_to = 1,
+		.id = "tempfail-rcpt" };
+	struct mailer *m = new_mailer("SMTP_TLS_PORT", "bot", true, false,
+	    env("SMTP_PASSWORD_FILE"));
+
+	ck_assert_err(m->ops->send(m, &msg, &ec), -EAGAIN, &ec);
+	ck_assert_ptr_nonnull(strstr(ec.msg, "451"));
+	mailer_free(m);
+}
+END_TEST
+
 static void *
 concurrent_send(void *arg)
 {
@@ -331,6 +346,7 @@ suite_smtp_live(void)
 	tcase_add_test(tc, test_smtp_live_plain_server_refused_when_starttls_required);
 	tcase_add_test(tc, test_smtp_live_untrusted_certificate_is_eproto);
 	tcase_add_test(tc, test_smtp_live_refused_recipient_is_permanent);
+	tcase_add_test(tc, test_smtp_live_temporary_refusal_is_eagain);
 	tcase_set_timeout(tc, 60);
 	suite_add_tcase(s, tc);
 	return s;

@@ -132,6 +132,38 @@ START_TEST(test_report_trading_lenient_about_missing_fields)
 }
 END_TEST
 
+/* Wrong types anywhere render as n/a or leave a section out; never a crash. */
+START_TEST(test_report_trading_survives_wrong_types)
+{
+	static const char *const details[] = {
+		"{\"trading_success\": \"yes\", \"trading_mode\": 7, \"execution_data\": \"x\"}",
+		"{\"trading_success\": false, \"error_message\": [], \"execution_data\": {"
+		    "\"orders\": {\"a\": 1}, \"rebalance_plan\": {\"items\": [1, \"x\", null, {}]},"
+		    "\"strategy_signals\": [1, {\"strategy\": 5}, \"s\"], \"failed_symbols\": [1, null]}}",
+		"{\"trading_success\": true, \"total_trade_value\": \"1e999\", \"orders_placed\": 1.5,"
+		    "\"execution_data\": {\"orders\": [null, 3, {\"side\": 1, \"shares\": \"abc\","
+		    "\"price\": true, \"status\": 4}], \"consolidated_portfolio\": {\"A\": \"x\","
+		    "\"B\": null}, \"strategy_signals\": {\"n\": null, \"m\": [1]}}}",
+	};
+	struct errctx ec = { 0 };
+	size_t i;
+
+	for (i = 0; i < ELEMENTSOF(details); i++) {
+		struct report r = { 0 };
+		json_t *j = json_loads(details[i], 0, NULL);
+
+		ck_assert_msg(j != NULL, "bad fixture %zu", i);
+		ck_assert_ok(report_trading_render(j, &r, &ec), &ec);
+		ck_assert_ptr_nonnull(r.subject);
+		ck_assert_ptr_nonnull(strstr(r.text, "Correlation ID: n/a"));
+		report_clear(&r);
+		ck_assert_ok(report_error_render(j, &r, &ec), &ec);
+		report_clear(&r);
+		json_decref(j);
+	}
+}
+END_TEST
+
 START_TEST(test_report_error_fields)
 {
 	static const char *const want[] = {
@@ -327,6 +359,7 @@ suite_report(void)
 	tcase_add_test(tc, test_report_trading_success_numbers);
 	tcase_add_test(tc, test_report_trading_failure_reason_and_actions);
 	tcase_add_test(tc, test_report_trading_lenient_about_missing_fields);
+	tcase_add_test(tc, test_report_trading_survives_wrong_types);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("error");
 	tcase_add_test(tc, test_report_error_fields);
