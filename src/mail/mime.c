@@ -279,6 +279,7 @@ mime_qp_encode(const char *s, size_t len, size_t *ret_len)
 		char tok[4];
 		size_t tlen;
 		bool eol_next = i + 1 == len || s[i + 1] == '\n' || s[i + 1] == '\r';
+		bool from_line;
 
 		if (c == '\r' || c == '\n') {
 			if (c == '\r' && i + 1 < len && s[i + 1] == '\n')
@@ -288,8 +289,10 @@ mime_qp_encode(const char *s, size_t len, size_t *ret_len)
 			continue;
 		}
 		/* Whitespace at the end of a line would be stripped in transit, a '.'
-		 * opening a line is SMTP's end marker: both are encoded. */
-		if ((c >= 33 && c <= 126 && c != '=' && !(c == '.' && col == 0)) ||
+		 * opening a line is SMTP's end marker, "From " opening a line becomes
+		 * ">From " in mbox deliveries: all three are encoded. */
+		from_line = c == 'F' && col == 0 && len - i >= 5 && memcmp(s + i, "From ", 5) == 0;
+		if ((c >= 33 && c <= 126 && c != '=' && !(c == '.' && col == 0) && !from_line) ||
 		    ((c == ' ' || c == '\t') && !eol_next)) {
 			tok[0] = (char)c;
 			tlen = 1;
@@ -303,8 +306,10 @@ mime_qp_encode(const char *s, size_t len, size_t *ret_len)
 		if (col + tlen > QP_LINE_MAX - 1) {
 			textbuf_append(&out, "=\r\n");
 			col = 0;
-			if (tok[0] == '.' && tlen == 1) {
-				memcpy(tok, "=2E", 3);
+			/* The new physical line needs the same care as a real one. */
+			if (tlen == 1 && (tok[0] == '.' ||
+			    (len - i >= 5 && memcmp(s + i, "From ", 5) == 0))) {
+				snprintf(tok, sizeof(tok), "=%02X", c);
 				tlen = 3;
 			}
 		}

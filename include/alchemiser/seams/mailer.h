@@ -15,7 +15,10 @@
  *                      untrusted certificate), or a reply we do not understand
  *            -EBADMSG  the server refused the message or a recipient permanently (5xx)
  *            -EINVAL   the message itself is invalid (CR/LF in a header, bad address)
- *            -EIO and other errnos from the file system (maildir)
+ *            -EIO      any other libcurl failure (the reason names it)
+ *            other -errno from the file system (maildir: -ENOSPC, -EACCES, ...)
+ *          Message-ID is <id@sender-domain>: give the notification's event id as
+ *          msg->id so a redelivered duplicate is recognisable downstream.
  */
 #ifndef ALCHEMISER_SEAMS_MAILER_H
 #define ALCHEMISER_SEAMS_MAILER_H

@@ -320,7 +320,7 @@ START_TEST(test_mime_qp_line_lengths_and_round_trip)
 	/* Long lines of ASCII, UTF-8, '=' and a trailing space; a dot line; CR/LF mix. */
 	for (i = 0; i < 40; i++)
 		textbuf_append(&in, "é=x ");
-	textbuf_append(&in, "\n.hidden dot line\r\ntrailing space \nend\ttab\t\n");
+	textbuf_append(&in, "\n.hidden dot line\r\ntrailing space \nend\ttab\t\nFrom here on\n");
 	for (i = 0; i < 300; i++)
 		textbuf_append_char(&in, (char)('a' + i % 26));
 	qp = mime_qp_encode(in.data, in.len, &len);
@@ -329,6 +329,7 @@ START_TEST(test_mime_qp_line_lengths_and_round_trip)
 	ck_assert_ptr_null(strstr(qp, "\t\r\n"));
 	ck_assert_ptr_null(strstr(qp, "\r\n."));	/* no line starts with a dot */
 	ck_assert_ptr_nonnull(strstr(qp, "=3D"));
+	ck_assert_ptr_nonnull(strstr(qp, "\r\n=46rom here on\r\n"));
 	back = qp_decode(qp);
 	/* Decoding gives back the input with every line end as CRLF. */
 	line = in.data;
@@ -348,6 +349,27 @@ START_TEST(test_mime_qp_line_lengths_and_round_trip)
 		textbuf_clear(&want);
 	}
 	free(back);
+	free(qp);
+	textbuf_clear(&in);
+}
+END_TEST
+
+START_TEST(test_mime_qp_soft_break_never_opens_with_dot_or_from)
+{
+	struct textbuf in = { 0 };
+	char *qp;
+	size_t len, i;
+
+	for (i = 0; i < 75; i++)
+		textbuf_append_char(&in, 'a');
+	textbuf_append(&in, ".b\n");
+	for (i = 0; i < 75; i++)
+		textbuf_append_char(&in, 'a');
+	textbuf_append(&in, "From x\n");
+	qp = mime_qp_encode(in.data, in.len, &len);
+	assert_crlf_and_line_limit(qp, len, 76);
+	ck_assert_ptr_nonnull(strstr(qp, "=\r\n=2Eb\r\n"));
+	ck_assert_ptr_nonnull(strstr(qp, "=\r\n=46rom x\r\n"));
 	free(qp);
 	textbuf_clear(&in);
 }
@@ -400,6 +422,7 @@ suite_mime(void)
 	suite_add_tcase(s, tc);
 	tc = tcase_create("encode");
 	tcase_add_test(tc, test_mime_qp_line_lengths_and_round_trip);
+	tcase_add_test(tc, test_mime_qp_soft_break_never_opens_with_dot_or_from);
 	tcase_add_test(tc, test_mime_html_escape);
 	suite_add_tcase(s, tc);
 	return s;
