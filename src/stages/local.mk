@@ -6,4 +6,5 @@ src_stages_libstages_a_SOURCES = \
 	src/stages/stage.c \
 	src/stages/stage_start.c \
 	src/stages/stage_monitor.c \
-	src/stages/stage_errors.c
+	src/stages/stage_errors.c \
+	src/stages/stage_mail.c

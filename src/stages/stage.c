@@ -21,11 +21,11 @@ static const struct stage stages[] = {
 	{ "portfolio", STAGE_PORTFOLIO_HANDLE, true },
 	{ "execution", STAGE_EXECUTION_HANDLE, true },
 	{ "monitor", stage_monitor_handle, true },
-	{ "notify", STAGE_NOTIFY_HANDLE, true },
+	{ "notify", stage_notify_handle, true },
 	{ "errors", stage_errors_handle, true },
-	{ "error-mail", STAGE_ERROR_MAIL_HANDLE, false },
+	{ "error-mail", stage_error_mail_handle, false },
 	{ "completed", stage_completed_handle, true },
-	{ "pnl", STAGE_PNL_HANDLE, true },
+	{ "pnl", stage_pnl_handle, true },
 };
 
 const struct stage *

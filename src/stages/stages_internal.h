@@ -11,12 +11,12 @@ void	stage_start_handle(const struct stage_ctx *ctx, struct stage_output *out);
 void	stage_monitor_handle(const struct stage_ctx *ctx, struct stage_output *out);
 void	stage_errors_handle(const struct stage_ctx *ctx, struct stage_output *out);
 void	stage_completed_handle(const struct stage_ctx *ctx, struct stage_output *out);
+void	stage_notify_handle(const struct stage_ctx *ctx, struct stage_output *out);
+void	stage_error_mail_handle(const struct stage_ctx *ctx, struct stage_output *out);
+void	stage_pnl_handle(const struct stage_ctx *ctx, struct stage_output *out);
 
 #define STAGE_SIGNALS_HANDLE NULL
 #define STAGE_PORTFOLIO_HANDLE NULL
 #define STAGE_EXECUTION_HANDLE NULL
-#define STAGE_NOTIFY_HANDLE NULL
-#define STAGE_ERROR_MAIL_HANDLE NULL
-#define STAGE_PNL_HANDLE NULL
 
 #endif

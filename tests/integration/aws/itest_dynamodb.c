@@ -1,0 +1,171 @@
+/* DynamoDB idempotency store against moto (signatures checked) and dynalite. */
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "alchemiser/aws/awsutil.h"
+#include "alchemiser/aws/credentials.h"
+#include "alchemiser/aws/dynamodb.h"
+#include "alchemiser/core/xalloc.h"
+#include "../../unit/helpers.h"
+#include "itest.h"
+
+#define SEC INT64_C(1000000)
+
+static struct idem_store *
+make(struct aws_credentials *creds, const char *table)
+{
+	struct idem_store *s;
+	struct errctx ec;
+
+	ck_assert_ok(dynamodb_idem_store_new(&(struct dynamodb_options){ .region = "us-east-1",
+	    .endpoint = itest_env("ALC_DDB_ENDPOINT"), .table_name = table }, creds, &s, &ec), &ec);
+	return s;
+}
+
+static enum idem_claim_result
+claim(struct idem_store *s, const char *key, const char *owner, int64_t now, int64_t lease,
+    int64_t retention, char *holder)
+{
+	struct idem_claim c = { key, owner, "SignalGenerated", "corr-1", now, lease, retention };
+	enum idem_claim_result res = _IDEM_CLAIM_MAX;
+	struct errctx ec;
+
+	ck_assert_ok(s->ops->claim(s, &c, &res, holder, &ec), &ec);
+	return res;
+}
+
+START_TEST(test_itest_dynamodb_protocol)
+{
+	struct aws_credentials *creds = itest_creds(NULL);
+	struct idem_store *s = make(creds, itest_env("ALC_TABLE"));
+	struct dynamodb_table_info info;
+	int64_t now = aws_now_usec();
+	char holder[128];
+	struct errctx ec;
+
+	ck_assert_ok(s->ops->preflight(s, &ec), &ec);
+	ck_assert_int_eq(dynamodb_table_info(s, &info), 0);
+	if (strcmp(itest_env("ALC_ITEST"), "moto") == 0)
+		ck_assert_msg(info.ttl_enabled, "TTL %s on '%s'", info.ttl_status, info.ttl_attribute);
+
+	/* claim, busy for others, complete only by the owner, then duplicate. */
+	ck_assert_int_eq(claim(s, "itest-complete", "host:1:0", now, 60 * SEC, 3600 * SEC, holder), IDEM_CLAIMED);
+	ck_assert_int_eq(claim(s, "itest-complete", "host:2:0", now, 60 * SEC, 3600 * SEC, holder), IDEM_BUSY);
+	ck_assert_str_eq(holder, "host:1:0");
+	ck_assert_err(s->ops->complete(s, "itest-complete", "host:2:0", now, &ec), -EEXIST, &ec);
+	ck_assert_ok(s->ops->renew(s, "itest-complete", "host:1:0", now + 120 * SEC, &ec), &ec);
+	ck_assert_err(s->ops->renew(s, "itest-complete", "host:2:0", now + 120 * SEC, &ec), -EEXIST, &ec);
+	ck_assert_ok(s->ops->complete(s, "itest-complete", "host:1:0", now, &ec), &ec);
+	ck_assert_int_eq(claim(s, "itest-complete", "host:2:0", now, 60 * SEC, 3600 * SEC, holder),
+	    IDEM_COMPLETED);
+	ck_assert_str_eq(holder, "host:1:0");
+	/* Completed records cannot be released or renewed. */
+	ck_assert_err(s->ops->release(s, "itest-complete", "host:1:0", &ec), -EEXIST, &ec);
+
+	/* An expired lease is taken over; the old owner can no longer release. */
+	ck_assert_int_eq(claim(s, "itest-lease", "host:1:0", now - 10 * SEC, 1 * SEC, 3600 * SEC, holder),
+	    IDEM_CLAIMED);
+	ck_assert_int_eq(claim(s, "itest-lease", "host:2:0", now, 60 * SEC, 3600 * SEC, holder),
+	    IDEM_TAKEN_OVER);
+	ck_assert_str_eq(holder, "host:1:0");
+	ck_assert_err(s->ops->release(s, "itest-lease", "host:1:0", &ec), -EEXIST, &ec);
+	ck_assert_ok(s->ops->release(s, "itest-lease", "host:2:0", &ec), &ec);
+	ck_assert_int_eq(claim(s, "itest-lease", "host:3:0", now, 60 * SEC, 3600 * SEC, holder), IDEM_CLAIMED);
+
+	/* Past expires_at (the dedup window), a completed record is claimable
+	 * again: emulators never delete expired items, so we compare. */
+	ck_assert_int_eq(claim(s, "itest-expired", "host:1:0", now - 7200 * SEC, 60 * SEC, 3600 * SEC,
+	    holder), IDEM_CLAIMED);
+	ck_assert_ok(s->ops->complete(s, "itest-expired", "host:1:0", now - 7100 * SEC, &ec), &ec);
+	ck_assert_int_eq(claim(s, "itest-expired", "host:2:0", now, 60 * SEC, 3600 * SEC, holder),
+	    IDEM_CLAIMED);
+
+	/* Validation errors from the service are -EINVAL; nothing is claimed. */
+	{
+		char *key = xmalloc(4096);
+		struct idem_claim c = { key, "host:1:0", "T", "c", now, SEC, SEC };
+		enum idem_claim_result res;
+
+		memset(key, 'k', 4095);
+		key[4095] = '\0';
+		ck_assert_err(s->ops->claim(s, &c, &res, NULL, &ec), -EINVAL, &ec);
+		free(key);
+	}
+	s->ops->free(s);
+	aws_credentials_free(creds);
+}
+END_TEST
+
+struct racer {
+	struct idem_store	*s;
+	char			 owner[32];
+	enum idem_claim_result	 res;
+};
+
+static void *
+race(void *arg)
+{
+	struct racer *r = arg;
+
+	r->res = claim(r->s, "itest-race", r->owner, aws_now_usec(), 60 * SEC, 3600 * SEC, NULL);
+	return NULL;
+}
+
+START_TEST(test_itest_dynamodb_race_and_failures)
+{
+	struct aws_credentials *creds = itest_creds(NULL);
+	struct idem_store *s = make(creds, itest_env("ALC_TABLE"));
+	struct idem_store *missing = make(creds, "no-such-table");
+	struct racer r[4];
+	pthread_t t[4];
+	int i, claimed = 0;
+	struct errctx ec;
+
+	/* Concurrent claims of one key from threads sharing the store: one wins. */
+	for (i = 0; i < 4; i++) {
+		r[i].s = s;
+		snprintf(r[i].owner, sizeof r[i].owner, "host:%d:0", i);
+		ck_assert_int_eq(pthread_create(&t[i], NULL, race, &r[i]), 0);
+	}
+	for (i = 0; i < 4; i++) {
+		pthread_join(t[i], NULL);
+		claimed += r[i].res == IDEM_CLAIMED;
+		ck_assert(r[i].res == IDEM_CLAIMED || r[i].res == IDEM_BUSY);
+	}
+	ck_assert_int_eq(claimed, 1);
+
+	ck_assert_err(missing->ops->preflight(missing, &ec), -ENOENT, &ec);
+	{
+		/* Fail closed: no table, no claim. */
+		struct idem_claim c = { "k", "o", "T", "c", aws_now_usec(), SEC, SEC };
+		enum idem_claim_result res;
+
+		ck_assert_int_lt(missing->ops->claim(missing, &c, &res, NULL, &ec), 0);
+	}
+	if (strcmp(itest_env("ALC_ITEST"), "moto") == 0) {
+		struct aws_credentials *bad = itest_creds("wrong-secret");
+		struct idem_store *b = make(bad, itest_env("ALC_TABLE"));
+
+		ck_assert_err(b->ops->preflight(b, &ec), -EACCES, &ec);
+		b->ops->free(b);
+		aws_credentials_free(bad);
+	}
+	missing->ops->free(missing);
+	s->ops->free(s);
+	aws_credentials_free(creds);
+}
+END_TEST
+
+TCase *
+itest_dynamodb_tcase(void)
+{
+	TCase *tc = tcase_create("dynamodb");
+
+	tcase_set_timeout(tc, 120);
+	tcase_add_test(tc, test_itest_dynamodb_protocol);
+	tcase_add_test(tc, test_itest_dynamodb_race_and_failures);
+	return tc;
+}
