@@ -17,6 +17,7 @@
 /* RFC 2045: quoted-printable lines are at most 76 characters including the soft "=". */
 #define QP_LINE_MAX	76
 #define SUBJECT_MAX	(16 * 1024)
+#define MESSAGE_ID_TOKEN_MAX 200
 
 static bool	utf8_valid(const char *s);
 static bool	is_atext(unsigned char c);
@@ -29,6 +30,7 @@ static bool	word_is_plain(const char *w, size_t n);
 static void	append_display_name(struct textbuf *out, const char *name, size_t col);
 static void	append_address(struct textbuf *out, const char *in, size_t col);
 static int	random_hex(char *out, size_t nbytes, struct errctx *ec);
+static char	*message_id_token(const char *in);
 static void	append_part(struct textbuf *out, const char *boundary, const char *type,
 		    const char *body);
 
@@ -470,6 +472,23 @@ random_hex(char *out, size_t nbytes, struct errctx *ec)
 	return 0;
 }
 
+/* The id becomes the left part of the Message-ID, a dot-atom: any other byte
+ * (from a command key, say) turns into '_' rather than failing the email. */
+static char *
+message_id_token(const char *in)
+{
+	size_t n = strlen(in) < MESSAGE_ID_TOKEN_MAX ? strlen(in) : MESSAGE_ID_TOKEN_MAX, i;
+	char *t = xstrndup(in, n);
+
+	for (i = 0; i < n; i++) {
+		bool dot_ok = t[i] == '.' && i != 0 && i + 1 != n && t[i - 1] != '.';
+
+		if (!is_atext((unsigned char)t[i]) && !dot_ok)
+			t[i] = '_';
+	}
+	return t;
+}
+
 static void
 append_part(struct textbuf *out, const char *boundary, const char *type, const char *body)
 {
@@ -493,7 +512,7 @@ mime_build(const struct mail_message *msg, char **ret, size_t *ret_len, struct e
 {
 	struct textbuf out = { 0 };
 	char date[MIME_DATE_STRLEN], what[32], boundary[64], rnd[33];
-	char *from_addr = NULL;
+	char *from_addr = NULL, *id = NULL;
 	const char *domain;
 	int64_t when;
 	size_t i;
@@ -526,16 +545,11 @@ mime_build(const struct mail_message *msg, char **ret, size_t *ret_len, struct e
 		    "not valid UTF-8");
 		goto out;
 	}
-	if (msg->id != NULL) {
-		const char *p;
-
-		for (p = msg->id; *p != '\0' && (is_atext((unsigned char)*p) || *p == '.'); p++)
-			;
-		if (*p != '\0' || p == msg->id || p - msg->id > 200) {
-			r = errctx_set(ec, -EINVAL, "id: '%s' is not usable in a Message-ID "
-			    "(letters, digits, . and !#$%%&'*+-/=?^_`{|}~ only, 1-200)", msg->id);
+	if (msg->id != NULL && *msg->id != '\0') {
+		r = mime_check_header_value("id", msg->id, ec);
+		if (r < 0)
 			goto out;
-		}
+		id = message_id_token(msg->id);
 	}
 	r = random_hex(rnd, 16, ec);
 	if (r < 0)
@@ -561,8 +575,8 @@ mime_build(const struct mail_message *msg, char **ret, size_t *ret_len, struct e
 	}
 	textbuf_append(&out, "\r\nSubject: ");
 	mime_append_header_text(&out, msg->subject, 9);
-	if (msg->id != NULL)
-		textbuf_printf(&out, "\r\nMessage-ID: <%s@%s>", msg->id, domain);
+	if (id != NULL)
+		textbuf_printf(&out, "\r\nMessage-ID: <%s@%s>", id, domain);
 	else
 		textbuf_printf(&out, "\r\nMessage-ID: <%" PRId64 ".%s@%s>", when / 1000000, rnd,
 		    domain);
@@ -585,5 +599,6 @@ mime_build(const struct mail_message *msg, char **ret, size_t *ret_len, struct e
 out:
 	textbuf_clear(&out);
 	free(from_addr);
+	free(id);
 	return r;
 }

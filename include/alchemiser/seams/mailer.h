@@ -38,8 +38,9 @@ struct mail_message {
 	const char		*text;		/* UTF-8 plain text, required */
 	const char		*html;		/* UTF-8 HTML, NULL for a text-only message */
 	/* Stable token for the Message-ID (e.g. the notification's event id), so a
-	 * resent duplicate can be recognised; letters, digits and "!#$%&'*+-/=?^_`{|}~."
-	 * only. NULL: random. */
+	 * resent duplicate can be recognised: <id@sender-domain>. Bytes other than
+	 * letters, digits and "!#$%&'*+-/=?^_`{|}~." become '_' (CR/LF: -EINVAL);
+	 * cut at 200 bytes. NULL or "": random. */
 	const char		*id;
 	int64_t			 date_usec;	/* Date header; 0: now */
 };
