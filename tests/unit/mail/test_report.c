@@ -232,6 +232,28 @@ START_TEST(test_report_pnl_numbers)
 }
 END_TEST
 
+/* The close before the period is the baseline, so the first day's P&L counts. */
+START_TEST(test_report_pnl_previous_close_is_the_baseline)
+{
+	static const char *const want[] = {
+		"2025-11-03 to 2025-11-05", "$100,000.00 (close of 2025-11-02)", "$102,345.68",
+		"+$2,345.68", "+2.35%", "+$1,250.50", "+1.25%",
+	};
+	struct errctx ec = { 0 };
+	struct report_pnl_period p = { .start_days = day(2025, 11, 3), .end_days = day(2025, 11, 5),
+		.start = "2025-11-03", .end = "2025-11-05", .label = "3D" };
+	struct report r = { 0 };
+	json_t *j = load("mail/portfolio_history.json");
+
+	ck_assert_ok(report_pnl_render(j, &p, true, &r, &ec), &ec);
+	assert_in_both(&r, want, ELEMENTSOF(want));
+	/* The baseline day is not a row of the breakdown. */
+	ck_assert_ptr_null(strstr(r.text, "  2025-11-02"));
+	report_clear(&r);
+	json_decref(j);
+}
+END_TEST
+
 START_TEST(test_report_pnl_weekly_periods)
 {
 	struct errctx ec = { 0 };
@@ -366,6 +388,7 @@ suite_report(void)
 	suite_add_tcase(s, tc);
 	tc = tcase_create("pnl");
 	tcase_add_test(tc, test_report_pnl_numbers);
+	tcase_add_test(tc, test_report_pnl_previous_close_is_the_baseline);
 	tcase_add_test(tc, test_report_pnl_weekly_periods);
 	tcase_add_test(tc, test_report_pnl_monthly_is_last_n_months);
 	tcase_add_test(tc, test_report_pnl_alpaca_periods);
