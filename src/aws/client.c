@@ -112,6 +112,21 @@ xml_field(const char *xml, const char *tag, char *out, size_t size)
 	(void)snprintf(out, size, "%.*s", (int)(b - a), a);
 }
 
+/* Some services echo the canonical request in signature errors ("The
+ * Canonical String for this request should have been ..."), and that holds
+ * the session token: keep only the first line and nothing from there on. */
+static void
+sanitize_message(char *msg)
+{
+	char *cut = strstr(msg, "Canonical");
+
+	if (cut != NULL)
+		*cut = '\0';
+	cut = strpbrk(msg, "\r\n");
+	if (cut != NULL)
+		*cut = '\0';
+}
+
 /* Fill err from an error response; *body_json gets the parsed JSON or NULL. */
 static void
 parse_error(const struct http_response *resp, struct aws_error *err, json_t **body_json)
@@ -148,6 +163,7 @@ parse_error(const struct http_response *resp, struct aws_error *err, json_t **bo
 		xml_field(resp->body, "Code", err->code, sizeof err->code);
 		xml_field(resp->body, "Message", err->message, sizeof err->message);
 	}
+	sanitize_message(err->message);
 	*body_json = j;
 }
 

@@ -127,7 +127,8 @@ START_TEST(test_client_error_mapping)
 	    "{\"status\": 400, \"body\": {\"__type\": \"com.amazonaws.dynamodb.v20120810#ConditionalCheckFailedException\","
 	    " \"message\": \"The conditional request failed\", \"Item\": {\"id\": {\"S\": \"k\"}}}},"
 	    "{\"status\": 403, \"body\": \"<ErrorResponse><Error><Type>Sender</Type><Code>SignatureDoesNotMatch</Code>"
-	    "<Message>The request signature we calculated does not match</Message></Error></ErrorResponse>\"},"
+	    "<Message>The request signature we calculated does not match. The Canonical String for this request "
+	    "should have been x-amz-security-token:SECRETTOKEN</Message></Error></ErrorResponse>\"},"
 	    "{\"status\": 400, \"body\": {\"__type\": \"ValidationException\", \"Message\": \"bad\"}},"
 	    "{\"status\": 400, \"headers\": {\"x-amzn-ErrorType\": \"ResourceNotFoundException:http://x/\"}, \"body\": \"\"},"
 	    "{\"status\": 200, \"body\": \"not json\"}]}]", NULL);
@@ -143,6 +144,10 @@ START_TEST(test_client_error_mapping)
 	ck_assert_str_eq(err.code, "SignatureDoesNotMatch");
 	ck_assert_int_eq(err.status, 403);
 	ck_assert_ptr_null(strstr(ec.msg, "test-secret"));
+	/* The echoed canonical request (it carries the token) is cut off. */
+	ck_assert_ptr_null(strstr(ec.msg, "SECRETTOKEN"));
+	ck_assert_ptr_null(strstr(err.message, "SECRETTOKEN"));
+	ck_assert_ptr_nonnull(strstr(err.message, "does not match"));
 	json_decref(resp);
 	ck_assert_err(aws_client_call(e.c, "PutItem", req, &resp, &err, &ec), -EINVAL, &ec);
 	ck_assert_str_eq(err.message, "bad");
