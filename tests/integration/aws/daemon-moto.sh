@@ -142,4 +142,6 @@ after=$(completed)
 [ "$after" -gt "$before" ] || fail "no new COMPLETED records after kill -9 and restart"
 [ "$(aws $E sqs get-queue-attributes --queue-url "$DLQ" --attribute-names ApproximateNumberOfMessages \
     --query Attributes.ApproximateNumberOfMessages --output text)" = 0 ] || fail "something was parked"
+# Under --enable-sanitizers every daemon run must be clean too.
+! grep -l 'Sanitizer\|runtime error' "$WORK"/*.log || fail "sanitizer report in a daemon log"
 echo "daemon on moto: ok ($n1 records after one command, $starts done outcomes with two daemons)"
