@@ -79,7 +79,13 @@ op_schedule(struct op *op, int64_t delay_usec)
 		.tv_usec = (suseconds_t)(delay_usec % 1000000),
 	};
 
-	(void)event_add(op->ev, &tv);
+	/* Why event_active for "now": zero timeouts sit in libevent's min-heap, which
+	 * does not keep insertion order, so a visibility release could run before an
+	 * earlier heartbeat and be undone by it. The active queue is FIFO. */
+	if (delay_usec <= 0)
+		event_active(op->ev, EV_TIMEOUT, 0);
+	else
+		(void)event_add(op->ev, &tv);
 }
 
 static struct op *

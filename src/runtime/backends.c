@@ -78,8 +78,12 @@ open_local(const struct config *cfg, struct event_base *base, struct backends *b
 		.queue = config_str(cfg, "local.queue"),
 		.dlq = config_str(cfg, "local.dead_letter_queue"),
 		.max_receive_count = (unsigned)config_int(cfg, "daemon.max_receive_count"),
+		.poll_interval_usec = config_usec(cfg, "local.poll_interval"),
+		.busy_timeout_usec = config_usec(cfg, "local.busy_timeout"),
 	};
-	struct sqlite_idem_options io = { .path = file };
+	struct sqlite_idem_options io = {
+		.path = file, .busy_timeout_usec = config_usec(cfg, "local.busy_timeout"),
+	};
 	int r;
 
 	r = backends_mkdirs(dir, ec);
@@ -149,6 +153,7 @@ backends_close(struct backends *b)
 		b->bus->ops->free(b->bus);
 	if (b->transport != NULL)
 		b->transport->ops->free(b->transport);
+	backends_close_aws(b);
 	storm_guard_free(b->storm);
 	free(b);
 }

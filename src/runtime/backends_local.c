@@ -18,6 +18,7 @@ backends_open_local_bus(const struct config *cfg, const char *state_file, struct
 		/* No rules file: every alchemiser.* event goes to the work queue. */
 		.default_queue = rules[0] == '\0' ? config_str(cfg, "local.queue") : NULL,
 		.rules_file = rules[0] != '\0' ? rules : NULL,
+		.busy_timeout_usec = config_usec(cfg, "local.busy_timeout"),
 	};
 
 	return sqlite_bus_new(&o, ret, ec);

@@ -73,6 +73,13 @@ inflight_remove(struct runtime *rt, struct job *job)
 	}
 }
 
+void
+runtime_submit(struct runtime *rt, struct job *job)
+{
+	inflight_add(rt, job);
+	workers_submit(rt->workers, job);
+}
+
 /* ---- asynchronous transport operations ---------------------------------- */
 
 static void
@@ -286,18 +293,16 @@ runtime_receive_cb(struct queue_message **msgs, size_t n, int r, const struct er
 		job->visibility_usec = config_usec(rt->cfg, "daemon.visibility_timeout");
 		job->extend_at_usec = job->received_usec + job->visibility_usec / 2;
 		log_full(LOG_DEBUG, &f, "received message (receive count %u)", msgs[i]->receive_count);
-		inflight_add(rt, job);
 		rt->received++;
 		if (rt->state == RUNTIME_RUNNING)
-			workers_submit(rt->workers, job);
+			runtime_submit(rt, job);
 		else {
 			/* Drain started during the receive: release it at once. */
-			inflight_remove(rt, job);
 			change_visibility(rt, job->msg->receipt, 0);
 			job_free(job);
 		}
 	}
-	if (rt->opt->once && n == 0 && idle_before && workers_in_flight(rt->workers) == 0 &&
+	if (rt->opt->once && n == 0 && idle_before && rt->n_inflight == 0 &&
 	    rt->ops_outstanding == 0) {
 		log_info("--once: queue idle, nothing in flight: finishing");
 		runtime_begin_drain(rt, "once: queue idle");
@@ -326,7 +331,7 @@ poll_queue(struct runtime *rt)
 	if (rt->opt->once && wait > config_usec(rt->cfg, "daemon.once_idle_wait"))
 		wait = config_usec(rt->cfg, "daemon.once_idle_wait");
 	vis = config_usec(rt->cfg, "daemon.visibility_timeout");
-	rt->idle_at_poll = workers_in_flight(rt->workers) == 0 && rt->ops_outstanding == 0;
+	rt->idle_at_poll = rt->n_inflight == 0 && rt->ops_outstanding == 0;
 	rt->receive_outstanding = true;
 	rt->receive_started_usec = now_usec();
 	if (rt->b->transport->ops->receive(rt->b->transport, free_slots, wait, vis,
@@ -362,7 +367,9 @@ maybe_finish(struct runtime *rt)
 {
 	if (rt->state != RUNTIME_DRAINING)
 		return;
-	if (rt->receive_outstanding || workers_in_flight(rt->workers) > 0)
+	/* n_inflight, not the pool's count: a job stays ours until its outcome was
+	 * acted on, including the moment it sits finished in the pool's done list. */
+	if (rt->receive_outstanding || rt->n_inflight > 0)
 		return;
 	if (rt->n_deletes > 0)
 		flush_deletes(rt);
@@ -383,7 +390,7 @@ runtime_begin_drain(struct runtime *rt, const char *why)
 	rt->state = RUNTIME_DRAINING;
 	if (!rt->opt->once)
 		log_notice("stopping (%s): finishing %u in-flight message(s) within %lld s", why,
-		    workers_in_flight(rt->workers),
+		    (unsigned)rt->n_inflight,
 		    (long long)(config_usec(rt->cfg, "daemon.shutdown_timeout") / USEC_PER_SEC));
 	notify_stopping("draining in-flight messages");
 	evtimer_del(rt->ev_poll_retry);
@@ -393,6 +400,7 @@ runtime_begin_drain(struct runtime *rt, const char *why)
 	for (job = workers_take_unstarted(rt->workers); job != NULL; job = next) {
 		next = job->next;
 		inflight_remove(rt, job);
+		log_debug("released unstarted message %s", job->msg->message_id);
 		if (!job->synthetic)
 			change_visibility(rt, job->msg->receipt, 0);
 		job_free(job);

@@ -61,7 +61,11 @@ struct runtime {
 	int64_t				 watchdog_usec;
 };
 
+struct job;
+
 void	runtime_begin_drain(struct runtime *rt, const char *why);
+/* Hand a job to the workers; it counts as in flight until its outcome is acted on. */
+void	runtime_submit(struct runtime *rt, struct job *job);
 void	runtime_reload(struct runtime *rt);
 void	runtime_tick(struct runtime *rt);
 /* Callbacks wired in runtime_main.c. */

@@ -39,7 +39,7 @@ status_text(struct runtime *rt, char *buf, size_t size)
 	    (unsigned long long)rt->counters[OUTCOME_DUPLICATE],
 	    (unsigned long long)rt->counters[OUTCOME_RETRY],
 	    (unsigned long long)rt->counters[OUTCOME_REJECT],
-	    workers_in_flight(rt->workers));
+	    (unsigned)rt->n_inflight);
 }
 
 /* Why "progress": WATCHDOG=1 proves more than a ticking timer. A receive that
@@ -144,7 +144,7 @@ start_event(struct runtime *rt, const char *body, size_t len)
 	job = job_new(m, rt->cfg);
 	job->synthetic = true;
 	rt->received++;
-	workers_submit(rt->workers, job);
+	runtime_submit(rt, job);
 	return 0;
 }
 

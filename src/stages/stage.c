@@ -8,6 +8,7 @@
 #include "alchemiser/core/xalloc.h"
 #include "alchemiser/events/domain_event.h"
 #include "alchemiser/events/ids.h"
+#include "alchemiser/router/route.h"
 #include "alchemiser/stages/stage.h"
 #include "alchemiser/stages/storm.h"
 #include "stages_internal.h"
@@ -17,15 +18,15 @@
  * reason "stage not available" rather than dropping them. */
 static const struct stage stages[] = {
 	{ "start", stage_start_handle, true },
-	{ "signals", STAGE_SIGNALS_HANDLE, true },
-	{ "portfolio", STAGE_PORTFOLIO_HANDLE, true },
-	{ "execution", STAGE_EXECUTION_HANDLE, true },
+	{ "signals", stage_signals_handle, true },
+	{ "portfolio", stage_portfolio_handle, true },
+	{ "execution", stage_execution_handle, true },
 	{ "monitor", stage_monitor_handle, true },
-	{ "notify", STAGE_NOTIFY_HANDLE, true },
+	{ "notify", stage_notify_handle, true },
 	{ "errors", stage_errors_handle, true },
-	{ "error-mail", STAGE_ERROR_MAIL_HANDLE, false },
+	{ "error-mail", stage_error_mail_handle, false },
 	{ "completed", stage_completed_handle, true },
-	{ "pnl", STAGE_PNL_HANDLE, true },
+	{ "pnl", stage_pnl_handle, true },
 };
 
 const struct stage *
@@ -81,6 +82,50 @@ stage_emit(const struct stage_ctx *ctx, struct stage_output *out, enum event_typ
 	}
 	out->events[out->n_events++] = e;
 	return 0;
+}
+
+void
+stage_fail_workflow(const struct stage_ctx *ctx, struct stage_output *out,
+    const char *correlation_id, const char *step, json_t *details, const char *fmt, ...)
+{
+	const struct domain_event *in = ctx->in->event;
+	char reason[384];
+	json_t *payload;
+	va_list ap;
+
+	va_start(ap, fmt);
+	(void)vsnprintf(reason, sizeof reason, fmt, ap);
+	va_end(ap);
+	if (details == NULL)
+		details = json_object();
+	if (in != NULL) {
+		json_object_set_new(details, "original_event_type", json_string(event_type_name(in->type)));
+		json_object_set_new(details, "original_event_id", json_string(in->event_id));
+	}
+	payload = json_pack("{s:s, s:s, s:s, s:o}", "workflow_type", "trading", "failure_reason", reason,
+	    "failure_step", step, "error_details", details);
+	/* Index 1: a stage's own follow-on event is index 0. */
+	if (stage_emit(ctx, out, EVENT_WORKFLOW_FAILED, 1, correlation_id, payload) < 0)
+		return;
+	stage_set(out, OUTCOME_DONE, "workflow failed at %s: %s", step, reason);
+}
+
+bool
+stage_error_is_transient(int r)
+{
+	switch (r) {
+	case -EAGAIN:
+	case -ETIMEDOUT:
+	case -ECONNRESET:
+	case -ECONNREFUSED:
+	case -EIO:
+	case -EBUSY:
+	case -ENETUNREACH:
+	case -EHOSTUNREACH:
+		return true;
+	default:
+		return false;
+	}
 }
 
 void

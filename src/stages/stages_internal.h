@@ -1,6 +1,5 @@
 /*
  * stages_internal: the handler of each stage, for the table in stage.c.
- * Stages that need a part not yet in this build are NULL (see stage.c).
  */
 #ifndef ALCHEMISER_STAGES_INTERNAL_H
 #define ALCHEMISER_STAGES_INTERNAL_H
@@ -11,12 +10,12 @@ void	stage_start_handle(const struct stage_ctx *ctx, struct stage_output *out);
 void	stage_monitor_handle(const struct stage_ctx *ctx, struct stage_output *out);
 void	stage_errors_handle(const struct stage_ctx *ctx, struct stage_output *out);
 void	stage_completed_handle(const struct stage_ctx *ctx, struct stage_output *out);
+void	stage_signals_handle(const struct stage_ctx *ctx, struct stage_output *out);
+void	stage_portfolio_handle(const struct stage_ctx *ctx, struct stage_output *out);
+void	stage_execution_handle(const struct stage_ctx *ctx, struct stage_output *out);
+void	stage_notify_handle(const struct stage_ctx *ctx, struct stage_output *out);
+void	stage_error_mail_handle(const struct stage_ctx *ctx, struct stage_output *out);
+void	stage_pnl_handle(const struct stage_ctx *ctx, struct stage_output *out);
 
-#define STAGE_SIGNALS_HANDLE NULL
-#define STAGE_PORTFOLIO_HANDLE NULL
-#define STAGE_EXECUTION_HANDLE NULL
-#define STAGE_NOTIFY_HANDLE NULL
-#define STAGE_ERROR_MAIL_HANDLE NULL
-#define STAGE_PNL_HANDLE NULL
 
 #endif

@@ -35,7 +35,7 @@ retry_backoff_base = 1s
 retry_backoff_max = 2s
 shutdown_timeout = 5s
 status_interval = 1s
-log_level = info
+log_level = debug
 [trading]
 ignore_market_hours = yes
 data_dir = $top_srcdir/etc/sample-data

@@ -22,6 +22,7 @@ struct backends {
 	struct marketdata	*marketdata;
 	struct mailer		*mailer;
 	struct storm_guard	*storm;
+	struct aws_credentials	*aws_credentials;	/* AWS backend only */
 	const char		*kind;		/* "local" | "aws" */
 };
 

@@ -71,6 +71,14 @@ void	stage_set(struct stage_output *out, enum outcome o, const char *fmt, ...)
  * payload stolen; append it to out. Returns 0 or a negative errno (out->reason set). */
 int	stage_emit(const struct stage_ctx *ctx, struct stage_output *out, enum event_type t,
 	    unsigned index, const char *correlation_id, json_t *payload);
+/* End the run: emit WorkflowFailed (failure_step step, the reason, details
+ * stolen, plus the input event's type and id) and set the outcome to done,
+ * since the failure itself was handled. */
+void	stage_fail_workflow(const struct stage_ctx *ctx, struct stage_output *out,
+	    const char *correlation_id, const char *step, json_t *details, const char *fmt, ...)
+	    __attribute__((format(printf, 6, 7)));
+/* True for errors a later retry may cure (throttling, timeouts, I/O). */
+bool	stage_error_is_transient(int r);
 void	stage_output_clear(struct stage_output *out);
 
 #endif

@@ -1,0 +1,353 @@
+#include <ctype.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "alchemiser/core/err.h"
+#include "alchemiser/core/json.h"
+#include "alchemiser/core/xalloc.h"
+#include "alchemiser/mail/report_trading.h"
+
+/* Plan rows whose weights differ by no more than this are HOLD (seed §6.2). */
+#define HOLD_BAND_UNITS		(DECIMAL_SCALE / 100)	/* 0.01 = 1 % */
+#define ANALYSIS_MAX		100
+
+static void	render_summary(struct report_doc *d, const json_t *detail, const json_t *ed,
+		    const char *status, const char *mode, bool failed);
+static void	render_plan(struct report_doc *d, const json_t *ed);
+static void	render_plan_row(struct report_doc *d, const char *symbol, const json_t *target,
+		    const json_t *current, const char *action);
+static void	render_signals(struct report_doc *d, const json_t *ed);
+static void	render_signal_row(struct report_doc *d, const char *name, const json_t *sig);
+static void	render_orders(struct report_doc *d, const json_t *ed);
+static const char *order_status(const json_t *o);
+static char	*upper_dup(const char *s);
+static char	*failed_symbols(const json_t *ed);
+
+static const char *const RECOMMENDED_ACTIONS[] = {
+	"Review the daemon's journal for this correlation id (journalctl CORRELATION_ID=...)",
+	"Verify broker connectivity and API credentials",
+	"Check the account status and buying power",
+	"Validate the strategy and portfolio configuration",
+	"Check market hours and trading halts for the failed symbols",
+	"Escalate with the correlation id if the failure repeats",
+};
+
+static char *
+upper_dup(const char *s)
+{
+	char *u = xstrdup(s), *p;
+
+	for (p = u; *p != '\0'; p++)
+		*p = (char)toupper((unsigned char)*p);
+	return u;
+}
+
+static char *
+failed_symbols(const json_t *ed)
+{
+	const json_t *arr = json_object_get(ed, "failed_symbols"), *v;
+	struct textbuf b = { 0 };
+	size_t i;
+
+	if (!json_is_array(arr) || json_array_size(arr) == 0)
+		return NULL;
+	json_array_foreach(arr, i, v) {
+		if (!json_is_string(v))
+			continue;
+		if (b.len != 0)
+			textbuf_append(&b, ", ");
+		textbuf_append(&b, json_string_value(v));
+	}
+	return b.len != 0 ? textbuf_take(&b, NULL) : (textbuf_clear(&b), NULL);
+}
+
+static void
+render_summary(struct report_doc *d, const json_t *detail, const json_t *ed, const char *status,
+    const char *mode, bool failed)
+{
+	char b1[64], b2[64], money[REPORT_MONEY_STRLEN];
+	struct decimal total;
+	char *fs = failed ? failed_symbols(ed) : NULL;
+	const char *placed = report_get_text(detail, "orders_placed", b1, sizeof(b1));
+	const char *succeeded = report_get_text(detail, "orders_succeeded", b2, sizeof(b2));
+
+	if (placed == NULL)
+		placed = report_get_text(ed, "orders_placed", b1, sizeof(b1));
+	if (succeeded == NULL)
+		succeeded = report_get_text(ed, "orders_succeeded", b2, sizeof(b2));
+	report_doc_section(d, failed ? "Execution Context" : "Execution Summary");
+	report_doc_kv_begin(d);
+	report_doc_kv(d, "Status", status);
+	report_doc_kv(d, "Mode", mode);
+	report_doc_kv(d, "Correlation ID", json_get_str(detail, "correlation_id"));
+	report_doc_kv(d, "Orders Placed", placed);
+	report_doc_kv(d, "Orders Succeeded", succeeded);
+	if (report_get_decimal(detail, "total_trade_value", &total) ||
+	    report_get_decimal(ed, "total_trade_value", &total))
+		report_doc_kv(d, "Total Trade Value", report_format_money(total, false, money));
+	else
+		report_doc_kv(d, "Total Trade Value", NULL);
+	if (failed)
+		report_doc_kv(d, "Failed Symbols", fs != NULL ? fs : "none reported");
+	report_doc_kv(d, "Time", json_get_str(detail, "timestamp"));
+	report_doc_kv_end(d);
+	free(fs);
+}
+
+static void
+render_plan_row(struct report_doc *d, const char *symbol, const json_t *target,
+    const json_t *current, const char *action)
+{
+	char tb[REPORT_MONEY_STRLEN], cb[REPORT_MONEY_STRLEN];
+	struct decimal t, c, diff;
+	bool have_t = report_value_decimal(target, &t);
+	bool have_c = report_value_decimal(current, &c);
+	const char *cells[4];
+
+	if (action == NULL && have_t && have_c && decimal_sub(t, c, &diff) == 0) {
+		if (decimal_cmp(decimal_abs(diff), decimal_from_units(HOLD_BAND_UNITS)) <= 0)
+			action = "HOLD";
+		else
+			action = decimal_is_negative(diff) ? "SELL" : "BUY";
+	}
+	cells[0] = symbol;
+	cells[1] = have_t ? report_format_weight(t, tb) : NULL;
+	cells[2] = have_c ? report_format_weight(c, cb) : NULL;
+	cells[3] = action;
+	report_doc_table_row(d, cells);
+}
+
+static void
+render_plan(struct report_doc *d, const json_t *ed)
+{
+	static const char *const head[] = { "Symbol", "Target %", "Current %", "Action" };
+	const json_t *items = json_object_get(json_object_get(ed, "rebalance_plan"), "items");
+	const json_t *cp = json_object_get(ed, "consolidated_portfolio");
+	const json_t *cur = json_object_get(ed, "current_allocations"), *v;
+	const char *sym;
+	size_t i;
+
+	if (json_is_object(json_object_get(cp, "target_allocations")))
+		cp = json_object_get(cp, "target_allocations");
+	if (!(json_is_array(items) && json_array_size(items) > 0) &&
+	    !(json_is_object(cp) && json_object_size(cp) > 0))
+		return;
+	report_doc_section(d, "Portfolio Rebalancing Plan");
+	report_doc_table_begin(d, 4, head);
+	if (json_is_array(items) && json_array_size(items) > 0) {
+		json_array_foreach(items, i, v) {
+			const char *a = json_get_str(v, "action");
+			char *au = a != NULL ? upper_dup(a) : NULL;
+
+			render_plan_row(d, json_get_str(v, "symbol"), json_object_get(v, "target_weight"),
+			    json_object_get(v, "current_weight"), au);
+			free(au);
+		}
+	} else {
+		json_object_foreach((json_t *)cp, sym, v)
+			render_plan_row(d, sym, v, json_object_get(cur, sym), NULL);
+	}
+	report_doc_table_end(d);
+}
+
+static void
+render_signal_row(struct report_doc *d, const char *name, const json_t *sig)
+{
+	static const char *const action_keys[] = { "signal", "action", NULL };
+	static const char *const target_keys[] = { "symbol", "target", NULL };
+	static const char *const reason_keys[] = { "reason", "reasoning", "analysis", NULL };
+	const char *cells[4];
+	char *reason = NULL, *targets = NULL;
+	const json_t *syms = json_object_get(sig, "symbols");
+
+	cells[0] = name;
+	if (json_is_string(sig)) {
+		cells[1] = json_string_value(sig);
+		cells[2] = cells[3] = NULL;
+		report_doc_table_row(d, cells);
+		return;
+	}
+	cells[1] = report_get_first_str(sig, action_keys);
+	cells[2] = report_get_first_str(sig, target_keys);
+	if (cells[2] == NULL && json_is_array(syms)) {
+		struct textbuf b = { 0 };
+		const json_t *v;
+		size_t i;
+
+		json_array_foreach(syms, i, v)
+			if (json_is_string(v)) {
+				textbuf_append(&b, b.len != 0 ? ", " : "");
+				textbuf_append(&b, json_string_value(v));
+			}
+		targets = textbuf_take(&b, NULL);
+		cells[2] = *targets != '\0' ? targets : NULL;
+	}
+	if (report_get_first_str(sig, reason_keys) != NULL)
+		reason = report_truncate(report_get_first_str(sig, reason_keys), ANALYSIS_MAX);
+	cells[3] = reason;
+	report_doc_table_row(d, cells);
+	free(reason);
+	free(targets);
+}
+
+static void
+render_signals(struct report_doc *d, const json_t *ed)
+{
+	static const char *const head[] = { "Strategy", "Action", "Target", "Analysis" };
+	static const char *const name_keys[] = { "strategy", "strategy_name", "name", NULL };
+	const json_t *sigs = json_object_get(ed, "strategy_signals"), *v;
+	const char *name;
+	size_t i;
+
+	if (!((json_is_object(sigs) && json_object_size(sigs) > 0) ||
+	    (json_is_array(sigs) && json_array_size(sigs) > 0)))
+		return;
+	report_doc_section(d, "Strategy Signals");
+	report_doc_table_begin(d, 4, head);
+	if (json_is_object(sigs)) {
+		json_object_foreach((json_t *)sigs, name, v)
+			render_signal_row(d, name, v);
+	} else {
+		json_array_foreach(sigs, i, v)
+			render_signal_row(d, report_get_first_str(v, name_keys), v);
+	}
+	report_doc_table_end(d);
+}
+
+/* Alpaca's status words, as a reader expects them (seed §6.2). */
+static const char *
+order_status(const json_t *o)
+{
+	static const struct { const char *in, *out; } map[] = {
+		{ "filled", "Filled" }, { "partially_filled", "Partial Fill" },
+		{ "new", "Pending" }, { "accepted", "Pending" }, { "pending_new", "Pending" },
+		{ "canceled", "Cancelled" }, { "cancelled", "Cancelled" },
+		{ "rejected", "Rejected" }, { "expired", "Expired" },
+	};
+	const char *s = json_get_str(o, "status");
+	const json_t *ok = json_object_get(o, "success");
+	size_t i;
+
+	if (s != NULL) {
+		for (i = 0; i < ELEMENTSOF(map); i++)
+			if (strcasecmp(s, map[i].in) == 0)
+				return map[i].out;
+		return s;
+	}
+	if (json_is_boolean(ok))
+		return json_is_true(ok) ? "Filled" : "Failed";
+	return NULL;
+}
+
+static void
+render_orders(struct report_doc *d, const json_t *ed)
+{
+	static const char *const head[] = { "Side", "Symbol", "Quantity", "Status", "Avg Price" };
+	static const char *const side_keys[] = { "side", "action", NULL };
+	static const char *const qty_keys[] = { "quantity", "shares", "qty", "filled_qty", NULL };
+	static const char *const price_keys[] = { "average_price", "avg_fill_price",
+		"filled_avg_price", "price", NULL };
+	const json_t *orders = json_object_get(ed, "orders"), *o;
+	size_t i, k;
+
+	if (!json_is_array(orders) || json_array_size(orders) == 0)
+		orders = json_object_get(ed, "orders_executed");
+	report_doc_section(d, "Order Execution Details");
+	if (!json_is_array(orders) || json_array_size(orders) == 0) {
+		report_doc_para(d, "No rebalancing orders required. Current portfolio allocation "
+		    "matches target strategy parameters.");
+		return;
+	}
+	report_doc_table_begin(d, 5, head);
+	json_array_foreach(orders, i, o) {
+		char qb[REPORT_MONEY_STRLEN], pb[REPORT_MONEY_STRLEN];
+		const char *cells[5] = { NULL };
+		const char *side = report_get_first_str(o, side_keys);
+		char *su = side != NULL ? upper_dup(side) : NULL;
+		struct decimal q, p;
+
+		cells[0] = su;
+		cells[1] = json_get_str(o, "symbol");
+		for (k = 0; qty_keys[k] != NULL && cells[2] == NULL; k++)
+			if (report_get_decimal(o, qty_keys[k], &q))
+				cells[2] = report_format_qty(q, qb);
+		cells[3] = order_status(o);
+		for (k = 0; price_keys[k] != NULL && cells[4] == NULL; k++)
+			if (report_get_decimal(o, price_keys[k], &p))
+				cells[4] = report_format_money(p, false, pb);
+		report_doc_table_row(d, cells);
+		free(su);
+	}
+	report_doc_table_end(d);
+}
+
+int
+report_trading_render(const json_t *detail, struct report *ret, struct errctx *ec)
+{
+	struct report_doc d;
+	const json_t *ed, *ok;
+	const char *mode_in, *code, *reason;
+	char *mode, *subject_mode, *subject_code = NULL, *banner, *status;
+	bool failed, known;
+
+	if (!json_is_object(detail))
+		return errctx_set(ec, -EINVAL, "trading report: detail is %s, not an object",
+		    detail != NULL ? json_type_name(detail) : "missing");
+	ed = json_object_get(detail, "execution_data");
+	ok = json_object_get(detail, "trading_success");
+	known = json_is_boolean(ok);
+	failed = !json_is_true(ok);
+	mode_in = json_get_str(detail, "trading_mode");
+	mode = mode_in != NULL && *mode_in != '\0' ? upper_dup(mode_in) : xstrdup(REPORT_NA);
+	subject_mode = report_one_line(mode, 16);
+	code = json_get_str(detail, "error_code");
+	reason = json_get_str(detail, "error_message");
+	if (reason == NULL || *reason == '\0')
+		reason = json_get_str(ed, "failure_reason");
+	if (reason == NULL || *reason == '\0')
+		reason = "Unknown trading error";
+
+	*ret = (struct report){ 0 };
+	if (failed && code != NULL && *code != '\0')
+		subject_code = report_one_line(code, 40);
+	ret->subject = xasprintf("[%s]%s%s%s The Alchemiser - %s Trading Report",
+	    !known ? "UNKNOWN" : failed ? "FAILURE" : "SUCCESS", subject_code != NULL ? "[" : "",
+	    subject_code != NULL ? subject_code : "", subject_code != NULL ? "]" : "", subject_mode);
+	if (failed) {
+		banner = xasprintf("%s Trading Execution Failed", mode);
+		status = xasprintf("Status: %s | %s", known ? "Failure" : "Unknown (trading_success "
+		    "missing)", json_get_str(detail, "timestamp") != NULL ?
+		    json_get_str(detail, "timestamp") : REPORT_NA);
+	} else {
+		banner = xasprintf("%s Multi-Strategy Execution Report", mode);
+		status = xasprintf("Status: Completed Successfully | %s",
+		    json_get_str(detail, "timestamp") != NULL ? json_get_str(detail, "timestamp") :
+		    REPORT_NA);
+	}
+	{
+		char *title = xasprintf("The Alchemiser - %s", banner);
+
+		report_doc_begin(&d, title, banner, status, failed);
+		free(title);
+	}
+	if (failed) {
+		report_doc_section(&d, "Execution Failure Details");
+		report_doc_para(&d, reason);
+	}
+	render_summary(&d, detail, ed, failed ? (known ? "FAILURE" : REPORT_NA) : "SUCCESS", mode,
+	    failed);
+	render_plan(&d, ed);
+	render_signals(&d, ed);
+	render_orders(&d, ed);
+	if (failed) {
+		report_doc_section(&d, "Recommended Actions");
+		report_doc_list(&d, RECOMMENDED_ACTIONS, ELEMENTSOF(RECOMMENDED_ACTIONS));
+	}
+	report_doc_finish(&d, ret);
+	free(banner);
+	free(status);
+	free(mode);
+	free(subject_mode);
+	free(subject_code);
+	return 0;
+}

@@ -1,0 +1,239 @@
+/* Bar store: close series per ticker, the trading calendar (union of every
+ * bar date), per-ticker calendar maps and the indicator-series cache. Every
+ * indicator is causal, so one series over the whole history answers "as of"
+ * any day by indexing: a strategy's hundreds of indicator reads, and the
+ * re-evaluations of simulated block histories, cost a lookup each. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "alchemiser/core/xalloc.h"
+#include "alchemiser/seams/marketdata.h"
+#include "dsl_internal.h"
+
+struct icache_ent {
+	uint8_t		 kind;
+	unsigned	 flags;
+	int32_t		 w;
+	double		*v;
+};
+
+struct dsl_series {
+	char		 *sym;
+	int64_t		 *day;
+	double		 *close;
+	size_t		  n;
+	int32_t		 *calmap;	/* per calendar day; valid for calgen */
+	unsigned	  calgen;
+	struct icache_ent *ic;
+	size_t		  nic, icap;
+};
+
+struct dsl_bars {
+	struct dsl_series **s;
+	size_t		   n, cap;
+	struct dsl_calendar cal;
+	int64_t		  *calday;
+	unsigned	   calgen;	/* bumped when the calendar changes */
+	bool		   cal_valid;
+};
+
+static void	series_free(struct dsl_series *s);
+static int	cmp_day(const void *a, const void *b);
+
+struct dsl_bars *
+dsl_bars_new(void)
+{
+	struct dsl_bars *b = xcalloc(1, sizeof(*b));
+
+	b->calgen = 1;
+	return b;
+}
+
+static void
+series_free(struct dsl_series *s)
+{
+	size_t i;
+
+	if (s == NULL)
+		return;
+	for (i = 0; i < s->nic; i++)
+		free(s->ic[i].v);
+	free(s->ic);
+	free(s->calmap);
+	free(s->day);
+	free(s->close);
+	free(s->sym);
+	free(s);
+}
+
+void
+dsl_bars_free(struct dsl_bars *b)
+{
+	size_t i;
+
+	if (b == NULL)
+		return;
+	for (i = 0; i < b->n; i++)
+		series_free(b->s[i]);
+	free(b->s);
+	free(b->calday);
+	free(b);
+}
+
+struct dsl_series *
+dsl_bars_find(struct dsl_bars *b, const char *symbol)
+{
+	size_t i;
+
+	for (i = 0; i < b->n; i++)
+		if (strcmp(b->s[i]->sym, symbol) == 0)
+			return b->s[i];
+	return NULL;
+}
+
+void
+dsl_bars_add(struct dsl_bars *b, const char *symbol, const int64_t *days, const double *closes,
+    size_t n)
+{
+	struct dsl_series *s = xcalloc(1, sizeof(*s));
+	size_t i;
+
+	s->sym = xstrdup(symbol);
+	s->n = n;
+	s->day = xmalloc((n ? n : 1) * sizeof(*s->day));
+	s->close = xmalloc((n ? n : 1) * sizeof(*s->close));
+	if (n > 0) {
+		memcpy(s->day, days, n * sizeof(*days));
+		memcpy(s->close, closes, n * sizeof(*closes));
+	}
+	for (i = 0; i < b->n; i++) {
+		if (strcmp(b->s[i]->sym, symbol) == 0) {
+			series_free(b->s[i]);
+			b->s[i] = s;
+			goto done;
+		}
+	}
+	if (b->n == b->cap) {
+		b->cap = b->cap ? 2 * b->cap : 64;
+		b->s = xreallocarray(b->s, b->cap, sizeof(*b->s));
+	}
+	b->s[b->n++] = s;
+done:
+	b->cal_valid = false;
+}
+
+void
+dsl_bars_add_md(struct dsl_bars *b, const struct md_series *s, size_t n)
+{
+	size_t i, k;
+
+	for (i = 0; i < n; i++) {
+		int64_t *days = xmalloc((s[i].n ? s[i].n : 1) * sizeof(*days));
+		double *cl = xmalloc((s[i].n ? s[i].n : 1) * sizeof(*cl));
+
+		for (k = 0; k < s[i].n; k++) {
+			days[k] = s[i].bars[k].day;
+			cl[k] = s[i].bars[k].close;
+		}
+		dsl_bars_add(b, s[i].symbol, days, cl, s[i].n);
+		free(days);
+		free(cl);
+	}
+}
+
+size_t
+dsl_bars_count(const struct dsl_bars *b)
+{
+	return b->n;
+}
+
+static int
+cmp_day(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+const struct dsl_calendar *
+dsl_bars_calendar(struct dsl_bars *b)
+{
+	size_t i, k, total = 0, m = 0;
+
+	if (b->cal_valid)
+		return &b->cal;
+	for (i = 0; i < b->n; i++)
+		total += b->s[i]->n;
+	free(b->calday);
+	b->calday = xmalloc((total ? total : 1) * sizeof(*b->calday));
+	for (i = 0; i < b->n; i++)
+		for (k = 0; k < b->s[i]->n; k++)
+			b->calday[m++] = b->s[i]->day[k];
+	qsort(b->calday, m, sizeof(*b->calday), cmp_day);
+	for (i = k = 0; i < m; i++)
+		if (k == 0 || b->calday[k - 1] != b->calday[i])
+			b->calday[k++] = b->calday[i];
+	b->cal.day = b->calday;
+	b->cal.n = k;
+	b->calgen++;
+	b->cal_valid = true;
+	return &b->cal;
+}
+
+const int32_t *
+dsl_series_calmap(struct dsl_bars *b, struct dsl_series *s)
+{
+	const struct dsl_calendar *cal = dsl_bars_calendar(b);
+	size_t ci, bi = 0;
+	int32_t last = -1;
+
+	if (s->calmap != NULL && s->calgen == b->calgen)
+		return s->calmap;
+	free(s->calmap);
+	s->calmap = xmalloc((cal->n ? cal->n : 1) * sizeof(*s->calmap));
+	/* Forward fill: a day without a bar for this ticker reads its last close. */
+	for (ci = 0; ci < cal->n; ci++) {
+		while (bi < s->n && s->day[bi] <= cal->day[ci])
+			last = (int32_t)bi++;
+		s->calmap[ci] = last;
+	}
+	s->calgen = b->calgen;
+	return s->calmap;
+}
+
+const double *
+dsl_series_closes(const struct dsl_series *s, size_t *n)
+{
+	*n = s->n;
+	return s->close;
+}
+
+const double *
+dsl_series_indicator(struct dsl_bars *b, struct dsl_series *s, enum indicator_kind kind,
+    int window, unsigned flags)
+{
+	struct icache_ent *e;
+	size_t i;
+
+	(void)b;
+	if (kind == INDICATOR_CURRENT_PRICE)
+		return s->close;
+	if (kind != INDICATOR_STDEV_RETURN)
+		flags = 0;
+	for (i = 0; i < s->nic; i++) {
+		e = &s->ic[i];
+		if (e->kind == kind && e->w == window && e->flags == flags)
+			return e->v;
+	}
+	if (s->nic == s->icap) {
+		s->icap = s->icap ? 2 * s->icap : 8;
+		s->ic = xreallocarray(s->ic, s->icap, sizeof(*s->ic));
+	}
+	e = &s->ic[s->nic++];
+	e->kind = (uint8_t)kind;
+	e->w = window;
+	e->flags = flags;
+	e->v = xmalloc((s->n ? s->n : 1) * sizeof(*e->v));
+	indicator_series(kind, window, flags, s->close, s->n, e->v);
+	return e->v;
+}

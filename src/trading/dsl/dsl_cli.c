@@ -1,0 +1,114 @@
+/* --evaluate: load, fetch from a CSV directory, evaluate, print. */
+#include <errno.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "alchemiser/core/err.h"
+#include "alchemiser/seams/marketdata.h"
+#include "alchemiser/trading/dsl_cli.h"
+#include "alchemiser/trading/strategy_set.h"
+
+static bool	ends_with(const char *s, const char *suffix);
+static void	print_json_key(FILE *out, const char *s);
+static void	print_weights(FILE *out, const struct dsl_weight *w, size_t n);
+
+static bool
+ends_with(const char *s, const char *suffix)
+{
+	size_t a = strlen(s), b = strlen(suffix);
+
+	return a >= b && strcmp(s + a - b, suffix) == 0;
+}
+
+static void
+print_json_key(FILE *out, const char *s)
+{
+	fputc('"', out);
+	for (; *s != '\0'; s++) {
+		if (*s == '"' || *s == '\\')
+			fputc('\\', out);
+		if ((unsigned char)*s < 0x20)
+			fprintf(out, "\\u%04x", (unsigned char)*s);
+		else
+			fputc(*s, out);
+	}
+	fputc('"', out);
+}
+
+static void
+print_weights(FILE *out, const struct dsl_weight *w, size_t n)
+{
+	size_t i;
+
+	fputc('{', out);
+	for (i = 0; i < n; i++) {
+		if (i > 0)
+			fputs(", ", out);
+		print_json_key(out, w[i].ticker);
+		fprintf(out, ": %.17g", w[i].weight);
+	}
+	fputs("}\n", out);
+}
+
+int
+dsl_cli_evaluate(const char *target, const char *data_dir, const char *as_of, bool trace,
+    FILE *out, FILE *err)
+{
+	struct strategy_set *set = NULL;
+	struct strategy_set_result res;
+	struct marketdata *md = NULL;
+	struct dsl_options opt = { .trace = trace };
+	struct errctx ec;
+	int64_t day = INT64_MAX;
+	size_t i, j;
+	int r, status;
+
+	errctx_clear(&ec);
+	memset(&res, 0, sizeof(res));
+	if (target == NULL || data_dir == NULL) {
+		fprintf(err, "--evaluate needs a strategy file or set and --data DIR\n");
+		return 2;
+	}
+	if (as_of != NULL && dsl_parse_date(as_of, &day, &ec) < 0) {
+		fprintf(err, "--as-of: %s\n", errctx_msg(&ec));
+		return 2;
+	}
+	r = ends_with(target, ".json") ? strategy_set_load(target, &set, &ec) :
+	    strategy_set_load_file(target, &set, &ec);
+	if (r < 0) {
+		fprintf(err, "%s\n", errctx_msg(&ec));
+		return 2;
+	}
+	if ((md = marketdata_csv_new(data_dir, &ec)) == NULL) {
+		fprintf(err, "--data: %s\n", errctx_msg(&ec));
+		strategy_set_free(set);
+		return 2;
+	}
+	r = strategy_set_evaluate(set, md, day, &opt, &res, &ec);
+	for (i = 0; i < res.ns; i++) {
+		const struct strategy_outcome *o = &res.s[i];
+
+		if (trace) {
+			fprintf(err, "== %s (weight %.6g)\n", o->file, o->weight);
+			for (j = 0; j < o->result.ntrace; j++)
+				fprintf(err, "  %s\n", o->result.trace[j]);
+			if (o->status == 0) {
+				fputs("  allocation: ", err);
+				print_weights(err, o->result.w, o->result.n);
+			}
+		}
+		if (o->status < 0 && res.ns > 1)
+			fprintf(err, "warning: %s failed and was skipped: %s\n", o->file, o->error);
+	}
+	if (r < 0) {
+		fprintf(err, "%s\n", errctx_msg(&ec));
+		status = r == -EBADMSG || r == -E2BIG ? 2 : 1;
+	} else {
+		print_weights(out, res.w, res.n);
+		status = 0;
+	}
+	strategy_set_result_clear(&res);
+	marketdata_free(md);
+	strategy_set_free(set);
+	return status;
+}

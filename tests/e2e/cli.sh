@@ -1,0 +1,57 @@
+#!/bin/sh
+# The command line as a user meets it: --version, --help, --check-config on the
+# shipped configs and on a broken one (every problem, exit 2), --print-config
+# with secrets masked, and --explain on the Python system's captured bodies.
+. "$top_srcdir/tests/lib/e2e.sh"
+
+"$BIN" --version | grep -q '^alchemiserd [0-9]' || fail "--version"
+"$BIN" --help | grep -q -- '--explain' || fail "--help"
+rc=0; "$BIN" --bogus >/dev/null 2>&1 || rc=$?
+[ "$rc" = 2 ] || fail "unknown option exited $rc, want 2"
+
+"$BIN" -c "$top_srcdir/etc/alchemiserd.local.conf" --check-config | grep -q 'configuration OK' ||
+	fail "etc/alchemiserd.local.conf does not check"
+
+printf '[daemon]\nconcurency = 2\nshutdown_timeout = soon\n[nope]\nx = 1\n' >"$WORK/bad.conf"
+rc=0
+"$BIN" -c "$WORK/bad.conf" --check-config 2>"$WORK/bad.log" || rc=$?
+[ "$rc" = 2 ] || fail "bad config exited $rc, want 2"
+grep -q "bad.conf:2: unknown key 'daemon.concurency' (did you mean 'daemon.concurrency'?)" "$WORK/bad.log" || fail "typo not reported"
+grep -q "bad.conf:3: key 'daemon.shutdown_timeout': 'soon' is not a duration" "$WORK/bad.log" || fail "bad duration not reported"
+grep -q "bad.conf:5: unknown key 'nope.x'" "$WORK/bad.log" || fail "unknown section not reported"
+rc=0; "$BIN" -c "$WORK/missing.conf" --check-config 2>/dev/null || rc=$?
+[ "$rc" = 2 ] || fail "missing config exited $rc"
+
+# Secrets come from files and never show.
+printf 'hunter2-smtp\n' >"$WORK/smtp-password"
+chmod 600 "$WORK/smtp-password"
+printf '[mail]\nsmtp_password = %s\n' "$WORK/smtp-password" >"$WORK/secret.conf"
+"$BIN" -c "$WORK/secret.conf" --print-config >"$WORK/print.out" || fail "--print-config failed"
+grep -q hunter2 "$WORK/print.out" && fail "--print-config printed a secret"
+grep -q 'smtp_password = .*(secret, 12 bytes, not shown)' "$WORK/print.out" || fail "secret not masked"
+chmod 644 "$WORK/smtp-password"
+rc=0; "$BIN" -c "$WORK/secret.conf" --check-config 2>"$WORK/perm.log" || rc=$?
+[ "$rc" = 2 ] && grep -q 'readable by group or others' "$WORK/perm.log" || fail "world-readable secret accepted"
+grep -q hunter2 "$WORK/perm.log" && fail "error message printed a secret"
+
+# --explain: one JSON object, no side effects; stdin or --event.
+out=$(echo '{"mode":"bot"}' | "$BIN" --explain)
+[ "$out" = '{"kind":"command","detail_type":null,"source":null,"handler":"start","idempotency_key":null,"outcome":"dispatch","reason":null,"action":"signal-only","correlation_id":null,"idempotency_key_from":"sqs_message_id"}' ] ||
+	fail "explain bot: $out"
+rc=0; out=$("$BIN" --explain --event '[1,2]') || rc=$?
+[ "$rc" = 1 ] || fail "explain of a rejected body exited $rc"
+echo "$out" | grep -q '"outcome":"reject","reason":"body is a JSON array, not an object"' || fail "explain reject: $out"
+
+if [ -d "$SHARED_DIR/testdata/seed-events" ]; then
+	e="$SHARED_DIR/testdata/seed-events"
+	"$BIN" --explain --event @"$e/direct-trade-event.json" | grep -q '"handler":"start"' || fail "seed direct trade"
+	"$BIN" --explain --event @"$e/eventbridge-scheduler-trade.json" |
+		grep -q '"kind":"command".*"handler":"start","idempotency_key":"command:scheduler-event-123"' || fail "seed scheduler"
+	"$BIN" --explain <"$e/eventbridge-workflow-started.json" |
+		grep -q '"kind":"domain".*"handler":"signals","idempotency_key":"workflow-started-test"' || fail "seed workflow started"
+	"$BIN" --explain --event @"$e/eventbridge-error-notification.json" |
+		grep -q '"handler":"error-mail".*"circuit_breaker":true' || fail "seed error notification"
+elif [ "${CI:-}" = true ]; then
+	fail "CI=true but $SHARED_DIR/testdata is missing"
+fi
+echo "cli: ok"

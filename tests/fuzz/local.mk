@@ -1,0 +1,1 @@
+# libFuzzer targets (issue #9), built with --enable-fuzzing.

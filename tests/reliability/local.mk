@@ -1,0 +1,1 @@
+# Reliability suite (issue #9): kill -9 soak, fault injection, scale-out, lifecycle.

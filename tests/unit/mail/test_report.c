@@ -1,0 +1,402 @@
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "alchemiser/core/json.h"
+#include "alchemiser/core/timeutil.h"
+#include "alchemiser/core/xalloc.h"
+#include "alchemiser/mail/report_error.h"
+#include "alchemiser/mail/report_pnl.h"
+#include "alchemiser/mail/report_trading.h"
+#include "helpers.h"
+
+static json_t	*load(const char *name);
+static void	 assert_in_both(const struct report *r, const char *const *needles, size_t n);
+static int64_t	 day(int y, unsigned m, unsigned d);
+
+static json_t *
+load(const char *name)
+{
+	char *path = test_data_path(name);
+	json_error_t err;
+	json_t *j = json_load_file(path, 0, &err);
+
+	ck_assert_msg(j != NULL, "%s: %s", path, err.text);
+	free(path);
+	return j;
+}
+
+/* Text and HTML must carry the same facts. */
+static void
+assert_in_both(const struct report *r, const char *const *needles, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		char *esc = textbuf_html_escape(needles[i]);
+
+		ck_assert_msg(strstr(r->text, needles[i]) != NULL, "text lacks '%s':\n%s", needles[i],
+		    r->text);
+		ck_assert_msg(strstr(r->html, esc) != NULL, "html lacks '%s'", esc);
+		free(esc);
+	}
+}
+
+static int64_t
+day(int y, unsigned m, unsigned d)
+{
+	return time_days_from_civil(y, m, d);
+}
+
+START_TEST(test_report_trading_success_numbers)
+{
+	static const char *const want[] = {
+		"SUCCESS", "PAPER", "corr-7f3a2b10-success", "$12,345.68", "2026-11-23T15:45:12Z",
+		/* plan */
+		"TQQQ", "45.0%", "30.0%", "SOXL", "20.0%", "35.0%", "34.5%", "HOLD",
+		/* signals, reason escaped in HTML */
+		"Nuclear", "RSI(10) of QQQ at 28.4 < 30", "SOXL, TECL", "SPY above 200-day",
+		/* orders: side, quantity, status, average price */
+		"BUY", "21.50", "$71.23", "Filled", "SELL", "0.1234", "Partial Fill", "$1,234.50",
+		"3.00", "$91.60",
+	};
+	struct errctx ec = { 0 };
+	struct report r = { 0 };
+	json_t *j = load("mail/trading_success.json");
+
+	ck_assert_ok(report_trading_render(j, &r, &ec), &ec);
+	ck_assert_str_eq(r.subject, "[SUCCESS] The Alchemiser - PAPER Trading Report");
+	assert_in_both(&r, want, ELEMENTSOF(want));
+	ck_assert_ptr_nonnull(strstr(r.html, "&lt;strong&gt;"));
+	ck_assert_ptr_null(strstr(r.html, "<strong>"));
+	ck_assert_ptr_null(strstr(r.text, "Recommended Actions"));
+	ck_assert_ptr_nonnull(strstr(r.html, "PAPER Multi-Strategy Execution Report"));
+	report_clear(&r);
+	json_decref(j);
+}
+END_TEST
+
+START_TEST(test_report_trading_failure_reason_and_actions)
+{
+	static const char *const want[] = {
+		"FAILURE", "LIVE", "corr-failed-9911", "Trade execution partially failed: 1/2 orders",
+		"UVXY <script>", "UVXY, SQQQ", "Recommended Actions", "Verify broker connectivity",
+		"Failed", "$600.01", "$500.00",
+	};
+	struct errctx ec = { 0 };
+	struct report r = { 0 };
+	json_t *j = load("mail/trading_failure.json");
+
+	ck_assert_ok(report_trading_render(j, &r, &ec), &ec);
+	/* The error code's CR/LF cannot reach the header. */
+	ck_assert_str_eq(r.subject,
+	    "[FAILURE][TRD  Bcc: evil@example.test] The Alchemiser - LIVE Trading Report");
+	ck_assert_ptr_null(strpbrk(r.subject, "\r\n"));
+	assert_in_both(&r, want, ELEMENTSOF(want));
+	ck_assert_ptr_null(strstr(r.html, "<script>"));
+	report_clear(&r);
+	json_decref(j);
+}
+END_TEST
+
+START_TEST(test_report_trading_lenient_about_missing_fields)
+{
+	struct errctx ec = { 0 };
+	struct report r = { 0 };
+	json_t *j = json_pack("{s:b}", "trading_success", 1);
+
+	ck_assert_ok(report_trading_render(j, &r, &ec), &ec);
+	ck_assert_str_eq(r.subject, "[SUCCESS] The Alchemiser - n/a Trading Report");
+	ck_assert_ptr_nonnull(strstr(r.text, "Correlation ID: n/a"));
+	ck_assert_ptr_nonnull(strstr(r.text, "No rebalancing orders required"));
+	report_clear(&r);
+	json_decref(j);
+	j = json_object();
+	ck_assert_ok(report_trading_render(j, &r, &ec), &ec);
+	ck_assert_ptr_nonnull(strstr(r.subject, "[UNKNOWN]"));
+	report_clear(&r);
+	json_decref(j);
+	j = json_array();
+	ck_assert_err(report_trading_render(j, &r, &ec), -EINVAL, &ec);
+	json_decref(j);
+	/* Plan from consolidated_portfolio with current allocations: derived actions. */
+	j = json_pack("{s:b, s:{s:{s:f, s:s}, s:{s:f, s:s}}}", "trading_success", 1,
+	    "execution_data", "consolidated_portfolio", "AAA", 0.6, "BBB", "0.4",
+	    "current_allocations", "AAA", 0.595, "BBB", "0.5");
+	ck_assert_ok(report_trading_render(j, &r, &ec), &ec);
+	ck_assert_ptr_nonnull(strstr(r.text, "60.0%"));
+	ck_assert_ptr_nonnull(strstr(r.text, "HOLD"));
+	ck_assert_ptr_nonnull(strstr(r.text, "SELL"));
+	report_clear(&r);
+	json_decref(j);
+}
+END_TEST
+
+/* Wrong types anywhere render as n/a or leave a section out; never a crash. */
+START_TEST(test_report_trading_survives_wrong_types)
+{
+	static const char *const details[] = {
+		"{\"trading_success\": \"yes\", \"trading_mode\": 7, \"execution_data\": \"x\"}",
+		"{\"trading_success\": false, \"error_message\": [], \"execution_data\": {"
+		    "\"orders\": {\"a\": 1}, \"rebalance_plan\": {\"items\": [1, \"x\", null, {}]},"
+		    "\"strategy_signals\": [1, {\"strategy\": 5}, \"s\"], \"failed_symbols\": [1, null]}}",
+		"{\"trading_success\": true, \"total_trade_value\": \"1e999\", \"orders_placed\": 1.5,"
+		    "\"execution_data\": {\"orders\": [null, 3, {\"side\": 1, \"shares\": \"abc\","
+		    "\"price\": true, \"status\": 4}], \"consolidated_portfolio\": {\"A\": \"x\","
+		    "\"B\": null}, \"strategy_signals\": {\"n\": null, \"m\": [1]}}}",
+	};
+	struct errctx ec = { 0 };
+	size_t i;
+
+	for (i = 0; i < ELEMENTSOF(details); i++) {
+		struct report r = { 0 };
+		json_t *j = json_loads(details[i], 0, NULL);
+
+		ck_assert_msg(j != NULL, "bad fixture %zu", i);
+		ck_assert_ok(report_trading_render(j, &r, &ec), &ec);
+		ck_assert_ptr_nonnull(r.subject);
+		ck_assert_ptr_nonnull(strstr(r.text, "Correlation ID: n/a"));
+		report_clear(&r);
+		ck_assert_ok(report_error_render(j, &r, &ec), &ec);
+		report_clear(&r);
+		json_decref(j);
+	}
+}
+END_TEST
+
+START_TEST(test_report_error_fields)
+{
+	static const char *const want[] = {
+		"critical", "urgent", "BROKER_AUTH", "err-corr-3c4d", "2026-11-23T16:00:01Z",
+		"🚨 CRITICAL Alert - Trading System Errors", "401 Unauthorized for <account> & key",
+		"Total errors: 2",
+	};
+	struct errctx ec = { 0 };
+	struct report r = { 0 };
+	json_t *j = load("mail/error_notification.json");
+
+	ck_assert_ok(report_error_render(j, &r, &ec), &ec);
+	ck_assert_str_eq(r.subject, "[FAILURE][URGENT][BROKER_AUTH] The Alchemiser - critical "
+	    "Error Report");
+	assert_in_both(&r, want, ELEMENTSOF(want));
+	ck_assert_ptr_nonnull(strstr(r.html, "Total errors: 2<br>"));
+	report_clear(&r);
+	json_decref(j);
+	j = json_object();
+	ck_assert_ok(report_error_render(j, &r, &ec), &ec);
+	ck_assert_str_eq(r.subject, "[FAILURE][N/A] The Alchemiser - n/a Error Report");
+	report_clear(&r);
+	json_decref(j);
+}
+END_TEST
+
+START_TEST(test_report_pnl_numbers)
+{
+	static const char *const want[] = {
+		"2025-11-01 to 2025-11-30", "$100,000.00", "$102,345.68", "+$2,345.68", "+2.35%",
+		"2025-11-03", "+$1,250.50", "+1.25%", "-$1,374.25", "-1.36%", "+$2,469.43", "+2.47%",
+	};
+	struct errctx ec = { 0 };
+	struct report_pnl_period p;
+	struct report r = { 0 };
+	json_t *j = load("mail/portfolio_history.json");
+
+	ck_assert_ok(report_pnl_monthly(day(2025, 12, 10), 1, &p, &ec), &ec);
+	ck_assert_ok(report_pnl_render(j, &p, true, &r, &ec), &ec);
+	ck_assert_str_eq(r.subject, "The Alchemiser - Portfolio P&L Report - 1 Month "
+	    "(2025-11-01 to 2025-11-30)");
+	assert_in_both(&r, want, ELEMENTSOF(want));
+	/* Outside the period: the December point is not the end value. */
+	ck_assert_ptr_null(strstr(r.text, "999,999"));
+	ck_assert_ptr_nonnull(strstr(r.html, "P&amp;L"));
+	report_clear(&r);
+	/* Without detail: no daily table. */
+	ck_assert_ok(report_pnl_render(j, &p, false, &r, &ec), &ec);
+	ck_assert_ptr_null(strstr(r.text, "Daily Breakdown"));
+	report_clear(&r);
+	json_decref(j);
+	/* Nothing in the period: n/a, not an error. */
+	j = json_pack("{s:[], s:[]}", "timestamp", "equity");
+	ck_assert_ok(report_pnl_render(j, &p, true, &r, &ec), &ec);
+	ck_assert_ptr_nonnull(strstr(r.text, "Total P&L: n/a"));
+	report_clear(&r);
+	json_decref(j);
+	/* Start value 0: P&L % is n/a. */
+	j = json_pack("{s:[I,I], s:[s,s]}", "timestamp", (json_int_t)1762041600,
+	    (json_int_t)1762128000, "equity", "0", "10");
+	ck_assert_ok(report_pnl_render(j, &p, false, &r, &ec), &ec);
+	ck_assert_ptr_nonnull(strstr(r.text, "Total P&L %: n/a"));
+	ck_assert_ptr_nonnull(strstr(r.text, "Total P&L: +$10.00"));
+	report_clear(&r);
+	json_decref(j);
+}
+END_TEST
+
+/* The close before the period is the baseline, so the first day's P&L counts. */
+START_TEST(test_report_pnl_previous_close_is_the_baseline)
+{
+	static const char *const want[] = {
+		"2025-11-03 to 2025-11-05", "$100,000.00 (close of 2025-11-02)", "$102,345.68",
+		"+$2,345.68", "+2.35%", "+$1,250.50", "+1.25%",
+	};
+	struct errctx ec = { 0 };
+	struct report_pnl_period p = { .start_days = day(2025, 11, 3), .end_days = day(2025, 11, 5),
+		.start = "2025-11-03", .end = "2025-11-05", .label = "3D" };
+	struct report r = { 0 };
+	json_t *j = load("mail/portfolio_history.json");
+
+	ck_assert_ok(report_pnl_render(j, &p, true, &r, &ec), &ec);
+	assert_in_both(&r, want, ELEMENTSOF(want));
+	/* The baseline day is not a row of the breakdown. */
+	ck_assert_ptr_null(strstr(r.text, "  2025-11-02"));
+	report_clear(&r);
+	json_decref(j);
+}
+END_TEST
+
+START_TEST(test_report_pnl_weekly_periods)
+{
+	struct errctx ec = { 0 };
+	struct report_pnl_period p;
+
+	/* 2026-11-23 is a Monday: the last Sunday is 11-22, start Monday 11-16. */
+	ck_assert_ok(report_pnl_weekly(day(2026, 11, 23), 1, &p, &ec), &ec);
+	ck_assert_str_eq(p.start, "2026-11-16");
+	ck_assert_str_eq(p.end, "2026-11-22");
+	ck_assert_str_eq(p.label, "1 week");
+	/* On a Sunday the week ends today. */
+	ck_assert_ok(report_pnl_weekly(day(2026, 11, 22), 2, &p, &ec), &ec);
+	ck_assert_str_eq(p.start, "2026-11-09");
+	ck_assert_str_eq(p.end, "2026-11-22");
+	ck_assert_str_eq(p.label, "2 weeks");
+	/* Across a year end and a leap day. */
+	ck_assert_ok(report_pnl_weekly(day(2024, 3, 6), 2, &p, &ec), &ec);
+	ck_assert_str_eq(p.start, "2024-02-19");
+	ck_assert_str_eq(p.end, "2024-03-03");
+	ck_assert_ok(report_pnl_weekly(day(2027, 1, 2), 1, &p, &ec), &ec);
+	ck_assert_str_eq(p.start, "2026-12-21");
+	ck_assert_str_eq(p.end, "2026-12-27");
+	ck_assert_err(report_pnl_weekly(day(2026, 1, 1), 0, &p, &ec), -EINVAL, &ec);
+	ck_assert_err(report_pnl_weekly(day(2026, 1, 1), REPORT_PNL_MAX_WEEKS + 1, &p, &ec),
+	    -EINVAL, &ec);
+}
+END_TEST
+
+START_TEST(test_report_pnl_monthly_is_last_n_months)
+{
+	struct errctx ec = { 0 };
+	struct report_pnl_period p;
+
+	ck_assert_ok(report_pnl_monthly(day(2026, 11, 23), 1, &p, &ec), &ec);
+	ck_assert_str_eq(p.start, "2026-10-01");
+	ck_assert_str_eq(p.end, "2026-10-31");
+	ck_assert_str_eq(p.label, "1 month");
+	/* The last three months, not the single month three months back. */
+	ck_assert_ok(report_pnl_monthly(day(2026, 11, 23), 3, &p, &ec), &ec);
+	ck_assert_str_eq(p.start, "2026-08-01");
+	ck_assert_str_eq(p.end, "2026-10-31");
+	ck_assert_str_eq(p.label, "3 months");
+	/* Leap February, crossing the year. */
+	ck_assert_ok(report_pnl_monthly(day(2024, 3, 1), 1, &p, &ec), &ec);
+	ck_assert_str_eq(p.start, "2024-02-01");
+	ck_assert_str_eq(p.end, "2024-02-29");
+	ck_assert_ok(report_pnl_monthly(day(2023, 3, 31), 1, &p, &ec), &ec);
+	ck_assert_str_eq(p.end, "2023-02-28");
+	ck_assert_ok(report_pnl_monthly(day(2026, 1, 15), 2, &p, &ec), &ec);
+	ck_assert_str_eq(p.start, "2025-11-01");
+	ck_assert_str_eq(p.end, "2025-12-31");
+	/* N > 12 (the seed produced month 0 here). */
+	ck_assert_ok(report_pnl_monthly(day(2026, 2, 10), 14, &p, &ec), &ec);
+	ck_assert_str_eq(p.start, "2024-12-01");
+	ck_assert_str_eq(p.end, "2026-01-31");
+	ck_assert_err(report_pnl_monthly(day(2026, 2, 10), 0, &p, &ec), -EINVAL, &ec);
+}
+END_TEST
+
+START_TEST(test_report_pnl_alpaca_periods)
+{
+	static const struct {
+		int y;
+		unsigned m, d;
+		const char *period, *start, *end, *label;
+	} v[] = {
+		{ 2026, 11, 23, "1W", "2026-11-16", "2026-11-23", "1W" },
+		{ 2026, 11, 23, "1d", "2026-11-22", "2026-11-23", "1D" },
+		{ 2026, 5, 31, "3M", "2026-02-28", "2026-05-31", "3M" },
+		{ 2024, 5, 31, "3M", "2024-02-29", "2024-05-31", "3M" },
+		{ 2024, 2, 29, "1A", "2023-02-28", "2024-02-29", "1A" },
+		{ 2028, 2, 29, "4A", "2024-02-29", "2028-02-29", "4A" },
+		{ 2026, 1, 10, "2M", "2025-11-10", "2026-01-10", "2M" },
+	};
+	static const char *const bad[] = { "", "W", "1", "1X", "0M", "1234D", "1WW", "-1W", "1 W" };
+	struct errctx ec = { 0 };
+	struct report_pnl_period p;
+	size_t i;
+
+	for (i = 0; i < ELEMENTSOF(v); i++) {
+		ck_assert_ok(report_pnl_alpaca_period(day(v[i].y, v[i].m, v[i].d), v[i].period, &p,
+		    &ec), &ec);
+		ck_assert_str_eq(p.start, v[i].start);
+		ck_assert_str_eq(p.end, v[i].end);
+		ck_assert_str_eq(p.label, v[i].label);
+	}
+	for (i = 0; i < ELEMENTSOF(bad); i++)
+		ck_assert_msg(report_pnl_alpaca_period(0, bad[i], &p, &ec) == -EINVAL,
+		    "accepted '%s'", bad[i]);
+}
+END_TEST
+
+START_TEST(test_report_number_formats)
+{
+	char b[REPORT_MONEY_STRLEN];
+	struct decimal d;
+
+	ck_assert_ok(decimal_parse("1234567.005", &d, NULL), NULL);
+	ck_assert_str_eq(report_format_money(d, false, b), "$1,234,567.01");
+	ck_assert_ok(decimal_parse("-0.004", &d, NULL), NULL);
+	ck_assert_str_eq(report_format_money(d, true, b), "$0.00");
+	ck_assert_ok(decimal_parse("-999.5", &d, NULL), NULL);
+	ck_assert_str_eq(report_format_money(d, true, b), "-$999.50");
+	ck_assert_ok(decimal_parse("0.000012", &d, NULL), NULL);
+	ck_assert_str_eq(report_format_qty(d, b), "0.000012");
+	ck_assert_ok(decimal_parse("0.5", &d, NULL), NULL);
+	ck_assert_str_eq(report_format_qty(d, b), "0.5");
+	ck_assert_str_eq(report_format_weight(d, b), "50.0%");
+	{
+		char *t = report_truncate("ééééé", 3);
+
+		ck_assert_str_eq(t, "ééé...");
+		free(t);
+	}
+}
+END_TEST
+
+static Suite *
+suite_report(void)
+{
+	Suite *s = suite_create("report");
+	TCase *tc;
+
+	tc = tcase_create("trading");
+	tcase_add_test(tc, test_report_trading_success_numbers);
+	tcase_add_test(tc, test_report_trading_failure_reason_and_actions);
+	tcase_add_test(tc, test_report_trading_lenient_about_missing_fields);
+	tcase_add_test(tc, test_report_trading_survives_wrong_types);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("error");
+	tcase_add_test(tc, test_report_error_fields);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("pnl");
+	tcase_add_test(tc, test_report_pnl_numbers);
+	tcase_add_test(tc, test_report_pnl_previous_close_is_the_baseline);
+	tcase_add_test(tc, test_report_pnl_weekly_periods);
+	tcase_add_test(tc, test_report_pnl_monthly_is_last_n_months);
+	tcase_add_test(tc, test_report_pnl_alpaca_periods);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("format");
+	tcase_add_test(tc, test_report_number_formats);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+ALC_TEST_MAIN(suite_report)

@@ -1,0 +1,557 @@
+/* executor: pricing rules (seed §9.2 E1-E4, E9, §8.4 examples), client order
+ * ids, and whole runs against the SQLite paper broker on a real file with a
+ * driven clock: the expected orders, resume without duplicates, remaining
+ * quantity on escalation, signal-only, buying power. */
+#include <check.h>
+#include <stdlib.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "alchemiser/core/xalloc.h"
+#include "alchemiser/trading/broker_sim.h"
+#include "alchemiser/trading/calendar.h"
+#include "alchemiser/trading/executor.h"
+#include "alchemiser/trading/order_id.h"
+#include "helpers.h"
+
+static char *dir, *path;
+static int64_t mono, wall;
+
+static int64_t now_cb(void *ud) { (void)ud; return mono; }
+static int64_t wall_cb(void *ud) { (void)ud; return wall; }
+static void sleep_cb(void *ud, int64_t usec) { (void)ud; mono += usec; wall += usec; }
+
+static struct decimal
+dec(const char *s)
+{
+	struct decimal d;
+	struct errctx ec;
+
+	ck_assert_ok(decimal_parse(s, &d, &ec), &ec);
+	return d;
+}
+
+#define ck_assert_dec(d, s) do { \
+	char _b[DECIMAL_STRLEN]; \
+	ck_assert_str_eq(decimal_format((d), _b), (s)); \
+} while (0)
+
+static void
+setup(void)
+{
+	dir = test_tmpdir();
+	path = xasprintf("%s/state.db", dir);
+	mono = 1000000;
+	wall = (calendar_days_from_civil(2026, 11, 23) * 86400 + 15 * 3600) * INT64_C(1000000);
+}
+
+static void
+teardown(void)
+{
+	char *cmd = xasprintf("rm -rf '%s'", dir);
+
+	ck_assert_int_eq(system(cmd), 0);
+	free(cmd);
+	free(path);
+	free(dir);
+}
+
+static struct broker *
+open_sim(int partial)
+{
+	struct broker_sim_options o = {
+		.state_path = path, .starting_cash = dec("10000"), .slippage_bps = 5,
+		.spread_bps = 10, .partial_fill_pct = partial, .now_cb = wall_cb,
+	};
+	struct broker *b;
+	struct errctx ec;
+
+	ck_assert_ok(broker_sim_new(&o, &b, &ec), &ec);
+	ck_assert_ok(broker_sim_set_price(b, "AAPL", dec("100"), &ec), &ec);
+	ck_assert_ok(broker_sim_set_price(b, "MSFT", dec("200"), &ec), &ec);
+	ck_assert_ok(broker_sim_set_price(b, "GOOGL", dec("150"), &ec), &ec);
+	return b;
+}
+
+static void
+buy_setup(struct broker *b, const char *sym, const char *qty)
+{
+	struct broker_order_request req = {
+		.symbol = sym, .side = BROKER_SIDE_BUY, .type = BROKER_ORDER_MARKET, .qty = dec(qty),
+		.client_order_id = "setup",
+	};
+	struct broker_order o;
+	struct errctx ec;
+
+	ck_assert_ok(b->ops->submit_order(b, &req, &o, &ec), &ec);
+	ck_assert_int_eq(o.status, BROKER_STATUS_FILLED);
+}
+
+/* Plan from the broker's own account, as the portfolio stage will. */
+static struct planner_plan *
+plan_from(struct broker *b, const struct planner_target *t, size_t nt)
+{
+	struct broker_account a;
+	struct broker_position *pos;
+	struct planner_position pp[8];
+	size_t n;
+	struct planner_plan *pl;
+	struct errctx ec;
+
+	ck_assert_ok(b->ops->get_account(b, &a, &ec), &ec);
+	ck_assert_ok(b->ops->list_positions(b, &pos, &n, &ec), &ec);
+	ck_assert_uint_le(n, 8);
+	for (size_t i = 0; i < n; i++)
+		pp[i] = (struct planner_position){ pos[i].symbol, pos[i].qty, pos[i].current_price };
+	struct planner_input in = {
+		.targets = t, .n_targets = nt, .positions = pp, .n_positions = n,
+		.portfolio_value = a.portfolio_value, .cash = a.cash, .cash_reserve = dec("0.01"),
+		.min_trade = dec("0.01"), .plan_id = "portfolio_v2_test", .timestamp_usec = wall,
+	};
+	ck_assert_ok(planner_build(&in, &pl, &ec), &ec);
+	free(pos);
+	return pl;
+}
+
+static struct executor_options
+opts(void)
+{
+	struct executor_options o;
+
+	executor_options_init(&o);
+	o.now_cb = now_cb;
+	o.sleep_cb = sleep_cb;
+	o.timestamp_usec = wall;
+	return o;
+}
+
+static int64_t
+order_count(struct broker *b)
+{
+	int64_t n;
+	struct errctx ec;
+
+	ck_assert_ok(broker_sim_order_count(b, &n, &ec), &ec);
+	return n;
+}
+
+static struct decimal
+position(struct broker *b, const char *sym)
+{
+	struct broker_position *pos;
+	struct decimal q = DECIMAL_ZERO;
+	size_t n;
+	struct errctx ec;
+
+	ck_assert_ok(b->ops->list_positions(b, &pos, &n, &ec), &ec);
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(pos[i].symbol, sym) == 0)
+			q = pos[i].qty;
+	free(pos);
+	return q;
+}
+
+START_TEST(test_executor_pricing_rules)
+{
+	static const struct decimal none[1];
+	struct decimal p, used[1];
+
+	/* §8.4 REST anchor examples. */
+	ck_assert_ok(executor_limit_price(BROKER_SIDE_BUY, dec("100"), dec("100.5"), &p), NULL);
+	ck_assert_dec(p, "100.01");
+	ck_assert_ok(executor_limit_price(BROKER_SIDE_SELL, dec("100"), dec("100.5"), &p), NULL);
+	ck_assert_dec(p, "100.49");
+	ck_assert_ok(executor_limit_price(BROKER_SIDE_BUY, dec("100"), dec("100.02"), &p), NULL);
+	ck_assert_dec(p, "100.01");
+	ck_assert_ok(executor_limit_price(BROKER_SIDE_SELL, dec("100"), dec("100.02"), &p), NULL);
+	ck_assert_dec(p, "100.01");
+	ck_assert_int_eq(executor_limit_price(BROKER_SIDE_BUY, DECIMAL_ZERO, DECIMAL_ZERO, &p),
+	    -ENOENT);
+	/* E1 */
+	ck_assert_dec(executor_price_adjust(dec("100"), dec("110"), dec("0.5")), "105");
+	ck_assert_dec(executor_price_adjust(dec("100"), dec("200"), dec("0.25")), "125");
+	ck_assert_dec(executor_price_adjust(dec("100"), dec("200"), dec("0.75")), "175");
+	/* E2: a price already used moves by the improvement step. */
+	used[0] = dec("100");
+	ck_assert_dec(executor_reprice(BROKER_SIDE_BUY, dec("99"), dec("99.9"), dec("99.99"),
+	    dec("0.01"), used, 1), "100.01");
+	ck_assert_dec(executor_reprice(BROKER_SIDE_SELL, dec("101"), dec("100.01"), dec("100.2"),
+	    dec("0.01"), used, 1), "99.99");
+	ck_assert_dec(executor_reprice(BROKER_SIDE_BUY, dec("99"), dec("99.9"), dec("99.95"),
+	    dec("0.05"), used, 1), "100.05");
+	/* §8.5: across the spread by the step. */
+	ck_assert_dec(executor_reprice(BROKER_SIDE_BUY, dec("100.01"), dec("100"), dec("100.5"),
+	    dec("0.02"), none, 0), "100.52");
+	ck_assert_dec(executor_reprice(BROKER_SIDE_SELL, dec("100.49"), dec("100"), dec("100.5"),
+	    dec("0.02"), none, 0), "99.98");
+	/* E4 */
+	ck_assert(executor_should_escalate(3, 3));
+	ck_assert(!executor_should_escalate(2, 3));
+	ck_assert(executor_should_escalate(0, 0));
+	/* E9 */
+	ck_assert_ok(executor_mid_price(dec("100"), dec("101"), &p), NULL);
+	ck_assert_dec(p, "100.5");
+	ck_assert_ok(executor_mid_price(dec("100"), dec("100"), &p), NULL);
+	ck_assert_dec(p, "100");
+	ck_assert_ok(executor_mid_price(dec("100"), dec("200"), &p), NULL);
+	ck_assert_dec(p, "150");
+	ck_assert_int_eq(executor_mid_price(DECIMAL_ZERO, dec("101"), &p), -ENOENT);
+	ck_assert_int_eq(executor_mid_price(dec("101"), dec("100"), &p), -ENOENT);
+}
+END_TEST
+
+START_TEST(test_executor_order_ids)
+{
+	char a[BROKER_CLIENT_ID_MAX], b[BROKER_CLIENT_ID_MAX], prefix[ORDER_ID_PREFIX_MAX];
+
+	order_id_make("rebalance-planned-1", "AAPL", BROKER_SIDE_BUY, 0, a);
+	order_id_make("rebalance-planned-1", "AAPL", BROKER_SIDE_BUY, 0, b);
+	ck_assert_str_eq(a, b);
+	ck_assert_uint_le(strlen(a), 48);
+	order_id_run_prefix("rebalance-planned-1", prefix);
+	ck_assert(strncmp(a, prefix, strlen(prefix)) == 0);
+	ck_assert(order_id_is_run("rebalance-planned-1", a));
+	ck_assert(!order_id_is_run("rebalance-planned-2", a));
+	order_id_make("rebalance-planned-1", "AAPL", BROKER_SIDE_BUY, 1, b);
+	ck_assert_str_ne(a, b);
+	ck_assert(strcmp(b + strlen(b) - 2, "-1") == 0);
+	order_id_make("rebalance-planned-1", "AAPL", BROKER_SIDE_SELL, 0, b);
+	ck_assert_str_ne(a, b);
+	order_id_make("rebalance-planned-1", "MSFT", BROKER_SIDE_BUY, 0, b);
+	ck_assert_str_ne(a, b);
+}
+END_TEST
+
+static const struct planner_target rotate[] = { { "MSFT", 0.5 }, { "GOOGL", 0.5 } };
+
+START_TEST(test_executor_full_run_and_rerun)
+{
+	struct broker *b = open_sim(0);
+	struct planner_plan *pl;
+	struct executor_result *res;
+	struct executor_options o = opts();
+	struct errctx ec;
+	json_t *j;
+	int64_t before;
+
+	buy_setup(b, "AAPL", "20");
+	pl = plan_from(b, rotate, 2);
+	before = order_count(b);
+	ck_assert_ok(executor_run(b, pl, "rebalance-planned-A", &o, &res, &ec), &ec);
+	ck_assert_msg(res->success, "%s", res->failure_reason);
+	ck_assert_int_eq(res->status, EXECUTOR_SUCCESS);
+	ck_assert_uint_eq(res->n_orders, 3);
+	ck_assert_uint_eq(res->orders_placed, 3);
+	ck_assert_uint_eq(res->orders_succeeded, 3);
+	/* Sells first; each item: a limit that rests, one re-price across the
+	 * spread that fills. Exactly six orders. */
+	ck_assert_str_eq(res->orders[0].symbol, "AAPL");
+	ck_assert_int_eq(res->orders[0].action, PLANNER_SELL);
+	ck_assert_dec(res->orders[0].filled_qty, "20");	/* the full position */
+	ck_assert_int_eq(res->orders[0].attempts, 2);
+	ck_assert_int_eq(res->orders[0].status, BROKER_STATUS_FILLED);
+	ck_assert_int_eq(order_count(b) - before, 6);
+	ck_assert(decimal_is_zero(position(b, "AAPL")));
+	ck_assert_int_gt(position(b, "MSFT").units, 0);
+	ck_assert_int_gt(position(b, "GOOGL").units, 0);
+	j = executor_trade_executed_json(res);
+	ck_assert(json_is_true(json_object_get(j, "success")));
+	ck_assert_int_eq(json_integer_value(json_object_get(j, "orders_succeeded")), 3);
+	ck_assert(json_is_null(json_object_get(j, "failure_reason")));
+	ck_assert_uint_eq(json_array_size(json_object_get(j, "failed_symbols")), 0);
+	ck_assert(json_is_object(json_object_get(j, "execution_data")));
+	json_decref(j);
+	j = executor_result_to_json(res);
+	ck_assert(json_is_true(json_object_get(j, "success")));
+	ck_assert_int_eq(json_integer_value(json_object_get(j, "orders_placed")), 3);
+	ck_assert_str_eq(json_string_value(json_object_get(json_array_get(json_object_get(j,
+	    "orders"), 0), "status")), "filled");
+	ck_assert_str_eq(json_string_value(json_object_get(json_array_get(json_object_get(j,
+	    "orders"), 0), "shares")), "20");
+	json_decref(j);
+	executor_result_free(res);
+
+	/* The same plan again (idempotency record gone): resumes, places nothing. */
+	before = order_count(b);
+	ck_assert_ok(executor_run(b, pl, "rebalance-planned-A", &o, &res, &ec), &ec);
+	ck_assert_int_eq(order_count(b), before);
+	ck_assert(res->success);
+	ck_assert_dec(res->orders[0].filled_qty, "20");
+	executor_result_free(res);
+	planner_plan_free(pl);
+	broker_free(b);
+}
+END_TEST
+
+START_TEST(test_executor_resume_after_crash)
+{
+	struct broker *b = open_sim(0);
+	struct planner_plan *pl;
+	struct executor_result *res;
+	struct executor_options o = opts();
+	struct broker_order_request req = { 0 };
+	struct broker_order ord;
+	char cid[BROKER_CLIENT_ID_MAX];
+	struct errctx ec;
+	int64_t before;
+
+	buy_setup(b, "AAPL", "20");
+	pl = plan_from(b, rotate, 2);
+	/* The first run died right after placing its first sell (still open). */
+	order_id_make("rebalance-planned-B", "AAPL", BROKER_SIDE_SELL, 0, cid);
+	req = (struct broker_order_request){ .symbol = "AAPL", .side = BROKER_SIDE_SELL,
+	    .type = BROKER_ORDER_LIMIT, .qty = dec("20"), .limit_price = dec("100.04"),
+	    .client_order_id = cid };
+	ck_assert_ok(b->ops->submit_order(b, &req, &ord, &ec), &ec);
+	ck_assert_int_eq(ord.status, BROKER_STATUS_NEW);
+	before = order_count(b);
+	ck_assert_ok(executor_run(b, pl, "rebalance-planned-B", &o, &res, &ec), &ec);
+	ck_assert_msg(res->success, "%s", res->failure_reason);
+	/* The stale attempt 0 was cancelled and the chain went on at attempt 1:
+	 * one more AAPL order, two for each buy, no duplicate. */
+	ck_assert_int_eq(order_count(b) - before, 5);
+	ck_assert_int_eq(res->orders[0].attempts, 2);
+	ck_assert_int_eq(b->ops->get_order_by_client_id(b, cid, &ord, &ec), 0);
+	ck_assert_int_eq(ord.status, BROKER_STATUS_CANCELED);
+	ck_assert(decimal_is_zero(position(b, "AAPL")));
+	executor_result_free(res);
+	planner_plan_free(pl);
+	broker_free(b);
+}
+END_TEST
+
+START_TEST(test_executor_escalates_remaining_qty)
+{
+	struct broker *b = open_sim(50);
+	static const struct planner_target t[] = { { "MSFT", 1.0 } };
+	struct planner_plan *pl;
+	struct executor_result *res;
+	struct executor_options o = opts();
+	struct broker_order ord;
+	char cid[BROKER_CLIENT_ID_MAX];
+	struct errctx ec;
+
+	buy_setup(b, "AAPL", "20");
+	pl = plan_from(b, t, 1);
+	ck_assert_ok(executor_run(b, pl, "rebalance-planned-C", &o, &res, &ec), &ec);
+	/* AAPL: limit rests; re-price fills half (10) and stalls; market for the
+	 * remaining 10, not the original 20. */
+	order_id_make("rebalance-planned-C", "AAPL", BROKER_SIDE_SELL, 2, cid);
+	ck_assert_ok(b->ops->get_order_by_client_id(b, cid, &ord, &ec), &ec);
+	ck_assert_int_eq(ord.type, BROKER_ORDER_MARKET);
+	ck_assert_dec(ord.qty, "10");
+	ck_assert_int_eq(ord.status, BROKER_STATUS_FILLED);
+	ck_assert_dec(res->orders[0].filled_qty, "20");
+	ck_assert_int_eq(res->orders[0].attempts, 3);
+	ck_assert_int_eq(res->orders[0].type, BROKER_ORDER_MARKET);
+	ck_assert(decimal_is_zero(position(b, "AAPL")));
+	ck_assert_msg(res->success, "%s", res->failure_reason);
+	executor_result_free(res);
+	planner_plan_free(pl);
+	broker_free(b);
+}
+END_TEST
+
+START_TEST(test_executor_bot_mode_and_market)
+{
+	struct broker *b = open_sim(0);
+	struct planner_plan *pl;
+	struct executor_result *res;
+	struct executor_options o = opts();
+	struct errctx ec;
+	json_t *j;
+	int64_t before;
+
+	pl = plan_from(b, rotate, 2);
+	before = order_count(b);
+	o.mode = EXECUTOR_MODE_BOT;
+	ck_assert_ok(executor_run(b, pl, "rebalance-planned-D", &o, &res, &ec), &ec);
+	ck_assert(res->success);
+	ck_assert_uint_eq(res->orders_placed, 0);
+	ck_assert_int_eq(order_count(b), before);
+	j = executor_result_to_json(res);
+	ck_assert(json_is_true(json_object_get(j, "signal_only")));
+	ck_assert_str_eq(json_string_value(json_object_get(j, "mode")), "bot");
+	json_decref(j);
+	executor_result_free(res);
+
+	o.mode = EXECUTOR_MODE_TRADE;
+	o.use_limit_orders = false;
+	ck_assert_ok(executor_run(b, pl, "rebalance-planned-D", &o, &res, &ec), &ec);
+	ck_assert_msg(res->success, "%s", res->failure_reason);
+	ck_assert_int_eq(order_count(b) - before, 2);	/* one market order each */
+	ck_assert_int_eq(res->orders[0].type, BROKER_ORDER_MARKET);
+	executor_result_free(res);
+	planner_plan_free(pl);
+	broker_free(b);
+}
+END_TEST
+
+START_TEST(test_executor_buying_power_and_refusals)
+{
+	struct broker *b = open_sim(0);
+	struct planner_plan *pl;
+	struct executor_result *res;
+	struct executor_options o = opts();
+	struct broker_account a;
+	struct errctx ec;
+
+	ck_assert_ok(broker_sim_set_asset(b, "GOOGL", false, true, &ec), &ec);
+	pl = plan_from(b, rotate, 2);
+	/* Cash shrinks after planning: the buy is cut to what buying power allows. */
+	ck_assert_ok(broker_sim_adjust_cash(b, dec("-7000"), &ec), &ec);
+	o.use_limit_orders = false;
+	ck_assert_ok(executor_run(b, pl, "rebalance-planned-E", &o, &res, &ec), &ec);
+	ck_assert_str_eq(res->orders[0].symbol, "GOOGL");	/* alphabetical tie */
+	ck_assert(!res->orders[0].success);
+	ck_assert(strstr(res->orders[0].error, "not tradable") != NULL);
+	ck_assert_str_eq(res->orders[1].symbol, "MSFT");
+	ck_assert(res->orders[1].success);
+	/* Planned 24.75 shares; 3000 of buying power at ask + 1 % buys 14.84. */
+	ck_assert_int_lt(decimal_cmp(res->orders[1].filled_qty, dec("15")), 0);
+	ck_assert_int_gt(decimal_cmp(res->orders[1].filled_qty, dec("14.8")), 0);
+	ck_assert_int_eq(res->status, EXECUTOR_PARTIAL_SUCCESS);
+	ck_assert(!res->success);	/* partial = failure by default */
+	ck_assert(strstr(res->failure_reason, "GOOGL") != NULL);
+	ck_assert_ok(b->ops->get_account(b, &a, &ec), &ec);
+	ck_assert(!decimal_is_negative(a.cash));
+	executor_result_free(res);
+
+	o.partial_is_failure = false;
+	ck_assert_ok(executor_run(b, pl, "rebalance-planned-E", &o, &res, &ec), &ec);
+	ck_assert(res->success);
+	executor_result_free(res);
+	planner_plan_free(pl);
+	broker_free(b);
+}
+END_TEST
+
+/* A real crash: a child process runs the plan against the state file and is
+ * killed with SIGKILL while its first sell rests; the restarted run resumes
+ * from the file and places no duplicate. */
+START_TEST(test_executor_kill9_restart)
+{
+	struct broker *b = open_sim(0);
+	struct planner_plan *pl;
+	struct executor_result *res;
+	struct executor_options o = opts();
+	struct errctx ec;
+	int64_t before;
+	pid_t pid;
+	int status;
+
+	buy_setup(b, "AAPL", "20");
+	pl = plan_from(b, rotate, 2);
+	before = order_count(b);
+	broker_free(b);
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		struct executor_options slow;
+
+		/* Real clock, and limits that never re-price: it blocks, resting. */
+		executor_options_init(&slow);
+		slow.poll_interval_usec = 10000;
+		slow.reprice_interval_usec = slow.phase_timeout_usec = 3600 * INT64_C(1000000);
+		b = open_sim(0);
+		executor_run(b, pl, "rebalance-planned-K", &slow, &res, &ec);
+		_exit(0);
+	}
+	b = open_sim(0);
+	for (int i = 0; i < 1000 && order_count(b) == before; i++)
+		usleep(10000);
+	ck_assert_int_eq(kill(pid, SIGKILL), 0);
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert(WIFSIGNALED(status));
+	ck_assert_int_eq(order_count(b) - before, 1);	/* died with AAPL attempt 0 open */
+
+	ck_assert_ok(executor_run(b, pl, "rebalance-planned-K", &o, &res, &ec), &ec);
+	ck_assert_msg(res->success, "%s", res->failure_reason);
+	/* AAPL: the dead run's attempt 0 (cancelled) + attempt 1; two per buy. */
+	ck_assert_int_eq(order_count(b) - before, 6);
+	ck_assert(decimal_is_zero(position(b, "AAPL")));
+	executor_result_free(res);
+	planner_plan_free(pl);
+	broker_free(b);
+}
+END_TEST
+
+/* The embedded default's story at module level: SignalGenerated's targets ->
+ * plan from the paper broker -> RebalancePlanned JSON -> decoded by the
+ * execution side -> orders -> positions that match the plan. */
+START_TEST(test_executor_embedded_story)
+{
+	struct broker *b = open_sim(0);
+	json_t *alloc = json_pack("{s:s, s:f}", "msft", "0.5", "GOOGL", 0.5);
+	json_t *bad = json_pack("{s:s}", "MSFT", "1.5");
+	struct planner_options po = { .cash_reserve = dec("0.01"), .min_trade = dec("0.01") };
+	struct planner_target *t;
+	struct planner_plan *pl, *decoded;
+	struct executor_result *res;
+	struct executor_options o = opts();
+	struct errctx ec;
+	json_t *j;
+	size_t n;
+
+	buy_setup(b, "AAPL", "20");
+	ck_assert_err(planner_targets_from_json(bad, &t, &n, &ec), -EBADMSG, &ec);
+	ck_assert_ok(planner_targets_from_json(alloc, &t, &n, &ec), &ec);
+	ck_assert_uint_eq(n, 2);
+	ck_assert_ok(planner_build_from_broker(b, t, n, &po, "portfolio_v2_c9_1", "c9",
+	    "signal-generated-9", wall, &pl, &ec), &ec);
+	planner_targets_free(t, n);
+	ck_assert_str_eq(pl->items[0].symbol, "AAPL");
+	ck_assert_int_eq(pl->items[0].action, PLANNER_SELL);
+	j = planner_plan_to_json(pl);
+	ck_assert_ok(planner_plan_from_json(j, &decoded, &ec), &ec);
+	json_decref(j);
+	ck_assert_ok(executor_run(b, decoded, "rebalance-planned-9", &o, &res, &ec), &ec);
+	ck_assert_msg(res->success, "%s", res->failure_reason);
+	ck_assert(decimal_is_zero(position(b, "AAPL")));
+	/* Each buy lands within a share of its planned dollars. */
+	for (size_t i = 0; i < decoded->n_items; i++) {
+		const struct planner_item *it = &decoded->items[i];
+		struct decimal held = position(b, it->symbol), value, diff, price;
+
+		if (it->action != PLANNER_BUY)
+			continue;
+		price = dec(strcmp(it->symbol, "MSFT") == 0 ? "200" : "150");
+		decimal_mul(held, price, DECIMAL_ROUND_HALF_EVEN, &value);
+		decimal_sub(value, it->target_value, &diff);
+		ck_assert_msg(decimal_cmp(decimal_abs(diff), price) <= 0, "%s off by more than a share",
+		    it->symbol);
+	}
+	executor_result_free(res);
+	planner_plan_free(decoded);
+	planner_plan_free(pl);
+	json_decref(alloc);
+	json_decref(bad);
+	broker_free(b);
+}
+END_TEST
+
+static Suite *
+executor_suite(void)
+{
+	Suite *s = suite_create("executor");
+	TCase *tc = tcase_create("rules");
+
+	tcase_add_test(tc, test_executor_pricing_rules);
+	tcase_add_test(tc, test_executor_order_ids);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("sim");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_executor_full_run_and_rerun);
+	tcase_add_test(tc, test_executor_resume_after_crash);
+	tcase_add_test(tc, test_executor_escalates_remaining_qty);
+	tcase_add_test(tc, test_executor_bot_mode_and_market);
+	tcase_add_test(tc, test_executor_buying_power_and_refusals);
+	tcase_add_test(tc, test_executor_embedded_story);
+	tcase_add_test(tc, test_executor_kill9_restart);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+ALC_TEST_MAIN(executor_suite)
