@@ -458,6 +458,21 @@ START_TEST(test_credentials_nonblocking)
 	aws_credential_set_unref(s);
 	aws_credentials_free(c);
 	fixture_free(f);
+
+	/* Nothing anywhere: after the background attempt, the loop gets the
+	 * reason, not an endless -EAGAIN. */
+	setenv("AWS_EC2_METADATA_DISABLED", "true", 1);
+	ck_assert_ok(aws_credentials_new(&(struct aws_credentials_options){ 0 }, &c, &ec), &ec);
+	r = aws_credentials_get(c, false, &s, &ec);
+	for (i = 0; i < 500 && r == -EAGAIN; i++) {
+		struct timespec ts = { 0, 20 * 1000 * 1000 };
+
+		nanosleep(&ts, NULL);
+		r = aws_credentials_get(c, false, &s, &ec);
+	}
+	ck_assert_err(r, -ENOENT, &ec);
+	ck_assert_ptr_nonnull(strstr(ec.msg, "no AWS credentials"));
+	aws_credentials_free(c);
 }
 END_TEST
 
