@@ -411,8 +411,14 @@ process_routed(struct pipeline *p, struct job *job, const struct route *rt, unsi
 		    errctx_msg(&ec));
 	else if (claim == IDEM_COMPLETED)
 		job_result(job, OUTCOME_DUPLICATE, "already processed (%s)", rt->idempotency_key);
-	else if (claim == IDEM_BUSY)
-		job_result(job, OUTCOME_RETRY, "being processed by %s", holder[0] ? holder : "another worker");
+	else if (claim == IDEM_BUSY) {
+		/* Come back when the holder's lease can have lapsed, not sooner: a
+		 * holder that died must not make every redelivery burn a receive
+		 * count until the queue parks a healthy message. */
+		job->retry_delay_usec = config_usec(job->cfg, "daemon.idempotency_lease");
+		job_result(job, OUTCOME_RETRY, "being processed by %s; retry after its lease",
+		    holder[0] ? holder : "another worker");
+	}
 	else {
 		if (claim == IDEM_TAKEN_OVER)
 			log_notice("took over the expired claim of %s on %s", holder, rt->idempotency_key);

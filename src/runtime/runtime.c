@@ -211,9 +211,16 @@ act_on_outcome(struct runtime *rt, struct job *job)
 	case OUTCOME_DUPLICATE:
 		queue_delete(rt, job->msg->receipt);
 		break;
-	case OUTCOME_RETRY:
-		change_visibility(rt, job->msg->receipt, retry_backoff_usec(job->cfg, job->msg->receive_count));
+	case OUTCOME_RETRY: {
+		int64_t delay = retry_backoff_usec(job->cfg, job->msg->receive_count);
+
+		if (job->retry_delay_usec > delay)
+			delay = job->retry_delay_usec;
+		if (delay > RUNTIME_MAX_VISIBILITY_USEC)
+			delay = RUNTIME_MAX_VISIBILITY_USEC;
+		change_visibility(rt, job->msg->receipt, delay);
 		break;
+	}
 	case OUTCOME_REJECT: {
 		struct log_fields f = {
 			.message_id = LOG_MID_PARKED, .sqs_message_id = job->msg->message_id,

@@ -37,6 +37,7 @@ struct job {
 	char			*source;
 	char			*handler;
 	int64_t			 duration_ms;
+	int64_t			 retry_delay_usec;	/* retry: at least this long (0 = back-off only) */
 	struct job		*next;		/* queue links (owner decides) */
 };
 
