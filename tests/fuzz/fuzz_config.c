@@ -2,8 +2,8 @@
  * reads a loaded snapshot: every getter of the table, --print-config and the
  * SIGHUP restart-key diff against the defaults.
  * Secret keys name credential files, which the loader opens: the target runs
- * in its own scratch folder holding one valid credential ("fuzz_secret",
- * mode 600, also reachable through $CREDENTIALS_DIRECTORY), and inputs that
+ * with a scratch folder holding one valid credential ("fuzz_secret",
+ * mode 600, found by that name through $CREDENTIALS_DIRECTORY), and inputs that
  * could name a device, a FIFO or /proc are skipped (opening a FIFO blocks). */
 #include <errno.h>
 #include <string.h>
@@ -51,7 +51,6 @@ setup(void)
 	fputs("wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY\n", f);
 	fclose(f);
 	FUZZ_CHECK(chmod(path, 0600) == 0);
-	FUZZ_CHECK(chdir(scratch) == 0);
 	FUZZ_CHECK(setenv("CREDENTIALS_DIRECTORY", scratch, 1) == 0);
 	FUZZ_CHECK(config_load_string(NULL, "(defaults)", NULL, NULL, &defaults, &ec) == 0);
 	atexit(cleanup);
@@ -141,6 +140,8 @@ fuzz_config_one(const uint8_t *data, size_t size)
 	}
 	/* Problems go to a real stream too: that path formats every message. */
 	r = config_load_string(text, "fuzz.conf", "/etc/alchemiser", devnull, &c, &ec);
+	if (getenv("FUZZ_DEBUG") != NULL)
+		fprintf(stderr, "  load: %s\n", r == 0 ? "ok" : errctx_msg(&ec));
 	if (r == 0) {
 		FUZZ_CHECK(c != NULL);
 		read_all(c);

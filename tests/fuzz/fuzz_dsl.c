@@ -75,6 +75,9 @@ evaluate(const struct dsl_program *p, int64_t as_of_day, const struct dsl_option
 	for (i = 0; i < n; i++)
 		add_bars(b, tickers[i]);
 	r = dsl_evaluate(p, b, as_of_day, opt, &res, &ec);
+	if (getenv("FUZZ_DEBUG") != NULL)
+		fprintf(stderr, "  evaluate as of %lld: %s\n", (long long)as_of_day,
+		    r == 0 ? "ok" : errctx_msg(&ec));
 	if (r == 0)
 		check_result(&res);
 	else
@@ -94,6 +97,8 @@ fuzz_dsl_one(const uint8_t *data, size_t size)
 	int r;
 
 	r = dsl_program_parse("fuzz.clj", (const char *)data, size, &p, &ec);
+	if (getenv("FUZZ_DEBUG") != NULL)
+		fprintf(stderr, "  parse: %s\n", r == 0 ? "ok" : errctx_msg(&ec));
 	if (r < 0) {
 		FUZZ_CHECK(r == -EBADMSG || r == -EINVAL || r == -E2BIG);
 		FUZZ_CHECK(errctx_msg(&ec)[0] != '\0');

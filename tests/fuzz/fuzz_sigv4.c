@@ -70,7 +70,9 @@ parse_request(const uint8_t *data, size_t size, struct parsed *p)
 	sp = strchr(line, ' ');
 	p->method = line;
 	if (sp == NULL) {
-		p->path = "/";
+		static char root[] = "/";
+
+		p->path = root;
 		return;
 	}
 	*sp = '\0';

@@ -18,13 +18,13 @@ FUZZ_TARGET_SOURCES = \
 	tests/fuzz/fuzz_config.c \
 	tests/fuzz/fuzz_sigv4.c
 # Top-down static link order; the targets span the layers on purpose.
-FUZZ_LDADD = $(ROUTER_LIB) $(DSL_LIB) $(AWS_LIB) $(EVENTS_LIB) $(CORE_LIB) $(DEPS_LIBS)
+FUZZ_LINK_LIBS = $(ROUTER_LIB) $(DSL_LIB) $(AWS_LIB) $(EVENTS_LIB) $(CORE_LIB) $(DEPS_LIBS)
 
 check_PROGRAMS += tests/fuzz/replay
 TESTS += tests/fuzz/replay
 tests_fuzz_replay_SOURCES = tests/fuzz/replay.c $(FUZZ_TARGET_SOURCES)
 tests_fuzz_replay_CPPFLAGS = $(AM_CPPFLAGS) -DFUZZ_TOP_SRCDIR='"$(abs_top_srcdir)"'
-tests_fuzz_replay_LDADD = $(FUZZ_LDADD)
+tests_fuzz_replay_LDADD = $(FUZZ_LINK_LIBS)
 
 EXTRA_DIST += \
 	tests/fuzz/README.md \
@@ -42,44 +42,46 @@ FUZZ_SAN_FLAGS = -fsanitize=address,undefined -fno-sanitize-recover=undefined -f
 AM_CFLAGS += -fsanitize=fuzzer-no-link $(FUZZ_SAN_FLAGS)
 AM_LDFLAGS += $(FUZZ_SAN_FLAGS)
 
-FUZZ_PROGRAMS = \
+FUZZ_BINS = \
 	tests/fuzz/fuzz_router \
 	tests/fuzz/fuzz_event \
 	tests/fuzz/fuzz_dsl \
 	tests/fuzz/fuzz_config \
 	tests/fuzz/fuzz_sigv4
-check_PROGRAMS += $(FUZZ_PROGRAMS)
-FUZZ_CPPFLAGS = $(AM_CPPFLAGS) -DFUZZ_LIBFUZZER
-FUZZ_LDFLAGS = $(AM_LDFLAGS) -fsanitize=fuzzer
+check_PROGRAMS += $(FUZZ_BINS)
+FUZZ_CPP_DEFS = $(AM_CPPFLAGS) -DFUZZ_LIBFUZZER
+FUZZ_LINK_FLAGS = $(AM_LDFLAGS) -fsanitize=fuzzer
 
 tests_fuzz_fuzz_router_SOURCES = tests/fuzz/fuzz_router.c tests/fuzz/fuzz.h
-tests_fuzz_fuzz_router_CPPFLAGS = $(FUZZ_CPPFLAGS)
-tests_fuzz_fuzz_router_LDFLAGS = $(FUZZ_LDFLAGS)
-tests_fuzz_fuzz_router_LDADD = $(FUZZ_LDADD)
+tests_fuzz_fuzz_router_CPPFLAGS = $(FUZZ_CPP_DEFS)
+tests_fuzz_fuzz_router_LDFLAGS = $(FUZZ_LINK_FLAGS)
+tests_fuzz_fuzz_router_LDADD = $(FUZZ_LINK_LIBS)
 tests_fuzz_fuzz_event_SOURCES = tests/fuzz/fuzz_event.c tests/fuzz/fuzz.h
-tests_fuzz_fuzz_event_CPPFLAGS = $(FUZZ_CPPFLAGS)
-tests_fuzz_fuzz_event_LDFLAGS = $(FUZZ_LDFLAGS)
-tests_fuzz_fuzz_event_LDADD = $(FUZZ_LDADD)
+tests_fuzz_fuzz_event_CPPFLAGS = $(FUZZ_CPP_DEFS)
+tests_fuzz_fuzz_event_LDFLAGS = $(FUZZ_LINK_FLAGS)
+tests_fuzz_fuzz_event_LDADD = $(FUZZ_LINK_LIBS)
 tests_fuzz_fuzz_dsl_SOURCES = tests/fuzz/fuzz_dsl.c tests/fuzz/fuzz.h
-tests_fuzz_fuzz_dsl_CPPFLAGS = $(FUZZ_CPPFLAGS)
-tests_fuzz_fuzz_dsl_LDFLAGS = $(FUZZ_LDFLAGS)
-tests_fuzz_fuzz_dsl_LDADD = $(FUZZ_LDADD)
+tests_fuzz_fuzz_dsl_CPPFLAGS = $(FUZZ_CPP_DEFS)
+tests_fuzz_fuzz_dsl_LDFLAGS = $(FUZZ_LINK_FLAGS)
+tests_fuzz_fuzz_dsl_LDADD = $(FUZZ_LINK_LIBS)
 tests_fuzz_fuzz_config_SOURCES = tests/fuzz/fuzz_config.c tests/fuzz/fuzz.h
-tests_fuzz_fuzz_config_CPPFLAGS = $(FUZZ_CPPFLAGS)
-tests_fuzz_fuzz_config_LDFLAGS = $(FUZZ_LDFLAGS)
-tests_fuzz_fuzz_config_LDADD = $(FUZZ_LDADD)
+tests_fuzz_fuzz_config_CPPFLAGS = $(FUZZ_CPP_DEFS)
+tests_fuzz_fuzz_config_LDFLAGS = $(FUZZ_LINK_FLAGS)
+tests_fuzz_fuzz_config_LDADD = $(FUZZ_LINK_LIBS)
 tests_fuzz_fuzz_sigv4_SOURCES = tests/fuzz/fuzz_sigv4.c tests/fuzz/fuzz.h
-tests_fuzz_fuzz_sigv4_CPPFLAGS = $(FUZZ_CPPFLAGS)
-tests_fuzz_fuzz_sigv4_LDFLAGS = $(FUZZ_LDFLAGS)
-tests_fuzz_fuzz_sigv4_LDADD = $(FUZZ_LDADD)
+tests_fuzz_fuzz_sigv4_CPPFLAGS = $(FUZZ_CPP_DEFS)
+tests_fuzz_fuzz_sigv4_LDFLAGS = $(FUZZ_LINK_FLAGS)
+tests_fuzz_fuzz_sigv4_LDADD = $(FUZZ_LINK_LIBS)
 
 # make fuzz-run [FUZZ_SECONDS=20]: every target for a bounded time.
-fuzz-run: $(FUZZ_PROGRAMS)
+fuzz-run: $(FUZZ_BINS)
 	$(SHELL) $(top_srcdir)/tests/fuzz/run-fuzzers.sh $(top_builddir) $${FUZZ_SECONDS:-20}
-.PHONY: fuzz-run
+else
+fuzz-run:
+	@echo "fuzz-run: configure with --enable-fuzzing CC=clang" >&2; exit 1
 endif
 
 # make valgrind-check: the end-to-end workflow and some unit tests under memcheck.
 valgrind-check: src/alchemiserd $(check_PROGRAMS)
 	$(SHELL) $(top_srcdir)/tests/valgrind/run-valgrind.sh $(top_builddir)
-.PHONY: valgrind-check
+.PHONY: fuzz-run valgrind-check
