@@ -1,8 +1,9 @@
 #!/bin/sh
 # run-valgrind.sh BUILD_DIR: memcheck over a plain (non-sanitizer) build.
-#  1. the end-to-end embedded workflow once: alchemiserd --once with a trade
-#     command on a scratch copy of the embedded default (SQLite queue, paper
-#     broker, sample bars, maildir), which must end with one trading email;
+#  1. the end-to-end embedded workflow: alchemiserd --once with a trade
+#     command on the embedded default in a scratch state dir (SQLite queue,
+#     paper broker, sample bars, maildir), which must end with its trading
+#     email; then a signal-only run and a P&L command on the same state;
 #  2. a few unit test programs (CK_FORK=no, so valgrind sees the tests
 #     themselves) and the fuzz corpus replay (tests/fuzz/replay).
 # Each runs under valgrind --error-exitcode=1 --leak-check=full
@@ -93,14 +94,21 @@ transport = maildir
 maildir = $state/mail
 to = trader@localhost
 CONF
-if vg alchemiserd-once 300 "$bin" -c "$work/alchemiserd.conf" --once --event '{"mode":"trade","correlation_id":"valgrind-1"}'; then
-	n=$(ls "$state/mail/new" 2>/dev/null | wc -l)
-	if [ "$n" != 1 ]; then
-		echo "valgrind alchemiserd-once: the workflow did not end with one email ($n)"
-		tail -n 20 "$logs/alchemiserd-once.out" | sed 's/^/  | /'
-		failed=$((failed + 1))
+# once NAME BODY EMAILS: one --once run of BODY, after which the maildir must
+# hold EMAILS messages (so the workflow really ran to its email).
+once() {
+	if vg "$1" 300 "$bin" -c "$work/alchemiserd.conf" --once --event "$2"; then
+		n=$(ls "$state/mail/new" 2>/dev/null | wc -l)
+		if [ "$n" != "$3" ]; then
+			echo "valgrind $1: expected $3 emails in the maildir, found $n"
+			tail -n 20 "$logs/$1.out" | sed 's/^/  | /'
+			failed=$((failed + 1))
+		fi
 	fi
-fi
+}
+once alchemiserd-once-trade '{"mode":"trade","correlation_id":"valgrind-1"}' 1
+once alchemiserd-once-bot '{"mode":"bot","correlation_id":"valgrind-2"}' 2
+once alchemiserd-once-pnl '{"action":"pnl_analysis","pnl_type":"weekly","correlation_id":"valgrind-3"}' 3
 
 # 2. Unit tests in-process, and the fuzz corpus.
 # Programs that fork() are left out: their children inherit the test's heap
