@@ -18,12 +18,17 @@
 #include <stdbool.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "fuzz.h"
 
 #ifndef FUZZ_TOP_SRCDIR
 #define FUZZ_TOP_SRCDIR "."
 #endif
+
+/* A target's child found unreadable or missing inputs (but nothing crashed). */
+#define REPLAY_CHILD_FAILED 3
 
 struct target {
 	const char	*name;
@@ -166,15 +171,42 @@ main(int argc, char **argv)
 		}
 		return failed > 0 ? 1 : 0;
 	}
+	/* One child per target, so one crashing input does not hide the others
+	 * and the log names every failing target. */
 	for (k = 0; k < sizeof targets / sizeof targets[0]; k++) {
-		(void)snprintf(dir, sizeof dir, "%s/tests/fuzz/corpus/%s", top, targets[k].name);
-		nc = run_dir(&targets[k], dir, true, &failed);
-		(void)snprintf(dir, sizeof dir, "%s/tests/fuzz/regressions/%s", top, targets[k].name);
-		nr = run_dir(&targets[k], dir, false, &failed);
-		printf("%-7s %d corpus inputs, %d regression inputs\n", targets[k].name,
-		    nc < 0 ? 0 : nc, nr < 0 ? 0 : nr);
-		if (nc == 0) {
-			fprintf(stderr, "replay: %s: empty corpus\n", targets[k].name);
+		pid_t pid;
+		int status;
+
+		fflush(NULL);
+		pid = fork();
+		FUZZ_CHECK(pid >= 0);
+		if (pid == 0) {
+			int child_failed = 0;
+
+			(void)snprintf(dir, sizeof dir, "%s/tests/fuzz/corpus/%s", top, targets[k].name);
+			nc = run_dir(&targets[k], dir, true, &child_failed);
+			(void)snprintf(dir, sizeof dir, "%s/tests/fuzz/regressions/%s", top,
+			    targets[k].name);
+			nr = run_dir(&targets[k], dir, false, &child_failed);
+			if (nc == 0) {
+				fprintf(stderr, "replay: %s: empty corpus\n", targets[k].name);
+				child_failed++;
+			}
+			printf("%-7s %s: %d corpus inputs, %d regression inputs\n", targets[k].name,
+			    child_failed > 0 ? "FAIL" : "ok", nc < 0 ? 0 : nc, nr < 0 ? 0 : nr);
+			fflush(NULL);
+			exit(child_failed > 0 ? REPLAY_CHILD_FAILED : 0);
+		}
+		FUZZ_CHECK(waitpid(pid, &status, 0) == pid);
+		if (WIFSIGNALED(status)) {
+			printf("%-7s CRASH: signal %d on the input named last above\n", targets[k].name,
+			    WTERMSIG(status));
+			failed++;
+		} else if (WEXITSTATUS(status) != 0) {
+			/* Anything else is a sanitizer's exit code (ASan: 1). */
+			if (WEXITSTATUS(status) != REPLAY_CHILD_FAILED)
+				printf("%-7s CRASH: exit status %d on the input named last above\n",
+				    targets[k].name, WEXITSTATUS(status));
 			failed++;
 		}
 	}
