@@ -54,8 +54,9 @@ vg() {
 	rc=0
 	timeout -s KILL "$limit" $VG --log-file="$log" "$@" >"$out" 2>&1 || rc=$?
 	secs=$(($(date +%s) - start))
-	errs=$(sed -n 's/.*ERROR SUMMARY: \([0-9]*\) errors.*/\1/p' "$log" | tail -n 1)
-	lost=$(sed -n 's/.*definitely lost: \([0-9,]*\) bytes.*/\1/p' "$log" | tail -n 1)
+	# Summed over the process and any child it forked (same log, other PIDs).
+	errs=$(sed -n 's/.*ERROR SUMMARY: \([0-9]*\) errors.*/\1/p' "$log" | awk '{ n += $1 } END { print n + 0 }')
+	lost=$(sed -n 's/.*definitely lost: \([0-9,]*\) bytes.*/\1/p' "$log" | tr -d , | awk '{ n += $1 } END { print n + 0 }')
 	if [ "$rc" -eq 0 ] && [ "${errs:-x}" = 0 ]; then
 		printf 'valgrind %-28s ok    %3ss  0 errors, definitely lost %s bytes\n' "$name" "$secs" "${lost:-0}"
 		return 0
