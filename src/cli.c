@@ -150,6 +150,11 @@ cli_parse(int argc, char **argv, struct cli_args *ret)
 		fprintf(stderr, "alchemiserd: --once cannot be combined with that option\n");
 		return -EINVAL;
 	}
+	if (a.event != NULL && !a.once && a.command != CLI_EXPLAIN && a.command != CLI_SEND &&
+	    a.command != CLI_TEST_PATTERN) {
+		fprintf(stderr, "alchemiserd: --event goes with --once, --explain, --send or --test-pattern\n");
+		return -EINVAL;
+	}
 	if (a.command == CLI_EVALUATE && (a.data_dir == NULL || a.as_of == NULL)) {
 		fprintf(stderr, "alchemiserd: --evaluate needs --data DIR and --as-of YYYY-MM-DD\n");
 		return -EINVAL;

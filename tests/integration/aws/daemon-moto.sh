@@ -47,6 +47,7 @@ log_level = debug
 region = us-east-1
 queue_url = $Q
 dead_letter_queue_url = $DLQ
+event_bus = alchemiser
 sqs_endpoint = $MOTO_URL
 events_endpoint = $MOTO_URL
 dynamodb_endpoint = $MOTO_URL
