@@ -335,7 +335,8 @@ def cmd_local_steady(a):
         db = make_state(conf, state)
         nt = Notify(w)
         env = dict(os.environ, NOTIFY_SOCKET=nt.path)
-        target = a.warm + a.total
+        # Fed until stopped (bounded): the run ends at `total` messages past the warm-up.
+        target = a.warm + a.total + 4 * a.high
         fill_local(db, min(a.high, target), "steady")
         fed = [min(a.high, target)]
         stop_feed = threading.Event()
@@ -384,25 +385,27 @@ def cmd_local_steady(a):
             lf.close()
             nt.close()
         if start is None or last is None or last[1] <= start[1]:
-            print("| steady state | not reached within the limit | | | | |")
+            print(f"| steady ({a.label}) | not reached within the limit | | | | |")
             return
         n = last[1] - start[1]
         wall = last[0] - start[0]
         cpu = last[2] - start[2]
-        rec = {"bench": "local_steady", "n": n, "wall": wall, "cpu": cpu,
+        rec = {"bench": "local_steady", "fs": a.label, "n": n, "wall": wall, "cpu": cpu,
                "msgs_per_s": n / wall, "cpu_us_per_msg": cpu * 1e6 / n,
                "rss_ready_kb": rss_ready, "rss_before_kb": start[3], "rss_after_kb": last[3],
                "maxrss_kb": ru.ru_maxrss if ru else None, "rc": rc,
-               "curve": [(round(s[0] - start[0], 1), s[1], s[3]) for s in samples[::max(1, len(samples) // 12)]]}
+               "curve": [(round(s[0] - start[0], 1), s[1], s[3])
+                         for s in dict.fromkeys(samples[::max(1, len(samples) // 10)] + [start, last])]}
         emit_json(rec)
-        print(f"| steady, backlog {a.low}-{a.high}, {n} msgs | {rec['msgs_per_s']:8.0f} | "
+        print(f"| steady {n} msgs, backlog {a.low}-{a.high} ({a.label}) | {rec['msgs_per_s']:8.0f} | "
               f"{rec['cpu_us_per_msg']:8.0f} | {1e6 / rec['cpu_us_per_msg']:6.0f} msgs per CPU-s | "
               f"RSS {start[3] / 1024:.1f} -> {last[3] / 1024:.1f} MiB | after {start[1]} warm-up msgs; "
               f"RSS at READY {rss_ready / 1024:.1f} MiB |", flush=True)
+        rec["curve"].sort()
         curve = ", ".join(f"{d}: {r / 1024:.1f}" for _, d, r in rec["curve"])
-        print(f"\nRSS (MiB) by messages done, steady run: {curve}\n", file=sys.stderr)
-        with open(a.curve_out, "w") if a.curve_out else open(os.devnull, "w") as f:
-            f.write(f"RSS (MiB) by messages done during the steady run: {curve}\n")
+        if a.curve_out:
+            with open(a.curve_out, "a") as f:
+                f.write(f"- RSS (MiB) by messages done, steady run on {a.label}: {curve}\n")
 
 
 def cmd_startup(a):
@@ -764,6 +767,7 @@ def main():
     s.add_argument("--low", type=int, default=200)
     s.add_argument("--high", type=int, default=1000)
     s.add_argument("--curve-out")
+    s.add_argument("--label", default="disk")
     s = sub.add_parser("startup")
     s.add_argument("--runs", type=int, default=10)
     s = sub.add_parser("idle-local")
