@@ -244,7 +244,7 @@ def status_done(fields):
 
 # ---- configs ---------------------------------------------------------------
 
-def local_conf(folder, state, **daemon):
+def local_conf(folder, state, extra="", **daemon):
     d = {"backend": "local", "state_dir": state, "concurrency": 4, "once_idle_wait": "100ms",
          "status_interval": "1s", "log_level": "info", "shutdown_timeout": "10s"}
     d.update(daemon)
@@ -254,6 +254,7 @@ def local_conf(folder, state, **daemon):
              f"strategy_set = {src}/etc/strategies/strategy.json\nmarket_data = csv\n"
              f"data_dir = {src}/etc/sample-data\nignore_market_hours = yes\nuse_limit_orders = no\n"
              f"[mail]\ntransport = maildir\nmaildir = {state}/mail\nto = trader@localhost\n")
+    text += extra
     path = os.path.join(folder, "alchemiserd.conf")
     with open(path, "w") as f:
         f.write(text)
@@ -695,7 +696,8 @@ def cmd_workflow(a):
     with tempfile.TemporaryDirectory(prefix="alchbench-", dir=a.tmp) as w:
         for i in range(a.runs):
             state = os.path.join(w, f"state{i}")
-            conf = local_conf(w, state)
+            extra = f"[local]\npoll_interval = {a.poll_interval}\n" if a.poll_interval else ""
+            conf = local_conf(w, state, extra)
             new = os.path.join(state, "mail", "new")
             t0 = time.monotonic()
             lf = open(os.path.join(w, "wf.log"), "w")
@@ -731,6 +733,15 @@ def cmd_workflow(a):
                 s += d
             total.append(s)
             shutil.rmtree(state, ignore_errors=True)
+    if a.poll_interval:
+        emit_json({"bench": "workflow", "poll_interval": a.poll_interval, "latency_ms": lat,
+                   "handler_sum_ms": total})
+        if lat:
+            gap = [l - t for l, t in zip(lat, total)]
+            print(f"| same with `local.poll_interval = {a.poll_interval}` (default 50ms), latency | "
+                  f"{statistics.median(lat):.0f} | {pct(lat, 99):.0f} | {len(lat)} runs; stages "
+                  f"{statistics.median(total):.0f}, rest {statistics.median(gap):.0f} (median ms) |", flush=True)
+        return
     emit_json({"bench": "workflow", "latency_ms": lat, "handler_sum_ms": total, "exit_ms": exit_ms,
                "stages": stages})
     if not lat:
@@ -784,6 +795,7 @@ def main():
     s.add_argument("--idle-out")
     s = sub.add_parser("workflow")
     s.add_argument("--runs", type=int, default=50)
+    s.add_argument("--poll-interval", help="local.poll_interval for a diagnostic row")
     ARGS = ap.parse_args()
     ARGS.bin = os.path.abspath(ARGS.bin)
     ARGS.srcdir = os.path.abspath(ARGS.srcdir)
