@@ -514,7 +514,7 @@ def aws_conf(folder, moto, q, dlq, **daemon):
     d.update(daemon)
     os.makedirs(os.path.join(folder, "state", "mail"), exist_ok=True)
     text = "[daemon]\n" + "".join(f"{k} = {v}\n" for k, v in d.items())
-    text += (f"[aws]\nregion = us-east-1\nqueue_url = {q}\ndead_letter_queue_url = {dlq}\n"
+    text += (f"[aws]\nregion = us-east-1\nqueue_url = {q}\ndead_letter_queue_url = {dlq}\nevent_bus = alchemiser\n"
              f"sqs_endpoint = {moto.url}\nevents_endpoint = {moto.url}\n"
              f"dynamodb_endpoint = {moto.url}\nrequest_timeout = 30s\n"
              f"[trading]\nignore_market_hours = yes\ndata_dir = {ARGS.srcdir}/etc/sample-data\n"
