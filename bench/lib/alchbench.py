@@ -336,17 +336,21 @@ def cmd_local_steady(a):
         db = make_state(conf, state)
         nt = Notify(w)
         env = dict(os.environ, NOTIFY_SOCKET=nt.path)
-        # Fed until stopped (bounded): the run ends at `total` messages past the warm-up.
-        target = a.warm + a.total + 4 * a.high
-        fill_local(db, min(a.high, target), "steady")
-        fed = [min(a.high, target)]
+        # Fed until stopped, bounded: `total` messages past the first STATUS
+        # at or after the warm-up (cap[0] moves there once it is known).
+        cap = [a.warm + a.total + 2 * a.high]
+        fill_local(db, a.high, "steady")
+        fed = [a.high]
         stop_feed = threading.Event()
 
         def feeder():
             c = sqlite3.connect(db, timeout=30)
-            while not stop_feed.is_set() and fed[0] < target:
+            while not stop_feed.is_set():
+                if fed[0] >= cap[0]:
+                    time.sleep(0.05)
+                    continue
                 if queue_len(c) < a.low:
-                    k = min(a.high - a.low, target - fed[0])
+                    k = min(a.high - a.low, cap[0] - fed[0])
                     fill_local(db, k, "steady")
                     fed[0] += k
                 time.sleep(0.01)
@@ -375,6 +379,7 @@ def cmd_local_steady(a):
                 samples.append(snap)
                 if start is None and done >= a.warm:
                     start = snap
+                    cap[0] = done + a.total + 2 * a.high
                 if start is not None and done >= start[1] + a.total:
                     last = snap
                     break
