@@ -49,6 +49,8 @@ ap.add_argument("--log", default="")
 ap.add_argument("--stats", default="")
 ap.add_argument("--spare", default="",
                 help="comma list of operations never faulted (substring match)")
+ap.add_argument("--only", default="",
+                help="comma list: fault only the operations that contain one of these")
 ap.add_argument("--max-seconds", type=float, default=900)
 a = ap.parse_args()
 
@@ -56,6 +58,7 @@ UP_HOST, UP_PORT = a.upstream.rsplit(":", 1)
 UP_PORT = int(UP_PORT)
 FAULTS = [f for f in a.faults.split(",") if f]
 SPARE = [s for s in a.spare.split(",") if s]
+ONLY = [s for s in a.only.split(",") if s]
 rng = random.Random(a.seed)
 stats = {"requests": 0, "faults": {}, "outage": 0}
 logf = open(a.log, "a", buffering=1) if a.log else None
@@ -206,7 +209,8 @@ async def handle_http(reader, writer):
     if in_outage():
         stats["outage"] += 1
         fault = "outage-reset" if stats["outage"] % 2 else "outage-5xx"
-    elif a.rate > 0 and FAULTS and not any(s in op for s in SPARE) and rng.random() < a.rate:
+    elif a.rate > 0 and FAULTS and not any(s in op for s in SPARE) and \
+            (not ONLY or any(s in op for s in ONLY)) and rng.random() < a.rate:
         fault = rng.choice(FAULTS)
         if fault in ("5xx", "reset"):
             fault += rng.choice(("-before", "-after"))

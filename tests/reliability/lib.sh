@@ -104,10 +104,11 @@ fi
 # timings; embedded backend unless the extra lines say otherwise).
 write_config() {
 	conf=$1
+	mkdir -p "$STATE"
 	shift
 	cat >"$conf" <<CONF
 [daemon]
-backend = local
+backend = ${BACKEND:-local}
 state_dir = $STATE
 concurrency = 2
 poll_wait = 1s
@@ -208,7 +209,7 @@ moto_resources() {
 
 # aws_config_lines SQS_URL EVENTS_URL DYNAMODB_URL: the [aws] section.
 aws_config_lines() {
-	printf '%s\n' "[daemon]" "backend = aws" "[aws]" "region = us-east-1" "queue_url = $Q" \
+	printf '%s\n' "[aws]" "region = us-east-1" "queue_url = $Q" \
 	    "dead_letter_queue_url = $DLQ" "sqs_endpoint = $1" "events_endpoint = $2" \
 	    "dynamodb_endpoint = $3" "request_timeout = 10s"
 }
