@@ -186,23 +186,23 @@ start_moto() {
 # queue) unless WITH_RULE=no, idempotency table. Sets Q, DLQ.
 moto_resources() {
 	maxrc=${1:-5}
-	E="--endpoint-url $MOTO_URL"
-	aws $E sqs create-queue --queue-name alchemiser-dlq >/dev/null || fail "create dlq"
-	DLQ=$(aws $E sqs get-queue-url --queue-name alchemiser-dlq --query QueueUrl --output text)
-	aws $E sqs create-queue --queue-name alchemiser-work --attributes '{"VisibilityTimeout":"5",'\
+	EP="--endpoint-url $MOTO_URL"
+	aws $EP sqs create-queue --queue-name alchemiser-dlq >/dev/null || fail "create dlq"
+	DLQ=$(aws $EP sqs get-queue-url --queue-name alchemiser-dlq --query QueueUrl --output text)
+	aws $EP sqs create-queue --queue-name alchemiser-work --attributes '{"VisibilityTimeout":"5",'\
 '"RedrivePolicy":"{\"deadLetterTargetArn\":\"arn:aws:sqs:us-east-1:123456789012:alchemiser-dlq\",\"maxReceiveCount\":\"'"$maxrc"'\"}"}' \
 	    >/dev/null || fail "create work queue"
-	Q=$(aws $E sqs get-queue-url --queue-name alchemiser-work --query QueueUrl --output text)
+	Q=$(aws $EP sqs get-queue-url --queue-name alchemiser-work --query QueueUrl --output text)
+	aws $EP events create-event-bus --name alchemiser >/dev/null || fail "create bus"
 	if [ "${2:-yes}" = yes ]; then
-		QARN=$(aws $E sqs get-queue-attributes --queue-url "$Q" --attribute-names QueueArn \
+		QARN=$(aws $EP sqs get-queue-attributes --queue-url "$Q" --attribute-names QueueArn \
 		    --query Attributes.QueueArn --output text)
-		aws $E events create-event-bus --name alchemiser >/dev/null || fail "create bus"
-		aws $E events put-rule --name workflow --event-bus-name alchemiser \
+		aws $EP events put-rule --name workflow --event-bus-name alchemiser \
 		    --event-pattern '{"source":[{"prefix":"alchemiser."}]}' >/dev/null || fail "put rule"
-		aws $E events put-targets --rule workflow --event-bus-name alchemiser \
+		aws $EP events put-targets --rule workflow --event-bus-name alchemiser \
 		    --targets "Id=work,Arn=$QARN" >/dev/null || fail "put targets"
 	fi
-	aws $E dynamodb create-table --table-name alchemiser-idempotency --billing-mode PAY_PER_REQUEST \
+	aws $EP dynamodb create-table --table-name alchemiser-idempotency --billing-mode PAY_PER_REQUEST \
 	    --attribute-definitions AttributeName=event_id,AttributeType=S \
 	    --key-schema AttributeName=event_id,KeyType=HASH >/dev/null || fail "create table"
 }
@@ -269,10 +269,10 @@ start_smtp_sink() {
 	printf 'rel-password\n' >"$WORK/smtp.password"
 	chmod 600 "$WORK/smtp.password"
 	PATH=$(getconf PATH) "$SYSPY" "$top_srcdir/tests/integration/mail/smtp_sink.py" \
-	    --port-file "$WORK/smtp.port" --out "$WORK/sink" --tls starttls --cert "$WORK/cert.pem" \
+	    --port-file "$WORK/smtp-sink.port" --out "$WORK/sink" --tls starttls --cert "$WORK/cert.pem" \
 	    --key "$WORK/key.pem" --user bot --password-file "$WORK/smtp.password" 2>"$WORK/sink.log" &
 	PIDS="$PIDS $!"
-	SMTP_PORT=$(wait_port_file "$WORK/smtp.port" $!) || fail "SMTP sink did not start"
+	SMTP_PORT=$(wait_port_file "$WORK/smtp-sink.port" $!) || fail "SMTP sink did not start"
 }
 
 # smtp_lines PORT: the [mail] lines for the sink (through whatever listens on PORT).
