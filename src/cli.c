@@ -17,6 +17,7 @@ enum {
 	OPT_TRACE,
 	OPT_VERSION,
 	OPT_SEND,
+	OPT_TEST_PATTERN,
 };
 
 static const struct option long_options[] = {
@@ -32,6 +33,7 @@ static const struct option long_options[] = {
 	{ "trace",        no_argument,       NULL, OPT_TRACE },
 	{ "version",      no_argument,       NULL, OPT_VERSION },
 	{ "send",         no_argument,       NULL, OPT_SEND },
+	{ "test-pattern", required_argument, NULL, OPT_TEST_PATTERN },
 	{ "help",         no_argument,       NULL, 'h' },
 	{ NULL, 0, NULL, 0 }
 };
@@ -44,6 +46,7 @@ cli_usage(FILE *out)
 	      "       alchemiserd [-c FILE] --send [--event JSON|@FILE]\n"
 	      "       alchemiserd [-c FILE] --check-config | --print-config\n"
 	      "       alchemiserd --evaluate FILE.clj|SET.json --data DIR --as-of YYYY-MM-DD [--trace]\n"
+	      "       alchemiserd --test-pattern PATTERN [--event] EVENT\n"
 	      "       alchemiserd --version | --help\n"
 	      "\n"
 	      "  -c, --config FILE   configuration file (default " SYSCONFDIR "/alchemiser/alchemiserd.conf)\n"
@@ -57,6 +60,7 @@ cli_usage(FILE *out)
 	      "      --data DIR      CSV bars for --evaluate (SYMBOL.csv)\n"
 	      "      --as-of DATE    last bar date for --evaluate\n"
 	      "      --trace         print the decision path of --evaluate\n"
+	      "      --test-pattern P  does EventBridge pattern P match the event? (exit 0 yes, 1 no, 2 invalid)\n"
 	      "      --version       print the version\n"
 	      "  -h, --help          this text\n"
 	      "\nSee alchemiserd(8) and alchemiserd.conf(5).\n", out);
@@ -116,6 +120,10 @@ cli_parse(int argc, char **argv, struct cli_args *ret)
 		case OPT_TRACE:
 			a.trace = true;
 			break;
+		case OPT_TEST_PATTERN:
+			r = set_command(&a, CLI_TEST_PATTERN);
+			a.pattern = optarg;
+			break;
 		case OPT_SEND:
 			r = set_command(&a, CLI_SEND);
 			break;
@@ -131,12 +139,20 @@ cli_parse(int argc, char **argv, struct cli_args *ret)
 		if (r < 0)
 			return r;
 	}
+	/* --test-pattern PATTERN EVENT: the event may follow as an argument. */
+	if (a.command == CLI_TEST_PATTERN && optind + 1 == argc && a.event == NULL)
+		a.event = argv[optind++];
 	if (optind < argc) {
 		fprintf(stderr, "alchemiserd: unexpected argument '%s'\n", argv[optind]);
 		return -EINVAL;
 	}
 	if (a.once && a.command != CLI_RUN) {
 		fprintf(stderr, "alchemiserd: --once cannot be combined with that option\n");
+		return -EINVAL;
+	}
+	if (a.event != NULL && !a.once && a.command != CLI_EXPLAIN && a.command != CLI_SEND &&
+	    a.command != CLI_TEST_PATTERN) {
+		fprintf(stderr, "alchemiserd: --event goes with --once, --explain, --send or --test-pattern\n");
 		return -EINVAL;
 	}
 	if (a.command == CLI_EVALUATE && (a.data_dir == NULL || a.as_of == NULL)) {

@@ -16,6 +16,7 @@ enum cli_command {
 	CLI_PRINT_CONFIG,
 	CLI_EVALUATE,
 	CLI_SEND,		/* put one body on the work queue and exit */
+	CLI_TEST_PATTERN,	/* does an EventBridge pattern match an event? */
 	CLI_VERSION,
 	CLI_HELP,
 	_CLI_COMMAND_MAX
@@ -33,6 +34,8 @@ struct cli_args {
 	const char	*data_dir;
 	const char	*as_of;
 	bool		 trace;
+	/* --test-pattern */
+	const char	*pattern;
 };
 
 /* Exit codes, documented in alchemiserd(8). */

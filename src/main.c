@@ -15,6 +15,7 @@
 #include "alchemiser/core/json.h"
 #include "alchemiser/core/log.h"
 #include "alchemiser/core/xalloc.h"
+#include "alchemiser/local/pattern.h"
 #include "alchemiser/router/route.h"
 #include "alchemiser/trading/dsl_cli.h"
 #include "cli.h"
@@ -82,6 +83,14 @@ main(int argc, char **argv)
 	case CLI_EXPLAIN:
 		/* Pure: no configuration, no backend, no side effects. */
 		return cmd_explain(&args);
+	case CLI_TEST_PATTERN: {
+		_cleanup_free_ char *event = NULL;
+		size_t len;
+
+		if (cli_read_event(args.event, &event, &len) < 0)
+			return EXIT_CONFIG;
+		return pattern_cli_test(args.pattern, event, stdout);
+	}
 	case CLI_EVALUATE:
 		return dsl_cli_evaluate(args.evaluate_target, args.data_dir, args.as_of, args.trace,
 		    stdout, stderr);

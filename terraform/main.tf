@@ -20,8 +20,12 @@ locals {
   # NOTE: key names follow the draft configuration table; see alchemiserd.conf(5).
   daemon_config = <<-EOT
     # Written by the alchemiserd Terraform module; see alchemiserd.conf(5).
+    # The queue, bus and table below are this module's. Trading and mail keep
+    # the paper defaults until you set [trading] (broker = alpaca, keys as
+    # LoadCredential= names) and [mail] (transport = smtp, smtp_url, to).
     [daemon]
     backend = aws
+    visibility_timeout = ${var.visibility_timeout_seconds}s
 
     [aws]
     region = ${data.aws_region.current.name}
@@ -29,6 +33,5 @@ locals {
     dead_letter_queue_url = ${aws_sqs_queue.dlq.url}
     event_bus = ${aws_cloudwatch_event_bus.this.name}
     idempotency_table = ${aws_dynamodb_table.idempotency.name}
-    visibility_timeout = ${var.visibility_timeout_seconds}
   EOT
 }

@@ -36,6 +36,12 @@ struct aws_client {
 	struct aws_credentials	*creds;
 	struct retry_quota	 quota;
 	struct clock_skew	 skew;
+	/* Signing key of the last (credential set, day): derived once a day
+	 * instead of four HMACs per request. */
+	pthread_mutex_t		 key_lock;
+	struct aws_credential_set *key_set;	/* referenced */
+	char			 key_day[9];
+	unsigned char		 key[AWS_SHA256_LEN];
 	pthread_mutex_t		 pool_lock;
 	struct http_easy	*pool[POOL_KEEP];
 	size_t			 n_pool;
@@ -112,6 +118,21 @@ xml_field(const char *xml, const char *tag, char *out, size_t size)
 	(void)snprintf(out, size, "%.*s", (int)(b - a), a);
 }
 
+/* Some services echo the canonical request in signature errors ("The
+ * Canonical String for this request should have been ..."), and that holds
+ * the session token: keep only the first line and nothing from there on. */
+static void
+sanitize_message(char *msg)
+{
+	char *cut = strstr(msg, "Canonical");
+
+	if (cut != NULL)
+		*cut = '\0';
+	cut = strpbrk(msg, "\r\n");
+	if (cut != NULL)
+		*cut = '\0';
+}
+
 /* Fill err from an error response; *body_json gets the parsed JSON or NULL. */
 static void
 parse_error(const struct http_response *resp, struct aws_error *err, json_t **body_json)
@@ -148,26 +169,51 @@ parse_error(const struct http_response *resp, struct aws_error *err, json_t **bo
 		xml_field(resp->body, "Code", err->code, sizeof err->code);
 		xml_field(resp->body, "Message", err->message, sizeof err->message);
 	}
+	sanitize_message(err->message);
 	*body_json = j;
+}
+
+static void
+signing_key(struct aws_client *c, struct aws_credential_set *set, int64_t now,
+    unsigned char out[AWS_SHA256_LEN])
+{
+	char date[AWS_AMZ_DATE_LEN + 1];
+
+	aws_format_amz_date(now, date);
+	pthread_mutex_lock(&c->key_lock);
+	if (c->key_set != set || strncmp(c->key_day, date, 8) != 0) {
+		aws_credential_set_unref(c->key_set);
+		c->key_set = aws_credential_set_ref(set);
+		memcpy(c->key_day, date, 8);
+		c->key_day[8] = '\0';
+		sigv4_signing_key(set->secret_access_key, c->key_day, c->region, c->service, c->key);
+	}
+	memcpy(out, c->key, AWS_SHA256_LEN);
+	pthread_mutex_unlock(&c->key_lock);
 }
 
 static int
 build(struct aws_client *c, const char *op, const char *body, size_t len,
-    const struct aws_credential_set *set, struct signed_req *sr, struct errctx *ec)
+    struct aws_credential_set *set, struct signed_req *sr, struct errctx *ec)
 {
+	unsigned char key[AWS_SHA256_LEN];
 	char target[160];
 	struct sigv4_header h[3];
 	struct sigv4_signature sig;
 	struct sigv4_params p = { c->region, c->service, set->access_key_id, set->secret_access_key,
 		set->session_token != NULL ? secret_reveal(set->session_token) : NULL,
-		clock_skew_now(&c->skew), true, false, false };
+		clock_skew_now(&c->skew), true, false, false, NULL };
 	int r;
 
+	/* One clock reading for the date and the key's day. */
+	signing_key(c, set, p.time_usec, key);
+	p.signing_key = key;
 	(void)snprintf(target, sizeof target, "%s.%s", c->target_prefix, op);
 	h[0] = (struct sigv4_header){ "Host", c->host };
 	h[1] = (struct sigv4_header){ "Content-Type", c->content_type };
 	h[2] = (struct sigv4_header){ "X-Amz-Target", target };
 	r = sigv4_sign(&(struct sigv4_request){ "POST", c->path, NULL, h, 3, body, len }, &p, &sig, ec);
+	explicit_bzero(key, sizeof key);
 	if (r < 0)
 		return r;
 	sr->n = 0;
@@ -539,6 +585,7 @@ aws_client_new(const struct aws_client_options *o, struct aws_client **ret, stru
 	c->http.ca_file = c->ca_file;
 	c->creds = o->creds;
 	retry_quota_init(&c->quota);
+	pthread_mutex_init(&c->key_lock, NULL);
 	pthread_mutex_init(&c->pool_lock, NULL);
 	http_global_init();
 	*ret = c;
@@ -555,6 +602,9 @@ aws_client_free(struct aws_client *c)
 	for (i = 0; i < c->n_pool; i++)
 		http_easy_free(c->pool[i]);
 	pthread_mutex_destroy(&c->pool_lock);
+	aws_credential_set_unref(c->key_set);
+	explicit_bzero(c->key, sizeof c->key);
+	pthread_mutex_destroy(&c->key_lock);
 	retry_quota_destroy(&c->quota);
 	free(c->url);
 	free(c->host);

@@ -23,6 +23,8 @@ struct aws_credentials {
 	struct aws_credential_set	*cur;
 	int				 provider;	/* index of the winner, -1 = none yet */
 	bool				 refreshing;
+	bool				 last_failed;	/* the last refresh failed: last_error says why */
+	struct errctx			 last_error;
 	bool				 bg_started;	/* bg thread exists (joined on next start/free) */
 	pthread_t			 bg;
 	struct cred_ctx			 x;
@@ -331,6 +333,9 @@ refresh_locked(struct aws_credentials *c, struct errctx *ec)
 	r = fetch(c, provider, &s, &winner, ec);
 	pthread_mutex_lock(&c->lock);
 	c->refreshing = false;
+	c->last_failed = r < 0;
+	if (r < 0)
+		c->last_error = *ec;
 	if (r == 0) {
 		aws_credential_set_unref(c->cur);
 		c->cur = s;
@@ -397,11 +402,21 @@ aws_credentials_get(struct aws_credentials *c, bool may_block, struct aws_creden
 			break;
 		}
 		if (!may_block) {
+			/* A refresh that already failed answers with its reason (the
+			 * next one starts for the following call). */
+			bool failed = !c->refreshing && c->last_failed;
+
 			if (!c->refreshing)
 				start_bg_locked(c);
 			if (usable)
 				break;
-			r = errctx_set(ec, -EAGAIN, "credentials: refresh in progress");
+			if (failed) {
+				if (ec != NULL)
+					*ec = c->last_error;
+				r = c->last_error.code < 0 ? c->last_error.code : -EAGAIN;
+			} else {
+				r = errctx_set(ec, -EAGAIN, "credentials: refresh in progress");
+			}
 			break;
 		}
 		if (c->refreshing) {

@@ -70,8 +70,6 @@ EXTRA_DIST += $(AWS_ITESTS) tests/integration/aws/lib.sh tests/emulators/package
 	tests/emulators/package-lock.json tests/emulators/start-sqs.mjs
 
 # Benchmark (not a test): built by `make bench/bench_aws`, prints a table.
-# "=" because the top Makefile.am does not declare EXTRA_PROGRAMS yet; switch to
-# "+=" once it does (asked in the aws report).
 EXTRA_PROGRAMS += bench/bench_aws
 bench_bench_aws_SOURCES = bench/bench_aws.c
 bench_bench_aws_LDADD = $(AWS_LIB) $(CORE_LIB) $(DEPS_LIBS)

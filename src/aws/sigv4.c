@@ -299,7 +299,9 @@ sigv4_sign(const struct sigv4_request *req, const struct sigv4_params *p,
 	abuf_init(&sts);
 	abuf_printf(&sts, "AWS4-HMAC-SHA256\n%s\n%s\n%s", sig->amz_date, scope, crhash);
 
-	{
+	if (p->signing_key != NULL) {
+		memcpy(key, p->signing_key, sizeof key);
+	} else {
 		char day[9];
 
 		memcpy(day, sig->amz_date, 8);

@@ -140,20 +140,6 @@ parse_message(const json_t *j, struct queue_message **ret, struct errctx *ec)
 	return 0;
 }
 
-/* Weak: the seam header declares it for every transport, and the SQLite
- * transport may define it too; either copy frees the same fields. */
-__attribute__((weak)) void
-queue_message_free(struct queue_message *m)
-{
-	if (m == NULL)
-		return;
-	free(m->message_id);
-	free(m->receipt);
-	free(m->body);
-	json_decref(m->attributes);
-	free(m);
-}
-
 static void
 receive_done(json_t *resp, int r, const struct aws_error *err, const struct errctx *cec, void *arg)
 {

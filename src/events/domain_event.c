@@ -115,9 +115,11 @@ domain_event_from_detail(enum event_type t, const json_t *detail, struct domain_
 	}
 	declared = json_get_str(copy, "event_type");
 	if (strcmp(declared, event_type_name(t)) != 0) {
-		json_decref(copy);
-		return errctx_set(ec, -EBADMSG, "%s detail: field 'event_type': says '%s'",
+		/* Format before the decref: declared points into copy. */
+		errctx_set(ec, -EBADMSG, "%s detail: field 'event_type': says '%s'",
 		    event_type_name(t), declared);
+		json_decref(copy);
+		return -EBADMSG;
 	}
 	e = xcalloc(1, sizeof *e);
 	e->type = t;

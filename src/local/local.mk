@@ -6,7 +6,6 @@ src_local_liblocal_a_SOURCES = \
 	src/local/pattern.c \
 	src/local/pattern_text.c \
 	src/local/pattern_internal.h \
-	src/local/queue_message.c \
 	src/local/sqlite_state.c \
 	src/local/sqlite_internal.h \
 	src/local/sqlite_queue.c \

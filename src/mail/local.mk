@@ -9,7 +9,16 @@ src_mail_libmail_a_SOURCES = \
 	src/mail/report.c \
 	src/mail/report_trading.c \
 	src/mail/report_error.c \
-	src/mail/report_pnl.c
+	src/mail/report_pnl.c \
+	include/alchemiser/seams/mailer.h \
+	include/alchemiser/mail/textbuf.h \
+	include/alchemiser/mail/mime.h \
+	include/alchemiser/mail/smtp.h \
+	include/alchemiser/mail/maildir.h \
+	include/alchemiser/mail/report.h \
+	include/alchemiser/mail/report_trading.h \
+	include/alchemiser/mail/report_error.h \
+	include/alchemiser/mail/report_pnl.h
 
 MAIL_TESTS = \
 	tests/unit/mail/test_mime \

@@ -17,15 +17,20 @@
 /* RFC 2045: quoted-printable lines are at most 76 characters including the soft "=". */
 #define QP_LINE_MAX	76
 #define SUBJECT_MAX	(16 * 1024)
+#define MESSAGE_ID_TOKEN_MAX 200
 
 static bool	utf8_valid(const char *s);
 static bool	is_atext(unsigned char c);
 static bool	addr_spec_valid(const char *a);
 static size_t	utf8_boundary(const char *s, size_t len, size_t max);
 static void	append_base64(struct textbuf *out, const unsigned char *p, size_t n);
+static size_t	current_col(const struct textbuf *out, size_t start, size_t col);
+static void	append_encoded_words(struct textbuf *out, const char *s, size_t len, size_t col);
+static bool	word_is_plain(const char *w, size_t n);
 static void	append_display_name(struct textbuf *out, const char *name, size_t col);
 static void	append_address(struct textbuf *out, const char *in, size_t col);
 static int	random_hex(char *out, size_t nbytes, struct errctx *ec);
+static char	*message_id_token(const char *in);
 static void	append_part(struct textbuf *out, const char *boundary, const char *type,
 		    const char *body);
 
@@ -208,26 +213,28 @@ append_base64(struct textbuf *out, const unsigned char *p, size_t n)
 	}
 }
 
-void
-mime_append_header_text(struct textbuf *out, const char *s, size_t col)
+/* Column after appending to out from byte start, when out was at column col there. */
+static size_t
+current_col(const struct textbuf *out, size_t start, size_t col)
 {
-	const unsigned char *p;
-	size_t len = strlen(s), off = 0, width;
-	bool plain = col + len <= 78 && strstr(s, "=?") == NULL;
+	const char *nl = out->len > start ? memrchr(out->data + start, '\n', out->len - start) :
+	    NULL;
 
-	for (p = (const unsigned char *)s; plain && *p != '\0'; p++)
-		if (*p < 0x20 || *p > 0x7e)
-			plain = false;
-	if (plain) {
-		textbuf_append(out, s);
-		return;
+	return nl != NULL ? out->len - (size_t)(nl + 1 - out->data) : col + (out->len - start);
+}
+
+/* len bytes of s as "=?UTF-8?B?...?=" words of <= 75 characters, each on a line of
+ * <= 76; moves to a continuation line first when col leaves no room. */
+static void
+append_encoded_words(struct textbuf *out, const char *s, size_t len, size_t col)
+{
+	size_t off = 0, width;
+
+	if (col + 24 > LINE_MAX_EW) {
+		textbuf_append(out, "\r\n ");
+		col = 1;
 	}
-	if (len == 0)
-		return;
-	/* First word shares the line with the field name; the rest follow a fold. */
-	width = col < LINE_MAX_EW - 24 ? LINE_MAX_EW - col : 24;
-	if (width > WORD_MAX)
-		width = WORD_MAX;
+	width = LINE_MAX_EW - col < WORD_MAX ? LINE_MAX_EW - col : WORD_MAX;
 	while (off < len) {
 		/* "=?UTF-8?B?" + "?=" is 12 characters; 4 base64 characters per 3 bytes. */
 		size_t max = (width - 12) / 4 * 3;
@@ -245,6 +252,22 @@ mime_append_header_text(struct textbuf *out, const char *s, size_t col)
 	}
 }
 
+void
+mime_append_header_text(struct textbuf *out, const char *s, size_t col)
+{
+	const unsigned char *p;
+	size_t len = strlen(s);
+	bool plain = col + len <= 78 && strstr(s, "=?") == NULL;
+
+	for (p = (const unsigned char *)s; plain && *p != '\0'; p++)
+		if (*p < 0x20 || *p > 0x7e)
+			plain = false;
+	if (plain)
+		textbuf_append(out, s);
+	else
+		append_encoded_words(out, s, len, col);
+}
+
 char *
 mime_qp_encode(const char *s, size_t len, size_t *ret_len)
 {
@@ -258,6 +281,7 @@ mime_qp_encode(const char *s, size_t len, size_t *ret_len)
 		char tok[4];
 		size_t tlen;
 		bool eol_next = i + 1 == len || s[i + 1] == '\n' || s[i + 1] == '\r';
+		bool from_line;
 
 		if (c == '\r' || c == '\n') {
 			if (c == '\r' && i + 1 < len && s[i + 1] == '\n')
@@ -267,8 +291,10 @@ mime_qp_encode(const char *s, size_t len, size_t *ret_len)
 			continue;
 		}
 		/* Whitespace at the end of a line would be stripped in transit, a '.'
-		 * opening a line is SMTP's end marker: both are encoded. */
-		if ((c >= 33 && c <= 126 && c != '=' && !(c == '.' && col == 0)) ||
+		 * opening a line is SMTP's end marker, "From " opening a line becomes
+		 * ">From " in mbox deliveries: all three are encoded. */
+		from_line = c == 'F' && col == 0 && len - i >= 5 && memcmp(s + i, "From ", 5) == 0;
+		if ((c >= 33 && c <= 126 && c != '=' && !(c == '.' && col == 0) && !from_line) ||
 		    ((c == ' ' || c == '\t') && !eol_next)) {
 			tok[0] = (char)c;
 			tlen = 1;
@@ -282,8 +308,10 @@ mime_qp_encode(const char *s, size_t len, size_t *ret_len)
 		if (col + tlen > QP_LINE_MAX - 1) {
 			textbuf_append(&out, "=\r\n");
 			col = 0;
-			if (tok[0] == '.' && tlen == 1) {
-				memcpy(tok, "=2E", 3);
+			/* The new physical line needs the same care as a real one. */
+			if (tlen == 1 && (tok[0] == '.' ||
+			    (len - i >= 5 && memcmp(s + i, "From ", 5) == 0))) {
+				snprintf(tok, sizeof(tok), "=%02X", c);
 				tlen = 3;
 			}
 		}
@@ -312,11 +340,32 @@ mime_format_date(int64_t usec, char buf[MIME_DATE_STRLEN])
 	return buf;
 }
 
+/* Only atext words may stand unencoded in a non-ASCII display name. */
+static bool
+word_is_plain(const char *w, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (!is_atext((unsigned char)w[i]))
+			return false;
+	return n < 2 || memmem(w, n, "=?", 2) == NULL;
+}
+
+/*
+ * A non-ASCII name is written as plain atoms and encoded runs: consecutive words
+ * needing encoding share one encoded word (spaces inside it), so no two encoded
+ * words stand side by side unless a run exceeds one word. That matters because
+ * decoders disagree on the space between adjacent encoded words in a phrase
+ * (RFC 2047 drops it, Python's email package keeps it).
+ */
 static void
 append_display_name(struct textbuf *out, const char *name, size_t col)
 {
 	const unsigned char *p;
-	bool ascii = true, special = false;
+	const char *w;
+	size_t start = out->len;
+	bool ascii = true, special = false, first = true;
 
 	for (p = (const unsigned char *)name; *p != '\0'; p++) {
 		if (*p < 0x20 || *p > 0x7e)
@@ -324,22 +373,63 @@ append_display_name(struct textbuf *out, const char *name, size_t col)
 		else if (!is_atext(*p) && *p != ' ')
 			special = true;
 	}
-	if (!ascii || strstr(name, "=?") != NULL) {
-		mime_append_header_text(out, name, col);
+	if (ascii && strstr(name, "=?") == NULL) {
+		if (!special) {
+			textbuf_append(out, name);
+			return;
+		}
+		/* RFC 5322 quoted-string: only '"' and '\\' need a backslash. */
+		textbuf_append_char(out, '"');
+		for (p = (const unsigned char *)name; *p != '\0'; p++) {
+			if (*p == '"' || *p == '\\')
+				textbuf_append_char(out, '\\');
+			textbuf_append_char(out, (char)*p);
+		}
+		textbuf_append_char(out, '"');
 		return;
 	}
-	if (!special) {
-		textbuf_append(out, name);
-		return;
+	for (w = name; *w != '\0'; ) {
+		size_t n, now, need;
+		const char *end;
+
+		w += strspn(w, " \t");
+		if (*w == '\0')
+			break;
+		n = strcspn(w, " \t");
+		end = w + n;
+		if (!word_is_plain(w, n)) {
+			/* Extend the run over the following words that need encoding. */
+			while (*end != '\0') {
+				const char *nx = end + strspn(end, " \t");
+				size_t nn = strcspn(nx, " \t");
+
+				if (nn == 0 || word_is_plain(nx, nn))
+					break;
+				end = nx + nn;
+			}
+		}
+		/* Plain: its length. Encoded: one word's length when the run fits in one,
+		 * so it moves whole to the next line rather than being split. */
+		need = word_is_plain(w, n) ? n : 12 + 4 * (((size_t)(end - w) + 2) / 3);
+		if (need > WORD_MAX)
+			need = 24;
+		now = current_col(out, start, col);
+		if (!first) {
+			if (now + 1 + need > LINE_MAX_EW) {
+				textbuf_append(out, "\r\n ");
+				now = 1;
+			} else {
+				textbuf_append_char(out, ' ');
+				now++;
+			}
+		}
+		if (word_is_plain(w, n))
+			textbuf_append_len(out, w, n);
+		else
+			append_encoded_words(out, w, (size_t)(end - w), now);
+		first = false;
+		w = end;
 	}
-	/* RFC 5322 quoted-string: only '"' and '\' need a backslash. */
-	textbuf_append_char(out, '"');
-	for (p = (const unsigned char *)name; *p != '\0'; p++) {
-		if (*p == '"' || *p == '\\')
-			textbuf_append_char(out, '\\');
-		textbuf_append_char(out, (char)*p);
-	}
-	textbuf_append_char(out, '"');
 }
 
 /* in was validated by mime_parse_address() already. */
@@ -351,8 +441,14 @@ append_address(struct textbuf *out, const char *in, size_t col)
 	if (mime_parse_address(in, "address", &name, &addr, NULL) < 0)
 		return;
 	if (name != NULL) {
+		const char *nl;
+		size_t now;
+
 		append_display_name(out, name, col);
-		textbuf_printf(out, " <%s>", addr);
+		/* A long (encoded) name may leave no room: fold before the address. */
+		nl = memrchr(out->data, '\n', out->len);
+		now = nl != NULL ? out->len - (size_t)(nl + 1 - out->data) : out->len;
+		textbuf_printf(out, "%s<%s>", now + strlen(addr) + 3 > 78 ? "\r\n " : " ", addr);
 	} else
 		textbuf_append(out, addr);
 	free(name);
@@ -374,6 +470,23 @@ random_hex(char *out, size_t nbytes, struct errctx *ec)
 	for (i = 0; i < nbytes; i++)
 		sprintf(out + 2 * i, "%02x", raw[i]);
 	return 0;
+}
+
+/* The id becomes the left part of the Message-ID, a dot-atom: any other byte
+ * (from a command key, say) turns into '_' rather than failing the email. */
+static char *
+message_id_token(const char *in)
+{
+	size_t n = strlen(in) < MESSAGE_ID_TOKEN_MAX ? strlen(in) : MESSAGE_ID_TOKEN_MAX, i;
+	char *t = xstrndup(in, n);
+
+	for (i = 0; i < n; i++) {
+		bool dot_ok = t[i] == '.' && i != 0 && i + 1 != n && t[i - 1] != '.';
+
+		if (!is_atext((unsigned char)t[i]) && !dot_ok)
+			t[i] = '_';
+	}
+	return t;
 }
 
 static void
@@ -399,7 +512,7 @@ mime_build(const struct mail_message *msg, char **ret, size_t *ret_len, struct e
 {
 	struct textbuf out = { 0 };
 	char date[MIME_DATE_STRLEN], what[32], boundary[64], rnd[33];
-	char *from_addr = NULL;
+	char *from_addr = NULL, *id = NULL;
 	const char *domain;
 	int64_t when;
 	size_t i;
@@ -432,16 +545,11 @@ mime_build(const struct mail_message *msg, char **ret, size_t *ret_len, struct e
 		    "not valid UTF-8");
 		goto out;
 	}
-	if (msg->id != NULL) {
-		const char *p;
-
-		for (p = msg->id; *p != '\0' && (is_atext((unsigned char)*p) || *p == '.'); p++)
-			;
-		if (*p != '\0' || p == msg->id || p - msg->id > 200) {
-			r = errctx_set(ec, -EINVAL, "id: '%s' is not usable in a Message-ID "
-			    "(letters, digits, . and !#$%%&'*+-/=?^_`{|}~ only, 1-200)", msg->id);
+	if (msg->id != NULL && *msg->id != '\0') {
+		r = mime_check_header_value("id", msg->id, ec);
+		if (r < 0)
 			goto out;
-		}
+		id = message_id_token(msg->id);
 	}
 	r = random_hex(rnd, 16, ec);
 	if (r < 0)
@@ -467,8 +575,8 @@ mime_build(const struct mail_message *msg, char **ret, size_t *ret_len, struct e
 	}
 	textbuf_append(&out, "\r\nSubject: ");
 	mime_append_header_text(&out, msg->subject, 9);
-	if (msg->id != NULL)
-		textbuf_printf(&out, "\r\nMessage-ID: <%s@%s>", msg->id, domain);
+	if (id != NULL)
+		textbuf_printf(&out, "\r\nMessage-ID: <%s@%s>", id, domain);
 	else
 		textbuf_printf(&out, "\r\nMessage-ID: <%" PRId64 ".%s@%s>", when / 1000000, rnd,
 		    domain);
@@ -491,5 +599,6 @@ mime_build(const struct mail_message *msg, char **ret, size_t *ret_len, struct e
 out:
 	textbuf_clear(&out);
 	free(from_addr);
+	free(id);
 	return r;
 }

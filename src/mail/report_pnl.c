@@ -19,7 +19,7 @@ static int64_t	shift_months(int64_t days, int64_t months);
 static void	period_fill(struct report_pnl_period *p, int64_t start, int64_t end);
 static int	pct_of(struct decimal part, struct decimal whole, struct decimal *ret);
 static size_t	collect_points(const json_t *history, const struct report_pnl_period *period,
-		    struct point **ret);
+		    struct point **ret, bool *ret_base);
 
 #define SECONDS_PER_DAY 86400
 
@@ -138,33 +138,47 @@ pct_of(struct decimal part, struct decimal whole, struct decimal *ret)
 	return decimal_mul(q, decimal_from_units(100 * DECIMAL_SCALE), DECIMAL_ROUND_HALF_EVEN, ret);
 }
 
+/* The points inside the period, oldest first, preceded by the last point before
+ * it (the previous close, *ret_base set) when the history has one. */
 static size_t
-collect_points(const json_t *history, const struct report_pnl_period *period, struct point **ret)
+collect_points(const json_t *history, const struct report_pnl_period *period, struct point **ret,
+    bool *ret_base)
 {
 	const json_t *ts = json_object_get(history, "timestamp");
 	const json_t *eq = json_object_get(history, "equity");
-	size_t i, n = 0, len;
-	struct point *pts;
+	struct point *pts, base = { .days = INT64_MIN };
+	size_t i, n = 1, len;
 
 	*ret = NULL;
+	*ret_base = false;
 	if (!json_is_array(ts) || !json_is_array(eq))
 		return 0;
 	len = json_array_size(ts) < json_array_size(eq) ? json_array_size(ts) : json_array_size(eq);
 	if (len == 0)
 		return 0;
-	pts = xcalloc(len, sizeof(*pts));
+	/* Slot 0 is kept for the previous close. */
+	pts = xcalloc(len + 1, sizeof(*pts));
 	for (i = 0; i < len; i++) {
 		const json_t *t = json_array_get(ts, i);
+		struct point pt;
 		json_int_t secs;
-		int64_t days;
 
-		if (!json_is_integer(t) || !report_value_decimal(json_array_get(eq, i), &pts[n].equity))
+		if (!json_is_integer(t) || !report_value_decimal(json_array_get(eq, i), &pt.equity))
 			continue;
 		secs = json_integer_value(t);
-		days = secs >= 0 ? secs / SECONDS_PER_DAY : (secs - SECONDS_PER_DAY + 1) / SECONDS_PER_DAY;
-		if (days < period->start_days || days > period->end_days)
-			continue;
-		pts[n++].days = days;
+		pt.days = secs >= 0 ? secs / SECONDS_PER_DAY :
+		    (secs - SECONDS_PER_DAY + 1) / SECONDS_PER_DAY;
+		if (pt.days < period->start_days && pt.days > base.days)
+			base = pt;
+		else if (pt.days >= period->start_days && pt.days <= period->end_days)
+			pts[n++] = pt;
+	}
+	if (base.days != INT64_MIN) {
+		pts[0] = base;
+		*ret_base = true;
+	} else {
+		memmove(pts, pts + 1, (n - 1) * sizeof(*pts));
+		n--;
 	}
 	*ret = pts;
 	return n;
@@ -180,13 +194,16 @@ report_pnl_render(const json_t *history, const struct report_pnl_period *period,
 	struct decimal pnl, pct;
 	char b1[REPORT_MONEY_STRLEN], b2[REPORT_MONEY_STRLEN], b3[REPORT_MONEY_STRLEN];
 	char b4[REPORT_MONEY_STRLEN], b5[REPORT_MONEY_STRLEN], label[32], *title, *status, *p;
-	bool have_pnl;
-	size_t n, i;
+	bool have_pnl, has_base;
+	size_t n, i, first;
 
 	if (!json_is_object(history))
 		return errctx_set(ec, -EINVAL, "pnl report: history is %s, not an object",
 		    history != NULL ? json_type_name(history) : "missing");
-	n = collect_points(history, period, &pts);
+	n = collect_points(history, period, &pts, &has_base);
+	first = has_base ? 1 : 0;
+	if (n <= first)
+		n = 0;	/* a previous close alone says nothing about the period */
 	snprintf(label, sizeof(label), "%s", period->label);
 	/* Title case as the seed printed it: "3 months" -> "3 Months". */
 	for (p = label; *p != '\0'; p++)
@@ -202,8 +219,16 @@ report_pnl_render(const json_t *history, const struct report_pnl_period *period,
 	report_doc_section(&d, "Summary");
 	report_doc_kv_begin(&d);
 	report_doc_kv(&d, "Period", status + strlen("Period: "));
-	report_doc_kv(&d, "Starting Value", n > 0 ? report_format_money(pts[0].equity, false, b1) :
-	    NULL);
+	if (n > 0 && has_base) {
+		char date[16], *v;
+
+		time_format_date(pts[0].days, date);
+		v = xasprintf("%s (close of %s)", report_format_money(pts[0].equity, false, b1), date);
+		report_doc_kv(&d, "Starting Value", v);
+		free(v);
+	} else
+		report_doc_kv(&d, "Starting Value", n > 0 ? report_format_money(pts[0].equity, false,
+		    b1) : NULL);
 	report_doc_kv(&d, "Ending Value", n > 0 ? report_format_money(pts[n - 1].equity, false, b2) :
 	    NULL);
 	report_doc_kv(&d, "Total P&L", have_pnl ? report_format_money(pnl, true, b3) : NULL);
@@ -215,7 +240,7 @@ report_pnl_render(const json_t *history, const struct report_pnl_period *period,
 	if (detailed && n > 0) {
 		report_doc_section(&d, "Daily Breakdown");
 		report_doc_table_begin(&d, 4, head);
-		for (i = 0; i < n; i++) {
+		for (i = first; i < n; i++) {
 			struct decimal dp = DECIMAL_ZERO, dpct = DECIMAL_ZERO;
 			const char *cells[4];
 			char date[16];

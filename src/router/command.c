@@ -208,7 +208,8 @@ command_parse(const json_t *obj, struct command **ret, struct errctx *ec)
 			return errctx_set(ec, -EBADMSG,
 			    "P&L analysis requires either 'pnl_type' or 'pnl_period' to be specified");
 		}
-	} else if (mode != NULL && strcmp(mode, "bot") == 0)
+	} else if ((mode != NULL && strcmp(mode, "bot") == 0) || c->dry_run)
+		/* dry_run was ignored by the seed (it traded); here it never places orders. */
 		c->action = COMMAND_SIGNAL_ONLY;
 	else
 		c->action = COMMAND_TRADE;

@@ -34,7 +34,11 @@ backends_open_aws(const struct config *cfg, struct event_base *base, struct back
 		.secret_access_key = config_secret(cfg, "aws.secret_access_key"),
 		.profile = or_null(config_str(cfg, "aws.profile")),
 		.region = region,
+		.session_token = config_secret(cfg, "aws.session_token"),
 		.sts_endpoint = or_null(config_str(cfg, "aws.sts_endpoint")),
+		.imds_endpoint = or_null(config_str(cfg, "aws.imds_endpoint")),
+		.imds_disabled = !config_bool(cfg, "aws.imds"),
+		.metadata_timeout_usec = config_usec(cfg, "aws.metadata_timeout"),
 		.ca_file = ca,
 	};
 	struct sqs_options so = {

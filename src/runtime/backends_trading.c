@@ -103,6 +103,7 @@ open_mailer(const struct config *cfg, struct backends *b, struct errctx *ec)
 			.to = to, .n_to = n,
 			.user = user[0] != '\0' ? user : NULL,
 			.password = config_secret(cfg, "mail.smtp_password"),
+			.connect_timeout_usec = config_usec(cfg, "mail.connect_timeout"),
 			.timeout_usec = config_usec(cfg, "mail.timeout"),
 			.ca_file = ca[0] != '\0' ? ca : NULL,
 			.starttls_optional = !config_bool(cfg, "mail.require_starttls"),

@@ -1,5 +1,7 @@
 #include <errno.h>
 #include <pthread.h>
+#include <signal.h>
+#include <time.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,13 +28,30 @@ struct corr_entry {
 	struct corr_entry	*next;
 };
 
+/* A claim held right now; the renewer extends its lease while the handler runs. */
+struct claim_entry {
+	char			*key;
+	char			 owner[128];
+	int64_t			 lease_usec;
+	int64_t			 renewed_usec;	/* monotonic */
+	struct claim_entry	*next;
+};
+
 struct pipeline {
 	struct backends		*b;
 	char			 host[64];
 	pthread_mutex_t		 lock;
 	pthread_cond_t		 released;
 	struct corr_entry	*busy;
+	/* lease renewal */
+	pthread_mutex_t		 claims_lock;
+	pthread_cond_t		 claims_wake;
+	struct claim_entry	*claims;
+	bool			 stopping;
+	pthread_t		 renewer;
 };
+
+static void *renewer_main(void *arg);
 
 struct job *
 job_new(struct queue_message *msg, struct config *cfg)
@@ -52,7 +71,6 @@ job_free(struct job *j)
 		return;
 	queue_message_free(j->msg);
 	config_unref(j->cfg);
-	free(j->claim_key);
 	free(j->correlation_id);
 	free(j->event_id);
 	free(j->detail_type);
@@ -72,14 +90,42 @@ pipeline_new(struct backends *b)
 	p->host[sizeof p->host - 1] = '\0';
 	pthread_mutex_init(&p->lock, NULL);
 	pthread_cond_init(&p->released, NULL);
+	pthread_mutex_init(&p->claims_lock, NULL);
+	pthread_cond_init(&p->claims_wake, NULL);
+	{
+		sigset_t all, old;
+
+		/* Signals belong to the loop thread. */
+		sigfillset(&all);
+		pthread_sigmask(SIG_BLOCK, &all, &old);
+		if (pthread_create(&p->renewer, NULL, renewer_main, p) != 0) {
+			log_error("cannot start the lease renewer thread");
+			abort();
+		}
+		pthread_sigmask(SIG_SETMASK, &old, NULL);
+	}
 	return p;
 }
 
 void
 pipeline_free(struct pipeline *p)
 {
+	struct claim_entry *c, *next;
+
 	if (p == NULL)
 		return;
+	pthread_mutex_lock(&p->claims_lock);
+	p->stopping = true;
+	pthread_cond_signal(&p->claims_wake);
+	pthread_mutex_unlock(&p->claims_lock);
+	pthread_join(p->renewer, NULL);
+	for (c = p->claims; c != NULL; c = next) {
+		next = c->next;
+		free(c->key);
+		free(c);
+	}
+	pthread_mutex_destroy(&p->claims_lock);
+	pthread_cond_destroy(&p->claims_wake);
 	pthread_mutex_destroy(&p->lock);
 	pthread_cond_destroy(&p->released);
 	free(p);
@@ -133,6 +179,100 @@ corr_release(struct pipeline *p, const char *id)
 	}
 	pthread_cond_broadcast(&p->released);
 	pthread_mutex_unlock(&p->lock);
+}
+
+static void
+claims_add(struct pipeline *p, const char *key, const char *owner, int64_t lease_usec)
+{
+	struct claim_entry *c = xcalloc(1, sizeof *c);
+
+	c->key = xstrdup(key);
+	(void)snprintf(c->owner, sizeof c->owner, "%s", owner);
+	c->lease_usec = lease_usec;
+	c->renewed_usec = time_now_monotonic_usec();
+	pthread_mutex_lock(&p->claims_lock);
+	c->next = p->claims;
+	p->claims = c;
+	pthread_mutex_unlock(&p->claims_lock);
+}
+
+static void
+claims_remove(struct pipeline *p, const char *key, const char *owner)
+{
+	struct claim_entry **pp, *c;
+
+	pthread_mutex_lock(&p->claims_lock);
+	for (pp = &p->claims; (c = *pp) != NULL; pp = &c->next) {
+		if (strcmp(c->key, key) == 0 && strcmp(c->owner, owner) == 0) {
+			*pp = c->next;
+			free(c->key);
+			free(c);
+			break;
+		}
+	}
+	pthread_mutex_unlock(&p->claims_lock);
+}
+
+/* Why a thread of its own: a long handler (execution waits for fills) must
+ * keep its lease, or another daemon would take the message over; the loop
+ * thread cannot make blocking store calls, and the worker is busy. Every
+ * second it renews the claims older than a third of their lease. */
+static void *
+renewer_main(void *arg)
+{
+	struct pipeline *p = arg;
+	struct claim_entry *c;
+	struct timespec until;
+	struct errctx ec;
+	char key[512], owner[128];
+	int64_t lease, now;
+	bool found;
+
+	pthread_mutex_lock(&p->claims_lock);
+	while (!p->stopping) {
+		clock_gettime(CLOCK_REALTIME, &until);
+		until.tv_sec += 1;
+		(void)pthread_cond_timedwait(&p->claims_wake, &p->claims_lock, &until);
+		for (;;) {
+			now = time_now_monotonic_usec();
+			found = false;
+			for (c = p->claims; c != NULL && !p->stopping; c = c->next) {
+				if (now - c->renewed_usec < c->lease_usec / 3)
+					continue;
+				c->renewed_usec = now;
+				(void)snprintf(key, sizeof key, "%s", c->key);
+				(void)snprintf(owner, sizeof owner, "%s", c->owner);
+				lease = c->lease_usec;
+				found = true;
+				break;
+			}
+			if (!found)
+				break;
+			/* The store call blocks: never under the lock. */
+			pthread_mutex_unlock(&p->claims_lock);
+			errctx_clear(&ec);
+			if (p->b->idem->ops->renew(p->b->idem, key, owner, time_now_realtime_usec() + lease,
+			    &ec) < 0)
+				log_warning("renewing the claim on %s failed: %s", key, errctx_msg(&ec));
+			pthread_mutex_lock(&p->claims_lock);
+		}
+	}
+	pthread_mutex_unlock(&p->claims_lock);
+	return NULL;
+}
+
+void
+pipeline_release_claims(struct pipeline *p)
+{
+	struct claim_entry *c;
+	struct errctx ec = { 0 };
+
+	pthread_mutex_lock(&p->claims_lock);
+	for (c = p->claims; c != NULL; c = c->next)
+		if (p->b->idem->ops->release(p->b->idem, c->key, c->owner, &ec) < 0)
+			log_warning("releasing the claim on %s failed (its lease will expire): %s", c->key,
+			    errctx_msg(&ec));
+	pthread_mutex_unlock(&p->claims_lock);
 }
 
 static void
@@ -231,8 +371,7 @@ run_claimed(struct pipeline *p, struct job *job, const struct route *rt, const s
 			log_warning("releasing idempotency record %s failed (its lease will expire): %s",
 			    rt->idempotency_key, errctx_msg(&ec));
 	}
-	free(job->claim_key);
-	job->claim_key = NULL;
+	claims_remove(p, rt->idempotency_key, owner);
 }
 
 static void
@@ -272,12 +411,18 @@ process_routed(struct pipeline *p, struct job *job, const struct route *rt, unsi
 		    errctx_msg(&ec));
 	else if (claim == IDEM_COMPLETED)
 		job_result(job, OUTCOME_DUPLICATE, "already processed (%s)", rt->idempotency_key);
-	else if (claim == IDEM_BUSY)
-		job_result(job, OUTCOME_RETRY, "being processed by %s", holder[0] ? holder : "another worker");
+	else if (claim == IDEM_BUSY) {
+		/* Come back when the holder's lease can have lapsed, not sooner: a
+		 * holder that died must not make every redelivery burn a receive
+		 * count until the queue parks a healthy message. */
+		job->retry_delay_usec = config_usec(job->cfg, "daemon.idempotency_lease");
+		job_result(job, OUTCOME_RETRY, "being processed by %s; retry after its lease",
+		    holder[0] ? holder : "another worker");
+	}
 	else {
 		if (claim == IDEM_TAKEN_OVER)
 			log_notice("took over the expired claim of %s on %s", holder, rt->idempotency_key);
-		job->claim_key = xstrdup(rt->idempotency_key);
+		claims_add(p, rt->idempotency_key, owner, config_usec(job->cfg, "daemon.idempotency_lease"));
 		run_claimed(p, job, rt, st, owner);
 	}
 	corr_release(p, corr);

@@ -211,9 +211,16 @@ act_on_outcome(struct runtime *rt, struct job *job)
 	case OUTCOME_DUPLICATE:
 		queue_delete(rt, job->msg->receipt);
 		break;
-	case OUTCOME_RETRY:
-		change_visibility(rt, job->msg->receipt, retry_backoff_usec(job->cfg, job->msg->receive_count));
+	case OUTCOME_RETRY: {
+		int64_t delay = retry_backoff_usec(job->cfg, job->msg->receive_count);
+
+		if (job->retry_delay_usec > delay)
+			delay = job->retry_delay_usec;
+		if (delay > RUNTIME_MAX_VISIBILITY_USEC)
+			delay = RUNTIME_MAX_VISIBILITY_USEC;
+		change_visibility(rt, job->msg->receipt, delay);
 		break;
+	}
 	case OUTCOME_REJECT: {
 		struct log_fields f = {
 			.message_id = LOG_MID_PARKED, .sqs_message_id = job->msg->message_id,
@@ -416,27 +423,15 @@ static void
 force_stop(struct runtime *rt)
 {
 	struct job *running[64];
-	struct errctx ec = { 0 };
-	char owner[128];
 	size_t n, i;
 
 	n = workers_running(rt->workers, running, ELEMENTSOF(running));
 	log_warning("stop deadline: releasing %zu message(s) still being handled", n);
-	for (i = 0; i < n; i++) {
-		struct job *job = running[i];
-
-		if (!job->synthetic)
-			change_visibility(rt, job->msg->receipt, 0);
-		/* The worker's claim: release it so another daemon need not wait for the lease. */
-		if (job->claim_key != NULL) {
-			unsigned w;
-
-			for (w = 0; w < (unsigned)config_int(rt->cfg, "daemon.concurrency"); w++) {
-				pipeline_owner(rt->pipeline, w, owner, sizeof owner);
-				(void)rt->b->idem->ops->release(rt->b->idem, job->claim_key, owner, &ec);
-			}
-		}
-	}
+	for (i = 0; i < n; i++)
+		if (!running[i]->synthetic)
+			change_visibility(rt, running[i]->msg->receipt, 0);
+	/* Their claims too, so another daemon need not wait for the leases. */
+	pipeline_release_claims(rt->pipeline);
 	rt->forced = true;
 	rt->state = RUNTIME_STOPPED;
 	flush_deletes(rt);

@@ -16,6 +16,8 @@
 #define RUNTIME_DELETE_FLUSH_USEC	(100 * 1000)
 #define RUNTIME_POLL_BACKOFF_MAX_USEC	(60 * INT64_C(1000000))
 #define RUNTIME_FORCED_EXIT_USEC	(500 * 1000)
+/* SQS refuses visibility timeouts over 12 hours. */
+#define RUNTIME_MAX_VISIBILITY_USEC	(43200 * INT64_C(1000000))
 
 enum runtime_state {
 	RUNTIME_RUNNING,

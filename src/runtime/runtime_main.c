@@ -17,6 +17,7 @@
 #include "alchemiser/core/err.h"
 #include "alchemiser/core/log.h"
 #include "alchemiser/core/timeutil.h"
+#include "alchemiser/core/uuid.h"
 #include "alchemiser/core/xalloc.h"
 #include "alchemiser/runtime/backends.h"
 #include "alchemiser/runtime/notify.h"
@@ -137,7 +138,18 @@ start_event(struct runtime *rt, const char *body, size_t len)
 	}
 	/* AWS: process it first, directly; a retry puts it on the queue (runtime.c). */
 	m = xcalloc(1, sizeof *m);
-	m->message_id = xstrdup("cli");
+	/* A fresh id per run: the last-resort idempotency key of a command
+	 * without a correlation id must not repeat from one --once to the next. */
+	{
+		char id[UUID_STRLEN];
+
+		if (uuid_v4(id) < 0) {
+			free(m);
+			log_error("--once: cannot make a message id");
+			return -EIO;
+		}
+		m->message_id = xasprintf("cli-%s", id);
+	}
 	m->body = xstrndup(body, len);
 	m->body_len = len;
 	m->receive_count = 1;
@@ -214,7 +226,8 @@ runtime_run(struct config *cfg, const struct runtime_options *o)
 		log_notice("stopped (forced): %llu received, %llu done",
 		    (unsigned long long)rt.received, (unsigned long long)rt.counters[OUTCOME_DONE]);
 		fflush(NULL);
-		_exit(o->once && rt.any_failure ? 1 : 0);
+		/* --once: released messages were not finished, so the run did not succeed. */
+		_exit(o->once ? 1 : 0);
 	}
 	f.message_id = LOG_MID_STOPPED;
 	log_full(o->once ? LOG_INFO : LOG_NOTICE, &f, "stopped: received %llu, done %llu, duplicate %llu, "

@@ -100,4 +100,25 @@ done_ids=$(sed -n 's/.*done completed: workflow \(run-load-[0-9]*\) completed.*/
 [ -z "$(printf '%s\n' "$done_ids" | uniq -d)" ] || fail "an event was handled twice: $(printf '%s\n' "$done_ids" | uniq -d | head -3)"
 [ "$(sql "SELECT COUNT(*) FROM idempotency WHERE key LIKE 'load-%' AND status = 'COMPLETED'")" = 200 ] ||
 	fail "idempotency records incomplete"
+# 7. Two daemons on one state file: every message handled by exactly one of them.
+rm -rf "$STATE"
+i=0
+while [ $i -lt 120 ]; do
+	"$BIN" -c "$CONF" --send --event "$(detail WorkflowCompleted "pair-$i" "run-pair-$i" '"workflow_type":"trading","workflow_duration_ms":1,"success":true')"
+	i=$((i + 1))
+done
+: >"$WORK/daemon.log"
+start_daemon
+first=$DAEMON_PID
+start_daemon
+second=$DAEMON_PID
+drained() { [ "$(sql "SELECT COUNT(*) FROM queue_messages WHERE queue = 'alchemiser-work'")" = 0 ]; }
+wait_until 60 drained || fail "two daemons did not drain the queue"
+kill -TERM "$first" "$second"
+wait "$first" || fail "first daemon exit"
+wait "$second" || fail "second daemon exit"
+n=$(grep -c 'done completed: workflow run-pair-' "$WORK/daemon.log")
+[ "$n" = 120 ] || fail "two daemons: $n done outcomes for 120 messages"
+dups=$(sed -n 's/.*done completed: workflow \(run-pair-[0-9]*\) .*/\1/p' "$WORK/daemon.log" | sort | uniq -d)
+[ -z "$dups" ] || fail "handled twice by two daemons: $dups"
 echo "runtime_local: ok"

@@ -65,7 +65,7 @@ total=$(mails)
 sed -i "s|^strategy_set = .*|strategy_set = $top_srcdir/etc/strategies/strategy.json|" "$CONF"
 # Limit orders the paper broker cannot fill (slippage beyond the spread) keep
 # execution busy re-pricing for a few seconds: a window to kill it in.
-sed -i 's/^use_limit_orders = no/use_limit_orders = yes\nreprice_interval = 1s\norder_poll_interval = 50ms\nfill_timeout = 5s\nmax_reprices = 2\nslippage_bps = 500/' "$CONF"
+sed -i 's/^use_limit_orders = no/use_limit_orders = yes\nreprice_interval = 3s\norder_poll_interval = 50ms\nfill_timeout = 10s\nmax_reprices = 2\nslippage_bps = 500/' "$CONF"
 # Quick redelivery after the kill: short visibility and idempotency lease.
 printf '[daemon]\nvisibility_timeout = 3s\nidempotency_lease = 5s\n' >>"$CONF"
 rm -rf "$STATE"
@@ -74,6 +74,12 @@ start_daemon
 wait_until 30 grep -q 'done portfolio: plan of' "$WORK/daemon.log" || fail "no plan before the kill"
 has_orders() { [ "$(sql "SELECT COUNT(*) FROM broker_sim_orders")" -gt 0 ]; }
 wait_until 10 has_orders || fail "no order before the kill"
+# The handler outlives a third of its 5 s lease: the renewer must extend it.
+lease() { sql "SELECT lease_expires_usec FROM idempotency WHERE detail_type = 'RebalancePlanned' AND status = 'IN_PROGRESS'"; }
+l1=$(lease)
+[ -n "$l1" ] || fail "no claim held during execution"
+renewed() { l2=$(lease); [ -n "$l2" ] && [ "$l2" -gt "$l1" ]; }
+wait_until 6 renewed || fail "the lease of a long handler was not renewed ($l1 -> $(lease))"
 kill -9 "$DAEMON_PID"
 wait "$DAEMON_PID" 2>/dev/null || true
 tries=0

@@ -21,6 +21,9 @@ top_srcdir=${top_srcdir:-$here/../..}
 top_builddir=${top_builddir:-$top_srcdir}
 ops_src="$top_srcdir/tests/ops"
 node=${NODE:-node}
+# The daemon's own event-pattern matcher decides, not a re-implementation.
+ALCHEMISERD_PATTERN_MATCHER=${ALCHEMISERD_PATTERN_MATCHER:-"$top_builddir/src/alchemiserd --test-pattern"}
+export ALCHEMISERD_PATTERN_MATCHER
 
 if ! command -v "$node" >/dev/null 2>&1; then
 	echo "SKIP: node not found"

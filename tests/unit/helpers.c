@@ -1,4 +1,6 @@
 #include <errno.h>
+#include <inttypes.h>
+#include <time.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -80,4 +82,27 @@ test_tmpdir(void)
 
 	ck_assert_ptr_nonnull(mkdtemp(t));
 	return t;
+}
+
+static uint64_t rng_state;
+
+void
+test_rng_seed(const char *test)
+{
+	const char *env = getenv("SEED");
+	uint64_t seed = env != NULL ? strtoull(env, NULL, 0) : (uint64_t)time(NULL) ^ (uint64_t)clock();
+
+	fprintf(stderr, "%s: SEED=%" PRIu64 "\n", test, seed);
+	rng_state = seed;
+}
+
+/* splitmix64: small, seedable, good enough to pick test values. */
+uint64_t
+test_rng_next(void)
+{
+	uint64_t z = (rng_state += UINT64_C(0x9e3779b97f4a7c15));
+
+	z = (z ^ (z >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
+	z = (z ^ (z >> 27)) * UINT64_C(0x94d049bb133111eb);
+	return z ^ (z >> 31);
 }

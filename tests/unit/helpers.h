@@ -7,6 +7,7 @@
 
 #include <check.h>
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "alchemiser/core/err.h"
 
@@ -38,6 +39,12 @@ char	*test_read_file(const char *path, size_t *len);
 
 /* A fresh temporary directory for this test (removed by the caller if wanted). */
 char	*test_tmpdir(void);
+
+/* Seedable test randomness (splitmix64). test_rng_seed() prints the seed it
+ * uses, and takes SEED=n from the environment, so a failing property run can
+ * be replayed exactly. */
+void	test_rng_seed(const char *test);
+uint64_t test_rng_next(void);
 
 #define ALC_TEST_MAIN(suite_fn) \
 	int main(void) { return test_run_suite(suite_fn()); }

@@ -59,6 +59,9 @@ struct sigv4_params {
 	bool			 normalize_path;/* true for every service we call */
 	bool			 omit_session_token; /* send the token unsigned (test suite only) */
 	bool			 sign_body;	/* add x-amz-content-sha256 (S3 style) */
+	/* The derived key of (secret, day of time_usec, region, service) when
+	 * the caller caches it (it changes once a day); NULL = derive here. */
+	const unsigned char	*signing_key;
 };
 
 struct sigv4_signature {

@@ -17,6 +17,13 @@
  *   -E2BIG      over a documented limit (size, depth, count)
  *   -EOVERFLOW  arithmetic out of range
  *   -EEXIST     a conditional write lost (already claimed, duplicate id)
+ *   -EDOM       division by zero (decimal)
+ *   -ENODATA    not enough history for an indicator (ticker and window named)
+ *   -EIO        a local store failed (corrupt or unreadable file, I/O error)
+ *   -ENOSPC     the disk is full
+ *   -ECANCELED  an asynchronous operation was cancelled (shutdown)
+ * Which of these retry and which reject is decided in one place:
+ * router/dispatch.c (outcome_from_errno) and stages/stage.c for the stages.
  */
 #ifndef ALCHEMISER_CORE_ERR_H
 #define ALCHEMISER_CORE_ERR_H

@@ -13,10 +13,12 @@
  * The history is Alpaca's portfolio-history shape, which the stage builds from the
  * broker seam: {"timestamp": [epoch seconds...], "equity": [decimal string or
  * number...]} (other members ignored; null equity entries skipped, as Alpaca
- * returns null before the account was funded). Only points whose UTC date lies in
- * the period are used. start value = first equity, end value = last, P&L = end -
- * start, P&L % = P&L / start x 100 (n/a when start is 0); daily rows compare each
- * point with the previous one.
+ * returns null before the account was funded). The points whose UTC date lies in
+ * the period make the daily rows; the start value is the last equity before the
+ * period (the previous close) when the history has one, else the first in the
+ * period (the seed's rule, which lost the first day's P&L). end value = the last
+ * in the period, P&L = end - start, P&L % = P&L / start x 100 (n/a when start is
+ * 0); each daily row compares with the point before it.
  * Thread:  any. Memory: *ret is filled with new strings (report_clear()).
  */
 #ifndef ALCHEMISER_MAIL_REPORT_PNL_H

@@ -3,6 +3,7 @@
  * route -> (reject) | stage lookup -> per-correlation lock -> idempotency claim
  * -> stage handler -> publish (deterministic ids) -> complete -> outcome.
  * Every failure becomes an outcome with a reason; nothing here exits.
+ * A renewer thread extends the lease of every claim held while its handler runs.
  * Thread:  any worker thread; the pipeline struct is shared and thread-safe.
  * Memory:  job results are owned by the job (job_free).
  */
@@ -30,13 +31,13 @@ struct job {
 	/* results, written by the worker */
 	enum outcome		 outcome;
 	char			 reason[384];
-	char			*claim_key;	/* set while a claim is held */
 	char			*correlation_id;
 	char			*event_id;
 	char			*detail_type;
 	char			*source;
 	char			*handler;
 	int64_t			 duration_ms;
+	int64_t			 retry_delay_usec;	/* retry: at least this long (0 = back-off only) */
 	struct job		*next;		/* queue links (owner decides) */
 };
 
@@ -48,6 +49,9 @@ struct pipeline *pipeline_new(struct backends *b);
 void	pipeline_process(struct pipeline *p, struct job *job, unsigned worker);
 /* The owner string of a worker ("host:pid:worker"); static storage per pipeline. */
 const char *pipeline_owner(struct pipeline *p, unsigned worker, char *buf, size_t size);
+/* Release every claim held right now (a forced stop; the main thread may
+ * call it while workers are stuck in handlers). */
+void	pipeline_release_claims(struct pipeline *p);
 void	pipeline_free(struct pipeline *p);
 
 #endif

@@ -15,7 +15,10 @@
  *                      untrusted certificate), or a reply we do not understand
  *            -EBADMSG  the server refused the message or a recipient permanently (5xx)
  *            -EINVAL   the message itself is invalid (CR/LF in a header, bad address)
- *            -EIO and other errnos from the file system (maildir)
+ *            -EIO      any other libcurl failure (the reason names it)
+ *            other -errno from the file system (maildir: -ENOSPC, -EACCES, ...)
+ *          Message-ID is <id@sender-domain>: give the notification's event id as
+ *          msg->id so a redelivered duplicate is recognisable downstream.
  */
 #ifndef ALCHEMISER_SEAMS_MAILER_H
 #define ALCHEMISER_SEAMS_MAILER_H
@@ -35,8 +38,9 @@ struct mail_message {
 	const char		*text;		/* UTF-8 plain text, required */
 	const char		*html;		/* UTF-8 HTML, NULL for a text-only message */
 	/* Stable token for the Message-ID (e.g. the notification's event id), so a
-	 * resent duplicate can be recognised; letters, digits and "!#$%&'*+-/=?^_`{|}~."
-	 * only. NULL: random. */
+	 * resent duplicate can be recognised: <id@sender-domain>. Bytes other than
+	 * letters, digits and "!#$%&'*+-/=?^_`{|}~." become '_' (CR/LF: -EINVAL);
+	 * cut at 200 bytes. NULL or "": random. */
 	const char		*id;
 	int64_t			 date_usec;	/* Date header; 0: now */
 };

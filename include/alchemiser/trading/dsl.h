@@ -61,19 +61,19 @@ void	dsl_bars_add(struct dsl_bars *b, const char *symbol, const int64_t *days,
 void	dsl_bars_add_md(struct dsl_bars *b, const struct md_series *s, size_t n);
 size_t	dsl_bars_count(const struct dsl_bars *b);
 
-/* Indicator values supplied instead of market data (tests: the stub oracle of
+/* Indicator values supplied instead of market data (tests: the indicator oracle of
  * seed-trading-spec Appendix A). Return 0 and *ret, or a negative errno. With
- * a stub, blocks competing in filter / inverse-volatility are scored by the
+ * an oracle, blocks competing in filter / inverse-volatility are scored by the
  * fallback (weighted average of today's member scores). */
-typedef int (*dsl_indicator_stub_cb)(void *arg, const char *ticker,
+typedef int (*dsl_indicator_oracle_cb)(void *arg, const char *ticker,
     enum indicator_kind kind, int window, double *ret);
 
 struct dsl_options {
 	bool	trace;		/* record the decision path */
 	bool	stdev_sample;	/* stdev-return divisor w-1 (default w) */
 	bool	ties_stable;	/* filter ties keep candidate order (default: alphabetical) */
-	dsl_indicator_stub_cb stub;
-	void	*stub_arg;
+	dsl_indicator_oracle_cb oracle;
+	void	*oracle_arg;
 };
 
 struct dsl_weight {

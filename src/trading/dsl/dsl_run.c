@@ -57,8 +57,8 @@ dsl_ctx_indicator(struct dsl_ctx *c, int32_t tix, enum indicator_kind kind, int 
 	int r;
 
 	c->indicator_calls++;
-	if (c->opt->stub != NULL) {
-		if ((r = c->opt->stub(c->opt->stub_arg, name, kind, window, ret)) < 0)
+	if (c->opt->oracle != NULL) {
+		if ((r = c->opt->oracle(c->opt->oracle_arg, name, kind, window, ret)) < 0)
 			return errctx_set(ec, r, "%s(%s,%d): no value", indicator_name(kind), name,
 			    window);
 		return 0;

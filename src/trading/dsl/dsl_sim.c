@@ -179,7 +179,7 @@ dsl_sim_score(struct dsl_ctx *c, const struct dsl_unit *u, enum indicator_kind k
 	struct dsl_arena_mark mark;
 
 	*simulated = false;
-	if (c->opt->stub != NULL || c->cal == NULL || c->day < 1 || u->node == NULL)
+	if (c->opt->oracle != NULL || c->cal == NULL || c->day < 1 || u->node == NULL)
 		return fallback(c, u, kind, window, ret, ec);
 	need = indicator_min_history(kind, window);
 	if (kind == INDICATOR_RSI && need < (size_t)window + 1)

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Scripted HTTP fixture for the aws unit tests (stdlib only, loopback only).
 
-usage: fixture_server.py PORT ROUTES_JSON LOG_JSONL
+usage: fixture_server.py PORT ROUTES_JSON LOG_JSONL [CERT_PEM KEY_PEM]
+(with a certificate and key it speaks HTTPS)
 
 ROUTES_JSON: [{"method": "PUT", "path": "/latest/api/token",
                "responses": [{"status": 200, "headers": {...}, "body": "...",
@@ -86,4 +87,10 @@ class Handler(BaseHTTPRequestHandler):
 
 ThreadingHTTPServer.daemon_threads = True
 ThreadingHTTPServer.allow_reuse_address = True
-ThreadingHTTPServer(("127.0.0.1", PORT), Handler).serve_forever()
+server = ThreadingHTTPServer(("127.0.0.1", PORT), Handler)
+if len(sys.argv) > 5:
+    import ssl
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(sys.argv[4], sys.argv[5])
+    server.socket = ctx.wrap_socket(server.socket, server_side=True)
+server.serve_forever()

@@ -5,8 +5,31 @@ set -eu
 
 : "${top_srcdir:?}" "${top_builddir:?}"
 ITEST="$top_builddir/tests/integration/aws/itest_aws"
-EMU="$top_srcdir/tests/emulators"
 WORK=$(mktemp -d /tmp/alchemiser-itest.XXXXXX)
+
+# The npm emulators pinned by tests/emulators/package-lock.json: scripts/check
+# installs them in the source tree; otherwise (make distcheck's read-only
+# source, a manual make check) they are installed once into the build tree,
+# under a lock because tests run in parallel.
+emulators_dir() {
+	src="$top_srcdir/tests/emulators"
+	if [ -d "$src/node_modules/dynalite" ] && [ -d "$src/node_modules/local-aws-sqs" ]; then
+		echo "$src"
+		return 0
+	fi
+	dst="$top_builddir/tests/emulators"
+	mkdir -p "$dst"
+	(
+		flock 9
+		if [ ! -d "$dst/node_modules/dynalite" ] || [ ! -d "$dst/node_modules/local-aws-sqs" ]; then
+			cp "$src/package.json" "$src/package-lock.json" "$src/start-sqs.mjs" "$dst/" &&
+				chmod u+w "$dst/package.json" "$dst/package-lock.json" "$dst/start-sqs.mjs" &&
+				(cd "$dst" && npm ci --no-audit --no-fund --loglevel=error) >&2
+		fi
+	) 9>"$dst/.install.lock" || return 1
+	echo "$dst"
+}
+EMU=$(emulators_dir) || { echo "FAIL: cannot install the npm emulators (tests/emulators: npm ci)" >&2; exit 1; }
 PIDS=""
 
 cleanup() {

@@ -134,14 +134,16 @@ END_TEST
 
 START_TEST(test_smtp_live_utf8_subject_and_override_recipients)
 {
-	static const char *const to[] = { "Élodie <elodie@example.test>", "cto@example.test" };
+	static const char *const to[] = { "Élodie <elodie@example.test>", "cto@example.test",
+		"Jürgen Müller of the Operations Team at Ünïcorn Trading Desk "
+		"<a.very.long.mailbox.name@subdomain.example.test>" };
 	static const char *const text_has[] = { "Grüße, ✔ done", "\n.a line starting with a dot\n",
 		NULL };
 	static const char *const html_has[] = { "<b>Grüße</b>", NULL };
 	const char *subject = "[SUCCESS] Rééquilibrage terminé ✔ — portefeuille mis à jour 📈 "
 	    "pour tous les comptes (rapport complet du jour)";
 	struct errctx ec = { 0 };
-	struct mail_message msg = { .subject = subject, .to = to, .n_to = 2,
+	struct mail_message msg = { .subject = subject, .to = to, .n_to = ELEMENTSOF(to),
 		.text = "Grüße, ✔ done\n.a line starting with a dot\n",
 		.html = "<p><b>Grüße</b></p>", .id = "utf8-subject-1" };
 	struct mailer *m = new_mailer("SMTP_TLS_PORT", "bot", true, false,
@@ -271,6 +273,21 @@ START_TEST(test_smtp_live_refused_recipient_is_permanent)
 }
 END_TEST
 
+START_TEST(test_smtp_live_temporary_refusal_is_eagain)
+{
+	static const char *const to[] = { "tempfail@example.test" };
+	struct errctx ec = { 0 };
+	struct mail_message msg = { .subject = "never", .text = "never", .to = to, .n_to = 1,
+		.id = "tempfail-rcpt" };
+	struct mailer *m = new_mailer("SMTP_TLS_PORT", "bot", true, false,
+	    env("SMTP_PASSWORD_FILE"));
+
+	ck_assert_err(m->ops->send(m, &msg, &ec), -EAGAIN, &ec);
+	ck_assert_ptr_nonnull(strstr(ec.msg, "451"));
+	mailer_free(m);
+}
+END_TEST
+
 static void *
 concurrent_send(void *arg)
 {
@@ -329,6 +346,7 @@ suite_smtp_live(void)
 	tcase_add_test(tc, test_smtp_live_plain_server_refused_when_starttls_required);
 	tcase_add_test(tc, test_smtp_live_untrusted_certificate_is_eproto);
 	tcase_add_test(tc, test_smtp_live_refused_recipient_is_permanent);
+	tcase_add_test(tc, test_smtp_live_temporary_refusal_is_eagain);
 	tcase_set_timeout(tc, 60);
 	suite_add_tcase(s, tc);
 	return s;

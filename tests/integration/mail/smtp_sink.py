@@ -4,7 +4,7 @@
 --tls implicit: TLS from the first byte (smtps://), AUTH required;
 --tls none: no STARTTLS, no AUTH (the "plain server" a TLS-requiring client refuses).
 Each accepted message goes to OUT/NNN.eml, its envelope recipients to OUT/NNN.rcpt.
-Recipients whose local part starts with "refuse" get 550. The chosen port is
+Recipients whose local part starts with "refuse" get 550, "tempfail" 451. The chosen port is
 written to PORT_FILE once the server accepts connections; SIGTERM stops it."""
 import argparse, os, signal, socket, ssl, warnings
 from aiosmtpd.controller import Controller
@@ -24,6 +24,8 @@ class Sink:
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         if address.split("@")[0].startswith("refuse"):
             return "550 5.1.1 mailbox unavailable"
+        if address.split("@")[0].startswith("tempfail"):
+            return "451 4.3.0 try again later"
         envelope.rcpt_tos.append(address)
         return "250 OK"
     async def handle_DATA(self, server, session, envelope):

@@ -1,5 +1,6 @@
 #include <arpa/inet.h>
 #include <errno.h>
+#include <stdbool.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <stdio.h>
@@ -55,13 +56,27 @@ fixture_wait_listen(int port, pid_t pid, int timeout_ms)
 	return -1;
 }
 
+static struct fixture *start(const char *routes_json, bool tls);
+
 struct fixture *
 fixture_start(const char *routes_json)
+{
+	return start(routes_json, false);
+}
+
+struct fixture *
+fixture_start_tls(const char *routes_json)
+{
+	return start(routes_json, true);
+}
+
+static struct fixture *
+start(const char *routes_json, bool tls)
 {
 	struct fixture *f = xcalloc(1, sizeof *f);
 	const char *py = getenv("PYTHON3");
 	const char *top = getenv("top_srcdir");
-	char *routes, *log, *script, portbuf[16];
+	char *routes, *log, *script, portbuf[16], *key = NULL;
 	FILE *fp;
 	int attempt;
 
@@ -79,6 +94,16 @@ fixture_start(const char *routes_json)
 	fp = fopen(log, "w");
 	ck_assert_ptr_nonnull(fp);
 	fclose(fp);
+	if (tls) {
+		char *cmd;
+
+		f->ca_file = xasprintf("%s/cert.pem", f->dir);
+		key = xasprintf("%s/key.pem", f->dir);
+		cmd = xasprintf("openssl req -x509 -newkey rsa:2048 -nodes -keyout '%s' -out '%s' -days 1 "
+		    "-subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1 >/dev/null 2>&1", key, f->ca_file);
+		ck_assert_msg(system(cmd) == 0, "openssl could not make a test certificate");
+		free(cmd);
+	}
 	/* A port can be taken between pick and bind: try a few. */
 	for (attempt = 0; attempt < 3; attempt++) {
 		f->port = fixture_pick_port();
@@ -86,7 +111,10 @@ fixture_start(const char *routes_json)
 		f->pid = fork();
 		ck_assert_int_ge(f->pid, 0);
 		if (f->pid == 0) {
-			execlp(py, py, script, portbuf, routes, log, (char *)NULL);
+			if (tls)
+				execlp(py, py, script, portbuf, routes, log, f->ca_file, key, (char *)NULL);
+			else
+				execlp(py, py, script, portbuf, routes, log, (char *)NULL);
 			_exit(127);
 		}
 		if (fixture_wait_listen(f->port, f->pid, 10000) == 0)
@@ -96,7 +124,8 @@ fixture_start(const char *routes_json)
 		f->pid = 0;
 	}
 	ck_assert_msg(f->pid > 0, "fixture server %s did not start", script);
-	f->url = xasprintf("http://127.0.0.1:%d", f->port);
+	f->url = xasprintf("%s://127.0.0.1:%d", tls ? "https" : "http", f->port);
+	free(key);
 	free(routes);
 	free(log);
 	free(script);
@@ -142,6 +171,13 @@ fixture_free(struct fixture *f)
 	cmd = xasprintf("%s/requests.jsonl", f->dir);
 	unlink(cmd);
 	free(cmd);
+	if (f->ca_file != NULL) {
+		unlink(f->ca_file);
+		free(f->ca_file);
+		cmd = xasprintf("%s/key.pem", f->dir);
+		unlink(cmd);
+		free(cmd);
+	}
 	rmdir(f->dir);
 	free(f->dir);
 	free(f->url);

@@ -15,6 +15,7 @@ struct fixture {
 	int	 port;
 	char	*dir;		/* temp dir holding routes and the request log */
 	char	*url;		/* "http://127.0.0.1:PORT" */
+	char	*ca_file;	/* TLS fixtures: the self-signed certificate */
 };
 
 /* A free loopback port (bound and released; the caller uses it at once). */
@@ -24,6 +25,9 @@ int	fixture_wait_listen(int port, pid_t pid, int timeout_ms);
 /* Start the scripted server with routes (JSON text, see the script). Aborts
  * the test if it does not start: tests fail, never skip. */
 struct fixture *fixture_start(const char *routes_json);
+/* The same over HTTPS with a fresh self-signed certificate for 127.0.0.1
+ * (f->url is https://..., f->ca_file the certificate to trust). */
+struct fixture *fixture_start_tls(const char *routes_json);
 /* Requests seen so far, as a JSON array of {method, path, headers, body}. */
 json_t	*fixture_requests(const struct fixture *f);
 void	fixture_free(struct fixture *f);

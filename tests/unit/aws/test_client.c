@@ -127,7 +127,8 @@ START_TEST(test_client_error_mapping)
 	    "{\"status\": 400, \"body\": {\"__type\": \"com.amazonaws.dynamodb.v20120810#ConditionalCheckFailedException\","
 	    " \"message\": \"The conditional request failed\", \"Item\": {\"id\": {\"S\": \"k\"}}}},"
 	    "{\"status\": 403, \"body\": \"<ErrorResponse><Error><Type>Sender</Type><Code>SignatureDoesNotMatch</Code>"
-	    "<Message>The request signature we calculated does not match</Message></Error></ErrorResponse>\"},"
+	    "<Message>The request signature we calculated does not match. The Canonical String for this request "
+	    "should have been x-amz-security-token:SECRETTOKEN</Message></Error></ErrorResponse>\"},"
 	    "{\"status\": 400, \"body\": {\"__type\": \"ValidationException\", \"Message\": \"bad\"}},"
 	    "{\"status\": 400, \"headers\": {\"x-amzn-ErrorType\": \"ResourceNotFoundException:http://x/\"}, \"body\": \"\"},"
 	    "{\"status\": 200, \"body\": \"not json\"}]}]", NULL);
@@ -143,6 +144,10 @@ START_TEST(test_client_error_mapping)
 	ck_assert_str_eq(err.code, "SignatureDoesNotMatch");
 	ck_assert_int_eq(err.status, 403);
 	ck_assert_ptr_null(strstr(ec.msg, "test-secret"));
+	/* The echoed canonical request (it carries the token) is cut off. */
+	ck_assert_ptr_null(strstr(ec.msg, "SECRETTOKEN"));
+	ck_assert_ptr_null(strstr(err.message, "SECRETTOKEN"));
+	ck_assert_ptr_nonnull(strstr(err.message, "does not match"));
 	json_decref(resp);
 	ck_assert_err(aws_client_call(e.c, "PutItem", req, &resp, &err, &ec), -EINVAL, &ec);
 	ck_assert_str_eq(err.message, "bad");
@@ -260,6 +265,55 @@ START_TEST(test_client_async)
 }
 END_TEST
 
+START_TEST(test_client_async_waits_for_credentials)
+{
+	struct fixture *f;
+	struct aws_credentials *creds;
+	struct aws_client *c;
+	struct event_base *base = event_base_new();
+	struct http_multi *m = http_multi_new(base, &(struct http_options){ 0 });
+	json_t *req = json_object(), *log;
+	struct done d = { 0 };
+	struct errctx ec;
+
+	/* Instance credentials, first needed on the loop: the call waits for
+	 * the background refresh instead of blocking the loop. */
+	f = fixture_start("[{\"method\": \"PUT\", \"path\": \"/latest/api/token\", \"responses\": ["
+	    "{\"status\": 200, \"delay_ms\": 300, \"body\": \"tok\"}]},"
+	    "{\"method\": \"GET\", \"path\": \"/latest/meta-data/iam/security-credentials/\", \"responses\": ["
+	    "{\"status\": 200, \"body\": \"role\"}]},"
+	    "{\"method\": \"GET\", \"path\": \"/latest/meta-data/iam/security-credentials/role\", \"responses\": ["
+	    "{\"status\": 200, \"body\": {\"AccessKeyId\": \"ASIAIMDS\", \"SecretAccessKey\": \"s\","
+	    " \"Token\": \"imds-token\", \"Expiration\": \"2099-01-01T00:00:00Z\"}}]},"
+	    "{\"method\": \"POST\", \"path\": \"/\", \"responses\": [{\"status\": 200, \"body\": {\"v\": 3}}]}]");
+	unsetenv("AWS_ACCESS_KEY_ID");
+	unsetenv("AWS_SECRET_ACCESS_KEY");
+	unsetenv("AWS_EC2_METADATA_DISABLED");
+	setenv("HOME", "/nonexistent", 1);
+	ck_assert_ok(aws_credentials_new(&(struct aws_credentials_options){ .imds_endpoint = f->url },
+	    &creds, &ec), &ec);
+	ck_assert_ok(aws_client_new(&(struct aws_client_options){ .service = "sqs",
+	    .endpoint_prefix = "sqs", .target_prefix = "AmazonSQS",
+	    .content_type = "application/x-amz-json-1.0", .region = "us-east-1", .endpoint = f->url,
+	    .creds = creds }, &c, &ec), &ec);
+	ck_assert_ok(aws_client_start(c, m, base, "ReceiveMessage", req, 0, done_cb, &d, NULL, &ec), &ec);
+	event_base_dispatch(base);
+	ck_assert_int_eq(d.calls, 1);
+	ck_assert_msg(d.r == 0, "r %d", d.r);
+	ck_assert_int_eq(d.value, 3);
+	log = fixture_requests(f);
+	ck_assert_str_eq(json_string_value(json_object_get(json_object_get(json_array_get(log,
+	    json_array_size(log) - 1), "headers"), "x-amz-security-token")), "imds-token");
+	json_decref(log);
+	json_decref(req);
+	http_multi_free(m);
+	event_base_free(base);
+	aws_client_free(c);
+	aws_credentials_free(creds);
+	fixture_free(f);
+}
+END_TEST
+
 static Suite *
 client_suite(void)
 {
@@ -272,6 +326,7 @@ client_suite(void)
 	tcase_add_test(tc, test_client_error_mapping);
 	tcase_add_test(tc, test_client_clock_skew_and_expired_token);
 	tcase_add_test(tc, test_client_async);
+	tcase_add_test(tc, test_client_async_waits_for_credentials);
 	suite_add_tcase(s, tc);
 	return s;
 }

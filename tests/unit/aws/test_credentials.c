@@ -228,6 +228,46 @@ START_TEST(test_credentials_web_identity)
 }
 END_TEST
 
+START_TEST(test_credentials_profile_web_identity)
+{
+	char exp[40], *routes, *tokfile = write_tmp("token", "profile.jwt"), *conf, *text;
+	struct fixture *f;
+	struct aws_credentials *c;
+	struct aws_credential_set *s;
+	struct errctx ec;
+	json_t *log;
+
+	iso(aws_now_usec() + INT64_C(3600) * 1000000, exp, sizeof exp);
+	routes = xasprintf("[{\"method\": \"POST\", \"path\": \"/\", \"responses\": ["
+	    "{\"status\": 200, \"body\": \"<AssumeRoleWithWebIdentityResponse><AssumeRoleWithWebIdentityResult>"
+	    "<Credentials><AccessKeyId>ASIAPROF</AccessKeyId><SecretAccessKey>p-secret</SecretAccessKey>"
+	    "<SessionToken>p-token</SessionToken><Expiration>%s</Expiration></Credentials>"
+	    "</AssumeRoleWithWebIdentityResult></AssumeRoleWithWebIdentityResponse>\"}]}]", exp);
+	f = fixture_start(routes);
+	text = xasprintf("[profile webid]\nrole_arn = arn:aws:iam::1:role/prof\n"
+	    "web_identity_token_file = %s\nrole_session_name = prof-session\n", tokfile);
+	conf = write_tmp("config", text);
+	ck_assert_ok(aws_credentials_new(&(struct aws_credentials_options){ .profile = "webid",
+	    .config_file = conf, .sts_endpoint = f->url }, &c, &ec), &ec);
+	s = get_ok(c);
+	ck_assert_str_eq(s->access_key_id, "ASIAPROF");
+	ck_assert_str_eq(s->source, "profile webid");
+	aws_credential_set_unref(s);
+	log = fixture_requests(f);
+	ck_assert_ptr_nonnull(strstr(json_string_value(json_object_get(json_array_get(log, 0), "body")),
+	    "WebIdentityToken=profile.jwt&"));
+	ck_assert_ptr_nonnull(strstr(json_string_value(json_object_get(json_array_get(log, 0), "body")),
+	    "RoleSessionName=prof-session"));
+	json_decref(log);
+	aws_credentials_free(c);
+	fixture_free(f);
+	free(routes);
+	free(text);
+	free(conf);
+	free(tokfile);
+}
+END_TEST
+
 START_TEST(test_credentials_container)
 {
 	char exp[40], *routes, *url;
@@ -418,6 +458,21 @@ START_TEST(test_credentials_nonblocking)
 	aws_credential_set_unref(s);
 	aws_credentials_free(c);
 	fixture_free(f);
+
+	/* Nothing anywhere: after the background attempt, the loop gets the
+	 * reason, not an endless -EAGAIN. */
+	setenv("AWS_EC2_METADATA_DISABLED", "true", 1);
+	ck_assert_ok(aws_credentials_new(&(struct aws_credentials_options){ 0 }, &c, &ec), &ec);
+	r = aws_credentials_get(c, false, &s, &ec);
+	for (i = 0; i < 500 && r == -EAGAIN; i++) {
+		struct timespec ts = { 0, 20 * 1000 * 1000 };
+
+		nanosleep(&ts, NULL);
+		r = aws_credentials_get(c, false, &s, &ec);
+	}
+	ck_assert_err(r, -ENOENT, &ec);
+	ck_assert_ptr_nonnull(strstr(ec.msg, "no AWS credentials"));
+	aws_credentials_free(c);
 }
 END_TEST
 
@@ -472,6 +527,7 @@ credentials_suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_credentials_web_identity);
+	tcase_add_test(tc, test_credentials_profile_web_identity);
 	tcase_add_test(tc, test_credentials_container);
 	tcase_add_test(tc, test_credentials_imds_flow);
 	suite_add_tcase(s, tc);

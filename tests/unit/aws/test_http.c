@@ -114,6 +114,34 @@ START_TEST(test_http_easy_failures)
 }
 END_TEST
 
+START_TEST(test_http_tls_verification)
+{
+	struct fixture *f = fixture_start_tls(routes);
+	struct http_options o = opts;
+	struct http_easy *h;
+	struct http_response resp;
+	struct errctx ec;
+	char *url = xasprintf("%s/hello", f->url);
+
+	/* Self-signed and not trusted: refused, never "insecure". */
+	h = http_easy_new(&o);
+	ck_assert_err(http_easy_perform(h, &(struct http_request){ .method = "GET", .url = url },
+	    &resp, &ec), -EACCES, &ec);
+	http_easy_free(h);
+	/* Trusted through the CA file option: accepted. */
+	o.ca_file = f->ca_file;
+	h = http_easy_new(&o);
+	ck_assert_ok(http_easy_perform(h, &(struct http_request){ .method = "GET", .url = url },
+	    &resp, &ec), &ec);
+	ck_assert_int_eq(resp.status, 200);
+	ck_assert_str_eq(resp.body, "hi");
+	http_response_free(&resp);
+	http_easy_free(h);
+	free(url);
+	fixture_free(f);
+}
+END_TEST
+
 struct done {
 	int	 calls;
 	int	 r;
@@ -242,6 +270,7 @@ http_suite(void)
 	tc = tcase_create("easy");
 	tcase_add_test(tc, test_http_easy_exchange);
 	tcase_add_test(tc, test_http_easy_failures);
+	tcase_add_test(tc, test_http_tls_verification);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("multi");
 	tcase_add_test(tc, test_http_multi_concurrent);

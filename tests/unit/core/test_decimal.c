@@ -33,43 +33,20 @@
 
 static const char *mode_names[] = { "half_even", "half_up", "down", "floor", "ceil" };
 
-static uint64_t rng_state;
-
-/* splitmix64: small, seedable, good enough to pick test values. */
-static uint64_t
-rng_next(void)
-{
-	uint64_t z = (rng_state += UINT64_C(0x9e3779b97f4a7c15));
-
-	z = (z ^ (z >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
-	z = (z ^ (z >> 27)) * UINT64_C(0x94d049bb133111eb);
-	return z ^ (z >> 31);
-}
-
-/* Why printed: a failing property run must be replayable with SEED=n. */
-static void
-rng_seed(const char *test)
-{
-	const char *env = getenv("SEED");
-	uint64_t seed = env != NULL ? strtoull(env, NULL, 0) : (uint64_t)time(NULL) ^ (uint64_t)clock();
-
-	fprintf(stderr, "%s: SEED=%" PRIu64 "\n", test, seed);
-	rng_state = seed;
-}
 
 /* Any valid value, with magnitudes spread evenly over 1..19 digits. */
 static int64_t
 rng_units(void)
 {
-	int digits = (int)(rng_next() % 19) + 1;
+	int digits = (int)(test_rng_next() % 19) + 1;
 	uint64_t mod = 1, v;
 	int64_t u;
 
 	for (int i = 0; i < digits; i++)
 		mod *= 10;
-	v = rng_next() % mod;
+	v = test_rng_next() % mod;
 	u = v > (uint64_t)MAXU ? MAXU : (int64_t)v;
-	return rng_next() & 1 ? -u : u;
+	return test_rng_next() & 1 ? -u : u;
 }
 
 static struct decimal
@@ -584,7 +561,7 @@ START_TEST(test_decimal_roundtrip_random)
 {
 	char buf[DECIMAL_STRLEN], fixed[DECIMAL_STRLEN];
 
-	rng_seed("test_decimal_roundtrip_random");
+	test_rng_seed("test_decimal_roundtrip_random");
 	for (int i = 0; i < PROPERTY_ROUNDS; i++) {
 		struct errctx ec = { 0 };
 		struct decimal d = decimal_from_units(rng_units()), back;
@@ -606,20 +583,20 @@ END_TEST
  * padding zeros parses to the same units. */
 START_TEST(test_decimal_parse_random_spellings)
 {
-	rng_seed("test_decimal_parse_random_spellings");
+	test_rng_seed("test_decimal_parse_random_spellings");
 	for (int i = 0; i < PROPERTY_ROUNDS; i++) {
 		struct errctx ec = { 0 };
 		int64_t u = rng_units();
 		uint64_t mag = u < 0 ? -(uint64_t)u : (uint64_t)u;
 		char digits[24], s[96], *p = s;
 		int len = snprintf(digits, sizeof digits, "%" PRIu64, mag);
-		int point = (int)(rng_next() % (uint64_t)(len + 1));
-		int lead = (int)(rng_next() % 4), trail = (int)(rng_next() % 4);
+		int point = (int)(test_rng_next() % (uint64_t)(len + 1));
+		int lead = (int)(test_rng_next() % 4), trail = (int)(test_rng_next() % 4);
 		struct decimal d;
 
 		if (u < 0)
 			*p++ = '-';
-		else if (rng_next() & 1)
+		else if (test_rng_next() & 1)
 			*p++ = '+';
 		for (int j = 0; j < lead; j++)
 			*p++ = '0';
@@ -631,7 +608,7 @@ START_TEST(test_decimal_parse_random_spellings)
 		for (int j = 0; j < trail; j++)
 			*p++ = '0';
 		/* digits.frac e(len - point - 8) == mag units. */
-		snprintf(p, (size_t)(s + sizeof s - p), "%s%d", rng_next() & 1 ? "e" : "E",
+		snprintf(p, (size_t)(s + sizeof s - p), "%s%d", test_rng_next() & 1 ? "e" : "E",
 		    len - point - DECIMAL_FRAC_DIGITS);
 		fast_assert_msg(decimal_parse(s, &d, &ec) == 0, "'%s': %s", s, ec.msg);
 		fast_assert_msg(d.units == u, "'%s': %" PRId64 " != %" PRId64, s, d.units, u);
@@ -643,11 +620,11 @@ END_TEST
  * unit of the exact value, on the side each mode promises. */
 START_TEST(test_decimal_arith_random)
 {
-	rng_seed("test_decimal_arith_random");
+	test_rng_seed("test_decimal_arith_random");
 	for (int i = 0; i < PROPERTY_ROUNDS; i++) {
 		struct decimal a = decimal_from_units(rng_units()), b = decimal_from_units(rng_units());
 		struct decimal s, back, q;
-		int m = (int)(rng_next() % _DECIMAL_ROUND_MAX);
+		int m = (int)(test_rng_next() % _DECIMAL_ROUND_MAX);
 		__int128 exact_num, err, den;
 		int r;
 
@@ -715,10 +692,10 @@ END_TEST
 /* Property: doubles with few significant digits convert exactly both ways. */
 START_TEST(test_decimal_double_roundtrip_random)
 {
-	rng_seed("test_decimal_double_roundtrip_random");
+	test_rng_seed("test_decimal_double_roundtrip_random");
 	for (int i = 0; i < PROPERTY_ROUNDS; i++) {
 		/* |units| < 2^50: a double's half-ulp stays far below half a unit. */
-		int64_t u = (int64_t)(rng_next() % (UINT64_C(1) << 50)) * (rng_next() & 1 ? -1 : 1);
+		int64_t u = (int64_t)(test_rng_next() % (UINT64_C(1) << 50)) * (test_rng_next() & 1 ? -1 : 1);
 		struct decimal d;
 
 		fast_assert(decimal_from_double(decimal_to_double(decimal_from_units(u)), HE, &d) == 0);

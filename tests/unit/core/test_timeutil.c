@@ -27,34 +27,11 @@
 #define DAYS_MIN INT64_C(-719162)
 #define DAYS_MAX INT64_C(2932896)
 
-static uint64_t rng_state;
-
-/* splitmix64: small, seedable, good enough to pick test values. */
-static uint64_t
-rng_next(void)
-{
-	uint64_t z = (rng_state += UINT64_C(0x9e3779b97f4a7c15));
-
-	z = (z ^ (z >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
-	z = (z ^ (z >> 27)) * UINT64_C(0x94d049bb133111eb);
-	return z ^ (z >> 31);
-}
-
-/* Why printed: a failing property run must be replayable with SEED=n. */
-static void
-rng_seed(const char *test)
-{
-	const char *env = getenv("SEED");
-	uint64_t seed = env != NULL ? strtoull(env, NULL, 0) : (uint64_t)time(NULL) ^ (uint64_t)clock();
-
-	fprintf(stderr, "%s: SEED=%" PRIu64 "\n", test, seed);
-	rng_state = seed;
-}
 
 static int64_t
 rng_range(int64_t lo, int64_t hi)
 {
-	return lo + (int64_t)(rng_next() % (uint64_t)(hi - lo + 1));
+	return lo + (int64_t)(test_rng_next() % (uint64_t)(hi - lo + 1));
 }
 
 static int64_t
@@ -201,7 +178,7 @@ START_TEST(test_timeutil_roundtrip_random)
 {
 	char buf[RFC3339_STRLEN];
 
-	rng_seed("test_timeutil_roundtrip_random");
+	test_rng_seed("test_timeutil_roundtrip_random");
 	for (int i = 0; i < PROPERTY_ROUNDS; i++) {
 		int64_t usec = rng_range(DAYS_MIN * USEC_PER_DAY, (DAYS_MAX + 1) * USEC_PER_DAY - 1);
 		int64_t back = 0;
@@ -209,7 +186,7 @@ START_TEST(test_timeutil_roundtrip_random)
 		struct tm tm;
 		char want[RFC3339_STRLEN];
 
-		if (rng_next() & 1)
+		if (test_rng_next() & 1)
 			usec -= usec % USEC_PER_SEC;	/* exercise the seconds-only form too */
 		t = (time_t)(usec >= 0 ? usec / USEC_PER_SEC : -((-usec + USEC_PER_SEC - 1) / USEC_PER_SEC));
 		time_format_rfc3339(usec, buf);
@@ -386,7 +363,7 @@ START_TEST(test_timeutil_new_york_matches_tzdata)
 	}
 	setenv("TZ", "America/New_York", 1);
 	tzset();
-	rng_seed("test_timeutil_new_york_matches_tzdata");
+	test_rng_seed("test_timeutil_new_york_matches_tzdata");
 	for (int i = 0; i < PROPERTY_ROUNDS; i++) {
 		int64_t usec = rng_range(utc("2007-01-01T00:00:00Z"), utc("2037-12-31T23:59:59Z"));
 		time_t t = (time_t)(usec / USEC_PER_SEC);

@@ -99,7 +99,7 @@ rm_flat_dir(const char *dir)
 static void
 check_stub(const char *file, const char *want, size_t want_calls)
 {
-	struct dsl_options opt = { .stub = stub_cb };
+	struct dsl_options opt = { .oracle = stub_cb };
 	char *path = corpus_path(file), *w, *tok, *save = NULL;
 	struct dsl_program *p;
 	struct dsl_bars *b;

@@ -51,7 +51,7 @@ stub_cb(void *arg, const char *ticker, enum indicator_kind kind, int window, dou
 static int
 run(const char *text, const struct sv *tab, bool stable, struct dsl_result *res, struct errctx *ec)
 {
-	struct dsl_options opt = { .stub = stub_cb, .ties_stable = stable, .trace = true };
+	struct dsl_options opt = { .oracle = stub_cb, .ties_stable = stable, .trace = true };
 	struct dsl_program *p;
 	struct dsl_bars *b = dsl_bars_new();
 	int r;

@@ -73,8 +73,8 @@ eval_at(struct dsl_bars *b, const char *text, int64_t day, bool stubbed, struct 
 	int r;
 
 	if (stubbed) {
-		opt.stub = fail_stub;
-		opt.stub_arg = b;
+		opt.oracle = fail_stub;
+		opt.oracle_arg = b;
 	}
 	errctx_clear(ec);
 	ck_assert_ok(dsl_program_parse("sim.clj", text, strlen(text), &p, ec), ec);

@@ -132,6 +132,38 @@ START_TEST(test_report_trading_lenient_about_missing_fields)
 }
 END_TEST
 
+/* Wrong types anywhere render as n/a or leave a section out; never a crash. */
+START_TEST(test_report_trading_survives_wrong_types)
+{
+	static const char *const details[] = {
+		"{\"trading_success\": \"yes\", \"trading_mode\": 7, \"execution_data\": \"x\"}",
+		"{\"trading_success\": false, \"error_message\": [], \"execution_data\": {"
+		    "\"orders\": {\"a\": 1}, \"rebalance_plan\": {\"items\": [1, \"x\", null, {}]},"
+		    "\"strategy_signals\": [1, {\"strategy\": 5}, \"s\"], \"failed_symbols\": [1, null]}}",
+		"{\"trading_success\": true, \"total_trade_value\": \"1e999\", \"orders_placed\": 1.5,"
+		    "\"execution_data\": {\"orders\": [null, 3, {\"side\": 1, \"shares\": \"abc\","
+		    "\"price\": true, \"status\": 4}], \"consolidated_portfolio\": {\"A\": \"x\","
+		    "\"B\": null}, \"strategy_signals\": {\"n\": null, \"m\": [1]}}}",
+	};
+	struct errctx ec = { 0 };
+	size_t i;
+
+	for (i = 0; i < ELEMENTSOF(details); i++) {
+		struct report r = { 0 };
+		json_t *j = json_loads(details[i], 0, NULL);
+
+		ck_assert_msg(j != NULL, "bad fixture %zu", i);
+		ck_assert_ok(report_trading_render(j, &r, &ec), &ec);
+		ck_assert_ptr_nonnull(r.subject);
+		ck_assert_ptr_nonnull(strstr(r.text, "Correlation ID: n/a"));
+		report_clear(&r);
+		ck_assert_ok(report_error_render(j, &r, &ec), &ec);
+		report_clear(&r);
+		json_decref(j);
+	}
+}
+END_TEST
+
 START_TEST(test_report_error_fields)
 {
 	static const char *const want[] = {
@@ -195,6 +227,28 @@ START_TEST(test_report_pnl_numbers)
 	ck_assert_ok(report_pnl_render(j, &p, false, &r, &ec), &ec);
 	ck_assert_ptr_nonnull(strstr(r.text, "Total P&L %: n/a"));
 	ck_assert_ptr_nonnull(strstr(r.text, "Total P&L: +$10.00"));
+	report_clear(&r);
+	json_decref(j);
+}
+END_TEST
+
+/* The close before the period is the baseline, so the first day's P&L counts. */
+START_TEST(test_report_pnl_previous_close_is_the_baseline)
+{
+	static const char *const want[] = {
+		"2025-11-03 to 2025-11-05", "$100,000.00 (close of 2025-11-02)", "$102,345.68",
+		"+$2,345.68", "+2.35%", "+$1,250.50", "+1.25%",
+	};
+	struct errctx ec = { 0 };
+	struct report_pnl_period p = { .start_days = day(2025, 11, 3), .end_days = day(2025, 11, 5),
+		.start = "2025-11-03", .end = "2025-11-05", .label = "3D" };
+	struct report r = { 0 };
+	json_t *j = load("mail/portfolio_history.json");
+
+	ck_assert_ok(report_pnl_render(j, &p, true, &r, &ec), &ec);
+	assert_in_both(&r, want, ELEMENTSOF(want));
+	/* The baseline day is not a row of the breakdown. */
+	ck_assert_ptr_null(strstr(r.text, "  2025-11-02"));
 	report_clear(&r);
 	json_decref(j);
 }
@@ -327,12 +381,14 @@ suite_report(void)
 	tcase_add_test(tc, test_report_trading_success_numbers);
 	tcase_add_test(tc, test_report_trading_failure_reason_and_actions);
 	tcase_add_test(tc, test_report_trading_lenient_about_missing_fields);
+	tcase_add_test(tc, test_report_trading_survives_wrong_types);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("error");
 	tcase_add_test(tc, test_report_error_fields);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("pnl");
 	tcase_add_test(tc, test_report_pnl_numbers);
+	tcase_add_test(tc, test_report_pnl_previous_close_is_the_baseline);
 	tcase_add_test(tc, test_report_pnl_weekly_periods);
 	tcase_add_test(tc, test_report_pnl_monthly_is_last_n_months);
 	tcase_add_test(tc, test_report_pnl_alpaca_periods);

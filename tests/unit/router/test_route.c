@@ -48,6 +48,8 @@ static const struct route_case cases[] = {
 	{ "H1 correlation id", "{\"correlation_id\":\"test-correlation-123\"}", "command", "start", "command:test-correlation-123", NULL, COMMAND_TRADE },
 	/* Seed: mode bot traded. Ours: signal-only. */
 	{ "bot is signal-only", "{\"mode\":\"bot\"}", "command", "start", "command:sqs-1", NULL, COMMAND_SIGNAL_ONLY },
+	/* Seed: dry_run was accepted and ignored, so a "dry run" traded. Ours: no orders. */
+	{ "dry run places nothing", "{\"mode\":\"trade\",\"dry_run\":true}", "command", "start", "command:sqs-1", NULL, COMMAND_SIGNAL_ONLY },
 	/* §9.4 strictness, kept */
 	{ "unknown key", "{\"mode\":\"trade\",\"foo\":1}", "command", NULL, NULL, "unknown key 'foo'", -1 },
 	{ "strict int", "{\"pnl_periods\":\"3\",\"action\":\"pnl_analysis\",\"pnl_type\":\"weekly\"}", "command", NULL, NULL, "'pnl_periods': expected integer, got string", -1 },

@@ -1,7 +1,6 @@
 /*
- * queue_message: the destructor transport.h declares for every transport.
- * It lives here, alone, until the seams get a shared home (libaws needs it
- * too; two definitions would clash when the daemon links both layers).
+ * queue_message: the destructor transport.h declares for every transport, in
+ * core so that the SQS and the SQLite transports share one definition.
  */
 #include <stdlib.h>
 
