@@ -210,7 +210,7 @@ moto_resources() {
 # aws_config_lines SQS_URL EVENTS_URL DYNAMODB_URL: the [aws] section.
 aws_config_lines() {
 	printf '%s\n' "[aws]" "region = us-east-1" "queue_url = $Q" \
-	    "dead_letter_queue_url = $DLQ" "sqs_endpoint = $1" "events_endpoint = $2" \
+	    "dead_letter_queue_url = $DLQ" "event_bus = alchemiser" "sqs_endpoint = $1" "events_endpoint = $2" \
 	    "dynamodb_endpoint = $3" "request_timeout = 10s"
 }
 

@@ -8,18 +8,15 @@ RELIABILITY_TESTS = \
 	tests/reliability/kill9_moto.sh \
 	tests/reliability/faults.sh \
 	tests/reliability/scaleout.sh \
-	tests/reliability/lifecycle.sh
+	tests/reliability/lifecycle.sh \
+	tests/reliability/kill9_lease.sh
 # Known daemon bugs, reported to the lead with evidence: each test fails today
 # and shows the bug; when it passes (XPASS, a failure) move it up to RELIABILITY_TESTS.
-#   kill9_lease.sh    one kill -9 mid-execution parks the run in the DLQ: the
-#                     redeliveries meet the dead process's live lease and each
-#                     "being processed by" retry costs a receive
 #   state_deleted.sh  the state file deleted while running: the daemon goes on
 #                     with the unlinked file, silently; new messages are never seen
 #   dynamodb_outage.sh  DynamoDB down for 20 s: polling goes on, every claim
 #                     fails, each retry costs a receive, in-flight runs end in the DLQ
 RELIABILITY_XFAIL = \
-	tests/reliability/kill9_lease.sh \
 	tests/reliability/state_deleted.sh \
 	tests/reliability/dynamodb_outage.sh
 TESTS += $(RELIABILITY_TESTS) $(RELIABILITY_XFAIL)
