@@ -51,6 +51,10 @@ ap.add_argument("--spare", default="",
                 help="comma list of operations never faulted (substring match)")
 ap.add_argument("--only", default="",
                 help="comma list: fault only the operations that contain one of these")
+ap.add_argument("--no-after", default="",
+                help="comma list: for these operations only faults before the upstream acts")
+ap.add_argument("--first-per-body", action="store_true",
+                help="fault a request only the first time its body is seen (a retry goes through)")
 ap.add_argument("--max-seconds", type=float, default=900)
 a = ap.parse_args()
 
@@ -59,7 +63,9 @@ UP_PORT = int(UP_PORT)
 FAULTS = [f for f in a.faults.split(",") if f]
 SPARE = [s for s in a.spare.split(",") if s]
 ONLY = [s for s in a.only.split(",") if s]
+NO_AFTER = [s for s in a.no_after.split(",") if s]
 rng = random.Random(a.seed)
+seen_bodies = set()
 stats = {"requests": 0, "faults": {}, "outage": 0}
 logf = open(a.log, "a", buffering=1) if a.log else None
 
@@ -210,10 +216,14 @@ async def handle_http(reader, writer):
         stats["outage"] += 1
         fault = "outage-reset" if stats["outage"] % 2 else "outage-5xx"
     elif a.rate > 0 and FAULTS and not any(s in op for s in SPARE) and \
-            (not ONLY or any(s in op for s in ONLY)) and rng.random() < a.rate:
+            (not ONLY or any(s in op for s in ONLY)) and \
+            not (a.first_per_body and body in seen_bodies) and rng.random() < a.rate:
+        seen_bodies.add(body)
         fault = rng.choice(FAULTS)
         if fault in ("5xx", "reset"):
             fault += rng.choice(("-before", "-after"))
+        if any(s in op for s in NO_AFTER) and fault in ("5xx-after", "reset-after", "truncate"):
+            fault = "5xx-before" if fault != "reset-after" else "reset-before"
     try:
         if fault in ("reset-before", "outage-reset"):
             note(op, fault)

@@ -93,12 +93,18 @@ wait_port_file() {
 	cat "$1"
 }
 
-# rand LO HI: a random integer (deterministic under REL_SEED via shuf's source).
-rand() { shuf -i "$1-$2" -n 1 --random-source="$WORK/seed"; }
-head -c 4096 /dev/urandom >"$WORK/seed"
-if [ -n "${REL_SEED:-}" ]; then
-	"$PY" -c "import random,sys; r=random.Random($REL_SEED); sys.stdout.buffer.write(bytes(r.getrandbits(8) for _ in range(1<<20)))" >"$WORK/seed"
-fi
+# rand LO HI: a random integer; the sequence repeats under REL_SEED. (A file
+# keeps the draw count, since rand runs in $(...) subshells.)
+REL_SEED_USED=${REL_SEED:-$(od -An -N3 -tu4 /dev/urandom | tr -d ' ')}
+echo 0 >"$WORK/rand.n"
+rand() {
+	n=$(($(cat "$WORK/rand.n") + 1))
+	echo "$n" >"$WORK/rand.n"
+	awk -v s="$REL_SEED_USED" -v n="$n" -v lo="$1" -v hi="$2" \
+	    'BEGIN { srand((s % 1000000) * 1000 + n); r = rand(); r = rand(); print lo + int(r * (hi - lo + 1)) }'
+}
+
+echo "REL_SEED=$REL_SEED_USED (set it to repeat this run's random draws)"
 
 # write_config FILE [extra INI lines...]: the daemon's common settings (quick
 # timings; embedded backend unless the extra lines say otherwise).
@@ -287,7 +293,7 @@ start_proxy() {
 	shift 4
 	"$PY" "$REL/faultproxy.py" --upstream "127.0.0.1:$pup" --mode "$pmode" --rate "$prate" \
 	    --port-file "$WORK/$pname.port" --log "$WORK/$pname.jsonl" --stats "$WORK/$pname.stats" \
-	    --seed "${REL_SEED:-$(rand 1 100000)}" --max-seconds "$REL_BUDGET" "$@" 2>"$WORK/$pname.log" &
+	    --seed "$(rand 1 1000000)" --max-seconds "$REL_BUDGET" "$@" 2>"$WORK/$pname.log" &
 	PIDS="$PIDS $!"
 	PROXY_PORT=$(wait_port_file "$WORK/$pname.port" $!) || fail "proxy $pname did not start"
 }
