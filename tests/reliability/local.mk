@@ -9,7 +9,8 @@ RELIABILITY_TESTS = \
 	tests/reliability/faults.sh \
 	tests/reliability/scaleout.sh \
 	tests/reliability/lifecycle.sh \
-	tests/reliability/kill9_lease.sh
+	tests/reliability/kill9_lease.sh \
+	tests/reliability/broker_lost_reply.sh
 # Known daemon bugs, reported to the lead with evidence: each test fails today
 # and shows the bug; when it passes (XPASS, a failure) move it up to RELIABILITY_TESTS.
 #   state_deleted.sh  the state file deleted while running: the daemon goes on
