@@ -1,1 +1,15 @@
-# Benchmarks: `make bench` builds and runs them and prints a table.
+# Benchmarks: `make bench` builds every bench program and runs bench/run, which
+# prints one table per area and writes bench/results/<date>-<shortsha>.md.
+# Measures, never asserts; bounded to 15 minutes of wall clock; loopback only.
+# The bench programs are EXTRA_PROGRAMS of their layers' fragments.
+bench_binaries = bench/bench_dsl$(EXEEXT) bench/bench_aws$(EXEEXT) bench/bench_trading$(EXEEXT)
+
+dist_noinst_SCRIPTS += bench/run
+EXTRA_DIST += bench/README.md bench/lib bench/peers/package.json bench/peers/package-lock.json \
+	bench/peers/consumer.mjs
+
+.PHONY: bench
+bench: $(sbin_PROGRAMS) $(bench_binaries)
+	top_srcdir='$(abs_top_srcdir)' top_builddir='$(abs_top_builddir)' \
+	SHARED_DIR='$(SHARED_DIR)' PYTHON3='$(PYTHON3)' NODE='$(NODE)' \
+	timeout -s TERM -k 30 900 bash '$(abs_top_srcdir)/bench/run'

@@ -6,3 +6,10 @@ E2E_TESTS = \
 	tests/e2e/workflow_local.sh
 TESTS += $(E2E_TESTS)
 EXTRA_DIST += $(E2E_TESTS) tests/lib/e2e.sh tests/lib/notify_listener.py
+
+# Tests install pinned npm packages into the build tree when the source tree
+# has none (make distcheck): remove them with the build, never in the source.
+distclean-local:
+	if test "$(abs_builddir)" != "$(abs_srcdir)"; then \
+		rm -rf tests/emulators tests/ops/node_modules tests/ops/package.json tests/ops/package-lock.json; \
+	fi

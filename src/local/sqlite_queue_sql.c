@@ -116,7 +116,7 @@ park_exhausted_locked(struct sqlite_state *st, const struct sqlite_queue_conf *c
 		return 0;
 	r = sqlite_state_prepare_locked(st, "UPDATE queue_messages SET " PARK_SET
 	    " WHERE seq IN (SELECT seq FROM queue_messages WHERE queue = :q AND"
-	    " visible_usec <= :now AND receive_count >= :max ORDER BY seq LIMIT 100)", &s, ec);
+	    " receive_count >= :max AND visible_usec <= :now LIMIT 100)", &s, ec);
 	if (r < 0)
 		return r;
 	(void)snprintf(reason, sizeof reason, "received %u times without being deleted",
@@ -162,7 +162,7 @@ claim_rows_locked(struct sqlite_state *st, const struct sqlite_queue_conf *c, un
 
 	r = sqlite_state_prepare_locked(st, "SELECT seq, message_id, body, attributes, receive_count,"
 	    " sent_usec, first_receive_usec FROM queue_messages WHERE queue = :q AND"
-	    " visible_usec <= :now ORDER BY seq LIMIT :max", &sel, ec);
+	    " visible_usec <= :now ORDER BY visible_usec, seq LIMIT :max", &sel, ec);
 	if (r == 0)
 		r = sqlite_state_prepare_locked(st, "UPDATE queue_messages SET receive_count ="
 		    " receive_count + 1, visible_usec = :vis, receipt = :receipt,"

@@ -350,8 +350,10 @@ run_claimed(struct pipeline *p, struct job *job, const struct route *rt, const s
 		job->correlation_id = xstrdup(out.correlation_id);
 	if (out.outcome == OUTCOME_DONE) {
 		r = publish(p, rt, &out, &ec);
-		if (r < 0)
+		if (r < 0) {
+			job->infra_failure = true;
 			job_result(job, OUTCOME_RETRY, "publishing follow-on events: %s", errctx_msg(&ec));
+		}
 		else
 			job_result(job, OUTCOME_DONE, "%s", out.reason);
 	} else
@@ -405,10 +407,12 @@ process_routed(struct pipeline *p, struct job *job, const struct route *rt, unsi
 
 		r = p->b->idem->ops->claim(p->b->idem, &c, &claim, holder, &ec);
 	}
-	if (r < 0)
+	if (r < 0) {
 		/* Fail closed: never run without a claim. */
+		job->infra_failure = true;
 		job_result(job, OUTCOME_RETRY, "idempotency store unavailable, not processing: %s",
 		    errctx_msg(&ec));
+	}
 	else if (claim == IDEM_COMPLETED)
 		job_result(job, OUTCOME_DUPLICATE, "already processed (%s)", rt->idempotency_key);
 	else if (claim == IDEM_BUSY) {
@@ -434,6 +438,15 @@ pipeline_process(struct pipeline *p, struct job *job, unsigned worker)
 	int64_t start = time_now_monotonic_usec();
 	struct route *rt;
 
+	/* A job held in place after a dependency failure comes back here: start clean. */
+	free(job->detail_type);
+	free(job->source);
+	free(job->handler);
+	free(job->event_id);
+	free(job->correlation_id);
+	job->detail_type = job->source = job->handler = job->event_id = job->correlation_id = NULL;
+	job->retry_delay_usec = 0;
+	job->infra_failure = false;
 	rt = route_message(job->msg->body, job->msg->body_len, job->msg->message_id);
 	job->detail_type = xstrdup_or_null(rt->detail_type);
 	job->source = xstrdup_or_null(rt->source);

@@ -191,10 +191,63 @@ log_outcome(const struct job *job)
 }
 
 static void
+runtime_resubmit_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct job *job = arg;
+	struct runtime *rt = job->runtime;
+
+	(void)fd;
+	(void)what;
+	event_free(job->resubmit_ev);
+	job->resubmit_ev = NULL;
+	rt->held_in_place--;
+	if (rt->state == RUNTIME_RUNNING) {
+		workers_submit(rt->workers, job);
+		return;
+	}
+	/* Draining: give it back now. */
+	inflight_remove(rt, job);
+	change_visibility(rt, job->msg->receipt, 0);
+	job_free(job);
+	maybe_finish(rt);
+}
+
+/* Why in place: while the idempotency store or the bus is down, giving the
+ * message back would cost a receive count per attempt and park healthy work
+ * in the DLQ. Held, it keeps its visibility (the heartbeat extends it) and
+ * polling pauses for as long as the dependency fails. */
+static bool
+hold_in_place(struct runtime *rt, struct job *job)
+{
+	int64_t delay = USEC_PER_SEC << job->inplace_retries;
+	struct timeval tv;
+
+	if (job->synthetic || !job->infra_failure || rt->state != RUNTIME_RUNNING ||
+	    job->inplace_retries >= RUNTIME_INPLACE_RETRIES)
+		return false;
+	job->inplace_retries++;
+	job->runtime = rt;
+	job->resubmit_ev = evtimer_new(rt->base, runtime_resubmit_cb, job);
+	tv = tv_of(delay);
+	evtimer_add(job->resubmit_ev, &tv);
+	rt->held_in_place++;
+	/* No new work while a dependency is failing. */
+	if (!evtimer_pending(rt->ev_poll_retry, NULL))
+		evtimer_add(rt->ev_poll_retry, &tv);
+	log_warning("%s %s: %s; held, retrying in %lld s (%u/%d)", outcome_to_string(job->outcome),
+	    job->handler != NULL ? job->handler : "message", job->reason,
+	    (long long)(delay / USEC_PER_SEC), job->inplace_retries, RUNTIME_INPLACE_RETRIES);
+	return true;
+}
+
+/* Returns true when the job stays in flight (held in place). */
+static bool
 act_on_outcome(struct runtime *rt, struct job *job)
 {
 	struct errctx ec = { 0 };
 
+	if (job->outcome == OUTCOME_RETRY && hold_in_place(rt, job))
+		return true;
 	rt->counters[job->outcome]++;
 	log_outcome(job);
 	if (job->outcome == OUTCOME_RETRY || job->outcome == OUTCOME_REJECT)
@@ -204,7 +257,7 @@ act_on_outcome(struct runtime *rt, struct job *job)
 		if (job->outcome == OUTCOME_RETRY &&
 		    rt->b->transport->ops->send(rt->b->transport, job->msg->body, &ec) < 0)
 			log_error("could not queue the --once event for a later retry: %s", errctx_msg(&ec));
-		return;
+		return false;
 	}
 	switch (job->outcome) {
 	case OUTCOME_DONE:
@@ -240,6 +293,7 @@ act_on_outcome(struct runtime *rt, struct job *job)
 	default:
 		break;
 	}
+	return false;
 }
 
 void
@@ -251,8 +305,10 @@ runtime_finished_event_cb(void *arg)
 	rt->last_progress_usec = now_usec();
 	for (job = workers_drain_finished(rt->workers); job != NULL; job = next) {
 		next = job->next;
+		job->next = NULL;
+		if (act_on_outcome(rt, job))
+			continue;
 		inflight_remove(rt, job);
-		act_on_outcome(rt, job);
 		job_free(job);
 	}
 	if (rt->state != RUNTIME_RUNNING)
@@ -411,6 +467,21 @@ runtime_begin_drain(struct runtime *rt, const char *why)
 		if (!job->synthetic)
 			change_visibility(rt, job->msg->receipt, 0);
 		job_free(job);
+	}
+	/* Held jobs go back at once too (their timers would only release them). */
+	for (size_t i = 0; i < rt->n_inflight;) {
+		struct job *held = rt->inflight[i];
+
+		if (held->resubmit_ev == NULL) {
+			i++;
+			continue;
+		}
+		event_free(held->resubmit_ev);
+		held->resubmit_ev = NULL;
+		rt->held_in_place--;
+		inflight_remove(rt, held);
+		change_visibility(rt, held->msg->receipt, 0);
+		job_free(held);
 	}
 	flush_deletes(rt);
 	tv = tv_of(config_usec(rt->cfg, "daemon.shutdown_timeout"));

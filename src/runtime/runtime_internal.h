@@ -16,6 +16,9 @@
 #define RUNTIME_DELETE_FLUSH_USEC	(100 * 1000)
 #define RUNTIME_POLL_BACKOFF_MAX_USEC	(60 * INT64_C(1000000))
 #define RUNTIME_FORCED_EXIT_USEC	(500 * 1000)
+/* A dependency failure is retried in place this many times (1, 2, 4, 8, 16,
+ * 32 s apart) before the message goes back to the queue with its back-off. */
+#define RUNTIME_INPLACE_RETRIES		6
 /* SQS refuses visibility timeouts over 12 hours. */
 #define RUNTIME_MAX_VISIBILITY_USEC	(43200 * INT64_C(1000000))
 
@@ -46,6 +49,7 @@ struct runtime {
 	bool				 idle_at_poll;
 	int64_t				 receive_started_usec;
 	int64_t				 poll_backoff_usec;
+	unsigned			 held_in_place;	/* jobs waiting to be resubmitted */
 	unsigned			 ops_outstanding;
 
 	struct job			**inflight;	/* received, outcome not yet acted on */

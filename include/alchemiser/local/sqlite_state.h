@@ -27,7 +27,7 @@
 struct errctx;
 struct sqlite_state;
 
-#define SQLITE_STATE_SCHEMA_VERSION 1
+#define SQLITE_STATE_SCHEMA_VERSION 2
 #define SQLITE_STATE_BUSY_TIMEOUT_USEC (5 * INT64_C(1000000))
 
 /* A wall clock in microseconds since the epoch; tests inject their own. */

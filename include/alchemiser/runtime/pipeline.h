@@ -18,6 +18,8 @@
 struct config;
 struct queue_message;
 struct backends;
+struct event;
+struct runtime;
 struct pipeline;
 
 struct job {
@@ -38,6 +40,12 @@ struct job {
 	char			*handler;
 	int64_t			 duration_ms;
 	int64_t			 retry_delay_usec;	/* retry: at least this long (0 = back-off only) */
+	bool			 infra_failure;	/* retry because the idempotency store or bus failed */
+	/* Held in place (loop thread only): a dependency failure is retried
+	 * without giving the message back, so it costs no receive count. */
+	unsigned		 inplace_retries;
+	struct event		*resubmit_ev;
+	struct runtime		*runtime;	/* for the resubmit timer */
 	struct job		*next;		/* queue links (owner decides) */
 };
 

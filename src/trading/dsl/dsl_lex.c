@@ -103,6 +103,11 @@ lex_string(struct dsl_lexer *lx, struct errctx *ec)
 		ch = lx->text[i++];
 		if (ch == '"')
 			break;
+		/* A NUL would cut the string short wherever it is used as a C string
+		 * (an empty or duplicated ticker): refuse it. */
+		if (ch == '\0')
+			return dsl_lexer_error(lx, ec, -EBADMSG, i - 1, lx->tline, lx->tcol,
+			    "NUL byte inside a string");
 		if (ch == '\\') {
 			if (i >= lx->len)
 				continue;	/* reported as unterminated above */

@@ -135,8 +135,8 @@ END_TEST
 START_TEST(test_smtp_live_utf8_subject_and_override_recipients)
 {
 	static const char *const to[] = { "Élodie <elodie@example.test>", "cto@example.test",
-		"Jürgen Müller of the Operations Team at Ünïcorn Trading Desk "
-		"<a.very.long.mailbox.name@subdomain.example.test>" };
+		("Jürgen Müller of the Operations Team at Ünïcorn Trading Desk "
+		"<a.very.long.mailbox.name@subdomain.example.test>") };
 	static const char *const text_has[] = { "Grüße, ✔ done", "\n.a line starting with a dot\n",
 		NULL };
 	static const char *const html_has[] = { "<b>Grüße</b>", NULL };

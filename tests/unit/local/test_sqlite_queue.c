@@ -61,7 +61,8 @@ setup(void)
 static void
 teardown(void)
 {
-	tr->ops->free(tr);
+	if (tr != NULL)
+		tr->ops->free(tr);
 	event_base_free(base);
 	free(path);
 	test_rmtree(dir);
@@ -510,6 +511,7 @@ START_TEST(test_sqlite_queue_two_processes_never_share_a_message)
 	}
 	/* No SQLite connection may cross fork(). */
 	tr->ops->free(tr);
+	tr = NULL;	/* teardown must not free it again if an assertion fails below */
 	ck_assert_int_eq(pipe(go), 0);
 	for (i = 0; i < CHILDREN; i++) {
 		outs[i] = xasprintf("%s/child%zu.txt", dir, i);

@@ -236,8 +236,8 @@ START_TEST(test_mime_encodes_utf8_subject_and_names)
 	const char *subj = "[SUCCESS] Rééquilibrage terminé ✔ — portefeuille mis à jour "
 	    "avec succès pour tous les comptes 📈 (rapport complet)";
 	const char *const to[] = { "Jürgen Ops <ops@example.test>", "\"Ops, Night\" <n@example.test>",
-		"Jürgen Müller of the Operations Team at Ünïcorn Trading Desk "
-		"<a.very.long.mailbox.name@subdomain.example.test>",
+		("Jürgen Müller of the Operations Team at Ünïcorn Trading Desk "
+		"<a.very.long.mailbox.name@subdomain.example.test>"),
 		"Ünïcödé Nämé Thät Ïs Rëällÿ Lông Fôr Ä Dïsplåy Nämé <long@example.test>" };
 	struct mail_message m = {
 		.from = "Alchemiser <alerts@example.test>", .to = to, .n_to = 4,

@@ -1,0 +1,817 @@
+#!/usr/bin/env python3
+"""alchbench: the measuring side of `make bench` (bench/run calls it).
+
+Measures, never asserts. Every daemon, emulator and peer it starts is a child
+of this process, bound to 127.0.0.1, stopped by its PID (SIGTERM, then SIGKILL)
+in a finally block, and run under a wall-clock limit. Only the standard library
+is used (moto is reached over HTTP with a placeholder Authorization header:
+moto does not check signatures unless told to, it only routes on the scope).
+
+Each subcommand prints markdown table rows for bench/run and, with --json FILE,
+appends its raw numbers as JSON lines.
+
+CPU is the daemon's own: wait4() rusage of the child (user + sys, all threads)
+or /proc/PID/stat utime+stime while it runs.
+"""
+import argparse
+import json
+import os
+import shutil
+import signal
+import socket
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+PAGE = os.sysconf("SC_PAGE_SIZE")
+
+ARGS = None
+CHILDREN = []  # Popen objects we started; stopped in stop_all()
+
+
+def log(msg):
+    print(f"[bench {time.strftime('%H:%M:%S')}] {msg}", file=sys.stderr, flush=True)
+
+
+def emit_json(rec):
+    if ARGS is not None and ARGS.json:
+        with open(ARGS.json, "a") as f:
+            f.write(json.dumps(rec) + "\n")
+
+
+# ---- processes -------------------------------------------------------------
+
+def spawn(cmd, **kw):
+    p = subprocess.Popen(cmd, **kw)
+    CHILDREN.append(p)
+    return p
+
+
+def stop(p, sig=signal.SIGTERM, grace=10.0):
+    """Stop one child we started, by its PID; returns (rc, rusage) from wait4."""
+    if p.returncode is not None:
+        return p.returncode, None
+    try:
+        os.kill(p.pid, sig)
+    except ProcessLookupError:
+        pass
+    end = time.monotonic() + grace
+    while time.monotonic() < end:
+        pid, status, ru = os.wait4(p.pid, os.WNOHANG)
+        if pid == p.pid:
+            p.returncode = os.waitstatus_to_exitcode(status)
+            return p.returncode, ru
+        time.sleep(0.02)
+    os.kill(p.pid, signal.SIGKILL)
+    _, status, ru = os.wait4(p.pid, 0)
+    p.returncode = os.waitstatus_to_exitcode(status)
+    return p.returncode, ru
+
+
+def wait_rusage(p, timeout):
+    """Wait for a child under a wall-clock limit; returns (rc, rusage, wall_s_since_call)."""
+    end = time.monotonic() + timeout
+    while True:
+        pid, status, ru = os.wait4(p.pid, os.WNOHANG)
+        if pid == p.pid:
+            p.returncode = os.waitstatus_to_exitcode(status)
+            return p.returncode, ru
+        if time.monotonic() > end:
+            log(f"pid {p.pid} over its {timeout:.0f} s limit: killed")
+            return stop(p, signal.SIGKILL)
+        time.sleep(0.005)
+
+
+def stop_all():
+    for p in reversed(CHILDREN):
+        if p.returncode is None:
+            try:
+                stop(p, grace=5.0)
+            except ChildProcessError:
+                pass
+
+
+def run_measured(cmd, timeout, **kw):
+    """Run a command to completion; returns dict(wall, user, sys, maxrss_kb, rc)."""
+    t0 = time.monotonic()
+    p = spawn(cmd, **kw)
+    rc, ru = wait_rusage(p, timeout)
+    wall = time.monotonic() - t0
+    return {"rc": rc, "wall": wall, "user": ru.ru_utime, "sys": ru.ru_stime,
+            "cpu": ru.ru_utime + ru.ru_stime, "maxrss_kb": ru.ru_maxrss}
+
+
+def proc_cpu(pid):
+    """user+sys seconds of a running process (all its threads)."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / CLK_TCK
+
+
+def proc_cpu_ns(pid):
+    """Time on CPU of the live threads in ns (schedstat): finer than stat ticks."""
+    total = 0
+    for t in os.listdir(f"/proc/{pid}/task"):
+        try:
+            with open(f"/proc/{pid}/task/{t}/schedstat") as f:
+                total += int(f.read().split()[0])
+        except (FileNotFoundError, ProcessLookupError):
+            pass
+    return total
+
+
+def proc_ctxsw(pid):
+    n = 0
+    for t in os.listdir(f"/proc/{pid}/task"):
+        try:
+            with open(f"/proc/{pid}/task/{t}/status") as f:
+                for line in f:
+                    if line.startswith("voluntary_ctxt_switches"):
+                        n += int(line.split()[1])
+        except (FileNotFoundError, ProcessLookupError):
+            pass
+    return n
+
+
+def proc_rss_kb(pid):
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    return 0
+
+
+def pick_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def wait_listen(port, p, limit=20.0):
+    end = time.monotonic() + limit
+    while time.monotonic() < end:
+        if p.poll() is not None:
+            return False
+        try:
+            socket.create_connection(("127.0.0.1", port), 0.2).close()
+            return True
+        except OSError:
+            time.sleep(0.05)
+    return False
+
+
+def pct(values, q):
+    """Nearest-rank percentile (q in 0..100)."""
+    v = sorted(values)
+    if not v:
+        return float("nan")
+    k = max(0, min(len(v) - 1, int(-(-q * len(v) // 100)) - 1))
+    return v[k]
+
+
+# ---- notify socket ---------------------------------------------------------
+
+class Notify:
+    """A stand-in for systemd's notification socket: records (t, fields)."""
+
+    def __init__(self, folder):
+        self.path = os.path.join(folder, "notify.sock")
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        self.sock.bind(self.path)
+        self.sock.settimeout(0.1)
+        self.msgs = []
+        self.cv = threading.Condition()
+        self.done = False
+        self.th = threading.Thread(target=self._run, daemon=True)
+        self.th.start()
+
+    def _run(self):
+        while not self.done:
+            try:
+                data = self.sock.recv(65536)
+            except socket.timeout:
+                continue
+            except OSError:
+                return
+            t = time.monotonic()
+            fields = {}
+            for line in data.decode("utf-8", "replace").split("\n"):
+                if "=" in line:
+                    k, v = line.split("=", 1)
+                    fields[k] = v
+            with self.cv:
+                self.msgs.append((t, fields))
+                self.cv.notify_all()
+
+    def wait_for(self, pred, timeout, start=0):
+        """Wait until a message at index >= start satisfies pred; returns (t, fields) or None."""
+        end = time.monotonic() + timeout
+        with self.cv:
+            i = start
+            while True:
+                while i < len(self.msgs):
+                    if pred(self.msgs[i][1]):
+                        return self.msgs[i]
+                    i += 1
+                left = end - time.monotonic()
+                if left <= 0:
+                    return None
+                self.cv.wait(left)
+
+    def close(self):
+        self.done = True
+        self.th.join(1)
+        self.sock.close()
+
+
+def status_done(fields):
+    """The 'done N' counter of a STATUS= line, or None."""
+    s = fields.get("STATUS", "")
+    for part in s.replace(";", ",").split(","):
+        part = part.strip()
+        if part.startswith("done "):
+            return int(part.split()[1])
+    return None
+
+
+# ---- configs ---------------------------------------------------------------
+
+def local_conf(folder, state, extra="", **daemon):
+    d = {"backend": "local", "state_dir": state, "concurrency": 4, "once_idle_wait": "100ms",
+         "status_interval": "1s", "log_level": "info", "shutdown_timeout": "10s"}
+    d.update(daemon)
+    src = ARGS.srcdir
+    text = "[daemon]\n" + "".join(f"{k} = {v}\n" for k, v in d.items())
+    text += (f"[trading]\nmode = paper\nbroker = sim\nstarting_cash = 100000\n"
+             f"strategy_set = {src}/etc/strategies/strategy.json\nmarket_data = csv\n"
+             f"data_dir = {src}/etc/sample-data\nignore_market_hours = yes\nuse_limit_orders = no\n"
+             f"[mail]\ntransport = maildir\nmaildir = {state}/mail\nto = trader@localhost\n")
+    text += extra
+    path = os.path.join(folder, "alchemiserd.conf")
+    with open(path, "w") as f:
+        f.write(text)
+    return path
+
+
+WC_BODY = ('{"detail-type":"WorkflowCompleted","source":"alchemiser.execution","detail":'
+           '{"event_id":"%s","correlation_id":"%s-run","causation_id":"bench",'
+           '"event_type":"WorkflowCompleted","timestamp":"2025-10-14T12:00:00Z",'
+           '"source_module":"bench","workflow_type":"trading","workflow_duration_ms":1,"success":true}}')
+
+
+def make_state(conf, state):
+    """Let the daemon create its state file (one --send), then empty the queue."""
+    r = subprocess.run([ARGS.bin, "-c", conf, "--send", "--event", WC_BODY % ("init", "init")],
+                       stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, timeout=30)
+    if r.returncode != 0:
+        raise SystemExit(f"--send failed: {r.stderr.decode()[-500:]}")
+    db = os.path.join(state, "state.sqlite")
+    with sqlite3.connect(db, timeout=30) as c:
+        c.execute("DELETE FROM queue_messages")
+    return db
+
+
+_fill_seq = [0]
+
+
+def fill_local(db, n, prefix):
+    """Append n distinct WorkflowCompleted bodies, as --send would write them."""
+    now = int(time.time() * 1e6)
+    rows = []
+    for _ in range(n):
+        _fill_seq[0] += 1
+        i = _fill_seq[0]
+        rows.append(("alchemiser-work", "%08x-0000-4000-8000-%012x" % (i, os.getpid()),
+                     (WC_BODY % (f"{prefix}-{i}", f"{prefix}-{i}")).encode(), now, now))
+    c = sqlite3.connect(db, timeout=30)
+    with c:
+        c.executemany("INSERT INTO queue_messages (queue, message_id, body, sent_usec, visible_usec)"
+                      " VALUES (?, ?, ?, ?, ?)", rows)
+    c.close()
+
+
+def queue_len(c):
+    return c.execute("SELECT COUNT(*) FROM queue_messages WHERE queue = 'alchemiser-work'").fetchone()[0]
+
+
+# ---- 1. embedded dispatch --------------------------------------------------
+
+def cmd_local_drain(a):
+    """--once draining a pre-filled queue of N messages, for several N."""
+    for n in a.sizes:
+        with tempfile.TemporaryDirectory(prefix="alchbench-", dir=a.tmp) as w:
+            state = os.path.join(w, "state")
+            conf = local_conf(w, state)
+            db = make_state(conf, state)
+            fill_local(db, n, f"drain{n}")
+            with open(os.path.join(w, "d.log"), "w") as lf:
+                m = run_measured([a.bin, "-c", conf, "--once"], a.limit, stderr=lf)
+            done = int(open(os.path.join(w, "d.log")).read().count("OUTCOME=done"))
+            with sqlite3.connect(db) as c:
+                left = queue_len(c)
+        busy = max(m["wall"] - 0.1, 1e-9)  # minus once_idle_wait (100 ms)
+        rec = {"bench": "local_drain", "fs": a.label, "n": n, "done": done, "left": left, **m,
+               "cpu_us_per_msg": m["cpu"] * 1e6 / max(done, 1), "msgs_per_s": done / busy}
+        emit_json(rec)
+        print(f"| drain {n:>6} pre-filled ({a.label}) | {rec['msgs_per_s']:8.0f} | "
+              f"{rec['cpu_us_per_msg']:8.0f} | {m['user'] * 1e6 / max(done, 1):6.0f} / "
+              f"{m['sys'] * 1e6 / max(done, 1):6.0f} | {m['maxrss_kb'] / 1024:6.1f} MiB | "
+              f"rc {m['rc']}, done {done}, left {left} |", flush=True)
+
+
+def cmd_local_steady(a):
+    """A running daemon fed in batches (backlog kept under --high): steady-state
+    rate and CPU per message, RSS before and after --total messages."""
+    with tempfile.TemporaryDirectory(prefix="alchbench-", dir=a.tmp) as w:
+        state = os.path.join(w, "state")
+        conf = local_conf(w, state, poll_wait="1s")
+        db = make_state(conf, state)
+        nt = Notify(w)
+        env = dict(os.environ, NOTIFY_SOCKET=nt.path)
+        # Fed until stopped, bounded: `total` messages past the first STATUS
+        # at or after the warm-up (cap[0] moves there once it is known).
+        cap = [a.warm + a.total + 2 * a.high]
+        fill_local(db, a.high, "steady")
+        fed = [a.high]
+        stop_feed = threading.Event()
+
+        def feeder():
+            c = sqlite3.connect(db, timeout=30)
+            while not stop_feed.is_set():
+                if fed[0] >= cap[0]:
+                    time.sleep(0.05)
+                    continue
+                if queue_len(c) < a.low:
+                    k = min(a.high - a.low, cap[0] - fed[0])
+                    fill_local(db, k, "steady")
+                    fed[0] += k
+                time.sleep(0.01)
+            c.close()
+
+        lf = open(os.path.join(w, "d.log"), "w")
+        p = spawn([a.bin, "-c", conf], stderr=lf, env=env)
+        th = threading.Thread(target=feeder, daemon=True)
+        samples = []
+        try:
+            if nt.wait_for(lambda f: f.get("READY") == "1", 20) is None:
+                raise SystemExit("daemon not READY in 20 s")
+            rss_ready = proc_rss_kb(p.pid)
+            th.start()
+            end = time.monotonic() + a.limit
+            start = None
+            last = None
+            idx = 0
+            while time.monotonic() < end:
+                m = nt.wait_for(lambda f: status_done(f) is not None, 5, idx)
+                if m is None:
+                    break
+                idx = nt.msgs.index(m) + 1
+                done = status_done(m[1])
+                snap = (m[0], done, proc_cpu(p.pid), proc_rss_kb(p.pid))
+                samples.append(snap)
+                if start is None and done >= a.warm:
+                    start = snap
+                    cap[0] = done + a.total + 2 * a.high
+                if start is not None and done >= start[1] + a.total:
+                    last = snap
+                    break
+            if last is None and samples:
+                last = samples[-1]
+        finally:
+            stop_feed.set()
+            rc, ru = stop(p)
+            lf.close()
+            nt.close()
+        if start is None or last is None or last[1] <= start[1]:
+            print(f"| steady ({a.label}) | not reached within the limit | | | | |")
+            return
+        n = last[1] - start[1]
+        wall = last[0] - start[0]
+        cpu = last[2] - start[2]
+        rec = {"bench": "local_steady", "fs": a.label, "n": n, "wall": wall, "cpu": cpu,
+               "msgs_per_s": n / wall, "cpu_us_per_msg": cpu * 1e6 / n,
+               "rss_ready_kb": rss_ready, "rss_before_kb": start[3], "rss_after_kb": last[3],
+               "maxrss_kb": ru.ru_maxrss if ru else None, "rc": rc,
+               "curve": [(round(s[0] - start[0], 1), s[1], s[3])
+                         for s in dict.fromkeys(samples[::max(1, len(samples) // 10)] + [start, last])]}
+        emit_json(rec)
+        print(f"| steady {n} msgs, backlog {a.low}-{a.high} ({a.label}) | {rec['msgs_per_s']:8.0f} | "
+              f"{rec['cpu_us_per_msg']:8.0f} | {1e6 / rec['cpu_us_per_msg']:6.0f} msgs per CPU-s | "
+              f"RSS {start[3] / 1024:.1f} -> {last[3] / 1024:.1f} MiB | after {start[1]} warm-up msgs; "
+              f"RSS at READY {rss_ready / 1024:.1f} MiB |", flush=True)
+        rec["curve"].sort()
+        curve = ", ".join(f"{d}: {r / 1024:.1f}" for _, d, r in rec["curve"])
+        if a.curve_out:
+            with open(a.curve_out, "a") as f:
+                f.write(f"- RSS (MiB) by messages done, steady run on {a.label}: {curve}\n")
+
+
+def cmd_startup(a):
+    """Time from exec to READY=1 (NOTIFY_SOCKET), on a fresh and on an existing state file."""
+    with tempfile.TemporaryDirectory(prefix="alchbench-", dir=a.tmp) as w:
+        state = os.path.join(w, "state")
+        conf = local_conf(w, state)
+        times = {"new": [], "existing": []}
+        for i in range(a.runs + 1):
+            kind = "new" if i == 0 else "existing"
+            nt = Notify(w)
+            env = dict(os.environ, NOTIFY_SOCKET=nt.path)
+            t0 = time.monotonic()
+            p = spawn([a.bin, "-c", conf], stderr=subprocess.DEVNULL, env=env)
+            m = nt.wait_for(lambda f: f.get("READY") == "1", 20)
+            stop(p)
+            nt.close()
+            os.unlink(nt.path)
+            if m is not None:
+                times[kind].append((m[0] - t0) * 1000)
+        ex = times["existing"]
+        rec = {"bench": "startup", **times}
+        emit_json(rec)
+        if times["new"]:
+            print(f"| start-up to READY=1, new state file | {times['new'][0]:.1f} ms | 1 run |")
+        if ex:
+            print(f"| start-up to READY=1, existing state file | {statistics.median(ex):.1f} ms | "
+                  f"median of {len(ex)} (min {min(ex):.1f}, max {max(ex):.1f}) |", flush=True)
+
+
+def idle_probe(p, nt, seconds, label, out):
+    """CPU of a READY daemon over `seconds` of empty polls."""
+    if nt.wait_for(lambda f: f.get("READY") == "1", 30) is None:
+        out[label] = None
+        return
+    time.sleep(2)  # let start-up work settle
+    c0, n0, s0, t0 = proc_cpu(p.pid), proc_cpu_ns(p.pid), proc_ctxsw(p.pid), time.monotonic()
+    time.sleep(seconds)
+    c1, n1, s1, t1 = proc_cpu(p.pid), proc_cpu_ns(p.pid), proc_ctxsw(p.pid), time.monotonic()
+    out[label] = {"wall": t1 - t0, "cpu_ticks_s": c1 - c0, "cpu_ns": n1 - n0,
+                  "wakeups": s1 - s0, "rss_kb": proc_rss_kb(p.pid)}
+
+
+# ---- moto ------------------------------------------------------------------
+
+class Moto:
+    def __init__(self, folder):
+        if shutil.which("moto_server") is None:
+            raise FileNotFoundError("moto_server")
+        self.port = pick_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.log = open(os.path.join(folder, "moto.log"), "w")
+        self.p = spawn(["moto_server", "-H", "127.0.0.1", "-p", str(self.port)],
+                       stdout=self.log, stderr=subprocess.STDOUT)
+        if not wait_listen(self.port, self.p):
+            raise RuntimeError("moto_server did not start")
+
+    def call(self, svc, target, body, ctype="application/x-amz-json-1.0"):
+        req = urllib.request.Request(self.url + "/", data=json.dumps(body).encode(), method="POST")
+        req.add_header("Content-Type", ctype)
+        req.add_header("X-Amz-Target", target)
+        req.add_header("X-Amz-Date", time.strftime("%Y%m%dT%H%M%SZ", time.gmtime()))
+        req.add_header("Authorization", "AWS4-HMAC-SHA256 Credential=test/%s/us-east-1/%s/aws4_request, "
+                       "SignedHeaders=host;x-amz-date, Signature=00" % (time.strftime("%Y%m%d"), svc))
+        with urllib.request.urlopen(req, timeout=30) as r:
+            return json.loads(r.read() or b"{}")
+
+    def sqs(self, op, body):
+        return self.call("sqs", "AmazonSQS." + op, body)
+
+    def setup(self, name):
+        dlq = self.sqs("CreateQueue", {"QueueName": name + "-dlq"})["QueueUrl"]
+        q = self.sqs("CreateQueue", {"QueueName": name, "Attributes": {
+            "VisibilityTimeout": "30",
+            "RedrivePolicy": json.dumps({"deadLetterTargetArn": f"arn:aws:sqs:us-east-1:123456789012:{name}-dlq",
+                                         "maxReceiveCount": "5"})}})["QueueUrl"]
+        return q, dlq
+
+    def setup_shared(self):
+        self.call("events", "AWSEvents.CreateEventBus", {"Name": "alchemiser"}, "application/x-amz-json-1.1")
+        self.call("dynamodb", "DynamoDB_20120810.CreateTable", {
+            "TableName": "alchemiser-idempotency", "BillingMode": "PAY_PER_REQUEST",
+            "AttributeDefinitions": [{"AttributeName": "event_id", "AttributeType": "S"}],
+            "KeySchema": [{"AttributeName": "event_id", "KeyType": "HASH"}]})
+        self.call("dynamodb", "DynamoDB_20120810.UpdateTimeToLive", {
+            "TableName": "alchemiser-idempotency",
+            "TimeToLiveSpecification": {"Enabled": True, "AttributeName": "expires_at"}})
+
+    def fill(self, q, n, prefix):
+        for i in range(0, n, 10):
+            entries = [{"Id": str(j), "MessageBody": WC_BODY % (f"{prefix}-{i + j}", f"{prefix}-{i + j}")}
+                       for j in range(min(10, n - i))]
+            self.sqs("SendMessageBatch", {"QueueUrl": q, "Entries": entries})
+
+    def count(self, q):
+        a = self.sqs("GetQueueAttributes", {"QueueUrl": q, "AttributeNames": [
+            "ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"]})["Attributes"]
+        return int(a["ApproximateNumberOfMessages"]) + int(a["ApproximateNumberOfMessagesNotVisible"])
+
+
+def aws_conf(folder, moto, q, dlq, **daemon):
+    d = {"backend": "aws", "state_dir": os.path.join(folder, "state"), "concurrency": 4,
+         "poll_wait": "20s", "visibility_timeout": "30s", "once_idle_wait": "1s",
+         "status_interval": "10s", "log_level": "info", "shutdown_timeout": "10s"}
+    d.update(daemon)
+    os.makedirs(os.path.join(folder, "state", "mail"), exist_ok=True)
+    text = "[daemon]\n" + "".join(f"{k} = {v}\n" for k, v in d.items())
+    text += (f"[aws]\nregion = us-east-1\nqueue_url = {q}\ndead_letter_queue_url = {dlq}\nevent_bus = alchemiser\n"
+             f"sqs_endpoint = {moto.url}\nevents_endpoint = {moto.url}\n"
+             f"dynamodb_endpoint = {moto.url}\nrequest_timeout = 30s\n"
+             f"[trading]\nignore_market_hours = yes\ndata_dir = {ARGS.srcdir}/etc/sample-data\n"
+             f"strategy_set = {ARGS.srcdir}/etc/strategies/strategy.json\n"
+             f"[mail]\nmaildir = {folder}/state/mail\n")
+    path = os.path.join(folder, "alchemiserd-aws.conf")
+    with open(path, "w") as f:
+        f.write(text)
+    return path
+
+
+AWS_ENV = {"AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test", "AWS_DEFAULT_REGION": "us-east-1",
+           "AWS_REGION": "us-east-1", "AWS_EC2_METADATA_DISABLED": "true", "AWS_PAGER": ""}
+
+
+def cmd_moto(a):
+    """CPU per message on moto: ours, sqs-consumer (per-message and batch
+    deletes), the AWS CLI loop; each net of its own start-up (an empty run)."""
+    env = dict(os.environ, **AWS_ENV)
+    res = {}
+    with tempfile.TemporaryDirectory(prefix="alchbench-", dir=a.tmp) as w:
+        moto = Moto(w)
+        try:
+            moto.setup_shared()
+            seq = [0]
+
+            def fresh_queue():
+                seq[0] += 1
+                return moto.setup(f"bench-{seq[0]}")
+
+            # ours: empty run (start-up, preflight, one idle poll, stop), then N.
+            def ours(n, conc):
+                q, dlq = fresh_queue()
+                conf = aws_conf(w, moto, q, dlq, concurrency=conc)
+                moto.fill(q, n, f"ours{seq[0]}")
+                with open(os.path.join(w, f"ours{seq[0]}.log"), "w") as lf:
+                    m = run_measured([a.bin, "-c", conf, "--once"], a.limit, stderr=lf, env=env)
+                txt = open(os.path.join(w, f"ours{seq[0]}.log")).read()
+                m["done"] = txt.count("OUTCOME=done")
+                m["left"] = moto.count(q)
+                m["n"] = n
+                return m
+
+            def node(n, mode):
+                q, dlq = fresh_queue()
+                moto.fill(q, n, f"node{seq[0]}")
+                cmd = [a.node, os.path.join(a.srcdir, "bench", "peers", "consumer.mjs")]
+                e = dict(env, QUEUE_URL=q, ENDPOINT=moto.url, N=str(n), MODE=mode)
+                with open(os.path.join(w, f"node{seq[0]}.out"), "w") as of:
+                    m = run_measured(cmd, a.limit, stdout=of, stderr=subprocess.STDOUT, env=e)
+                out = open(os.path.join(w, f"node{seq[0]}.out")).read()
+                try:
+                    m["inner"] = json.loads(out.strip().splitlines()[-1])
+                except (ValueError, IndexError):
+                    m["inner"] = None
+                    log(f"sqs-consumer output: {out[-400:]}")
+                m["left"] = moto.count(q)
+                m["n"] = n
+                return m
+
+            def cli(n):
+                q, dlq = fresh_queue()
+                moto.fill(q, n, f"cli{seq[0]}")
+                script = os.path.join(a.srcdir, "bench", "lib", "cli_loop.sh")
+                e = dict(env, QUEUE_URL=q, ENDPOINT=moto.url)
+                with open(os.path.join(w, f"cli{seq[0]}.out"), "w") as of:
+                    m = run_measured(["sh", script], a.limit, stdout=of, stderr=subprocess.STDOUT, env=e)
+                m["left"] = moto.count(q)
+                m["n"] = n
+                return m
+
+            log("moto: ours")
+            res["ours0"] = ours(0, 10)
+            res["ours"] = ours(a.n, 10)
+            res["ours4"] = ours(a.n, 4)
+            if a.node and os.path.isdir(os.path.join(a.srcdir, "bench", "peers", "node_modules", "sqs-consumer")):
+                log("moto: sqs-consumer")
+                res["node0"] = node(0, "single")
+                res["node"] = node(a.n, "single")
+                res["nodeb"] = node(a.n, "batch")
+            else:
+                log("moto: sqs-consumer not installed (bench/peers: npm ci): skipped")
+            if shutil.which("aws"):
+                log("moto: AWS CLI loop")
+                res["cli"] = cli(a.cli_n)
+            if a.idle > 0:
+                log(f"moto: idle daemon, {a.idle} s")
+                q, dlq = fresh_queue()
+                conf = aws_conf(w, moto, q, dlq)
+                nt = Notify(w)
+                p = spawn([a.bin, "-c", conf], stderr=subprocess.DEVNULL,
+                          env=dict(env, NOTIFY_SOCKET=nt.path))
+                out = {}
+                try:
+                    idle_probe(p, nt, a.idle, "moto", out)
+                finally:
+                    stop(p)
+                    nt.close()
+                res["idle"] = out.get("moto")
+        finally:
+            stop(moto.p)
+    emit_json({"bench": "moto", **res})
+
+    def net(k, k0):
+        r = res.get(k)
+        if r is None:
+            return None
+        base = res[k0]["cpu"] if k0 and res.get(k0) else 0.0
+        return (r["cpu"] - base) * 1e6 / r["n"]
+
+    rows = []
+    o = net("ours", "ours0")
+    rows.append(("alchemiserd --once, concurrency 10 (receive, route, claim, no-op, complete, batch delete)",
+                 res["ours"], o, f"done {res['ours']['done']}, left {res['ours']['left']}"))
+    rows.append(("alchemiserd --once, concurrency 4 (default)", res["ours4"], net("ours4", "ours0"),
+                 f"done {res['ours4']['done']}, left {res['ours4']['left']}"))
+    if "node" in res:
+        rows.append(("sqs-consumer 14.2.8, batchSize 10, handleMessage no-op (delete per message)",
+                     res["node"], net("node", "node0"), f"left {res['node']['left']}"))
+        rows.append(("sqs-consumer 14.2.8, batchSize 10, handleMessageBatch no-op (DeleteMessageBatch)",
+                     res["nodeb"], net("nodeb", "node0"), f"left {res['nodeb']['left']}"))
+    if "cli" in res:
+        rows.append(("AWS CLI 1.x loop: receive-message (10) + delete-message-batch",
+                     res["cli"], net("cli", None), f"left {res['cli']['left']}"))
+    for name, r, netv, note in rows:
+        ratio = netv / o if o and netv is not None else float("nan")
+        print(f"| {name} | {r['n']} | {r['wall']:.1f} | {r['cpu'] * 1e6 / r['n']:.0f} | "
+              f"{netv:.0f} | {ratio:.2f}x | {note} |", flush=True)
+    print(f"| (start-up + shutdown of an empty run: ours {res['ours0']['cpu'] * 1000:.0f} ms CPU"
+          + (f", sqs-consumer {res['node0']['cpu'] * 1000:.0f} ms CPU" if "node0" in res else "")
+          + ") | | | | | | |")
+    if a.idle_out:
+        with open(a.idle_out, "w") as f:
+            f.write(f"IDLE-MOTO {json.dumps(res.get('idle'))}\n")
+
+
+def cmd_idle_local(a):
+    with tempfile.TemporaryDirectory(prefix="alchbench-", dir=a.tmp) as w:
+        state = os.path.join(w, "state")
+        conf = local_conf(w, state, poll_wait="20s")
+        make_state(conf, state)
+        nt = Notify(w)
+        p = spawn([a.bin, "-c", conf], stderr=subprocess.DEVNULL, env=dict(os.environ, NOTIFY_SOCKET=nt.path))
+        out = {}
+        try:
+            idle_probe(p, nt, a.seconds, "local", out)
+        finally:
+            stop(p)
+            nt.close()
+    emit_json({"bench": "idle_local", **(out.get("local") or {})})
+    with open(a.idle_out, "w") as f:
+        f.write(f"IDLE-LOCAL {json.dumps(out.get('local'))}\n")
+
+
+def cmd_idle_table(a):
+    """Render the idle rows from the files idle-local and moto wrote."""
+    for path, label in ((a.local, "embedded (SQLite queue re-checked every 50 ms)"),
+                        (a.moto, "aws on moto (20 s long polls)")):
+        try:
+            txt = open(path).read().strip()
+            d = json.loads(txt.split(" ", 1)[1])
+        except (OSError, ValueError, IndexError):
+            d = None
+        if not d:
+            print(f"| idle CPU, {label} | not measured | | |")
+            continue
+        ms = d["cpu_ns"] / 1e6
+        print(f"| idle CPU, {label} | {ms:.1f} ms over {d['wall']:.0f} s "
+              f"({100 * ms / 1000 / d['wall']:.3f} % of a core) | {d['wakeups'] / d['wall']:.1f} wake-ups/s | "
+              f"RSS {d['rss_kb'] / 1024:.1f} MiB |")
+
+
+# ---- 3. workflow latency ---------------------------------------------------
+
+def cmd_workflow(a):
+    lat, total, exit_ms = [], [], []
+    stages = {}
+    order = []
+    with tempfile.TemporaryDirectory(prefix="alchbench-", dir=a.tmp) as w:
+        for i in range(a.runs):
+            state = os.path.join(w, f"state{i}")
+            extra = f"[local]\npoll_interval = {a.poll_interval}\n" if a.poll_interval else ""
+            conf = local_conf(w, state, extra)
+            new = os.path.join(state, "mail", "new")
+            t0 = time.monotonic()
+            lf = open(os.path.join(w, "wf.log"), "w")
+            p = spawn([a.bin, "-c", conf, "--once", "--event", '{"mode":"trade"}'], stderr=lf)
+            tm = None
+            end = t0 + 60
+            while time.monotonic() < end:
+                if os.path.isdir(new) and os.listdir(new):
+                    tm = time.monotonic()
+                    break
+                if p.poll() is not None and not (os.path.isdir(new) and os.listdir(new)):
+                    break
+                time.sleep(0.001)
+            rc, _ = wait_rusage(p, 60)
+            te = time.monotonic()
+            lf.close()
+            txt = open(os.path.join(w, "wf.log")).read()
+            if tm is None:
+                log(f"workflow run {i}: no email (rc {rc}): {txt[-300:]}")
+                continue
+            lat.append((tm - t0) * 1000)
+            exit_ms.append((te - t0) * 1000)
+            s = 0
+            for line in txt.splitlines():
+                if "HANDLER=" not in line or "DURATION_MS=" not in line:
+                    continue
+                h = line.split("HANDLER=", 1)[1].split()[0]
+                d = int(line.split("DURATION_MS=", 1)[1].split()[0])
+                if h not in stages:
+                    stages[h] = []
+                    order.append(h)
+                stages[h].append(d)
+                s += d
+            total.append(s)
+            shutil.rmtree(state, ignore_errors=True)
+    if a.poll_interval:
+        emit_json({"bench": "workflow", "poll_interval": a.poll_interval, "latency_ms": lat,
+                   "handler_sum_ms": total})
+        if lat:
+            gap = [l - t for l, t in zip(lat, total)]
+            print(f"| same with `local.poll_interval = {a.poll_interval}` (default 50ms), latency | "
+                  f"{statistics.median(lat):.0f} | {pct(lat, 99):.0f} | {len(lat)} runs; stages "
+                  f"{statistics.median(total):.0f}, rest {statistics.median(gap):.0f} (median ms) |", flush=True)
+        return
+    emit_json({"bench": "workflow", "latency_ms": lat, "handler_sum_ms": total, "exit_ms": exit_ms,
+               "stages": stages})
+    if not lat:
+        print("| trade command -> trading email | no run produced an email | | |")
+        return
+    print(f"| **trade command -> email in the maildir** (exec of `--once --event` to the file) | "
+          f"**{statistics.median(lat):.0f}** | **{pct(lat, 99):.0f}** | {len(lat)} runs, min {min(lat):.0f}, max {max(lat):.0f} |")
+    for h in order:
+        v = stages[h]
+        print(f"| stage `{h}` (DURATION_MS) | {statistics.median(v):.0f} | {pct(v, 99):.0f} | {len(v)} messages |")
+    gap = [l - t for l, t in zip(lat, total)]
+    print(f"| sum of the stages | {statistics.median(total):.0f} | {pct(total, 99):.0f} | |")
+    print(f"| rest: start-up, queue hops between stages, mail write | {statistics.median(gap):.0f} | "
+          f"{pct(gap, 99):.0f} | latency minus the sum of the stages |")
+    print(f"| process exit (`--once` idle wait 100 ms included) | {statistics.median(exit_ms):.0f} | "
+          f"{pct(exit_ms, 99):.0f} | |", flush=True)
+
+
+def main():
+    global ARGS
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--bin", required=True)
+    ap.add_argument("--srcdir", required=True)
+    ap.add_argument("--tmp", default=None)
+    ap.add_argument("--json")
+    ap.add_argument("--limit", type=float, default=300)
+    sub = ap.add_subparsers(dest="cmd", required=True)
+    s = sub.add_parser("local-drain")
+    s.add_argument("--label", default="disk")
+    s.add_argument("sizes", type=int, nargs="+")
+    s = sub.add_parser("local-steady")
+    s.add_argument("--warm", type=int, default=2000)
+    s.add_argument("--total", type=int, default=100000)
+    s.add_argument("--low", type=int, default=200)
+    s.add_argument("--high", type=int, default=1000)
+    s.add_argument("--curve-out")
+    s.add_argument("--label", default="disk")
+    s = sub.add_parser("startup")
+    s.add_argument("--runs", type=int, default=10)
+    s = sub.add_parser("idle-local")
+    s.add_argument("--seconds", type=float, default=60)
+    s.add_argument("--idle-out", required=True)
+    s = sub.add_parser("idle-table")
+    s.add_argument("--local", required=True)
+    s.add_argument("--moto", required=True)
+    s = sub.add_parser("moto")
+    s.add_argument("--n", type=int, default=2000)
+    s.add_argument("--cli-n", type=int, default=200)
+    s.add_argument("--node", default=shutil.which("node"))
+    s.add_argument("--idle", type=float, default=60)
+    s.add_argument("--idle-out")
+    s = sub.add_parser("workflow")
+    s.add_argument("--runs", type=int, default=50)
+    s.add_argument("--poll-interval", help="local.poll_interval for a diagnostic row")
+    ARGS = ap.parse_args()
+    ARGS.bin = os.path.abspath(ARGS.bin)
+    ARGS.srcdir = os.path.abspath(ARGS.srcdir)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    try:
+        {"local-drain": cmd_local_drain, "local-steady": cmd_local_steady, "startup": cmd_startup,
+         "idle-local": cmd_idle_local, "idle-table": cmd_idle_table, "moto": cmd_moto,
+         "workflow": cmd_workflow}[ARGS.cmd](ARGS)
+    finally:
+        stop_all()
+
+
+if __name__ == "__main__":
+    main()

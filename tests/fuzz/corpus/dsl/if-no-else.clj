@@ -1,0 +1,1 @@
+(defsymphony "no else" {} (if (> (rsi "AAA" {:window 2}) 1) [(asset "AAA")]))

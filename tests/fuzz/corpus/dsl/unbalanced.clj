@@ -1,0 +1,1 @@
+(defsymphony "unbalanced" {} (weight-equal [(asset "AAA")]

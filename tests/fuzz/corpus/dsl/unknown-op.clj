@@ -1,0 +1,1 @@
+(defsymphony "unknown" {} (weight-magic [(asset "AAA")]))
