@@ -1,1 +1,36 @@
 # Reliability suite (issue #9): kill -9 soak, fault injection, scale-out, lifecycle.
+# Quick sizes here (all of them together stay under 6 minutes on 2 cores); the
+# full sizes are set by environment variables, see tests/reliability/README.md.
+# Every test is loopback-only, stops its own processes by PID and has a
+# wall-clock budget (REL_BUDGET, default 300 s) after which it fails by itself.
+RELIABILITY_TESTS = \
+	tests/reliability/kill9_local.sh \
+	tests/reliability/kill9_moto.sh \
+	tests/reliability/faults.sh \
+	tests/reliability/scaleout.sh \
+	tests/reliability/lifecycle.sh \
+	tests/reliability/kill9_lease.sh \
+	tests/reliability/broker_lost_reply.sh
+# Known daemon bugs, reported to the lead with evidence: each test fails today
+# and shows the bug; when it passes (XPASS, a failure) move it up to RELIABILITY_TESTS.
+#   state_deleted.sh  the state file deleted while running: the daemon goes on
+#                     with the unlinked file, silently; new messages are never seen
+#   dynamodb_outage.sh  DynamoDB down for 20 s: polling goes on, every claim
+#                     fails, each retry costs a receive, in-flight runs end in the DLQ
+#   claim_lost_reply.sh  the claim's PutItem took effect but its reply was lost:
+#                     the retry meets the daemon's own claim and waits out the lease
+RELIABILITY_XFAIL = \
+	tests/reliability/state_deleted.sh \
+	tests/reliability/dynamodb_outage.sh \
+	tests/reliability/claim_lost_reply.sh
+TESTS += $(RELIABILITY_TESTS) $(RELIABILITY_XFAIL)
+XFAIL_TESTS = $(RELIABILITY_XFAIL)
+EXTRA_DIST += $(RELIABILITY_TESTS) $(RELIABILITY_XFAIL) tests/reliability/lib.sh \
+	tests/reliability/faultproxy.py tests/reliability/tally.py tests/reliability/README.md
+
+# The full sizes of the issue (200 + 50 workflows, 1,000 events): about 15 min.
+check-reliability-full:
+	REL_SOAK_LOCAL_N=200 REL_SOAK_MOTO_N=50 REL_FAULT_N=25 REL_SCALE_EVENTS=1000 \
+	REL_LIFE_EVENTS=500 REL_HUPS=300 REL_BUDGET=900 \
+	$(MAKE) $(AM_MAKEFLAGS) check TESTS='$(RELIABILITY_TESTS)'
+.PHONY: check-reliability-full

@@ -1,0 +1,198 @@
+#!/usr/bin/env python3
+"""End-state tallies of the reliability tests (stdlib only).
+
+  tally.py last-closes DATA_DIR
+      {"SYM": last close, ...} of the sample CSV bars (prices for the broker fixture)
+  tally.py mail DIR
+      one line per delivered email: CORRELATION KIND MESSAGE-ID FILE
+      (DIR is a maildir, whose new/ and cur/ are read, or a folder of *.eml)
+  tally.py verify-mail DIR PREFIX N [DLQ_BODIES_FILE]
+      runs PREFIX1..PREFIXN: each has exactly one trading report, or its reason in
+      the dead-letter queue; no correlation id has two emails of one kind.
+      Prints a summary; exit 1 on a lost run or a duplicate email.
+  tally.py orders-sim STATE_FILE
+      the paper broker's ledger: a duplicate order is a second client_order_id for
+      the same run, symbol and side (market orders: one order per leg)
+  tally.py orders-fixture URL
+      the same over the POST /v2/orders requests the Alpaca fixture recorded
+"""
+import collections
+import email
+import email.policy
+import glob
+import json
+import os
+import re
+import sqlite3
+import sys
+import urllib.request
+
+CORR_RE = re.compile(r"Correlation ID:\s*([A-Za-z0-9._:-]+)")
+
+
+def last_closes(d):
+    out = {}
+    for path in sorted(glob.glob(os.path.join(d, "*.csv"))):
+        with open(path) as f:
+            rows = [l for l in f.read().splitlines() if l.strip()]
+        out[os.path.basename(path)[:-4]] = float(rows[-1].split(",")[4])
+    print(json.dumps(out))
+
+
+def mail_files(d):
+    files = glob.glob(os.path.join(d, "new", "*")) + glob.glob(os.path.join(d, "cur", "*"))
+    return sorted(files + glob.glob(os.path.join(d, "*.eml")))
+
+
+def mails(d):
+    out = []
+    for path in mail_files(d):
+        with open(path, "rb") as f:
+            msg = email.message_from_binary_file(f, policy=email.policy.default)
+        subj = str(msg.get("Subject", ""))
+        kind = ("trading" if "Trading Report" in subj else "error" if "Error Report" in subj
+                else "pnl" if "P&L" in subj else "other")
+        corr = "?"
+        for part in msg.walk():
+            if part.get_content_type() == "text/plain":
+                m = CORR_RE.search(part.get_content())
+                if m:
+                    corr = m.group(1)
+                    break
+        out.append((corr, kind, str(msg.get("Message-ID", "")).strip(), path))
+    return out
+
+
+def body_corr(text):
+    try:
+        b = json.loads(text)
+        if isinstance(b, str):
+            b = json.loads(b)
+    except ValueError:
+        return None
+    if not isinstance(b, dict):
+        return None
+    d = b.get("detail") if isinstance(b.get("detail"), dict) else b
+    return d.get("correlation_id")
+
+
+def verify_mail(d, prefix, n, dlq_file=None):
+    got = mails(d)
+    per = collections.defaultdict(collections.Counter)
+    ids = collections.defaultdict(collections.Counter)
+    for corr, kind, mid, _ in got:
+        per[corr][kind] += 1
+        ids[corr][(kind, mid)] += 1
+    dlq = collections.Counter()
+    if dlq_file and os.path.exists(dlq_file):
+        with open(dlq_file) as f:
+            for line in f:
+                c = body_corr(line.strip())
+                if c:
+                    dlq[c] += 1
+    problems = []
+    lost = dup = in_dlq = 0
+    for i in range(1, n + 1):
+        c = "%s%d" % (prefix, i)
+        t = per[c]["trading"]
+        if t == 0:
+            if dlq[c]:
+                in_dlq += 1
+            else:
+                lost += 1
+                problems.append("lost: %s has no trading report and nothing in the DLQ" % c)
+    for c, kinds in per.items():
+        for kind, k in kinds.items():
+            if k > 1:
+                dup += k - 1
+                same = sum(1 for (kd, _), v in ids[c].items() if kd == kind and v > 1)
+                problems.append("duplicate: %s got %d %s emails (%s)" % (
+                    c, k, kind, "same Message-ID" if same else "different Message-IDs"))
+    print("emails=%d runs=%d trading=%d error=%d in_dlq=%d lost=%d duplicates=%d" % (
+        len(got), n, sum(per[c]["trading"] for c in per), sum(per[c]["error"] for c in per),
+        in_dlq, lost, dup))
+    for p in problems[:20]:
+        print("  " + p)
+    return 1 if problems else 0
+
+
+def dup_orders(rows):
+    """rows: (client_order_id, symbol, side); a run is the cid's "alc-XXXXXXXXXX" prefix."""
+    legs = collections.defaultdict(set)
+    for cid, sym, side in rows:
+        legs[(cid[:14], sym, side)].add(cid)
+    dups = {k: sorted(v) for k, v in legs.items() if len(v) > 1}
+    runs = len({k[0] for k in legs})
+    return legs, dups, runs
+
+
+def report_orders(rows, what, extra=""):
+    legs, dups, runs = dup_orders(rows)
+    print("%s: orders=%d legs=%d runs=%d duplicate_legs=%d%s" % (
+        what, len({r[0] for r in rows}), len(legs), runs, len(dups), extra))
+    for k, v in list(dups.items())[:10]:
+        print("  duplicate order: run %s %s %s: %s" % (k[0], k[2], k[1], " ".join(v)))
+    return 1 if dups else 0
+
+
+def orders_sim(path):
+    """Limit orders are re-priced as new ids (attempt 0, 1, ..., then market), so
+    a leg may have several ids; a duplicate is a leg with more than one order
+    that is not canceled/rejected (two live or filled chains), or an attempt
+    number skipped (a re-run that lost track of its orders and started anew)."""
+    db = sqlite3.connect("file:%s?mode=ro" % path, uri=True, timeout=30)
+    rows = db.execute("SELECT client_order_id, symbol, side, status FROM broker_sim_orders").fetchall()
+    live = [(c, s, d) for c, s, d, st in rows if st not in ("canceled", "rejected", "expired")]
+    legs, dups, runs = dup_orders(live)
+    allegs, _, _ = dup_orders([r[:3] for r in rows])
+    gaps = []
+    for k, cids in allegs.items():
+        att = sorted(int(c.rsplit("-", 1)[1]) for c in cids)
+        if att != list(range(len(att))):
+            gaps.append((k, att))
+    still_open = [r for r in rows if r[3] in ("new", "accepted", "partially_filled", "pending_new")]
+    print("paper broker: orders=%d legs=%d runs=%d duplicate_legs=%d attempt_gaps=%d open_at_end=%d" % (
+        len(rows), len(allegs), runs, len(dups), len(gaps), len(still_open)))
+    for k, v in list(dups.items())[:10]:
+        print("  duplicate order: run %s %s %s: %s" % (k[0], k[2], k[1], " ".join(v)))
+    for k, att in gaps[:10]:
+        print("  attempts skipped: run %s %s %s: %s" % (k[0], k[2], k[1], att))
+    return 1 if dups or gaps else 0
+
+
+def orders_fixture(url):
+    with urllib.request.urlopen(url + "/__requests", timeout=30) as r:
+        reqs = json.load(r)
+    rows, posts = [], 0
+    for q in reqs:
+        if q["method"] == "POST" and q["path"] == "/v2/orders":
+            posts += 1
+            try:
+                b = json.loads(q["body"])
+            except ValueError:
+                continue
+            rows.append((b.get("client_order_id", "?"), b.get("symbol"), b.get("side")))
+    return report_orders(rows, "broker fixture", " order_posts=%d requests=%d" % (posts, len(reqs)))
+
+
+def main(argv):
+    cmd = argv[1]
+    if cmd == "last-closes":
+        last_closes(argv[2])
+        return 0
+    if cmd == "mail":
+        for row in mails(argv[2]):
+            print(" ".join(row))
+        return 0
+    if cmd == "verify-mail":
+        return verify_mail(argv[2], argv[3], int(argv[4]), argv[5] if len(argv) > 5 else None)
+    if cmd == "orders-sim":
+        return orders_sim(argv[2])
+    if cmd == "orders-fixture":
+        return orders_fixture(argv[2])
+    print(__doc__, file=sys.stderr)
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
