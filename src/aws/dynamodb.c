@@ -108,13 +108,16 @@ ddb_claim(struct idem_store *is, const struct idem_claim *c, enum idem_claim_res
 		    "expires_at", num(sec_ceil(c->now_usec + c->retention_usec)),
 		    "detail_type", str(c->detail_type), "correlation_id", str(c->correlation_id),
 		    "claimed_at", num(now));
-		json_t *req = json_pack("{s:s, s:o, s:s, s:{s:s, s:s, s:s, s:s}, s:{s:o, s:o}, s:s, s:s}",
+		json_t *req = json_pack("{s:s, s:o, s:s, s:{s:s, s:s, s:s, s:s, s:s}, s:{s:o, s:o, s:o}, s:s, s:s}",
 		    "TableName", s->table, "Item", item,
+		    /* Our own live claim too: a retry after a lost answer must not wait
+		     * out its own lease. */
 		    "ConditionExpression", "attribute_not_exists(#id) OR (#st = :inprog AND #lease < :now) "
-		    "OR #exp < :now",
+		    "OR #exp < :now OR (#st = :inprog AND #own = :me)",
 		    "ExpressionAttributeNames", "#id", "event_id", "#st", "status", "#lease",
-		    "lease_expires_at", "#exp", "expires_at",
+		    "lease_expires_at", "#exp", "expires_at", "#own", "owner",
 		    "ExpressionAttributeValues", ":inprog", str(ST_IN_PROGRESS), ":now", num(now),
+		    ":me", str(c->owner),
 		    "ReturnValues", "ALL_OLD", "ReturnValuesOnConditionCheckFailure", "ALL_OLD");
 		json_t *resp = NULL, *old = NULL;
 		struct aws_error err;

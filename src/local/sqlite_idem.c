@@ -111,11 +111,14 @@ sqlite_idem_claim(struct idem_store *is, const struct idem_claim *c, enum idem_c
 		goto fail;
 	if (found && rec.expires_usec >= c->now_usec && strcmp(rec.status, "COMPLETED") == 0)
 		*ret = IDEM_COMPLETED;
-	else if (found && rec.expires_usec >= c->now_usec && rec.lease_expires_usec >= c->now_usec)
+	else if (found && rec.expires_usec >= c->now_usec && rec.lease_expires_usec >= c->now_usec &&
+	    strcmp(rec.owner, c->owner) != 0)
 		*ret = IDEM_BUSY;
 	else {
-		/* Absent, expired, or a lapsed lease: the key is ours. */
-		*ret = found && rec.expires_usec >= c->now_usec ? IDEM_TAKEN_OVER : IDEM_CLAIMED;
+		/* Absent, expired, a lapsed lease, or our own live claim (a retry
+		 * whose first answer was lost): the key is ours. */
+		*ret = found && rec.expires_usec >= c->now_usec && strcmp(rec.owner, c->owner) != 0 ?
+		    IDEM_TAKEN_OVER : IDEM_CLAIMED;
 		r = run_locked(st, "INSERT OR REPLACE INTO idempotency (key, owner, detail_type,"
 		    " correlation_id, status, lease_expires_usec, claimed_usec, completed_usec,"
 		    " expires_usec) VALUES (?, ?, ?, ?, 'IN_PROGRESS', ?, ?, NULL, ?)",

@@ -131,10 +131,15 @@ pipeline_free(struct pipeline *p)
 	free(p);
 }
 
+/* Why per process, not per worker: a retry in place may run on another
+ * worker, and must find its own claim (after a lost answer) rather than wait
+ * out its lease. Within the process the correlation lock already keeps two
+ * workers from holding one key at once. */
 const char *
 pipeline_owner(struct pipeline *p, unsigned worker, char *buf, size_t size)
 {
-	(void)snprintf(buf, size, "%s:%ld:%u", p->host, (long)getpid(), worker);
+	(void)worker;
+	(void)snprintf(buf, size, "%s:%ld", p->host, (long)getpid());
 	return buf;
 }
 

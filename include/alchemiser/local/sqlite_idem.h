@@ -6,8 +6,9 @@
  * behind our back), or IN_PROGRESS with a lease older than now; renew,
  * complete and release change the row only while it is IN_PROGRESS and ours
  * (-EEXIST otherwise), so a stalled worker cannot touch a newer claim.
- * A claim by the same owner of a live lease is IDEM_BUSY, as the DynamoDB
- * condition would answer.
+ * A claim by the same owner of its own live lease succeeds again (IDEM_CLAIMED):
+ * a retry after a lost answer must not wait out its own lease. The DynamoDB
+ * condition says the same.
  * Thread:  any worker thread, concurrently (one connection behind a mutex).
  * Memory:  the constructor copies the options; arguments are borrowed.
  */

@@ -55,7 +55,7 @@ void	job_free(struct job *j);
 struct pipeline *pipeline_new(struct backends *b);
 /* Process job on worker number worker (0-based). */
 void	pipeline_process(struct pipeline *p, struct job *job, unsigned worker);
-/* The owner string of a worker ("host:pid:worker"); static storage per pipeline. */
+/* The owner string of this process ("host:pid"), for claims. */
 const char *pipeline_owner(struct pipeline *p, unsigned worker, char *buf, size_t size);
 /* Release every claim held right now (a forced stop; the main thread may
  * call it while workers are stuck in handlers). */

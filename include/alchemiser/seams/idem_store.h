@@ -2,7 +2,8 @@
  * idem_store: the idempotency seam (DynamoDB conditional writes in production,
  * SQLite in the embedded default). Claim-then-act:
  *   claim    conditional put: absent, or IN_PROGRESS with an expired lease, or
- *            past its expires_at  -> IN_PROGRESS owned by us with a lease
+ *            past its expires_at, or IN_PROGRESS and already ours (a retry
+ *            after a lost answer) -> IN_PROGRESS owned by us with a lease
  *   renew    extend our lease (conditional on owner) while a handler runs long
  *   complete IN_PROGRESS -> COMPLETED, conditional on owner
  *   release  delete our IN_PROGRESS record, conditional on owner (shutdown, retry)
@@ -29,7 +30,7 @@ enum idem_claim_result {
 
 struct idem_claim {
 	const char	*key;		/* event id or command key */
-	const char	*owner;		/* "host:pid:worker" */
+	const char	*owner;		/* "host:pid" */
 	const char	*detail_type;
 	const char	*correlation_id;
 	int64_t		 now_usec;	/* wall clock of the claim */

@@ -36,7 +36,7 @@ struct stage_ctx {
 	const struct config	*cfg;		/* the snapshot this message started with */
 	const struct route	*in;		/* routed input: in->event or in->command */
 	const char		*key;		/* idempotency key of the input (cause of derived ids) */
-	const char		*owner;		/* "host:pid:worker" */
+	const char		*owner;		/* "host:pid" */
 	int64_t			 now_usec;	/* wall clock at the start of the handler */
 	struct broker		*broker;	/* NULL until a broker is configured */
 	struct marketdata	*marketdata;

@@ -84,7 +84,7 @@ START_TEST(test_dynamodb_claim_requests)
 	req = sent(&e, 0, &target);
 	ck_assert_str_eq(target, "DynamoDB_20120810.PutItem");
 	ck_assert_str_eq(json_string_value(json_object_get(req, "ConditionExpression")),
-	    "attribute_not_exists(#id) OR (#st = :inprog AND #lease < :now) OR #exp < :now");
+	    "attribute_not_exists(#id) OR (#st = :inprog AND #lease < :now) OR #exp < :now OR (#st = :inprog AND #own = :me)");
 	ck_assert_str_eq(json_string_value(json_object_get(req, "ReturnValuesOnConditionCheckFailure")), "ALL_OLD");
 	ck_assert_str_eq(json_string_value(json_object_get(json_object_get(json_object_get(req,
 	    "ExpressionAttributeValues"), ":now"), "N")), "1767323045");
