@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/random.h>
 #include <time.h>
 
@@ -24,6 +25,8 @@ struct sqlite_state {
 	pthread_mutex_t		 lock;
 	sqlite_state_clock_cb	 clock;
 	void			*clock_arg;
+	dev_t			 dev;	/* identity of the file we opened */
+	ino_t			 ino;
 };
 
 struct migration {
@@ -275,6 +278,14 @@ sqlite_state_open(const char *path, int64_t busy_timeout_usec, struct sqlite_sta
 		sqlite_state_free(st);
 		return r;
 	}
+	{
+		struct stat sb;
+
+		if (stat(path, &sb) == 0) {
+			st->dev = sb.st_dev;
+			st->ino = sb.st_ino;
+		}
+	}
 	*ret = st;
 	return 0;
 }
@@ -328,6 +339,21 @@ sqlite_state_check(struct sqlite_state *st, struct errctx *ec)
 		r = errctx_set(ec, -EINVAL, "schema version %d, expected %d", v, SQLITE_STATE_SCHEMA_VERSION);
 	if (r < 0)
 		return errctx_prefix(ec, "state file '%s'", st->path);
+	return 0;
+}
+
+int
+sqlite_state_same_file(struct sqlite_state *st, struct errctx *ec)
+{
+	struct stat sb;
+
+	/* SQLite keeps using an unlinked file: everything written to it would
+	 * vanish with the process, and new messages go to a new file. */
+	if (stat(st->path, &sb) < 0)
+		return errctx_set(ec, -ENOENT, "state file '%s' was deleted while in use (%s)",
+		    st->path, strerror(errno));
+	if (sb.st_dev != st->dev || sb.st_ino != st->ino)
+		return errctx_set(ec, -ENOENT, "state file '%s' was replaced while in use", st->path);
 	return 0;
 }
 

@@ -13,6 +13,7 @@
 #include "alchemiser/core/xalloc.h"
 #include "alchemiser/local/sqlite_idem.h"
 #include "alchemiser/local/sqlite_queue.h"
+#include "alchemiser/local/sqlite_state.h"
 #include "alchemiser/runtime/backends.h"
 #include "alchemiser/seams/bus.h"
 #include "alchemiser/seams/idem_store.h"
@@ -139,6 +140,14 @@ backends_preflight(struct backends *b, struct errctx *ec)
 	if (r < 0)
 		return errctx_prefix(ec, "idempotency store");
 	return 0;
+}
+
+int
+backends_health(struct backends *b, struct errctx *ec)
+{
+	if (strcmp(b->kind, "local") != 0)
+		return 0;
+	return sqlite_state_same_file(sqlite_transport_state(b->transport), ec);
 }
 
 void

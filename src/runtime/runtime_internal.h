@@ -38,6 +38,7 @@ struct runtime {
 	struct workers			*workers;
 	enum runtime_state		 state;
 	bool				 forced;
+	bool				 fatal;		/* stopped because a backend is gone: exit 1 */
 
 	struct event			*ev_sig[3];
 	struct event			*ev_tick;

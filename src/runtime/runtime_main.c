@@ -65,6 +65,15 @@ runtime_tick(struct runtime *rt)
 	char status[256];
 
 	runtime_heartbeat(rt);
+	if (rt->state == RUNTIME_RUNNING) {
+		struct errctx ec = { 0 };
+
+		if (backends_health(rt->b, &ec) < 0) {
+			log_error("stopping: %s", errctx_msg(&ec));
+			rt->fatal = true;
+			runtime_begin_drain(rt, "a backend is gone");
+		}
+	}
 	if (now - rt->last_status_usec >= config_usec(rt->cfg, "daemon.status_interval")) {
 		status_text(rt, status, sizeof status);
 		notify_status(status);
@@ -234,7 +243,7 @@ runtime_run(struct config *cfg, const struct runtime_options *o)
 	    "retried %llu, rejected %llu", (unsigned long long)rt.received,
 	    (unsigned long long)rt.counters[OUTCOME_DONE], (unsigned long long)rt.counters[OUTCOME_DUPLICATE],
 	    (unsigned long long)rt.counters[OUTCOME_RETRY], (unsigned long long)rt.counters[OUTCOME_REJECT]);
-	if (o->once && rt.any_failure)
+	if ((o->once && rt.any_failure) || rt.fatal)
 		rc = 1;
 out_events:
 	workers_stop(rt.workers, true);

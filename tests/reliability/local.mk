@@ -12,15 +12,13 @@ RELIABILITY_TESTS = \
 	tests/reliability/kill9_lease.sh \
 	tests/reliability/broker_lost_reply.sh \
 	tests/reliability/dynamodb_outage.sh \
-	tests/reliability/claim_lost_reply.sh
-# Known daemon bug, reported with evidence: the test fails today and shows it;
-# when it passes (XPASS, a failure) move it up to RELIABILITY_TESTS.
-#   state_deleted.sh  the state file deleted while running: the daemon goes on
-#                     with the unlinked file, silently; new messages are never seen
-# (dynamodb_outage.sh and claim_lost_reply.sh were here until the fixes: a
-# dependency failure is retried in place, and a claim's owner finds its own.)
-RELIABILITY_XFAIL = \
+	tests/reliability/claim_lost_reply.sh \
 	tests/reliability/state_deleted.sh
+# Known daemon bugs go in RELIABILITY_XFAIL with evidence; none today
+# (state_deleted.sh, dynamodb_outage.sh and claim_lost_reply.sh were there until
+# the fixes: the daemon stops naming a deleted state file, a dependency failure
+# is retried in place, and a claim's owner finds its own claim again).
+RELIABILITY_XFAIL =
 TESTS += $(RELIABILITY_TESTS) $(RELIABILITY_XFAIL)
 XFAIL_TESTS = $(RELIABILITY_XFAIL)
 EXTRA_DIST += $(RELIABILITY_TESTS) $(RELIABILITY_XFAIL) tests/reliability/lib.sh \

@@ -47,6 +47,10 @@ int64_t	sqlite_state_now_usec(struct sqlite_state *st);
 /* Preflight: the file still answers (quick_check) and has our schema. */
 int	sqlite_state_check(struct sqlite_state *st, struct errctx *ec);
 
+/* Cheap: the path still names the file we opened (not deleted or replaced).
+ * -ENOENT with the path otherwise. */
+int	sqlite_state_same_file(struct sqlite_state *st, struct errctx *ec);
+
 /* The schema version of the file (for --check and tests). */
 int	sqlite_state_schema_version(struct sqlite_state *st, int *ret, struct errctx *ec);
 

@@ -30,6 +30,9 @@ int	backends_open(const struct config *cfg, struct event_base *base, struct back
 	    struct errctx *ec);
 /* Start-up and reload check of every dependency (queue, bus, table). */
 int	backends_preflight(struct backends *b, struct errctx *ec);
+/* Cheap periodic check that the backends can go on (the embedded state file
+ * still exists); 0 or a negative errno with the reason. Loop thread. */
+int	backends_health(struct backends *b, struct errctx *ec);
 void	backends_close(struct backends *b);
 
 #endif
