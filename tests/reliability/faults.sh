@@ -13,13 +13,13 @@
 #   the DLQ (faults alone must not burn 5 receives).
 # Phase 2: SQS down for REL_OUTAGE_SECONDS: the daemon backs off (few receive
 #   attempts) instead of spinning, and recovers afterwards.
-#   REL_FAULT_N (default 8), REL_FAULT_RATE (0.1), REL_SMTP_FAULT_RATE (0.3),
+#   REL_FAULT_N (default 8), REL_FAULT_RATE (0.1), REL_SMTP_FAULT_RATE (0.15),
 #   REL_OUTAGE_SECONDS (10)
 . "$top_srcdir/tests/reliability/lib.sh"
 
 N=${REL_FAULT_N:-8}
 RATE=${REL_FAULT_RATE:-0.1}
-SRATE=${REL_SMTP_FAULT_RATE:-0.3}
+SRATE=${REL_SMTP_FAULT_RATE:-0.15}
 OUT=${REL_OUTAGE_SECONDS:-10}
 start_moto
 moto_resources 5
