@@ -29,6 +29,8 @@ struct sqlite_bus {
 	char			*region;
 	struct rule		*rules;
 	size_t			 n_rules;
+	void			(*published_cb)(void *arg);
+	void			*published_arg;
 };
 
 static struct sqlite_bus *
@@ -233,6 +235,8 @@ sqlite_bus_publish(struct bus *bp, struct bus_entry *entries, size_t n, struct e
 	else
 		sqlite_state_rollback_locked(b->st);
 	sqlite_state_unlock(b->st);
+	if (r == 0 && b->published_cb != NULL)
+		b->published_cb(b->published_arg);
 	for (i = 0; i < n; i++) {
 		if (r < 0 && texts[i] != NULL)
 			entry_fail(&entries[i], r, r == -EAGAIN ? "ThrottlingException" : "InternalFailure",
@@ -294,6 +298,8 @@ sqlite_bus_new(const struct sqlite_bus_options *o, struct bus **ret, struct errc
 	b->pub.ops = &sqlite_bus_ops;
 	b->account = xstrdup(o->account != NULL ? o->account : SQLITE_BUS_DEFAULT_ACCOUNT);
 	b->region = xstrdup(o->region != NULL ? o->region : SQLITE_BUS_DEFAULT_REGION);
+	b->published_cb = o->published_cb;
+	b->published_arg = o->published_arg;
 	if (o->default_queue != NULL)
 		r = rule_add_text(b, SQLITE_BUS_DEFAULT_RULE,
 		    "{\"source\": [{\"prefix\": \"alchemiser.\"}]}", o->default_queue, ec);

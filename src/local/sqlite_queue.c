@@ -52,6 +52,7 @@ struct sqlite_transport {
 	int64_t			 poll_interval_usec;
 	struct op		*receiving;
 	TAILQ_HEAD(, op)	 ops;
+	struct event		*wake_ev;	/* another thread published: re-check now */
 };
 
 static void	op_run_cb(evutil_socket_t fd, short what, void *arg);
@@ -368,6 +369,29 @@ sqlite_transport_preflight(struct transport *tp, struct errctx *ec)
 	return sqlite_state_check(to_sqlite(tp)->st, ec);
 }
 
+/* Loop thread: a waiting receive re-checks at once instead of at its next tick. */
+static void
+transport_wake_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct sqlite_transport *t = arg;
+
+	(void)fd;
+	(void)what;
+	if (t->receiving == NULL || t->receiving->cancelled)
+		return;
+	(void)event_del(t->receiving->ev);
+	op_schedule(t->receiving, 0);
+}
+
+void
+sqlite_transport_wake(struct transport *tp)
+{
+	struct sqlite_transport *t = to_sqlite(tp);
+
+	/* Safe from any thread: the runtime's base is made thread-aware. */
+	event_active(t->wake_ev, EV_TIMEOUT, 0);
+}
+
 static void
 sqlite_transport_free(struct transport *tp)
 {
@@ -375,6 +399,8 @@ sqlite_transport_free(struct transport *tp)
 
 	if (t == NULL)
 		return;
+	if (t->wake_ev != NULL)
+		event_free(t->wake_ev);
 	while (!TAILQ_EMPTY(&t->ops))
 		op_free(TAILQ_FIRST(&t->ops));
 	sqlite_state_free(t->st);
@@ -412,6 +438,9 @@ sqlite_transport_new(struct event_base *base, const struct sqlite_queue_options 
 	t->pub.ops = &sqlite_transport_ops;
 	t->base = base;
 	TAILQ_INIT(&t->ops);
+	t->wake_ev = event_new(base, -1, 0, transport_wake_cb, t);
+	if (t->wake_ev == NULL)
+		abort();	/* only fails on out of memory */
 	t->conf.queue = xstrdup(o->queue);
 	t->conf.dlq = o->dlq != NULL ? xstrdup(o->dlq) : xasprintf("%s-dlq", o->queue);
 	t->conf.max_receive_count = o->max_receive_count > 0 ? o->max_receive_count :

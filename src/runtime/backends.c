@@ -95,7 +95,7 @@ open_local(const struct config *cfg, struct event_base *base, struct backends *b
 	r = sqlite_idem_new(&io, &b->idem, ec);
 	if (r < 0)
 		return errctx_prefix(ec, "embedded idempotency store");
-	r = backends_open_local_bus(cfg, file, &b->bus, ec);
+	r = backends_open_local_bus(cfg, file, b->transport, &b->bus, ec);
 	if (r < 0)
 		return errctx_prefix(ec, "embedded bus");
 	return 0;

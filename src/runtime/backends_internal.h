@@ -7,6 +7,7 @@
 
 struct backends;
 struct bus;
+struct transport;
 struct config;
 struct errctx;
 struct event_base;
@@ -14,8 +15,8 @@ struct event_base;
 char	*backends_state_dir(const struct config *cfg);
 char	*backends_state_file(const struct config *cfg);
 int	backends_mkdirs(const char *path, struct errctx *ec);
-int	backends_open_local_bus(const struct config *cfg, const char *state_file, struct bus **ret,
-	    struct errctx *ec);
+int	backends_open_local_bus(const struct config *cfg, const char *state_file,
+	    struct transport *transport, struct bus **ret, struct errctx *ec);
 int	backends_open_aws(const struct config *cfg, struct event_base *base, struct backends *b,
 	    struct errctx *ec);
 void	backends_close_aws(struct backends *b);

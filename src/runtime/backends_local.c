@@ -4,11 +4,20 @@
 #include "alchemiser/core/config.h"
 #include "alchemiser/core/err.h"
 #include "alchemiser/local/sqlite_bus.h"
+#include "alchemiser/local/sqlite_queue.h"
 #include "backends_internal.h"
 
+/* The bus wakes the transport of the same process: the next stage starts as
+ * soon as its event is committed, not at the queue's next re-check. */
+static void
+wake_transport(void *arg)
+{
+	sqlite_transport_wake(arg);
+}
+
 int
-backends_open_local_bus(const struct config *cfg, const char *state_file, struct bus **ret,
-    struct errctx *ec)
+backends_open_local_bus(const struct config *cfg, const char *state_file,
+    struct transport *transport, struct bus **ret, struct errctx *ec)
 {
 	const char *rules = config_str(cfg, "local.rules_file");
 	struct sqlite_bus_options o = {
@@ -19,6 +28,8 @@ backends_open_local_bus(const struct config *cfg, const char *state_file, struct
 		.default_queue = rules[0] == '\0' ? config_str(cfg, "local.queue") : NULL,
 		.rules_file = rules[0] != '\0' ? rules : NULL,
 		.busy_timeout_usec = config_usec(cfg, "local.busy_timeout"),
+		.published_cb = wake_transport,
+		.published_arg = transport,
 	};
 
 	return sqlite_bus_new(&o, ret, ec);

@@ -56,6 +56,10 @@ struct sqlite_bus_options {
 	int64_t		 busy_timeout_usec;	/* 0 = SQLITE_STATE_BUSY_TIMEOUT_USEC */
 	sqlite_state_clock_cb clock;		/* NULL = CLOCK_REALTIME (tests inject) */
 	void		*clock_arg;
+	/* Called (on the publishing thread) after a publish committed messages,
+	 * so a consumer in the same process can look at once; may be NULL. */
+	void		(*published_cb)(void *arg);
+	void		*published_arg;
 };
 
 int	sqlite_bus_new(const struct sqlite_bus_options *o, struct bus **ret, struct errctx *ec);

@@ -60,6 +60,11 @@ struct sqlite_queue_options {
 int	sqlite_transport_new(struct event_base *base, const struct sqlite_queue_options *o,
 	    struct transport **ret, struct errctx *ec);
 
+/* Wake a receive that is waiting for messages so it re-checks now (the bus of
+ * the same process just published). Any thread; needs a thread-aware base
+ * (evthread_use_pthreads() before event_base_new()). */
+void	sqlite_transport_wake(struct transport *t);
+
 /* The transport's state (borrowed) for the inspection functions below. */
 struct sqlite_state *sqlite_transport_state(struct transport *t);
 
