@@ -16,7 +16,7 @@ RELIABILITY_TESTS = \
 # and shows the bug; when it passes (XPASS, a failure) move it up to RELIABILITY_TESTS.
 #   state_deleted.sh  the state file deleted while running: the daemon goes on
 #                     with the unlinked file, silently; new messages are never seen
-#   smtp_outage.sh    SMTP down for 20 s: each failed delivery is a normal retry
+#   smtp_outage.sh    SMTP down for 12 s: each failed delivery is a normal retry
 #                     that costs a receive; the notifications end in the DLQ
 #   claim_lost_reply.sh  the claim's PutItem took effect but its reply was lost:
 #                     the retry meets the daemon's own claim and waits out the lease

@@ -4,10 +4,10 @@
 # max_receive_count 5. Wanted (issue #9): a failing dependency pauses the work
 # instead of burning receive counts, so no notification reaches the DLQ, and
 # every run has exactly one trading report once the server is back.
-#   REL_OUTAGE_SECONDS (default 20), REL_OUTAGE_N (default 4 runs)
+#   REL_OUTAGE_SECONDS (default 12), REL_OUTAGE_N (default 4 runs)
 . "$top_srcdir/tests/reliability/lib.sh"
 
-OUT=${REL_OUTAGE_SECONDS:-20}
+OUT=${REL_OUTAGE_SECONDS:-12}
 N=${REL_OUTAGE_N:-4}
 start_smtp_sink
 start_proxy smtp "$SMTP_PORT" tcp 0 --outage "$WORK/smtp.down"
@@ -30,6 +30,7 @@ parked() { [ "$(sql "SELECT COUNT(*) FROM queue_messages WHERE queue = 'alchemis
 end=$(($(date +%s) + 60))
 until "$PY" "$REL/tally.py" verify-mail "$WORK/sink" smtp- "$N" >/dev/null; do
 	[ "$(date +%s)" -lt "$end" ] || break
+	parked && break
 	sleep 1
 done
 kill -TERM "$DAEMON_PID"
