@@ -72,6 +72,16 @@ until done_all; do
 	kill -0 "$DAEMON_PID" 2>/dev/null || fail "the daemon exited under faults"
 	sleep 1
 done
+if ! done_all && [ "$(queue_depth "$DLQ")" = 0 ]; then
+	# A stall: show what each unfinished run last did.
+	"$PY" "$REL/tally.py" verify-mail "$WORK/sink" fault- "$N" >&2 || true
+	for c in $("$PY" "$REL/tally.py" verify-mail "$WORK/sink" fault- "$N" | sed -n 's/.*lost: \([^ ]*\) .*/\1/p'); do
+		echo "--- $c: its last log lines" >&2
+		grep "CORRELATION_ID=$c " "$WORK/daemon.log" | tail -4 | cut -c1-300 >&2
+	done
+	echo "queue depth $(queue_depth "$Q")" >&2
+	fail "phase 1 stalled: runs unfinished after ${REL_DRAIN_SECONDS:-150} s with nothing in the DLQ"
+fi
 say "phase 1 ended; faults so far: $(cat "$WORK"/*.stats | tr '\n' ' ')"
 parked=$(queue_depth "$DLQ")
 
