@@ -361,8 +361,10 @@ run_claimed(struct pipeline *p, struct job *job, const struct route *rt, const s
 		}
 		else
 			job_result(job, OUTCOME_DONE, "%s", out.reason);
-	} else
+	} else {
 		job_result(job, out.outcome, "%s", out.reason);
+		job->infra_failure = out.outcome == OUTCOME_RETRY && out.dependency_failure;
+	}
 	stage_output_clear(&out);
 
 	errctx_clear(&ec);

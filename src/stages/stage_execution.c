@@ -74,10 +74,11 @@ stage_execution_handle(const struct stage_ctx *ctx, struct stage_output *out)
 	r = executor_run(ctx->broker, plan, rp->event_id, &opt, &res, &ec);
 	planner_plan_free(plan);
 	if (r < 0) {
-		if (stage_error_is_transient(r))
+		if (stage_error_is_transient(r)) {
 			/* The re-run resumes the same client_order_ids: nothing is placed twice. */
 			stage_set(out, OUTCOME_RETRY, "broker: %s; the run resumes on retry", errctx_msg(&ec));
-		else
+			out->dependency_failure = true;
+		} else
 			stage_fail_workflow(ctx, out, rp->correlation_id, "trade_execution", NULL,
 			    "execution: %s", errctx_msg(&ec));
 		return;

@@ -52,6 +52,7 @@ send_report(const struct stage_ctx *ctx, struct stage_output *out, const struct 
 		 * authentication, throttling) may. */
 		stage_set(out, ec.code == -EINVAL ? OUTCOME_REJECT : OUTCOME_RETRY,
 		    "sending the %s failed: %s", what, errctx_msg(&ec));
+		out->dependency_failure = out->outcome == OUTCOME_RETRY;
 		return;
 	}
 	stage_set(out, OUTCOME_DONE, "%s sent: %s", what, rep->subject);

@@ -53,9 +53,10 @@ stage_portfolio_handle(const struct stage_ctx *ctx, struct stage_output *out)
 	    sg->event_id, ctx->now_usec, &plan, &ec);
 	planner_targets_free(targets, n);
 	if (r < 0) {
-		if (stage_error_is_transient(r))
+		if (stage_error_is_transient(r)) {
 			stage_set(out, OUTCOME_RETRY, "broker: %s", errctx_msg(&ec));
-		else
+			out->dependency_failure = true;
+		} else
 			stage_fail_workflow(ctx, out, sg->correlation_id, "portfolio_analysis", NULL,
 			    "planning: %s", errctx_msg(&ec));
 		return;

@@ -15,7 +15,7 @@ start_proxy dynamodb "${MOTO_URL##*:}" http 1 --faults 5xx-after --only PutItem 
 CONF="$WORK/alchemiserd.conf"
 BACKEND=aws write_config "$CONF" "[trading]" "use_limit_orders = no"
 aws_config_lines "$MOTO_URL" "$MOTO_URL" "http://127.0.0.1:$PROXY_PORT" >>"$CONF"
-sed -i 's/^idempotency_lease = .*/idempotency_lease = 30s/' "$CONF"
+sed -i 's/^idempotency_lease = .*/idempotency_lease = 60s/' "$CONF"
 i=1
 while [ $i -le $N ]; do
 	"$BIN" -c "$CONF" --send --event '{"mode":"trade","correlation_id":"claim-'$i'"}' 2>>"$WORK/send.log" || fail "--send"
@@ -23,7 +23,7 @@ while [ $i -le $N ]; do
 done
 start_daemon daemon "$CONF"
 # Seven stages per run; a run without the bug takes a few seconds.
-end=$(($(date +%s) + 45))
+end=$(($(date +%s) + 30))
 until "$PY" "$REL/tally.py" verify-mail "$STATE/mail" claim- $N >/dev/null; do
 	[ "$(date +%s)" -lt "$end" ] || break
 	sleep 1
@@ -34,6 +34,6 @@ self=$(grep -c "being processed by [^ ]*:$DAEMON_PID:[0-9]*" "$WORK/daemon.log" 
 lost=$(grep -c '"fault": "5xx-after"' "$WORK/dynamodb.jsonl" || true)
 say "claim replies lost after the write: $lost; retries waiting on the daemon's own claim: $self"
 "$PY" "$REL/tally.py" verify-mail "$STATE/mail" claim- $N ||
-	fail "runs not finished in 45 s: $self retries waited for the daemon's own lease (lease 30 s)"
+	fail "runs not finished in 30 s: $self retries waited for the daemon's own lease (lease 60 s)"
 [ "$self" = 0 ] || fail "$self retries waited for the daemon's own claim"
 echo "claim_lost_reply: ok"

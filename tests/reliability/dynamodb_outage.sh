@@ -4,10 +4,10 @@
 # Wanted (issue #9): polling pauses while a dependency is failing instead of
 # burning receive counts, so no message reaches the DLQ because of the outage,
 # and every run finishes once DynamoDB is back.
-#   REL_OUTAGE_SECONDS (default 20), REL_OUTAGE_N (default 6 runs)
+#   REL_OUTAGE_SECONDS (default 12), REL_OUTAGE_N (default 6 runs)
 . "$top_srcdir/tests/reliability/lib.sh"
 
-OUT=${REL_OUTAGE_SECONDS:-20}
+OUT=${REL_OUTAGE_SECONDS:-12}
 N=${REL_OUTAGE_N:-6}
 start_moto
 moto_resources 5

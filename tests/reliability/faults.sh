@@ -13,13 +13,13 @@
 #   the DLQ (faults alone must not burn 5 receives).
 # Phase 2: SQS down for REL_OUTAGE_SECONDS: the daemon backs off (few receive
 #   attempts) instead of spinning, and recovers afterwards.
-#   REL_FAULT_N (default 8), REL_FAULT_RATE (0.1), REL_SMTP_FAULT_RATE (0.3),
+#   REL_FAULT_N (default 8), REL_FAULT_RATE (0.1), REL_SMTP_FAULT_RATE (0.15),
 #   REL_OUTAGE_SECONDS (10)
 . "$top_srcdir/tests/reliability/lib.sh"
 
 N=${REL_FAULT_N:-8}
 RATE=${REL_FAULT_RATE:-0.1}
-SRATE=${REL_SMTP_FAULT_RATE:-0.3}
+SRATE=${REL_SMTP_FAULT_RATE:-0.15}
 OUT=${REL_OUTAGE_SECONDS:-10}
 start_moto
 moto_resources 5
@@ -72,6 +72,16 @@ until done_all; do
 	kill -0 "$DAEMON_PID" 2>/dev/null || fail "the daemon exited under faults"
 	sleep 1
 done
+if ! done_all && [ "$(queue_depth "$DLQ")" = 0 ]; then
+	# A stall: show what each unfinished run last did.
+	"$PY" "$REL/tally.py" verify-mail "$WORK/sink" fault- "$N" >&2 || true
+	for c in $("$PY" "$REL/tally.py" verify-mail "$WORK/sink" fault- "$N" | sed -n 's/.*lost: \([^ ]*\) .*/\1/p'); do
+		echo "--- $c: its last log lines" >&2
+		grep "CORRELATION_ID=$c " "$WORK/daemon.log" | tail -4 | cut -c1-300 >&2
+	done
+	echo "queue depth $(queue_depth "$Q")" >&2
+	fail "phase 1 stalled: runs unfinished after ${REL_DRAIN_SECONDS:-150} s with nothing in the DLQ"
+fi
 say "phase 1 ended; faults so far: $(cat "$WORK"/*.stats | tr '\n' ' ')"
 parked=$(queue_depth "$DLQ")
 

@@ -40,7 +40,7 @@ struct job {
 	char			*handler;
 	int64_t			 duration_ms;
 	int64_t			 retry_delay_usec;	/* retry: at least this long (0 = back-off only) */
-	bool			 infra_failure;	/* retry because the idempotency store or bus failed */
+	bool			 infra_failure;	/* retry because a dependency (store, bus, mail, broker) failed */
 	/* Held in place (loop thread only): a dependency failure is retried
 	 * without giving the message back, so it costs no receive count. */
 	unsigned		 inplace_retries;

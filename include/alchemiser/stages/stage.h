@@ -51,6 +51,9 @@ struct stage_output {
 	size_t		 n_events;
 	/* Correlation id to log for this message when the input had none (commands). */
 	char		 correlation_id[64];
+	/* With OUTCOME_RETRY: a dependency (mail server, broker, market data) is
+	 * failing, so the message is retried in place instead of given back. */
+	bool		 dependency_failure;
 };
 
 typedef void (*stage_handle_fn)(const struct stage_ctx *ctx, struct stage_output *out);
