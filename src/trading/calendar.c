@@ -1,14 +1,14 @@
 /*
- * calendar: NYSE trading days from the rules (see the header). The civil-date
- * arithmetic is Howard Hinnant's days_from_civil; kept here rather than taken
- * from core/timeutil so the calendar stays a leaf with no link dependency.
+ * calendar: NYSE trading days from the rules (see the header). Civil dates and
+ * the New York offset come from core/timeutil; this file only adds the
+ * exchange's rules.
  */
 #include <stddef.h>
 
+#include "alchemiser/core/timeutil.h"
 #include "alchemiser/trading/calendar.h"
 
 #define SEC_PER_DAY	INT64_C(86400)
-#define USEC_PER_SEC_	INT64_C(1000000)
 #define NO_DAY		INT64_MIN	/* "not observed this year" */
 
 static int64_t nth_weekday(int year, unsigned month, unsigned weekday, int n);
@@ -19,40 +19,19 @@ static int64_t floor_div(int64_t a, int64_t b);
 int64_t
 calendar_days_from_civil(int year, unsigned month, unsigned day)
 {
-	int64_t y = (int64_t)year - (month <= 2);
-	int64_t era = floor_div(y, 400);
-	int64_t yoe = y - era * 400;
-	int64_t mp = (month + 9) % 12;
-	int64_t doy = (153 * mp + 2) / 5 + day - 1;
-	int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-
-	return era * 146097 + doe - 719468;
+	return time_days_from_civil(year, month, day);
 }
 
 void
 calendar_civil_from_days(int64_t days, int *year, unsigned *month, unsigned *day)
 {
-	int64_t z = days + 719468;
-	int64_t era = floor_div(z, 146097);
-	int64_t doe = z - era * 146097;
-	int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-	int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-	int64_t mp = (5 * doy + 2) / 153;
-	unsigned d = (unsigned)(doy - (153 * mp + 2) / 5 + 1);
-	unsigned m = (unsigned)(mp < 10 ? mp + 3 : mp - 9);
-
-	*year = (int)(yoe + era * 400 + (m <= 2));
-	*month = m;
-	*day = d;
+	time_civil_from_days(days, year, month, day);
 }
 
 unsigned
 calendar_weekday(int64_t days)
 {
-	/* 1970-01-01 was a Thursday (4). */
-	int64_t w = (days + 4) % 7;
-
-	return (unsigned)(w < 0 ? w + 7 : w);
+	return time_weekday_from_days(days);
 }
 
 int64_t
@@ -160,23 +139,13 @@ calendar_prev_trading_day(int64_t days)
 int
 calendar_new_york_offset_sec(int64_t utc_usec)
 {
-	int64_t sec = floor_div(utc_usec, USEC_PER_SEC_);
-	int year;
-	unsigned m, d;
-	int64_t start, end;
-
-	calendar_civil_from_days(floor_div(sec, SEC_PER_DAY), &year, &m, &d);
-	/* DST: second Sunday of March 02:00 EST (07:00 UTC) to the first Sunday of
-	 * November 02:00 EDT (06:00 UTC). */
-	start = nth_weekday(year, 3, 0, 2) * SEC_PER_DAY + 7 * 3600;
-	end = nth_weekday(year, 11, 0, 1) * SEC_PER_DAY + 6 * 3600;
-	return sec >= start && sec < end ? -14400 : -18000;
+	return time_new_york_offset_sec(utc_usec);
 }
 
 int64_t
 calendar_new_york_days(int64_t utc_usec)
 {
-	int64_t sec = floor_div(utc_usec, USEC_PER_SEC_);
+	int64_t sec = floor_div(utc_usec, USEC_PER_SEC);
 
 	return floor_div(sec + calendar_new_york_offset_sec(utc_usec), SEC_PER_DAY);
 }
@@ -187,9 +156,9 @@ calendar_new_york_instant_usec(int64_t days, int minute)
 	int64_t local = days * SEC_PER_DAY + (int64_t)minute * 60;
 	/* Guess with standard time, then correct: exact away from the 02:00
 	 * transitions, which no session time is near. */
-	int off = calendar_new_york_offset_sec((local + 18000) * USEC_PER_SEC_);
+	int off = calendar_new_york_offset_sec((local + 18000) * USEC_PER_SEC);
 
-	return (local - off) * USEC_PER_SEC_;
+	return (local - off) * USEC_PER_SEC;
 }
 
 void
