@@ -8,6 +8,7 @@
 
 #include "alchemiser/core/config.h"
 #include "alchemiser/core/err.h"
+#include "alchemiser/core/strlist.h"
 #include "alchemiser/core/secret.h"
 #include "alchemiser/core/timeutil.h"
 #include "alchemiser/core/xalloc.h"
@@ -159,23 +160,6 @@ parse_duration(const char *s, int64_t *ret)
 	return -EINVAL;
 }
 
-static bool
-enum_has(const char *choices, const char *v)
-{
-	size_t n = strlen(v);
-	const char *p = choices;
-
-	while (p != NULL && *p != '\0') {
-		const char *bar = strchr(p, '|');
-		size_t len = bar != NULL ? (size_t)(bar - p) : strlen(p);
-
-		if (len == n && strncmp(p, v, n) == 0)
-			return true;
-		p = bar != NULL ? bar + 1 : NULL;
-	}
-	return false;
-}
-
 static char *
 trim(char *s)
 {
@@ -227,7 +211,7 @@ value_set(struct config *c, struct parser *p, struct config_value *v,
 			v->str = xasprintf("%s/%s", c->basedir, raw);
 		break;
 	case CONFIG_ENUM:
-		if (!enum_has(k->choices, raw))
+		if (!strlist_has(k->choices, raw))
 			problem(p, line, "key '%s': '%s' is not one of %s", k->name, raw, k->choices);
 		v->str = xstrdup(raw);
 		break;

@@ -9,6 +9,7 @@ src_core_libcore_a_SOURCES = \
 	src/core/json.c \
 	src/core/log.c \
 	src/core/queue_message.c \
+	src/core/strlist.c \
 	src/core/config.c \
 	src/core/config_table.c
 

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "alchemiser/core/err.h"
+#include "alchemiser/core/strlist.h"
 #include "alchemiser/core/json.h"
 #include "alchemiser/core/xalloc.h"
 #include "alchemiser/router/command.h"
@@ -35,23 +36,6 @@ static const struct {
 	{ "causation_id", C_STR, NULL },
 	{ "ignore_market_hours", C_BOOL, NULL },
 };
-
-static bool
-in_choices(const char *choices, const char *v)
-{
-	size_t n = strlen(v);
-	const char *p = choices;
-
-	while (p != NULL) {
-		const char *bar = strchr(p, '|');
-		size_t len = bar != NULL ? (size_t)(bar - p) : strlen(p);
-
-		if (len == n && strncmp(p, v, n) == 0)
-			return true;
-		p = bar != NULL ? bar + 1 : NULL;
-	}
-	return false;
-}
 
 /* Python's str_strip_whitespace: values are compared without surrounding blanks. */
 static char *
@@ -106,7 +90,7 @@ check_key(const char *key, json_t *v, struct errctx *ec)
 			if (keys[i].choices != NULL) {
 				_cleanup_free_ char *s = stripped(json_string_value(v));
 
-				if (!in_choices(keys[i].choices, s))
+				if (!strlist_has(keys[i].choices, s))
 					return errctx_set(ec, -EBADMSG,
 					    "command field '%s': '%s' is not one of %s", key, s, keys[i].choices);
 			}
