@@ -136,9 +136,8 @@ pipeline_free(struct pipeline *p)
  * out its lease. Within the process the correlation lock already keeps two
  * workers from holding one key at once. */
 const char *
-pipeline_owner(struct pipeline *p, unsigned worker, char *buf, size_t size)
+pipeline_owner(struct pipeline *p, char *buf, size_t size)
 {
-	(void)worker;
 	(void)snprintf(buf, size, "%s:%ld", p->host, (long)getpid());
 	return buf;
 }
@@ -384,7 +383,7 @@ run_claimed(struct pipeline *p, struct job *job, const struct route *rt, const s
 }
 
 static void
-process_routed(struct pipeline *p, struct job *job, const struct route *rt, unsigned worker)
+process_routed(struct pipeline *p, struct job *job, const struct route *rt)
 {
 	const struct stage *st = stage_find(rt->handler);
 	enum idem_claim_result claim;
@@ -401,7 +400,7 @@ process_routed(struct pipeline *p, struct job *job, const struct route *rt, unsi
 		job_result(job, OUTCOME_REJECT, "no idempotency key could be derived");
 		return;
 	}
-	pipeline_owner(p, worker, owner, sizeof owner);
+	pipeline_owner(p, owner, sizeof owner);
 	corr = job->correlation_id != NULL ? job->correlation_id : rt->idempotency_key;
 	corr_acquire(p, corr);
 	{
@@ -440,7 +439,7 @@ process_routed(struct pipeline *p, struct job *job, const struct route *rt, unsi
 }
 
 void
-pipeline_process(struct pipeline *p, struct job *job, unsigned worker)
+pipeline_process(struct pipeline *p, struct job *job)
 {
 	int64_t start = time_now_monotonic_usec();
 	struct route *rt;
@@ -466,7 +465,7 @@ pipeline_process(struct pipeline *p, struct job *job, unsigned worker)
 	if (rt->rejected)
 		job_result(job, OUTCOME_REJECT, "%s", rt->reason);
 	else
-		process_routed(p, job, rt, worker);
+		process_routed(p, job, rt);
 	route_free(rt);
 	job->duration_ms = (time_now_monotonic_usec() - start) / USEC_PER_MSEC;
 }

@@ -135,17 +135,26 @@ queue_delete(struct runtime *rt, const char *receipt)
 	}
 }
 
+/* Change the visibility of up to TRANSPORT_MAX_BATCH messages, counted as
+ * an outstanding operation until its callback. */
+static void
+change_visibility_batch(struct runtime *rt, const struct transport_visibility *v, size_t n)
+{
+	struct errctx ec = { 0 };
+
+	rt->ops_outstanding++;
+	if (rt->b->transport->ops->change_visibility(rt->b->transport, v, n, op_done_cb, rt, &ec) < 0) {
+		rt->ops_outstanding--;
+		log_warning("changing the visibility of %zu message(s) failed: %s", n, errctx_msg(&ec));
+	}
+}
+
 static void
 change_visibility(struct runtime *rt, const char *receipt, int64_t timeout_usec)
 {
 	struct transport_visibility v = { .receipt = receipt, .timeout_usec = timeout_usec };
-	struct errctx ec = { 0 };
 
-	rt->ops_outstanding++;
-	if (rt->b->transport->ops->change_visibility(rt->b->transport, &v, 1, op_done_cb, rt, &ec) < 0) {
-		rt->ops_outstanding--;
-		log_warning("changing visibility failed: %s", errctx_msg(&ec));
-	}
+	change_visibility_batch(rt, &v, 1);
 }
 
 /* Exponential back-off with full jitter keyed on the receive count, capped:
@@ -190,6 +199,17 @@ log_outcome(const struct job *job)
 	    job->handler != NULL ? job->handler : "message", job->reason);
 }
 
+/* Give a job held in place back to the queue now (drain). */
+static void
+release_held(struct runtime *rt, struct job *job)
+{
+	event_free(job->resubmit_ev);
+	job->resubmit_ev = NULL;
+	inflight_remove(rt, job);
+	change_visibility(rt, job->msg->receipt, 0);
+	job_free(job);
+}
+
 static void
 runtime_resubmit_cb(evutil_socket_t fd, short what, void *arg)
 {
@@ -198,17 +218,13 @@ runtime_resubmit_cb(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
-	event_free(job->resubmit_ev);
-	job->resubmit_ev = NULL;
-	rt->held_in_place--;
 	if (rt->state == RUNTIME_RUNNING) {
-		workers_submit(rt->workers, job);
+		event_free(job->resubmit_ev);
+		job->resubmit_ev = NULL;
+			workers_submit(rt->workers, job);
 		return;
 	}
-	/* Draining: give it back now. */
-	inflight_remove(rt, job);
-	change_visibility(rt, job->msg->receipt, 0);
-	job_free(job);
+	release_held(rt, job);
 	maybe_finish(rt);
 }
 
@@ -230,7 +246,6 @@ hold_in_place(struct runtime *rt, struct job *job)
 	job->resubmit_ev = evtimer_new(rt->base, runtime_resubmit_cb, job);
 	tv = tv_of(delay);
 	evtimer_add(job->resubmit_ev, &tv);
-	rt->held_in_place++;
 	/* No new work while a dependency is failing. */
 	if (!evtimer_pending(rt->ev_poll_retry, NULL))
 		evtimer_add(rt->ev_poll_retry, &tv);
@@ -302,7 +317,6 @@ runtime_finished_event_cb(void *arg)
 	struct runtime *rt = arg;
 	struct job *job, *next;
 
-	rt->last_progress_usec = now_usec();
 	for (job = workers_drain_finished(rt->workers); job != NULL; job = next) {
 		next = job->next;
 		job->next = NULL;
@@ -327,7 +341,6 @@ runtime_receive_cb(struct queue_message **msgs, size_t n, int r, const struct er
 	size_t i;
 
 	rt->receive_outstanding = false;
-	rt->last_progress_usec = now_usec();
 	if (r == -ECANCELED) {
 		maybe_finish(rt);
 		return;
@@ -472,16 +485,10 @@ runtime_begin_drain(struct runtime *rt, const char *why)
 	for (size_t i = 0; i < rt->n_inflight;) {
 		struct job *held = rt->inflight[i];
 
-		if (held->resubmit_ev == NULL) {
+		if (held->resubmit_ev == NULL)
 			i++;
-			continue;
-		}
-		event_free(held->resubmit_ev);
-		held->resubmit_ev = NULL;
-		rt->held_in_place--;
-		inflight_remove(rt, held);
-		change_visibility(rt, held->msg->receipt, 0);
-		job_free(held);
+		else
+			release_held(rt, held);	/* removes it: i stays */
 	}
 	flush_deletes(rt);
 	tv = tv_of(config_usec(rt->cfg, "daemon.shutdown_timeout"));
@@ -559,7 +566,6 @@ void
 runtime_heartbeat(struct runtime *rt)
 {
 	struct transport_visibility v[TRANSPORT_MAX_BATCH];
-	struct errctx ec = { 0 };
 	int64_t now = now_usec();
 	size_t i, n = 0;
 
@@ -572,20 +578,10 @@ runtime_heartbeat(struct runtime *rt)
 		v[n].timeout_usec = job->visibility_usec;
 		job->extend_at_usec = now + job->visibility_usec / 2;
 		if (++n == TRANSPORT_MAX_BATCH) {
-			rt->ops_outstanding++;
-			if (rt->b->transport->ops->change_visibility(rt->b->transport, v, n, op_done_cb, rt,
-			    &ec) < 0) {
-				rt->ops_outstanding--;
-				log_warning("visibility heartbeat failed: %s", errctx_msg(&ec));
-			}
+			change_visibility_batch(rt, v, n);
 			n = 0;
 		}
 	}
-	if (n > 0) {
-		rt->ops_outstanding++;
-		if (rt->b->transport->ops->change_visibility(rt->b->transport, v, n, op_done_cb, rt, &ec) < 0) {
-			rt->ops_outstanding--;
-			log_warning("visibility heartbeat failed: %s", errctx_msg(&ec));
-		}
-	}
+	if (n > 0)
+		change_visibility_batch(rt, v, n);
 }

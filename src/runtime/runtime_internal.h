@@ -50,7 +50,6 @@ struct runtime {
 	bool				 idle_at_poll;
 	int64_t				 receive_started_usec;
 	int64_t				 poll_backoff_usec;
-	unsigned			 held_in_place;	/* jobs waiting to be resubmitted */
 	unsigned			 ops_outstanding;
 
 	struct job			**inflight;	/* received, outcome not yet acted on */
@@ -62,7 +61,6 @@ struct runtime {
 	uint64_t			 counters[_OUTCOME_MAX];
 	bool				 any_failure;
 
-	int64_t				 last_progress_usec;
 	int64_t				 last_status_usec;
 	int64_t				 last_watchdog_usec;
 	int64_t				 watchdog_usec;

@@ -225,7 +225,7 @@ runtime_run(struct config *cfg, const struct runtime_options *o)
 	    (long long)config_int(cfg, "daemon.concurrency"), o->once ? ", --once" : "");
 	status_text(&rt, status, sizeof status);
 	notify_ready(status);
-	rt.last_progress_usec = rt.last_status_usec = rt.last_watchdog_usec = time_now_monotonic_usec();
+	rt.last_status_usec = rt.last_watchdog_usec = time_now_monotonic_usec();
 	runtime_start_polling(&rt);
 	event_base_dispatch(rt.base);
 

@@ -15,7 +15,6 @@
 
 struct worker {
 	struct workers	*pool;
-	unsigned	 index;
 	pthread_t	 thread;
 	struct job	*current;	/* under pool->lock */
 };
@@ -63,7 +62,7 @@ worker_main(void *arg)
 		self->current = job;
 		pthread_mutex_unlock(&w->lock);
 
-		pipeline_process(w->pipeline, job, self->index);
+		pipeline_process(w->pipeline, job);
 
 		pthread_mutex_lock(&w->lock);
 		self->current = NULL;
@@ -117,7 +116,6 @@ workers_new(struct event_base *base, struct pipeline *p, unsigned n,
 	pthread_sigmask(SIG_BLOCK, &all, &old);
 	for (i = 0; i < n; i++) {
 		w->threads[i].pool = w;
-		w->threads[i].index = i;
 		if (pthread_create(&w->threads[i].thread, NULL, worker_main, &w->threads[i]) != 0) {
 			log_error("cannot start worker thread %u", i);
 			abort();

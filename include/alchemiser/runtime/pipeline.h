@@ -53,10 +53,10 @@ struct job *job_new(struct queue_message *msg, struct config *cfg);
 void	job_free(struct job *j);
 
 struct pipeline *pipeline_new(struct backends *b);
-/* Process job on worker number worker (0-based). */
-void	pipeline_process(struct pipeline *p, struct job *job, unsigned worker);
+/* Process job on the calling worker thread. */
+void	pipeline_process(struct pipeline *p, struct job *job);
 /* The owner string of this process ("host:pid"), for claims. */
-const char *pipeline_owner(struct pipeline *p, unsigned worker, char *buf, size_t size);
+const char *pipeline_owner(struct pipeline *p, char *buf, size_t size);
 /* Release every claim held right now (a forced stop; the main thread may
  * call it while workers are stuck in handlers). */
 void	pipeline_release_claims(struct pipeline *p);

@@ -22,8 +22,11 @@ emulators_dir() {
 	(
 		flock 9
 		if [ ! -d "$dst/node_modules/dynalite" ] || [ ! -d "$dst/node_modules/local-aws-sqs" ]; then
-			cp "$src/package.json" "$src/package-lock.json" "$src/start-sqs.mjs" "$dst/" &&
-				chmod u+w "$dst/package.json" "$dst/package-lock.json" "$dst/start-sqs.mjs" &&
+			# In an in-tree build the two folders are one: nothing to copy.
+			if [ "$(cd "$src" && pwd -P)" != "$(cd "$dst" && pwd -P)" ]; then
+				cp "$src/package.json" "$src/package-lock.json" "$src/start-sqs.mjs" "$dst/" &&
+					chmod u+w "$dst/package.json" "$dst/package-lock.json" "$dst/start-sqs.mjs"
+			fi &&
 				(cd "$dst" && npm ci --no-audit --no-fund --loglevel=error) >&2
 		fi
 	) 9>"$dst/.install.lock" || return 1
