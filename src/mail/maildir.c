@@ -62,25 +62,16 @@ maildir_mailer_new(const struct maildir_mailer_options *o, struct mailer **ret,
     struct errctx *ec)
 {
 	struct maildir_mailer *d;
-	char host[128], *a = NULL;
+	char host[128];
 	const char *p;
-	size_t i, n = 0;
+	size_t n = 0;
 	int r;
 
 	if (o->path == NULL || *o->path == '\0')
 		return errctx_set(ec, -EINVAL, "maildir: path missing");
-	r = mime_parse_address(o->from, "from", NULL, &a, ec);
-	free(a);
+	r = mime_check_envelope(o->from, o->to, o->n_to, ec);
 	if (r < 0)
 		return r;
-	if (o->to == NULL || o->n_to == 0)
-		return errctx_set(ec, -EINVAL, "to: at least one recipient is needed");
-	for (i = 0; i < o->n_to; i++) {
-		r = mime_parse_address(o->to[i], "to", NULL, &a, ec);
-		free(a);
-		if (r < 0)
-			return r;
-	}
 	r = maildir_mkdirs(o->path, ec);
 	if (r < 0)
 		return r;
@@ -89,9 +80,7 @@ maildir_mailer_new(const struct maildir_mailer_options *o, struct mailer **ret,
 	d->base.ops = &maildir_ops;
 	d->path = xstrdup(o->path);
 	d->from = xstrdup(o->from);
-	d->to = xcalloc(o->n_to, sizeof(*d->to));
-	for (i = 0; i < o->n_to; i++)
-		d->to[i] = xstrdup(o->to[i]);
+	d->to = mime_copy_addresses(o->to, o->n_to);
 	d->n_to = o->n_to;
 	if (gethostname(host, sizeof(host)) < 0 || host[0] == '\0')
 		strcpy(host, "localhost");
@@ -114,13 +103,10 @@ static void
 maildir_free(struct mailer *m)
 {
 	struct maildir_mailer *d = (struct maildir_mailer *)m;
-	size_t i;
 
 	if (d == NULL)
 		return;
-	for (i = 0; i < d->n_to; i++)
-		free(d->to[i]);
-	free(d->to);
+	mime_free_addresses(d->to, d->n_to);
 	free(d->path);
 	free(d->from);
 	free(d);

@@ -1,6 +1,7 @@
 #include <inttypes.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
 #include <sys/time.h>
@@ -601,4 +602,51 @@ out:
 	free(from_addr);
 	free(id);
 	return r;
+}
+
+int
+mime_check_envelope(const char *from, const char *const *to, size_t n_to, struct errctx *ec)
+{
+	char what[32], *a = NULL;
+	size_t i;
+	int r;
+
+	r = mime_parse_address(from, "from", NULL, &a, ec);
+	free(a);
+	if (r < 0)
+		return r;
+	if (to == NULL || n_to == 0)
+		return errctx_set(ec, -EINVAL, "to: at least one recipient is needed");
+	for (i = 0; i < n_to; i++) {
+		(void)snprintf(what, sizeof what, "to[%zu]", i);
+		a = NULL;
+		r = mime_parse_address(to[i], what, NULL, &a, ec);
+		free(a);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+char **
+mime_copy_addresses(const char *const *to, size_t n)
+{
+	char **copy = xcalloc(n, sizeof *copy);
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		copy[i] = xstrdup(to[i]);
+	return copy;
+}
+
+void
+mime_free_addresses(char **to, size_t n)
+{
+	size_t i;
+
+	if (to == NULL)
+		return;
+	for (i = 0; i < n; i++)
+		free(to[i]);
+	free(to);
 }

@@ -72,28 +72,14 @@ int
 smtp_mailer_new(const struct smtp_mailer_options *o, struct mailer **ret, struct errctx *ec)
 {
 	struct smtp_mailer *s;
-	char *a = NULL;
-	size_t i;
 	int r;
 
 	r = smtp_check_url(o->url, ec);
 	if (r < 0)
 		return r;
-	r = mime_parse_address(o->from, "from", NULL, &a, ec);
-	free(a);
+	r = mime_check_envelope(o->from, o->to, o->n_to, ec);
 	if (r < 0)
 		return r;
-	if (o->to == NULL || o->n_to == 0)
-		return errctx_set(ec, -EINVAL, "to: at least one recipient is needed");
-	for (i = 0; i < o->n_to; i++) {
-		char what[32];
-
-		snprintf(what, sizeof(what), "to[%zu]", i);
-		r = mime_parse_address(o->to[i], what, NULL, &a, ec);
-		free(a);
-		if (r < 0)
-			return r;
-	}
 	if (o->user != NULL) {
 		r = mime_check_header_value("user", o->user, ec);
 		if (r < 0)
@@ -113,9 +99,7 @@ smtp_mailer_new(const struct smtp_mailer_options *o, struct mailer **ret, struct
 	s->base.ops = &smtp_ops;
 	s->url = xstrdup(o->url);
 	s->from = xstrdup(o->from);
-	s->to = xcalloc(o->n_to, sizeof(*s->to));
-	for (i = 0; i < o->n_to; i++)
-		s->to[i] = xstrdup(o->to[i]);
+	s->to = mime_copy_addresses(o->to, o->n_to);
 	s->n_to = o->n_to;
 	s->user = xstrdup_or_null(o->user);
 	s->password = o->password != NULL ? secret_dup(o->password) : NULL;
@@ -133,13 +117,10 @@ static void
 smtp_free(struct mailer *m)
 {
 	struct smtp_mailer *s = (struct smtp_mailer *)m;
-	size_t i;
 
 	if (s == NULL)
 		return;
-	for (i = 0; i < s->n_to; i++)
-		free(s->to[i]);
-	free(s->to);
+	mime_free_addresses(s->to, s->n_to);
 	free(s->url);
 	free(s->from);
 	free(s->user);

@@ -33,6 +33,14 @@ int	mime_build(const struct mail_message *msg, char **ret, size_t *ret_len,
 /* Split "Display Name <local@domain>", "\"Ops, Team\" <a@b>" or "local@domain"
  * into the display name (NULL when none) and the validated addr-spec. what
  * names the field in errors ("from", "to[1]"). */
+/* The configured sender and recipients of a mailer: from and every to[i]
+ * must be addresses, n_to >= 1. -EINVAL names the bad one ("to[1]"). */
+int	mime_check_envelope(const char *from, const char *const *to, size_t n_to,
+	    struct errctx *ec);
+/* Copies of n addresses; free with mime_free_addresses() (NULL-safe). */
+char	**mime_copy_addresses(const char *const *to, size_t n);
+void	mime_free_addresses(char **to, size_t n);
+
 int	mime_parse_address(const char *in, const char *what, char **ret_name,
 	    char **ret_addr, struct errctx *ec);
 
