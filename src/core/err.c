@@ -71,3 +71,23 @@ errno_name(int code)
 	name = strerrorname_np(code);
 	return name != NULL ? name : "E?";
 }
+
+bool
+errno_is_transient(int code)
+{
+	switch (code) {
+	case -EAGAIN:
+	case -ETIMEDOUT:
+	case -ECONNRESET:
+	case -ECONNREFUSED:
+	case -ENETUNREACH:
+	case -EHOSTUNREACH:
+	case -EIO:
+	case -EBUSY:
+	case -EPROTO:
+	case -ENOMEM:
+		return true;
+	default:
+		return false;
+	}
+}

@@ -110,24 +110,6 @@ stage_fail_workflow(const struct stage_ctx *ctx, struct stage_output *out,
 	stage_set(out, OUTCOME_DONE, "workflow failed at %s: %s", step, reason);
 }
 
-bool
-stage_error_is_transient(int r)
-{
-	switch (r) {
-	case -EAGAIN:
-	case -ETIMEDOUT:
-	case -ECONNRESET:
-	case -ECONNREFUSED:
-	case -EIO:
-	case -EBUSY:
-	case -ENETUNREACH:
-	case -EHOSTUNREACH:
-		return true;
-	default:
-		return false;
-	}
-}
-
 void
 stage_output_clear(struct stage_output *out)
 {

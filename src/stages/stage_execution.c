@@ -74,7 +74,7 @@ stage_execution_handle(const struct stage_ctx *ctx, struct stage_output *out)
 	r = executor_run(ctx->broker, plan, rp->event_id, &opt, &res, &ec);
 	planner_plan_free(plan);
 	if (r < 0) {
-		if (stage_error_is_transient(r)) {
+		if (errno_is_transient(r)) {
 			/* The re-run resumes the same client_order_ids: nothing is placed twice. */
 			stage_set(out, OUTCOME_RETRY, "broker: %s; the run resumes on retry", errctx_msg(&ec));
 			out->dependency_failure = true;

@@ -53,7 +53,7 @@ stage_portfolio_handle(const struct stage_ctx *ctx, struct stage_output *out)
 	    sg->event_id, ctx->now_usec, &plan, &ec);
 	planner_targets_free(targets, n);
 	if (r < 0) {
-		if (stage_error_is_transient(r)) {
+		if (errno_is_transient(r)) {
 			stage_set(out, OUTCOME_RETRY, "broker: %s", errctx_msg(&ec));
 			out->dependency_failure = true;
 		} else

@@ -102,7 +102,7 @@ stage_signals_handle(const struct stage_ctx *ctx, struct stage_output *out)
 	}
 	as_of = last_completed_session(ctx->now_usec);
 	r = strategy_set_evaluate(set, ctx->marketdata, as_of, &opt, &res, &ec);
-	if (r < 0 && res.ns == 0 && stage_error_is_transient(r)) {
+	if (r < 0 && res.ns == 0 && errno_is_transient(r)) {
 		stage_set(out, OUTCOME_RETRY, "market data: %s", errctx_msg(&ec));
 		out->dependency_failure = true;
 		goto out;

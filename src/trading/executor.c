@@ -33,8 +33,7 @@ static int cancel_open(struct run *R, struct item *it);
 bool
 executor_transient(int r)
 {
-	return r == -EAGAIN || r == -ETIMEDOUT || r == -ECONNRESET || r == -EIO ||
-	    r == -EPROTO || r == -ENOMEM;
+	return errno_is_transient(r);
 }
 
 int64_t

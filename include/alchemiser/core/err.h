@@ -29,6 +29,7 @@
 #define ALCHEMISER_CORE_ERR_H
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stdarg.h>
 
 #define ERRCTX_MSG_MAX 512
@@ -52,6 +53,12 @@ int	errctx_prefix(struct errctx *ec, const char *fmt, ...)
 
 /* The reason, "" if none; valid while *ec lives. NULL-safe. */
 const char *errctx_msg(const struct errctx *ec);
+
+/* True for the failures a later attempt may cure: throttling, timeouts,
+ * broken or refused connections, I/O and protocol hiccups of a peer, memory.
+ * The one answer to "retry or give up?" for every layer that talks to a
+ * dependency (stages, executor). */
+bool	errno_is_transient(int code);
 
 /* Short symbolic name of a negative errno ("EINVAL"), for logs and tests. */
 const char *errno_name(int code);

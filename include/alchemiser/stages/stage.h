@@ -80,8 +80,6 @@ int	stage_emit(const struct stage_ctx *ctx, struct stage_output *out, enum event
 void	stage_fail_workflow(const struct stage_ctx *ctx, struct stage_output *out,
 	    const char *correlation_id, const char *step, json_t *details, const char *fmt, ...)
 	    __attribute__((format(printf, 6, 7)));
-/* True for errors a later retry may cure (throttling, timeouts, I/O). */
-bool	stage_error_is_transient(int r);
 void	stage_output_clear(struct stage_output *out);
 
 #endif
