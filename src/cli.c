@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "alchemiser/core/xalloc.h"
 #include "cli.h"
 
 enum {
@@ -171,9 +172,9 @@ cli_read_event(const char *arg, char **ret, size_t *ret_len)
 	size_t len = 0, cap = 0, n;
 
 	if (arg != NULL && arg[0] != '@') {
-		*ret = strdup(arg);
+		*ret = xstrdup(arg);
 		*ret_len = strlen(arg);
-		return *ret != NULL ? 0 : -ENOMEM;
+		return 0;
 	}
 	if (arg != NULL) {
 		f = fopen(arg + 1, "re");
@@ -185,9 +186,7 @@ cli_read_event(const char *arg, char **ret, size_t *ret_len)
 	do {
 		if (len + 4096 + 1 > cap) {
 			cap = (len + 4096 + 1) * 2;
-			buf = realloc(buf, cap);
-			if (buf == NULL)
-				abort();
+			buf = xreallocarray(buf, cap, 1);
 		}
 		n = fread(buf + len, 1, 4096, f);
 		len += n;
