@@ -16,7 +16,9 @@
 #include "alchemiser/core/log.h"
 #include "alchemiser/core/xalloc.h"
 #include "alchemiser/local/pattern.h"
+#include "alchemiser/core/timeutil.h"
 #include "alchemiser/router/route.h"
+#include "alchemiser/stages/run_key.h"
 #include "alchemiser/trading/dsl_cli.h"
 #include "cli.h"
 
@@ -53,6 +55,8 @@ cmd_explain(const struct cli_args *a)
 		return EXIT_CONFIG;
 	r = route_message(body, len, NULL);
 	j = route_explain(r);
+	if (r->key_source == IDEM_KEY_RUN)
+		run_key_explain(j, r->command, time_now_realtime_usec());
 	out = json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER);
 	printf("%s\n", out);
 	rc = r->rejected ? EXIT_FAILED : EXIT_OK;

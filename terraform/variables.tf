@@ -108,13 +108,18 @@ variable "schedule_timezone" {
 }
 
 variable "schedule_input" {
-  description = "Message body the schedule sends to the work queue (a command, delivered verbatim)."
+  description = "Message body the schedule sends to the work queue (a command, delivered verbatim). Without correlation_id it is keyed by its run key (account, mode, NYSE session), so the Scheduler's at-least-once copies start one run a day; a fixed correlation_id or force would defeat that."
   type        = string
   default     = "{\"mode\":\"trade\"}"
 
   validation {
     condition     = can(jsondecode(var.schedule_input))
     error_message = "schedule_input must be JSON."
+  }
+
+  validation {
+    condition     = !can(jsondecode(var.schedule_input).correlation_id) && !can(jsondecode(var.schedule_input).force)
+    error_message = "schedule_input must not carry correlation_id or force: the daily command is identified by its run key (account, mode, NYSE session), so duplicate deliveries start one run."
   }
 }
 

@@ -304,6 +304,16 @@ ddb_free(struct idem_store *is)
 	free(s);
 }
 
+/* Run keys and the account lease (issue #12): new functions at the end. */
+static int ddb_lookup(struct idem_store *is, const char *key, int64_t now_usec,
+    struct idem_record *ret, struct errctx *ec);
+static int ddb_lease_acquire(struct idem_store *is, const struct idem_lease *l,
+    enum idem_lease_result *ret, char *holder, struct errctx *ec);
+static int ddb_lease_renew(struct idem_store *is, const char *key, const char *owner,
+    const char *run, int64_t lease_until_usec, struct errctx *ec);
+static int ddb_lease_release(struct idem_store *is, const char *key, const char *owner,
+    const char *run, struct errctx *ec);
+
 static const struct idem_ops ddb_ops = {
 	.name = "dynamodb",
 	.claim = ddb_claim,
@@ -312,6 +322,10 @@ static const struct idem_ops ddb_ops = {
 	.release = ddb_release,
 	.preflight = ddb_preflight,
 	.free = ddb_free,
+	.lookup = ddb_lookup,
+	.lease_acquire = ddb_lease_acquire,
+	.lease_renew = ddb_lease_renew,
+	.lease_release = ddb_lease_release,
 };
 
 int
@@ -337,4 +351,162 @@ dynamodb_idem_store_new(const struct dynamodb_options *o, struct aws_credentials
 	s->table = xstrdup(o->table_name);
 	*ret = &s->base;
 	return 0;
+}
+
+static int
+ddb_lookup(struct idem_store *is, const char *key, int64_t now_usec, struct idem_record *ret,
+    struct errctx *ec)
+{
+	struct ddb_store *s = (struct ddb_store *)is;
+	json_t *item = NULL;
+	const char *v;
+	int r;
+
+	memset(ret, 0, sizeof *ret);
+	r = get_item(s, key, &item, ec);
+	if (r < 0)
+		return errctx_prefix(ec, "DynamoDB lookup of '%s'", key);
+	/* TTL deletion is late: an item past expires_at is gone for us. */
+	if (item == NULL || item_n(item, "expires_at") < sec_floor(now_usec)) {
+		json_decref(item);
+		return errctx_set(ec, -ENOENT, "DynamoDB: no record '%s'", key);
+	}
+	v = item_s(item, "status");
+	snprintf(ret->status, sizeof ret->status, "%s", v != NULL ? v : "");
+	v = item_s(item, "owner");
+	snprintf(ret->owner, sizeof ret->owner, "%s", v != NULL ? v : "");
+	v = item_s(item, "correlation_id");
+	snprintf(ret->correlation_id, sizeof ret->correlation_id, "%s", v != NULL ? v : "");
+	ret->lease_expires_usec = item_n(item, "lease_expires_at") * 1000000;
+	json_decref(item);
+	return 0;
+}
+
+static void
+lease_holder(char *holder, const json_t *item)
+{
+	const char *run = item_s(item, "correlation_id"), *o = item_s(item, "owner");
+
+	if (holder != NULL)
+		snprintf(holder, HOLDER_MAX, "run %s on %s", run != NULL ? run : "?", o != NULL ? o : "?");
+}
+
+/* The lease is an item of the idempotency table: status IN_PROGRESS,
+ * detail_type AccountLease, correlation_id = the holding run, expires_at (the
+ * TTL) a day past the lease so abandoned leases are deleted eventually. */
+static int
+ddb_lease_acquire(struct idem_store *is, const struct idem_lease *l, enum idem_lease_result *ret,
+    char *holder, struct errctx *ec)
+{
+	struct ddb_store *s = (struct ddb_store *)is;
+	int64_t now = sec_floor(l->now_usec);
+	int r = -EIO;
+
+	if (l->key == NULL || *l->key == '\0' || l->owner == NULL || *l->owner == '\0' ||
+	    l->run == NULL || *l->run == '\0' || l->lease_usec <= 0)
+		return errctx_set(ec, -EINVAL, "DynamoDB account lease: key, owner, run and a positive lease are required");
+	for (int round = 0; round < CLAIM_ROUNDS; round++) {
+		json_t *item = json_pack("{s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}",
+		    "event_id", str(l->key), "status", str(ST_IN_PROGRESS), "owner", str(l->owner),
+		    "lease_expires_at", num(sec_ceil(l->now_usec + l->lease_usec)),
+		    "expires_at", num(sec_ceil(l->now_usec + l->lease_usec) + 86400),
+		    "detail_type", str("AccountLease"), "correlation_id", str(l->run),
+		    "claimed_at", num(now));
+		json_t *req = json_pack("{s:s, s:o, s:s, s:{s:s, s:s, s:s, s:s}, s:{s:o, s:o, s:o}, s:s, s:s}",
+		    "TableName", s->table, "Item", item,
+		    "ConditionExpression", "attribute_not_exists(#id) OR #lease < :now "
+		    "OR (#own = :me AND #run = :run)",
+		    "ExpressionAttributeNames", "#id", "event_id", "#lease", "lease_expires_at",
+		    "#own", "owner", "#run", "correlation_id",
+		    "ExpressionAttributeValues", ":now", num(now), ":me", str(l->owner), ":run", str(l->run),
+		    "ReturnValues", "ALL_OLD", "ReturnValuesOnConditionCheckFailure", "ALL_OLD");
+		json_t *resp = NULL, *old = NULL;
+
+		r = aws_client_call(s->client, "PutItem", req, &resp, NULL, ec);
+		json_decref(req);
+		if (r == 0) {
+			const json_t *prev = json_object_get(resp, "Attributes");
+			const char *pown = item_s(prev, "owner"), *prun = item_s(prev, "correlation_id");
+
+			*ret = pown != NULL && (strcmp(pown, l->owner) != 0 || prun == NULL ||
+			    strcmp(prun, l->run) != 0) ? IDEM_LEASE_TAKEN_OVER : IDEM_LEASE_ACQUIRED;
+			if (*ret == IDEM_LEASE_TAKEN_OVER)
+				lease_holder(holder, prev);
+			json_decref(resp);
+			return 0;
+		}
+		if (r != -EEXIST) {
+			json_decref(resp);
+			return errctx_prefix(ec, "DynamoDB account lease '%s'", l->key);
+		}
+		old = json_incref(json_object_get(resp, "Item"));
+		json_decref(resp);
+		if (old == NULL) {
+			r = get_item(s, l->key, &old, ec);
+			if (r < 0)
+				return errctx_prefix(ec, "DynamoDB account lease '%s' (reading the holder)", l->key);
+			if (old == NULL)
+				continue;	/* released in between */
+		}
+		if (item_n(old, "lease_expires_at") < now) {
+			json_decref(old);
+			continue;	/* lapsed in between: the condition passes now */
+		}
+		*ret = IDEM_LEASE_BUSY;
+		lease_holder(holder, old);
+		json_decref(old);
+		return 0;
+	}
+	return errctx_set(ec, -EAGAIN, "DynamoDB account lease '%s': record kept changing", l->key);
+}
+
+/* UpdateItem/DeleteItem on the lease, conditional on (owner, run). */
+static int
+lease_write(struct ddb_store *s, const char *op, const char *key, const char *owner,
+    const char *run, const char *update, json_t *values, struct errctx *ec)
+{
+	json_t *req, *resp = NULL;
+	int r;
+
+	if (key == NULL || owner == NULL || run == NULL) {
+		json_decref(values);
+		return errctx_set(ec, -EINVAL, "DynamoDB account lease: key, owner and run are required");
+	}
+	json_object_set_new(values, ":me", str(owner));
+	json_object_set_new(values, ":run", str(run));
+	req = json_pack("{s:s, s:{s:o}, s:s, s:{s:s, s:s}, s:o}", "TableName", s->table,
+	    "Key", "event_id", str(key), "ConditionExpression", "#own = :me AND #run = :run",
+	    "ExpressionAttributeNames", "#own", "owner", "#run", "correlation_id",
+	    "ExpressionAttributeValues", values);
+	if (update != NULL) {
+		json_t *names = json_object_get(req, "ExpressionAttributeNames");
+
+		json_object_set_new(req, "UpdateExpression", json_string(update));
+		json_object_set_new(names, "#lease", json_string("lease_expires_at"));
+		json_object_set_new(names, "#exp", json_string("expires_at"));
+	}
+	r = aws_client_call(s->client, op, req, &resp, NULL, ec);
+	json_decref(req);
+	json_decref(resp);
+	if (r == -EEXIST)
+		return errctx_set(ec, -EEXIST, "DynamoDB account lease '%s' is no longer held by run %s on %s",
+		    key, run, owner);
+	return r < 0 ? errctx_prefix(ec, "DynamoDB account lease %s of '%s'", op, key) : 0;
+}
+
+static int
+ddb_lease_renew(struct idem_store *is, const char *key, const char *owner, const char *run,
+    int64_t lease_until_usec, struct errctx *ec)
+{
+	return lease_write((struct ddb_store *)is, "UpdateItem", key, owner, run,
+	    "SET #lease = :lease, #exp = :exp", json_pack("{s:o, s:o}", ":lease",
+	    num(sec_ceil(lease_until_usec)), ":exp", num(sec_ceil(lease_until_usec) + 86400)), ec);
+}
+
+static int
+ddb_lease_release(struct idem_store *is, const char *key, const char *owner, const char *run,
+    struct errctx *ec)
+{
+	return lease_write((struct ddb_store *)is, "DeleteItem", key, owner, run, NULL, json_object(),
+	    ec);
 }

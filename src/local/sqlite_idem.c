@@ -12,6 +12,9 @@
 #include "alchemiser/local/sqlite_state.h"
 #include "sqlite_internal.h"
 
+/* How long an abandoned account-lease row stays before housekeeping may drop it. */
+#define SQLITE_LEASE_RETENTION_USEC (INT64_C(86400) * 1000000)
+
 struct sqlite_idem {
 	struct idem_store	 pub;	/* first: the seam pointer is this struct's */
 	struct sqlite_state	*st;
@@ -208,6 +211,16 @@ sqlite_idem_free(struct idem_store *is)
 	free(s);
 }
 
+/* Run keys and the account lease (issue #12): new functions at the end. */
+static int sqlite_idem_lookup(struct idem_store *is, const char *key, int64_t now_usec,
+    struct idem_record *ret, struct errctx *ec);
+static int sqlite_idem_lease_acquire(struct idem_store *is, const struct idem_lease *l,
+    enum idem_lease_result *ret, char *holder, struct errctx *ec);
+static int sqlite_idem_lease_renew(struct idem_store *is, const char *key, const char *owner,
+    const char *run, int64_t lease_until_usec, struct errctx *ec);
+static int sqlite_idem_lease_release(struct idem_store *is, const char *key, const char *owner,
+    const char *run, struct errctx *ec);
+
 static const struct idem_ops sqlite_idem_ops = {
 	.name = "sqlite",
 	.claim = sqlite_idem_claim,
@@ -216,6 +229,10 @@ static const struct idem_ops sqlite_idem_ops = {
 	.release = sqlite_idem_release,
 	.preflight = sqlite_idem_preflight,
 	.free = sqlite_idem_free,
+	.lookup = sqlite_idem_lookup,
+	.lease_acquire = sqlite_idem_lease_acquire,
+	.lease_renew = sqlite_idem_lease_renew,
+	.lease_release = sqlite_idem_lease_release,
 };
 
 int
@@ -265,4 +282,127 @@ sqlite_idem_prune(struct idem_store *is, int64_t now_usec, uint64_t *removed, st
 	if (removed != NULL)
 		*removed = (uint64_t)r;
 	return 0;
+}
+
+static int
+sqlite_idem_lookup(struct idem_store *is, const char *key, int64_t now_usec,
+    struct idem_record *ret, struct errctx *ec)
+{
+	struct sqlite_state *st = to_sqlite(is)->st;
+	struct sqlite_idem_record rec;
+	int r;
+
+	memset(ret, 0, sizeof *ret);
+	sqlite_state_lock(st);
+	r = read_locked(st, key, &rec, ec);
+	sqlite_state_unlock(st);
+	if (r < 0)
+		return errctx_prefix(ec, "idempotency lookup '%s'", key);
+	/* Past its retention the record no longer counts (a claim would take it). */
+	if (r == 0 || rec.expires_usec < now_usec)
+		return errctx_set(ec, -ENOENT, "idempotency record '%s' not found", key);
+	(void)snprintf(ret->status, sizeof ret->status, "%s", rec.status);
+	(void)snprintf(ret->owner, sizeof ret->owner, "%s", rec.owner);
+	(void)snprintf(ret->correlation_id, sizeof ret->correlation_id, "%s", rec.correlation_id);
+	ret->lease_expires_usec = rec.lease_expires_usec;
+	return 0;
+}
+
+/* The lease row lives in the idempotency table (no schema change): status
+ * IN_PROGRESS, detail_type AccountLease, correlation_id = the holding run,
+ * expires_usec a day past the lease so housekeeping removes abandoned ones. */
+static int
+sqlite_idem_lease_acquire(struct idem_store *is, const struct idem_lease *l,
+    enum idem_lease_result *ret, char *holder, struct errctx *ec)
+{
+	struct sqlite_state *st = to_sqlite(is)->st;
+	struct sqlite_idem_record rec;
+	const char *texts[3];
+	int64_t ints[3];
+	int r, found;
+	bool ours;
+
+	if (l->key == NULL || *l->key == '\0' || l->owner == NULL || *l->owner == '\0' ||
+	    l->run == NULL || *l->run == '\0' || l->lease_usec <= 0)
+		return errctx_set(ec, -EINVAL, "account lease: key, owner, run and a positive lease are required");
+	texts[0] = l->key;
+	texts[1] = l->owner;
+	texts[2] = l->run;
+	ints[0] = l->now_usec + l->lease_usec;
+	ints[1] = l->now_usec;
+	ints[2] = l->now_usec + l->lease_usec + SQLITE_LEASE_RETENTION_USEC;
+	sqlite_state_lock(st);
+	r = sqlite_state_begin_locked(st, ec);
+	if (r < 0)
+		goto out;
+	found = r = read_locked(st, l->key, &rec, ec);
+	if (r < 0)
+		goto fail;
+	ours = found && strcmp(rec.owner, l->owner) == 0 && strcmp(rec.correlation_id, l->run) == 0;
+	if (found && strcmp(rec.status, "IN_PROGRESS") == 0 && rec.lease_expires_usec >= l->now_usec &&
+	    !ours)
+		*ret = IDEM_LEASE_BUSY;
+	else {
+		*ret = found && !ours && strcmp(rec.status, "IN_PROGRESS") == 0 ? IDEM_LEASE_TAKEN_OVER :
+		    IDEM_LEASE_ACQUIRED;
+		r = run_locked(st, "INSERT OR REPLACE INTO idempotency (key, owner, detail_type,"
+		    " correlation_id, status, lease_expires_usec, claimed_usec, completed_usec,"
+		    " expires_usec) VALUES (?, ?, 'AccountLease', ?, 'IN_PROGRESS', ?, ?, NULL, ?)",
+		    texts, 3, ints, 3, ec);
+		if (r < 0)
+			goto fail;
+	}
+	if (*ret != IDEM_LEASE_ACQUIRED && holder != NULL)
+		(void)snprintf(holder, 128, "run %.56s on %.60s", rec.correlation_id, rec.owner);
+	r = sqlite_state_commit_locked(st, ec);
+	goto out;
+fail:
+	sqlite_state_rollback_locked(st);
+out:
+	sqlite_state_unlock(st);
+	return r < 0 ? errctx_prefix(ec, "account lease '%s'", l->key) : 0;
+}
+
+/* A write on the lease row conditional on (owner, run); -EEXIST when not ours. */
+static int
+lease_write(struct idem_store *is, const char *what, const char *sql, const char *key,
+    const char *owner, const char *run, const int64_t *ints, size_t ni, struct errctx *ec)
+{
+	struct sqlite_state *st = to_sqlite(is)->st;
+	struct sqlite_idem_record rec;
+	const char *texts[3] = { key, owner, run };
+	int r, found;
+
+	if (key == NULL || owner == NULL || run == NULL)
+		return errctx_set(ec, -EINVAL, "account lease %s: key, owner and run are required", what);
+	sqlite_state_lock(st);
+	r = run_locked(st, sql, texts, 3, ints, ni, ec);
+	if (r == 0) {
+		found = read_locked(st, key, &rec, ec);
+		if (found > 0)
+			r = errctx_set(ec, -EEXIST, "held by run %s on %s", rec.correlation_id, rec.owner);
+		else
+			r = found < 0 ? found : errctx_set(ec, -EEXIST, "no lease");
+	}
+	sqlite_state_unlock(st);
+	return r < 0 ? errctx_prefix(ec, "account lease %s '%s'", what, key) : 0;
+}
+
+static int
+sqlite_idem_lease_renew(struct idem_store *is, const char *key, const char *owner,
+    const char *run, int64_t lease_until_usec, struct errctx *ec)
+{
+	int64_t ints[2] = { lease_until_usec, lease_until_usec + SQLITE_LEASE_RETENTION_USEC };
+
+	return lease_write(is, "renew", "UPDATE idempotency SET lease_expires_usec = ?4,"
+	    " expires_usec = ?5 WHERE key = ?1 AND owner = ?2 AND correlation_id = ?3"
+	    " AND status = 'IN_PROGRESS'", key, owner, run, ints, 2, ec);
+}
+
+static int
+sqlite_idem_lease_release(struct idem_store *is, const char *key, const char *owner,
+    const char *run, struct errctx *ec)
+{
+	return lease_write(is, "release", "DELETE FROM idempotency WHERE key = ?1 AND owner = ?2"
+	    " AND correlation_id = ?3 AND status = 'IN_PROGRESS'", key, owner, run, NULL, 0, ec);
 }

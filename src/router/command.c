@@ -35,6 +35,7 @@ static const struct {
 	{ "correlation_id", C_STR, NULL },
 	{ "causation_id", C_STR, NULL },
 	{ "ignore_market_hours", C_BOOL, NULL },
+	{ "force", C_BOOL, NULL },
 };
 
 /* Python's str_strip_whitespace: values are compared without surrounding blanks. */
@@ -157,6 +158,7 @@ command_parse(const json_t *obj, struct command **ret, struct errctx *ec)
 	c->pnl_detailed = json_is_true(json_object_get(obj, "pnl_detailed"));
 	c->dry_run = json_is_true(json_object_get(obj, "dry_run"));
 	c->ignore_market_hours = json_is_true(json_object_get(obj, "ignore_market_hours"));
+	c->force = json_is_true(json_object_get(obj, "force"));
 	v = json_object_get(obj, "pnl_periods");
 	if (json_is_integer(v)) {
 		if (json_integer_value(v) < 1) {

@@ -80,6 +80,11 @@ route_command(struct route *r, const json_t *body, const char *sqs_message_id)
 	if (r->command->correlation_id != NULL) {
 		r->idempotency_key = xasprintf("command:%s", r->command->correlation_id);
 		r->key_source = IDEM_KEY_CORRELATION_ID;
+	} else if (r->command->action != COMMAND_PNL && !r->command->force) {
+		/* Why not the message: copies of one trading intent (a double send,
+		 * the Scheduler's at-least-once delivery, two daemons) are different
+		 * messages but must start one run. */
+		r->key_source = IDEM_KEY_RUN;
 	} else if (r->envelope_id != NULL) {
 		r->idempotency_key = xasprintf("command:%s", r->envelope_id);
 		r->key_source = IDEM_KEY_ENVELOPE_ID;
@@ -182,8 +187,18 @@ route_explain(const struct route *r)
 	if (r->command != NULL) {
 		json_object_set_new(o, "action", json_string(command_action_to_string(r->command->action)));
 		json_object_set_new(o, "correlation_id", str_or_null(r->command->correlation_id));
-		if (r->idempotency_key == NULL)
-			json_object_set_new(o, "idempotency_key_from", json_string("sqs_message_id"));
+		if (r->command->force)
+			json_object_set_new(o, "force", json_true());
+		if (r->key_source == IDEM_KEY_RUN) {
+			json_object_set_new(o, "idempotency_key_from", json_string("run_key"));
+			json_object_set_new(o, "run_key", json_pack("s++", "run:<account>/",
+			    command_action_to_string(r->command->action), "/<session>"));
+		} else if (r->idempotency_key == NULL)
+			json_object_set_new(o, "idempotency_key_from", json_string(r->command->force ?
+			    "force: sqs_message_id" : "sqs_message_id"));
+		else if (r->command->force)
+			json_object_set_new(o, "idempotency_key_from", json_string(
+			    r->key_source == IDEM_KEY_ENVELOPE_ID ? "force: envelope id" : "force: sqs_message_id"));
 	}
 	return o;
 }

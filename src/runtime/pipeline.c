@@ -19,6 +19,7 @@
 #include "alchemiser/seams/bus.h"
 #include "alchemiser/seams/idem_store.h"
 #include "alchemiser/seams/transport.h"
+#include "alchemiser/stages/run_key.h"
 #include "alchemiser/stages/stage.h"
 
 /* Correlation ids being processed right now: at most one message per run at a
@@ -345,6 +346,7 @@ run_claimed(struct pipeline *p, struct job *job, const struct route *rt, const s
 		.cfg = job->cfg, .in = rt, .key = rt->idempotency_key, .owner = owner,
 		.now_usec = time_now_realtime_usec(), .broker = p->b->broker,
 		.marketdata = p->b->marketdata, .mailer = p->b->mailer, .storm = p->b->storm,
+		.idem = p->b->idem,
 	};
 	struct idem_store *idem = p->b->idem;
 	int r;
@@ -419,7 +421,10 @@ process_routed(struct pipeline *p, struct job *job, const struct route *rt)
 		job_result(job, OUTCOME_RETRY, "idempotency store unavailable, not processing: %s",
 		    errctx_msg(&ec));
 	}
-	else if (claim == IDEM_COMPLETED)
+	else if (claim == IDEM_COMPLETED && rt->key_source == IDEM_KEY_RUN) {
+		job->outcome = OUTCOME_DUPLICATE;
+		run_key_duplicate_reason(rt->idempotency_key, job->reason, sizeof job->reason);
+	} else if (claim == IDEM_COMPLETED)
 		job_result(job, OUTCOME_DUPLICATE, "already processed (%s)", rt->idempotency_key);
 	else if (claim == IDEM_BUSY) {
 		/* Come back when the holder's lease can have lapsed, not sooner: a
@@ -436,6 +441,24 @@ process_routed(struct pipeline *p, struct job *job, const struct route *rt)
 		run_claimed(p, job, rt, st, owner);
 	}
 	corr_release(p, corr);
+}
+
+/* A trade/signal-only command's key is its run key (stages/run_key.h): it
+ * needs the broker's account and the store, so it is decided here, not in
+ * the pure router. */
+static int
+resolve_run_key(struct pipeline *p, struct job *job, struct route *rt)
+{
+	struct errctx ec = { 0 };
+	int r;
+
+	r = run_key_for_command(p->b->idem, p->b->broker, rt->command, job->msg->sent_usec,
+	    time_now_realtime_usec(), &rt->idempotency_key, &ec);
+	if (r < 0) {
+		job->infra_failure = true;
+		job_result(job, OUTCOME_RETRY, "deciding the run key: %s", errctx_msg(&ec));
+	}
+	return r;
 }
 
 void
@@ -464,6 +487,8 @@ pipeline_process(struct pipeline *p, struct job *job)
 		job->correlation_id = xstrdup(rt->command->correlation_id);
 	if (rt->rejected)
 		job_result(job, OUTCOME_REJECT, "%s", rt->reason);
+	else if (rt->key_source == IDEM_KEY_RUN && resolve_run_key(p, job, rt) < 0)
+		;	/* retry, reason set */
 	else
 		process_routed(p, job, rt);
 	route_free(rt);

@@ -10,4 +10,5 @@ src_stages_libstages_a_SOURCES = \
 	src/stages/stage_mail.c \
 	src/stages/stage_signals.c \
 	src/stages/stage_portfolio.c \
-	src/stages/stage_execution.c
+	src/stages/stage_execution.c \
+	src/stages/run_key.c

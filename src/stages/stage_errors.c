@@ -9,12 +9,14 @@
 #include <string.h>
 
 #include "alchemiser/core/config.h"
+#include "alchemiser/core/err.h"
 #include "alchemiser/core/json.h"
 #include "alchemiser/core/log.h"
 #include "alchemiser/core/timeutil.h"
 #include "alchemiser/core/xalloc.h"
 #include "alchemiser/events/domain_event.h"
 #include "alchemiser/router/route.h"
+#include "alchemiser/stages/run_key.h"
 #include "alchemiser/stages/storm.h"
 #include "stages_internal.h"
 
@@ -30,7 +32,17 @@ stage_errors_handle(const struct stage_ctx *ctx, struct stage_output *out)
 	struct stage_ctx per_run = *ctx;
 	char ts[RFC3339_STRLEN];
 	json_t *payload;
+	struct errctx ec = { 0 };
 
+	/* First, and even when the storm guard says no mail: the next copy of
+	 * this run's intent must start a new run (stages/run_key.h). */
+	if (ctx->idem != NULL && run_key_mark_failed(ctx->idem, wf->correlation_id, ctx->owner,
+	    ctx->now_usec, config_usec(ctx->cfg, "daemon.dedup_window"), &ec) < 0) {
+		stage_set(out, OUTCOME_RETRY, "recording the failure of run %s: %s", wf->correlation_id,
+		    errctx_msg(&ec));
+		out->dependency_failure = true;
+		return;
+	}
 	if (ctx->storm != NULL && !storm_guard_allow(ctx->storm, ctx->now_usec,
 	    config_int(ctx->cfg, "daemon.error_storm_limit"))) {
 		stage_set(out, OUTCOME_DONE, "storm guard: more than %lld error notifications this "

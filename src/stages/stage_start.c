@@ -8,7 +8,9 @@
 #include "alchemiser/core/config.h"
 #include "alchemiser/core/log.h"
 #include "alchemiser/core/uuid.h"
+#include "alchemiser/core/err.h"
 #include "alchemiser/router/route.h"
+#include "alchemiser/stages/run_key.h"
 #include "alchemiser/trading/calendar.h"
 #include "stages_internal.h"
 
@@ -42,6 +44,17 @@ stage_start_handle(const struct stage_ctx *ctx, struct stage_output *out)
 	calendar_day_info(calendar_new_york_days(ctx->now_usec), &day);
 	if (day.kind != CALENDAR_TRADING && day.kind != CALENDAR_EARLY_CLOSE &&
 	    !cmd->ignore_market_hours && !config_bool(ctx->cfg, "trading.ignore_market_hours")) {
+		struct errctx ec = { 0 };
+
+		/* No run started: a later command for this session (say with
+		 * ignore_market_hours) must not be its duplicate. */
+		if (ctx->in->key_source == IDEM_KEY_RUN && ctx->idem != NULL &&
+		    run_key_mark_failed(ctx->idem, corr, ctx->owner, ctx->now_usec,
+		    config_usec(ctx->cfg, "daemon.dedup_window"), &ec) < 0) {
+			stage_set(out, OUTCOME_RETRY, "recording that no run started: %s", errctx_msg(&ec));
+			out->dependency_failure = true;
+			return;
+		}
 		stage_set(out, OUTCOME_DONE, "market closed today (%s): no workflow started; "
 		    "send \"ignore_market_hours\": true to run anyway",
 		    day.kind == CALENDAR_WEEKEND ? "weekend" : day.name != NULL ? day.name : "holiday");

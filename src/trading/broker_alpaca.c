@@ -135,6 +135,7 @@ ap_get_account(struct broker *b, struct broker_account *ret, struct errctx *ec)
 	ret->trading_blocked = json_is_true(json_object_get(j, "trading_blocked")) ||
 	    json_is_true(json_object_get(j, "account_blocked"));
 	alpaca_copy_str(ret->status, sizeof ret->status, j, "status");
+	alpaca_copy_str(ret->id, sizeof ret->id, j, "id");
 	json_decref(j);
 	return 0;
 }

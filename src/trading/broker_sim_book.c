@@ -158,6 +158,12 @@ sim_account(struct sim *s, struct broker_account *ret, struct errctx *ec)
 		}
 	}
 	snprintf(ret->status, sizeof ret->status, "ACTIVE");
+	/* Identity of the paper account: its creation time, fixed for the file, so
+	 * every daemon sharing the state file names the same account. */
+	r = sim_db_query_int(s, "SELECT created_usec FROM broker_sim_account WHERE id = 1", &v, ec);
+	if (r < 0)
+		return r;
+	snprintf(ret->id, sizeof ret->id, "paper-%lld", (long long)v);
 	return 0;
 }
 

@@ -36,8 +36,13 @@ grep -q hunter2 "$WORK/perm.log" && fail "error message printed a secret"
 
 # --explain: one JSON object, no side effects; stdin or --event.
 out=$(echo '{"mode":"bot"}' | "$BIN" --explain)
-[ "$out" = '{"kind":"command","detail_type":null,"source":null,"handler":"start","idempotency_key":null,"outcome":"dispatch","reason":null,"action":"signal-only","correlation_id":null,"idempotency_key_from":"sqs_message_id"}' ] ||
-	fail "explain bot: $out"
+case "$out" in
+'{"kind":"command","detail_type":null,"source":null,"handler":"start","idempotency_key":null,"outcome":"dispatch","reason":null,"action":"signal-only","correlation_id":null,"idempotency_key_from":"run_key","run_key":"run:<account>/signal-only/'????-??-??'","run_key_parts":{'*) ;;
+*) fail "explain bot: $out" ;;
+esac
+# A forced command is keyed by its message, not by the run key.
+out=$("$BIN" --explain --event '{"mode":"trade","force":true}')
+echo "$out" | grep -q '"force":true,"idempotency_key_from":"force: sqs_message_id"' || fail "explain force: $out"
 rc=0; out=$("$BIN" --explain --event '[1,2]') || rc=$?
 [ "$rc" = 1 ] || fail "explain of a rejected body exited $rc"
 echo "$out" | grep -q '"outcome":"reject","reason":"body is a JSON array, not an object"' || fail "explain reject: $out"
@@ -46,7 +51,7 @@ if [ -d "$SHARED_DIR/testdata/seed-events" ]; then
 	e="$SHARED_DIR/testdata/seed-events"
 	"$BIN" --explain --event @"$e/direct-trade-event.json" | grep -q '"handler":"start"' || fail "seed direct trade"
 	"$BIN" --explain --event @"$e/eventbridge-scheduler-trade.json" |
-		grep -q '"kind":"command".*"handler":"start","idempotency_key":"command:scheduler-event-123"' || fail "seed scheduler"
+		grep -q '"kind":"command".*"handler":"start","idempotency_key":null,.*"idempotency_key_from":"run_key"' || fail "seed scheduler"
 	"$BIN" --explain <"$e/eventbridge-workflow-started.json" |
 		grep -q '"kind":"domain".*"handler":"signals","idempotency_key":"workflow-started-test"' || fail "seed workflow started"
 	"$BIN" --explain --event @"$e/eventbridge-error-notification.json" |

@@ -33,7 +33,8 @@ fuzz_router_one(const uint8_t *data, size_t size)
 			FUZZ_CHECK(r->key_source == IDEM_KEY_EVENT_ID);
 		} else {
 			FUZZ_CHECK(r->command != NULL);
-			FUZZ_CHECK(r->idempotency_key != NULL || msg_id == NULL);
+			FUZZ_CHECK(r->idempotency_key != NULL || msg_id == NULL ||
+			    r->key_source == IDEM_KEY_RUN);
 		}
 	}
 	/* The circuit breaker never lets an untrusted error request through. */

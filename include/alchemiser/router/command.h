@@ -34,6 +34,8 @@ struct command {
 	char	*subject;
 	bool	 dry_run;
 	bool	 ignore_market_hours;	/* our extension: run on closed days too */
+	bool	 force;			/* our extension: a deliberate extra run in the
+					 * session (keyed by the message, not the run key) */
 	json_t	*body;			/* the validated command object (owned) */
 };
 

@@ -32,6 +32,10 @@ enum idem_key_source {
 	IDEM_KEY_ENVELOPE_ID,
 	IDEM_KEY_SQS_MESSAGE_ID,
 	IDEM_KEY_NONE,
+	/* A trade/signal-only command without correlation_id or force: the run
+	 * key (account, mode, NYSE session) is resolved when the message is
+	 * handled (stages/run_key.h); idempotency_key is NULL until then. */
+	IDEM_KEY_RUN,
 	_IDEM_KEY_SOURCE_MAX
 };
 
@@ -52,7 +56,8 @@ struct route {
 };
 
 /* Route a body; never fails: problems become rejected routes with a reason.
- * sqs_message_id (may be NULL) is the last-resort idempotency key of commands. */
+ * sqs_message_id (may be NULL) is the last-resort idempotency key of P&L and
+ * forced commands; trade and signal-only commands get IDEM_KEY_RUN. */
 struct route *route_message(const char *body, size_t len, const char *sqs_message_id);
 /* The decision as one JSON object (kind, detail_type, source, handler,
  * idempotency_key, outcome, reason) for --explain. */

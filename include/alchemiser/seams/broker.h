@@ -46,6 +46,8 @@ struct broker_account {
 	struct decimal	last_equity;		/* previous close */
 	bool		trading_blocked;	/* trading_blocked || account_blocked */
 	char		status[24];		/* "ACTIVE", ... */
+	char		id[64];			/* the account's identity: Alpaca's account id,
+						 * the paper broker's "paper-<created>"; "" if unknown */
 };
 
 struct broker_position {

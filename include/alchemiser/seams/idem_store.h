@@ -7,6 +7,11 @@
  *   renew    extend our lease (conditional on owner) while a handler runs long
  *   complete IN_PROGRESS -> COMPLETED, conditional on owner
  *   release  delete our IN_PROGRESS record, conditional on owner (shutdown, retry)
+ *   lookup   read the live record of a key (run keys: is that run done, did it fail?)
+ *   lease_*  the account lease (one executing run per broker account): a record
+ *            keyed "account-lease:<account>" held by (owner, run), taken when
+ *            absent, lapsed, or already ours; renew/release conditional on
+ *            (owner, run), -EEXIST when it is no longer ours
  * Errors fail closed: a store that cannot answer makes the message retry later,
  * never run unclaimed.
  * Thread:  any worker thread, concurrently.
@@ -38,6 +43,29 @@ struct idem_claim {
 	int64_t		 retention_usec;/* expires_at = now + retention (the dedup window) */
 };
 
+/* A record as lookup() reads it. */
+struct idem_record {
+	char		status[16];	/* "IN_PROGRESS" | "COMPLETED" */
+	char		owner[128];
+	char		correlation_id[128];
+	int64_t		lease_expires_usec;	/* 0 once completed */
+};
+
+enum idem_lease_result {
+	IDEM_LEASE_ACQUIRED,	/* free (or already ours): execute */
+	IDEM_LEASE_TAKEN_OVER,	/* another holder's lease had lapsed: execute */
+	IDEM_LEASE_BUSY,	/* another run holds a live lease: wait */
+	_IDEM_LEASE_MAX
+};
+
+struct idem_lease {
+	const char	*key;		/* "account-lease:<account>" */
+	const char	*owner;		/* "host:pid" */
+	const char	*run;		/* the holding run's correlation id */
+	int64_t		 now_usec;
+	int64_t		 lease_usec;
+};
+
 struct idem_ops {
 	const char *name;
 	/* On success *ret says what happened; if IDEM_BUSY/COMPLETED and holder is
@@ -53,6 +81,17 @@ struct idem_ops {
 		    struct errctx *ec);
 	int	(*preflight)(struct idem_store *s, struct errctx *ec);
 	void	(*free)(struct idem_store *s);
+	/* -ENOENT when key has no record or it is past its expires_at. */
+	int	(*lookup)(struct idem_store *s, const char *key, int64_t now_usec,
+		    struct idem_record *ret, struct errctx *ec);
+	/* On IDEM_LEASE_BUSY/TAKEN_OVER and holder non-NULL: "run <id> on <owner>"
+	 * of the (previous) holder, up to 128 bytes. */
+	int	(*lease_acquire)(struct idem_store *s, const struct idem_lease *l,
+		    enum idem_lease_result *ret, char *holder, struct errctx *ec);
+	int	(*lease_renew)(struct idem_store *s, const char *key, const char *owner,
+		    const char *run, int64_t lease_until_usec, struct errctx *ec);
+	int	(*lease_release)(struct idem_store *s, const char *key, const char *owner,
+		    const char *run, struct errctx *ec);
 };
 
 struct idem_store {
@@ -68,6 +107,17 @@ idem_claim_result_to_string(enum idem_claim_result r)
 	case IDEM_COMPLETED:	return "completed";
 	case IDEM_BUSY:		return "busy";
 	default:		return "invalid";
+	}
+}
+
+static inline const char *
+idem_lease_result_to_string(enum idem_lease_result r)
+{
+	switch (r) {
+	case IDEM_LEASE_ACQUIRED:	return "acquired";
+	case IDEM_LEASE_TAKEN_OVER:	return "taken-over";
+	case IDEM_LEASE_BUSY:		return "busy";
+	default:			return "invalid";
 	}
 }
 

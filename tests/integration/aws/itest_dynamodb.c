@@ -159,6 +159,102 @@ START_TEST(test_itest_dynamodb_race_and_failures)
 }
 END_TEST
 
+/* Run keys read records back; the account lease admits one run at a time. */
+static enum idem_lease_result
+lease(struct idem_store *s, const char *owner, const char *run, int64_t now, int64_t len,
+    char *holder)
+{
+	struct idem_lease l = { "account-lease:itest", owner, run, now, len };
+	enum idem_lease_result res = _IDEM_LEASE_MAX;
+	struct errctx ec;
+
+	ck_assert_ok(s->ops->lease_acquire(s, &l, &res, holder, &ec), &ec);
+	return res;
+}
+
+struct lease_racer {
+	struct idem_store	*s;
+	char			 run[32];
+	enum idem_lease_result	 res;
+};
+
+static void *
+lease_race(void *arg)
+{
+	struct lease_racer *r = arg;
+	struct idem_lease l = { "account-lease:itest-race", "host:9:0", r->run, aws_now_usec(), 60 * SEC };
+	struct errctx ec;
+
+	ck_assert_ok(r->s->ops->lease_acquire(r->s, &l, &r->res, NULL, &ec), &ec);
+	return NULL;
+}
+
+START_TEST(test_itest_dynamodb_intent)
+{
+	struct aws_credentials *creds = itest_creds(NULL);
+	struct idem_store *s = make(creds, itest_env("ALC_TABLE"));
+	const char *k = "account-lease:itest";
+	int64_t now = aws_now_usec();
+	struct lease_racer r[4];
+	struct idem_record rec;
+	char holder[128] = "";
+	pthread_t t[4];
+	struct errctx ec;
+	int won = 0;
+
+	/* lookup: absent, in progress, completed, past retention. */
+	ck_assert_err(s->ops->lookup(s, "run:itest/trade/2026-01-02", now, &rec, &ec), -ENOENT, &ec);
+	ck_assert_int_eq(claim(s, "run:itest/trade/2026-01-02", "host:1:0", now, 60 * SEC, 3600 * SEC, NULL),
+	    IDEM_CLAIMED);
+	ck_assert_ok(s->ops->lookup(s, "run:itest/trade/2026-01-02", now, &rec, &ec), &ec);
+	ck_assert_str_eq(rec.status, "IN_PROGRESS");
+	ck_assert_str_eq(rec.owner, "host:1:0");
+	ck_assert_str_eq(rec.correlation_id, "corr-1");
+	ck_assert_ok(s->ops->complete(s, "run:itest/trade/2026-01-02", "host:1:0", now, &ec), &ec);
+	ck_assert_ok(s->ops->lookup(s, "run:itest/trade/2026-01-02", now, &rec, &ec), &ec);
+	ck_assert_str_eq(rec.status, "COMPLETED");
+	ck_assert_err(s->ops->lookup(s, "run:itest/trade/2026-01-02", now + 7200 * SEC, &rec, &ec), -ENOENT,
+	    &ec);
+
+	/* The lease: one run at a time, fenced on (owner, run). */
+	ck_assert_int_eq(lease(s, "host:1:0", "run-A", now, 60 * SEC, holder), IDEM_LEASE_ACQUIRED);
+	ck_assert_int_eq(lease(s, "host:2:0", "run-B", now, 60 * SEC, holder), IDEM_LEASE_BUSY);
+	ck_assert_str_eq(holder, "run run-A on host:1:0");
+	ck_assert_int_eq(lease(s, "host:1:0", "run-B", now, 60 * SEC, holder), IDEM_LEASE_BUSY);
+	ck_assert_int_eq(lease(s, "host:1:0", "run-A", now, 60 * SEC, holder), IDEM_LEASE_ACQUIRED);
+	ck_assert_err(s->ops->lease_renew(s, k, "host:2:0", "run-B", now + 90 * SEC, &ec), -EEXIST, &ec);
+	ck_assert_ok(s->ops->lease_renew(s, k, "host:1:0", "run-A", now + 90 * SEC, &ec), &ec);
+	ck_assert_ok(s->ops->lookup(s, k, now, &rec, &ec), &ec);
+	ck_assert_int_ge(rec.lease_expires_usec, now + 89 * SEC);
+	ck_assert_err(s->ops->lease_release(s, k, "host:2:0", "run-B", &ec), -EEXIST, &ec);
+	ck_assert_ok(s->ops->lease_release(s, k, "host:1:0", "run-A", &ec), &ec);
+	ck_assert_err(s->ops->lookup(s, k, now, &rec, &ec), -ENOENT, &ec);
+	/* A dead holder's lapsed lease is taken over; the dead one is fenced out. */
+	ck_assert_int_eq(lease(s, "host:2:0", "run-B", now - 10 * SEC, 1 * SEC, holder), IDEM_LEASE_ACQUIRED);
+	ck_assert_int_eq(lease(s, "host:3:0", "run-C", now, 60 * SEC, holder), IDEM_LEASE_TAKEN_OVER);
+	ck_assert_str_eq(holder, "run run-B on host:2:0");
+	ck_assert_err(s->ops->lease_renew(s, k, "host:2:0", "run-B", now + 90 * SEC, &ec), -EEXIST, &ec);
+	ck_assert_err(s->ops->lease_release(s, k, "host:2:0", "run-B", &ec), -EEXIST, &ec);
+	ck_assert_int_eq(lease(s, "host:2:0", "run-B", now, 60 * SEC, holder), IDEM_LEASE_BUSY);
+	ck_assert_str_eq(holder, "run run-C on host:3:0");
+
+	/* Four runs at once: one holds the lease. */
+	for (int i = 0; i < 4; i++) {
+		r[i].s = s;
+		snprintf(r[i].run, sizeof r[i].run, "run-%d", i);
+		ck_assert_int_eq(pthread_create(&t[i], NULL, lease_race, &r[i]), 0);
+	}
+	for (int i = 0; i < 4; i++) {
+		pthread_join(t[i], NULL);
+		won += r[i].res == IDEM_LEASE_ACQUIRED;
+		ck_assert(r[i].res == IDEM_LEASE_ACQUIRED || r[i].res == IDEM_LEASE_BUSY);
+	}
+	ck_assert_int_eq(won, 1);
+	s->ops->free(s);
+	aws_credentials_free(creds);
+}
+END_TEST
+
 TCase *
 itest_dynamodb_tcase(void)
 {
@@ -167,5 +263,6 @@ itest_dynamodb_tcase(void)
 	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, test_itest_dynamodb_protocol);
 	tcase_add_test(tc, test_itest_dynamodb_race_and_failures);
+	tcase_add_test(tc, test_itest_dynamodb_intent);
 	return tc;
 }

@@ -210,6 +210,78 @@ START_TEST(test_sqlite_idem_one_winner_among_threads_and_connections)
 }
 END_TEST
 
+/* Run keys read records back; the account lease admits one run at a time. */
+static enum idem_lease_result
+lease(struct idem_store *s, const char *owner, const char *run, int64_t now, int64_t len,
+    char *holder)
+{
+	struct idem_lease l = { "account-lease:paper-1", owner, run, now, len };
+	enum idem_lease_result res = _IDEM_LEASE_MAX;
+	struct errctx ec;
+
+	errctx_clear(&ec);
+	ck_assert_ok(s->ops->lease_acquire(s, &l, &res, holder, &ec), &ec);
+	return res;
+}
+
+START_TEST(test_sqlite_idem_lookup)
+{
+	struct idem_record rec;
+	struct errctx ec;
+
+	ck_assert_err(is->ops->lookup(is, "run:a/trade/2026-01-02", T0, &rec, &ec), -ENOENT, &ec);
+	ck_assert_int_eq(claim(is, "run:a/trade/2026-01-02", "h:1", T0, NULL), IDEM_CLAIMED);
+	ck_assert_ok(is->ops->lookup(is, "run:a/trade/2026-01-02", T0, &rec, &ec), &ec);
+	ck_assert_str_eq(rec.status, "IN_PROGRESS");
+	ck_assert_str_eq(rec.owner, "h:1");
+	ck_assert_str_eq(rec.correlation_id, "corr-1");
+	ck_assert_int_eq(rec.lease_expires_usec, T0 + 60 * SEC);
+	ck_assert_ok(is->ops->complete(is, "run:a/trade/2026-01-02", "h:1", T0, &ec), &ec);
+	ck_assert_ok(is->ops->lookup(is, "run:a/trade/2026-01-02", T0, &rec, &ec), &ec);
+	ck_assert_str_eq(rec.status, "COMPLETED");
+	/* Past its retention the record is gone for lookups, as for claims. */
+	ck_assert_err(is->ops->lookup(is, "run:a/trade/2026-01-02", T0 + 86401 * SEC, &rec, &ec),
+	    -ENOENT, &ec);
+}
+END_TEST
+
+START_TEST(test_sqlite_idem_account_lease)
+{
+	char holder[128] = "";
+	struct idem_record rec;
+	struct errctx ec;
+
+	ck_assert_int_eq(lease(is, "h:1", "run-A", T0, 60 * SEC, holder), IDEM_LEASE_ACQUIRED);
+	/* Another run, on another daemon or in the same one, waits. */
+	ck_assert_int_eq(lease(is, "h:2", "run-B", T0, 60 * SEC, holder), IDEM_LEASE_BUSY);
+	ck_assert_str_eq(holder, "run run-A on h:1");
+	ck_assert_int_eq(lease(is, "h:1", "run-B", T0, 60 * SEC, holder), IDEM_LEASE_BUSY);
+	/* The holder again (a retry after a lost answer): still its own. */
+	ck_assert_int_eq(lease(is, "h:1", "run-A", T0 + SEC, 60 * SEC, holder), IDEM_LEASE_ACQUIRED);
+	/* Renew and release are fenced on (owner, run). */
+	ck_assert_err(is->ops->lease_renew(is, "account-lease:paper-1", "h:2", "run-B", T0 + 90 * SEC, &ec),
+	    -EEXIST, &ec);
+	ck_assert_err(is->ops->lease_renew(is, "account-lease:paper-1", "h:1", "run-B", T0 + 90 * SEC, &ec),
+	    -EEXIST, &ec);
+	ck_assert_ok(is->ops->lease_renew(is, "account-lease:paper-1", "h:1", "run-A", T0 + 90 * SEC, &ec), &ec);
+	ck_assert_ok(is->ops->lookup(is, "account-lease:paper-1", T0, &rec, &ec), &ec);
+	ck_assert_int_eq(rec.lease_expires_usec, T0 + 90 * SEC);
+	ck_assert_int_eq(lease(is, "h:2", "run-B", T0 + 80 * SEC, 60 * SEC, holder), IDEM_LEASE_BUSY);
+	ck_assert_err(is->ops->lease_release(is, "account-lease:paper-1", "h:2", "run-B", &ec), -EEXIST, &ec);
+	ck_assert_ok(is->ops->lease_release(is, "account-lease:paper-1", "h:1", "run-A", &ec), &ec);
+	ck_assert_int_eq(lease(is, "h:2", "run-B", T0 + 80 * SEC, 60 * SEC, holder), IDEM_LEASE_ACQUIRED);
+	/* A holder that died: its lapsed lease is taken over, and it can no
+	 * longer renew or release what is now another run's. */
+	ck_assert_int_eq(lease(is, "h:3", "run-C", T0 + 141 * SEC, 60 * SEC, holder), IDEM_LEASE_TAKEN_OVER);
+	ck_assert_str_eq(holder, "run run-B on h:2");
+	ck_assert_err(is->ops->lease_renew(is, "account-lease:paper-1", "h:2", "run-B", T0 + 200 * SEC, &ec),
+	    -EEXIST, &ec);
+	ck_assert_err(is->ops->lease_release(is, "account-lease:paper-1", "h:2", "run-B", &ec), -EEXIST, &ec);
+	ck_assert_int_eq(lease(is, "h:2", "run-B", T0 + 150 * SEC, 60 * SEC, holder), IDEM_LEASE_BUSY);
+	ck_assert_str_eq(holder, "run run-C on h:3");
+}
+END_TEST
+
 static Suite *
 suite_sqlite_idem(void)
 {
@@ -223,6 +295,11 @@ suite_sqlite_idem(void)
 	tcase_add_test(tc, test_sqlite_idem_release_by_owner_only);
 	tcase_add_test(tc, test_sqlite_idem_expired_record_is_claimed_again);
 	tcase_add_test(tc, test_sqlite_idem_rejects_bad_claims);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("intent");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_sqlite_idem_lookup);
+	tcase_add_test(tc, test_sqlite_idem_account_lease);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("concurrency");
 	tcase_add_checked_fixture(tc, setup, teardown);

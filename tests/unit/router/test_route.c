@@ -28,17 +28,17 @@ struct route_case {
 	const char	*body;
 	const char	*kind;		/* "domain" | "command" | "invalid" */
 	const char	*handler;	/* NULL when rejected */
-	const char	*key;		/* idempotency key, NULL = none */
+	const char	*key;		/* idempotency key, NULL = none, "run" = the run key */
 	const char	*reason;	/* substring of the reject reason, NULL when accepted */
 	int		 action;	/* command action or -1 */
 };
 
 static const struct route_case cases[] = {
 	/* §9.1 parse_event_mode P1-P11 */
-	{ "P1 empty object", "{}", "command", "start", "command:sqs-1", NULL, COMMAND_TRADE },
-	{ "P3 mode trade", "{\"mode\":\"trade\"}", "command", "start", "command:sqs-1", NULL, COMMAND_TRADE },
-	{ "P4 paper", "{\"mode\":\"trade\",\"trading_mode\":\"paper\"}", "command", "start", "command:sqs-1", NULL, COMMAND_TRADE },
-	{ "P5 live", "{\"mode\":\"trade\",\"trading_mode\":\"live\"}", "command", "start", "command:sqs-1", NULL, COMMAND_TRADE },
+	{ "P1 empty object", "{}", "command", "start", "run", NULL, COMMAND_TRADE },
+	{ "P3 mode trade", "{\"mode\":\"trade\"}", "command", "start", "run", NULL, COMMAND_TRADE },
+	{ "P4 paper", "{\"mode\":\"trade\",\"trading_mode\":\"paper\"}", "command", "start", "run", NULL, COMMAND_TRADE },
+	{ "P5 live", "{\"mode\":\"trade\",\"trading_mode\":\"live\"}", "command", "start", "run", NULL, COMMAND_TRADE },
 	{ "P6 pnl weekly", "{\"action\":\"pnl_analysis\",\"pnl_type\":\"weekly\"}", "command", "pnl", "command:sqs-1", NULL, COMMAND_PNL },
 	{ "P7 pnl monthly", "{\"action\":\"pnl_analysis\",\"pnl_type\":\"monthly\"}", "command", "pnl", "command:sqs-1", NULL, COMMAND_PNL },
 	{ "P8 pnl period", "{\"action\":\"pnl_analysis\",\"pnl_period\":\"3M\"}", "command", "pnl", "command:sqs-1", NULL, COMMAND_PNL },
@@ -47,9 +47,11 @@ static const struct route_case cases[] = {
 	/* H1: the command's correlation id is the key (the seed never deduplicated commands). */
 	{ "H1 correlation id", "{\"correlation_id\":\"test-correlation-123\"}", "command", "start", "command:test-correlation-123", NULL, COMMAND_TRADE },
 	/* Seed: mode bot traded. Ours: signal-only. */
-	{ "bot is signal-only", "{\"mode\":\"bot\"}", "command", "start", "command:sqs-1", NULL, COMMAND_SIGNAL_ONLY },
+	/* A deliberate extra run is keyed by its message. */
+	{ "forced trade", "{\"mode\":\"trade\",\"force\":true}", "command", "start", "command:sqs-1", NULL, COMMAND_TRADE },
+	{ "bot is signal-only", "{\"mode\":\"bot\"}", "command", "start", "run", NULL, COMMAND_SIGNAL_ONLY },
 	/* Seed: dry_run was accepted and ignored, so a "dry run" traded. Ours: no orders. */
-	{ "dry run places nothing", "{\"mode\":\"trade\",\"dry_run\":true}", "command", "start", "command:sqs-1", NULL, COMMAND_SIGNAL_ONLY },
+	{ "dry run places nothing", "{\"mode\":\"trade\",\"dry_run\":true}", "command", "start", "run", NULL, COMMAND_SIGNAL_ONLY },
 	/* §9.4 strictness, kept */
 	{ "unknown key", "{\"mode\":\"trade\",\"foo\":1}", "command", NULL, NULL, "unknown key 'foo'", -1 },
 	{ "strict int", "{\"pnl_periods\":\"3\",\"action\":\"pnl_analysis\",\"pnl_type\":\"weekly\"}", "command", NULL, NULL, "'pnl_periods': expected integer, got string", -1 },
@@ -64,7 +66,7 @@ static const struct route_case cases[] = {
 	{ "null detail", "{\"detail-type\":\"Scheduled Event\",\"source\":\"aws.scheduler\",\"detail\":null}", "command", NULL, NULL, "expected object, got null", -1 },
 	{ "list detail", "{\"detail-type\":\"Scheduled Event\",\"source\":\"aws.scheduler\",\"detail\":[]}", "command", NULL, NULL, "expected object, got array", -1 },
 	/* An EventBridge scheduled rule sends {} as detail: trade, keyed by the envelope id. */
-	{ "scheduled rule", "{\"id\":\"env-9\",\"detail-type\":\"Scheduled Event\",\"source\":\"aws.events\",\"detail\":{}}", "command", "start", "command:env-9", NULL, COMMAND_TRADE },
+	{ "scheduled rule", "{\"id\":\"env-9\",\"detail-type\":\"Scheduled Event\",\"source\":\"aws.events\",\"detail\":{}}", "command", "start", "run", NULL, COMMAND_TRADE },
 	/* §9.2 domain path */
 	{ "B1 fixture F", ENVELOPE_F, "domain", "portfolio", "event-123", NULL, -1 },
 	{ "B2 detail string", "{\"detail-type\":\"SignalGenerated\",\"source\":\"alchemiser.strategy\",\"detail\":"
@@ -128,7 +130,12 @@ START_TEST(test_route_acceptance_case)
 	} else {
 		ck_assert_msg(!r->rejected, "%s: rejected: %s", c->name, r->reason);
 		ck_assert_str_eq(r->handler, c->handler);
-		ck_assert_str_eq(r->idempotency_key, c->key);
+		if (strcmp(c->key, "run") == 0) {
+			/* Decided when handled (account, session): not by the router. */
+			ck_assert_msg(r->key_source == IDEM_KEY_RUN, "%s: not a run key", c->name);
+			ck_assert_ptr_null(r->idempotency_key);
+		} else
+			ck_assert_str_eq(r->idempotency_key, c->key);
 	}
 	if (c->action >= 0)
 		ck_assert_int_eq(r->command->action, c->action);
@@ -199,8 +206,8 @@ END_TEST
 START_TEST(test_route_seed_events)
 {
 	static const struct { const char *file; const char *kind, *handler, *key; bool breaker; } seeds[] = {
-		{ "seed-events/direct-trade-event.json", "command", "start", "command:sqs-1", false },
-		{ "seed-events/eventbridge-scheduler-trade.json", "command", "start", "command:scheduler-event-123", false },
+		{ "seed-events/direct-trade-event.json", "command", "start", "run", false },
+		{ "seed-events/eventbridge-scheduler-trade.json", "command", "start", "run", false },
 		/* Seed: skipped by the breaker, so no error email was ever sent. Ours: mailed once. */
 		{ "seed-events/eventbridge-error-notification.json", "domain", "error-mail", "error-notification-test", true },
 		{ "seed-events/eventbridge-workflow-started.json", "domain", "signals", "workflow-started-test", false },
@@ -218,7 +225,10 @@ START_TEST(test_route_seed_events)
 		ck_assert_msg(!r->rejected, "%s: %s", seeds[i].file, r->reason);
 		ck_assert_str_eq(route_kind_to_string(r->kind), seeds[i].kind);
 		ck_assert_str_eq(r->handler, seeds[i].handler);
-		ck_assert_str_eq(r->idempotency_key, seeds[i].key);
+		if (strcmp(seeds[i].key, "run") == 0)
+			ck_assert_int_eq(r->key_source, IDEM_KEY_RUN);
+		else
+			ck_assert_str_eq(r->idempotency_key, seeds[i].key);
 		ck_assert_int_eq(r->breaker, seeds[i].breaker);
 		route_free(r);
 		free(text);
