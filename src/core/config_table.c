@@ -151,6 +151,10 @@ static const struct config_key keys[] = {
 	  "Whether a run with partially filled orders counts as failed (the seed's rule)." },
 	{ "trading.ignore_market_hours", CONFIG_BOOL, "no", 0, 0, NULL, true,
 	  "Run workflows on weekends and NYSE holidays too." },
+	{ "trading.account_wait", CONFIG_DURATION, "15m", 0, SEC(3600), NULL, true,
+	  "How long a run's execution waits for another run executing on the same account." },
+	{ "trading.paper_order_delay", CONFIG_DURATION, "0s", 0, SEC(60), NULL, false,
+	  "Test knob: the paper broker pauses this long before taking each order." },
 
 	/* [mail] */
 	{ "mail.transport", CONFIG_ENUM, "maildir", 0, 0, "maildir|smtp", false,

@@ -11,4 +11,5 @@ src_stages_libstages_a_SOURCES = \
 	src/stages/stage_signals.c \
 	src/stages/stage_portfolio.c \
 	src/stages/stage_execution.c \
-	src/stages/run_key.c
+	src/stages/run_key.c \
+	src/stages/account_lease.c

@@ -17,7 +17,13 @@
 #include "alchemiser/router/route.h"
 #include "alchemiser/trading/executor.h"
 #include "alchemiser/trading/planner.h"
+#include "alchemiser/stages/account_lease.h"
+#include "alchemiser/stages/run_key.h"
 #include "stages_internal.h"
+
+static int execute_live(const struct stage_ctx *ctx, const struct domain_event *rp,
+    const json_t *in_meta, struct executor_options *opt, struct planner_plan **plan,
+    struct executor_result **res, char *account, size_t account_size, struct errctx *ec);
 
 static void
 executor_options_from_config(const struct stage_ctx *ctx, bool signal_only,
@@ -57,7 +63,8 @@ stage_execution_handle(const struct stage_ctx *ctx, struct stage_output *out)
 	struct planner_plan *plan = NULL;
 	struct executor_options opt;
 	struct errctx ec = { 0 };
-	json_t *exec, *meta, *payload, *failed;
+	json_t *exec, *meta, *payload, *failed, *plan_json;
+	char account[128] = "";
 	int r;
 
 	if (ctx->broker == NULL) {
@@ -71,9 +78,23 @@ stage_execution_handle(const struct stage_ctx *ctx, struct stage_output *out)
 		return;
 	}
 	executor_options_from_config(ctx, signal_only, &opt);
-	r = executor_run(ctx->broker, plan, rp->event_id, &opt, &res, &ec);
+	if (signal_only)
+		r = executor_run(ctx->broker, plan, rp->event_id, &opt, &res, &ec);
+	else
+		r = execute_live(ctx, rp, in_meta, &opt, &plan, &res, account, sizeof account, &ec);
+	/* What was executed is what the report shows: the plan made now. */
+	plan_json = opt.plan_is_live && r == 0 ? planner_plan_to_json(plan) :
+	    json_incref(domain_event_get(rp, "rebalance_plan"));
 	planner_plan_free(plan);
+	if (r == -EBUSY) {
+		json_decref(plan_json);
+		stage_fail_workflow(ctx, out, rp->correlation_id, "trade_execution", NULL,
+		    "account %s busy: %s still executing after trading.account_wait; this run placed "
+		    "no orders", account, errctx_msg(&ec));
+		return;
+	}
 	if (r < 0) {
+		json_decref(plan_json);
 		if (errno_is_transient(r)) {
 			/* The re-run resumes the same client_order_ids: nothing is placed twice. */
 			stage_set(out, OUTCOME_RETRY, "broker: %s; the run resumes on retry", errctx_msg(&ec));
@@ -86,7 +107,7 @@ stage_execution_handle(const struct stage_ctx *ctx, struct stage_output *out)
 	exec = executor_result_to_json(res);
 	failed = json_object_get(exec, "failed_symbols");
 	meta = json_is_object(in_meta) ? json_deep_copy(in_meta) : json_object();
-	json_object_set(meta, "rebalance_plan", domain_event_get(rp, "rebalance_plan"));
+	json_object_set_new(meta, "rebalance_plan", plan_json);
 	payload = json_pack("{s:o, s:b, s:I, s:I, s:s*, s:O, s:o}",
 	    "execution_data", exec, "success", res->success,
 	    "orders_placed", (json_int_t)res->orders_placed,
@@ -119,4 +140,60 @@ stage_execution_handle(const struct stage_ctx *ctx, struct stage_output *out)
 	}
 out:
 	executor_result_free(res);
+}
+
+/* Why under a lease and from the broker's positions now: another run (a
+ * forced one, a distinct correlation id, a copy on another daemon) may have
+ * traded since this run planned; re-planning from what the account holds
+ * and has open, one run at a time, never buys past the target. The order
+ * ids stay those of this plan event, so a re-run resumes its chains. */
+static int
+execute_live(const struct stage_ctx *ctx, const struct domain_event *rp, const json_t *in_meta,
+    struct executor_options *opt, struct planner_plan **plan, struct executor_result **res,
+    char *account, size_t account_size, struct errctx *ec)
+{
+	json_t *alloc = json_object_get(json_object_get(in_meta, "consolidated_portfolio"),
+	    "target_allocations");
+	struct planner_options po = {
+		.cash_reserve = config_decimal(ctx->cfg, "trading.cash_reserve"),
+		.min_trade = config_decimal(ctx->cfg, "trading.min_trade"),
+		.seed_suppress_small_exits = config_bool(ctx->cfg, "trading.keep_small_positions"),
+		.count_open_orders = true,
+		.own_plan_event_id = rp->event_id,
+	};
+	struct account_lease *lease = NULL;
+	struct planner_target *targets = NULL;
+	struct planner_plan *live = NULL;
+	char holder[128] = "";
+	size_t n = 0;
+	int r;
+
+	r = run_key_account(ctx->broker, account, account_size, ec);
+	if (r < 0)
+		return r;
+	if (ctx->idem != NULL) {
+		r = account_lease_acquire(ctx->idem, account, ctx->owner, rp->correlation_id,
+		    config_usec(ctx->cfg, "daemon.idempotency_lease"),
+		    config_usec(ctx->cfg, "trading.account_wait"), &lease, holder, sizeof holder, ec);
+		if (r < 0)
+			return r;
+	}
+	r = executor_settle_run(ctx->broker, rp->event_id, opt, ec);
+	if (r == 0 && alloc != NULL) {
+		r = planner_targets_from_json(alloc, &targets, &n, ec);
+		if (r == 0)
+			r = planner_build_from_broker(ctx->broker, targets, n, &po, (*plan)->plan_id,
+			    rp->correlation_id, (*plan)->causation_id, ctx->now_usec, &live, ec);
+		planner_targets_free(targets, n);
+		if (r == 0) {
+			planner_plan_free(*plan);
+			*plan = live;
+			opt->plan_is_live = true;
+		} else
+			errctx_prefix(ec, "planning at execution");
+	}
+	if (r == 0)
+		r = executor_run(ctx->broker, *plan, rp->event_id, opt, res, ec);
+	account_lease_release(lease);
+	return r;
 }

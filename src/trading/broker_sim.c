@@ -7,6 +7,7 @@
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include <sqlite3.h>
 
@@ -289,6 +290,14 @@ sim_submit_order(struct broker *b, const struct broker_order_request *req,
 	struct decimal p;
 	int r;
 
+	/* Test knob (trading.paper_order_delay): a slow broker, outside any lock. */
+	if (s->opt.order_delay_usec > 0) {
+		struct timespec ts = { (time_t)(s->opt.order_delay_usec / 1000000),
+		    (long)(s->opt.order_delay_usec % 1000000) * 1000 };
+
+		while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+			;
+	}
 	memset(&o, 0, sizeof o);
 	r = locked_match(s, ec);
 	if (r < 0)

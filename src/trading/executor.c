@@ -151,7 +151,7 @@ resolve_chain(struct run *R, struct item *it)
 		}
 		if (r < 0)
 			return r;
-		if (k == 0) {
+		if (k == 0 && !R->o->plan_is_live) {
 			it->desired = o.qty;
 			it->have_qty = true;
 		}
@@ -265,6 +265,9 @@ size_chain(struct run *R, struct item *it, struct decimal price,
 		}
 		decimal_sub(R->buying_power, cost, &R->buying_power);
 	}
+	/* A live plan's amount is what is left after this run's earlier fills. */
+	if (R->o->plan_is_live)
+		decimal_add(q, it->filled_prev, &q);
 	it->desired = q;
 	it->have_qty = true;
 	return 0;

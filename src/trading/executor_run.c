@@ -211,3 +211,45 @@ executor_run(struct broker *b, const struct planner_plan *plan, const char *plan
 	*ret = res;
 	return 0;
 }
+
+static size_t
+count_own_open(const char *plan_event_id, const struct broker_order *open, size_t n)
+{
+	size_t c = 0;
+
+	for (size_t i = 0; i < n; i++)
+		c += order_id_is_run(plan_event_id, open[i].client_order_id);
+	return c;
+}
+
+int
+executor_settle_run(struct broker *b, const char *plan_event_id, const struct executor_options *opt,
+    struct errctx *ec)
+{
+	struct run R = { .b = b, .o = opt, .event_id = plan_event_id, .ec = ec };
+	struct broker_order *open = NULL;
+	int64_t pause = opt->poll_interval_usec / 4 + 1;
+	size_t n = 0, own;
+	int r;
+
+	r = cancel_stale(&R);
+	for (int tries = 0; r == 0 && tries < 40; tries++) {
+		r = b->ops->list_open_orders(b, &open, &n, ec);
+		if (r < 0)
+			return errctx_prefix(ec, "open orders");
+		own = count_own_open(plan_event_id, open, n);
+		free(open);
+		open = NULL;
+		if (own == 0)
+			return 0;
+		if (opt->sleep_cb != NULL)
+			opt->sleep_cb(opt->clock_userdata, pause);
+		else {
+			struct timespec ts = { (time_t)(pause / 1000000), (long)(pause % 1000000) * 1000 };
+
+			while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+				;
+		}
+	}
+	return r < 0 ? r : errctx_set(ec, -EAGAIN, "orders of this run still open after cancelling them");
+}

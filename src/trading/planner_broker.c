@@ -12,7 +12,11 @@
 #include "alchemiser/core/xalloc.h"
 #include "alchemiser/seams/broker.h"
 #include "alchemiser/trading/executor.h"
+#include "alchemiser/trading/order_id.h"
 #include "alchemiser/trading/planner.h"
+
+static int add_open_orders(struct broker *b, const struct planner_options *opt,
+    struct broker_position **pos, size_t *n, struct errctx *ec);
 
 void
 planner_targets_free(struct planner_target *t, size_t n)
@@ -91,6 +95,13 @@ planner_build_from_broker(struct broker *b, const struct planner_target *targets
 	r = b->ops->list_positions(b, &pos, &n, ec);
 	if (r < 0)
 		return errctx_prefix(ec, "positions");
+	if (opt->count_open_orders) {
+		r = add_open_orders(b, opt, &pos, &n, ec);
+		if (r < 0) {
+			free(pos);
+			return errctx_prefix(ec, "open orders");
+		}
+	}
 	pp = xcalloc(n + 1, sizeof *pp);
 	for (size_t i = 0; i < n; i++) {
 		pp[i].symbol = pos[i].symbol;
@@ -127,4 +138,50 @@ out:
 	free(pp);
 	free(pos);
 	return r;
+}
+
+/* Why: another run's orders still working (one that died mid-execution, or
+ * a manual order) fill later; planning as if they had filled keeps this run
+ * from buying past the target. The error of not counting a cancelled one is
+ * a position below target, the safe side. */
+static int
+add_open_orders(struct broker *b, const struct planner_options *opt,
+    struct broker_position **pos, size_t *n, struct errctx *ec)
+{
+	struct broker_order *open = NULL;
+	size_t no = 0, i, k;
+	int r;
+
+	r = b->ops->list_open_orders(b, &open, &no, ec);
+	if (r < 0)
+		return r;
+	for (i = 0; i < no; i++) {
+		struct decimal left;
+
+		if (opt->own_plan_event_id != NULL &&
+		    order_id_is_run(opt->own_plan_event_id, open[i].client_order_id))
+			continue;
+		decimal_sub(open[i].qty, open[i].filled_qty, &left);
+		if (left.units <= 0)
+			continue;
+		for (k = 0; k < *n && strcmp((*pos)[k].symbol, open[i].symbol) != 0; k++)
+			;
+		if (k == *n) {
+			if (open[i].side != BROKER_SIDE_BUY)
+				continue;
+			*pos = xreallocarray(*pos, *n + 1, sizeof **pos);
+			memset(&(*pos)[k], 0, sizeof **pos);
+			snprintf((*pos)[k].symbol, sizeof (*pos)[k].symbol, "%s", open[i].symbol);
+			(*n)++;
+		}
+		if (open[i].side == BROKER_SIDE_BUY)
+			decimal_add((*pos)[k].qty, left, &(*pos)[k].qty);
+		else {
+			decimal_sub((*pos)[k].qty, left, &(*pos)[k].qty);
+			if (decimal_is_negative((*pos)[k].qty))
+				(*pos)[k].qty = DECIMAL_ZERO;
+		}
+	}
+	free(open);
+	return 0;
 }

@@ -51,6 +51,7 @@ struct broker_sim_options {
 	 * remaining-quantity path). */
 	int			 partial_fill_pct;
 	int			 busy_timeout_ms;	/* 0 = 5000 */
+	int64_t			 order_delay_usec;	/* tests: pause before taking each order */
 	broker_sim_price_cb	 price_cb;		/* may be NULL */
 	void			*price_userdata;
 	broker_sim_now_cb	 now_cb;		/* NULL = real time */

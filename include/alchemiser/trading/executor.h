@@ -68,6 +68,11 @@ struct executor_options {
 	struct decimal		reprice_step;		/* seed repeg_min_improvement: 0.02 */
 	bool			partial_is_failure;	/* seed default true */
 	int64_t			timestamp_usec;		/* execution_timestamp (0 = now) */
+	/* The plan was made now, from positions that include what this run's
+	 * earlier attempts filled (stage execution re-plans under the account
+	 * lease): a resumed chain then wants filled-so-far + the plan's amount,
+	 * not its first attempt's quantity. */
+	bool			plan_is_live;
 	executor_now_cb		now_cb;
 	executor_sleep_cb	sleep_cb;
 	void			*clock_userdata;
@@ -116,6 +121,11 @@ struct executor_result {
 int	executor_run(struct broker *b, const struct planner_plan *plan, const char *plan_event_id,
 	    const struct executor_options *opt, struct executor_result **ret, struct errctx *ec);
 void	executor_result_free(struct executor_result *r);
+/* Cancel this run's open orders (client_order_id prefix of plan_event_id)
+ * and wait, bounded, until the broker says each is terminal, so positions
+ * read next include everything they filled. -EAGAIN if one did not settle. */
+int	executor_settle_run(struct broker *b, const char *plan_event_id,
+	    const struct executor_options *opt, struct errctx *ec);
 
 /* The seed's TradeExecuted execution_data: plan_id, orders_placed,
  * orders_succeeded, total_trade_value (text), execution_timestamp, success,

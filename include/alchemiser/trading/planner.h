@@ -165,6 +165,11 @@ struct planner_options {
 	struct decimal	cash_reserve;			/* trading.cash_reserve */
 	struct decimal	min_trade;			/* trading.min_trade */
 	bool		seed_suppress_small_exits;	/* trading.keep_small_positions */
+	/* Count open orders as if they fill: buys add, sells take away what is
+	 * left of them. Orders of the run with this plan event id (NULL: none)
+	 * are not counted: the executor resumes those itself. */
+	bool		count_open_orders;
+	const char	*own_plan_event_id;
 };
 
 /* Read the account and positions from the broker (positions valued at the

@@ -98,7 +98,10 @@ PIDS="$PIDS $A"
 B=$!
 PIDS="$PIDS $B"
 for i in 1 2 3 4; do
-	aws $E sqs send-message --queue-url "$Q" --message-body '{"mode":"trade"}' >/dev/null || fail "cli send $i"
+	# Four runs, so distinct correlation ids: copies of one {"mode":"trade"}
+	# would share a run key and start one run (tests/reliability/intent_moto.sh).
+	aws $E sqs send-message --queue-url "$Q" --message-body '{"mode":"trade","correlation_id":"two-daemons-'$i'"}' \
+	    >/dev/null || fail "cli send $i"
 done
 i=0
 quiet=0
@@ -120,7 +123,8 @@ grep -o 'HANDLER=[a-z]* OUTCOME=done.*SQS_MESSAGE_ID=[0-9a-f-]*' "$WORK/ab.log" 
 
 # 3. kill -9 right after a receive; a restart finishes the work, nothing lost.
 before=$(completed)
-aws $E sqs send-message --queue-url "$Q" --message-body '{"mode":"trade"}' >/dev/null || fail "cli send"
+aws $E sqs send-message --queue-url "$Q" --message-body '{"mode":"trade","correlation_id":"kill9"}' >/dev/null ||
+	fail "cli send"
 "$BIN" -c "$CONF" >"$WORK/k.log" 2>&1 &
 K=$!
 PIDS="$PIDS $K"
