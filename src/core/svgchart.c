@@ -253,15 +253,16 @@ svgchart_format(enum svgchart_unit unit, double v, int decimals, char *buf, size
 	if (unit != SVGCHART_UNIT_PERCENT && a >= 1e9) {
 		a /= 1e9;
 		suffix = "B";
-		decimals = decimals < 0 ? 1 : decimals;
+		decimals = decimals < 0 ? (a == floor(a) ? 0 : 1) : decimals;
 	} else if (unit != SVGCHART_UNIT_PERCENT && a >= 1e6) {
 		a /= 1e6;
 		suffix = "M";
-		decimals = decimals < 0 ? 1 : decimals;
-	} else if (unit != SVGCHART_UNIT_PERCENT && a >= 1e5) {
+		decimals = decimals < 0 ? (a == floor(a) ? 0 : 1) : decimals;
+	} else if (unit != SVGCHART_UNIT_PERCENT && a >= 1e4) {
 		a /= 1e3;
 		suffix = "k";
-		decimals = decimals < 0 ? 1 : decimals;
+		/* "$90k" beside "$100k"; "$12.3k" where the digit matters. */
+		decimals = decimals < 0 ? (a == floor(a) ? 0 : 1) : decimals;
 	}
 	if (decimals < 0)
 		decimals = a >= 100 ? 0 : a >= 10 ? 1 : a >= 1 ? 2 : a > 0 ? 3 : 0;
@@ -534,6 +535,8 @@ svgchart_render(const struct svgchart *c, char **ret, struct errctx *ec)
 		} else {
 			decimals = ticks[0] >= 1 ? 0 : (int)ceil(-log10(ticks[0]));
 		}
+		if (c->unit != SVGCHART_UNIT_PERCENT && ticks[0] >= 1e4)
+			decimals = -1;	/* abbreviated: "$90k" */
 	} else {
 		double step = nice_step(hi - lo, 5), unit_step = step;
 
@@ -548,7 +551,7 @@ svgchart_render(const struct svgchart *c, char **ret, struct errctx *ec)
 		}
 		if (c->unit == SVGCHART_UNIT_PERCENT)
 			unit_step *= 100;
-		if (c->unit != SVGCHART_UNIT_PERCENT && fmax(fabs(f.lo), fabs(f.hi)) >= 1e5)
+		if (c->unit != SVGCHART_UNIT_PERCENT && fmax(fabs(f.lo), fabs(f.hi)) >= 1e4)
 			decimals = -1;	/* abbreviated: let the formatter pick */
 		else
 			decimals = unit_step >= 1 ? 0 : (int)ceil(-log10(unit_step) - 1e-9);

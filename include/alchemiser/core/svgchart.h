@@ -35,9 +35,9 @@ enum svgchart_kind {
 
 /* How y tick labels and the text equivalent write a value. */
 enum svgchart_unit {
-	SVGCHART_UNIT_NUMBER,	/* 1234.5 -> "1,234.5"; large values "12.3k", "4.5M" */
+	SVGCHART_UNIT_NUMBER,	/* 1234.5 -> "1,234.5"; from 10,000 on "12.3k", "90k", "4.5M" */
 	SVGCHART_UNIT_PERCENT,	/* a fraction: 0.052 -> "5.2%" */
-	SVGCHART_UNIT_MONEY,	/* 1234 -> "$1,234"; "$12.3k" */
+	SVGCHART_UNIT_MONEY,	/* 1234 -> "$1,234"; "$12.3k", "$90k" */
 	_SVGCHART_UNIT_MAX
 };
 

@@ -246,8 +246,8 @@ START_TEST(test_svgchart_accessible_text_and_ids)
 	ck_assert_ok(svgchart_render(&c, &svg, &ec), &ec);
 	ck_assert_ptr_nonnull(strstr(svg, "role=\"img\" aria-labelledby=\"eq-1-title eq-1-desc\""));
 	ck_assert_ptr_nonnull(strstr(svg, "<title id=\"eq-1-title\">Equity</title>"));
-	ck_assert_ptr_nonnull(strstr(svg, "Equity: first $10,000, last $12,346, minimum $10,000, "
-	    "maximum $12,346."));
+	ck_assert_ptr_nonnull(strstr(svg, "Equity: first $10k, last $12.3k, minimum $10k, "
+	    "maximum $12.3k."));
 	/* Deterministic: the same description renders the same bytes. */
 	ck_assert_ok(svgchart_render(&c, &again, &ec), &ec);
 	ck_assert_str_eq(svg, again);
@@ -294,7 +294,11 @@ START_TEST(test_svgchart_format_units)
 	svgchart_format(SVGCHART_UNIT_MONEY, -1234567, -1, b, sizeof b);
 	ck_assert_str_eq(b, "-$1.2M");
 	svgchart_format(SVGCHART_UNIT_MONEY, 250000, -1, b, sizeof b);
-	ck_assert_str_eq(b, "$250.0k");
+	ck_assert_str_eq(b, "$250k");
+	svgchart_format(SVGCHART_UNIT_MONEY, 12345, -1, b, sizeof b);
+	ck_assert_str_eq(b, "$12.3k");
+	svgchart_format(SVGCHART_UNIT_NUMBER, 9999, 0, b, sizeof b);
+	ck_assert_str_eq(b, "9,999");
 	svgchart_format(SVGCHART_UNIT_PERCENT, 0.052, 1, b, sizeof b);
 	ck_assert_str_eq(b, "5.2%");
 	svgchart_format(SVGCHART_UNIT_PERCENT, -0.0001, 0, b, sizeof b);
