@@ -532,6 +532,141 @@ START_TEST(test_executor_embedded_story)
 }
 END_TEST
 
+/* Stage execution's way (issue #12): settle this run's orders, plan again
+ * from the broker's positions and the other open orders, execute the live
+ * plan. Another run that filled first leaves nothing to buy; an order still
+ * open elsewhere counts as bought; a resumed chain buys only what is missing. */
+static const struct planner_target halves[] = { { "AAPL", 0.5 }, { "MSFT", 0.5 } };
+
+static struct planner_plan *
+live_plan(struct broker *b, const char *plan_event_id)
+{
+	struct planner_options po = { .cash_reserve = dec("0.05"), .min_trade = dec("0.01"),
+	    .count_open_orders = true, .own_plan_event_id = plan_event_id };
+	struct planner_plan *pl;
+	struct errctx ec;
+
+	ck_assert_ok(planner_build_from_broker(b, halves, 2, &po, "live", "corr", "cause", wall, &pl,
+	    &ec), &ec);
+	return pl;
+}
+
+static void
+run_live(struct broker *b, const char *plan_event_id, struct executor_result **res)
+{
+	struct executor_options o = opts();
+	struct planner_plan *pl;
+	struct errctx ec;
+
+	o.use_limit_orders = false;
+	o.plan_is_live = true;
+	ck_assert_ok(executor_settle_run(b, plan_event_id, &o, &ec), &ec);
+	pl = live_plan(b, plan_event_id);
+	ck_assert_ok(executor_run(b, pl, plan_event_id, &o, res, &ec), &ec);
+	ck_assert_msg((*res)->success, "%s", (*res)->failure_reason);
+	planner_plan_free(pl);
+}
+
+START_TEST(test_executor_live_plan_never_past_target)
+{
+	struct broker *b = open_sim(0);
+	struct executor_result *res;
+	struct decimal aapl, msft;
+	int64_t before;
+
+	/* Run A alone: the targets. */
+	run_live(b, "rebalance-planned-A", &res);
+	ck_assert_int_eq(res->orders_placed, 2);
+	executor_result_free(res);
+	aapl = position(b, "AAPL");
+	msft = position(b, "MSFT");
+	ck_assert(aapl.units > 0 && msft.units > 0);
+	/* Run B planned before A filled; executing now, it buys nothing. */
+	before = order_count(b);
+	run_live(b, "rebalance-planned-B", &res);
+	ck_assert_int_eq(res->orders_placed, 0);
+	executor_result_free(res);
+	ck_assert_int_eq(order_count(b), before);
+	ck_assert_int_eq(decimal_cmp(position(b, "AAPL"), aapl), 0);
+	ck_assert_int_eq(decimal_cmp(position(b, "MSFT"), msft), 0);
+	broker_free(b);
+}
+END_TEST
+
+START_TEST(test_executor_live_plan_counts_open_orders)
+{
+	struct broker *b = open_sim(0);
+	struct broker_order_request req = { 0 };
+	struct executor_result *res;
+	struct broker_order ord;
+	struct decimal target;
+	struct errctx ec;
+
+	/* The targets, measured on a scratch account. */
+	run_live(b, "rebalance-planned-T", &res);
+	executor_result_free(res);
+	target = position(b, "AAPL");
+	broker_free(b);
+	ck_assert_int_eq(unlink(path), 0);
+	b = open_sim(0);
+	/* Another run's AAPL buy rests (limit far below the price). */
+	req = (struct broker_order_request){ .symbol = "AAPL", .side = BROKER_SIDE_BUY,
+	    .type = BROKER_ORDER_LIMIT, .qty = target, .limit_price = dec("1"),
+	    .client_order_id = "alc-otherrun-aapl-0" };
+	ck_assert_ok(b->ops->submit_order(b, &req, &ord, &ec), &ec);
+	ck_assert_int_eq(ord.status, BROKER_STATUS_NEW);
+	run_live(b, "rebalance-planned-C", &res);
+	/* Only MSFT: AAPL is on its way already. */
+	ck_assert_int_eq(res->orders_placed, 1);
+	ck_assert_str_eq(res->orders[0].symbol, "MSFT");
+	executor_result_free(res);
+	ck_assert(decimal_is_zero(position(b, "AAPL")));
+	broker_free(b);
+}
+END_TEST
+
+START_TEST(test_executor_live_plan_resumes_chain)
+{
+	struct broker *b = open_sim(40);
+	struct broker_order_request req = { 0 };
+	struct executor_result *res;
+	struct broker_order ord;
+	struct decimal target, got, limit;
+	char cid[BROKER_CLIENT_ID_MAX];
+	struct errctx ec;
+
+	run_live(b, "rebalance-planned-T", &res);
+	executor_result_free(res);
+	target = position(b, "AAPL");
+	broker_free(b);
+	ck_assert_int_eq(unlink(path), 0);
+	b = open_sim(40);
+	/* Run D died after attempt 0 of its AAPL buy filled 40 % and rested. */
+	order_id_make("rebalance-planned-D", "AAPL", BROKER_SIDE_BUY, 0, cid);
+	req = (struct broker_order_request){ .symbol = "AAPL", .side = BROKER_SIDE_BUY,
+	    .type = BROKER_ORDER_LIMIT, .qty = target, .limit_price = dec("101"),
+	    .client_order_id = cid };
+	ck_assert_ok(b->ops->submit_order(b, &req, &ord, &ec), &ec);
+	ck_assert_int_eq(ord.status, BROKER_STATUS_PARTIALLY_FILLED);
+	/* Resumed: cancelled, re-planned from the 40 % held, the chain goes on at
+	 * attempt 1 for the rest: AAPL ends at its target, not 140 % of it. */
+	run_live(b, "rebalance-planned-D", &res);
+	executor_result_free(res);
+	ck_assert_int_eq(b->ops->get_order_by_client_id(b, cid, &ord, &ec), 0);
+	ck_assert_int_eq(ord.status, BROKER_STATUS_CANCELED);
+	got = position(b, "AAPL");
+	/* Within 0.1 % (share rounding at the new price basis). */
+	decimal_mul(target, dec("1.001"), DECIMAL_ROUND_HALF_EVEN, &limit);
+	ck_assert_msg(decimal_cmp(got, limit) <= 0, "AAPL %lld above target %lld",
+	    (long long)got.units, (long long)target.units);
+	decimal_mul(target, dec("0.99"), DECIMAL_ROUND_HALF_EVEN, &limit);
+	ck_assert_msg(decimal_cmp(got, limit) >= 0, "AAPL %lld well below target %lld",
+	    (long long)got.units, (long long)target.units);
+	(void)limit;
+	broker_free(b);
+}
+END_TEST
+
 static Suite *
 executor_suite(void)
 {
@@ -550,6 +685,9 @@ executor_suite(void)
 	tcase_add_test(tc, test_executor_buying_power_and_refusals);
 	tcase_add_test(tc, test_executor_embedded_story);
 	tcase_add_test(tc, test_executor_kill9_restart);
+	tcase_add_test(tc, test_executor_live_plan_never_past_target);
+	tcase_add_test(tc, test_executor_live_plan_counts_open_orders);
+	tcase_add_test(tc, test_executor_live_plan_resumes_chain);
 	suite_add_tcase(s, tc);
 	return s;
 }
