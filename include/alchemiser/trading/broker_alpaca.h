@@ -39,7 +39,8 @@ struct broker_alpaca_options {
 	const struct secret	*secret_key;	/* required */
 	int			 max_attempts;		/* 0 = 3 */
 	int64_t			 backoff_usec;		/* first back-off; 0 = 500 ms */
-	int64_t			 max_backoff_usec;	/* cap incl. Retry-After; 0 = 10 s */
+	int64_t			 max_backoff_usec;	/* cap of our own back-off; 0 = 10 s
+						 * (a Retry-After is honoured up to 60 s) */
 	int64_t			 timeout_usec;		/* whole request; 0 = 30 s */
 	int64_t			 connect_timeout_usec;	/* 0 = 10 s */
 };
