@@ -152,7 +152,7 @@ static const struct config_key keys[] = {
 	{ "trading.ignore_market_hours", CONFIG_BOOL, "no", 0, 0, NULL, true,
 	  "Run workflows on weekends and NYSE holidays too." },
 	{ "trading.account_wait", CONFIG_DURATION, "15m", 0, SEC(3600), NULL, true,
-	  "How long a run's execution waits for another run executing on the same account." },
+	  "How long after its plan a run's execution may wait for another run executing on the same account." },
 	{ "trading.paper_order_delay", CONFIG_DURATION, "0s", 0, SEC(60), NULL, false,
 	  "Test knob: the paper broker pauses this long before taking each order." },
 

@@ -365,6 +365,7 @@ run_claimed(struct pipeline *p, struct job *job, const struct route *rt, const s
 	} else {
 		job_result(job, out.outcome, "%s", out.reason);
 		job->infra_failure = out.outcome == OUTCOME_RETRY && out.dependency_failure;
+		job->wait_usec = out.outcome == OUTCOME_RETRY ? out.wait_usec : 0;
 	}
 	stage_output_clear(&out);
 
@@ -476,6 +477,7 @@ pipeline_process(struct pipeline *p, struct job *job)
 	job->detail_type = job->source = job->handler = job->event_id = job->correlation_id = NULL;
 	job->retry_delay_usec = 0;
 	job->infra_failure = false;
+	job->wait_usec = 0;
 	rt = route_message(job->msg->body, job->msg->body_len, job->msg->message_id);
 	job->detail_type = xstrdup_or_null(rt->detail_type);
 	job->source = xstrdup_or_null(rt->source);

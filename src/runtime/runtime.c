@@ -238,6 +238,17 @@ hold_in_place(struct runtime *rt, struct job *job)
 	int64_t delay = USEC_PER_SEC << job->inplace_retries;
 	struct timeval tv;
 
+	if (job->wait_usec > 0 && !job->synthetic && rt->state == RUNTIME_RUNNING) {
+		/* A wait (another run executes on the account), not a failure: no
+		 * receive count, no pause of the poll, no in-place retry used up. */
+		job->runtime = rt;
+		job->resubmit_ev = evtimer_new(rt->base, runtime_resubmit_cb, job);
+		tv = tv_of(job->wait_usec);
+		evtimer_add(job->resubmit_ev, &tv);
+		log_info("waiting %s: %s; again in %lld ms", job->handler != NULL ? job->handler : "message",
+		    job->reason, (long long)(job->wait_usec / USEC_PER_MSEC));
+		return true;
+	}
 	if (job->synthetic || !job->infra_failure || rt->state != RUNTIME_RUNNING ||
 	    job->inplace_retries >= RUNTIME_INPLACE_RETRIES)
 		return false;

@@ -21,6 +21,9 @@
 #include "alchemiser/stages/run_key.h"
 #include "stages_internal.h"
 
+/* How often a run waiting for the account looks again. */
+#define ACCOUNT_WAIT_POLL_USEC (INT64_C(1000) * 1000)
+
 static int execute_live(const struct stage_ctx *ctx, const struct domain_event *rp,
     const json_t *in_meta, struct executor_options *opt, struct planner_plan **plan,
     struct executor_result **res, char *account, size_t account_size, struct errctx *ec);
@@ -86,6 +89,15 @@ stage_execution_handle(const struct stage_ctx *ctx, struct stage_output *out)
 	plan_json = opt.plan_is_live && r == 0 ? planner_plan_to_json(plan) :
 	    json_incref(domain_event_get(rp, "rebalance_plan"));
 	planner_plan_free(plan);
+	if (r == -EBUSY && ctx->now_usec - rp->timestamp_usec <
+	    config_usec(ctx->cfg, "trading.account_wait")) {
+		/* Held in place, not a worker blocked: the run executing now needs
+		 * workers for its next steps. */
+		json_decref(plan_json);
+		stage_set(out, OUTCOME_RETRY, "waiting for account %s: %s", account, errctx_msg(&ec));
+		out->wait_usec = ACCOUNT_WAIT_POLL_USEC;
+		return;
+	}
 	if (r == -EBUSY) {
 		json_decref(plan_json);
 		stage_fail_workflow(ctx, out, rp->correlation_id, "trade_execution", NULL,
@@ -174,7 +186,7 @@ execute_live(const struct stage_ctx *ctx, const struct domain_event *rp, const j
 	if (ctx->idem != NULL) {
 		r = account_lease_acquire(ctx->idem, account, ctx->owner, rp->correlation_id,
 		    config_usec(ctx->cfg, "daemon.idempotency_lease"),
-		    config_usec(ctx->cfg, "trading.account_wait"), &lease, holder, sizeof holder, ec);
+		    0, &lease, holder, sizeof holder, ec);
 		if (r < 0)
 			return r;
 	}

@@ -76,6 +76,9 @@ overlap() {
 	echo "$1: positions $(positions)"
 }
 overlap plain no
+# The executions did coincide: one run waited for the other's account lease.
+grep -q 'waiting execution: waiting for account paper-[0-9]*: .*run plain-[AB] on ' "$WORK"/d*.log ||
+	fail "plain: the two executions never overlapped (no wait for the account lease)"
 # Without a kill the second run found the account at target: it ordered nothing.
 [ "$(positions)" = "$ref" ] || fail "plain: positions $(positions), one run's are $ref"
 overlap killed yes

@@ -41,6 +41,7 @@ struct job {
 	int64_t			 duration_ms;
 	int64_t			 retry_delay_usec;	/* retry: at least this long (0 = back-off only) */
 	bool			 infra_failure;	/* retry because a dependency (store, bus, mail, broker) failed */
+	int64_t			 wait_usec;	/* retry as a wait: held this long, polling goes on (stage.h) */
 	/* Held in place (loop thread only): a dependency failure is retried
 	 * without giving the message back, so it costs no receive count. */
 	unsigned		 inplace_retries;

@@ -55,6 +55,11 @@ struct stage_output {
 	/* With OUTCOME_RETRY: a dependency (mail server, broker, market data) is
 	 * failing, so the message is retried in place instead of given back. */
 	bool		 dependency_failure;
+	/* With OUTCOME_RETRY: a wait, not a failure (another run executes on the
+	 * account): the message is held in place for this long and handled
+	 * again; it stays in flight, spends no receive count, and polling goes
+	 * on. 0 = an ordinary retry. */
+	int64_t		 wait_usec;
 };
 
 typedef void (*stage_handle_fn)(const struct stage_ctx *ctx, struct stage_output *out);
