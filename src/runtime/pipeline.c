@@ -300,6 +300,7 @@ publish(struct pipeline *p, const struct route *rt, struct stage_output *out, st
 {
 	struct bus_entry entries[STAGE_MAX_OUTPUT];
 	char *texts[STAGE_MAX_OUTPUT];
+	const char *ids[STAGE_MAX_OUTPUT];
 	size_t i, n = 0;
 	int r;
 
@@ -307,11 +308,14 @@ publish(struct pipeline *p, const struct route *rt, struct stage_output *out, st
 		struct domain_event *e = out->events[i];
 
 		if (rt->breaker && e->type == EVENT_ERROR_NOTIFICATION_REQUESTED) {
-			log_error("circuit breaker: a handler of ErrorNotificationRequested tried to publish "
+			log_full(LOG_ERR, &(struct log_fields){ .correlation_id = e->correlation_id,
+			    .event_id = e->event_id, .duration_ms = -1 },
+			    "circuit breaker: a handler of ErrorNotificationRequested tried to publish "
 			    "another one (%s); dropped", e->event_id);
 			continue;
 		}
 		texts[n] = domain_event_encode(e);
+		ids[n] = e->event_id;
 		entries[n] = (struct bus_entry){
 			.source = event_type_source(e->type),
 			.detail_type = event_type_name(e->type),
@@ -325,10 +329,10 @@ publish(struct pipeline *p, const struct route *rt, struct stage_output *out, st
 			struct log_fields f = {
 				.message_id = LOG_MID_PUBLISHED, .detail_type = entries[i].detail_type,
 				.source = entries[i].source, .duration_ms = -1,
-				.correlation_id = out->events[0]->correlation_id,
+				.correlation_id = out->events[0]->correlation_id, .event_id = ids[i],
 			};
 
-			log_full(LOG_DEBUG, &f, "published %s", entries[i].detail_type);
+			log_full(LOG_DEBUG, &f, "published %s %s", entries[i].detail_type, ids[i]);
 		}
 		free(texts[i]);
 	}
@@ -347,6 +351,7 @@ run_claimed(struct pipeline *p, struct job *job, const struct route *rt, const s
 		.marketdata = p->b->marketdata, .mailer = p->b->mailer, .storm = p->b->storm,
 	};
 	struct idem_store *idem = p->b->idem;
+	struct log_fields run = { .event_id = job->event_id, .handler = job->handler, .duration_ms = -1 };
 	int r;
 
 	st->handle(&ctx, &out);
@@ -366,17 +371,19 @@ run_claimed(struct pipeline *p, struct job *job, const struct route *rt, const s
 	}
 	stage_output_clear(&out);
 
+	run.correlation_id = job->correlation_id;
 	errctx_clear(&ec);
 	if (job->outcome == OUTCOME_DONE) {
 		r = idem->ops->complete(idem, rt->idempotency_key, owner, time_now_realtime_usec(), &ec);
 		/* The effect happened; a redelivery re-runs with the same ids and is absorbed. */
 		if (r < 0)
-			log_warning("completing idempotency record %s failed, continuing: %s",
+			log_full(LOG_WARNING, &run, "completing idempotency record %s failed, continuing: %s",
 			    rt->idempotency_key, errctx_msg(&ec));
 	} else {
 		r = idem->ops->release(idem, rt->idempotency_key, owner, &ec);
 		if (r < 0)
-			log_warning("releasing idempotency record %s failed (its lease will expire): %s",
+			log_full(LOG_WARNING, &run, "releasing idempotency record %s failed (its lease will "
+			    "expire): %s",
 			    rt->idempotency_key, errctx_msg(&ec));
 	}
 	claims_remove(p, rt->idempotency_key, owner);
@@ -431,7 +438,9 @@ process_routed(struct pipeline *p, struct job *job, const struct route *rt)
 	}
 	else {
 		if (claim == IDEM_TAKEN_OVER)
-			log_notice("took over the expired claim of %s on %s", holder, rt->idempotency_key);
+			log_full(LOG_NOTICE, &(struct log_fields){ .correlation_id = job->correlation_id,
+			    .event_id = job->event_id, .duration_ms = -1 },
+			    "took over the expired claim of %s on %s", holder, rt->idempotency_key);
 		claims_add(p, rt->idempotency_key, owner, config_usec(job->cfg, "daemon.idempotency_lease"));
 		run_claimed(p, job, rt, st, owner);
 	}
@@ -441,7 +450,6 @@ process_routed(struct pipeline *p, struct job *job, const struct route *rt)
 void
 pipeline_process(struct pipeline *p, struct job *job)
 {
-	int64_t start = time_now_monotonic_usec();
 	struct route *rt;
 
 	/* A job held in place after a dependency failure comes back here: start clean. */
@@ -467,5 +475,7 @@ pipeline_process(struct pipeline *p, struct job *job)
 	else
 		process_routed(p, job, rt);
 	route_free(rt);
-	job->duration_ms = (time_now_monotonic_usec() - start) / USEC_PER_MSEC;
+	/* From the receive, not this attempt: the in-place retries and their
+	 * waits are part of what the message cost. */
+	job->duration_ms = (time_now_monotonic_usec() - job->received_usec) / USEC_PER_MSEC;
 }

@@ -236,12 +236,20 @@ static bool
 hold_in_place(struct runtime *rt, struct job *job)
 {
 	int64_t delay = USEC_PER_SEC << job->inplace_retries;
+	struct log_fields f = {
+		.event_id = job->event_id, .correlation_id = job->correlation_id,
+		.detail_type = job->detail_type, .handler = job->handler,
+		.outcome = outcome_to_string(job->outcome), .sqs_message_id = job->msg->message_id,
+		.duration_ms = job->duration_ms,
+	};
 	struct timeval tv;
 
 	if (job->synthetic || !job->infra_failure || rt->state != RUNTIME_RUNNING ||
 	    job->inplace_retries >= RUNTIME_INPLACE_RETRIES)
 		return false;
 	job->inplace_retries++;
+	/* "retried" counts every retry, the ones in place too. */
+	rt->counters[OUTCOME_RETRY]++;
 	job->runtime = rt;
 	job->resubmit_ev = evtimer_new(rt->base, runtime_resubmit_cb, job);
 	tv = tv_of(delay);
@@ -249,7 +257,8 @@ hold_in_place(struct runtime *rt, struct job *job)
 	/* No new work while a dependency is failing. */
 	if (!evtimer_pending(rt->ev_poll_retry, NULL))
 		evtimer_add(rt->ev_poll_retry, &tv);
-	log_warning("%s %s: %s; held, retrying in %lld s (%u/%d)", outcome_to_string(job->outcome),
+	log_full(LOG_WARNING, &f, "%s %s: %s; held, retrying in %lld s (%u/%d)",
+	    outcome_to_string(job->outcome),
 	    job->handler != NULL ? job->handler : "message", job->reason,
 	    (long long)(delay / USEC_PER_SEC), job->inplace_retries, RUNTIME_INPLACE_RETRIES);
 	return true;
@@ -270,8 +279,10 @@ act_on_outcome(struct runtime *rt, struct job *job)
 	if (job->synthetic) {
 		/* --once on AWS processed this body directly; a retry must not lose it. */
 		if (job->outcome == OUTCOME_RETRY &&
-		    rt->b->transport->ops->send(rt->b->transport, job->msg->body, &ec) < 0)
-			log_error("could not queue the --once event for a later retry: %s", errctx_msg(&ec));
+		    rt->b->transport->ops->send(rt->b->transport, job->msg->body, NULL, &ec) < 0)
+			log_full(LOG_ERR, &(struct log_fields){ .correlation_id = job->correlation_id,
+			    .event_id = job->event_id, .duration_ms = -1 },
+			    "could not queue the --once event for a later retry: %s", errctx_msg(&ec));
 		return false;
 	}
 	switch (job->outcome) {
@@ -299,7 +310,7 @@ act_on_outcome(struct runtime *rt, struct job *job)
 		if (rt->b->transport->ops->reject(rt->b->transport, job->msg, job->reason, op_done_cb, rt,
 		    &ec) < 0) {
 			rt->ops_outstanding--;
-			log_error("parking message %s in the dead-letter queue failed, it will be "
+			log_full(LOG_ERR, &f, "parking message %s in the dead-letter queue failed, it will be "
 			    "redelivered: %s", job->msg->message_id, errctx_msg(&ec));
 		} else
 			log_full(LOG_NOTICE, &f, "parked in the dead-letter queue: %s", job->reason);

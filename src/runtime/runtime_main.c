@@ -139,7 +139,7 @@ start_event(struct runtime *rt, const char *body, size_t len)
 
 	if (strcmp(rt->b->kind, "local") == 0) {
 		/* Embedded: enqueue it like any sender would, then process the queue. */
-		if (rt->b->transport->ops->send(rt->b->transport, body, &ec) < 0) {
+		if (rt->b->transport->ops->send(rt->b->transport, body, NULL, &ec) < 0) {
 			log_error("--once: could not enqueue the event: %s", errctx_msg(&ec));
 			return -EIO;
 		}
@@ -270,14 +270,17 @@ runtime_send(struct config *cfg, const char *body, size_t len)
 	struct event_base *base = event_base_new();
 	struct backends *b = NULL;
 	struct errctx ec = { 0 };
+	char id[TRANSPORT_ID_MAX] = "";
 	int rc = 0;
 
 	(void)len;
 	if (backends_open(cfg, base, &b, &ec) < 0 ||
-	    b->transport->ops->send(b->transport, body, &ec) < 0) {
+	    b->transport->ops->send(b->transport, body, id, &ec) < 0) {
 		fprintf(stderr, "alchemiserd: --send failed: %s\n", errctx_msg(&ec));
 		rc = 1;
-	}
+	} else
+		/* The id alone on stdout: what a script needs to find the message later. */
+		printf("%s\n", id);
 	backends_close(b);
 	event_base_free(base);
 	return rc;

@@ -147,7 +147,7 @@ send_body(const char *body)
 {
 	struct errctx ec;
 
-	ck_assert_ok(tr->ops->send(tr, body, &ec), &ec);
+	ck_assert_ok(tr->ops->send(tr, body, NULL, &ec), &ec);
 }
 
 static struct sqlite_queue_counts
@@ -426,7 +426,7 @@ START_TEST(test_sqlite_queue_rejects_bad_arguments)
 
 	ck_assert_err(tr->ops->receive(tr, 0, 0, SEC, recv_cb, &res, &ec), -EINVAL, &ec);
 	ck_assert_err(tr->ops->receive(tr, 11, 0, SEC, recv_cb, &res, &ec), -EINVAL, &ec);
-	ck_assert_err(tr->ops->send(tr, "", &ec), -EINVAL, &ec);
+	ck_assert_err(tr->ops->send(tr, "", NULL, &ec), -EINVAL, &ec);
 	ck_assert_err(sqlite_transport_send(tr, "x", 0, bad, NULL, &ec), -EINVAL, &ec);
 	ck_assert_ptr_nonnull(strstr(errctx_msg(&ec), "message attribute 'k'"));
 	ck_assert_err(sqlite_transport_new(base, &o, &t2, &ec), -EINVAL, &ec);
