@@ -25,7 +25,9 @@ uninstall-operator-config:
 		rm -f '$(DESTDIR)$(alchemiserconfdir)/alchemiserd.conf'; fi
 .PHONY: install-operator-config uninstall-operator-config
 
-OPERATOR_TESTS = tests/operator/install-config.sh
+OPERATOR_TESTS = tests/operator/install-config.sh \
+	tests/operator/dead-letters-local.sh \
+	tests/operator/dead-letters-sqs.sh
 TESTS += $(OPERATOR_TESTS)
 EXTRA_DIST += $(OPERATOR_TESTS)
 print-operator-confdir:

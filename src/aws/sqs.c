@@ -554,3 +554,14 @@ sqs_transport_new(struct event_base *base, const struct sqs_options *o,
 	*ret = &t->base;
 	return 0;
 }
+
+/* For sqs_dlq.c: the client and the two queues. */
+struct aws_client *
+sqs_transport_client(struct transport *tr, const char **queue_url, const char **dlq_url)
+{
+	struct sqs_transport *t = (struct sqs_transport *)tr;
+
+	*queue_url = t->queue_url;
+	*dlq_url = t->dlq_url;
+	return t->client;
+}

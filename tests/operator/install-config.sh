@@ -9,6 +9,9 @@ set -eu
 WORK=$(mktemp -d /tmp/alchemiser-install.XXXXXX)
 trap 'rm -rf "$WORK"' EXIT
 fail() { echo "FAIL: $*" >&2; cat "$WORK"/*.out >&2 2>/dev/null; exit 1; }
+# A make of its own, not a child of the one running the tests (no jobserver,
+# no "Entering directory" lines in what we read).
+unset MAKEFLAGS MFLAGS MAKELEVEL MAKE_TERMOUT MAKE_TERMERR
 
 conf=$(make -s -C "$top_builddir" --no-print-directory -f Makefile print-operator-confdir)
 root="$WORK/root"

@@ -357,6 +357,10 @@ START_TEST(test_sqlite_queue_reject_parks_with_reason_and_redrive)
 	run_until(base, &b.done);
 	ck_assert_int_eq(b.results[0], -ENOENT);
 	recv_clear(&res);
+	/* By id: an unknown one moves nothing. */
+	ck_assert_ok(sqlite_queue_redrive_message(sqlite_transport_state(tr), "main-dlq", "no-such-id",
+	    &moved, &ec), &ec);
+	ck_assert_uint_eq(moved, 0);
 	ck_assert_ok(sqlite_queue_redrive(sqlite_transport_state(tr), "main-dlq", &moved, &ec), &ec);
 	ck_assert_uint_eq(moved, 1);
 	receive(1, 0, 30 * SEC, &res);
