@@ -27,10 +27,12 @@ uninstall-operator-config:
 
 OPERATOR_TESTS = tests/operator/install-config.sh \
 	tests/operator/dead-letters-local.sh \
-	tests/operator/dead-letters-sqs.sh
+	tests/operator/dead-letters-sqs.sh \
+	tests/operator/metrics.sh
 TESTS += $(OPERATOR_TESTS)
 EXTRA_DIST += $(OPERATOR_TESTS)
 print-operator-confdir:
 	@echo '$(alchemiserconfdir)'
 .PHONY: print-operator-confdir
 EXTRA_DIST += LICENSE
+EXTRA_DIST += etc/prometheus/alchemiserd-alerts.yml

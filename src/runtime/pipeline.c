@@ -15,7 +15,9 @@
 #include "alchemiser/events/domain_event.h"
 #include "alchemiser/router/route.h"
 #include "alchemiser/runtime/backends.h"
+#include "alchemiser/runtime/metrics.h"
 #include "alchemiser/runtime/pipeline.h"
+#include "alchemiser/seams/broker.h"
 #include "alchemiser/seams/bus.h"
 #include "alchemiser/seams/idem_store.h"
 #include "alchemiser/seams/transport.h"
@@ -39,6 +41,7 @@ struct claim_entry {
 
 struct pipeline {
 	struct backends		*b;
+	struct metrics		*metrics;	/* NULL = none */
 	char			 host[64];
 	pthread_mutex_t		 lock;
 	pthread_cond_t		 released;
@@ -105,6 +108,36 @@ pipeline_new(struct backends *b)
 		pthread_sigmask(SIG_SETMASK, &old, NULL);
 	}
 	return p;
+}
+
+void
+pipeline_set_metrics(struct pipeline *p, struct metrics *m)
+{
+	p->metrics = m;
+}
+
+/* After a TradeExecuted went out: its orders, and the account as the broker
+ * now reports it (a blocking call, fine on a worker). */
+static void
+note_execution(struct pipeline *p, const struct stage_output *out)
+{
+	struct broker_account acct;
+	struct errctx ec = { 0 };
+	size_t i;
+
+	for (i = 0; i < out->n_events; i++) {
+		const struct domain_event *e = out->events[i];
+		json_int_t placed, filled;
+
+		if (e->type != EVENT_TRADE_EXECUTED)
+			continue;
+		placed = json_integer_value(domain_event_get(e, "orders_placed"));
+		filled = json_integer_value(domain_event_get(e, "orders_succeeded"));
+		metrics_orders(p->metrics, (uint64_t)placed, (uint64_t)filled,
+		    placed > filled ? (uint64_t)(placed - filled) : 0);
+		if (p->b->broker != NULL && p->b->broker->ops->get_account(p->b->broker, &acct, &ec) == 0)
+			metrics_account(p->metrics, acct.equity, acct.cash);
+	}
 }
 
 void
@@ -359,8 +392,11 @@ run_claimed(struct pipeline *p, struct job *job, const struct route *rt, const s
 		job->correlation_id = xstrdup(out.correlation_id);
 	if (out.outcome == OUTCOME_DONE) {
 		r = publish(p, rt, &out, &ec);
+		if (r == 0 && p->metrics != NULL)
+			note_execution(p, &out);
 		if (r < 0) {
 			job->infra_failure = true;
+			job->dependency = METRICS_DEP_BUS;
 			job_result(job, OUTCOME_RETRY, "publishing follow-on events: %s", errctx_msg(&ec));
 		}
 		else
@@ -368,6 +404,7 @@ run_claimed(struct pipeline *p, struct job *job, const struct route *rt, const s
 	} else {
 		job_result(job, out.outcome, "%s", out.reason);
 		job->infra_failure = out.outcome == OUTCOME_RETRY && out.dependency_failure;
+		job->dependency = METRICS_DEP_HANDLER;
 	}
 	stage_output_clear(&out);
 
@@ -423,6 +460,7 @@ process_routed(struct pipeline *p, struct job *job, const struct route *rt)
 	if (r < 0) {
 		/* Fail closed: never run without a claim. */
 		job->infra_failure = true;
+		job->dependency = METRICS_DEP_IDEMPOTENCY;
 		job_result(job, OUTCOME_RETRY, "idempotency store unavailable, not processing: %s",
 		    errctx_msg(&ec));
 	}

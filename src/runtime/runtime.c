@@ -22,6 +22,7 @@
 #include "alchemiser/core/timeutil.h"
 #include "alchemiser/core/xalloc.h"
 #include "alchemiser/runtime/backends.h"
+#include "alchemiser/runtime/metrics.h"
 #include "alchemiser/runtime/notify.h"
 #include "alchemiser/runtime/pipeline.h"
 #include "alchemiser/runtime/runtime.h"
@@ -199,6 +200,27 @@ log_outcome(const struct job *job)
 	    job->handler != NULL ? job->handler : "message", job->reason);
 }
 
+/* The counters of one outcome (a retry in place included). */
+static void
+note_outcome(struct runtime *rt, const struct job *job)
+{
+	int64_t now = time_now_realtime_usec();
+	int d;
+
+	metrics_outcome(rt->metrics, job->handler, job->outcome, job->duration_ms);
+	if (job->infra_failure)
+		metrics_dependency(rt->metrics, job->dependency, false, now);
+	else if (job->outcome == OUTCOME_DONE) {
+		for (d = METRICS_DEP_IDEMPOTENCY; d < _METRICS_DEP_MAX; d++)
+			metrics_dependency(rt->metrics, d, true, now);
+		/* The last stage of a run, success or failure, by its handler's name. */
+		if (job->handler != NULL && strcmp(job->handler, "completed") == 0)
+			metrics_run_finished(rt->metrics, true, now);
+		else if (job->handler != NULL && strcmp(job->handler, "errors") == 0)
+			metrics_run_finished(rt->metrics, false, now);
+	}
+}
+
 /* Give a job held in place back to the queue now (drain). */
 static void
 release_held(struct runtime *rt, struct job *job)
@@ -250,6 +272,7 @@ hold_in_place(struct runtime *rt, struct job *job)
 	job->inplace_retries++;
 	/* "retried" counts every retry, the ones in place too. */
 	rt->counters[OUTCOME_RETRY]++;
+	note_outcome(rt, job);
 	job->runtime = rt;
 	job->resubmit_ev = evtimer_new(rt->base, runtime_resubmit_cb, job);
 	tv = tv_of(delay);
@@ -273,6 +296,7 @@ act_on_outcome(struct runtime *rt, struct job *job)
 	if (job->outcome == OUTCOME_RETRY && hold_in_place(rt, job))
 		return true;
 	rt->counters[job->outcome]++;
+	note_outcome(rt, job);
 	log_outcome(job);
 	if (job->outcome == OUTCOME_RETRY || job->outcome == OUTCOME_REJECT)
 		rt->any_failure = true;
@@ -356,6 +380,7 @@ runtime_receive_cb(struct queue_message **msgs, size_t n, int r, const struct er
 		maybe_finish(rt);
 		return;
 	}
+	metrics_dependency(rt->metrics, METRICS_DEP_QUEUE, r >= 0, time_now_realtime_usec());
 	if (r < 0) {
 		/* Pause polling while the dependency fails instead of burning receive counts. */
 		rt->poll_backoff_usec = rt->poll_backoff_usec == 0 ? USEC_PER_SEC :
@@ -372,6 +397,7 @@ runtime_receive_cb(struct queue_message **msgs, size_t n, int r, const struct er
 		return;
 	}
 	rt->poll_backoff_usec = 0;
+	metrics_received(rt->metrics, n);
 	for (i = 0; i < n; i++) {
 		struct job *job = job_new(msgs[i], rt->cfg);
 		struct log_fields f = { .message_id = LOG_MID_RECEIVED, .sqs_message_id = msgs[i]->message_id,
