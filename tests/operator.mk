@@ -28,7 +28,8 @@ uninstall-operator-config:
 OPERATOR_TESTS = tests/operator/install-config.sh \
 	tests/operator/dead-letters-local.sh \
 	tests/operator/dead-letters-sqs.sh \
-	tests/operator/metrics.sh
+	tests/operator/metrics.sh \
+	tests/operator/dashboard-browser.sh
 TESTS += $(OPERATOR_TESTS)
 EXTRA_DIST += $(OPERATOR_TESTS)
 print-operator-confdir:

@@ -10,7 +10,9 @@
 #include "alchemiser/local/sqlite_queue.h"
 #include "alchemiser/mail/textbuf.h"
 #include "alchemiser/core/err.h"
+#include "alchemiser/core/timeutil.h"
 #include "alchemiser/runtime/backends.h"
+#include "alchemiser/runtime/dashboard.h"
 #include "alchemiser/runtime/httpd.h"
 #include "alchemiser/runtime/metrics.h"
 #include "runtime_internal.h"
@@ -51,7 +53,19 @@ runtime_page_cb(const char *path, const char *query, struct httpd_reply *reply, 
 		append_dead_letters(rt, reply);
 		return;
 	}
-	reply->status = 404;
-	reply->body = xstrdup("not found\n");
-	reply->body_len = strlen(reply->body);
+	{
+		struct metrics_summary summary;
+		bool local = strcmp(rt->b->kind, "local") == 0;
+		struct dashboard_ctx c = {
+			.backend = rt->b->kind, .mode = config_str(rt->cfg, "trading.mode"),
+			.state = rt->state == RUNTIME_RUNNING ? "running" : "draining",
+			.in_flight = (unsigned)rt->n_inflight, .summary = &summary,
+			.st = local ? sqlite_transport_state(rt->b->transport) : NULL,
+			.dlq = config_str(rt->cfg, "local.dead_letter_queue"), .broker = rt->b->broker,
+			.now_usec = time_now_realtime_usec(),
+		};
+
+		metrics_summary(rt->metrics, &summary);
+		dashboard_page(&c, path, reply);
+	}
 }

@@ -13,7 +13,7 @@ fail() { echo "FAIL: $*" >&2; cat "$WORK"/*.out >&2 2>/dev/null; exit 1; }
 # no "Entering directory" lines in what we read).
 unset MAKEFLAGS MFLAGS MAKELEVEL MAKE_TERMOUT MAKE_TERMERR
 
-conf=$(make -s -C "$top_builddir" --no-print-directory -f Makefile print-operator-confdir)
+conf=$(make -s -C "$top_builddir" --no-print-directory print-operator-confdir | tail -n 1)
 root="$WORK/root"
 dest="$root$conf"
 
