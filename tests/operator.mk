@@ -37,3 +37,6 @@ print-operator-confdir:
 .PHONY: print-operator-confdir
 EXTRA_DIST += LICENSE
 EXTRA_DIST += etc/prometheus/alchemiserd-alerts.yml
+
+# The Debian package (built and inspected by tests/operator/deb.sh from scripts/check).
+EXTRA_DIST += debian tests/operator/deb.sh
