@@ -19,6 +19,7 @@ enum {
 	OPT_VERSION,
 	OPT_SEND,
 	OPT_TEST_PATTERN,
+	OPT_ALLOW_STALE,
 };
 
 static const struct option long_options[] = {
@@ -32,6 +33,7 @@ static const struct option long_options[] = {
 	{ "data",         required_argument, NULL, OPT_DATA },
 	{ "as-of",        required_argument, NULL, OPT_AS_OF },
 	{ "trace",        no_argument,       NULL, OPT_TRACE },
+	{ "allow-stale",  no_argument,       NULL, OPT_ALLOW_STALE },
 	{ "version",      no_argument,       NULL, OPT_VERSION },
 	{ "send",         no_argument,       NULL, OPT_SEND },
 	{ "test-pattern", required_argument, NULL, OPT_TEST_PATTERN },
@@ -46,7 +48,7 @@ cli_usage(FILE *out)
 	      "       alchemiserd [-c FILE] --explain [--event JSON|@FILE]\n"
 	      "       alchemiserd [-c FILE] --send [--event JSON|@FILE]\n"
 	      "       alchemiserd [-c FILE] --check-config | --print-config\n"
-	      "       alchemiserd --evaluate FILE.clj|SET.json --data DIR --as-of YYYY-MM-DD [--trace]\n"
+	      "       alchemiserd --evaluate FILE.clj|SET.json --data DIR --as-of YYYY-MM-DD [--trace] [--allow-stale]\n"
 	      "       alchemiserd --test-pattern PATTERN [--event] EVENT\n"
 	      "       alchemiserd --version | --help\n"
 	      "\n"
@@ -61,6 +63,7 @@ cli_usage(FILE *out)
 	      "      --data DIR      CSV bars for --evaluate (SYMBOL.csv)\n"
 	      "      --as-of DATE    last bar date for --evaluate\n"
 	      "      --trace         print the decision path of --evaluate\n"
+	      "      --allow-stale   research: --evaluate on stale bars, with a warning\n"
 	      "      --test-pattern P  does EventBridge pattern P match the event? (exit 0 yes, 1 no, 2 invalid)\n"
 	      "      --version       print the version\n"
 	      "  -h, --help          this text\n"
@@ -120,6 +123,9 @@ cli_parse(int argc, char **argv, struct cli_args *ret)
 			break;
 		case OPT_TRACE:
 			a.trace = true;
+			break;
+		case OPT_ALLOW_STALE:
+			a.allow_stale = true;
 			break;
 		case OPT_TEST_PATTERN:
 			r = set_command(&a, CLI_TEST_PATTERN);

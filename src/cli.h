@@ -34,6 +34,7 @@ struct cli_args {
 	const char	*data_dir;
 	const char	*as_of;
 	bool		 trace;
+	bool		 allow_stale;	/* --allow-stale (research) */
 	/* --test-pattern */
 	const char	*pattern;
 };
