@@ -59,8 +59,8 @@ struct bars_freshness {
  * trading day, else the trading day before it. */
 int64_t	bars_freshness_session(int64_t as_of_day);
 /* The last completed session at an instant: before 16:15 New York (15
- * minutes after the close, for the day's bar to settle) it is the previous
- * trading day. */
+ * minutes after the regular close, for the day's bar to settle; early-close
+ * days too) it is the previous trading day. */
 int64_t	bars_freshness_last_completed(int64_t now_usec);
 /* Trading days in (from, to], capped at 100000; 0 when to <= from. */
 unsigned bars_freshness_sessions_between(int64_t from_day, int64_t to_day);

@@ -34,11 +34,11 @@ int64_t
 bars_freshness_last_completed(int64_t now_usec)
 {
 	int64_t day = calendar_new_york_days(now_usec);
-	struct calendar_day info;
 
-	calendar_day_info(day, &info);
-	if (calendar_is_trading_day(day) &&
-	    now_usec >= calendar_new_york_instant_usec(day, info.close_minute + SETTLE_MINUTES))
+	/* 16:15 on early-close days too: the Alpaca source drops the day's bar
+	 * until then, and a session must not count before its bar can exist. */
+	if (calendar_is_trading_day(day) && now_usec >=
+	    calendar_new_york_instant_usec(day, CALENDAR_CLOSE_MINUTE + SETTLE_MINUTES))
 		return day;
 	return calendar_prev_trading_day(day);
 }

@@ -541,7 +541,7 @@ START_TEST(test_bars_freshness_calendar)
 	ck_assert_uint_eq(bars_freshness_sessions_between(day_of("2026-11-25"), day_of("2026-11-27")), 1);
 	ck_assert_uint_eq(bars_freshness_sessions_between(day_of("2026-11-20"), day_of("2026-12-04")), 9);
 	ck_assert_uint_eq(bars_freshness_sessions_between(day_of("2026-11-20"), day_of("2026-11-20")), 0);
-	/* last completed session: 15 minutes after the close, early closes included */
+	/* last completed session: 16:15 New York, early-close days too */
 	t = day_of("2026-12-04") * 86400LL * 1000000 + (21LL * 3600 + 14 * 60) * 1000000;
 	ck_assert_int_eq(bars_freshness_last_completed(t), day_of("2026-12-03"));
 	t += 2 * 60 * 1000000LL;
@@ -549,7 +549,9 @@ START_TEST(test_bars_freshness_calendar)
 	t = day_of("2026-12-06") * 86400LL * 1000000;	/* Sunday */
 	ck_assert_int_eq(bars_freshness_last_completed(t), day_of("2026-12-04"));
 	t = day_of("2026-11-27") * 86400LL * 1000000 + (18LL * 3600 + 20 * 60) * 1000000;
-	ck_assert_int_eq(bars_freshness_last_completed(t), day_of("2026-11-27"));	/* 13:20 */
+	ck_assert_int_eq(bars_freshness_last_completed(t), day_of("2026-11-25"));	/* 13:20 */
+	t += 3 * 3600 * 1000000LL;
+	ck_assert_int_eq(bars_freshness_last_completed(t), day_of("2026-11-27"));	/* 16:20 */
 
 	/* a Friday's bar is fresh for the weekend and for a holiday Monday's eve */
 	bars[0].day = day_of("2026-11-19");
