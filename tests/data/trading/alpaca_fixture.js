@@ -167,7 +167,12 @@ const FINAL = ['filled', 'canceled', 'rejected', 'expired', 'replaced'];
 // One step of a status sequence (an order read once more). Fills happen at
 // the limit price or the far side of the quote.
 function step(o) {
-	if (o.status === 'pending_cancel') { o.status = 'canceled'; o.seq = []; return; }
+	if (o.status === 'pending_cancel') {
+		// Seen once as pending_cancel, canceled from the read after.
+		if (o.cancel_seen) { o.status = 'canceled'; o.seq = []; }
+		o.cancel_seen = true;
+		return;
+	}
 	if (!o.seq || o.seq.length === 0 || FINAL.includes(o.status)) return;
 	const next = o.seq.shift();
 	const q = quote(o.symbol) || { bid: 1, ask: 1 };
