@@ -19,6 +19,7 @@ enum {
 	OPT_VERSION,
 	OPT_SEND,
 	OPT_TEST_PATTERN,
+	OPT_ALLOW_STALE,
 	OPT_DEAD_LETTERS,
 	OPT_ALL,
 };
@@ -34,6 +35,7 @@ static const struct option long_options[] = {
 	{ "data",         required_argument, NULL, OPT_DATA },
 	{ "as-of",        required_argument, NULL, OPT_AS_OF },
 	{ "trace",        no_argument,       NULL, OPT_TRACE },
+	{ "allow-stale",  no_argument,       NULL, OPT_ALLOW_STALE },
 	{ "version",      no_argument,       NULL, OPT_VERSION },
 	{ "send",         no_argument,       NULL, OPT_SEND },
 	{ "test-pattern", required_argument, NULL, OPT_TEST_PATTERN },
@@ -50,7 +52,7 @@ cli_usage(FILE *out)
 	      "       alchemiserd [-c FILE] --explain [--event JSON|@FILE]\n"
 	      "       alchemiserd [-c FILE] --send [--event JSON|@FILE]\n"
 	      "       alchemiserd [-c FILE] --check-config | --print-config\n"
-	      "       alchemiserd --evaluate FILE.clj|SET.json --data DIR --as-of YYYY-MM-DD [--trace]\n"
+	      "       alchemiserd --evaluate FILE.clj|SET.json --data DIR --as-of YYYY-MM-DD [--trace] [--allow-stale]\n"
 	      "       alchemiserd --test-pattern PATTERN [--event] EVENT\n"
 	      "       alchemiserd [-c FILE] --dead-letters list | show ID | redrive ID|--all\n"
 	      "       alchemiserd --version | --help\n"
@@ -66,6 +68,7 @@ cli_usage(FILE *out)
 	      "      --data DIR      CSV bars for --evaluate (SYMBOL.csv)\n"
 	      "      --as-of DATE    last bar date for --evaluate\n"
 	      "      --trace         print the decision path of --evaluate\n"
+	      "      --allow-stale   research: --evaluate on stale bars, with a warning\n"
 	      "      --test-pattern P  does EventBridge pattern P match the event? (exit 0 yes, 1 no, 2 invalid)\n"
 	      "      --dead-letters  list the parked messages, show one, or move them back to the queue\n"
 	      "      --version       print the version\n"
@@ -146,6 +149,9 @@ cli_parse(int argc, char **argv, struct cli_args *ret)
 			break;
 		case OPT_TRACE:
 			a.trace = true;
+			break;
+		case OPT_ALLOW_STALE:
+			a.allow_stale = true;
 			break;
 		case OPT_TEST_PATTERN:
 			r = set_command(&a, CLI_TEST_PATTERN);

@@ -35,6 +35,7 @@ struct cli_args {
 	const char	*data_dir;
 	const char	*as_of;
 	bool		 trace;
+	bool		 allow_stale;	/* --allow-stale (research) */
 	/* --test-pattern */
 	const char	*pattern;
 	/* --dead-letters ACTION [ID | --all] */

@@ -111,7 +111,7 @@ main(int argc, char **argv)
 	}
 	case CLI_EVALUATE:
 		return dsl_cli_evaluate(args.evaluate_target, args.data_dir, args.as_of, args.trace,
-		    stdout, stderr);
+		    args.allow_stale, stdout, stderr);
 	default:
 		break;
 	}

@@ -19,8 +19,8 @@ FUZZ_TARGET_SOURCES = \
 	tests/fuzz/fuzz_sigv4.c \
 	tests/fuzz/fuzz_http.c
 # Top-down static link order; the targets span the layers on purpose.
-FUZZ_LINK_LIBS = $(RUNTIME_LIB) $(ROUTER_LIB) $(DSL_LIB) $(MAIL_LIB) $(LOCAL_LIB) $(AWS_LIB) \
-	$(EVENTS_LIB) $(CORE_LIB) $(DEPS_LIBS)
+FUZZ_LINK_LIBS = $(RUNTIME_LIB) $(ROUTER_LIB) $(DSL_LIB) $(TRADING_LIB) $(MAIL_LIB) $(LOCAL_LIB) \
+	$(AWS_LIB) $(EVENTS_LIB) $(CORE_LIB) $(DEPS_LIBS)
 
 check_PROGRAMS += tests/fuzz/replay
 TESTS += tests/fuzz/replay
