@@ -26,6 +26,8 @@ grep -q '^alchemiserd_dependency_errors_total{dependency="handler"} [2-9]' "$WOR
 grep -q '^alchemiserd_messages_total{handler="notify",outcome="retry"} [2-9]' "$WORK/metrics.txt" || fail "retries in place not counted"
 grep -q '^alchemiserd_dependency_down_since_seconds{dependency="handler"} 1[0-9]\{9\}' "$WORK/metrics.txt" || fail "no down-since time"
 curl -s "$URL/" | grep -q '<td>handler</td><td class="bad">down</td>' || fail "the status page does not show it down"
+wait_until 20 sh -c "curl -s '$URL/' | grep -q '<td>notify</td><td><a href=\"/runs/held-run\">held-run</a></td>'" ||
+	fail "the status page does not show the held message and its run"
 kill -TERM "$DAEMON_PID"
 rc=0
 wait "$DAEMON_PID" || rc=$?
