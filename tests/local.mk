@@ -5,6 +5,7 @@ E2E_TESTS = \
 	tests/e2e/cli.sh \
 	tests/e2e/workflow_local.sh \
 	tests/e2e/workflow_alpaca.sh \
+	tests/e2e/freshness_local.sh \
 	tests/e2e/run_intent_local.sh \
 	tests/e2e/overlap_local.sh
 TESTS += $(E2E_TESTS)
