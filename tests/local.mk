@@ -4,8 +4,10 @@ E2E_TESTS = \
 	tests/e2e/runtime_local.sh \
 	tests/e2e/cli.sh \
 	tests/e2e/workflow_local.sh
+# --backtest: same allocations as --evaluate, statistics, the report in Chromium.
+E2E_TESTS += tests/e2e/backtest.sh
 TESTS += $(E2E_TESTS)
-EXTRA_DIST += $(E2E_TESTS) tests/lib/e2e.sh tests/lib/notify_listener.py
+EXTRA_DIST += $(E2E_TESTS) tests/lib/e2e.sh tests/lib/notify_listener.py tests/lib/backtest_check.py
 
 # Tests install pinned npm packages into the build tree when the source tree
 # has none (make distcheck): remove them with the build, never in the source.

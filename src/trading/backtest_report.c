@@ -504,8 +504,10 @@ monthly_table(FILE *f, const struct backtest_result *r)
 					fputs("<td></td>", f);
 					continue;
 				}
+				/* No "-0.0%": a loss too small to show is shown as none. */
 				fprintf(f, "<td class=\"%s\" data-value=\"%.17g\">%.1f%%</td>",
-				    row[k] < 0 ? "neg" : "pos", row[k], row[k] * 100);
+				    row[k] <= -0.0005 ? "neg" : "pos", row[k],
+				    fabs(row[k]) < 0.0005 ? 0.0 : row[k] * 100);
 			}
 			fprintf(f, "<td class=\"year\" data-value=\"%.17g\">%.1f%%</td></tr>\n",
 			    prev / ystart - 1, (prev / ystart - 1) * 100);
