@@ -18,6 +18,7 @@ enum cli_command {
 	CLI_BACKTEST,
 	CLI_SEND,		/* put one body on the work queue and exit */
 	CLI_TEST_PATTERN,	/* does an EventBridge pattern match an event? */
+	CLI_DEAD_LETTERS,	/* list, show or redrive parked messages */
 	CLI_VERSION,
 	CLI_HELP,
 	_CLI_COMMAND_MAX
@@ -35,12 +36,17 @@ struct cli_args {
 	const char	*data_dir;
 	const char	*as_of;
 	bool		 trace;
+	bool		 allow_stale;	/* --allow-stale (research) */
 	/* --backtest (with --data) */
 	const char	*backtest_target;
 	const char	*from, *to, *out_dir, *fill, *cost_bps, *capital, *benchmark;
 	bool		 whole_shares;
 	/* --test-pattern */
 	const char	*pattern;
+	/* --dead-letters ACTION [ID | --all] */
+	const char	*dead_letters;
+	const char	*message_id;
+	bool		 all;
 };
 
 /* Exit codes, documented in alchemiserd(8). */

@@ -4,7 +4,8 @@ E2E_TESTS = \
 	tests/e2e/runtime_local.sh \
 	tests/e2e/cli.sh \
 	tests/e2e/workflow_local.sh \
-	tests/e2e/workflow_alpaca.sh
+	tests/e2e/workflow_alpaca.sh \
+	tests/e2e/freshness_local.sh
 # --backtest: same allocations as --evaluate, statistics, the report in Chromium.
 E2E_TESTS += tests/e2e/backtest.sh
 TESTS += $(E2E_TESTS)
