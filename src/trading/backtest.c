@@ -37,6 +37,7 @@ struct sim {
 	const struct backtest_options *o;
 	struct backtest_result	*r;
 	struct prices		 px;
+	struct md_series	*series;	/* every symbol's bars, r->symbols order */
 	size_t			 cap_fills, cap_failures;
 };
 
@@ -62,14 +63,15 @@ static int
 load_prices(struct sim *S, struct marketdata *md, struct errctx *ec)
 {
 	struct backtest_result *r = S->r;
-	struct md_series *series = xcalloc(r->nsymbols, sizeof(*series));
+	struct md_series *series = S->series = xcalloc(r->nsymbols, sizeof(*series));
 	int ret;
 
+	/* One fetch of the whole history for the set's tickers and the
+	 * benchmark: the signals' bars and the fill prices come from it. */
 	ret = md->ops->daily_bars(md, (const char *const *)r->symbols, r->nsymbols,
 	    r->days[r->ndays - 1].day, BACKTEST_LOOKBACK, series, ec);
 	if (ret < 0) {
 		errctx_prefix(ec, "market data (%s)", md->ops->name);
-		free(series);
 		return ret;
 	}
 	S->px.nsym = r->nsymbols;
@@ -95,9 +97,7 @@ load_prices(struct sim *S, struct marketdata *md, struct errctx *ec)
 			S->px.open[d * r->nsymbols + s] = open > 0 ? open : NAN;
 			S->px.close[d * r->nsymbols + s] = last > 0 ? last : NAN;
 		}
-		md_series_clear(&series[s]);
 	}
-	free(series);
 	return 0;
 }
 
@@ -304,6 +304,7 @@ backtest_run(const struct strategy_set *set, const char *strategy, struct market
 	r->whole_shares = o->whole_shares;
 	r->cash_reserve = o->cash_reserve;
 	r->min_trade = o->min_trade;
+	r->policy = o->policy;
 	r->benchmark = xstrdup(o->benchmark);
 	for (char *p = r->benchmark; *p != '\0'; p++)
 		if (*p >= 'a' && *p <= 'z')
@@ -354,11 +355,11 @@ backtest_run(const struct strategy_set *set, const char *strategy, struct market
 		    r->benchmark, dsl_format_date(r->days[0].day, (char[11]){ 0 }));
 		goto fail;
 	}
-	/* The signals stage's fetch, once, as of the last session: bars after a
-	 * signal's as-of day are in the store but never read for it. */
+	/* The set's tickers come first in r->symbols, in the set's order: the
+	 * bar store holds exactly what the signals stage's fetch would (bars
+	 * after a signal's as-of day are in it but never read for it). */
 	bars = dsl_bars_new();
-	if ((rc = strategy_set_fetch(set, md, r->days[r->ndays - 1].day, bars, ec)) < 0)
-		goto fail;
+	dsl_bars_add_md(bars, S.series, nt);
 	dsl_bars_keep_histories(bars, !o->fresh_histories);
 
 	comb.cash = o->capital;
@@ -375,7 +376,10 @@ backtest_run(const struct strategy_set *set, const char *strategy, struct market
 		struct errctx eec = { 0 };
 		double eq;
 
-		rc = strategy_set_evaluate_bars(set, bars, day->as_of, &opt, &res, &eec);
+		/* The signals stage's evaluation: freshness checks on the bars a
+		 * fetch as of that day returns, then the failure policy. */
+		rc = strategy_set_evaluate_series(set, bars, S.series, day->as_of, &opt, &o->policy,
+		    &res, &eec);
 		for (size_t f = 0; f < res.ns; f++) {
 			const struct strategy_outcome *so = &res.s[f];
 
@@ -424,6 +428,9 @@ fail:
 	free(comb.qty);
 	free(S.px.open);
 	free(S.px.close);
+	for (size_t i = 0; S.series != NULL && i < S.r->nsymbols; i++)
+		md_series_clear(&S.series[i]);
+	free(S.series);
 	dsl_bars_free(bars);
 	backtest_result_free(r);
 	return rc;

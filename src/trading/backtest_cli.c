@@ -105,6 +105,12 @@ backtest_cli_run(const struct backtest_cli *a, const struct config *cfg, FILE *o
 	if ((a->cost_bps != NULL && parse_number("--cost-bps", a->cost_bps, 0, 1000, &o.cost_bps, err) < 0) ||
 	    (a->capital != NULL && parse_number("--capital", a->capital, 0.01, 1e11, &o.capital, err) < 0))
 		return 2;
+	o.policy.fresh.max_lag = (unsigned)config_int(cfg, "trading.bars_max_lag");
+	if (strategy_failure_policy_from_string(config_str(cfg, "trading.on_strategy_failure"),
+	    &o.policy.on_failure) < 0) {
+		fprintf(err, "trading.on_strategy_failure: unknown value\n");
+		return 2;
+	}
 	if (isatty(fileno(err))) {
 		o.progress = progress_cb;
 		o.progress_arg = &prog;
@@ -132,8 +138,9 @@ backtest_cli_run(const struct backtest_cli *a, const struct config *cfg, FILE *o
 			fprintf(err, "warning: %s failed on %zu of %zu sessions (see failures)\n",
 			    res->files[f], res->file_failed[f], res->ndays);
 	if (res->sessions_held > 0)
-		fprintf(err, "warning: %zu sessions had no allocation (every file failed): positions held\n",
-		    res->sessions_held);
+		fprintf(err, "warning: %zu sessions had no allocation (trading.on_strategy_failure = %s): "
+		    "positions held\n", res->sessions_held,
+		    strategy_failure_policy_to_string(o.policy.on_failure));
 	if (a->out_dir != NULL && backtest_write_outputs(res, a->out_dir, &ec) < 0) {
 		fprintf(err, "%s\n", errctx_msg(&ec));
 		status = 1;

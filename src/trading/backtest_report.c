@@ -117,6 +117,9 @@ backtest_summary_json(const struct backtest_result *r)
 	    "cost_bps", jnum(r->cost_bps), "whole_shares", r->whole_shares);
 	json_object_set_new(o, "cash_reserve", json_string(decimal_format(r->cash_reserve, dec)));
 	json_object_set_new(o, "min_trade", json_string(decimal_format(r->min_trade, dec)));
+	json_object_set_new(o, "on_strategy_failure",
+	    json_string(strategy_failure_policy_to_string(r->policy.on_failure)));
+	json_object_set_new(o, "bars_max_lag", json_integer((json_int_t)r->policy.fresh.max_lag));
 	json_object_update(o, b = stats_json(r, &st));
 	json_decref(b);
 	json_object_set_new(o, "turnover", jnum(fg.turnover));
@@ -702,8 +705,9 @@ backtest_write_html(const struct backtest_result *r, const json_t *summary, FILE
 	monthly_table(f, r);
 
 	fprintf(f, "<h2>Failures</h2>\n<p>%zu failure%s", r->nfailures, r->nfailures == 1 ? "" : "s");
-	fprintf(f, "; %zu session%s without an allocation (every file failed: positions held).</p>\n",
-	    r->sessions_held, r->sessions_held == 1 ? "" : "s");
+	fprintf(f, "; %zu session%s without an allocation (trading.on_strategy_failure = %s: "
+	    "positions held).</p>\n", r->sessions_held, r->sessions_held == 1 ? "" : "s",
+	    strategy_failure_policy_to_string(r->policy.on_failure));
 	if (r->nfailures > 0) {
 		fputs("<table id=\"failures\"><thead><tr><th>Date</th><th>File</th><th>Error</th></tr>"
 		    "</thead><tbody>\n", f);

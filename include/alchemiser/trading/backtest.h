@@ -1,8 +1,10 @@
 /*
  * backtest: the strategy set that trades, run over history. For every NYSE
  * session from..to it evaluates the set exactly as the signals stage does
- * (strategy_set_evaluate_bars: same consolidation, a failing file skipped and
- * the rest renormalised, every file failing = no rebalance that session),
+ * (strategy_set_evaluate_series, the code of strategy_set_evaluate and so of
+ * --evaluate: the same freshness checks on the bars a fetch as of that day
+ * returns, the same consolidation, the configured failure policy; when the
+ * policy fails the session, nothing trades that session),
  * plans the rebalance exactly as the portfolio stage does (planner_build with
  * the configured cash reserve, minimum trade and small-exit rule; quantities
  * by planner_order_qty, the executor's rule) and fills it with the model
@@ -43,6 +45,7 @@
 
 #include "alchemiser/core/decimal.h"
 #include "alchemiser/trading/dsl.h"
+#include "alchemiser/trading/strategy_set.h"
 
 struct errctx;
 struct marketdata;
@@ -70,6 +73,9 @@ struct backtest_options {
 	struct decimal	 min_notional;		/* trading.min_notional (buys below skipped) */
 	bool		 keep_small_positions;	/* trading.keep_small_positions */
 	const char	*benchmark;		/* buy-and-hold comparison ticker, e.g. "SPY" */
+	/* The signals stage's policy: trading.bars_max_lag, trading.on_strategy_failure
+	 * (fresh.today_session 0: history has no clock to check against). */
+	struct strategy_set_policy policy;
 	bool		 fresh_histories;	/* tests: rebuild block histories every day */
 	backtest_progress_cb progress;		/* optional, called after each session */
 	void		*progress_arg;
@@ -113,6 +119,7 @@ struct backtest_result {
 	double		  cost_bps;
 	bool		  whole_shares;
 	struct decimal	  cash_reserve, min_trade;
+	struct strategy_set_policy policy;
 	char		 *benchmark;
 	/* files of the set */
 	size_t		  nfiles;

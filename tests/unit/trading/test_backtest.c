@@ -289,6 +289,58 @@ START_TEST(test_backtest_failing_file_reported_and_held)
 }
 END_TEST
 
+/* Two files at 0.5 each; b.clj fails on 3 Feb (a 3-bar average as of 31 Jan).
+ * The configured policy decides, as in the signals stage. */
+START_TEST(test_backtest_failure_policy)
+{
+	static const struct {
+		enum strategy_failure_policy p;
+		bool	held;
+		double	equity;
+	} cases[] = {
+		/* fail: nothing trades, the cash is held */
+		{ STRATEGY_FAILURE_FAIL, true, 10000 },
+		/* cash: BBB 0.5 of 9900 = 4950 = 99 sh at 50.05; cash 5045.05 + 99 x 50 */
+		{ STRATEGY_FAILURE_CASH, false, 9995.05 },
+		/* renormalise: BBB gets all 9900 = 198 sh at 50.05; cash 90.1 + 198 x 50 */
+		{ STRATEGY_FAILURE_RENORMALISE, false, 9990.1 },
+	};
+	char *dir = test_tmpdir(), *path = xasprintf("%s/set.json", dir);
+	struct backtest_options o = defaults("2025-02-03", "2025-02-03");
+	struct errctx ec = { 0 };
+
+	hand_data(dir);
+	put(dir, "a.clj", "(defsymphony \"a\" {} (asset \"BBB\"))");
+	put(dir, "b.clj", "(defsymphony \"b\" {} (if (> (moving-average-price \"AAA\" {:window 3}) 0) "
+	    "(asset \"AAA\") (asset \"BBB\")))");
+	put(dir, "set.json", "{\"files\": [\"a.clj\", \"b.clj\"], "
+	    "\"allocations\": {\"a.clj\": 0.5, \"b.clj\": 0.5}}");
+	for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+		struct strategy_set *set = NULL;
+		struct backtest_result *r = NULL;
+		struct marketdata *md = marketdata_csv_new(dir, &ec);
+
+		ck_assert_ok(strategy_set_load(path, &set, &ec), &ec);
+		o.policy.on_failure = cases[i].p;
+		ck_assert_ok(backtest_run(set, path, md, &o, &r, &ec), &ec);
+		ck_assert_msg(r->days[0].held == cases[i].held, "policy %s",
+		    strategy_failure_policy_to_string(cases[i].p));
+		ck_assert_double_eq_tol(r->days[0].equity, cases[i].equity, TOL);
+		ck_assert_uint_eq(r->nfailures, 1);
+		ck_assert_str_eq(r->failures[0].file, "b.clj");
+		ck_assert(r->failures[0].held == cases[i].held);
+		/* a.clj alone at 0.5 of the capital: 4950 in BBB whatever the policy. */
+		ck_assert_double_eq_tol(r->file_equity[0], 5000 - 4954.95 + 4950, TOL);
+		backtest_result_free(r);
+		strategy_set_free(set);
+		marketdata_free(md);
+	}
+	free(path);
+	rm_flat_dir(dir);
+	free(dir);
+}
+END_TEST
+
 START_TEST(test_backtest_stats_by_hand)
 {
 	const double eq[] = { 110, 99, 121 };
@@ -507,6 +559,7 @@ backtest_suite(void)
 	tcase_add_test(hand, test_backtest_hand_fill_at_close);
 	tcase_add_test(hand, test_backtest_hand_whole_shares_no_cost);
 	tcase_add_test(hand, test_backtest_failing_file_reported_and_held);
+	tcase_add_test(hand, test_backtest_failure_policy);
 	tcase_add_test(hand, test_backtest_stats_by_hand);
 	tcase_add_test(hand, test_backtest_rejects_bad_options);
 	tcase_add_loop_test(prop, test_backtest_no_lookahead, 0, 2);
