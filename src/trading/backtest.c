@@ -21,6 +21,8 @@
 
 /* Fetch size: every bar the source has up to the last session. */
 #define BACKTEST_LOOKBACK	100000
+/* Longest range (calendar days): a century of sessions. */
+#define BACKTEST_DAYS_MAX	36525
 
 struct account {
 	double		 cash;
@@ -287,6 +289,8 @@ backtest_run(const struct strategy_set *set, const char *strategy, struct market
 	*ret = NULL;
 	if (o->from_day > o->to_day)
 		return errctx_set(ec, -EINVAL, "backtest: --from is after --to");
+	if (o->to_day - o->from_day > BACKTEST_DAYS_MAX)
+		return errctx_set(ec, -EINVAL, "backtest: a range over %d years", BACKTEST_DAYS_MAX / 365);
 	if (!(o->capital > 0) || !isfinite(o->capital))
 		return errctx_set(ec, -EINVAL, "backtest: capital must be > 0");
 	if (!(o->cost_bps >= 0 && o->cost_bps <= 1000))
