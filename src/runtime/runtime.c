@@ -381,7 +381,14 @@ runtime_receive_cb(struct queue_message **msgs, size_t n, int r, const struct er
 
 		job->visibility_usec = config_usec(rt->cfg, "daemon.visibility_timeout");
 		job->extend_at_usec = job->received_usec + job->visibility_usec / 2;
-		log_full(LOG_DEBUG, &f, "received message (receive count %u)", msgs[i]->receive_count);
+		/* How long since its first delivery: a redelivery that took about
+		 * the visibility timeout was held by a consumer that never saw it. */
+		if (msgs[i]->receive_count > 1 && msgs[i]->first_receive_usec > 0)
+			log_full(LOG_DEBUG, &f, "received message (receive count %u, first received %lld ms ago)",
+			    msgs[i]->receive_count,
+			    (long long)((time_now_realtime_usec() - msgs[i]->first_receive_usec) / USEC_PER_MSEC));
+		else
+			log_full(LOG_DEBUG, &f, "received message (receive count %u)", msgs[i]->receive_count);
 		rt->received++;
 		if (rt->state == RUNTIME_RUNNING)
 			runtime_submit(rt, job);

@@ -180,6 +180,8 @@ start_when_ready(struct runtime *rt)
 	}
 	if (rt->waiting[0] != '\0')
 		log_notice("the dependencies answer now: starting (%s before)", rt->waiting);
+	else
+		log_debug("the queue, bus and idempotency store answer: polling");
 	rt->waiting[0] = '\0';
 	rt->state = RUNTIME_RUNNING;
 	rt->started = true;
