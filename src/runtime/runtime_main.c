@@ -127,12 +127,19 @@ runtime_reload(struct runtime *rt)
 		config_unref(rt->cfg);
 		rt->cfg = next;
 		log_set_max_level(log_level_from_string(config_str(next, "daemon.log_level")));
-		if (backends_preflight(rt->b, &ec) < 0)
+		/* While starting, the start-up retry is already asking. */
+		if (rt->state != RUNTIME_STARTING && backends_preflight(rt->b, &ec) < 0)
 			log_full(LOG_WARNING, &f, "reload: preflight failed, continuing: %s", errctx_msg(&ec));
 		log_full(LOG_NOTICE, &f, "configuration reloaded from %s", config_origin(next));
 	}
 	free(problems);
-	notify_ready(r < 0 ? "reload rejected; running with the previous configuration" : "running");
+	if (rt->state == RUNTIME_STARTING) {
+		char status[256];
+
+		status_text(rt, status, sizeof status);
+		notify_ready(status);
+	} else
+		notify_ready(r < 0 ? "reload rejected; running with the previous configuration" : "running");
 }
 
 static void
@@ -157,6 +164,13 @@ start_when_ready(struct runtime *rt)
 	char status[256];
 	int r;
 
+	/* The preflight blocks the loop (up to the AWS timeouts and retries of
+	 * one call): start the watchdog interval afresh so a slow answer is not
+	 * taken for a wedged loop. */
+	if (rt->watchdog_usec > 0) {
+		notify_watchdog();
+		rt->last_watchdog_usec = time_now_monotonic_usec();
+	}
 	r = backends_preflight(rt->b, &ec);
 	if (r == -EINVAL) {
 		log_error("start-up preflight: the configuration is refused: %s", errctx_msg(&ec));
