@@ -181,7 +181,7 @@ START_TEST(test_itest_sqs_flow)
 	ck_assert_err(t->ops->receive(t, 1, 0, 0, recv_cb, &w, &ec), -EBUSY, &ec);
 	event_base_loop(base, EVLOOP_NONBLOCK);
 	t->ops->cancel_receive(t);
-	ck_assert_ok(t->ops->send(t, "{\"during\":\"cancel\"}", &ec), &ec);
+	ck_assert_ok(t->ops->send(t, "{\"during\":\"cancel\"}", NULL, &ec), &ec);
 	run_until(base, &w);
 	ck_assert_msg(w.r == 0, "cancelled poll: %s", w.msg);
 	ck_assert_uint_eq(w.n, 1);
