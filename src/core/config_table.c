@@ -182,6 +182,14 @@ static const struct config_key keys[] = {
 	{ "mail.to", CONFIG_LIST, "trader@localhost", 0, 0, NULL, false,
 	  "Comma-separated recipients of reports." },
 
+	/* [http] */
+	{ "http.listen", CONFIG_STRING, "", 0, 0, NULL, false,
+	  "ADDRESS:PORT of the metrics and dashboard listener (e.g. 127.0.0.1:9187); empty: no listener." },
+	{ "http.token", CONFIG_SECRET, "", 0, 0, NULL, false,
+	  "Credential name or file holding the bearer token; required unless http.listen is a loopback address." },
+	{ "http.max_connections", CONFIG_INT, "16", 1, 1024, NULL, false,
+	  "Most HTTP connections served at once; more get 503." },
+
 	{ NULL, 0, NULL, 0, 0, NULL, false, NULL }
 };
 

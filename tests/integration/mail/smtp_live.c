@@ -269,6 +269,8 @@ START_TEST(test_smtp_live_refused_recipient_is_permanent)
 
 	ck_assert_err(m->ops->send(m, &msg, &ec), -EBADMSG, &ec);
 	ck_assert_ptr_nonnull(strstr(ec.msg, "550"));
+	/* The server's own words, not only curl's. */
+	ck_assert_msg(strstr(ec.msg, "server said: 550 5.1.1 mailbox unavailable") != NULL, "%s", ec.msg);
 	mailer_free(m);
 }
 END_TEST
