@@ -5,7 +5,8 @@ E2E_TESTS = \
 	tests/e2e/cli.sh \
 	tests/e2e/workflow_local.sh \
 	tests/e2e/workflow_alpaca.sh \
-	tests/e2e/freshness_local.sh
+	tests/e2e/freshness_local.sh \
+	tests/e2e/once_exit.sh
 # --backtest: same allocations as --evaluate, statistics, the report in Chromium.
 E2E_TESTS += tests/e2e/backtest.sh
 TESTS += $(E2E_TESTS)
