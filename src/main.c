@@ -25,6 +25,7 @@
 #include "alchemiser/core/timeutil.h"
 #include "alchemiser/router/route.h"
 #include "alchemiser/stages/run_key.h"
+#include "alchemiser/trading/backtest.h"
 #include "alchemiser/trading/dsl_cli.h"
 #include "cli.h"
 #include "src/git-version.h"
@@ -130,6 +131,18 @@ main(int argc, char **argv)
 		config_print(cfg, stdout);
 		rc = EXIT_OK;
 		break;
+	case CLI_BACKTEST: {
+		/* The planner's rules come from the configuration the daemon trades with. */
+		struct backtest_cli bc = {
+			.target = args.backtest_target, .data_dir = args.data_dir, .from = args.from,
+			.to = args.to, .out_dir = args.out_dir, .fill = args.fill,
+			.cost_bps = args.cost_bps, .capital = args.capital, .benchmark = args.benchmark,
+			.whole_shares = args.whole_shares,
+		};
+
+		rc = backtest_cli_run(&bc, cfg, stdout, stderr);
+		break;
+	}
 	default:
 		rc = main_run(&args, cfg);
 		break;

@@ -37,7 +37,9 @@ print-operator-confdir:
 	@echo '$(alchemiserconfdir)'
 .PHONY: print-operator-confdir
 EXTRA_DIST += LICENSE
-EXTRA_DIST += etc/prometheus/alchemiserd-alerts.yml
+# The sample alert rules go beside the other examples.
+operatorexampledir = $(docdir)/examples
+dist_operatorexample_DATA = etc/prometheus/alchemiserd-alerts.yml
 
 # The Debian package (built and inspected by tests/operator/deb.sh from scripts/check).
 EXTRA_DIST += debian tests/operator/deb.sh
