@@ -18,7 +18,7 @@ FUZZ_TARGET_SOURCES = \
 	tests/fuzz/fuzz_config.c \
 	tests/fuzz/fuzz_sigv4.c
 # Top-down static link order; the targets span the layers on purpose.
-FUZZ_LINK_LIBS = $(ROUTER_LIB) $(DSL_LIB) $(AWS_LIB) $(EVENTS_LIB) $(CORE_LIB) $(DEPS_LIBS)
+FUZZ_LINK_LIBS = $(ROUTER_LIB) $(TRADING_LIB) $(DSL_LIB) $(AWS_LIB) $(EVENTS_LIB) $(CORE_LIB) $(DEPS_LIBS)
 
 check_PROGRAMS += tests/fuzz/replay
 TESTS += tests/fuzz/replay
