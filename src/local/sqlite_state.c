@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <sys/random.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "alchemiser/core/err.h"
 #include "alchemiser/core/xalloc.h"
@@ -225,13 +226,13 @@ fail:
 }
 
 static int
-open_locked(struct sqlite_state *st, int64_t busy_timeout_usec, struct errctx *ec)
+open_locked(struct sqlite_state *st, int64_t busy_timeout_usec, int create, struct errctx *ec)
 {
 	char buf[256];
 	int rc, r;
 
 	rc = sqlite3_open_v2(st->path, &st->db,
-	    SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
+	    SQLITE_OPEN_READWRITE | create | SQLITE_OPEN_NOMUTEX, NULL);
 	if (rc != SQLITE_OK)
 		return sqlite_state_err(st->db, rc, ec, "open");
 	(void)sqlite3_busy_timeout(st->db, (int)(busy_timeout_usec / 1000));
@@ -256,11 +257,45 @@ open_locked(struct sqlite_state *st, int64_t busy_timeout_usec, struct errctx *e
 	return migrate_locked(st, ec);
 }
 
+static struct sqlite_state *
+state_new(const char *path)
+{
+	struct sqlite_state *st = xcalloc(1, sizeof *st);
+
+	st->path = xstrdup(path);
+	st->clock = realtime_usec;
+	(void)pthread_mutex_init(&st->lock, NULL);
+	return st;
+}
+
+/* Only a missing file is created, and never as an empty file at its final
+ * name: the schema is built under a private name and linked into place (if
+ * another process won the race, its file is used). So an empty file at the
+ * path can only be one that lost its contents, and it is refused. */
+static int
+create_state_file(const char *path, int64_t busy_timeout_usec, struct errctx *ec)
+{
+	_cleanup_free_ char *tmp = xasprintf("%s.new-%ld", path, (long)getpid());
+	struct sqlite_state *st;
+	int r;
+
+	(void)unlink(tmp);
+	st = state_new(tmp);
+	r = open_locked(st, busy_timeout_usec, SQLITE_OPEN_CREATE, ec);
+	/* Closing the only connection checkpoints and removes the -wal and -shm files. */
+	sqlite_state_free(st);
+	if (r == 0 && link(tmp, path) < 0 && errno != EEXIST)
+		r = errctx_set(ec, -errno, "cannot create it: %s", strerror(errno));
+	(void)unlink(tmp);
+	return r;
+}
+
 int
 sqlite_state_open(const char *path, int64_t busy_timeout_usec, struct sqlite_state **ret,
     struct errctx *ec)
 {
 	struct sqlite_state *st;
+	struct stat sb;
 	int r;
 
 	*ret = NULL;
@@ -268,23 +303,26 @@ sqlite_state_open(const char *path, int64_t busy_timeout_usec, struct sqlite_sta
 		return errctx_set(ec, -EINVAL, "state file: no path");
 	if (busy_timeout_usec <= 0)
 		busy_timeout_usec = SQLITE_STATE_BUSY_TIMEOUT_USEC;
-	st = xcalloc(1, sizeof *st);
-	st->path = xstrdup(path);
-	st->clock = realtime_usec;
-	(void)pthread_mutex_init(&st->lock, NULL);
-	r = open_locked(st, busy_timeout_usec, ec);
+	if (stat(path, &sb) < 0 && errno == ENOENT) {
+		r = create_state_file(path, busy_timeout_usec, ec);
+		if (r < 0)
+			return errctx_prefix(ec, "state file '%s'", path);
+	} else if (stat(path, &sb) == 0 && S_ISREG(sb.st_mode) && sb.st_size == 0)
+		/* Issue #17 B10: taken as fresh state, it lost the history without a word. */
+		return errctx_set(ec, -EIO, "state file '%s' is empty (0 bytes): the queue, claims and "
+		    "paper-broker history it held are gone, and an empty file is not taken as fresh "
+		    "state. Restore it from a backup, or start afresh with: mv '%s' '%s.empty'",
+		    path, path, path);
+	st = state_new(path);
+	r = open_locked(st, busy_timeout_usec, 0, ec);
 	if (r < 0) {
 		errctx_prefix(ec, "state file '%s'", path);
 		sqlite_state_free(st);
 		return r;
 	}
-	{
-		struct stat sb;
-
-		if (stat(path, &sb) == 0) {
-			st->dev = sb.st_dev;
-			st->ino = sb.st_ino;
-		}
+	if (stat(path, &sb) == 0) {
+		st->dev = sb.st_dev;
+		st->ino = sb.st_ino;
 	}
 	*ret = st;
 	return 0;

@@ -431,7 +431,8 @@ process_routed(struct pipeline *p, struct job *job, const struct route *rt)
 	}
 	else {
 		if (claim == IDEM_TAKEN_OVER)
-			log_notice("took over the expired claim of %s on %s", holder, rt->idempotency_key);
+			log_notice("took over the expired claim of %s on %s",
+			    holder[0] ? holder : "an unknown owner", rt->idempotency_key);
 		claims_add(p, rt->idempotency_key, owner, config_usec(job->cfg, "daemon.idempotency_lease"));
 		run_claimed(p, job, rt, st, owner);
 	}

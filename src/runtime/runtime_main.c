@@ -109,12 +109,22 @@ runtime_reload(struct runtime *rt)
 	errs = open_memstream(&problems, &len);
 	r = config_load(rt->opt->config_path, errs, &next, &ec);
 	fclose(errs);
+	/* Issue #17 B9: an emptied or truncated file must not quietly reset the keys. */
+	if (r == 0 && (r = config_reload_check(rt->cfg, next, &ec)) < 0) {
+		config_unref(next);
+		next = NULL;
+	}
 	if (r < 0) {
 		for (line = strtok_r(problems, "\n", &save); line != NULL; line = strtok_r(NULL, "\n", &save))
 			log_full(LOG_ERR, &f, "reload: %s", line);
 		log_full(LOG_ERR, &f, "reload rejected, keeping the previous configuration: %s",
 		    errctx_msg(&ec));
 	} else {
+		restart = config_plain_http_endpoints(next);
+		if (restart != NULL)
+			log_full(LOG_WARNING, &f, "daemon.allow_plain_http = yes: credentials go in clear "
+			    "text to %s", restart);
+		free(restart);
 		restart = config_diff_restart_keys(rt->cfg, next);
 		if (restart != NULL)
 			log_full(LOG_WARNING, &f, "reload: changes to %s take effect after a restart", restart);
@@ -273,7 +283,8 @@ runtime_send(struct config *cfg, const char *body, size_t len)
 	int rc = 0;
 
 	(void)len;
-	if (backends_open(cfg, base, &b, &ec) < 0 ||
+	/* Issue #17 B8: only the queue; the broker and mailer are not needed to send. */
+	if (backends_open_queue(cfg, base, &b, &ec) < 0 ||
 	    b->transport->ops->send(b->transport, body, &ec) < 0) {
 		fprintf(stderr, "alchemiserd: --send failed: %s\n", errctx_msg(&ec));
 		rc = 1;

@@ -28,6 +28,10 @@ struct backends {
 
 int	backends_open(const struct config *cfg, struct event_base *base, struct backends **ret,
 	    struct errctx *ec);
+/* The same without broker, market data and mailer: what --send needs to put
+ * one body on the queue (it must not fail, or wait, on a trading dependency). */
+int	backends_open_queue(const struct config *cfg, struct event_base *base,
+	    struct backends **ret, struct errctx *ec);
 /* Start-up and reload check of every dependency (queue, bus, table). */
 int	backends_preflight(struct backends *b, struct errctx *ec);
 /* Cheap periodic check that the backends can go on (the embedded state file
