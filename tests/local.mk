@@ -5,7 +5,8 @@ E2E_TESTS = \
 	tests/e2e/cli.sh \
 	tests/e2e/workflow_local.sh \
 	tests/e2e/hostile_input.sh \
-	tests/e2e/careless_input.sh
+	tests/e2e/careless_input.sh \
+	tests/e2e/state_full.sh
 TESTS += $(E2E_TESTS)
 EXTRA_DIST += $(E2E_TESTS) tests/lib/e2e.sh tests/lib/notify_listener.py
 

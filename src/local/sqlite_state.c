@@ -3,6 +3,7 @@
  * error helpers the queue, bus and idempotency store share.
  */
 #include <errno.h>
+#include <stdatomic.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,6 +17,16 @@
 #include "alchemiser/core/xalloc.h"
 #include "alchemiser/local/sqlite_state.h"
 #include "sqlite_internal.h"
+
+/* The WAL is checkpointed at 256 pages (1 MiB with 4 KiB pages) and cut back
+ * to 1 MiB after a reset: at SQLite's default (1000 pages, never cut) the WAL
+ * alone filled a 4 MB state file system and could then not be checkpointed
+ * into a main file that had no room to grow. */
+
+/* Wall-clock time of the first write that failed for lack of space since the
+ * last that succeeded, 0 when writes succeed. Per process: every connection
+ * of it shares the state file and its file system. */
+static _Atomic int64_t nospace_since_usec;
 
 /* "Alch": marks the file as ours, so a foreign SQLite file is refused. */
 #define STATE_APPLICATION_ID 0x416c6368
@@ -107,6 +118,11 @@ sqlite_state_err(sqlite3 *db, int rc, struct errctx *ec, const char *what)
 		break;
 	case SQLITE_FULL:
 		code = -ENOSPC;
+		{
+			int64_t none = 0;
+
+			(void)atomic_compare_exchange_strong(&nospace_since_usec, &none, realtime_usec(NULL));
+		}
 		break;
 	case SQLITE_NOMEM:
 		code = -ENOMEM;
@@ -247,6 +263,9 @@ open_locked(struct sqlite_state *st, int64_t busy_timeout_usec, int create, stru
 	/* FULL: a commit survives power loss; a lost delete or claim would mean
 	 * a message handled twice. */
 	if ((r = exec_locked(st, "PRAGMA synchronous = FULL", ec)) < 0)
+		return r;
+	if ((r = exec_locked(st, "PRAGMA wal_autocheckpoint = 256", ec)) < 0 ||
+	    (r = exec_locked(st, "PRAGMA journal_size_limit = 1048576", ec)) < 0)
 		return r;
 	r = pragma_text(st, "PRAGMA quick_check", buf, sizeof buf, ec);
 	if (r < 0)
@@ -434,7 +453,38 @@ sqlite_state_commit_locked(struct sqlite_state *st, struct errctx *ec)
 
 	if (r < 0)
 		sqlite_state_rollback_locked(st);
+	else
+		atomic_store(&nospace_since_usec, 0);
 	return r;
+}
+
+int
+sqlite_state_recover_space(struct sqlite_state *st, struct errctx *ec)
+{
+	int64_t since = atomic_load(&nospace_since_usec);
+	struct errctx sub = { 0 };
+	char sql[64];
+	int r;
+
+	if (since == 0)
+		return 0;
+	(void)snprintf(sql, sizeof sql, "PRAGMA application_id = %d", STATE_APPLICATION_ID);
+	sqlite_state_lock(st);
+	/* Give back what the WAL holds (a no-op if it cannot be copied yet),
+	 * then prove a write goes through: rewriting page 1 with the same id
+	 * needs room like any commit, and its success clears the flag. */
+	(void)sqlite3_wal_checkpoint_v2(st->db, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
+	r = sqlite_state_begin_locked(st, &sub);
+	if (r == 0 && (r = exec_locked(st, sql, &sub)) < 0)
+		sqlite_state_rollback_locked(st);
+	if (r == 0)
+		r = sqlite_state_commit_locked(st, &sub);
+	sqlite_state_unlock(st);
+	if (r == 0)
+		return 1;
+	return errctx_set(ec, -ENOSPC, "state file '%s': cannot write for lack of space for %lld s "
+	    "(%s); retrying, it recovers by itself once space is freed", st->path,
+	    (long long)((realtime_usec(NULL) - since) / 1000000), errctx_msg(&sub));
 }
 
 void

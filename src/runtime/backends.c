@@ -165,6 +165,14 @@ backends_health(struct backends *b, struct errctx *ec)
 	return sqlite_state_same_file(sqlite_transport_state(b->transport), ec);
 }
 
+int
+backends_degraded(struct backends *b, struct errctx *ec)
+{
+	if (strcmp(b->kind, "local") != 0)
+		return 0;
+	return sqlite_state_recover_space(sqlite_transport_state(b->transport), ec);
+}
+
 void
 backends_close(struct backends *b)
 {

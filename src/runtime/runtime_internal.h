@@ -39,6 +39,7 @@ struct runtime {
 	enum runtime_state		 state;
 	bool				 forced;
 	bool				 fatal;		/* stopped because a backend is gone: exit 1 */
+	bool				 disk_full;	/* the state file cannot be written (STATUS says so) */
 
 	struct event			*ev_sig[3];
 	struct event			*ev_tick;

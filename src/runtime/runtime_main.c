@@ -74,10 +74,30 @@ runtime_tick(struct runtime *rt)
 			runtime_begin_drain(rt, "a backend is gone");
 		}
 	}
-	if (now - rt->last_status_usec >= config_usec(rt->cfg, "daemon.status_interval")) {
-		status_text(rt, status, sizeof status);
-		notify_status(status);
-		rt->last_status_usec = now;
+	{
+		/* Issue #17: a full state file system is said in STATUS while it lasts,
+		 * and the WAL is checkpointed as soon as space returns. */
+		struct errctx ec = { 0 };
+		int r = backends_degraded(rt->b, &ec);
+
+		if (r < 0 && !rt->disk_full)
+			log_warning("%s", errctx_msg(&ec));
+		else if (r >= 0 && rt->disk_full)
+			log_notice("the state file can be written again");
+		if ((r < 0) != rt->disk_full)
+			rt->last_status_usec = 0;	/* say it now */
+		rt->disk_full = r < 0;
+		if (now - rt->last_status_usec >= config_usec(rt->cfg, "daemon.status_interval")) {
+			status_text(rt, status, sizeof status);
+			if (rt->disk_full) {
+				char full[512];
+
+				(void)snprintf(full, sizeof full, "cannot write: %s; %s", errctx_msg(&ec), status);
+				notify_status(full);
+			} else
+				notify_status(status);
+			rt->last_status_usec = now;
+		}
 	}
 	if (rt->watchdog_usec > 0 && now - rt->last_watchdog_usec >= rt->watchdog_usec / 2 &&
 	    loop_made_progress(rt, now)) {

@@ -37,6 +37,10 @@ int	backends_preflight(struct backends *b, struct errctx *ec);
 /* Cheap periodic check that the backends can go on (the embedded state file
  * still exists); 0 or a negative errno with the reason. Loop thread. */
 int	backends_health(struct backends *b, struct errctx *ec);
+/* Every tick: 0 when the backends can write; -ENOSPC with the reason while
+ * the embedded state file cannot (its file system is full), after trying to
+ * give space back; 1 on the tick it recovered. Loop thread. */
+int	backends_degraded(struct backends *b, struct errctx *ec);
 void	backends_close(struct backends *b);
 
 #endif
