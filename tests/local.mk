@@ -4,6 +4,7 @@ E2E_TESTS = \
 	tests/e2e/runtime_local.sh \
 	tests/e2e/cli.sh \
 	tests/e2e/workflow_local.sh \
+	tests/e2e/workflow_alpaca.sh \
 	tests/e2e/hostile_input.sh \
 	tests/e2e/careless_input.sh \
 	tests/e2e/state_full.sh
@@ -14,5 +15,5 @@ EXTRA_DIST += $(E2E_TESTS) tests/lib/e2e.sh tests/lib/notify_listener.py
 # has none (make distcheck): remove them with the build, never in the source.
 distclean-local:
 	if test "$(abs_builddir)" != "$(abs_srcdir)"; then \
-		rm -rf tests/emulators tests/ops/node_modules tests/ops/package.json tests/ops/package-lock.json; \
+		rm -rf tests/emulators tests/alpaca tests/ops/node_modules tests/ops/package.json tests/ops/package-lock.json; \
 	fi
