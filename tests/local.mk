@@ -5,6 +5,7 @@ E2E_TESTS = \
 	tests/e2e/cli.sh \
 	tests/e2e/workflow_local.sh \
 	tests/e2e/workflow_alpaca.sh \
+	tests/e2e/freshness_local.sh \
 	tests/e2e/hostile_input.sh \
 	tests/e2e/careless_input.sh \
 	tests/e2e/state_full.sh

@@ -30,7 +30,7 @@ sed -i 's|^alpaca_url = .*|alpaca_url = http://127.0.0.1:9|' "$WORK/http.conf"
 sed -i 's|^alpaca_url = .*|alpaca_url = http://broker.example|' "$WORK/http.conf"
 printf '[daemon]\nallow_plain_http = yes\n' >>"$WORK/http.conf"
 "$BIN" -c "$WORK/http.conf" --check-config 2>"$WORK/http.log" >/dev/null || fail "allow_plain_http not honoured"
-grep -q '^<4>daemon.allow_plain_http = yes: credentials go in clear text to trading.alpaca_url = http://broker.example' \
+grep -q ' warning daemon.allow_plain_http = yes: credentials go in clear text to trading.alpaca_url = http://broker.example' \
 	"$WORK/http.log" || fail "allow_plain_http not logged as a warning"
 
 # B10: a 0-byte state file is an error naming it and the recovery command.

@@ -37,6 +37,9 @@ esac
 rc=$(once '{"mode":"trade","correlation_id":"run\n<3>reject forged: FAKE-LINE\n<3>reject forged: FAKE-LINE\u001b[2J"}')
 [ "$rc" = 1 ] || fail "a correlation id with a newline exited $rc"
 grep -q '^<3>reject forged' "$WORK/daemon.log" && fail "a forged line reached the log"
+# Every line is one the logger began (time stamp and level), none a body's.
+grep -qv '^[0-9]\{4\}-[0-9][0-9]-[0-9][0-9]T[0-9:.]*Z [a-z]* ' "$WORK/daemon.log" &&
+	fail "a line not written by the logger: $(grep -v '^[0-9]\{4\}-' "$WORK/daemon.log" | head -3)"
 grep -q "$(printf '\033')" "$WORK/daemon.log" && fail "an escape code reached the log"
 grep -q "character 4 (0x0a) is not allowed" "$WORK/daemon.log" || fail "the reason of the newline id is not logged"
 # A body that is parked for another reason still has its fields escaped.

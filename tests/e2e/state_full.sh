@@ -63,7 +63,7 @@ dd if=/dev/zero of="$FS/filler" bs=4k 2>/dev/null || true
 kill -CONT "$DAEMON_PID"
 wait_until 60 grep -q '^STATUS=cannot write: state file .* cannot write for lack of space' "$NOTIFY_LOG" ||
 	fail "STATUS does not say the state file cannot be written"
-grep -q "^<4>state file '$STATE/state.sqlite': cannot write for lack of space" "$WORK/daemon.log" ||
+grep -q " warning state file '$STATE/state.sqlite': cannot write for lack of space" "$WORK/daemon.log" ||
 	fail "the full file system is not logged as a warning"
 
 # 3. Space returns: the daemon recovers by itself, nothing lost or doubled.

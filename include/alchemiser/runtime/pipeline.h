@@ -41,6 +41,7 @@ struct job {
 	int64_t			 duration_ms;
 	int64_t			 retry_delay_usec;	/* retry: at least this long (0 = back-off only) */
 	bool			 infra_failure;	/* retry because a dependency (store, bus, mail, broker) failed */
+	int			 dependency;	/* which one: enum metrics_dependency */
 	/* Held in place (loop thread only): a dependency failure is retried
 	 * without giving the message back, so it costs no receive count. */
 	unsigned		 inplace_retries;
@@ -53,6 +54,9 @@ struct job *job_new(struct queue_message *msg, struct config *cfg);
 void	job_free(struct job *j);
 
 struct pipeline *pipeline_new(struct backends *b);
+struct metrics;
+/* Counters to update (orders and the account after an execution); may be NULL. */
+void	pipeline_set_metrics(struct pipeline *p, struct metrics *m);
 /* Process job on the calling worker thread. */
 void	pipeline_process(struct pipeline *p, struct job *job);
 /* The owner string of this process ("host:pid"), for claims. */
