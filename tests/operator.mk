@@ -29,14 +29,17 @@ OPERATOR_TESTS = tests/operator/install-config.sh \
 	tests/operator/dead-letters-local.sh \
 	tests/operator/dead-letters-sqs.sh \
 	tests/operator/metrics.sh \
-	tests/operator/dashboard-browser.sh
+	tests/operator/dashboard-browser.sh \
+	tests/operator/held-retry.sh
 TESTS += $(OPERATOR_TESTS)
 EXTRA_DIST += $(OPERATOR_TESTS)
 print-operator-confdir:
 	@echo '$(alchemiserconfdir)'
 .PHONY: print-operator-confdir
 EXTRA_DIST += LICENSE
-EXTRA_DIST += etc/prometheus/alchemiserd-alerts.yml
+# The sample alert rules go beside the other examples.
+operatorexampledir = $(docdir)/examples
+dist_operatorexample_DATA = etc/prometheus/alchemiserd-alerts.yml
 
 # The Debian package (built and inspected by tests/operator/deb.sh from scripts/check).
 EXTRA_DIST += debian tests/operator/deb.sh

@@ -191,7 +191,34 @@ page_status(const struct dashboard_ctx *c, struct httpd_reply *reply)
 	    (unsigned long long)s->outcomes[OUTCOME_RETRY], (unsigned long long)s->outcomes[OUTCOME_REJECT]);
 	textbuf_printf(&b, "<dt>Last successful run</dt><dd>%s</dd>", when(s->last_success_usec, ts));
 	textbuf_printf(&b, "<dt>Last failed run</dt><dd>%s</dd>", when(s->last_failure_usec, ts));
-	textbuf_append(&b, "</dl>\n<h2>Dependencies</h2>\n");
+	textbuf_append(&b, "</dl>\n<h2>In hand</h2>\n");
+	if (c->n_jobs == 0)
+		para(&b, "ok", "Idle: no message in hand.");
+	else {
+		static const char *const job_h[] = { "Handler", "Run", "Since receive", "Held retries",
+			NULL };
+		size_t i;
+
+		headers(&b, job_h);
+		for (i = 0; i < c->n_jobs; i++) {
+			const struct dashboard_job *j = &c->jobs[i];
+
+			textbuf_append(&b, "<tr>");
+			cell(&b, j->handler != NULL ? j->handler : "(being handled)");
+			if (j->correlation_id != NULL) {
+				textbuf_append(&b, "<td><a href=\"/runs/");
+				textbuf_append_html(&b, j->correlation_id);
+				textbuf_append(&b, "\">");
+				textbuf_append_html(&b, j->correlation_id);
+				textbuf_append(&b, "</a></td>");
+			} else
+				cell(&b, "");
+			textbuf_printf(&b, "<td class=\"n\">%lld ms</td><td class=\"n\">%u</td></tr>\n",
+			    (long long)j->age_ms, j->retries);
+		}
+		textbuf_append(&b, "</tbody></table>\n");
+	}
+	textbuf_append(&b, "<h2>Dependencies</h2>\n");
 	headers(&b, dep_h);
 	for (d = 0; d < _METRICS_DEP_MAX; d++) {
 		textbuf_append(&b, "<tr>");

@@ -15,6 +15,7 @@
 #include "alchemiser/runtime/dashboard.h"
 #include "alchemiser/runtime/httpd.h"
 #include "alchemiser/runtime/metrics.h"
+#include "alchemiser/runtime/pipeline.h"
 #include "runtime_internal.h"
 
 /* The embedded dead-letter queue's depth, read at scrape time (one indexed
@@ -54,6 +55,9 @@ runtime_page_cb(const char *path, const char *query, struct httpd_reply *reply, 
 		return;
 	}
 	{
+		struct dashboard_job jobs[64];
+		size_t n = 0, i;
+		int64_t now = time_now_monotonic_usec();
 		struct metrics_summary summary;
 		bool local = strcmp(rt->b->kind, "local") == 0;
 		struct dashboard_ctx c = {
@@ -65,6 +69,22 @@ runtime_page_cb(const char *path, const char *query, struct httpd_reply *reply, 
 			.now_usec = time_now_realtime_usec(),
 		};
 
+		/* Only the loop thread changes these fields once a job is back from
+		 * its worker; a running job's routing fields belong to the worker,
+		 * so only held or queued jobs show their handler. */
+		for (i = 0; i < rt->n_inflight && n < ELEMENTSOF(jobs); i++) {
+			const struct job *j = rt->inflight[i];
+			bool mine = j->resubmit_ev != NULL;
+
+			jobs[n++] = (struct dashboard_job){
+				.handler = mine ? j->handler : NULL,
+				.correlation_id = mine ? j->correlation_id : NULL,
+				.age_ms = (now - j->received_usec) / USEC_PER_MSEC,
+				.retries = j->inplace_retries,
+			};
+		}
+		c.jobs = jobs;
+		c.n_jobs = n;
 		metrics_summary(rt->metrics, &summary);
 		dashboard_page(&c, path, reply);
 	}

@@ -38,7 +38,8 @@ for f in ./usr/sbin/alchemiserd ./lib/systemd/system/alchemiserd.service \
     ./lib/systemd/system/alchemiserd-once.service ./lib/systemd/system/alchemiserd-once.timer \
     ./usr/share/man/man8/alchemiserd.8.gz ./usr/share/man/man5/alchemiserd.conf.5.gz \
     ./etc/alchemiser/alchemiserd.conf ./usr/share/alchemiserd/strategies/strategy.json \
-    ./usr/share/alchemiserd/sample-data/SPY.csv ./usr/share/doc/alchemiserd/copyright; do
+    ./usr/share/alchemiserd/sample-data/SPY.csv ./usr/share/doc/alchemiserd/copyright \
+    ./usr/share/doc/alchemiserd/examples/alchemiserd-alerts.yml; do
 	grep -q " $f\$" "$work/contents" || fail "$f not in the package"
 done
 dpkg-deb -e "$deb" "$work/control"

@@ -71,6 +71,35 @@ wait_until 20 sh -c "[ \"\$(curl -s -o /dev/null -w '%{http_code}' '$URL/metrics
 kill -TERM "$DAEMON_PID"
 wait "$DAEMON_PID" 2>/dev/null || true
 
+# The connection limit: with one allowed, a second connection's request gets
+# 503 while the first (kept alive) is open, and is served once it closed.
+write_config "[http]" "listen = 127.0.0.1:$PORT" "max_connections = 1"
+start_daemon
+wait_until 20 curl -sf "$URL/metrics" || fail "the listener did not come up (limit)"
+python3 - "$PORT" >"$WORK/limit.out" 2>&1 <<'PY' || fail "connection limit: $(cat "$WORK/limit.out")"
+import socket, sys
+port = int(sys.argv[1])
+def get(s):
+    s.sendall(b"GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+    data = b""
+    while b"\r\n\r\n" not in data:
+        chunk = s.recv(65536)
+        if not chunk:
+            break
+        data += chunk
+    return data.split(b" ", 2)[1].decode()
+a = socket.create_connection(("127.0.0.1", port), timeout=10)
+assert get(a) == "200", "first connection not served"
+b = socket.create_connection(("127.0.0.1", port), timeout=10)
+code = get(b)
+assert code == "503", "second connection got %s, want 503" % code
+b.close()
+a.close()
+PY
+wait_until 10 curl -sf "$URL/metrics" || fail "not served again after the first connection closed"
+kill -TERM "$DAEMON_PID"
+wait "$DAEMON_PID" 2>/dev/null || true
+
 # Non-loopback without a token: refused before anything listens.
 write_config "[http]" "listen = 0.0.0.0:$PORT"
 rc=0; timeout -s KILL 30 "$BIN" -c "$CONF" --once 2>"$WORK/open.log" || rc=$?

@@ -28,11 +28,21 @@
 struct broker;
 struct sqlite_state;
 
+/* One message in hand, for "what the daemon is doing". */
+struct dashboard_job {
+	const char	*handler;		/* NULL until routed */
+	const char	*correlation_id;	/* NULL until routed */
+	int64_t		 age_ms;		/* since its receive */
+	unsigned	 retries;		/* held retries so far */
+};
+
 struct dashboard_ctx {
 	const char			*backend;	/* "local" | "aws" */
 	const char			*state;		/* "running" | "draining" */
 	const char			*mode;		/* "paper" | "live" */
 	unsigned			 in_flight;
+	const struct dashboard_job	*jobs;		/* in_flight of them (at most 64 shown) */
+	size_t				 n_jobs;
 	const struct metrics_summary	*summary;
 	struct sqlite_state		*st;		/* run records and DLQ; NULL = not on this backend */
 	const char			*dlq;		/* embedded dead-letter queue name */
