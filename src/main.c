@@ -23,6 +23,7 @@
 #include "alchemiser/core/xalloc.h"
 #include "alchemiser/local/pattern.h"
 #include "alchemiser/router/route.h"
+#include "alchemiser/trading/backtest.h"
 #include "alchemiser/trading/dsl_cli.h"
 #include "cli.h"
 #include "src/git-version.h"
@@ -132,6 +133,18 @@ main(int argc, char **argv)
 		config_print(cfg, stdout);
 		rc = EXIT_OK;
 		break;
+	case CLI_BACKTEST: {
+		/* The planner's rules come from the configuration the daemon trades with. */
+		struct backtest_cli bc = {
+			.target = args.backtest_target, .data_dir = args.data_dir, .from = args.from,
+			.to = args.to, .out_dir = args.out_dir, .fill = args.fill,
+			.cost_bps = args.cost_bps, .capital = args.capital, .benchmark = args.benchmark,
+			.whole_shares = args.whole_shares,
+		};
+
+		rc = backtest_cli_run(&bc, cfg, stdout, stderr);
+		break;
+	}
 	default:
 		rc = main_run(&args, cfg);
 		break;
