@@ -8,6 +8,7 @@
 . "$top_srcdir/tests/lib/e2e.sh"
 
 write_config
+REJECTED=4	# --once: a message was rejected (alchemiserd(8), EXIT STATUS)
 dlq_reason() { # SUBSTRING OF BODY -> the parked reason
 	sql "SELECT dlq_reason FROM queue_messages WHERE queue = 'alchemiser-dlq' AND instr(CAST(body AS TEXT), '$1') > 0"
 }
@@ -18,7 +19,7 @@ receives() {
 # B4: a 500-character correlation id is rejected at once, with the reason.
 long=$(head -c 500 /dev/zero | tr '\0' x)
 rc=$(once '{"mode":"trade","correlation_id":"'"$long"'"}')
-[ "$rc" = 1 ] || fail "a 500-character correlation id exited $rc, want 1 (rejected)"
+[ "$rc" = "$REJECTED" ] || fail "a 500-character correlation id exited $rc, want $REJECTED (rejected)"
 case "$(dlq_reason "$long")" in
 *"correlation_id': 500 characters, over the limit of 200"*) ;;
 *) fail "DLQ reason of the long correlation id: '$(dlq_reason "$long")'" ;;
@@ -27,7 +28,7 @@ esac
 grep -q 'retry start' "$WORK/daemon.log" && fail "the long correlation id was retried"
 # ... and a long event id of a domain event.
 rc=$(once '{"detail-type":"WorkflowCompleted","source":"alchemiser.execution","detail":{"event_id":"'"$long"'","correlation_id":"c","causation_id":"k","event_type":"WorkflowCompleted","timestamp":"2025-10-14T12:00:00Z","source_module":"m","workflow_type":"t","workflow_duration_ms":1,"success":true}}')
-[ "$rc" = 1 ] || fail "a 500-character event id exited $rc"
+[ "$rc" = "$REJECTED" ] || fail "a 500-character event id exited $rc"
 case "$(sql "SELECT dlq_reason FROM queue_messages WHERE queue = 'alchemiser-dlq' AND dlq_reason LIKE '%event_id'': 500 characters%'")" in
 '') fail "long event id not parked with its reason" ;;
 esac
@@ -35,7 +36,7 @@ esac
 # B5: an id carrying newlines and an escape code forges no log line.
 : >"$WORK/daemon.log"
 rc=$(once '{"mode":"trade","correlation_id":"run\n<3>reject forged: FAKE-LINE\n<3>reject forged: FAKE-LINE\u001b[2J"}')
-[ "$rc" = 1 ] || fail "a correlation id with a newline exited $rc"
+[ "$rc" = "$REJECTED" ] || fail "a correlation id with a newline exited $rc"
 grep -q '^<3>reject forged' "$WORK/daemon.log" && fail "a forged line reached the log"
 # Every line is one the logger began (time stamp and level), none a body's.
 grep -qv '^[0-9]\{4\}-[0-9][0-9]-[0-9][0-9]T[0-9:.]*Z [a-z]* ' "$WORK/daemon.log" &&
@@ -54,13 +55,13 @@ rp() { # EVENT_ID ACTION AMOUNT TARGET CURRENT METADATA
 		"$1" "$4" "$5" "$3" "$2" "$6"
 }
 rc=$(once "$(rp rp-neg BUY -5000 0 5000 '')")
-[ "$rc" = 1 ] || fail "a negative BUY exited $rc"
+[ "$rc" = "$REJECTED" ] || fail "a negative BUY exited $rc"
 case "$(dlq_reason rp-neg)" in
 *"a BUY needs a positive amount, got -5000"*) ;;
 *) fail "DLQ reason of the negative BUY: '$(dlq_reason rp-neg)'" ;;
 esac
 rc=$(once "$(rp rp-str BUY 5000 5000 0 '"signal_only":"true"')")
-[ "$rc" = 1 ] || fail "signal_only as a string exited $rc"
+[ "$rc" = "$REJECTED" ] || fail "signal_only as a string exited $rc"
 case "$(dlq_reason rp-str)" in
 *"metadata.signal_only': expected boolean, got string"*) ;;
 *) fail "DLQ reason of signal_only as a string: '$(dlq_reason rp-str)'" ;;
