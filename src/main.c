@@ -38,6 +38,7 @@ static int
 load_config(struct cli_args *a, struct config **ret)
 {
 	const char *path = a->config_path != NULL ? a->config_path : DEFAULT_CONFIG;
+	_cleanup_free_ char *plain = NULL;
 	struct errctx ec = { 0 };
 
 	if (!a->config_given && access(path, F_OK) < 0)
@@ -47,6 +48,10 @@ load_config(struct cli_args *a, struct config **ret)
 		fprintf(stderr, "alchemiserd: configuration rejected: %s\n", errctx_msg(&ec));
 		return -EINVAL;
 	}
+	plain = config_plain_http_endpoints(*ret);
+	if (plain != NULL)
+		/* Allowed explicitly, said at every start (and reload) so it is not forgotten. */
+		log_warning("daemon.allow_plain_http = yes: credentials go in clear text to %s", plain);
 	return 0;
 }
 
@@ -124,7 +129,8 @@ main(int argc, char **argv)
 		return EXIT_CONFIG;
 	switch (args.command) {
 	case CLI_CHECK_CONFIG:
-		printf("configuration OK (%s)\n", config_origin(cfg));
+		/* The count tells an emptied or truncated file apart (a reload refuses one). */
+		printf("configuration OK (%s, %zu keys set)\n", config_origin(cfg), config_keys_set(cfg));
 		rc = EXIT_OK;
 		break;
 	case CLI_PRINT_CONFIG:
