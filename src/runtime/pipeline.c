@@ -10,6 +10,7 @@
 #include "alchemiser/core/config.h"
 #include "alchemiser/core/err.h"
 #include "alchemiser/core/log.h"
+#include "alchemiser/core/owner.h"
 #include "alchemiser/core/timeutil.h"
 #include "alchemiser/core/xalloc.h"
 #include "alchemiser/events/domain_event.h"
@@ -39,7 +40,6 @@ struct claim_entry {
 
 struct pipeline {
 	struct backends		*b;
-	char			 host[64];
 	pthread_mutex_t		 lock;
 	pthread_cond_t		 released;
 	struct corr_entry	*busy;
@@ -85,9 +85,6 @@ pipeline_new(struct backends *b)
 	struct pipeline *p = xcalloc(1, sizeof *p);
 
 	p->b = b;
-	if (gethostname(p->host, sizeof p->host) < 0)
-		(void)snprintf(p->host, sizeof p->host, "localhost");
-	p->host[sizeof p->host - 1] = '\0';
 	pthread_mutex_init(&p->lock, NULL);
 	pthread_cond_init(&p->released, NULL);
 	pthread_mutex_init(&p->claims_lock, NULL);
@@ -138,8 +135,8 @@ pipeline_free(struct pipeline *p)
 const char *
 pipeline_owner(struct pipeline *p, char *buf, size_t size)
 {
-	(void)snprintf(buf, size, "%s:%ld", p->host, (long)getpid());
-	return buf;
+	(void)p;
+	return owner_self(buf, size);
 }
 
 static bool
@@ -382,6 +379,27 @@ run_claimed(struct pipeline *p, struct job *job, const struct route *rt, const s
 	claims_remove(p, rt->idempotency_key, owner);
 }
 
+/* The claim is held by someone else: if that holder is a process of this host
+ * that no longer exists (or ran in a previous boot), take its claim over now,
+ * fenced on it still being the owner, instead of waiting out its lease. */
+static int
+claim_from_dead(struct pipeline *p, struct idem_claim *c, enum idem_claim_result *claim,
+    char *holder, struct errctx *ec)
+{
+	char dead[OWNER_MAX], why[128] = "";
+	int r;
+
+	if (holder[0] == '\0' || !owner_is_dead(holder, why, sizeof why))
+		return 0;
+	(void)snprintf(dead, sizeof dead, "%s", holder);
+	c->dead_owner = dead;
+	r = p->b->idem->ops->claim(p->b->idem, c, claim, holder, ec);
+	c->dead_owner = NULL;
+	if (r == 0 && *claim == IDEM_TAKEN_OVER)
+		log_notice("took over the claim of %s on %s at once: %s", dead, c->key, why);
+	return r;
+}
+
 static void
 process_routed(struct pipeline *p, struct job *job, const struct route *rt)
 {
@@ -412,6 +430,8 @@ process_routed(struct pipeline *p, struct job *job, const struct route *rt)
 		};
 
 		r = p->b->idem->ops->claim(p->b->idem, &c, &claim, holder, &ec);
+		if (r == 0 && claim == IDEM_BUSY)
+			r = claim_from_dead(p, &c, &claim, holder, &ec);
 	}
 	if (r < 0) {
 		/* Fail closed: never run without a claim. */
@@ -422,16 +442,17 @@ process_routed(struct pipeline *p, struct job *job, const struct route *rt)
 	else if (claim == IDEM_COMPLETED)
 		job_result(job, OUTCOME_DUPLICATE, "already processed (%s)", rt->idempotency_key);
 	else if (claim == IDEM_BUSY) {
-		/* Come back when the holder's lease can have lapsed, not sooner: a
-		 * holder that died must not make every redelivery burn a receive
-		 * count until the queue parks a healthy message. */
+		/* Waiting for a live holder is not a failure of this message: the
+		 * loop holds it in place (no receive count spent) and asks again
+		 * until the holder finishes or its lease lapses. */
+		job->lease_wait = true;
 		job->retry_delay_usec = config_usec(job->cfg, "daemon.idempotency_lease");
 		job_result(job, OUTCOME_RETRY, "being processed by %s; retry after its lease",
 		    holder[0] ? holder : "another worker");
 	}
 	else {
-		if (claim == IDEM_TAKEN_OVER)
-			log_notice("took over the expired claim of %s on %s", holder, rt->idempotency_key);
+		if (claim == IDEM_TAKEN_OVER && holder[0] != '\0')
+			log_notice("took over the claim of %s on %s", holder, rt->idempotency_key);
 		claims_add(p, rt->idempotency_key, owner, config_usec(job->cfg, "daemon.idempotency_lease"));
 		run_claimed(p, job, rt, st, owner);
 	}
@@ -453,6 +474,7 @@ pipeline_process(struct pipeline *p, struct job *job)
 	job->detail_type = job->source = job->handler = job->event_id = job->correlation_id = NULL;
 	job->retry_delay_usec = 0;
 	job->infra_failure = false;
+	job->lease_wait = false;
 	rt = route_message(job->msg->body, job->msg->body_len, job->msg->message_id);
 	job->detail_type = xstrdup_or_null(rt->detail_type);
 	job->source = xstrdup_or_null(rt->source);

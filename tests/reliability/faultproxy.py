@@ -28,6 +28,8 @@ SIGTERM). --max-seconds bounds the proxy's life: it stops by itself.
 """
 import argparse
 import asyncio
+import faulthandler
+import sys
 import json
 import os
 import random
@@ -345,6 +347,17 @@ async def handle_tcp(reader, writer):
         writer.close()
 
 
+def dump_tasks():
+    """Every pending task's stack and the open connection count, to stderr."""
+    tasks = asyncio.all_tasks()
+    print("---- faultproxy %s: %d tasks, stats %s" % (a.upstream, len(tasks), json.dumps(stats)),
+          file=sys.stderr)
+    for t in tasks:
+        t.print_stack(limit=8, file=sys.stderr)
+    faulthandler.dump_traceback(file=sys.stderr)
+    sys.stderr.flush()
+
+
 async def main():
     handler = handle_http if a.mode == "http" else handle_tcp
     server = await asyncio.start_server(handler, "127.0.0.1", 0)
@@ -356,6 +369,8 @@ async def main():
     loop = asyncio.get_running_loop()
     loop.add_signal_handler(signal.SIGTERM, stop.set)
     loop.add_signal_handler(signal.SIGINT, stop.set)
+    # SIGUSR1: the stacks of every task (a test that stalls asks for them).
+    loop.add_signal_handler(signal.SIGUSR1, dump_tasks)
     deadline = time.monotonic() + a.max_seconds
     while not stop.is_set() and time.monotonic() < deadline:
         write_stats()

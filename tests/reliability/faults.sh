@@ -80,6 +80,7 @@ if ! done_all && [ "$(queue_depth "$DLQ")" = 0 ]; then
 		grep "CORRELATION_ID=$c " "$WORK/daemon.log" | tail -4 | cut -c1-300 >&2
 	done
 	echo "queue depth $(queue_depth "$Q")" >&2
+	dump_stacks
 	fail "phase 1 stalled: runs unfinished after ${REL_DRAIN_SECONDS:-150} s with nothing in the DLQ"
 fi
 say "phase 1 ended; faults so far: $(cat "$WORK"/*.stats | tr '\n' ' ')"

@@ -41,6 +41,9 @@ struct job {
 	int64_t			 duration_ms;
 	int64_t			 retry_delay_usec;	/* retry: at least this long (0 = back-off only) */
 	bool			 infra_failure;	/* retry because a dependency (store, bus, mail, broker) failed */
+	bool			 lease_wait;	/* retry because another live holder has the claim */
+	unsigned		 lease_waits;	/* times held in place for a lease (loop thread) */
+	int64_t			 lease_wait_since_usec;	/* monotonic; 0 = not waiting */
 	/* Held in place (loop thread only): a dependency failure is retried
 	 * without giving the message back, so it costs no receive count. */
 	unsigned		 inplace_retries;
@@ -55,7 +58,7 @@ void	job_free(struct job *j);
 struct pipeline *pipeline_new(struct backends *b);
 /* Process job on the calling worker thread. */
 void	pipeline_process(struct pipeline *p, struct job *job);
-/* The owner string of this process ("host:pid"), for claims. */
+/* The owner string of this process (core/owner.h), for claims. */
 const char *pipeline_owner(struct pipeline *p, char *buf, size_t size);
 /* Release every claim held right now (a forced stop; the main thread may
  * call it while workers are stuck in handlers). */
