@@ -69,10 +69,13 @@ done_all() {
 until done_all; do
 	[ "$(date +%s)" -lt "$end" ] || break
 	[ "$(queue_depth "$DLQ")" = 0 ] || break
+	# A duplicate is final: waiting longer cannot fix it (it once looked like a stall).
+	"$PY" "$REL/tally.py" verify-mail "$WORK/sink" fault- "$N" | grep -q 'duplicate:' && break
 	kill -0 "$DAEMON_PID" 2>/dev/null || fail "the daemon exited under faults"
 	sleep 1
 done
-if ! done_all && [ "$(queue_depth "$DLQ")" = 0 ]; then
+if ! done_all && [ "$(queue_depth "$DLQ")" = 0 ] &&
+    ! "$PY" "$REL/tally.py" verify-mail "$WORK/sink" fault- "$N" | grep -q 'duplicate:'; then
 	# A stall: show what each unfinished run last did.
 	"$PY" "$REL/tally.py" verify-mail "$WORK/sink" fault- "$N" >&2 || true
 	for c in $("$PY" "$REL/tally.py" verify-mail "$WORK/sink" fault- "$N" | sed -n 's/.*lost: \([^ ]*\) .*/\1/p'); do
