@@ -360,6 +360,10 @@ run_claimed(struct pipeline *p, struct job *job, const struct route *rt, const s
 	} else {
 		job_result(job, out.outcome, "%s", out.reason);
 		job->infra_failure = out.outcome == OUTCOME_RETRY && out.dependency_failure;
+		if (out.outcome == OUTCOME_RETRY && out.hold_usec > 0) {
+			job->deferred = true;
+			job->retry_delay_usec = out.hold_usec;
+		}
 	}
 	stage_output_clear(&out);
 
@@ -475,6 +479,7 @@ pipeline_process(struct pipeline *p, struct job *job)
 	job->retry_delay_usec = 0;
 	job->infra_failure = false;
 	job->lease_wait = false;
+	job->deferred = false;
 	rt = route_message(job->msg->body, job->msg->body_len, job->msg->message_id);
 	job->detail_type = xstrdup_or_null(rt->detail_type);
 	job->source = xstrdup_or_null(rt->source);

@@ -260,31 +260,39 @@ hold_in_place(struct runtime *rt, struct job *job)
  * kills of the holder would park a healthy run in the DLQ (issue #17, B1).
  * Held, the message keeps its visibility (the heartbeat extends it) and the
  * claim is asked for again every few seconds; polling goes on. After two
- * leases without the holder finishing, it goes back with the lease as delay. */
+ * leases without the holder finishing, it goes back with the lease as delay.
+ * A stage that asks to run again later (the storm guard's summary) is held
+ * the same way, for as long as it asked. */
 static bool
 hold_for_lease(struct runtime *rt, struct job *job)
 {
 	int64_t lease = config_usec(job->cfg, "daemon.idempotency_lease");
-	int64_t now = now_usec(), delay = lease / 10;
+	int64_t now = now_usec(), delay;
 	struct timeval tv;
 
-	if (job->synthetic || !job->lease_wait || rt->state != RUNTIME_RUNNING)
+	if (job->synthetic || rt->state != RUNTIME_RUNNING)
 		return false;
-	if (job->lease_wait_since_usec == 0)
-		job->lease_wait_since_usec = now;
-	if (now - job->lease_wait_since_usec > 2 * lease)
+	if (job->deferred)
+		delay = job->retry_delay_usec;
+	else if (job->lease_wait) {
+		if (job->lease_wait_since_usec == 0)
+			job->lease_wait_since_usec = now;
+		if (now - job->lease_wait_since_usec > 2 * lease)
+			return false;
+		delay = lease / 10;
+		if (delay < USEC_PER_SEC)
+			delay = USEC_PER_SEC;
+		if (delay > RUNTIME_LEASE_POLL_MAX_USEC)
+			delay = RUNTIME_LEASE_POLL_MAX_USEC;
+	} else
 		return false;
-	if (delay < USEC_PER_SEC)
-		delay = USEC_PER_SEC;
-	if (delay > RUNTIME_LEASE_POLL_MAX_USEC)
-		delay = RUNTIME_LEASE_POLL_MAX_USEC;
 	job->lease_waits++;
 	job->runtime = rt;
 	job->resubmit_ev = evtimer_new(rt->base, runtime_resubmit_cb, job);
 	tv = tv_of(delay);
 	evtimer_add(job->resubmit_ev, &tv);
-	if (job->lease_waits == 1)
-		log_info("%s: %s; held, asking again every %lld s", job->handler != NULL ? job->handler :
+	if (job->deferred || job->lease_waits == 1)
+		log_info("%s: %s; held, asking again in %lld s", job->handler != NULL ? job->handler :
 		    "message", job->reason, (long long)(delay / USEC_PER_SEC));
 	return true;
 }

@@ -42,6 +42,7 @@ struct job {
 	int64_t			 retry_delay_usec;	/* retry: at least this long (0 = back-off only) */
 	bool			 infra_failure;	/* retry because a dependency (store, bus, mail, broker) failed */
 	bool			 lease_wait;	/* retry because another live holder has the claim */
+	bool			 deferred;	/* retry asked by the stage (stage_output.hold_usec) */
 	unsigned		 lease_waits;	/* times held in place for a lease (loop thread) */
 	int64_t			 lease_wait_since_usec;	/* monotonic; 0 = not waiting */
 	/* Held in place (loop thread only): a dependency failure is retried

@@ -54,6 +54,9 @@ struct stage_output {
 	/* With OUTCOME_RETRY: a dependency (mail server, broker, market data) is
 	 * failing, so the message is retried in place instead of given back. */
 	bool		 dependency_failure;
+	/* With OUTCOME_RETRY: nothing failed, the handler asks to run again after
+	 * this long; the message is held in place (no receive count spent). */
+	int64_t		 hold_usec;
 };
 
 typedef void (*stage_handle_fn)(const struct stage_ctx *ctx, struct stage_output *out);
