@@ -463,6 +463,65 @@ process_routed(struct pipeline *p, struct job *job, const struct route *rt)
 	corr_release(p, corr);
 }
 
+/* A parked message must not leave its claim IN_PROGRESS behind: free it if
+ * it is ours or its holder is provably dead. A live holder keeps it. */
+static void
+release_for_dead_letter(struct pipeline *p, struct job *job, const struct route *rt)
+{
+	enum idem_claim_result claim;
+	struct errctx ec = { 0 };
+	char owner[OWNER_MAX], holder[128] = "";
+	struct idem_claim c = {
+		.key = rt->idempotency_key, .owner = pipeline_owner(p, owner, sizeof owner),
+		.detail_type = rt->detail_type, .correlation_id = job->correlation_id,
+		.now_usec = time_now_realtime_usec(),
+		.lease_usec = config_usec(job->cfg, "daemon.idempotency_lease"),
+		.retention_usec = config_usec(job->cfg, "daemon.dedup_window"),
+	};
+	int r;
+
+	r = p->b->idem->ops->claim(p->b->idem, &c, &claim, holder, &ec);
+	if (r == 0 && claim == IDEM_BUSY)
+		r = claim_from_dead(p, &c, &claim, holder, &ec);
+	if (r == 0 && (claim == IDEM_CLAIMED || claim == IDEM_TAKEN_OVER))
+		r = p->b->idem->ops->release(p->b->idem, rt->idempotency_key, owner, &ec);
+	if (r < 0)
+		log_warning("releasing the claim on %s of a dead-lettered message failed (its lease "
+		    "will expire): %s", rt->idempotency_key, errctx_msg(&ec));
+}
+
+/* The run of this message ends in the dead-letter queue (the loop decided:
+ * see runtime.c, end_in_dead_letter): end it cleanly. No claim: the ending is
+ * idempotent by itself (cancels, deterministic event ids). */
+static void
+process_dead_letter(struct pipeline *p, struct job *job, const struct route *rt)
+{
+	struct stage_output out = { .outcome = OUTCOME_DONE };
+	struct errctx ec = { 0 };
+	struct stage_ctx ctx = {
+		.cfg = job->cfg, .in = rt, .key = rt->idempotency_key, .owner = NULL,
+		.now_usec = time_now_realtime_usec(), .broker = p->b->broker,
+		.marketdata = p->b->marketdata, .mailer = p->b->mailer, .storm = p->b->storm,
+	};
+	char why[sizeof job->reason];
+
+	(void)snprintf(why, sizeof why, "%s", job->reason);
+	if (rt->idempotency_key == NULL) {
+		job_result(job, OUTCOME_REJECT, "%s", why);
+		return;
+	}
+	release_for_dead_letter(p, job, rt);
+	stage_deadletter_handle(&ctx, &out, rt->handler != NULL ? rt->handler : "router", why);
+	if (out.outcome == OUTCOME_REJECT && out.n_events > 0 && publish(p, rt, &out, &ec) < 0) {
+		job->infra_failure = true;
+		job_result(job, OUTCOME_RETRY, "%s; publishing the run's end failed: %s", why,
+		    errctx_msg(&ec));
+	} else
+		job_result(job, out.outcome == OUTCOME_RETRY ? OUTCOME_RETRY : OUTCOME_REJECT, "%s",
+		    out.reason);
+	stage_output_clear(&out);
+}
+
 void
 pipeline_process(struct pipeline *p, struct job *job)
 {
@@ -489,7 +548,9 @@ pipeline_process(struct pipeline *p, struct job *job)
 		job->correlation_id = xstrdup(rt->event->correlation_id);
 	} else if (rt->command != NULL && rt->command->correlation_id != NULL)
 		job->correlation_id = xstrdup(rt->command->correlation_id);
-	if (rt->rejected)
+	if (job->dead_letter)
+		process_dead_letter(p, job, rt);
+	else if (rt->rejected)
 		job_result(job, OUTCOME_REJECT, "%s", rt->reason);
 	else
 		process_routed(p, job, rt);

@@ -16,6 +16,7 @@
 #include <event2/event.h>
 #include <event2/thread.h>
 
+#include "alchemiser/aws/sqs.h"
 #include "alchemiser/core/config.h"
 #include "alchemiser/core/err.h"
 #include "alchemiser/core/log.h"
@@ -297,6 +298,46 @@ hold_for_lease(struct runtime *rt, struct job *job)
 	return true;
 }
 
+/* The receives the queue allows before it parks a message itself: the
+ * embedded queue's setting, or the SQS redrive policy read at start-up
+ * (0: none known, the queue never parks). */
+static unsigned
+max_receives(struct runtime *rt)
+{
+	struct sqs_queue_info info;
+
+	if (strcmp(config_str(rt->cfg, "daemon.backend"), "local") == 0)
+		return (unsigned)config_int(rt->cfg, "daemon.max_receive_count");
+	return sqs_transport_queue_info(rt->b->transport, &info) == 0 ? info.max_receive_count : 0;
+}
+
+/* Why: a message parked without a word leaves its run half done (open orders,
+ * no mail). When the daemon rejects a run's message, or its last permitted
+ * receive ends in a retry, the job runs once more to end the run cleanly
+ * (stage_deadletter_handle) and is parked by the daemon with its reason. The
+ * error path's own messages are only parked (the circuit breaker). */
+static bool
+end_in_dead_letter(struct runtime *rt, struct job *job)
+{
+	unsigned max;
+
+	if (job->synthetic || job->dead_letter || job->correlation_id == NULL ||
+	    job->handler == NULL || strcmp(job->handler, "errors") == 0 ||
+	    strcmp(job->handler, "error-mail") == 0 || rt->state == RUNTIME_STOPPED)
+		return false;
+	if (job->outcome == OUTCOME_RETRY) {
+		max = max_receives(rt);
+		if (max == 0 || job->msg->receive_count < max)
+			return false;
+		log_warning("%s %s: %s; its last permitted receive (%u of %u): ending the run",
+		    outcome_to_string(job->outcome), job->handler, job->reason, job->msg->receive_count, max);
+	} else if (job->outcome != OUTCOME_REJECT)
+		return false;
+	job->dead_letter = true;
+	workers_submit(rt->workers, job);
+	return true;
+}
+
 /* Returns true when the job stays in flight (held in place). */
 static bool
 act_on_outcome(struct runtime *rt, struct job *job)
@@ -306,6 +347,8 @@ act_on_outcome(struct runtime *rt, struct job *job)
 	if (job->outcome == OUTCOME_RETRY && hold_for_lease(rt, job))
 		return true;
 	if (job->outcome == OUTCOME_RETRY && hold_in_place(rt, job))
+		return true;
+	if (end_in_dead_letter(rt, job))
 		return true;
 	rt->counters[job->outcome]++;
 	log_outcome(job);

@@ -11,6 +11,7 @@ RELIABILITY_TESTS = \
 	tests/reliability/kill9_lease.sh \
 	tests/reliability/kill9_recovery.sh \
 	tests/reliability/storm.sh \
+	tests/reliability/deadletter.sh \
 	tests/reliability/broker_lost_reply.sh \
 	tests/reliability/dynamodb_outage.sh \
 	tests/reliability/claim_lost_reply.sh \

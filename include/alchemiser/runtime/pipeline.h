@@ -43,6 +43,7 @@ struct job {
 	bool			 infra_failure;	/* retry because a dependency (store, bus, mail, broker) failed */
 	bool			 lease_wait;	/* retry because another live holder has the claim */
 	bool			 deferred;	/* retry asked by the stage (stage_output.hold_usec) */
+	bool			 dead_letter;	/* run again only to end the run; then parked */
 	unsigned		 lease_waits;	/* times held in place for a lease (loop thread) */
 	int64_t			 lease_wait_since_usec;	/* monotonic; 0 = not waiting */
 	/* Held in place (loop thread only): a dependency failure is retried

@@ -67,6 +67,13 @@ struct stage {
 	bool		 may_publish_errors;	/* false for error-mail (the circuit breaker) */
 };
 
+/* The run of ctx->in goes to the dead-letter queue from stage (the handler's
+ * name) because of why: cancel its open orders and publish its WorkflowFailed
+ * (stages/stage_deadletter.c). out ends OUTCOME_REJECT when that is done,
+ * OUTCOME_RETRY when publishing must be tried again. */
+void	stage_deadletter_handle(const struct stage_ctx *ctx, struct stage_output *out,
+	    const char *stage, const char *why);
+
 /* The stage of a name, or NULL if the name is unknown. */
 const struct stage *stage_find(const char *name);
 
