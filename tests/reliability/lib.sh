@@ -293,7 +293,8 @@ start_proxy() {
 	shift 4
 	"$PY" "$REL/faultproxy.py" --upstream "127.0.0.1:$pup" --mode "$pmode" --rate "$prate" \
 	    --port-file "$WORK/$pname.port" --log "$WORK/$pname.jsonl" --stats "$WORK/$pname.stats" \
-	    --seed "$(rand 1 1000000)" --max-seconds "$REL_BUDGET" "$@" 2>"$WORK/$pname.log" &
+	    --seed "$(rand 1 1000000)" --max-seconds "$REL_BUDGET" --calm "$WORK/calm" "$@" \
+	    2>"$WORK/$pname.log" &
 	PIDS="$PIDS $!"
 	PROXY_PIDS="${PROXY_PIDS:-} $!"
 	PROXY_PORT=$(wait_port_file "$WORK/$pname.port" $!) || fail "proxy $pname did not start"
