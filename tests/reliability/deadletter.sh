@@ -17,7 +17,7 @@ CONF="$WORK/alchemiserd.conf"
 write_config "$CONF" "[trading]" "use_limit_orders = yes" "reprice_interval = 30s" \
     "order_poll_interval = 100ms" "max_reprices = 1" "fill_timeout = 60s" "slippage_bps = 500" \
     "[daemon]" "max_receive_count = 2"
-sed -i 's/^visibility_timeout = .*/visibility_timeout = 2s/; s/^idempotency_lease = .*/idempotency_lease = 5s/' "$CONF"
+sed -i 's/^visibility_timeout = .*/visibility_timeout = 4s/; s/^idempotency_lease = .*/idempotency_lease = 10s/' "$CONF"
 open_orders() { sql "SELECT COUNT(*) FROM broker_sim_orders WHERE status IN ('new', 'partially_filled')"; }
 has_open() { [ "$(open_orders)" -gt 0 ]; }
 
@@ -34,7 +34,7 @@ sql "UPDATE idempotency SET owner = 'elsewhere:4242:0badb00t:1:1', lease_expires
 start_daemon daemon "$CONF"
 parked() { [ "$(sql "SELECT COUNT(*) FROM queue_messages WHERE queue = 'alchemiser-dlq'")" != 0 ]; }
 error_mail() { grep -l 'Error Report' "$STATE"/mail/new/* >/dev/null 2>&1; }
-wait_until 90 parked || fail "the message was not parked"
+wait_until 120 parked || fail "the message was not parked"
 wait_until 30 error_mail || fail "no error mail"
 kill -TERM "$DAEMON_PID"
 wait "$DAEMON_PID" || fail "SIGTERM: exit $?"

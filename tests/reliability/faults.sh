@@ -13,14 +13,19 @@
 #   the DLQ (faults alone must not burn 5 receives).
 # Phase 2: SQS down for REL_OUTAGE_SECONDS: the daemon backs off (few receive
 #   attempts) instead of spinning, and recovers afterwards.
-#   REL_FAULT_N (default 8), REL_FAULT_RATE (0.1), REL_SMTP_FAULT_RATE (0.15),
-#   REL_OUTAGE_SECONDS (10)
+#   REL_FAULT_N (default 5), REL_FAULT_RATE (0.1), REL_SMTP_FAULT_RATE (0.15),
+#   REL_OUTAGE_SECONDS (8)
+# SMTP cannot be idempotent: a session cut after the server accepted the final
+# dot but before the daemon read the 250 sends the mail again (same
+# Message-ID). The sink marks the sessions that ended with QUIT; a duplicate
+# whose other copies all come from cut sessions is that documented window
+# (counted as smtp_window=), any other duplicate fails.
 . "$top_srcdir/tests/reliability/lib.sh"
 
-N=${REL_FAULT_N:-8}
+N=${REL_FAULT_N:-5}
 RATE=${REL_FAULT_RATE:-0.1}
 SRATE=${REL_SMTP_FAULT_RATE:-0.15}
-OUT=${REL_OUTAGE_SECONDS:-10}
+OUT=${REL_OUTAGE_SECONDS:-8}
 start_moto
 moto_resources 5
 start_fixture

@@ -15,6 +15,15 @@
       the same run, symbol and side (market orders: one order per leg)
   tally.py orders-fixture URL
       the same over the POST /v2/orders requests the Alpaca fixture recorded
+  tally.py failed-mailed DIR DAEMON_LOG PREFIX
+      every run PREFIX* the log says failed ("workflow X failed at", warning)
+      has an error email, or is named in a storm-guard summary email
+  tally.py recovery FILE [GOAL_SECONDS]
+      FILE lines "RESTART_USEC LIFE_END_USEC DEAD_PID KEY OWNER CLAIMED_USEC":
+      a claim the killed process DEAD_PID held, and where it was when the next
+      life ended. Prints the recovery times (restart to takeover) and how many
+      claims were not yet resumed when that life ended (and whether that life
+      lasted longer than the goal)
 """
 import collections
 import email
@@ -187,6 +196,61 @@ def orders_fixture(url):
     return report_orders(rows, "broker fixture", " order_posts=%d requests=%d" % (posts, len(reqs)))
 
 
+FAILED_RE = re.compile(r"^<[0-4]>workflow (\S+) failed at ", re.M)
+
+
+def failed_mailed(d, log, prefix):
+    with open(log, errors="replace") as f:
+        failed = {c for c in FAILED_RE.findall(f.read()) if c.startswith(prefix)}
+    mailed = set()
+    for path in mail_files(d):
+        with open(path, "rb") as f:
+            msg = email.message_from_binary_file(f, policy=email.policy.default)
+        subj = str(msg.get("Subject", ""))
+        if "Error Report" not in subj:
+            continue
+        body = msg.get_body(("plain",))
+        text = body.get_content() if body is not None else ""
+        mailed.update(re.findall(r"Correlation:\s+(\S+)", text))
+        mailed.update(re.findall(r"^(\S+) \(", text, re.M))  # storm summary lines
+        for part in msg.walk():
+            if part.get_content_type() == "text/plain":
+                m = CORR_RE.search(part.get_content())
+                if m:
+                    mailed.add(m.group(1))
+    missing = sorted(failed - mailed)
+    print("failed_runs=%d mailed=%d not_mailed=%d %s" % (
+        len(failed), len(failed & mailed), len(missing), " ".join(missing[:10])))
+    return 1 if missing else 0
+
+
+def recovery(path, goal=10.0):
+    times, pending = [], []
+    with open(path) as f:
+        for line in f:
+            p = line.split()
+            if len(p) < 6:
+                continue
+            restart, end, pid, owner, claimed = int(p[0]), int(p[1]), p[2], p[4], int(p[5])
+            if owner == "gone":
+                continue
+            if (":%s:" % pid) in owner:
+                pending.append((end - restart) / 1e6)
+            elif claimed >= restart:
+                times.append((claimed - restart) / 1e6)
+    times.sort()
+    if times:
+        med = times[len(times) // 2]
+        print("recovery after kill -9: %d claims resumed, restart to takeover: median %.2f s, "
+              "max %.2f s (goal %.0f s)" % (len(times), med, times[-1], goal))
+    else:
+        print("recovery after kill -9: no claim of a killed process was resumed in the next life")
+    late = [t for t in pending if t >= goal]
+    print("recovery: %d claims not resumed before the next kill (lives of %s s); %d in lives of %.0f s "
+          "or more" % (len(pending), ", ".join("%.1f" % t for t in pending[:8]), len(late), goal))
+    return 0
+
+
 def main(argv):
     cmd = argv[1]
     if cmd == "last-closes":
@@ -202,6 +266,10 @@ def main(argv):
         return orders_sim(argv[2])
     if cmd == "orders-fixture":
         return orders_fixture(argv[2])
+    if cmd == "failed-mailed":
+        return failed_mailed(argv[2], argv[3], argv[4])
+    if cmd == "recovery":
+        return recovery(argv[2], float(argv[3]) if len(argv) > 3 else 10.0)
     print(__doc__, file=sys.stderr)
     return 2
 
