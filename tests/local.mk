@@ -3,7 +3,8 @@ E2E_TESTS = \
 	tests/e2e/notify.sh \
 	tests/e2e/runtime_local.sh \
 	tests/e2e/cli.sh \
-	tests/e2e/workflow_local.sh
+	tests/e2e/workflow_local.sh \
+	tests/e2e/workflow_alpaca.sh
 TESTS += $(E2E_TESTS)
 EXTRA_DIST += $(E2E_TESTS) tests/lib/e2e.sh tests/lib/notify_listener.py
 
@@ -11,5 +12,5 @@ EXTRA_DIST += $(E2E_TESTS) tests/lib/e2e.sh tests/lib/notify_listener.py
 # has none (make distcheck): remove them with the build, never in the source.
 distclean-local:
 	if test "$(abs_builddir)" != "$(abs_srcdir)"; then \
-		rm -rf tests/emulators tests/ops/node_modules tests/ops/package.json tests/ops/package-lock.json; \
+		rm -rf tests/emulators tests/alpaca tests/ops/node_modules tests/ops/package.json tests/ops/package-lock.json; \
 	fi

@@ -32,3 +32,9 @@ tests_unit_core_test_config_LDADD = $(CORE_LIB) $(TEST_LIBS) $(DEPS_LIBS)
 CORE_TESTS += tests/unit/core/test_owner
 tests_unit_core_test_owner_SOURCES = tests/unit/core/test_owner.c
 tests_unit_core_test_owner_LDADD = $(CORE_LIB) $(TEST_LIBS) $(DEPS_LIBS)
+
+# svgchart: inline SVG charts for the backtest report and the dashboard.
+src_core_libcore_a_SOURCES += src/core/svgchart.c
+CORE_TESTS += tests/unit/core/test_svgchart
+tests_unit_core_test_svgchart_SOURCES = tests/unit/core/test_svgchart.c
+tests_unit_core_test_svgchart_LDADD = $(CORE_LIB) $(TEST_LIBS) $(CORE_LIB) $(DEPS_LIBS)

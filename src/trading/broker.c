@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "alchemiser/core/err.h"
 #include "alchemiser/seams/broker.h"
 
 static const char *const side_names[_BROKER_SIDE_MAX] = {
@@ -15,6 +16,9 @@ static const char *const side_names[_BROKER_SIDE_MAX] = {
 static const char *const type_names[_BROKER_ORDER_MAX] = {
 	[BROKER_ORDER_MARKET] = "market",
 	[BROKER_ORDER_LIMIT] = "limit",
+	[BROKER_ORDER_STOP] = "stop",
+	[BROKER_ORDER_STOP_LIMIT] = "stop_limit",
+	[BROKER_ORDER_TRAILING_STOP] = "trailing_stop",
 };
 
 static const char *const status_names[_BROKER_STATUS_MAX] = {
@@ -42,8 +46,9 @@ static const struct {
 	{ "stopped", BROKER_STATUS_NEW },
 	{ "suspended", BROKER_STATUS_NEW },
 	{ "pending_replace", BROKER_STATUS_NEW },
+	/* Not filled: no more fills today (filled_qty says how much did). */
 	{ "done_for_day", BROKER_STATUS_NEW },
-	{ "calculated", BROKER_STATUS_FILLED },
+	{ "calculated", BROKER_STATUS_NEW },
 	{ "cancelled", BROKER_STATUS_CANCELED },
 };
 
@@ -111,4 +116,37 @@ broker_order_status_is_terminal(enum broker_order_status s)
 	return s == BROKER_STATUS_FILLED || s == BROKER_STATUS_CANCELED ||
 	    s == BROKER_STATUS_EXPIRED || s == BROKER_STATUS_REJECTED ||
 	    s == BROKER_STATUS_REPLACED;
+}
+
+int
+broker_account_check(const struct broker_account *a, struct errctx *ec)
+{
+	if (a->trade_suspended)
+		return errctx_set(ec, -EACCES, "account: trading is suspended by the user "
+		    "(trade_suspended_by_user)");
+	if (a->account_blocked)
+		return errctx_set(ec, -EACCES, "account: the account is blocked (account_blocked)");
+	if (a->trading_blocked)
+		return errctx_set(ec, -EACCES, "account: trading is blocked (trading_blocked)");
+	if (a->status[0] != '\0' && strcmp(a->status, "ACTIVE") != 0)
+		return errctx_set(ec, -EACCES, "account: status is %s, not ACTIVE", a->status);
+	return 0;
+}
+
+void
+broker_request_fit_fractional(struct broker_order_request *req)
+{
+	struct decimal whole;
+
+	if (req->type != BROKER_ORDER_LIMIT || req->use_notional)
+		return;
+	decimal_round_to(req->qty, 0, DECIMAL_ROUND_DOWN, &whole);
+	if (decimal_cmp(whole, req->qty) == 0)
+		return;
+	if (whole.units > 0) {
+		req->qty = whole;
+	} else {
+		req->type = BROKER_ORDER_MARKET;
+		req->limit_price = DECIMAL_ZERO;
+	}
 }

@@ -13,6 +13,7 @@
 #include "alchemiser/core/err.h"
 #include "alchemiser/core/json.h"
 #include "alchemiser/core/secret.h"
+#include "alchemiser/core/timeutil.h"
 #include "alchemiser/core/xalloc.h"
 #include "alchemiser/trading/broker_alpaca_http.h"
 #include "alchemiser/trading/calendar.h"
@@ -34,6 +35,7 @@ static void ap_free(struct broker *b);
 
 static const struct broker_ops alpaca_ops = {
 	.name = "alpaca",
+	.whole_share_limits = true,
 	.get_account = ap_get_account,
 	.list_positions = ap_list_positions,
 	.get_clock = ap_get_clock,
@@ -132,8 +134,10 @@ ap_get_account(struct broker *b, struct broker_account *ret, struct errctx *ec)
 	if (json_object_get(j, "portfolio_value") == NULL)
 		ret->portfolio_value = ret->equity;
 	ret->last_equity = alpaca_money(j, "last_equity");
+	ret->account_blocked = json_is_true(json_object_get(j, "account_blocked"));
+	ret->trade_suspended = json_is_true(json_object_get(j, "trade_suspended_by_user"));
 	ret->trading_blocked = json_is_true(json_object_get(j, "trading_blocked")) ||
-	    json_is_true(json_object_get(j, "account_blocked"));
+	    ret->account_blocked || ret->trade_suspended;
 	alpaca_copy_str(ret->status, sizeof ret->status, j, "status");
 	json_decref(j);
 	return 0;
@@ -158,6 +162,7 @@ ap_list_positions(struct broker *b, struct broker_position **ret, size_t *n, str
 		struct broker_position *d = &(*ret)[i];
 
 		alpaca_copy_str(d->symbol, sizeof d->symbol, p, "symbol");
+		alpaca_symbol_in(d->symbol);
 		d->qty = alpaca_money(p, "qty");
 		d->qty_available = json_object_get(p, "qty_available") != NULL ?
 		    alpaca_money(p, "qty_available") : d->qty;
@@ -197,17 +202,17 @@ static int
 ap_get_calendar(struct broker *b, int64_t start, int64_t end, struct broker_calendar_day **ret,
     size_t *n, struct errctx *ec)
 {
-	int y1, y2;
-	unsigned m1, d1, m2, d2;
-	char path[96];
+	char path[160], from[RFC3339_STRLEN], to[RFC3339_STRLEN];
 	json_t *j, *e;
 	size_t i;
 	int r;
 
-	calendar_civil_from_days(start, &y1, &m1, &d1);
-	calendar_civil_from_days(end, &y2, &m2, &d2);
-	snprintf(path, sizeof path, "/v2/calendar?start=%04d-%02u-%02u&end=%04d-%02u-%02u",
-	    y1, m1, d1, y2, m2, d2);
+	/* Full RFC 3339 times, as the SDK sends them: midnight UTC of the first
+	 * day to the last second of the last one, so "inclusive" cannot be read
+	 * two ways. */
+	time_format_rfc3339(start * 86400LL * 1000000, from);
+	time_format_rfc3339((end * 86400LL + 86399) * 1000000, to);
+	snprintf(path, sizeof path, "/v2/calendar?start=%s&end=%s", from, to);
 	r = alpaca_get((struct alpaca *)b, false, path, &j, ec);
 	if (r < 0)
 		return r;
@@ -236,10 +241,14 @@ ap_get_calendar(struct broker *b, int64_t start, int64_t end, struct broker_cale
 static int
 ap_get_asset(struct broker *b, const char *symbol, struct broker_asset *ret, struct errctx *ec)
 {
-	char *s = alpaca_esc(symbol), *path = xasprintf("/v2/assets/%s", s);
+	char wire[BROKER_SYMBOL_MAX], *s, *path;
 	json_t *j;
-	int r = alpaca_get((struct alpaca *)b, false, path, &j, ec);
+	int r;
 
+	alpaca_symbol_out(symbol, wire, sizeof wire);
+	s = alpaca_esc(wire);
+	path = xasprintf("/v2/assets/%s", s);
+	r = alpaca_get((struct alpaca *)b, false, path, &j, ec);
 	free(s);
 	free(path);
 	if (r < 0)
@@ -255,17 +264,21 @@ static int
 ap_get_quote(struct broker *b, const char *symbol, struct broker_quote *ret, struct errctx *ec)
 {
 	struct alpaca *a = (struct alpaca *)b;
-	char *s = alpaca_esc(symbol), *f = alpaca_esc(a->data_feed);
-	char *path = xasprintf("/v2/stocks/quotes/latest?symbols=%s&feed=%s", s, f);
+	char wire[BROKER_SYMBOL_MAX], *s, *f, *path;
 	json_t *j, *q;
-	int r = alpaca_get(a, true, path, &j, ec);
+	int r;
 
+	alpaca_symbol_out(symbol, wire, sizeof wire);
+	s = alpaca_esc(wire);
+	f = alpaca_esc(a->data_feed);
+	path = xasprintf("/v2/stocks/quotes/latest?symbols=%s&feed=%s", s, f);
+	r = alpaca_get(a, true, path, &j, ec);
 	free(s);
 	free(f);
 	free(path);
 	if (r < 0)
 		return r;
-	q = json_object_get(json_object_get(j, "quotes"), symbol);
+	q = json_object_get(json_object_get(j, "quotes"), wire);
 	if (!json_is_object(q)) {
 		json_decref(j);
 		return errctx_set(ec, -ENOENT, "no quote for %s", symbol);

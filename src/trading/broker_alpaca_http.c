@@ -5,6 +5,7 @@
  * are never part of any message we produce.
  */
 #include <ctype.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -64,7 +65,8 @@ write_cb(char *ptr, size_t size, size_t nmemb, void *ud)
 	return n;
 }
 
-/* Retry-After (seconds) and X-Ratelimit-Reset (epoch seconds). */
+/* Retry-After (seconds, or an HTTP date as RFC 9110 allows and the official
+ * SDK reads) and X-Ratelimit-Reset (epoch seconds). */
 static size_t
 header_cb(char *ptr, size_t size, size_t nmemb, void *ud)
 {
@@ -77,16 +79,43 @@ header_cb(char *ptr, size_t size, size_t nmemb, void *ud)
 		return n;
 	memcpy(line, ptr, n);
 	line[n] = '\0';
-	if (strncasecmp(line, "Retry-After:", 12) == 0 && sscanf(line + 12, "%lld", &v) == 1 &&
-	    v >= 0)
-		h->retry_after_usec = v * 1000000;
-	else if (strncasecmp(line, "X-Ratelimit-Reset:", 18) == 0 &&
+	if (strncasecmp(line, "Retry-After:", 12) == 0) {
+		int64_t w = alpaca_retry_after_usec(line + 12, (int64_t)time(NULL) * 1000000);
+
+		if (w >= 0)
+			h->retry_after_usec = w;
+	} else if (strncasecmp(line, "X-Ratelimit-Reset:", 18) == 0 &&
 	    sscanf(line + 18, "%lld", &v) == 1 && h->retry_after_usec < 0) {
 		long long now = (long long)time(NULL);
 
 		h->retry_after_usec = v > now ? (v - now) * 1000000 : 0;
 	}
 	return n;
+}
+
+int64_t
+alpaca_retry_after_usec(const char *value, int64_t now_usec)
+{
+	char buf[96], *end;
+	size_t len;
+	long long secs;
+	time_t when;
+
+	while (*value == ' ' || *value == '\t')
+		value++;
+	len = strcspn(value, "\r\n");
+	if (len == 0 || len >= sizeof buf)
+		return -1;
+	memcpy(buf, value, len);
+	buf[len] = '\0';
+	errno = 0;
+	secs = strtoll(buf, &end, 10);
+	if (end != buf && *end == '\0')
+		return errno != 0 || secs < 0 ? -1 : (secs > 86400 ? 86400 : secs) * 1000000;
+	when = curl_getdate(buf, NULL);
+	if (when == (time_t)-1)
+		return -1;
+	return (int64_t)when * 1000000 > now_usec ? (int64_t)when * 1000000 - now_usec : 0;
 }
 
 static CURL *
@@ -292,16 +321,18 @@ alpaca_backoff(struct alpaca *a, int k, int64_t hint_usec)
 	uint32_t rnd = 0;
 	struct timespec ts;
 
-	/* Full jitter on our own schedule; the server's hint is taken as given. */
+	/* Full jitter on our own schedule; the server's hint is taken as given,
+	 * up to ALPACA_HINT_MAX (a rate-limit window): a shorter wait only earns
+	 * another 429 and spends an attempt. */
 	if (hint_usec >= 0) {
-		wait = hint_usec;
+		wait = hint_usec < ALPACA_HINT_MAX ? hint_usec : ALPACA_HINT_MAX;
 	} else {
 		if (getrandom(&rnd, sizeof rnd, 0) != (ssize_t)sizeof rnd)
 			rnd = (uint32_t)time(NULL);
 		wait = wait / 2 + (int64_t)(rnd % (uint32_t)(wait / 2 + 1));
+		if (wait > a->max_backoff_usec)
+			wait = a->max_backoff_usec;
 	}
-	if (wait > a->max_backoff_usec)
-		wait = a->max_backoff_usec;
 	ts.tv_sec = (time_t)(wait / 1000000);
 	ts.tv_nsec = (long)(wait % 1000000) * 1000;
 	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
@@ -336,6 +367,45 @@ alpaca_esc(const char *s)
 
 	curl_free(e);
 	return r;
+}
+
+/* Class-suffix symbols: strategies (and so plans, emails, the dashboard)
+ * write BRK/B, Alpaca's trading and data APIs BRK.B. A separator followed by
+ * one or two letters at the end is a share class; anything else is left. */
+static char *
+class_separator(char *s, char sep)
+{
+	char *p = strrchr(s, sep);
+	size_t k;
+
+	if (p == NULL || p == s)
+		return NULL;
+	k = strlen(p + 1);
+	if (k < 1 || k > 2)
+		return NULL;
+	for (size_t i = 1; i <= k; i++)
+		if (!isalpha((unsigned char)p[i]))
+			return NULL;
+	return p;
+}
+
+void
+alpaca_symbol_out(const char *s, char *out, size_t size)
+{
+	char *p;
+
+	snprintf(out, size, "%s", s != NULL ? s : "");
+	if ((p = class_separator(out, '/')) != NULL)
+		*p = '.';
+}
+
+void
+alpaca_symbol_in(char *s)
+{
+	char *p = class_separator(s, '.');
+
+	if (p != NULL)
+		*p = '/';
 }
 
 /* helpers shared by broker_alpaca*.c */

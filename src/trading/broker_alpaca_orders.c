@@ -8,12 +8,19 @@
 
 #include "alchemiser/core/err.h"
 #include "alchemiser/core/json.h"
+#include "alchemiser/core/timeutil.h"
 #include "alchemiser/core/xalloc.h"
 #include "alchemiser/trading/broker_alpaca_http.h"
+#include "alchemiser/trading/order_id.h"
 
 static char *order_body(const struct broker_order_request *req);
 static int order_at(struct alpaca *a, const char *path, struct broker_order *ret,
     struct errctx *ec);
+static int follow_replacements(struct alpaca *a, struct broker_order *ret, struct errctx *ec);
+static int open_page(struct alpaca *a, int64_t after_usec, json_t **ret, struct errctx *ec);
+
+#define MAX_REPLACEMENTS 8	/* replaced_by hops followed for one order */
+#define MAX_OPEN_PAGES 200	/* 100,000 open orders: more is a server loop */
 
 int
 alpaca_parse_order(const json_t *o, struct broker_order *ret, struct errctx *ec)
@@ -26,6 +33,8 @@ alpaca_parse_order(const json_t *o, struct broker_order *ret, struct errctx *ec)
 	alpaca_copy_str(ret->id, sizeof ret->id, o, "id");
 	alpaca_copy_str(ret->client_order_id, sizeof ret->client_order_id, o, "client_order_id");
 	alpaca_copy_str(ret->symbol, sizeof ret->symbol, o, "symbol");
+	alpaca_symbol_in(ret->symbol);
+	alpaca_copy_str(ret->replaced_by, sizeof ret->replaced_by, o, "replaced_by");
 	type = json_get_str(o, "type") != NULL ? json_get_str(o, "type") :
 	    json_get_str(o, "order_type");
 	if (broker_side_from_string(json_get_str(o, "side"), &ret->side) < 0 ||
@@ -35,6 +44,7 @@ alpaca_parse_order(const json_t *o, struct broker_order *ret, struct errctx *ec)
 	ret->qty = alpaca_money(o, "qty");
 	ret->notional = alpaca_money(o, "notional");
 	ret->limit_price = alpaca_money(o, "limit_price");
+	ret->stop_price = alpaca_money(o, "stop_price");
 	ret->filled_qty = alpaca_money(o, "filled_qty");
 	ret->filled_avg_price = alpaca_money(o, "filled_avg_price");
 	ret->submitted_at_usec = alpaca_when(o, "submitted_at");
@@ -48,7 +58,10 @@ order_body(const struct broker_order_request *req)
 	json_t *o = json_object();
 	char *s;
 
-	json_object_set_new(o, "symbol", json_string(req->symbol));
+	char wire[BROKER_SYMBOL_MAX];
+
+	alpaca_symbol_out(req->symbol, wire, sizeof wire);
+	json_object_set_new(o, "symbol", json_string(wire));
 	json_object_set_new(o, "side", json_string(broker_side_to_string(req->side)));
 	json_object_set_new(o, "type", json_string(broker_order_type_to_string(req->type)));
 	json_object_set_new(o, "time_in_force", json_string("day"));
@@ -123,7 +136,60 @@ order_at(struct alpaca *a, const char *path, struct broker_order *ret, struct er
 		return r;
 	r = alpaca_parse_order(j, ret, ec);
 	json_decref(j);
+	if (r == 0)
+		r = follow_replacements(a, ret, ec);
 	return r;
+}
+
+/*
+ * An order Alpaca replaced (a PATCH, a corporate action) goes on working as
+ * the order named by replaced_by: that one is the answer, with the fills of
+ * the replaced ones added, so the caller neither takes "replaced" as the end
+ * nor places the quantity again. Fills are added on the safe side: a
+ * replacement that already counts them makes us trade less, never twice.
+ */
+static int
+follow_replacements(struct alpaca *a, struct broker_order *ret, struct errctx *ec)
+{
+	struct decimal filled = DECIMAL_ZERO, value = DECIMAL_ZERO, v;
+	char first[BROKER_CLIENT_ID_MAX];
+	int hops = 0, r;
+
+	snprintf(first, sizeof first, "%s", ret->client_order_id);
+	while (ret->status == BROKER_STATUS_REPLACED && ret->replaced_by[0] != '\0') {
+		char *e, *path;
+
+		if (++hops > MAX_REPLACEMENTS)
+			return errctx_set(ec, -EPROTO, "order %s: more than %d replacements", first,
+			    MAX_REPLACEMENTS);
+		decimal_add(filled, ret->filled_qty, &filled);
+		decimal_mul(ret->filled_qty, ret->filled_avg_price, DECIMAL_ROUND_HALF_EVEN, &v);
+		decimal_add(value, v, &value);
+		e = alpaca_esc(ret->replaced_by);
+		path = xasprintf("/v2/orders/%s", e);
+		free(e);
+		{
+			json_t *j;
+
+			r = alpaca_get(a, false, path, &j, ec);
+			free(path);
+			if (r < 0)
+				return errctx_prefix(ec, "replacement of order %s", first);
+			r = alpaca_parse_order(j, ret, ec);
+			json_decref(j);
+			if (r < 0)
+				return r;
+		}
+	}
+	if (hops > 0 && filled.units > 0) {
+		decimal_mul(ret->filled_qty, ret->filled_avg_price, DECIMAL_ROUND_HALF_EVEN, &v);
+		decimal_add(value, v, &value);
+		decimal_add(filled, ret->filled_qty, &ret->filled_qty);
+		decimal_div(value, ret->filled_qty, DECIMAL_ROUND_HALF_EVEN, &ret->filled_avg_price);
+	}
+	if (hops > 0)	/* the chain is known to us by the id we placed */
+		snprintf(ret->client_order_id, sizeof ret->client_order_id, "%s", first);
+	return 0;
 }
 
 int
@@ -164,35 +230,112 @@ alpaca_cancel_order(struct broker *b, const char *id, struct errctx *ec)
 	return r;
 }
 
+static int
+open_page(struct alpaca *a, int64_t after_usec, json_t **ret, struct errctx *ec)
+{
+	char path[160], t[RFC3339_STRLEN];
+	int r;
+
+	snprintf(path, sizeof path, "/v2/orders?status=open&limit=%d&direction=asc&nested=false",
+	    ALPACA_OPEN_PAGE);
+	if (after_usec > 0) {
+		time_format_rfc3339(after_usec, t);
+		snprintf(path + strlen(path), sizeof path - strlen(path), "&after=%s", t);
+	}
+	r = alpaca_get(a, false, path, ret, ec);
+	if (r == 0 && !json_is_array(*ret)) {
+		json_decref(*ret);
+		*ret = NULL;
+		r = errctx_set(ec, -EPROTO, "orders: expected an array");
+	}
+	return r;
+}
+
+static bool
+seen(const struct broker_order *l, size_t n, const char *id)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(l[i].id, id) == 0)
+			return true;
+	return false;
+}
+
+/*
+ * Every open order, 500 a page (Alpaca's maximum), oldest first: the next
+ * page starts a microsecond before the last submission time seen, so orders
+ * sharing that time are not lost (the overlap is dropped by id). An order
+ * we cannot read that the daemon did not place (not our client_order_id
+ * prefix: a manual order, another tool's) is left out instead of failing
+ * the run; one of ours that we cannot read is an error.
+ */
 int
 alpaca_list_open_orders(struct broker *b, struct broker_order **ret, size_t *n,
     struct errctx *ec)
 {
-	json_t *j, *o;
-	size_t i;
-	int r = alpaca_get((struct alpaca *)b, false,
-	    "/v2/orders?status=open&limit=500&direction=asc", &j, ec);
+	struct alpaca *a = (struct alpaca *)b;
+	struct broker_order *l = NULL, o;
+	size_t cap = 0, len = 0;
+	int64_t after = 0;
+	int r = 0;
 
-	if (r < 0)
-		return r;
-	if (!json_is_array(j)) {
-		json_decref(j);
-		return errctx_set(ec, -EPROTO, "orders: expected an array");
-	}
-	*ret = xcalloc(json_array_size(j) + 1, sizeof **ret);
-	*n = 0;
-	json_array_foreach(j, i, o) {
-		r = alpaca_parse_order(o, &(*ret)[*n], ec);
+	for (int page = 0; r == 0; page++) {
+		size_t i, fresh = 0, got;
+		int64_t last = 0;
+		json_t *j, *e;
+
+		if (page >= MAX_OPEN_PAGES) {
+			r = errctx_set(ec, -EPROTO, "orders: more than %d pages of open orders",
+			    MAX_OPEN_PAGES);
+			break;
+		}
+		r = open_page(a, after, &j, ec);
 		if (r < 0)
 			break;
-		(*n)++;
+		got = json_array_size(j);
+		json_array_foreach(j, i, e) {
+			const char *cid = json_is_object(e) ? json_get_str(e, "client_order_id") : NULL;
+			int64_t at = alpaca_when(e, "submitted_at");
+
+			if (at == 0)
+				at = alpaca_when(e, "created_at");
+			if (at > last)
+				last = at;
+			r = alpaca_parse_order(e, &o, ec);
+			if (r < 0 && (cid == NULL || !order_id_is_daemon(cid))) {
+				errctx_clear(ec);	/* not ours: not our business */
+				r = 0;
+				continue;
+			}
+			if (r < 0)
+				break;
+			if (seen(l, len, o.id))
+				continue;
+			if (len == cap) {
+				cap = cap ? cap * 2 : 16;
+				l = xreallocarray(l, cap + 1, sizeof *l);
+			}
+			l[len++] = o;
+			fresh++;
+		}
+		json_decref(j);
+		if (r < 0 || got < ALPACA_OPEN_PAGE)
+			break;
+		if (fresh == 0 || last <= 0) {
+			r = errctx_set(ec, -EPROTO, "orders: a full page with nothing new (more than "
+			    "%d orders at one time?)", ALPACA_OPEN_PAGE);
+			break;
+		}
+		after = last - 1;
 	}
-	json_decref(j);
 	if (r < 0) {
-		free(*ret);
+		free(l);
 		*ret = NULL;
+		*n = 0;
+		return r;
 	}
-	return r;
+	*ret = l != NULL ? l : xcalloc(1, sizeof *l);
+	*n = len;
+	return 0;
 }
 
 int

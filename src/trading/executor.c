@@ -321,6 +321,8 @@ place_next(struct run *R, struct item *it)
 		if (r < 0)
 			req.type = BROKER_ORDER_MARKET;
 	}
+	if (R->b->ops->whole_share_limits)
+		broker_request_fit_fractional(&req);	/* Alpaca's fractional rule */
 	order_id_make(R->event_id, it->pi->symbol, it->side, k, cid);
 	/* Looked up first: a crash between submit and our bookkeeping. */
 	r = R->b->ops->get_order_by_client_id(R->b, cid, &it->open, R->ec);

@@ -64,6 +64,18 @@ tests_integration_trading_test_broker_alpaca_CPPFLAGS = $(AM_CPPFLAGS) \
 tests_integration_trading_test_broker_alpaca_LDADD = $(TRADING_TEST_LDADD)
 EXTRA_DIST += tests/data/trading/alpaca_fixture.js
 
+# Both Alpaca adapters against the SDK-shaped contract fixture (issue 18).
+TRADING_TESTS += tests/integration/trading/test_alpaca_contract
+tests_integration_trading_test_alpaca_contract_SOURCES = \
+	tests/integration/trading/test_alpaca_contract.c \
+	tests/integration/trading/fixture.c \
+	tests/integration/trading/fixture.h
+tests_integration_trading_test_alpaca_contract_CPPFLAGS = $(AM_CPPFLAGS) \
+	-I$(top_srcdir)/tests/unit -I$(top_srcdir)/tests/integration/trading
+tests_integration_trading_test_alpaca_contract_LDADD = $(TRADING_LIB) $(DSL_LIB) $(CORE_LIB) \
+	$(TEST_LIBS) $(CORE_LIB) $(DEPS_LIBS)
+EXTRA_DIST += tests/alpaca/package.json tests/alpaca/package-lock.json tests/alpaca/sdk-dir.sh
+
 check_PROGRAMS += $(TRADING_TESTS)
 TESTS += $(TRADING_TESTS)
 

@@ -57,3 +57,9 @@ order_id_is_run(const char *plan_event_id, const char *cid)
 	order_id_run_prefix(plan_event_id, prefix);
 	return cid != NULL && strncmp(cid, prefix, strlen(prefix)) == 0;
 }
+
+bool
+order_id_is_daemon(const char *cid)
+{
+	return cid != NULL && strncmp(cid, "alc-", 4) == 0;
+}

@@ -88,6 +88,11 @@ planner_build_from_broker(struct broker *b, const struct planner_target *targets
 	r = b->ops->get_account(b, &acct, ec);
 	if (r < 0)
 		return errctx_prefix(ec, "account");
+	/* An account that cannot trade fails the run here, with its reason,
+	 * before a plan is made or an order refused. */
+	r = broker_account_check(&acct, ec);
+	if (r < 0)
+		return r;
 	r = b->ops->list_positions(b, &pos, &n, ec);
 	if (r < 0)
 		return errctx_prefix(ec, "positions");

@@ -44,8 +44,11 @@ struct broker_account {
 	struct decimal	buying_power;
 	struct decimal	portfolio_value;	/* Alpaca's legacy alias of equity */
 	struct decimal	last_equity;		/* previous close */
-	bool		trading_blocked;	/* trading_blocked || account_blocked */
-	char		status[24];		/* "ACTIVE", ... */
+	bool		trading_blocked;	/* trading_blocked || account_blocked ||
+						 * trade_suspended_by_user */
+	bool		account_blocked;	/* Alpaca's account_blocked */
+	bool		trade_suspended;	/* Alpaca's trade_suspended_by_user */
+	char		status[24];		/* "ACTIVE", ... ("" = not reported) */
 };
 
 struct broker_position {
@@ -94,20 +97,27 @@ enum broker_side {
 enum broker_order_type {
 	BROKER_ORDER_MARKET,
 	BROKER_ORDER_LIMIT,
+	/* Never placed by the daemon; read so that others' orders on the
+	 * account (manual stops, brackets) parse. */
+	BROKER_ORDER_STOP,
+	BROKER_ORDER_STOP_LIMIT,
+	BROKER_ORDER_TRAILING_STOP,
 	_BROKER_ORDER_MAX
 };
 
 /* Alpaca's statuses that matter to us; the rest map to the nearest (see
  * broker_order_status_from_string). */
 enum broker_order_status {
-	BROKER_STATUS_NEW,			/* new, accepted, pending_new, held, ... */
+	BROKER_STATUS_NEW,			/* new, accepted, pending_new, held,
+						 * done_for_day, calculated, ... */
 	BROKER_STATUS_PARTIALLY_FILLED,
-	BROKER_STATUS_FILLED,			/* also "calculated" */
+	BROKER_STATUS_FILLED,
 	BROKER_STATUS_PENDING_CANCEL,
 	BROKER_STATUS_CANCELED,
 	BROKER_STATUS_EXPIRED,			/* also done_for_day counts as not terminal */
 	BROKER_STATUS_REJECTED,
-	BROKER_STATUS_REPLACED,
+	BROKER_STATUS_REPLACED,			/* only when no replaced_by was given:
+						 * the Alpaca adapter follows it */
 	_BROKER_STATUS_MAX
 };
 
@@ -133,10 +143,12 @@ struct broker_order {
 	struct decimal		 qty;		/* 0 for a notional order until filled */
 	struct decimal		 notional;
 	struct decimal		 limit_price;
+	struct decimal		 stop_price;	/* stop, stop_limit (others' orders) */
 	struct decimal		 filled_qty;
 	struct decimal		 filled_avg_price; /* 0 when nothing filled */
 	int64_t			 submitted_at_usec;
 	int64_t			 filled_at_usec;	/* 0 when not filled */
+	char			 replaced_by[BROKER_ORDER_ID_MAX]; /* "" unless replaced */
 };
 
 /* One point of the daily equity history. */
@@ -148,6 +160,9 @@ struct broker_history_point {
 
 struct broker_ops {
 	const char *name;
+	/* Limit orders take whole shares only (Alpaca): the executor splits a
+	 * fractional quantity (broker_request_fit_fractional). */
+	bool	whole_share_limits;
 	int	(*get_account)(struct broker *b, struct broker_account *ret, struct errctx *ec);
 	int	(*list_positions)(struct broker *b, struct broker_position **ret, size_t *n,
 		    struct errctx *ec);
@@ -199,5 +214,14 @@ int	broker_order_type_from_string(const char *s, enum broker_order_type *ret);
 int	broker_order_status_from_string(const char *s, enum broker_order_status *ret);
 /* filled, canceled, expired, rejected, replaced. */
 bool	broker_order_status_is_terminal(enum broker_order_status s);
+/* 0 when the account may trade; -EACCES with the reason (blocked, suspended
+ * by the user, a status other than ACTIVE) otherwise. Checked before planning. */
+int	broker_account_check(const struct broker_account *a, struct errctx *ec);
+/* Alpaca's fractional rule (docs/alpaca-contract.md): a fractional quantity
+ * only on a market order with time_in_force day. A limit order with a
+ * fractional qty becomes its whole shares, or, with less than one share, a
+ * market order for the fraction; the executor's next attempt places what the
+ * whole-share leg left over. */
+void	broker_request_fit_fractional(struct broker_order_request *req);
 
 #endif

@@ -93,7 +93,9 @@ struct marketdata_alpaca_config {
 	unsigned		 max_attempts;	/* per HTTP request, default 4 */
 	int64_t			 backoff_usec;	/* first wait after 429/5xx/network error, doubled
 						 * per attempt, default 500 ms; a 429's
-						 * X-Ratelimit-Reset wins when later (capped at 60 s) */
+						 * Retry-After (seconds or HTTP date) is
+						 * waited for, else X-Ratelimit-Reset when
+						 * later (both capped at 60 s) */
 	int64_t			 timeout_usec;	/* whole HTTP request, default 30 s */
 	unsigned		 symbols_per_request;	/* default 100 */
 };

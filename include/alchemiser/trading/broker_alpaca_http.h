@@ -19,6 +19,8 @@
 struct errctx;
 
 #define ALPACA_POOL_MAX 8
+#define ALPACA_HINT_MAX (60 * 1000000LL)	/* longest server-asked wait we sleep */
+#define ALPACA_OPEN_PAGE 500			/* GET /v2/orders limit maximum */
 
 struct alpaca {
 	struct broker		 base;
@@ -60,6 +62,12 @@ int	alpaca_get(struct alpaca *a, bool data, const char *path, json_t **ret,
 struct decimal alpaca_money(const json_t *o, const char *k);
 int64_t	alpaca_when(const json_t *o, const char *k);
 void	alpaca_copy_str(char *dst, size_t size, const json_t *o, const char *k);
+/* Retry-After's value (seconds or HTTP date) as a wait from now_usec; -1 when
+ * unreadable. */
+int64_t	alpaca_retry_after_usec(const char *value, int64_t now_usec);
+/* BRK/B -> BRK.B into out (out), BRK.B -> BRK/B in place (in). */
+void	alpaca_symbol_out(const char *s, char *out, size_t size);
+void	alpaca_symbol_in(char *s);
 /* URL-escaped copy (free()). */
 char	*alpaca_esc(const char *s);
 int	alpaca_parse_order(const json_t *o, struct broker_order *ret, struct errctx *ec);

@@ -22,6 +22,9 @@ void	order_id_run_prefix(const char *plan_event_id, char out[ORDER_ID_PREFIX_MAX
 void	order_id_make(const char *plan_event_id, const char *symbol, enum broker_side side,
 	    int attempt, char out[BROKER_CLIENT_ID_MAX]);
 /* True when cid was made for this plan event id. */
+/* Whether cid has the daemon's prefix ("alc-"): false for orders placed by
+ * hand or by other tools. */
+bool	order_id_is_daemon(const char *cid);
 bool	order_id_is_run(const char *plan_event_id, const char *cid);
 
 #endif

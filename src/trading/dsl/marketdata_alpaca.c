@@ -33,6 +33,7 @@ struct buf {
 	size_t	 n;
 	bool	 overflow;
 	int64_t	 reset_epoch;	/* X-Ratelimit-Reset, 0 if absent */
+	int64_t	 retry_at_usec;	/* Retry-After as an absolute time, 0 if absent */
 };
 
 static size_t	write_cb(char *data, size_t size, size_t nmemb, void *arg);
@@ -81,8 +82,34 @@ header_cb(char *data, size_t size, size_t nmemb, void *arg)
 	size_t k = size * nmemb;
 	static const char name[] = "x-ratelimit-reset:";
 
+	static const char ra[] = "retry-after:";
+	char v[96], *end;
+	size_t len;
+
 	if (k > sizeof(name) && strncasecmp(data, name, sizeof(name) - 1) == 0)
 		b->reset_epoch = strtoll(data + sizeof(name) - 1, NULL, 10);
+	if (k > sizeof(ra) && strncasecmp(data, ra, sizeof(ra) - 1) == 0) {
+		/* Seconds, or an HTTP date (RFC 9110; the official SDK reads both). */
+		const char *p = data + sizeof(ra) - 1;
+		long long secs;
+		time_t when;
+
+		while (p < data + k && (*p == ' ' || *p == '\t'))
+			p++;
+		len = (size_t)(data + k - p);
+		while (len > 0 && (p[len - 1] == '\r' || p[len - 1] == '\n' || p[len - 1] == ' '))
+			len--;
+		if (len == 0 || len >= sizeof(v))
+			return k;
+		memcpy(v, p, len);
+		v[len] = '\0';
+		secs = strtoll(v, &end, 10);
+		if (end != v && *end == '\0' && secs >= 0)
+			b->retry_at_usec = time_now_realtime_usec() + (secs < 86400 ? secs : 86400) *
+			    USEC_PER_SEC;
+		else if ((when = curl_getdate(v, NULL)) != (time_t)-1)
+			b->retry_at_usec = (int64_t)when * USEC_PER_SEC;
+	}
 	return k;
 }
 
@@ -146,7 +173,12 @@ http_get(struct md_alpaca *a, const char *url, json_t **ret, struct errctx *ec)
 		} else if (status == 429 || status >= 500) {
 			r = errctx_set(ec, -EAGAIN, "GET %s: HTTP %ld", url, status);
 			retry = true;
-			if (status == 429 && b.reset_epoch > 0) {
+			if (status == 429 && b.retry_at_usec > 0) {
+				/* The server's word, up to a rate-limit window. */
+				int64_t until = b.retry_at_usec - time_now_realtime_usec();
+
+				wait = until < 0 ? 0 : until < RESET_WAIT_MAX ? until : RESET_WAIT_MAX;
+			} else if (status == 429 && b.reset_epoch > 0) {
 				int64_t until = b.reset_epoch * USEC_PER_SEC - time_now_realtime_usec();
 
 				if (until > wait)
@@ -228,7 +260,7 @@ static int
 fetch_chunk(struct md_alpaca *a, const char *const *symbols, size_t n, int64_t start,
     int64_t end, struct md_series *out, struct errctx *ec)
 {
-	char *list = xstrdup(""), *token = NULL, sd[11], ed[11];
+	char *list = xstrdup(""), *token = NULL, sd[RFC3339_STRLEN], ed[RFC3339_STRLEN];
 	size_t i, pages = 0;
 	int r = 0;
 
@@ -239,8 +271,16 @@ fetch_chunk(struct md_alpaca *a, const char *const *symbols, size_t n, int64_t s
 		free(sym);
 		list = next;
 	}
-	dsl_format_date(start, sd);
-	dsl_format_date(end, ed);
+	/* Full RFC 3339 times, as the SDK sends them: from midnight UTC of the
+	 * first day to the last second of the last (daily bars are stamped at
+	 * 04:00Z/05:00Z, inside the day either way). */
+	time_format_rfc3339(start * 86400LL * USEC_PER_SEC, sd);
+	{
+		int64_t last = (end * 86400LL + 86399) * USEC_PER_SEC, now = time_now_realtime_usec();
+
+		/* Not past now: Alpaca's own default for end. */
+		time_format_rfc3339(last < now ? last : now / USEC_PER_SEC * USEC_PER_SEC, ed);
+	}
 	do {
 		CURL *esc = curl_easy_init();
 		char *el = curl_easy_escape(esc, list, 0);
@@ -280,7 +320,9 @@ fetch_chunk(struct md_alpaca *a, const char *const *symbols, size_t n, int64_t s
 			if ((r = add_bars(v, &out[i], end, ec)) < 0)
 				break;
 		}
-		if (r == 0 && json_is_string(json_object_get(root, "next_page_token")))
+		/* null, absent or "" ends paging. */
+		if (r == 0 && json_is_string(json_object_get(root, "next_page_token")) &&
+		    json_string_length(json_object_get(root, "next_page_token")) > 0)
 			token = xstrdup(json_string_value(json_object_get(root, "next_page_token")));
 		json_decref(root);
 		/* A server that never stops paging is a protocol error, not a hang. */

@@ -13,6 +13,31 @@
 #include "alchemiser/core/xalloc.h"
 #include "fixture.h"
 
+/* The pinned SDK the fixture loads (tests/alpaca/sdk-dir.sh installs it when
+ * missing): its folder goes to the fixture in ALPACA_SDK_DIR. */
+static void
+find_sdk(void)
+{
+	const char *top = getenv("top_srcdir");
+	char *cmd, dir[1024] = "";
+	FILE *p;
+
+	if (getenv("ALPACA_SDK_DIR") != NULL)
+		return;
+	cmd = xasprintf("top_srcdir='%s' top_builddir='%s' sh '%s/tests/alpaca/sdk-dir.sh'",
+	    top != NULL ? top : ".", getenv("top_builddir") != NULL ? getenv("top_builddir") : ".",
+	    top != NULL ? top : ".");
+	p = popen(cmd, "r");
+	free(cmd);
+	ck_assert_msg(p != NULL, "cannot run tests/alpaca/sdk-dir.sh");
+	if (fgets(dir, sizeof dir, p) == NULL)
+		dir[0] = '\0';
+	ck_assert_msg(pclose(p) == 0 && dir[0] != '\0',
+	    "the Alpaca SDK is not installed and npm ci failed (tests/alpaca)");
+	dir[strcspn(dir, "\n")] = '\0';
+	setenv("ALPACA_SDK_DIR", dir, 1);
+}
+
 bool
 fixture_start(struct fixture *f)
 {
@@ -24,6 +49,7 @@ fixture_start(struct fixture *f)
 
 	if (node == NULL || *node == '\0')
 		node = "node";
+	find_sdk();
 	script = xasprintf("%s/tests/data/trading/alpaca_fixture.js", top != NULL ? top : ".");
 	ck_assert_int_eq(pipe(fds), 0);
 	f->pid = fork();

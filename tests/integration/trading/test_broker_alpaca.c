@@ -275,14 +275,16 @@ START_TEST(test_broker_alpaca_executor_exact_orders)
 	ck_assert_ok(executor_run(br, pl, "rebalance-planned-fx1", &o, &res, &ec), &ec);
 	ck_assert_msg(res->success, "%s", res->failure_reason);
 	ck_assert_uint_eq(res->orders_placed, 3);
-	/* One order per item: sell AAPL, buy GOOGL, buy MSFT (fill mode fills limits). */
-	ck_assert_int_eq(fixture_count(&fx, "POST", "/v2/orders"), 3);
+	/* Sell AAPL (20 whole shares); the fractional buys of GOOGL and MSFT as a
+	 * whole-share limit order and a market order for the fraction each
+	 * (Alpaca refuses fractional limits): fill mode fills limits. */
+	ck_assert_int_eq(fixture_count(&fx, "POST", "/v2/orders"), 5);
 	ck_assert_dec(res->orders[0].filled_qty, "20");
 	executor_result_free(res);
 	/* Re-run of the same plan: resumes from the broker, places nothing. */
 	ck_assert_ok(executor_run(br, pl, "rebalance-planned-fx1", &o, &res, &ec), &ec);
 	ck_assert(res->success);
-	ck_assert_int_eq(fixture_count(&fx, "POST", "/v2/orders"), 3);
+	ck_assert_int_eq(fixture_count(&fx, "POST", "/v2/orders"), 5);
 	executor_result_free(res);
 	planner_plan_free(pl);
 }
@@ -307,9 +309,10 @@ START_TEST(test_broker_alpaca_executor_error_paths)
 	ck_assert_ok(submit(cid, "MSFT", "29.7", &ord, &ec), &ec);	/* the crashed run's */
 	ck_assert_ok(executor_run(br, pl, "rebalance-planned-fx2", &o, &res, &ec), &ec);
 	ck_assert_msg(res->success, "%s", res->failure_reason);
-	/* 1 (crashed run) + AAPL (500, found) + GOOGL (429, then again) = 4 POSTs;
-	 * MSFT was found by its id before any POST. */
-	ck_assert_int_eq(fixture_count(&fx, "POST", "/v2/orders"), 4);
+	/* 1 (crashed run) + AAPL (500, found) + GOOGL (429, then again: whole
+	 * shares) + GOOGL's fraction (market) = 5 POSTs; MSFT was found by its id
+	 * before any POST. */
+	ck_assert_int_eq(fixture_count(&fx, "POST", "/v2/orders"), 5);
 	ck_assert_dec(res->orders[2].filled_qty, "29.7");
 	executor_result_free(res);
 	/* Persistent 5xx on POST: the run ends -EAGAIN (retried later, resumes). */
@@ -332,7 +335,8 @@ START_TEST(test_broker_alpaca_executor_error_paths)
 	/* A blocked account: refused up front, nothing posted. */
 	fixture_post(&fx, "/__state", "{\"blocked\": true}");
 	ck_assert_err(executor_run(br, pl, "rebalance-planned-fx5", &o, &res, &ec), -EACCES, &ec);
-	ck_assert_int_eq(fixture_count(&fx, "POST", "/v2/orders"), 3);
+	/* AAPL (refused) + GOOGL and MSFT, each whole shares and a fraction. */
+	ck_assert_int_eq(fixture_count(&fx, "POST", "/v2/orders"), 5);
 	planner_plan_free(pl);
 }
 END_TEST

@@ -47,7 +47,14 @@ const server = http.createServer((req, res) => {
     return send(res, 429, { message: 'too many requests' },
       { 'X-Ratelimit-Reset': String(Math.floor(Date.now() / 1000)) });
   }
-  const days = weekdays(url.searchParams.get('start'), url.searchParams.get('end'));
+  // start/end: full RFC 3339 times, as the official SDK sends them (a bare
+  // date leaves inclusiveness to the reader).
+  const rfc3339 = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)$/;
+  for (const k of ['start', 'end'])
+    if (!rfc3339.test(url.searchParams.get(k) || ''))
+      return send(res, 422, { code: 42210000, message: `${k}: send an RFC 3339 time` });
+  const days = weekdays(url.searchParams.get('start').slice(0, 10),
+    url.searchParams.get('end').slice(0, 10));
   const all = [];
   for (const s of [...symbols].sort())
     if (s in base)

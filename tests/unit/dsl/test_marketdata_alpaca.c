@@ -186,7 +186,9 @@ START_TEST(test_marketdata_alpaca_bars_pages)
 		ck_assert_str_eq(json_string_value(json_object_get(q, "adjustment")), "all");
 		ck_assert_str_eq(json_string_value(json_object_get(q, "feed")), "iex");
 		ck_assert_str_eq(json_string_value(json_object_get(q, "timeframe")), "1Day");
-		ck_assert_str_eq(json_string_value(json_object_get(q, "end")), "2026-11-20");
+		/* full RFC 3339 times: the whole last day, from midnight of the first */
+		ck_assert_str_eq(json_string_value(json_object_get(q, "end")), "2026-11-20T23:59:59Z");
+		ck_assert_str_eq(json_string_value(json_object_get(q, "start")), "2026-10-07T00:00:00Z");
 		ck_assert(i == 0 ? json_object_get(q, "page_token") == NULL :
 		    json_is_string(json_object_get(q, "page_token")));
 	}
