@@ -98,6 +98,9 @@ const char *
 owner_self(char *buf, size_t size)
 {
 	(void)pthread_once(&self_once, init_self);
+	/* A forked child (single-threaded there) is another process. */
+	if (self_id.pid != (long)getpid())
+		init_self();
 	(void)snprintf(buf, size, "%s", self_str);
 	return buf;
 }
@@ -128,6 +131,8 @@ owner_is_dead(const char *holder, char *why, size_t why_size)
 	unsigned long long start;
 
 	(void)pthread_once(&self_once, init_self);
+	if (self_id.pid != (long)getpid())
+		init_self();
 	if (holder == NULL || parse(holder, &o) < 0 || strcmp(o.host, self_id.host) != 0)
 		return false;
 	if (strcmp(o.boot, self_id.boot) != 0) {

@@ -206,6 +206,13 @@ out:
 	return r < 0 ? r : 0;
 }
 
+/* Receives given back to messages whose receiver died (kept in the message's
+ * attributes, SQS style): a kill -9 is not the message's fault, but a message
+ * that kills its receiver every time must still reach the dead-letter queue,
+ * so at most twice max_receive_count are given back. */
+#define REFUNDS "coalesce(CAST(json_extract(attributes," \
+	" '$.\"alchemiser.crash_refunds\".StringValue') AS INTEGER), 0)"
+
 int
 sqlite_queue_recover_dead(struct sqlite_state *st, const struct sqlite_queue_conf *c,
     struct errctx *ec)
@@ -221,7 +228,11 @@ sqlite_queue_recover_dead(struct sqlite_state *st, const struct sqlite_queue_con
 	    " queue = :q AND visible_usec > :now AND receipt IS NOT NULL", &sel, ec);
 	if (r == 0)
 		r = sqlite_state_prepare_locked(st, "UPDATE queue_messages SET visible_usec = :now,"
-		    " receipt = NULL WHERE seq = :seq AND receipt = :r", &upd, ec);
+		    " receipt = NULL, receive_count = CASE WHEN receive_count > 0 AND " REFUNDS " < :cap"
+		    " THEN receive_count - 1 ELSE receive_count END,"
+		    " attributes = json_set(coalesce(attributes, '{}'), '$.\"alchemiser.crash_refunds\"',"
+		    "   json_object('DataType', 'Number', 'StringValue', CAST(" REFUNDS " + 1 AS TEXT)))"
+		    " WHERE seq = :seq AND receipt = :r", &upd, ec);
 	if (r < 0)
 		goto done;
 	bind_text(sel, ":q", c->queue);
@@ -237,6 +248,7 @@ sqlite_queue_recover_dead(struct sqlite_state *st, const struct sqlite_queue_con
 			continue;
 		(void)sqlite3_reset(upd);
 		bind_int(upd, ":now", now);
+		bind_int(upd, ":cap", 2 * (int64_t)c->max_receive_count);
 		bind_int(upd, ":seq", sqlite3_column_int64(sel, 0));
 		bind_text(upd, ":r", receipt);
 		if ((r = step_done(st, upd, ec, "recover")) < 0)

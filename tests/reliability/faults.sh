@@ -14,7 +14,7 @@
 # Phase 2: SQS down for REL_OUTAGE_SECONDS: the daemon backs off (few receive
 #   attempts) instead of spinning, and recovers afterwards.
 #   REL_FAULT_N (default 5), REL_FAULT_RATE (0.1), REL_SMTP_FAULT_RATE (0.15),
-#   REL_OUTAGE_SECONDS (8)
+#   REL_OUTAGE_SECONDS (10)
 # SMTP cannot be idempotent: a session cut after the server accepted the final
 # dot but before the daemon read the 250 sends the mail again (same
 # Message-ID). The sink marks the sessions that ended with QUIT; a duplicate
@@ -25,7 +25,7 @@
 N=${REL_FAULT_N:-5}
 RATE=${REL_FAULT_RATE:-0.1}
 SRATE=${REL_SMTP_FAULT_RATE:-0.15}
-OUT=${REL_OUTAGE_SECONDS:-8}
+OUT=${REL_OUTAGE_SECONDS:-10}
 start_moto
 moto_resources 5
 start_fixture

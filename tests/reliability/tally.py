@@ -236,8 +236,9 @@ def recovery(path, goal=10.0):
                 continue
             if (":%s:" % pid) in owner:
                 pending.append((end - restart) / 1e6)
-            elif claimed >= restart:
-                times.append((claimed - restart) / 1e6)
+            else:
+                # Taken over after the restart (DynamoDB keeps whole seconds).
+                times.append(max(0, claimed - restart) / 1e6)
     times.sort()
     if times:
         med = times[len(times) // 2]
