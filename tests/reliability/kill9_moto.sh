@@ -12,6 +12,8 @@
 # back when the rest of its visibility timeout has passed (at most 4 s here).
 #   REL_SOAK_MOTO_N (default 12; the full size is 50)
 #   REL_SOAK_KILLS  most kills (default M/2, at least 6)
+# Moto, the fixture and the AWS CLI start slowly on a loaded machine.
+REL_BUDGET=${REL_BUDGET:-480}
 . "$top_srcdir/tests/reliability/lib.sh"
 
 N=${REL_SOAK_MOTO_N:-12}
