@@ -19,6 +19,9 @@ enum {
 	OPT_VERSION,
 	OPT_SEND,
 	OPT_TEST_PATTERN,
+	OPT_ALLOW_STALE,
+	OPT_DEAD_LETTERS,
+	OPT_ALL,
 };
 
 static const struct option long_options[] = {
@@ -32,9 +35,12 @@ static const struct option long_options[] = {
 	{ "data",         required_argument, NULL, OPT_DATA },
 	{ "as-of",        required_argument, NULL, OPT_AS_OF },
 	{ "trace",        no_argument,       NULL, OPT_TRACE },
+	{ "allow-stale",  no_argument,       NULL, OPT_ALLOW_STALE },
 	{ "version",      no_argument,       NULL, OPT_VERSION },
 	{ "send",         no_argument,       NULL, OPT_SEND },
 	{ "test-pattern", required_argument, NULL, OPT_TEST_PATTERN },
+	{ "dead-letters", required_argument, NULL, OPT_DEAD_LETTERS },
+	{ "all",          no_argument,       NULL, OPT_ALL },
 	{ "help",         no_argument,       NULL, 'h' },
 	{ NULL, 0, NULL, 0 }
 };
@@ -46,8 +52,9 @@ cli_usage(FILE *out)
 	      "       alchemiserd [-c FILE] --explain [--event JSON|@FILE]\n"
 	      "       alchemiserd [-c FILE] --send [--event JSON|@FILE]\n"
 	      "       alchemiserd [-c FILE] --check-config | --print-config\n"
-	      "       alchemiserd --evaluate FILE.clj|SET.json --data DIR --as-of YYYY-MM-DD [--trace]\n"
+	      "       alchemiserd --evaluate FILE.clj|SET.json --data DIR --as-of YYYY-MM-DD [--trace] [--allow-stale]\n"
 	      "       alchemiserd --test-pattern PATTERN [--event] EVENT\n"
+	      "       alchemiserd [-c FILE] --dead-letters list | show ID | redrive ID|--all\n"
 	      "       alchemiserd --version | --help\n"
 	      "\n"
 	      "  -c, --config FILE   configuration file (default " SYSCONFDIR "/alchemiser/alchemiserd.conf)\n"
@@ -61,10 +68,32 @@ cli_usage(FILE *out)
 	      "      --data DIR      CSV bars for --evaluate (SYMBOL.csv)\n"
 	      "      --as-of DATE    last bar date for --evaluate\n"
 	      "      --trace         print the decision path of --evaluate\n"
+	      "      --allow-stale   research: --evaluate on stale bars, with a warning\n"
 	      "      --test-pattern P  does EventBridge pattern P match the event? (exit 0 yes, 1 no, 2 invalid)\n"
+	      "      --dead-letters  list the parked messages, show one, or move them back to the queue\n"
 	      "      --version       print the version\n"
 	      "  -h, --help          this text\n"
 	      "\nSee alchemiserd(8) and alchemiserd.conf(5).\n", out);
+}
+
+/* list takes nothing, show an id, redrive an id or --all (never both). */
+static bool
+cli_dead_letters_valid(const struct cli_args *a)
+{
+	const char *act = a->dead_letters;
+	bool ok;
+
+	if (strcmp(act, "list") == 0)
+		ok = a->message_id == NULL && !a->all;
+	else if (strcmp(act, "show") == 0)
+		ok = a->message_id != NULL && !a->all;
+	else if (strcmp(act, "redrive") == 0)
+		ok = (a->message_id != NULL) != a->all;
+	else
+		ok = false;
+	if (!ok)
+		fprintf(stderr, "alchemiserd: --dead-letters list | show ID | redrive ID|--all\n");
+	return ok;
 }
 
 /* Why: a second command flag is a usage error, not "last one wins". */
@@ -121,12 +150,22 @@ cli_parse(int argc, char **argv, struct cli_args *ret)
 		case OPT_TRACE:
 			a.trace = true;
 			break;
+		case OPT_ALLOW_STALE:
+			a.allow_stale = true;
+			break;
 		case OPT_TEST_PATTERN:
 			r = set_command(&a, CLI_TEST_PATTERN);
 			a.pattern = optarg;
 			break;
 		case OPT_SEND:
 			r = set_command(&a, CLI_SEND);
+			break;
+		case OPT_DEAD_LETTERS:
+			r = set_command(&a, CLI_DEAD_LETTERS);
+			a.dead_letters = optarg;
+			break;
+		case OPT_ALL:
+			a.all = true;
 			break;
 		case OPT_VERSION:
 			r = set_command(&a, CLI_VERSION);
@@ -143,6 +182,9 @@ cli_parse(int argc, char **argv, struct cli_args *ret)
 	/* --test-pattern PATTERN EVENT: the event may follow as an argument. */
 	if (a.command == CLI_TEST_PATTERN && optind + 1 == argc && a.event == NULL)
 		a.event = argv[optind++];
+	/* --dead-letters show|redrive ID: the message id follows. */
+	if (a.command == CLI_DEAD_LETTERS && optind + 1 == argc)
+		a.message_id = argv[optind++];
 	if (optind < argc) {
 		fprintf(stderr, "alchemiserd: unexpected argument '%s'\n", argv[optind]);
 		return -EINVAL;
@@ -154,6 +196,12 @@ cli_parse(int argc, char **argv, struct cli_args *ret)
 	if (a.event != NULL && !a.once && a.command != CLI_EXPLAIN && a.command != CLI_SEND &&
 	    a.command != CLI_TEST_PATTERN) {
 		fprintf(stderr, "alchemiserd: --event goes with --once, --explain, --send or --test-pattern\n");
+		return -EINVAL;
+	}
+	if (a.command == CLI_DEAD_LETTERS && !cli_dead_letters_valid(&a))
+		return -EINVAL;
+	if (a.all && a.command != CLI_DEAD_LETTERS) {
+		fprintf(stderr, "alchemiserd: --all goes with --dead-letters redrive\n");
 		return -EINVAL;
 	}
 	if (a.command == CLI_EVALUATE && (a.data_dir == NULL || a.as_of == NULL)) {

@@ -17,6 +17,7 @@ enum cli_command {
 	CLI_EVALUATE,
 	CLI_SEND,		/* put one body on the work queue and exit */
 	CLI_TEST_PATTERN,	/* does an EventBridge pattern match an event? */
+	CLI_DEAD_LETTERS,	/* list, show or redrive parked messages */
 	CLI_VERSION,
 	CLI_HELP,
 	_CLI_COMMAND_MAX
@@ -34,8 +35,13 @@ struct cli_args {
 	const char	*data_dir;
 	const char	*as_of;
 	bool		 trace;
+	bool		 allow_stale;	/* --allow-stale (research) */
 	/* --test-pattern */
 	const char	*pattern;
+	/* --dead-letters ACTION [ID | --all] */
+	const char	*dead_letters;
+	const char	*message_id;
+	bool		 all;
 };
 
 /* Exit codes, documented in alchemiserd(8). */

@@ -10,6 +10,12 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <curl/curl.h>
+#include <event2/event.h>
+#include <jansson.h>
+#include <openssl/crypto.h>
+#include <sqlite3.h>
+
 #include "alchemiser/core/config.h"
 #include "alchemiser/core/err.h"
 #include "alchemiser/core/json.h"
@@ -19,6 +25,7 @@
 #include "alchemiser/router/route.h"
 #include "alchemiser/trading/dsl_cli.h"
 #include "cli.h"
+#include "src/git-version.h"
 
 #define DEFAULT_CONFIG SYSCONFDIR "/alchemiser/alchemiserd.conf"
 
@@ -38,6 +45,17 @@ load_config(struct cli_args *a, struct config **ret)
 		return -EINVAL;
 	}
 	return 0;
+}
+
+/* Why the libraries: a bug report needs the versions actually linked at run
+ * time, which may differ from the ones the build saw. */
+static void
+print_version(void)
+{
+	printf("alchemiserd %s (%s)\n", PACKAGE_VERSION, GIT_DESCRIBE);
+	printf("libevent %s, libcurl %s, %s, jansson %s, SQLite %s\n", event_get_version(),
+	    curl_version_info(CURLVERSION_NOW)->version, OpenSSL_version(OPENSSL_VERSION),
+	    jansson_version_str(), sqlite3_libversion());
 }
 
 static int
@@ -75,7 +93,7 @@ main(int argc, char **argv)
 	log_open(LOG_TARGET_AUTO);
 	switch (args.command) {
 	case CLI_VERSION:
-		printf("alchemiserd %s\n", PACKAGE_VERSION);
+		print_version();
 		return EXIT_OK;
 	case CLI_HELP:
 		cli_usage(stdout);
@@ -93,7 +111,7 @@ main(int argc, char **argv)
 	}
 	case CLI_EVALUATE:
 		return dsl_cli_evaluate(args.evaluate_target, args.data_dir, args.as_of, args.trace,
-		    stdout, stderr);
+		    args.allow_stale, stdout, stderr);
 	default:
 		break;
 	}

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 
 #include "alchemiser/core/config.h"
+#include "alchemiser/runtime/deadletters.h"
 #include "alchemiser/runtime/runtime.h"
 #include "cli.h"
 
@@ -16,6 +17,9 @@ main_run(const struct cli_args *a, struct config *cfg)
 	size_t len = 0;
 	int rc;
 
+	if (a->command == CLI_DEAD_LETTERS)
+		return deadletters_run(cfg, deadletters_action_from_string(a->dead_letters),
+		    a->message_id, stdout, stderr);
 	if (a->command == CLI_SEND || (a->once && a->event != NULL)) {
 		if (cli_read_event(a->event, &body, &len) < 0)
 			return EXIT_CONFIG;

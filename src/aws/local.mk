@@ -17,6 +17,7 @@ src_aws_libaws_a_SOURCES = \
 	src/aws/retry.c \
 	src/aws/client.c \
 	src/aws/sqs.c \
+	src/aws/sqs_dlq.c \
 	src/aws/eventbridge.c \
 	src/aws/dynamodb.c
 

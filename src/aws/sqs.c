@@ -396,7 +396,7 @@ sqs_reject(struct transport *tr, const struct queue_message *m, const char *reas
 }
 
 static int
-sqs_send(struct transport *tr, const char *body, struct errctx *ec)
+sqs_send(struct transport *tr, const char *body, char *ret_id, struct errctx *ec)
 {
 	struct sqs_transport *t = (struct sqs_transport *)tr;
 	json_t *req = json_pack("{s:s, s:s}", "QueueUrl", t->queue_url, "MessageBody", body);
@@ -413,6 +413,11 @@ sqs_send(struct transport *tr, const char *body, struct errctx *ec)
 		aws_md5_hex(body, strlen(body), want);
 		if (md5 != NULL && strcasecmp(md5, want) != 0)
 			r = errctx_set(ec, -EPROTO, "SendMessage: MD5 of body mismatch");
+		else if (ret_id != NULL) {
+			const char *id = json_string_value(json_object_get(resp, "MessageId"));
+
+			(void)snprintf(ret_id, TRANSPORT_ID_MAX, "%s", id != NULL ? id : "");
+		}
 	}
 	json_decref(resp);
 	json_decref(req);
@@ -548,4 +553,15 @@ sqs_transport_new(struct event_base *base, const struct sqs_options *o,
 	t->poll_slack_usec = o->timeout_usec > 0 ? o->timeout_usec : SQS_POLL_SLACK_USEC;
 	*ret = &t->base;
 	return 0;
+}
+
+/* For sqs_dlq.c: the client and the two queues. */
+struct aws_client *
+sqs_transport_client(struct transport *tr, const char **queue_url, const char **dlq_url)
+{
+	struct sqs_transport *t = (struct sqs_transport *)tr;
+
+	*queue_url = t->queue_url;
+	*dlq_url = t->dlq_url;
+	return t->client;
 }

@@ -444,6 +444,15 @@ validate(struct config *c, struct parser *p)
 		problem(p, 0, "daemon.retry_backoff_max is shorter than daemon.retry_backoff_base");
 	if (config_list_len(c, "mail.to") == 0)
 		problem(p, 0, "mail.to lists no recipient");
+	if (config_str(c, "trading.as_of")[0] != '\0') {
+		int64_t d;
+
+		if (time_parse_date(config_str(c, "trading.as_of"), &d, NULL) < 0)
+			problem(p, 0, "trading.as_of: expected a date YYYY-MM-DD");
+		/* A fixed as-of against a live account would trade on old prices forever. */
+		if (strcmp(config_str(c, "trading.mode"), "live") == 0)
+			problem(p, 0, "trading.as_of replays a fixed history: not with trading.mode = live");
+	}
 }
 
 int

@@ -151,6 +151,12 @@ static const struct config_key keys[] = {
 	  "Whether a run with partially filled orders counts as failed (the seed's rule)." },
 	{ "trading.ignore_market_hours", CONFIG_BOOL, "no", 0, 0, NULL, true,
 	  "Run workflows on weekends and NYSE holidays too." },
+	{ "trading.bars_max_lag", CONFIG_INT, "0", 0, 30, NULL, true,
+	  "Sessions a ticker's last bar may trail the as-of session (vendors that publish late); 0: the as-of session's bar is required." },
+	{ "trading.on_strategy_failure", CONFIG_ENUM, "fail", 0, 0, "fail|cash|renormalise", true,
+	  "A strategy file that fails (stale, missing or future bars, evaluation error): fail the run, or drop the file and keep its weight in cash, or share it among the others." },
+	{ "trading.as_of", CONFIG_STRING, "", 0, 0, NULL, true,
+	  "Evaluate strategies as of this session (YYYY-MM-DD) instead of the last completed NYSE session: replaying a fixed history such as the sample data. Refused with mode = live." },
 
 	/* [mail] */
 	{ "mail.transport", CONFIG_ENUM, "maildir", 0, 0, "maildir|smtp", false,
@@ -175,6 +181,14 @@ static const struct config_key keys[] = {
 	  "From: address of reports." },
 	{ "mail.to", CONFIG_LIST, "trader@localhost", 0, 0, NULL, false,
 	  "Comma-separated recipients of reports." },
+
+	/* [http] */
+	{ "http.listen", CONFIG_STRING, "", 0, 0, NULL, false,
+	  "ADDRESS:PORT of the metrics and dashboard listener (e.g. 127.0.0.1:9187); empty: no listener." },
+	{ "http.token", CONFIG_SECRET, "", 0, 0, NULL, false,
+	  "Credential name or file holding the bearer token; required unless http.listen is a loopback address." },
+	{ "http.max_connections", CONFIG_INT, "16", 1, 1024, NULL, false,
+	  "Most HTTP connections served at once; more get 503." },
 
 	{ NULL, 0, NULL, 0, 0, NULL, false, NULL }
 };

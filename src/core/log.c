@@ -6,6 +6,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
+#include <time.h>
 #include <unistd.h>
 
 #define SD_JOURNAL_SUPPRESS_LOCATION
@@ -20,6 +21,7 @@ static int log_max_level = LOG_INFO;
 static enum log_target log_target = LOG_TARGET_STDERR;
 
 static int stderr_is_journal(void);
+static size_t line_prefix(int level, char *buf, size_t size);
 static void log_emit(int level, const struct log_fields *f, const char *fmt, va_list ap);
 
 /* Why: systemd sets JOURNAL_STREAM to "dev:ino" of the stream it connected;
@@ -71,6 +73,31 @@ log_level_from_string(const char *s)
 		if (strcmp(s, levels[i].name) == 0)
 			return levels[i].level;
 	return -EINVAL;
+}
+
+/* Why a timestamp and a word, not "<6>": on a terminal or in a file nothing
+ * reads the priority prefix, and a reader wants to know when and how bad.
+ * UTC with milliseconds, so lines of several daemons sort together. */
+static size_t
+line_prefix(int level, char *buf, size_t size)
+{
+	static const char *const words[] = {
+		[LOG_EMERG] = "emerg", [LOG_ALERT] = "alert", [LOG_CRIT] = "crit", [LOG_ERR] = "error",
+		[LOG_WARNING] = "warning", [LOG_NOTICE] = "notice", [LOG_INFO] = "info",
+		[LOG_DEBUG] = "debug",
+	};
+	struct timespec ts;
+	struct tm tm;
+	char when[32];
+	int n;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	gmtime_r(&ts.tv_sec, &tm);
+	if (strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%S", &tm) == 0)
+		when[0] = '\0';
+	n = snprintf(buf, size, "%s.%03ldZ %s ", when, ts.tv_nsec / 1000000L,
+	    level >= LOG_EMERG && level <= LOG_DEBUG ? words[level] : "info");
+	return n < 0 ? 0 : (size_t)n >= size ? size - 1 : (size_t)n;
 }
 
 struct field_ref {
@@ -147,8 +174,9 @@ log_emit(int level, const struct log_fields *f, const char *fmt, va_list ap)
 		/* Fall through to stderr if the journal socket is gone. */
 	}
 
-	n = snprintf(line, sizeof line, "<%d>%s", level, msg);
-	len = n < 0 ? 0 : (size_t)n >= sizeof line ? sizeof line - 1 : (size_t)n;
+	len = line_prefix(level, line, sizeof line);
+	n = snprintf(line + len, sizeof line - len, "%s", msg);
+	len += n < 0 ? 0 : (size_t)n >= sizeof line - len ? sizeof line - len - 1 : (size_t)n;
 	for (i = 0; i < nf && len < sizeof line - 1; i++) {
 		n = snprintf(line + len, sizeof line - len, " %s=%s", fields[i].key, fields[i].value);
 		if (n < 0)

@@ -7,6 +7,7 @@ src_local_liblocal_a_SOURCES = \
 	src/local/pattern_text.c \
 	src/local/pattern_internal.h \
 	src/local/sqlite_state.c \
+	src/local/sqlite_runs.c \
 	src/local/sqlite_internal.h \
 	src/local/sqlite_queue.c \
 	src/local/sqlite_queue_sql.c \

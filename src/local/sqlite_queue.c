@@ -365,9 +365,9 @@ sqlite_transport_send(struct transport *tp, const char *body, int64_t delay_usec
 }
 
 static int
-sqlite_transport_send_op(struct transport *tp, const char *body, struct errctx *ec)
+sqlite_transport_send_op(struct transport *tp, const char *body, char *ret_id, struct errctx *ec)
 {
-	return sqlite_transport_send(tp, body, 0, NULL, NULL, ec);
+	return sqlite_transport_send(tp, body, 0, NULL, ret_id, ec);
 }
 
 static int

@@ -460,6 +460,13 @@ int
 sqlite_queue_redrive(struct sqlite_state *st, const char *dlq, uint64_t *moved,
     struct errctx *ec)
 {
+	return sqlite_queue_redrive_message(st, dlq, NULL, moved, ec);
+}
+
+int
+sqlite_queue_redrive_message(struct sqlite_state *st, const char *dlq, const char *message_id,
+    uint64_t *moved, struct errctx *ec)
+{
 	sqlite3_stmt *s = NULL;
 	int r;
 
@@ -468,9 +475,12 @@ sqlite_queue_redrive(struct sqlite_state *st, const char *dlq, uint64_t *moved,
 	    " source_queue = NULL, dlq_reason = NULL, dlq_usec = NULL, receive_count = 0,"
 	    " first_receive_usec = NULL, receipt = NULL, visible_usec = :now,"
 	    " attributes = json_remove(attributes, '$.ERROR_CODE', '$.ERROR_MESSAGE', '$.SOURCE_QUEUE')"
-	    " WHERE queue = :q AND source_queue IS NOT NULL", &s, ec);
+	    " WHERE queue = :q AND source_queue IS NOT NULL AND (:id IS NULL OR message_id = :id)",
+	    &s, ec);
 	if (r == 0) {
 		bind_text(s, ":q", dlq);
+		if (message_id != NULL)
+			bind_text(s, ":id", message_id);
 		bind_int(s, ":now", sqlite_state_now_usec(st));
 		r = step_done(st, s, ec, "redrive");
 	}

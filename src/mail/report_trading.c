@@ -18,8 +18,11 @@ static void	render_plan_row(struct report_doc *d, const char *symbol, const json
 		    const json_t *current, const char *action);
 static void	render_signals(struct report_doc *d, const json_t *ed);
 static void	render_signal_row(struct report_doc *d, const char *name, const json_t *sig);
+static char	*allocation_text(const json_t *alloc);
+static void	render_strategy_row(struct report_doc *d, const char *file, const json_t *sig);
 static void	render_orders(struct report_doc *d, const json_t *ed);
 static const char *order_status(const json_t *o);
+static const char *quantity_text(const json_t *o, char buf[REPORT_MONEY_STRLEN]);
 static char	*upper_dup(const char *s);
 static char	*failed_symbols(const json_t *ed);
 
@@ -89,6 +92,10 @@ render_summary(struct report_doc *d, const json_t *detail, const json_t *ed, con
 		report_doc_kv(d, "Total Trade Value", NULL);
 	if (failed)
 		report_doc_kv(d, "Failed Symbols", fs != NULL ? fs : "none reported");
+	if (json_get_str(ed, "as_of") != NULL) {
+		report_doc_kv(d, "Session", json_get_str(ed, "as_of"));
+		report_doc_kv(d, "Bars As Of", json_get_str(ed, "bars_as_of"));
+	}
 	report_doc_kv(d, "Time", json_get_str(detail, "timestamp"));
 	report_doc_kv_end(d);
 	free(fs);
@@ -190,19 +197,126 @@ render_signal_row(struct report_doc *d, const char *name, const json_t *sig)
 	free(targets);
 }
 
+/* "TLT 75.0%, IEF 25.0%": a file's own allocation, largest first. */
+static char *
+allocation_text(const json_t *alloc)
+{
+	struct { const char *sym; double w; } a[64];
+	struct textbuf b = { 0 };
+	const char *sym;
+	const json_t *v;
+	size_t n = 0, i, j;
+
+	json_object_foreach((json_t *)alloc, sym, v) {
+		if (n == ELEMENTSOF(a) || !json_is_number(v))
+			continue;
+		a[n].sym = sym;
+		a[n++].w = json_number_value(v);
+	}
+	for (i = 1; i < n; i++)		/* insertion sort: a handful of tickers */
+		for (j = i; j > 0 && a[j].w > a[j - 1].w; j--) {
+			typeof(a[0]) t = a[j];
+
+			a[j] = a[j - 1];
+			a[j - 1] = t;
+		}
+	for (i = 0; i < n; i++) {
+		char wb[REPORT_MONEY_STRLEN];
+		struct decimal w;
+
+		if (decimal_from_double(a[i].w, DECIMAL_ROUND_HALF_EVEN, &w) < 0)
+			continue;
+		textbuf_printf(&b, "%s%s %s", b.len > 0 ? ", " : "", a[i].sym,
+		    report_format_weight(w, wb));
+	}
+	if (json_object_size(alloc) > n)
+		textbuf_printf(&b, ", and %zu more", json_object_size(alloc) - n);
+	return textbuf_take(&b, NULL);
+}
+
+/* The signals stage's shape: {"FILE": {"weight", "status", "allocation" |
+ * "error", "bars_as_of"}}: one row per file with its status and allocation,
+ * or its error in full. */
+static void
+render_strategy_row(struct report_doc *d, const char *file, const json_t *sig)
+{
+	const char *status = json_get_str(sig, "status");
+	bool ok = status != NULL && strcmp(status, "ok") == 0;
+	char wb[REPORT_MONEY_STRLEN];
+	const char *cells[5];
+	char *alloc = NULL, *err = NULL;
+	struct decimal w;
+
+	cells[0] = file;
+	cells[1] = report_value_decimal(json_object_get(sig, "weight"), &w) ?
+	    report_format_weight(w, wb) : NULL;
+	cells[2] = ok ? "OK" : status != NULL ? "FAILED" : NULL;
+	cells[3] = json_get_str(sig, "bars_as_of");
+	if (ok) {
+		alloc = allocation_text(json_object_get(sig, "allocation"));
+		cells[4] = alloc;
+	} else {
+		err = xasprintf("Error: %s", json_get_str(sig, "error") != NULL ?
+		    json_get_str(sig, "error") : "no reason given");
+		cells[4] = err;
+	}
+	report_doc_table_row(d, cells);
+	free(alloc);
+	free(err);
+}
+
 static void
 render_signals(struct report_doc *d, const json_t *ed)
 {
 	static const char *const head[] = { "Strategy", "Action", "Target", "Analysis" };
+	static const char *const head5[] = { "Strategy", "Weight", "Status", "Bars As Of",
+		"Allocation / Error" };
 	static const char *const name_keys[] = { "strategy", "strategy_name", "name", NULL };
-	const json_t *sigs = json_object_get(ed, "strategy_signals"), *v;
+	const json_t *sigs = json_object_get(ed, "strategy_signals"), *v, *first = NULL;
+	const json_t *stale = json_object_get(ed, "stale_tolerated");
 	const char *name;
+	struct decimal cash;
 	size_t i;
 
 	if (!((json_is_object(sigs) && json_object_size(sigs) > 0) ||
 	    (json_is_array(sigs) && json_array_size(sigs) > 0)))
 		return;
 	report_doc_section(d, "Strategy Signals");
+	if (json_is_object(sigs)) {
+		json_object_foreach((json_t *)sigs, name, v) {
+			first = v;
+			break;
+		}
+	}
+	if (json_is_object(first) && json_object_get(first, "status") != NULL) {
+		report_doc_table_begin(d, 5, head5);
+		json_object_foreach((json_t *)sigs, name, v)
+			render_strategy_row(d, name, v);
+		report_doc_table_end(d);
+		if (report_get_decimal(ed, "cash_weight", &cash) && decimal_cmp(cash,
+		    DECIMAL_ZERO) > 0) {
+			char cb[REPORT_MONEY_STRLEN], *para;
+
+			para = xasprintf("Kept in cash for the failed strategy files: %s of the "
+			    "portfolio (trading.on_strategy_failure = cash).",
+			    report_format_weight(cash, cb));
+			report_doc_para(d, para);
+			free(para);
+		}
+		if (json_is_array(stale) && json_array_size(stale) > 0) {
+			const char **items = xcalloc(json_array_size(stale), sizeof(*items));
+			size_t n = 0;
+
+			report_doc_para(d, "Stale bars used within trading.bars_max_lag:");
+			json_array_foreach(stale, i, v)
+				if (json_is_string(v))
+					items[n++] = json_string_value(v);
+			report_doc_list(d, items, n);
+			free(items);
+		}
+		return;
+	}
+	/* The Python system's shape: {"NAME": {"signal", "symbol", "reason"}}. */
 	report_doc_table_begin(d, 4, head);
 	if (json_is_object(sigs)) {
 		json_object_foreach((json_t *)sigs, name, v)
@@ -214,7 +328,9 @@ render_signals(struct report_doc *d, const json_t *ed)
 	report_doc_table_end(d);
 }
 
-/* Alpaca's status words, as a reader expects them (seed §6.2). */
+/* Alpaca's status words, as a reader expects them (seed §6.2). An order
+ * that did not succeed is never "Pending": the broker (or the executor's own
+ * check) refused it, or it ended unfilled. */
 static const char *
 order_status(const json_t *o)
 {
@@ -223,30 +339,55 @@ order_status(const json_t *o)
 		{ "new", "Pending" }, { "accepted", "Pending" }, { "pending_new", "Pending" },
 		{ "canceled", "Cancelled" }, { "cancelled", "Cancelled" },
 		{ "rejected", "Rejected" }, { "expired", "Expired" },
+		{ "not_placed", "Skipped" },
 	};
 	const char *s = json_get_str(o, "status");
 	const json_t *ok = json_object_get(o, "success");
+	const char *mapped = NULL;
 	size_t i;
 
-	if (s != NULL) {
-		for (i = 0; i < ELEMENTSOF(map); i++)
-			if (strcasecmp(s, map[i].in) == 0)
-				return map[i].out;
+	for (i = 0; s != NULL && i < ELEMENTSOF(map); i++)
+		if (strcasecmp(s, map[i].in) == 0)
+			mapped = map[i].out;
+	if (json_is_false(ok) && (mapped == NULL || strcmp(mapped, "Pending") == 0))
+		return json_get_str(o, "order_id") == NULL ? "Refused" : "Not Filled";
+	if (mapped != NULL)
+		return mapped;
+	if (s != NULL)
 		return s;
-	}
 	if (json_is_boolean(ok))
 		return json_is_true(ok) ? "Filled" : "Failed";
+	return NULL;
+}
+
+/* As the broker gave it: every digit it sent, no rounding, no padding; the
+ * filled quantity once there is one, else the quantity ordered. */
+static const char *
+quantity_text(const json_t *o, char buf[REPORT_MONEY_STRLEN])
+{
+	static const char *const qty_keys[] = { "quantity", "shares", "qty", NULL };
+	struct decimal q;
+	size_t k;
+
+	if (report_get_decimal(o, "filled_qty", &q) && decimal_cmp(q, DECIMAL_ZERO) > 0)
+		return decimal_format(q, buf);
+	/* A refused order has no quantity of its own: n/a, not "0". */
+	for (k = 0; qty_keys[k] != NULL; k++)
+		if (report_get_decimal(o, qty_keys[k], &q))
+			return decimal_cmp(q, DECIMAL_ZERO) != 0 || !json_is_false(json_object_get(o,
+			    "success")) ? decimal_format(q, buf) : NULL;
 	return NULL;
 }
 
 static void
 render_orders(struct report_doc *d, const json_t *ed)
 {
-	static const char *const head[] = { "Side", "Symbol", "Quantity", "Status", "Avg Price" };
+	static const char *const head[] = { "Side", "Symbol", "Quantity", "Amount", "Status",
+		"Avg Price", "Detail" };
 	static const char *const side_keys[] = { "side", "action", NULL };
-	static const char *const qty_keys[] = { "quantity", "shares", "qty", "filled_qty", NULL };
 	static const char *const price_keys[] = { "average_price", "avg_fill_price",
 		"filled_avg_price", "price", NULL };
+	static const char *const detail_keys[] = { "error_message", "error", NULL };
 	const json_t *orders = json_object_get(ed, "orders"), *o;
 	size_t i, k;
 
@@ -258,23 +399,26 @@ render_orders(struct report_doc *d, const json_t *ed)
 		    "matches target strategy parameters.");
 		return;
 	}
-	report_doc_table_begin(d, 5, head);
+	report_doc_table_begin(d, ELEMENTSOF(head), head);
 	json_array_foreach(orders, i, o) {
-		char qb[REPORT_MONEY_STRLEN], pb[REPORT_MONEY_STRLEN];
-		const char *cells[5] = { NULL };
+		char qb[REPORT_MONEY_STRLEN], pb[REPORT_MONEY_STRLEN], ab[REPORT_MONEY_STRLEN];
+		const char *cells[ELEMENTSOF(head)] = { NULL };
 		const char *side = report_get_first_str(o, side_keys);
 		char *su = side != NULL ? upper_dup(side) : NULL;
-		struct decimal q, p;
+		struct decimal p, a;
 
 		cells[0] = su;
 		cells[1] = json_get_str(o, "symbol");
-		for (k = 0; qty_keys[k] != NULL && cells[2] == NULL; k++)
-			if (report_get_decimal(o, qty_keys[k], &q))
-				cells[2] = report_format_qty(q, qb);
-		cells[3] = order_status(o);
-		for (k = 0; price_keys[k] != NULL && cells[4] == NULL; k++)
+		cells[2] = quantity_text(o, qb);
+		if (report_get_decimal(o, "trade_amount", &a))
+			cells[3] = report_format_money(decimal_abs(a), false, ab);
+		cells[4] = order_status(o);
+		for (k = 0; price_keys[k] != NULL && cells[5] == NULL; k++)
 			if (report_get_decimal(o, price_keys[k], &p))
-				cells[4] = report_format_money(p, false, pb);
+				cells[5] = report_format_money(p, false, pb);
+		cells[6] = report_get_first_str(o, detail_keys);
+		if (cells[6] == NULL)
+			cells[6] = "";
 		report_doc_table_row(d, cells);
 		free(su);
 	}

@@ -34,6 +34,7 @@ static size_t	smtp_read_cb(char *buf, size_t size, size_t nitems, void *userp);
 static int	smtp_check_url(const char *url, struct errctx *ec);
 static int	smtp_envelope(const struct mail_message *msg, char **ret_from,
 		    struct curl_slist **ret_rcpt, struct errctx *ec);
+static int	smtp_debug_cb(CURL *h, curl_infotype type, char *data, size_t size, void *userp);
 static int	smtp_perform(struct smtp_mailer *s, const char *from, struct curl_slist *rcpt,
 		    const char *data, size_t len, struct errctx *ec);
 
@@ -238,11 +239,40 @@ smtp_error_from_curl(int curl_code, long reply, const char *detail, const char *
 	}
 }
 
+/* The server's last refusal line ("550 5.1.1 mailbox unavailable"). */
+struct smtp_reply {
+	char	text[200];
+};
+
+/* Why a debug callback: libcurl keeps only the reply code, and the operator
+ * needs the server's words. Only server lines (HEADER_IN) are looked at, so
+ * the client's AUTH exchange is never copied; control bytes become spaces. */
+static int
+smtp_debug_cb(CURL *h, curl_infotype type, char *data, size_t size, void *userp)
+{
+	struct smtp_reply *rep = userp;
+	size_t i, n = 0;
+
+	(void)h;
+	if (type != CURLINFO_HEADER_IN || size < 3 || (data[0] != '4' && data[0] != '5'))
+		return 0;
+	for (i = 0; i < size && n < sizeof rep->text - 1; i++) {
+		unsigned char c = (unsigned char)data[i];
+
+		if (c == '\r' || c == '\n')
+			break;
+		rep->text[n++] = c < 0x20 || c >= 0x7f ? ' ' : (char)c;
+	}
+	rep->text[n] = '\0';
+	return 0;
+}
+
 static int
 smtp_perform(struct smtp_mailer *s, const char *from, struct curl_slist *rcpt,
     const char *data, size_t len, struct errctx *ec)
 {
-	char errbuf[CURL_ERROR_SIZE] = "";
+	char errbuf[CURL_ERROR_SIZE] = "", detail[CURL_ERROR_SIZE + 240];
+	struct smtp_reply rep = { .text = "" };
 	struct upload up = { .data = data, .len = len };
 	CURL *h;
 	CURLcode rc;
@@ -278,10 +308,19 @@ smtp_perform(struct smtp_mailer *s, const char *from, struct curl_slist *rcpt,
 	(void) curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, s->connect_timeout_ms);
 	(void) curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, s->timeout_ms);
 	(void) curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
-	/* Never CURLOPT_VERBOSE: it prints the AUTH exchange (base64 = readable). */
+	/* VERBOSE only with our callback: libcurl's own printer would show the
+	 * AUTH exchange (base64 = readable); the callback reads server lines only. */
+	(void) curl_easy_setopt(h, CURLOPT_DEBUGFUNCTION, smtp_debug_cb);
+	(void) curl_easy_setopt(h, CURLOPT_DEBUGDATA, &rep);
+	(void) curl_easy_setopt(h, CURLOPT_VERBOSE, 1L);
 	rc = curl_easy_perform(h);
 	(void) curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &reply);
-	r = smtp_error_from_curl((int)rc, reply, errbuf, s->url, s->user, ec);
+	if (rep.text[0] != '\0')
+		(void)snprintf(detail, sizeof detail, "%s; server said: %s",
+		    errbuf[0] != '\0' ? errbuf : curl_easy_strerror(rc), rep.text);
+	else
+		(void)snprintf(detail, sizeof detail, "%s", errbuf);
+	r = smtp_error_from_curl((int)rc, reply, detail, s->url, s->user, ec);
 	curl_easy_cleanup(h);
 	return r;
 }

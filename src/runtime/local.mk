@@ -8,6 +8,11 @@ src_runtime_libruntime_a_SOURCES = \
 	src/runtime/backends_aws.c \
 	src/runtime/backends_local.c \
 	src/runtime/backends_trading.c \
+	src/runtime/dashboard.c \
+	src/runtime/deadletters.c \
+	src/runtime/httpd.c \
+	src/runtime/metrics.c \
+	src/runtime/pages.c \
 	src/runtime/notify.c \
 	src/runtime/pipeline.c \
 	src/runtime/workers.c \

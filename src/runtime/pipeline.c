@@ -16,7 +16,9 @@
 #include "alchemiser/events/domain_event.h"
 #include "alchemiser/router/route.h"
 #include "alchemiser/runtime/backends.h"
+#include "alchemiser/runtime/metrics.h"
 #include "alchemiser/runtime/pipeline.h"
+#include "alchemiser/seams/broker.h"
 #include "alchemiser/seams/bus.h"
 #include "alchemiser/seams/idem_store.h"
 #include "alchemiser/seams/transport.h"
@@ -40,6 +42,7 @@ struct claim_entry {
 
 struct pipeline {
 	struct backends		*b;
+	struct metrics		*metrics;	/* NULL = none */
 	pthread_mutex_t		 lock;
 	pthread_cond_t		 released;
 	struct corr_entry	*busy;
@@ -102,6 +105,36 @@ pipeline_new(struct backends *b)
 		pthread_sigmask(SIG_SETMASK, &old, NULL);
 	}
 	return p;
+}
+
+void
+pipeline_set_metrics(struct pipeline *p, struct metrics *m)
+{
+	p->metrics = m;
+}
+
+/* After a TradeExecuted went out: its orders, and the account as the broker
+ * now reports it (a blocking call, fine on a worker). */
+static void
+note_execution(struct pipeline *p, const struct stage_output *out)
+{
+	struct broker_account acct;
+	struct errctx ec = { 0 };
+	size_t i;
+
+	for (i = 0; i < out->n_events; i++) {
+		const struct domain_event *e = out->events[i];
+		json_int_t placed, filled;
+
+		if (e->type != EVENT_TRADE_EXECUTED)
+			continue;
+		placed = json_integer_value(domain_event_get(e, "orders_placed"));
+		filled = json_integer_value(domain_event_get(e, "orders_succeeded"));
+		metrics_orders(p->metrics, (uint64_t)placed, (uint64_t)filled,
+		    placed > filled ? (uint64_t)(placed - filled) : 0);
+		if (p->b->broker != NULL && p->b->broker->ops->get_account(p->b->broker, &acct, &ec) == 0)
+			metrics_account(p->metrics, acct.equity, acct.cash);
+	}
 }
 
 void
@@ -297,6 +330,7 @@ publish(struct pipeline *p, const struct route *rt, struct stage_output *out, st
 {
 	struct bus_entry entries[STAGE_MAX_OUTPUT];
 	char *texts[STAGE_MAX_OUTPUT];
+	const char *ids[STAGE_MAX_OUTPUT];
 	size_t i, n = 0;
 	int r;
 
@@ -304,11 +338,14 @@ publish(struct pipeline *p, const struct route *rt, struct stage_output *out, st
 		struct domain_event *e = out->events[i];
 
 		if (rt->breaker && e->type == EVENT_ERROR_NOTIFICATION_REQUESTED) {
-			log_error("circuit breaker: a handler of ErrorNotificationRequested tried to publish "
+			log_full(LOG_ERR, &(struct log_fields){ .correlation_id = e->correlation_id,
+			    .event_id = e->event_id, .duration_ms = -1 },
+			    "circuit breaker: a handler of ErrorNotificationRequested tried to publish "
 			    "another one (%s); dropped", e->event_id);
 			continue;
 		}
 		texts[n] = domain_event_encode(e);
+		ids[n] = e->event_id;
 		entries[n] = (struct bus_entry){
 			.source = event_type_source(e->type),
 			.detail_type = event_type_name(e->type),
@@ -322,10 +359,10 @@ publish(struct pipeline *p, const struct route *rt, struct stage_output *out, st
 			struct log_fields f = {
 				.message_id = LOG_MID_PUBLISHED, .detail_type = entries[i].detail_type,
 				.source = entries[i].source, .duration_ms = -1,
-				.correlation_id = out->events[0]->correlation_id,
+				.correlation_id = out->events[0]->correlation_id, .event_id = ids[i],
 			};
 
-			log_full(LOG_DEBUG, &f, "published %s", entries[i].detail_type);
+			log_full(LOG_DEBUG, &f, "published %s %s", entries[i].detail_type, ids[i]);
 		}
 		free(texts[i]);
 	}
@@ -344,6 +381,7 @@ run_claimed(struct pipeline *p, struct job *job, const struct route *rt, const s
 		.marketdata = p->b->marketdata, .mailer = p->b->mailer, .storm = p->b->storm,
 	};
 	struct idem_store *idem = p->b->idem;
+	struct log_fields run = { .event_id = job->event_id, .handler = job->handler, .duration_ms = -1 };
 	int r;
 
 	st->handle(&ctx, &out);
@@ -351,8 +389,11 @@ run_claimed(struct pipeline *p, struct job *job, const struct route *rt, const s
 		job->correlation_id = xstrdup(out.correlation_id);
 	if (out.outcome == OUTCOME_DONE) {
 		r = publish(p, rt, &out, &ec);
+		if (r == 0 && p->metrics != NULL)
+			note_execution(p, &out);
 		if (r < 0) {
 			job->infra_failure = true;
+			job->dependency = METRICS_DEP_BUS;
 			job_result(job, OUTCOME_RETRY, "publishing follow-on events: %s", errctx_msg(&ec));
 		}
 		else
@@ -360,6 +401,7 @@ run_claimed(struct pipeline *p, struct job *job, const struct route *rt, const s
 	} else {
 		job_result(job, out.outcome, "%s", out.reason);
 		job->infra_failure = out.outcome == OUTCOME_RETRY && out.dependency_failure;
+		job->dependency = METRICS_DEP_HANDLER;
 		if (out.outcome == OUTCOME_RETRY && out.hold_usec > 0) {
 			job->deferred = true;
 			job->retry_delay_usec = out.hold_usec;
@@ -367,17 +409,19 @@ run_claimed(struct pipeline *p, struct job *job, const struct route *rt, const s
 	}
 	stage_output_clear(&out);
 
+	run.correlation_id = job->correlation_id;
 	errctx_clear(&ec);
 	if (job->outcome == OUTCOME_DONE) {
 		r = idem->ops->complete(idem, rt->idempotency_key, owner, time_now_realtime_usec(), &ec);
 		/* The effect happened; a redelivery re-runs with the same ids and is absorbed. */
 		if (r < 0)
-			log_warning("completing idempotency record %s failed, continuing: %s",
+			log_full(LOG_WARNING, &run, "completing idempotency record %s failed, continuing: %s",
 			    rt->idempotency_key, errctx_msg(&ec));
 	} else {
 		r = idem->ops->release(idem, rt->idempotency_key, owner, &ec);
 		if (r < 0)
-			log_warning("releasing idempotency record %s failed (its lease will expire): %s",
+			log_full(LOG_WARNING, &run, "releasing idempotency record %s failed (its lease will "
+			    "expire): %s",
 			    rt->idempotency_key, errctx_msg(&ec));
 	}
 	claims_remove(p, rt->idempotency_key, owner);
@@ -440,6 +484,7 @@ process_routed(struct pipeline *p, struct job *job, const struct route *rt)
 	if (r < 0) {
 		/* Fail closed: never run without a claim. */
 		job->infra_failure = true;
+		job->dependency = METRICS_DEP_IDEMPOTENCY;
 		job_result(job, OUTCOME_RETRY, "idempotency store unavailable, not processing: %s",
 		    errctx_msg(&ec));
 	}
@@ -456,7 +501,9 @@ process_routed(struct pipeline *p, struct job *job, const struct route *rt)
 	}
 	else {
 		if (claim == IDEM_TAKEN_OVER && holder[0] != '\0')
-			log_notice("took over the claim of %s on %s", holder, rt->idempotency_key);
+			log_full(LOG_NOTICE, &(struct log_fields){ .correlation_id = job->correlation_id,
+			    .event_id = job->event_id, .duration_ms = -1 },
+			    "took over the claim of %s on %s", holder, rt->idempotency_key);
 		claims_add(p, rt->idempotency_key, owner, config_usec(job->cfg, "daemon.idempotency_lease"));
 		run_claimed(p, job, rt, st, owner);
 	}
@@ -525,7 +572,6 @@ process_dead_letter(struct pipeline *p, struct job *job, const struct route *rt)
 void
 pipeline_process(struct pipeline *p, struct job *job)
 {
-	int64_t start = time_now_monotonic_usec();
 	struct route *rt;
 
 	/* A job held in place after a dependency failure comes back here: start clean. */
@@ -555,5 +601,7 @@ pipeline_process(struct pipeline *p, struct job *job)
 	else
 		process_routed(p, job, rt);
 	route_free(rt);
-	job->duration_ms = (time_now_monotonic_usec() - start) / USEC_PER_MSEC;
+	/* From the receive, not this attempt: the in-place retries and their
+	 * waits are part of what the message cost. */
+	job->duration_ms = (time_now_monotonic_usec() - job->received_usec) / USEC_PER_MSEC;
 }

@@ -23,6 +23,7 @@
 #include "alchemiser/core/timeutil.h"
 #include "alchemiser/core/xalloc.h"
 #include "alchemiser/runtime/backends.h"
+#include "alchemiser/runtime/metrics.h"
 #include "alchemiser/runtime/notify.h"
 #include "alchemiser/runtime/pipeline.h"
 #include "alchemiser/runtime/runtime.h"
@@ -200,6 +201,27 @@ log_outcome(const struct job *job)
 	    job->handler != NULL ? job->handler : "message", job->reason);
 }
 
+/* The counters of one outcome (a retry in place included). */
+static void
+note_outcome(struct runtime *rt, const struct job *job)
+{
+	int64_t now = time_now_realtime_usec();
+	int d;
+
+	metrics_outcome(rt->metrics, job->handler, job->outcome, job->duration_ms);
+	if (job->infra_failure)
+		metrics_dependency(rt->metrics, job->dependency, false, now);
+	else if (job->outcome == OUTCOME_DONE) {
+		for (d = METRICS_DEP_IDEMPOTENCY; d < _METRICS_DEP_MAX; d++)
+			metrics_dependency(rt->metrics, d, true, now);
+		/* The last stage of a run, success or failure, by its handler's name. */
+		if (job->handler != NULL && strcmp(job->handler, "completed") == 0)
+			metrics_run_finished(rt->metrics, true, now);
+		else if (job->handler != NULL && strcmp(job->handler, "errors") == 0)
+			metrics_run_finished(rt->metrics, false, now);
+	}
+}
+
 /* Give a job held in place back to the queue now (drain). */
 static void
 release_held(struct runtime *rt, struct job *job)
@@ -237,12 +259,21 @@ static bool
 hold_in_place(struct runtime *rt, struct job *job)
 {
 	int64_t delay = USEC_PER_SEC << job->inplace_retries;
+	struct log_fields f = {
+		.event_id = job->event_id, .correlation_id = job->correlation_id,
+		.detail_type = job->detail_type, .handler = job->handler,
+		.outcome = outcome_to_string(job->outcome), .sqs_message_id = job->msg->message_id,
+		.duration_ms = job->duration_ms,
+	};
 	struct timeval tv;
 
 	if (job->synthetic || !job->infra_failure || rt->state != RUNTIME_RUNNING ||
 	    job->inplace_retries >= RUNTIME_INPLACE_RETRIES)
 		return false;
 	job->inplace_retries++;
+	/* "retried" counts every retry, the ones in place too. */
+	rt->counters[OUTCOME_RETRY]++;
+	note_outcome(rt, job);
 	job->runtime = rt;
 	job->resubmit_ev = evtimer_new(rt->base, runtime_resubmit_cb, job);
 	tv = tv_of(delay);
@@ -250,7 +281,8 @@ hold_in_place(struct runtime *rt, struct job *job)
 	/* No new work while a dependency is failing. */
 	if (!evtimer_pending(rt->ev_poll_retry, NULL))
 		evtimer_add(rt->ev_poll_retry, &tv);
-	log_warning("%s %s: %s; held, retrying in %lld s (%u/%d)", outcome_to_string(job->outcome),
+	log_full(LOG_WARNING, &f, "%s %s: %s; held, retrying in %lld s (%u/%d)",
+	    outcome_to_string(job->outcome),
 	    job->handler != NULL ? job->handler : "message", job->reason,
 	    (long long)(delay / USEC_PER_SEC), job->inplace_retries, RUNTIME_INPLACE_RETRIES);
 	return true;
@@ -351,14 +383,17 @@ act_on_outcome(struct runtime *rt, struct job *job)
 	if (end_in_dead_letter(rt, job))
 		return true;
 	rt->counters[job->outcome]++;
+	note_outcome(rt, job);
 	log_outcome(job);
 	if (job->outcome == OUTCOME_RETRY || job->outcome == OUTCOME_REJECT)
 		rt->any_failure = true;
 	if (job->synthetic) {
 		/* --once on AWS processed this body directly; a retry must not lose it. */
 		if (job->outcome == OUTCOME_RETRY &&
-		    rt->b->transport->ops->send(rt->b->transport, job->msg->body, &ec) < 0)
-			log_error("could not queue the --once event for a later retry: %s", errctx_msg(&ec));
+		    rt->b->transport->ops->send(rt->b->transport, job->msg->body, NULL, &ec) < 0)
+			log_full(LOG_ERR, &(struct log_fields){ .correlation_id = job->correlation_id,
+			    .event_id = job->event_id, .duration_ms = -1 },
+			    "could not queue the --once event for a later retry: %s", errctx_msg(&ec));
 		return false;
 	}
 	switch (job->outcome) {
@@ -386,7 +421,7 @@ act_on_outcome(struct runtime *rt, struct job *job)
 		if (rt->b->transport->ops->reject(rt->b->transport, job->msg, job->reason, op_done_cb, rt,
 		    &ec) < 0) {
 			rt->ops_outstanding--;
-			log_error("parking message %s in the dead-letter queue failed, it will be "
+			log_full(LOG_ERR, &f, "parking message %s in the dead-letter queue failed, it will be "
 			    "redelivered: %s", job->msg->message_id, errctx_msg(&ec));
 		} else
 			log_full(LOG_NOTICE, &f, "parked in the dead-letter queue: %s", job->reason);
@@ -432,6 +467,7 @@ runtime_receive_cb(struct queue_message **msgs, size_t n, int r, const struct er
 		maybe_finish(rt);
 		return;
 	}
+	metrics_dependency(rt->metrics, METRICS_DEP_QUEUE, r >= 0, time_now_realtime_usec());
 	if (r < 0) {
 		/* Pause polling while the dependency fails instead of burning receive counts. */
 		rt->poll_backoff_usec = rt->poll_backoff_usec == 0 ? USEC_PER_SEC :
@@ -448,6 +484,7 @@ runtime_receive_cb(struct queue_message **msgs, size_t n, int r, const struct er
 		return;
 	}
 	rt->poll_backoff_usec = 0;
+	metrics_received(rt->metrics, n);
 	for (i = 0; i < n; i++) {
 		struct job *job = job_new(msgs[i], rt->cfg);
 		struct log_fields f = { .message_id = LOG_MID_RECEIVED, .sqs_message_id = msgs[i]->message_id,

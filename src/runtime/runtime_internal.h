@@ -38,6 +38,8 @@ struct runtime {
 	struct backends			*b;
 	struct pipeline			*pipeline;
 	struct workers			*workers;
+	struct metrics			*metrics;	/* always there; served if http.listen */
+	struct httpd			*httpd;		/* NULL = no listener */
 	enum runtime_state		 state;
 	bool				 forced;
 	bool				 fatal;		/* stopped because a backend is gone: exit 1 */
@@ -81,6 +83,9 @@ void	runtime_poll_retry_event_cb(int fd, short what, void *arg);
 void	runtime_flush_event_cb(int fd, short what, void *arg);
 void	runtime_deadline_event_cb(int fd, short what, void *arg);
 void	runtime_finished_event_cb(void *arg);
+/* The HTTP listener's pages (pages.c): /metrics and the dashboard. */
+struct httpd_reply;
+void	runtime_page_cb(const char *path, const char *query, struct httpd_reply *reply, void *arg);
 /* Start polling (after READY). */
 void	runtime_start_polling(struct runtime *rt);
 /* Change visibility of in-flight messages due for their heartbeat. */

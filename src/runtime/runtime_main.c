@@ -20,6 +20,8 @@
 #include "alchemiser/core/uuid.h"
 #include "alchemiser/core/xalloc.h"
 #include "alchemiser/runtime/backends.h"
+#include "alchemiser/runtime/httpd.h"
+#include "alchemiser/runtime/metrics.h"
 #include "alchemiser/runtime/notify.h"
 #include "alchemiser/runtime/pipeline.h"
 #include "alchemiser/runtime/runtime.h"
@@ -139,7 +141,7 @@ start_event(struct runtime *rt, const char *body, size_t len)
 
 	if (strcmp(rt->b->kind, "local") == 0) {
 		/* Embedded: enqueue it like any sender would, then process the queue. */
-		if (rt->b->transport->ops->send(rt->b->transport, body, &ec) < 0) {
+		if (rt->b->transport->ops->send(rt->b->transport, body, NULL, &ec) < 0) {
 			log_error("--once: could not enqueue the event: %s", errctx_msg(&ec));
 			return -EIO;
 		}
@@ -199,7 +201,25 @@ runtime_run(struct config *cfg, const struct runtime_options *o)
 		rc = 1;
 		goto out_backends;
 	}
+	rt.metrics = metrics_new();
 	rt.pipeline = pipeline_new(rt.b);
+	pipeline_set_metrics(rt.pipeline, rt.metrics);
+	if (config_str(cfg, "http.listen")[0] != '\0') {
+		struct httpd_options ho = {
+			.listen = config_str(cfg, "http.listen"), .token = config_secret(cfg, "http.token"),
+			.max_connections = (unsigned)config_int(cfg, "http.max_connections"),
+			.page_cb = runtime_page_cb, .page_arg = &rt,
+		};
+
+		if (httpd_new(rt.base, &ho, &rt.httpd, &ec) < 0) {
+			log_error("start-up failed: %s", errctx_msg(&ec));
+			pipeline_free(rt.pipeline);
+			metrics_free(rt.metrics);
+			rc = 1;
+			goto out_backends;
+		}
+		log_info("serving /metrics and the dashboard on http://%s/", config_str(cfg, "http.listen"));
+	}
 	rt.workers = workers_new(rt.base, rt.pipeline, (unsigned)config_int(cfg, "daemon.concurrency"),
 	    runtime_finished_event_cb, &rt);
 	for (i = 0; i < 3; i++) {
@@ -253,8 +273,10 @@ out_events:
 	event_free(rt.ev_tick);
 	for (i = 0; i < 3; i++)
 		event_free(rt.ev_sig[i]);
+	httpd_free(rt.httpd);
 	workers_free(rt.workers);
 	pipeline_free(rt.pipeline);
+	metrics_free(rt.metrics);
 	free(rt.inflight);
 out_backends:
 	backends_close(rt.b);
@@ -270,14 +292,17 @@ runtime_send(struct config *cfg, const char *body, size_t len)
 	struct event_base *base = event_base_new();
 	struct backends *b = NULL;
 	struct errctx ec = { 0 };
+	char id[TRANSPORT_ID_MAX] = "";
 	int rc = 0;
 
 	(void)len;
 	if (backends_open(cfg, base, &b, &ec) < 0 ||
-	    b->transport->ops->send(b->transport, body, &ec) < 0) {
+	    b->transport->ops->send(b->transport, body, id, &ec) < 0) {
 		fprintf(stderr, "alchemiserd: --send failed: %s\n", errctx_msg(&ec));
 		rc = 1;
-	}
+	} else
+		/* The id alone on stdout: what a script needs to find the message later. */
+		printf("%s\n", id);
 	backends_close(b);
 	event_base_free(base);
 	return rc;

@@ -13,6 +13,11 @@
 #include "alchemiser/stages/storm.h"
 #include "stages_internal.h"
 
+/* Longest failure reason an event carries (bytes). */
+#define FAILURE_REASON_MAX 2000
+
+static char	*failure_reason(const char *fmt, va_list ap) __attribute__((format(printf, 1, 0)));
+
 /* Every stage the dispatch table names. A NULL handler means the stage is not
  * built into this daemon yet: the pipeline retries such messages with the
  * reason "stage not available" rather than dropping them. */
@@ -84,17 +89,43 @@ stage_emit(const struct stage_ctx *ctx, struct stage_output *out, enum event_typ
 	return 0;
 }
 
+/* The reason in full up to a bound that keeps the event small; a longer one
+ * is cut at a character boundary and says so with an ellipsis. */
+static char *
+failure_reason(const char *fmt, va_list ap)
+{
+	va_list aq;
+	int len;
+	size_t n;
+	char *r;
+
+	va_copy(aq, ap);
+	len = vsnprintf(NULL, 0, fmt, aq);
+	va_end(aq);
+	n = len > 0 ? (size_t)len : 0;
+	r = xmalloc(n + 1);
+	(void)vsnprintf(r, n + 1, fmt, ap);
+
+	if (n <= FAILURE_REASON_MAX)
+		return r;
+	n = FAILURE_REASON_MAX - 3;
+	while (n > 0 && ((unsigned char)r[n] & 0xc0) == 0x80)
+		n--;
+	memcpy(r + n, "...", 4);
+	return r;
+}
+
 void
 stage_fail_workflow(const struct stage_ctx *ctx, struct stage_output *out,
     const char *correlation_id, const char *step, json_t *details, const char *fmt, ...)
 {
 	const struct domain_event *in = ctx->in->event;
-	char reason[384];
+	_cleanup_free_ char *reason = NULL;
 	json_t *payload;
 	va_list ap;
 
 	va_start(ap, fmt);
-	(void)vsnprintf(reason, sizeof reason, fmt, ap);
+	reason = failure_reason(fmt, ap);
 	va_end(ap);
 	if (details == NULL)
 		details = json_object();

@@ -35,16 +35,18 @@ executor_options_from_config(const struct stage_ctx *ctx, bool signal_only,
 	o->timestamp_usec = ctx->now_usec;
 }
 
-/* Milliseconds since WorkflowStarted, carried in the metadata; 0 if unknown. */
+/* Milliseconds since WorkflowStarted, carried in the metadata; 0 if unknown.
+ * Measured now, after the orders, not at the handler's start (ctx->now_usec):
+ * the run's time includes its execution. */
 static int64_t
-workflow_duration_ms(const struct stage_ctx *ctx, const json_t *meta)
+workflow_duration_ms(const json_t *meta)
 {
 	const char *started = json_get_str(meta, "workflow_started_at");
-	int64_t t;
+	int64_t t, now = time_now_realtime_usec();
 
-	if (started == NULL || time_parse_rfc3339(started, &t, NULL) < 0 || t > ctx->now_usec)
+	if (started == NULL || time_parse_rfc3339(started, &t, NULL) < 0 || t > now)
 		return 0;
-	return (ctx->now_usec - t) / USEC_PER_MSEC;
+	return (now - t) / USEC_PER_MSEC;
 }
 
 void
@@ -101,7 +103,7 @@ stage_execution_handle(const struct stage_ctx *ctx, struct stage_output *out)
 
 		payload = json_pack("{s:s, s:I, s:b, s:{s:I, s:I, s:s, s:s*}}",
 		    "workflow_type", signal_only ? "signal_only" : "trading",
-		    "workflow_duration_ms", (json_int_t)workflow_duration_ms(ctx, in_meta),
+		    "workflow_duration_ms", (json_int_t)workflow_duration_ms(in_meta),
 		    "success", 1,
 		    "summary", "orders_placed", (json_int_t)res->orders_placed,
 		    "orders_succeeded", (json_int_t)res->orders_succeeded,

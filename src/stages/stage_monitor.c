@@ -53,6 +53,11 @@ stage_monitor_handle(const struct stage_ctx *ctx, struct stage_output *out)
 		copy_if_present(exec, "consolidated_portfolio", meta, "consolidated_portfolio");
 		copy_if_present(exec, "rebalance_plan", meta, "rebalance_plan");
 		copy_if_present(exec, "signal_only", meta, "signal_only");
+		/* Which session the run was for and what the bars really were. */
+		copy_if_present(exec, "as_of", meta, "as_of");
+		copy_if_present(exec, "bars_as_of", meta, "bars_as_of");
+		copy_if_present(exec, "cash_weight", meta, "cash_weight");
+		copy_if_present(exec, "stale_tolerated", meta, "stale_tolerated");
 	}
 	summary = json_pack("{s:O, s:O}", "orders_placed", domain_event_get(te, "orders_placed"),
 	    "orders_succeeded", domain_event_get(te, "orders_succeeded"));

@@ -158,6 +158,7 @@ follow_replacements(struct alpaca *a, struct broker_order *ret, struct errctx *e
 	snprintf(first, sizeof first, "%s", ret->client_order_id);
 	while (ret->status == BROKER_STATUS_REPLACED && ret->replaced_by[0] != '\0') {
 		char *e, *path;
+		json_t *j;
 
 		if (++hops > MAX_REPLACEMENTS)
 			return errctx_set(ec, -EPROTO, "order %s: more than %d replacements", first,
@@ -168,18 +169,14 @@ follow_replacements(struct alpaca *a, struct broker_order *ret, struct errctx *e
 		e = alpaca_esc(ret->replaced_by);
 		path = xasprintf("/v2/orders/%s", e);
 		free(e);
-		{
-			json_t *j;
-
-			r = alpaca_get(a, false, path, &j, ec);
-			free(path);
-			if (r < 0)
-				return errctx_prefix(ec, "replacement of order %s", first);
-			r = alpaca_parse_order(j, ret, ec);
-			json_decref(j);
-			if (r < 0)
-				return r;
-		}
+		r = alpaca_get(a, false, path, &j, ec);
+		free(path);
+		if (r < 0)
+			return errctx_prefix(ec, "replacement of order %s", first);
+		r = alpaca_parse_order(j, ret, ec);
+		json_decref(j);
+		if (r < 0)
+			return r;
 	}
 	if (hops > 0 && filled.units > 0) {
 		decimal_mul(ret->filled_qty, ret->filled_avg_price, DECIMAL_ROUND_HALF_EVEN, &v);

@@ -63,7 +63,9 @@ sleep_usec(const struct run *R, int64_t usec)
 void
 executor_fail_item(struct item *it, const char *fmt, const char *reason)
 {
-	snprintf(it->out->error, sizeof it->out->error, fmt, reason);
+	if ((size_t)snprintf(it->out->error, sizeof it->out->error, fmt, reason) >=
+	    sizeof it->out->error)
+		memcpy(it->out->error + sizeof it->out->error - 4, "...", 4);
 	it->out->placed = true;	/* seed §8.6: a refused attempt counts as placed */
 	it->done = true;
 }

@@ -132,6 +132,9 @@ classify(const struct executor_options *o, struct executor_result *res)
 		len += (size_t)snprintf(res->failure_reason + len, sizeof res->failure_reason - len,
 		    "; %s: %s", e->symbol, e->error);
 	}
+	/* Cut: say so (each order's own reason is in the report in full). */
+	if (len >= sizeof res->failure_reason)
+		memcpy(res->failure_reason + sizeof res->failure_reason - 4, "...", 4);
 }
 
 int

@@ -29,6 +29,7 @@ static int	csv_daily_bars(struct marketdata *md, const char *const *symbols, siz
 static int	csv_latest_quote(struct marketdata *md, const char *symbol, struct md_quote *ret,
 	    struct errctx *ec);
 static void	csv_free(struct marketdata *md);
+static int64_t	first_day(const char *text, size_t len);
 
 static const struct marketdata_ops csv_ops = {
 	.name = "csv",
@@ -161,6 +162,21 @@ read_file(const char *path, char **ret, size_t *len, struct errctx *ec)
 	return 0;
 }
 
+/* The first bar's day of a file with no bar on or before the as-of day (0
+ * when it has none): "before its data starts", not "no data". */
+static int64_t
+first_day(const char *text, size_t len)
+{
+	struct md_bar *bars = NULL;
+	size_t n = 0;
+	int64_t d = 0;
+
+	if (marketdata_csv_parse(text, len, INT64_MAX, &bars, &n, NULL) == 0 && n > 0)
+		d = bars[0].day;
+	free(bars);
+	return d;
+}
+
 static int
 csv_daily_bars(struct marketdata *md, const char *const *symbols, size_t n, int64_t as_of_day,
     size_t lookback, struct md_series *out, struct errctx *ec)
@@ -183,6 +199,8 @@ csv_daily_bars(struct marketdata *md, const char *const *symbols, size_t n, int6
 		r = read_file(path, &text, &len, ec);
 		if (r == 0) {
 			r = marketdata_csv_parse(text, len, as_of_day, &out[i].bars, &out[i].n, ec);
+			if (r == 0 && out[i].n == 0)
+				out[i].later_day = first_day(text, len);
 			free(text);
 			if (r < 0)
 				errctx_prefix(ec, "%s", path);

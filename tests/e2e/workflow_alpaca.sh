@@ -1,7 +1,8 @@
 #!/bin/sh
 # The whole workflow with broker = alpaca and market_data = alpaca, against the
 # SDK-shaped contract fixture (tests/data/trading/alpaca_fixture.js):
-#   a trade run on an account with a manual stop and a held BRK.B: bars and
+#   a trade run on an account with a manual stop and a held BRK.B, orders
+#   walking accepted, pending_new, new, partially_filled, filled: bars and
 #   quotes from the data API, orders Alpaca accepts (no 422), the manual order
 #   left alone, BRK/B in the plan and the email, one trading email;
 #   the account suspended by its owner: the run fails before planning, one
@@ -18,6 +19,7 @@ ctl() { curl -sf -X POST "$URL$1" -d "$2" >/dev/null || fail "fixture control $1
 requests() { curl -sf "$URL/__requests"; }
 
 ctl /__state '{"cash": 20000, "positions": {"BRK.B": 3},
+ "sequence": ["accepted", "pending_new", "new", "partially_filled", "filled"],
  "assets": {"BRK.B": {"tradable": true, "fractionable": false}},
  "prices": {"BIL": 91.5, "GLD": 190, "IEF": 95, "QQQ": 380, "SOXL": 25, "SPY": 450, "SQQQ": 12,
   "TLT": 92, "TQQQ": 45, "UVXY": 9, "XLK": 180, "XLP": 75, "BRK.B": 410},

@@ -22,6 +22,7 @@ int	fuzz_event_one(const uint8_t *data, size_t size);
 int	fuzz_dsl_one(const uint8_t *data, size_t size);
 int	fuzz_config_one(const uint8_t *data, size_t size);
 int	fuzz_sigv4_one(const uint8_t *data, size_t size);
+int	fuzz_http_one(const uint8_t *data, size_t size);
 
 /* An invariant of the code under test, checked in every build (assert() may
  * be compiled out). */

@@ -16,9 +16,11 @@ FUZZ_TARGET_SOURCES = \
 	tests/fuzz/fuzz_event.c \
 	tests/fuzz/fuzz_dsl.c \
 	tests/fuzz/fuzz_config.c \
-	tests/fuzz/fuzz_sigv4.c
+	tests/fuzz/fuzz_sigv4.c \
+	tests/fuzz/fuzz_http.c
 # Top-down static link order; the targets span the layers on purpose.
-FUZZ_LINK_LIBS = $(ROUTER_LIB) $(DSL_LIB) $(AWS_LIB) $(EVENTS_LIB) $(CORE_LIB) $(DEPS_LIBS)
+FUZZ_LINK_LIBS = $(RUNTIME_LIB) $(ROUTER_LIB) $(DSL_LIB) $(TRADING_LIB) $(MAIL_LIB) $(LOCAL_LIB) \
+	$(AWS_LIB) $(EVENTS_LIB) $(CORE_LIB) $(DEPS_LIBS)
 
 check_PROGRAMS += tests/fuzz/replay
 TESTS += tests/fuzz/replay
@@ -30,7 +32,7 @@ EXTRA_DIST += \
 	tests/fuzz/README.md \
 	tests/fuzz/run-fuzzers.sh \
 	tests/fuzz/router.dict tests/fuzz/event.dict tests/fuzz/dsl.dict \
-	tests/fuzz/config.dict tests/fuzz/sigv4.dict \
+	tests/fuzz/config.dict tests/fuzz/sigv4.dict tests/fuzz/http.dict \
 	tests/fuzz/corpus tests/fuzz/regressions \
 	tests/valgrind/run-valgrind.sh tests/valgrind/alchemiserd.supp
 
@@ -47,7 +49,8 @@ FUZZ_BINS = \
 	tests/fuzz/fuzz_event \
 	tests/fuzz/fuzz_dsl \
 	tests/fuzz/fuzz_config \
-	tests/fuzz/fuzz_sigv4
+	tests/fuzz/fuzz_sigv4 \
+	tests/fuzz/fuzz_http
 check_PROGRAMS += $(FUZZ_BINS)
 FUZZ_CPP_DEFS = $(AM_CPPFLAGS) -DFUZZ_LIBFUZZER
 FUZZ_LINK_FLAGS = $(AM_LDFLAGS) -fsanitize=fuzzer
@@ -72,6 +75,10 @@ tests_fuzz_fuzz_sigv4_SOURCES = tests/fuzz/fuzz_sigv4.c tests/fuzz/fuzz.h
 tests_fuzz_fuzz_sigv4_CPPFLAGS = $(FUZZ_CPP_DEFS)
 tests_fuzz_fuzz_sigv4_LDFLAGS = $(FUZZ_LINK_FLAGS)
 tests_fuzz_fuzz_sigv4_LDADD = $(FUZZ_LINK_LIBS)
+tests_fuzz_fuzz_http_SOURCES = tests/fuzz/fuzz_http.c tests/fuzz/fuzz.h
+tests_fuzz_fuzz_http_CPPFLAGS = $(FUZZ_CPP_DEFS)
+tests_fuzz_fuzz_http_LDFLAGS = $(FUZZ_LINK_FLAGS)
+tests_fuzz_fuzz_http_LDADD = $(FUZZ_LINK_LIBS)
 
 # make fuzz-run [FUZZ_SECONDS=20]: every target for a bounded time.
 fuzz-run: $(FUZZ_BINS)

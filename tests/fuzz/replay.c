@@ -41,6 +41,7 @@ static const struct target targets[] = {
 	{ "dsl", fuzz_dsl_one },
 	{ "config", fuzz_config_one },
 	{ "sigv4", fuzz_sigv4_one },
+	{ "http", fuzz_http_one },
 };
 
 static int
@@ -160,7 +161,7 @@ main(int argc, char **argv)
 		const struct target *t = find_target(argv[1]);
 
 		if (t == NULL || argc < 3) {
-			fprintf(stderr, "usage: %s [router|event|dsl|config|sigv4 PATH...]\n", argv[0]);
+			fprintf(stderr, "usage: %s [router|event|dsl|config|sigv4|http PATH...]\n", argv[0]);
 			return 2;
 		}
 		for (i = 2; i < argc; i++) {

@@ -21,7 +21,7 @@ secs=${2:-20}
 shift
 [ $# -gt 0 ] && shift
 here=$(cd "$(dirname "$0")" && pwd)
-targets=${*:-router event dsl config sigv4}
+targets=${*:-router event dsl config sigv4 http}
 jobs=${FUZZ_JOBS:-$(nproc 2>/dev/null || echo 2)}
 artifacts=${FUZZ_ARTIFACTS:-$build/tests/fuzz/artifacts}
 work=$(mktemp -d "${TMPDIR:-/tmp}/alchemiser-fuzz.XXXXXX") || exit 2
@@ -34,6 +34,7 @@ max_len() {
 	router|event) echo 4096 ;;
 	dsl|config) echo 8192 ;;
 	sigv4) echo 2048 ;;
+	http) echo 512 ;;
 	*) echo 4096 ;;
 	esac
 }

@@ -39,6 +39,8 @@ log_level = debug
 [trading]
 ignore_market_hours = yes
 data_dir = $top_srcdir/etc/sample-data
+# The sample bars end on this session (alchemiserd.conf(5) trading.as_of).
+as_of = 2026-11-20
 strategy_set = $top_srcdir/etc/strategies/strategy.json
 [mail]
 maildir = $STATE/mail

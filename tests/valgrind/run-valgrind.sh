@@ -89,6 +89,7 @@ market_data = csv
 ignore_market_hours = yes
 use_limit_orders = no
 data_dir = $src/etc/sample-data
+as_of = 2026-11-20
 strategy_set = $src/etc/strategies/strategy.json
 [mail]
 transport = maildir

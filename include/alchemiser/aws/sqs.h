@@ -59,5 +59,10 @@ int	sqs_transport_new(struct event_base *base, const struct sqs_options *o,
 	    struct aws_credentials *creds, struct transport **ret, struct errctx *ec);
 /* Valid after a successful preflight; -ENOENT before. */
 int	sqs_transport_queue_info(const struct transport *t, struct sqs_queue_info *ret);
+struct aws_client;
+/* The transport's client (borrowed) and queue URLs (dlq_url may be NULL),
+ * for the dead-letter tool (sqs_dlq.h). */
+struct aws_client *sqs_transport_client(struct transport *t, const char **queue_url,
+	    const char **dlq_url);
 
 #endif

@@ -18,7 +18,8 @@
  *   -EOVERFLOW  arithmetic out of range
  *   -EEXIST     a conditional write lost (already claimed, duplicate id)
  *   -EDOM       division by zero (decimal)
- *   -ENODATA    not enough history for an indicator (ticker and window named)
+ *   -ENODATA    not enough history for an indicator (ticker and window named),
+ *               or bars stale, future or before the data starts for the as-of session
  *   -EIO        a local store failed (corrupt or unreadable file, I/O error)
  *   -ENOSPC     the disk is full
  *   -ECANCELED  an asynchronous operation was cancelled (shutdown)

@@ -1,7 +1,8 @@
 /*
  * log: the one logging API. Under journald (JOURNAL_STREAM names our stderr)
  * lines go through sd_journal_send() with structured fields; otherwise to
- * stderr as "<N>message" so journald or a terminal reads the priority.
+ * stderr as "2026-12-06T14:05:09.123Z info message FIELD=value ..." (UTC,
+ * RFC 3339 with milliseconds, then the level word) for a terminal or a file.
  * Who logs: main, runtime/, router/dispatch, stages/. Lower layers return an
  * errctx instead and never log above debug.
  * Thread:  any; each call writes one line atomically.

@@ -107,5 +107,9 @@ void	sqlite_queue_parked_free(struct sqlite_queue_parked *p, size_t n);
  * a receive count of 0 (an operator's redrive). *moved may be NULL. */
 int	sqlite_queue_redrive(struct sqlite_state *st, const char *dlq, uint64_t *moved,
 	    struct errctx *ec);
+/* The same for the one message with that id (message_id NULL = all);
+ * *moved is 0 when it is not in dlq. */
+int	sqlite_queue_redrive_message(struct sqlite_state *st, const char *dlq,
+	    const char *message_id, uint64_t *moved, struct errctx *ec);
 
 #endif

@@ -46,6 +46,7 @@ struct job {
 	bool			 dead_letter;	/* run again only to end the run; then parked */
 	unsigned		 lease_waits;	/* times held in place for a lease (loop thread) */
 	int64_t			 lease_wait_since_usec;	/* monotonic; 0 = not waiting */
+	int			 dependency;	/* which one: enum metrics_dependency */
 	/* Held in place (loop thread only): a dependency failure is retried
 	 * without giving the message back, so it costs no receive count. */
 	unsigned		 inplace_retries;
@@ -58,6 +59,9 @@ struct job *job_new(struct queue_message *msg, struct config *cfg);
 void	job_free(struct job *j);
 
 struct pipeline *pipeline_new(struct backends *b);
+struct metrics;
+/* Counters to update (orders and the account after an execution); may be NULL. */
+void	pipeline_set_metrics(struct pipeline *p, struct metrics *m);
 /* Process job on the calling worker thread. */
 void	pipeline_process(struct pipeline *p, struct job *job);
 /* The owner string of this process (core/owner.h), for claims. */

@@ -30,6 +30,9 @@ struct md_series {
 	char		*symbol;	/* upper-case ticker as requested */
 	struct md_bar	*bars;		/* ascending by day, no duplicates */
 	size_t		 n;		/* 0: the source has no data for symbol */
+	int64_t		 later_day;	/* n == 0 only: the first bar the source has
+					 * after as_of_day when it knows one (CSV), else 0
+					 * (lets a caller say "before the data starts") */
 };
 
 void	md_series_clear(struct md_series *s);
@@ -45,7 +48,8 @@ struct marketdata_ops {
 	/* Daily bars for n symbols, dated on or before as_of_day, at least the
 	 * last lookback bars (an implementation may return more). out[i]
 	 * answers symbols[i]; a symbol the source does not know gets n = 0
-	 * (not an error). Errors are for the source as a whole (I/O,
+	 * (not an error; later_day tells "before its data starts" from "no
+	 * data" where the source can). Errors are for the source as a whole (I/O,
 	 * protocol, auth): then out is left cleared. */
 	int	(*daily_bars)(struct marketdata *md, const char *const *symbols, size_t n,
 		    int64_t as_of_day, size_t lookback, struct md_series *out,

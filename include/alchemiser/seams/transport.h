@@ -19,6 +19,7 @@ struct errctx;
 struct transport;
 
 #define TRANSPORT_MAX_BATCH 10	/* SQS limit for receive, delete and visibility batches */
+#define TRANSPORT_ID_MAX 128	/* a message id and its NUL (SQS: 36-character UUID) */
 
 struct queue_message {
 	char	*message_id;		/* SQS MessageId */
@@ -66,8 +67,10 @@ struct transport_ops {
 	 * attribute), then delete it from the work queue. */
 	int	(*reject)(struct transport *t, const struct queue_message *m, const char *reason,
 		    transport_batch_cb cb, void *arg, struct errctx *ec);
-	/* Put a body on the work queue (--once, tests). Synchronous: used before the loop runs. */
-	int	(*send)(struct transport *t, const char *body, struct errctx *ec);
+	/* Put a body on the work queue (--once, --send, tests). Synchronous: used
+	 * before the loop runs. ret_id (TRANSPORT_ID_MAX bytes, or NULL) gets the
+	 * new message's id. */
+	int	(*send)(struct transport *t, const char *body, char *ret_id, struct errctx *ec);
 	/* Start-up and reload check: the queue exists and is usable. Synchronous. */
 	int	(*preflight)(struct transport *t, struct errctx *ec);
 	void	(*free)(struct transport *t);

@@ -2,9 +2,10 @@
  * strategy_set: a set of strategy files with allocation weights (the seed's
  * strategy.prod.json: {"files": [...], "allocations": {"F.clj": 0.4, ...}}),
  * loaded and validated as a whole, evaluated with one market-data fetch, and
- * consolidated per seed-trading-spec §5.2. A failing file is skipped and the
- * others renormalised; the failure is reported in the result. Every file
- * failing is an error.
+ * consolidated per seed-trading-spec §5.2. Stale, missing or future bars
+ * fail the files that need them. A failing file fails the evaluation by
+ * default; a policy may drop it instead (its weight in cash, or shared by
+ * the others). The failure is reported in the result either way.
  * Thread:  a loaded set is immutable; evaluate it from one thread at a time
  *          per marketdata object (the seam is synchronous and may block: use a
  *          worker thread, not the event loop).
@@ -19,6 +20,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "alchemiser/trading/bars_freshness.h"
 #include "alchemiser/trading/dsl.h"
 
 struct errctx;
@@ -58,25 +60,59 @@ struct strategy_outcome {
 	int		  status;	/* 0, or the negative errno of its failure */
 	char		 *error;	/* the failure's reason, NULL when status == 0 */
 	struct dsl_result result;	/* its allocation (+ trace), empty on failure */
+	int64_t		  bars_day;	/* oldest last bar among its tickers: the session
+					 * its bars are really as of (0: unknown) */
+};
+
+/* What a failed file does to the run (trading.on_strategy_failure). */
+enum strategy_failure_policy {
+	STRATEGY_FAILURE_FAIL,		/* any failed file fails the evaluation (default) */
+	STRATEGY_FAILURE_CASH,		/* drop it; its weight stays in cash */
+	STRATEGY_FAILURE_RENORMALISE,	/* drop it; the others share its weight */
+	_STRATEGY_FAILURE_MAX
+};
+
+struct strategy_set_policy {
+	struct bars_freshness_policy	fresh;	/* see bars_freshness.h */
+	enum strategy_failure_policy	on_failure;
 };
 
 struct strategy_set_result {
 	struct strategy_outcome	*s;	/* one per file, set order */
 	size_t			 ns;
 	size_t			 nfailed;
-	struct dsl_weight	*w;	/* consolidated target weights, by ticker, sum 1 */
+	struct dsl_weight	*w;	/* consolidated target weights, by ticker; sum 1,
+					 * or 1 - cash_weight */
 	size_t			 n;
+	double			 cash_weight;	/* left in cash by failed files (CASH) */
+	struct bars_freshness	*fresh;	/* one per ticker of the set (set order); the
+					 * symbols are borrowed from the set */
+	size_t			 nfresh;
+	int64_t			 session;	/* the session as_of_day asks for */
+	int64_t			 bars_day;	/* oldest last bar over the set's tickers
+						 * (0: none): what the bars are really as of */
 };
 
 /* Fetch the bars for every ticker once (as of as_of_day: days since
- * 1970-01-01, bars dated on or before it) and evaluate. Returns 0 when at
- * least one file produced an allocation (failures are in ret->s[i]); when
- * every file fails, the first failure's code with "every strategy failed"
- * (ret still holds each outcome). A market-data error fails the whole run. */
+ * 1970-01-01, bars dated on or before it), check their freshness and
+ * evaluate. A file whose tickers are not usable (bars_freshness.h) fails with
+ * -ENOENT (no data) or -ENODATA (future, before the data starts, stale) and a
+ * message naming the ticker and the dates; it is not evaluated. pol NULL:
+ * every check strict (max_lag 0, no clock check), on_failure FAIL.
+ * Returns 0 when the set produced an allocation; with on_failure FAIL any
+ * failed file is an error ("N of M strategy files failed: FILE: reason; ...")
+ * with ret holding every outcome; otherwise an error only when every file
+ * failed. A market-data error fails the whole run. */
 int	strategy_set_evaluate(const struct strategy_set *s, struct marketdata *md,
-	    int64_t as_of_day, const struct dsl_options *opt, struct strategy_set_result *ret,
+	    int64_t as_of_day, const struct dsl_options *opt,
+	    const struct strategy_set_policy *pol, struct strategy_set_result *ret,
 	    struct errctx *ec);
-/* The same over bars already in a store (benchmarks, repeated evaluation). */
+const char *strategy_failure_policy_to_string(enum strategy_failure_policy p);
+/* "fail" | "cash" | "renormalise"; -EINVAL otherwise. */
+int	strategy_failure_policy_from_string(const char *s, enum strategy_failure_policy *ret);
+/* The same over bars already in a store (benchmarks, repeated evaluation):
+ * no freshness checks (the caller vouches for the bars), failed files are
+ * skipped and the rest renormalised, every file failing is an error. */
 int	strategy_set_evaluate_bars(const struct strategy_set *s, struct dsl_bars *b,
 	    int64_t as_of_day, const struct dsl_options *opt, struct strategy_set_result *ret,
 	    struct errctx *ec);

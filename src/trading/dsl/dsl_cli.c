@@ -1,16 +1,23 @@
-/* --evaluate: load, fetch from a CSV directory, evaluate, print. */
+/* --evaluate: load, fetch from a CSV directory, check freshness, evaluate,
+ * print. */
 #include <errno.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "alchemiser/core/err.h"
+#include "alchemiser/core/timeutil.h"
+#include "alchemiser/core/xalloc.h"
 #include "alchemiser/seams/marketdata.h"
+#include "alchemiser/trading/bars_freshness.h"
 #include "alchemiser/trading/dsl_cli.h"
 #include "alchemiser/trading/strategy_set.h"
 
 static bool	ends_with(const char *s, const char *suffix);
 static void	print_json_key(FILE *out, const char *s);
 static void	print_weights(FILE *out, const struct dsl_weight *w, size_t n);
+static int	newest_day(const struct strategy_set *set, struct marketdata *md, int64_t *ret,
+		    struct errctx *ec);
 
 static bool
 ends_with(const char *s, const char *suffix)
@@ -50,16 +57,44 @@ print_weights(FILE *out, const struct dsl_weight *w, size_t n)
 	fputs("}\n", out);
 }
 
+/* --as-of omitted: the newest bar of any ticker the set reads. */
+static int
+newest_day(const struct strategy_set *set, struct marketdata *md, int64_t *ret, struct errctx *ec)
+{
+	const char *const *t;
+	size_t n = strategy_set_tickers(set, &t), i;
+	struct md_series *s = xcalloc(n ? n : 1, sizeof(*s));
+	int r;
+
+	*ret = 0;
+	r = md->ops->daily_bars(md, t, n, INT64_MAX, 1, s, ec);
+	for (i = 0; i < n; i++) {
+		if (r == 0 && s[i].n > 0 && s[i].bars[s[i].n - 1].day > *ret)
+			*ret = s[i].bars[s[i].n - 1].day;
+		md_series_clear(&s[i]);
+	}
+	free(s);
+	if (r == 0 && *ret == 0)
+		return errctx_set(ec, -ENOENT, "no market data for any ticker of the set");
+	return r;
+}
+
 int
 dsl_cli_evaluate(const char *target, const char *data_dir, const char *as_of, bool trace,
-    FILE *out, FILE *err)
+    bool allow_stale, FILE *out, FILE *err)
 {
 	struct strategy_set *set = NULL;
 	struct strategy_set_result res;
 	struct marketdata *md = NULL;
 	struct dsl_options opt = { .trace = trace };
+	struct strategy_set_policy pol = {
+		.fresh = { .today_session = bars_freshness_last_completed(time_now_realtime_usec()),
+			   .allow_stale = allow_stale },
+		.on_failure = STRATEGY_FAILURE_FAIL,
+	};
 	struct errctx ec;
-	int64_t day = INT64_MAX;
+	int64_t day = 0;
+	char d1[11], d2[11], why[320];
 	size_t i, j;
 	int r, status;
 
@@ -84,7 +119,16 @@ dsl_cli_evaluate(const char *target, const char *data_dir, const char *as_of, bo
 		strategy_set_free(set);
 		return 2;
 	}
-	r = strategy_set_evaluate(set, md, day, &opt, &res, &ec);
+	if (as_of == NULL && newest_day(set, md, &day, &ec) < 0) {
+		fprintf(err, "%s\n", errctx_msg(&ec));
+		status = 1;
+		goto out;
+	}
+	r = strategy_set_evaluate(set, md, day, &opt, &pol, &res, &ec);
+	for (i = 0; i < res.nfresh; i++)
+		if (res.fresh[i].state == BARS_STALE && res.fresh[i].tolerated)
+			fprintf(err, "warning: stale data allowed (--allow-stale): %s\n",
+			    bars_freshness_describe(&res.fresh[i], why, sizeof(why)));
 	for (i = 0; i < res.ns; i++) {
 		const struct strategy_outcome *o = &res.s[i];
 
@@ -97,9 +141,12 @@ dsl_cli_evaluate(const char *target, const char *data_dir, const char *as_of, bo
 				print_weights(err, o->result.w, o->result.n);
 			}
 		}
-		if (o->status < 0 && res.ns > 1)
-			fprintf(err, "warning: %s failed and was skipped: %s\n", o->file, o->error);
+		if (o->status < 0)
+			fprintf(err, "error: %s failed: %s\n", o->file, o->error);
 	}
+	if (res.nfresh > 0)
+		fprintf(err, "as of session %s, bars as of %s\n", dsl_format_date(res.session, d1),
+		    res.bars_day > 0 ? dsl_format_date(res.bars_day, d2) : "none");
 	if (r < 0) {
 		fprintf(err, "%s\n", errctx_msg(&ec));
 		status = r == -EBADMSG || r == -E2BIG ? 2 : 1;
@@ -107,6 +154,7 @@ dsl_cli_evaluate(const char *target, const char *data_dir, const char *as_of, bo
 		print_weights(out, res.w, res.n);
 		status = 0;
 	}
+out:
 	strategy_set_result_clear(&res);
 	marketdata_free(md);
 	strategy_set_free(set);

@@ -3,6 +3,7 @@ noinst_LIBRARIES += src/trading/dsl/libdsl.a
 DSL_LIB = src/trading/dsl/libdsl.a
 src_trading_dsl_libdsl_a_SOURCES = \
 	include/alchemiser/seams/marketdata.h \
+	include/alchemiser/trading/bars_freshness.h \
 	include/alchemiser/trading/dsl.h \
 	include/alchemiser/trading/dsl_cli.h \
 	include/alchemiser/trading/dsl_sample.h \
@@ -21,6 +22,7 @@ src_trading_dsl_libdsl_a_SOURCES = \
 	src/trading/dsl/dsl_run.c \
 	src/trading/dsl/indicators.c
 src_trading_dsl_libdsl_a_SOURCES += \
+	src/trading/dsl/bars_freshness.c \
 	src/trading/dsl/strategy_set.c \
 	src/trading/dsl/strategy_set_json.c \
 	src/trading/dsl/dsl_cli.c \
@@ -47,7 +49,8 @@ DSL_TESTS = \
 	tests/unit/dsl/test_marketdata_alpaca
 check_PROGRAMS += $(DSL_TESTS)
 TESTS += $(DSL_TESTS)
-DSL_TEST_LDADD = $(DSL_LIB) $(CORE_LIB) $(TEST_LIBS) $(DEPS_LIBS)
+# bars_freshness reads the NYSE calendar of libtrading.
+DSL_TEST_LDADD = $(DSL_LIB) $(TRADING_LIB) $(CORE_LIB) $(TEST_LIBS) $(DEPS_LIBS)
 tests_unit_dsl_test_indicators_SOURCES = tests/unit/dsl/test_indicators.c
 tests_unit_dsl_test_indicators_LDADD = $(DSL_TEST_LDADD)
 tests_unit_dsl_test_dsl_parse_SOURCES = tests/unit/dsl/test_dsl_parse.c
@@ -66,7 +69,7 @@ tests_unit_dsl_test_marketdata_alpaca_LDADD = $(DSL_TEST_LDADD)
 EXTRA_DIST += tests/data/dsl tools/gen-golden.mjs src/trading/dsl/README.md \
 	tests/unit/dsl/alpaca-fixture.mjs
 bench_bench_dsl_SOURCES = bench/bench_dsl.c
-bench_bench_dsl_LDADD = $(DSL_LIB) $(CORE_LIB) $(DEPS_LIBS)
+bench_bench_dsl_LDADD = $(DSL_LIB) $(TRADING_LIB) $(CORE_LIB) $(DEPS_LIBS)
 
 # The example strategy set and its sample data: installed so the embedded default
 # and the quick start need nothing from outside (PKGDATADIR/strategies/strategy.json,

@@ -26,6 +26,17 @@ static int	add_entry(struct strategy_set *s, const char *dir, const char *file, 
 	    struct errctx *ec);
 static int	finish(struct strategy_set *s, struct errctx *ec);
 static int	cmp_weight(const void *a, const void *b);
+static int	fetch_series(const struct strategy_set *s, struct marketdata *md, int64_t as_of_day,
+		    struct md_series **ret, struct errctx *ec);
+static void	free_series(struct md_series *series, size_t n);
+static const struct bars_freshness *find_fresh(const struct strategy_set_result *ret,
+		    const char *symbol);
+static int	precheck(const struct dsl_program *p, const struct strategy_set_result *ret,
+		    struct strategy_outcome *o);
+static void	failures_message(const struct strategy_set_result *ret, struct errctx *ec, int code);
+static int	evaluate(const struct strategy_set *s, struct dsl_bars *b, int64_t as_of_day,
+		    const struct dsl_options *opt, const struct strategy_set_policy *pol,
+		    struct strategy_set_result *ret, struct errctx *ec);
 
 static int
 add_entry(struct strategy_set *s, const char *dir, const char *file, double alloc,
@@ -229,23 +240,70 @@ strategy_set_lookback(const struct strategy_set *s)
 	return s->lookback;
 }
 
+static const char *const policy_names[_STRATEGY_FAILURE_MAX] = {
+	[STRATEGY_FAILURE_FAIL] = "fail",
+	[STRATEGY_FAILURE_CASH] = "cash",
+	[STRATEGY_FAILURE_RENORMALISE] = "renormalise",
+};
+
+const char *
+strategy_failure_policy_to_string(enum strategy_failure_policy p)
+{
+	return p < _STRATEGY_FAILURE_MAX ? policy_names[p] : "?";
+}
+
+int
+strategy_failure_policy_from_string(const char *s, enum strategy_failure_policy *ret)
+{
+	size_t i;
+
+	for (i = 0; i < _STRATEGY_FAILURE_MAX; i++)
+		if (s != NULL && strcmp(s, policy_names[i]) == 0) {
+			*ret = (enum strategy_failure_policy)i;
+			return 0;
+		}
+	return -EINVAL;
+}
+
+static int
+fetch_series(const struct strategy_set *s, struct marketdata *md, int64_t as_of_day,
+    struct md_series **ret, struct errctx *ec)
+{
+	struct md_series *series = xcalloc(s->ntickers ? s->ntickers : 1, sizeof(*series));
+	int r;
+
+	r = md->ops->daily_bars(md, s->tickers, s->ntickers, as_of_day, s->lookback, series, ec);
+	if (r < 0) {
+		errctx_prefix(ec, "market data (%s)", md->ops->name);
+		free(series);
+		return r;
+	}
+	*ret = series;
+	return 0;
+}
+
+static void
+free_series(struct md_series *series, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		md_series_clear(&series[i]);
+	free(series);
+}
+
 int
 strategy_set_fetch(const struct strategy_set *s, struct marketdata *md, int64_t as_of_day,
     struct dsl_bars *b, struct errctx *ec)
 {
-	struct md_series *series = xcalloc(s->ntickers ? s->ntickers : 1, sizeof(*series));
-	size_t i;
+	struct md_series *series;
 	int r;
 
-	r = md->ops->daily_bars(md, s->tickers, s->ntickers, as_of_day, s->lookback, series, ec);
-	if (r == 0)
-		dsl_bars_add_md(b, series, s->ntickers);
-	else
-		errctx_prefix(ec, "market data (%s)", md->ops->name);
-	for (i = 0; i < s->ntickers; i++)
-		md_series_clear(&series[i]);
-	free(series);
-	return r;
+	if ((r = fetch_series(s, md, as_of_day, &series, ec)) < 0)
+		return r;
+	dsl_bars_add_md(b, series, s->ntickers);
+	free_series(series, s->ntickers);
+	return 0;
 }
 
 static int
@@ -254,17 +312,76 @@ cmp_weight(const void *a, const void *b)
 	return strcmp(((const struct dsl_weight *)a)->ticker, ((const struct dsl_weight *)b)->ticker);
 }
 
-int
-strategy_set_evaluate_bars(const struct strategy_set *s, struct dsl_bars *b, int64_t as_of_day,
-    const struct dsl_options *opt, struct strategy_set_result *ret, struct errctx *ec)
+static const struct bars_freshness *
+find_fresh(const struct strategy_set_result *ret, const char *symbol)
+{
+	size_t i;
+
+	for (i = 0; i < ret->nfresh; i++)
+		if (strcmp(ret->fresh[i].symbol, symbol) == 0)
+			return &ret->fresh[i];
+	return NULL;
+}
+
+/* A file fails before evaluation when a ticker it needs is not usable: the
+ * first such ticker is named, with the count of the others. Also notes the
+ * oldest last bar the file reads. */
+static int
+precheck(const struct dsl_program *p, const struct strategy_set_result *ret,
+    struct strategy_outcome *o)
+{
+	const struct bars_freshness *bad = NULL, *f;
+	const char *const *t;
+	size_t nt = dsl_program_tickers(p, &t), j, more = 0;
+	char why[320];
+
+	for (j = 0; j < nt; j++) {
+		if ((f = find_fresh(ret, t[j])) == NULL)
+			continue;
+		if (f->last_day > 0 && (o->bars_day == 0 || f->last_day < o->bars_day))
+			o->bars_day = f->last_day;
+		if (bars_freshness_ok(f))
+			continue;
+		if (bad == NULL)
+			bad = f;
+		else
+			more++;
+	}
+	if (bad == NULL)
+		return 0;
+	bars_freshness_describe(bad, why, sizeof(why));
+	o->status = bad->state == BARS_MISSING ? -ENOENT : -ENODATA;
+	o->error = more > 0 ? xasprintf("%s (and %zu more ticker%s)", why, more,
+	    more == 1 ? "" : "s") : xstrdup(why);
+	return o->status;
+}
+
+static void
+failures_message(const struct strategy_set_result *ret, struct errctx *ec, int code)
+{
+	char msg[ERRCTX_MSG_MAX];
+	size_t i, len, nth = 0;
+
+	len = (size_t)snprintf(msg, sizeof(msg), "%zu of %zu strategy files failed",
+	    ret->nfailed, ret->ns);
+	for (i = 0; i < ret->ns && len < sizeof(msg); i++)
+		if (ret->s[i].status < 0)
+			len += (size_t)snprintf(msg + len, sizeof(msg) - len, "%s %s: %s",
+			    nth++ == 0 ? ":" : ";", ret->s[i].file,
+			    ret->s[i].error != NULL ? ret->s[i].error : "failed");
+	errctx_set(ec, code, "%s", msg);
+}
+
+static int
+evaluate(const struct strategy_set *s, struct dsl_bars *b, int64_t as_of_day,
+    const struct dsl_options *opt, const struct strategy_set_policy *pol,
+    struct strategy_set_result *ret, struct errctx *ec)
 {
 	struct dsl_weight *c = NULL;
 	size_t i, j, k, nc = 0;
-	double total = 0;
+	double total = 0, kept = 0;
 	int first = 0;
-	char first_msg[ERRCTX_MSG_MAX] = "";
 
-	memset(ret, 0, sizeof(*ret));
 	ret->s = xcalloc(s->n, sizeof(*ret->s));
 	ret->ns = s->n;
 	for (i = 0; i < s->n; i++) {
@@ -274,16 +391,18 @@ strategy_set_evaluate_bars(const struct strategy_set *s, struct dsl_bars *b, int
 		errctx_clear(&fec);
 		o->file = s->e[i].file;
 		o->weight = s->e[i].weight;
-		o->status = dsl_evaluate(s->e[i].program, b, as_of_day, opt, &o->result, &fec);
+		if (pol == NULL || precheck(s->e[i].program, ret, o) == 0) {
+			o->status = dsl_evaluate(s->e[i].program, b, as_of_day, opt, &o->result, &fec);
+			if (o->status < 0)
+				o->error = xstrdup(errctx_msg(&fec));
+		}
 		if (o->status < 0) {
-			o->error = xstrdup(errctx_msg(&fec));
 			ret->nfailed++;
-			if (first == 0) {
+			if (first == 0)
 				first = o->status;
-				snprintf(first_msg, sizeof(first_msg), "%s", errctx_msg(&fec));
-			}
 			continue;
 		}
+		kept += o->weight;
 		/* §5.2 steps 4-5: scale by the file's weight and sum per ticker. */
 		for (j = 0; j < o->result.n; j++) {
 			const struct dsl_weight *w = &o->result.w[j];
@@ -300,30 +419,68 @@ strategy_set_evaluate_bars(const struct strategy_set *s, struct dsl_bars *b, int
 			c[k].weight += o->weight * w->weight;
 		}
 	}
-	if (ret->nfailed == s->n)
-		return errctx_set(ec, first, "every strategy failed; first: %s", first_msg);
-	/* Step 6: normalise over the survivors, which also renormalises away the
-	 * share of a failed file. */
+	ret->w = c;
+	ret->n = nc;
+	if (ret->nfailed == s->n) {
+		failures_message(ret, ec, first);
+		return errctx_prefix(ec, "every strategy failed");
+	}
+	if (ret->nfailed > 0 && pol != NULL && pol->on_failure == STRATEGY_FAILURE_FAIL) {
+		failures_message(ret, ec, first);
+		return first;
+	}
+	/* Step 6: normalise over the survivors. With CASH the failed files'
+	 * share is not handed to the others: the weights sum to what survived. */
+	if (ret->nfailed == 0 || pol == NULL || pol->on_failure != STRATEGY_FAILURE_CASH)
+		kept = 1;
 	for (k = 0; k < nc; k++)
 		total += c[k].weight;
 	for (k = 0; k < nc; k++)
-		c[k].weight /= total;
+		c[k].weight = c[k].weight / total * kept;
+	ret->cash_weight = 1 - kept;
 	qsort(c, nc, sizeof(*c), cmp_weight);
-	ret->w = c;
-	ret->n = nc;
 	return 0;
 }
 
 int
-strategy_set_evaluate(const struct strategy_set *s, struct marketdata *md, int64_t as_of_day,
+strategy_set_evaluate_bars(const struct strategy_set *s, struct dsl_bars *b, int64_t as_of_day,
     const struct dsl_options *opt, struct strategy_set_result *ret, struct errctx *ec)
 {
-	struct dsl_bars *b = dsl_bars_new();
+	memset(ret, 0, sizeof(*ret));
+	return evaluate(s, b, as_of_day, opt, NULL, ret, ec);
+}
+
+int
+strategy_set_evaluate(const struct strategy_set *s, struct marketdata *md, int64_t as_of_day,
+    const struct dsl_options *opt, const struct strategy_set_policy *pol,
+    struct strategy_set_result *ret, struct errctx *ec)
+{
+	static const struct strategy_set_policy strict;
+	struct md_series *series;
+	struct dsl_bars *b;
+	size_t i;
 	int r;
 
 	memset(ret, 0, sizeof(*ret));
-	if ((r = strategy_set_fetch(s, md, as_of_day, b, ec)) == 0)
-		r = strategy_set_evaluate_bars(s, b, as_of_day, opt, ret, ec);
+	if (pol == NULL)
+		pol = &strict;
+	if ((r = fetch_series(s, md, as_of_day, &series, ec)) < 0)
+		return r;
+	ret->session = bars_freshness_session(as_of_day);
+	ret->fresh = xcalloc(s->ntickers ? s->ntickers : 1, sizeof(*ret->fresh));
+	ret->nfresh = s->ntickers;
+	for (i = 0; i < s->ntickers; i++) {
+		bars_freshness_check(&series[i], as_of_day, &pol->fresh, &ret->fresh[i]);
+		/* Borrow the set's copy: the series is freed below. */
+		ret->fresh[i].symbol = s->tickers[i];
+		if (ret->fresh[i].last_day > 0 &&
+		    (ret->bars_day == 0 || ret->fresh[i].last_day < ret->bars_day))
+			ret->bars_day = ret->fresh[i].last_day;
+	}
+	b = dsl_bars_new();
+	dsl_bars_add_md(b, series, s->ntickers);
+	free_series(series, s->ntickers);
+	r = evaluate(s, b, as_of_day, opt, pol, ret, ec);
 	dsl_bars_free(b);
 	return r;
 }
@@ -343,5 +500,6 @@ strategy_set_result_clear(struct strategy_set_result *r)
 	for (i = 0; i < r->n; i++)
 		free(r->w[i].ticker);
 	free(r->w);
+	free(r->fresh);
 	memset(r, 0, sizeof(*r));
 }

@@ -36,7 +36,8 @@
 //                    fill: "fill"|"cross"|"new"|"partial"|"reject",
 //                    sequence: [statuses advanced one per read of the order, e.g.
 //                    ["accepted","pending_new","new","partially_filled","filled"];
-//                    "replaced" re-places the rest as a new order (replaced_by)],
+//                    "replaced" re-places the rest as a new order (replaced_by);
+//                    a cancel goes pending_cancel, then canceled at the next read],
 //                    foreign: [{symbol, side, type, qty, stop_price, limit_price,
 //                    trail_percent, order_class, count}] open orders placed by
 //                    someone else (bracket orders get legs)}
@@ -166,6 +167,12 @@ const FINAL = ['filled', 'canceled', 'rejected', 'expired', 'replaced'];
 // One step of a status sequence (an order read once more). Fills happen at
 // the limit price or the far side of the quote.
 function step(o) {
+	if (o.status === 'pending_cancel') {
+		// Seen once as pending_cancel, canceled from the read after.
+		if (o.cancel_seen) { o.status = 'canceled'; o.seq = []; }
+		o.cancel_seen = true;
+		return;
+	}
 	if (!o.seq || o.seq.length === 0 || FINAL.includes(o.status)) return;
 	const next = o.seq.shift();
 	const q = quote(o.symbol) || { bid: 1, ask: 1 };
@@ -462,8 +469,8 @@ function api(req, res, url, body) {
 		if (m === 'DELETE') {
 			if (FINAL.includes(o.status))
 				return send(res, 422, { code: 42210000, message: `order is not cancelable: ${o.status}` });
-			o.status = 'canceled';
-			o.seq = null;
+			// A sequenced order passes through pending_cancel (read once more).
+			o.status = o.seq ? 'pending_cancel' : 'canceled';
 			return send(res, 204, null);
 		}
 	}

@@ -46,6 +46,7 @@ request_timeout = 10s
 [trading]
 ignore_market_hours = yes
 data_dir = $top_srcdir/etc/sample-data
+as_of = 2026-11-20
 strategy_set = $top_srcdir/etc/strategies/strategy.json
 [mail]
 maildir = $WORK/state/mail

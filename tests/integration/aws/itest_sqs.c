@@ -100,6 +100,8 @@ START_TEST(test_itest_sqs_flow)
 	struct wait w = { 0 };
 	size_t got, i;
 	const char *receipts[2];
+	char id[TRANSPORT_ID_MAX] = "";
+	bool seen_id = false;
 	bool is_moto = strcmp(itest_env("ALC_ITEST"), "moto") == 0;
 
 	ck_assert_ok(t->ops->preflight(t, &ec), &ec);
@@ -109,8 +111,8 @@ START_TEST(test_itest_sqs_flow)
 		ck_assert_uint_eq(info.max_receive_count, 5);
 		ck_assert_str_eq(info.dead_letter_target_arn, "arn:aws:sqs:us-east-1:123456789012:dlq");
 	}
-	ck_assert_ok(t->ops->send(t, "{\"n\":1}", &ec), &ec);
-	ck_assert_ok(t->ops->send(t, "{\"n\":2,\"text\":\"caf\u00e9 \\u2603\"}", &ec), &ec);
+	ck_assert_ok(t->ops->send(t, "{\"n\":1}", NULL, &ec), &ec);
+	ck_assert_ok(t->ops->send(t, "{\"n\":2,\"text\":\"caf\u00e9 \\u2603\"}", id, &ec), &ec);
 
 	/* The CLI's message (moto script) plus ours. */
 	got = receive_n(base, t, is_moto ? 3 : 2, m);
@@ -118,6 +120,7 @@ START_TEST(test_itest_sqs_flow)
 	for (i = 0; i < got; i++) {
 		ck_assert_uint_ge(m[i]->receive_count, 1);
 		ck_assert_int_gt(m[i]->sent_usec, INT64_C(1700000000) * 1000000);
+		seen_id |= strcmp(m[i]->message_id, id) == 0;
 		if (strstr(m[i]->body, "cli") != NULL) {
 			cli = m[i];
 			ck_assert_ptr_nonnull(cli->attributes);
@@ -126,6 +129,9 @@ START_TEST(test_itest_sqs_flow)
 		}
 	}
 	ck_assert(!is_moto || cli != NULL);
+	/* send() reported the id the queue gave the message. */
+	ck_assert_uint_gt(strlen(id), 0);
+	ck_assert(seen_id);
 
 	/* Visibility: back to 0 for the first one, it comes back. */
 	ck_assert_ok(t->ops->change_visibility(t, &(struct transport_visibility){ m[0]->receipt, 0 }, 1,

@@ -19,6 +19,7 @@
 #include "alchemiser/core/xalloc.h"
 #include "alchemiser/seams/marketdata.h"
 #include "alchemiser/trading/broker_alpaca.h"
+#include "alchemiser/trading/broker_alpaca_http.h"
 #include "alchemiser/trading/executor.h"
 #include "alchemiser/trading/order_id.h"
 #include "alchemiser/trading/planner.h"
@@ -457,6 +458,92 @@ START_TEST(test_alpaca_contract_empty_page_token)
 }
 END_TEST
 
+/* Statuses through time: each read of an order moves it one step. */
+START_TEST(test_alpaca_contract_status_sequences)
+{
+	static const struct {
+		const char *seq;
+		enum broker_order_status last;
+		const char *filled;
+	} cases[] = {
+		{ "[\"pending_new\", \"new\", \"partially_filled\", \"filled\"]", BROKER_STATUS_FILLED, "4" },
+		{ "[\"new\", \"partially_filled\", \"expired\"]", BROKER_STATUS_EXPIRED, "2" },
+		{ "[\"pending_new\", \"rejected\"]", BROKER_STATUS_REJECTED, "0" },
+		{ "[\"new\", \"partially_filled\", \"done_for_day\"]", BROKER_STATUS_NEW, "2" },
+		{ "[\"new\", \"canceled\"]", BROKER_STATUS_CANCELED, "0" },
+	};
+	struct broker_order ord;
+	struct errctx ec;
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char *body = xasprintf("{\"sequence\": %s}", cases[i].seq), cid[32];
+		struct broker_order_request req = {
+			.symbol = "MSFT", .side = BROKER_SIDE_BUY, .type = BROKER_ORDER_MARKET,
+			.qty = dec("4"), .client_order_id = cid,
+		};
+
+		snprintf(cid, sizeof cid, "alc-seq-%zu", i);
+		fixture_post(&fx, "/__state", body);
+		free(body);
+		ck_assert_ok(br->ops->submit_order(br, &req, &ord, &ec), &ec);
+		ck_assert_int_eq(ord.status, BROKER_STATUS_NEW);	/* accepted */
+		for (int k = 0; k < 6; k++)
+			ck_assert_ok(br->ops->get_order(br, ord.id, &ord, &ec), &ec);
+		ck_assert_int_eq(ord.status, cases[i].last);
+		ck_assert_dec(ord.filled_qty, cases[i].filled);
+	}
+	/* A cancel passes through pending_cancel. */
+	fixture_post(&fx, "/__state", "{\"sequence\": [\"new\"]}");
+	{
+		struct broker_order_request req = {
+			.symbol = "MSFT", .side = BROKER_SIDE_BUY, .type = BROKER_ORDER_MARKET,
+			.qty = dec("1"), .client_order_id = "alc-seq-cancel",
+		};
+
+		ck_assert_ok(br->ops->submit_order(br, &req, &ord, &ec), &ec);
+	}
+	ck_assert_ok(br->ops->cancel_order(br, ord.id, &ec), &ec);
+	ck_assert_ok(br->ops->get_order(br, ord.id, &ord, &ec), &ec);
+	ck_assert_int_eq(ord.status, BROKER_STATUS_PENDING_CANCEL);
+	ck_assert_ok(br->ops->get_order(br, ord.id, &ord, &ec), &ec);
+	ck_assert_int_eq(ord.status, BROKER_STATUS_CANCELED);
+}
+END_TEST
+
+/* The wire helpers on their own: share classes and Retry-After values. */
+START_TEST(test_alpaca_contract_wire_helpers)
+{
+	static const char *const out[][2] = {
+		{ "BRK/B", "BRK.B" }, { "BF/B", "BF.B" }, { "BRK.B", "BRK.B" }, { "AAPL", "AAPL" },
+		{ "BTC/USD", "BTC/USD" }, { "/B", "/B" }, { "X/1", "X/1" }, { "HEI/A", "HEI.A" },
+	};
+	static const char *const in[][2] = {
+		{ "BRK.B", "BRK/B" }, { "AAPL", "AAPL" }, { "BTC/USD", "BTC/USD" }, { ".A", ".A" },
+		{ "MOG.A", "MOG/A" },
+	};
+	char buf[BROKER_SYMBOL_MAX];
+	int64_t now = INT64_C(1767366900000000);	/* 2026-01-02T15:15:00Z */
+
+	for (size_t i = 0; i < sizeof(out) / sizeof(out[0]); i++) {
+		alpaca_symbol_out(out[i][0], buf, sizeof buf);
+		ck_assert_str_eq(buf, out[i][1]);
+	}
+	for (size_t i = 0; i < sizeof(in) / sizeof(in[0]); i++) {
+		snprintf(buf, sizeof buf, "%s", in[i][0]);
+		alpaca_symbol_in(buf);
+		ck_assert_str_eq(buf, in[i][1]);
+	}
+	ck_assert_int_eq(alpaca_retry_after_usec(" 3\r\n", now), INT64_C(3000000));
+	ck_assert_int_eq(alpaca_retry_after_usec("0", now), 0);
+	ck_assert_int_eq(alpaca_retry_after_usec(" Fri, 02 Jan 2026 15:15:07 GMT\r\n", now),
+	    INT64_C(7000000));
+	ck_assert_int_eq(alpaca_retry_after_usec("Fri, 02 Jan 2026 15:14:00 GMT", now), 0);
+	ck_assert_int_eq(alpaca_retry_after_usec("soon", now), -1);
+	ck_assert_int_eq(alpaca_retry_after_usec("-5", now), -1);
+	ck_assert_int_eq(alpaca_retry_after_usec("", now), -1);
+}
+END_TEST
+
 static Suite *
 alpaca_contract_suite(void)
 {
@@ -474,6 +561,10 @@ alpaca_contract_suite(void)
 	tcase_add_test(tc, test_alpaca_contract_retry_after);
 	tcase_add_test(tc, test_alpaca_contract_open_order_pages);
 	tcase_add_test(tc, test_alpaca_contract_empty_page_token);
+	tcase_add_test(tc, test_alpaca_contract_status_sequences);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("wire");
+	tcase_add_test(tc, test_alpaca_contract_wire_helpers);
 	suite_add_tcase(s, tc);
 	return s;
 }

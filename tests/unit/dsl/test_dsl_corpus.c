@@ -185,7 +185,7 @@ START_TEST(test_dsl_corpus_evaluate_generated)
 
 		out = fopen(outp, "w+");
 		err = fopen(errp, "w+");
-		status = dsl_cli_evaluate(path, dir, "2026-11-20", true, out, err);
+		status = dsl_cli_evaluate(path, dir, "2026-11-20", true, false, out, err);
 		fclose(out);
 		fclose(err);
 		text = test_read_file(errp, NULL);

@@ -1,6 +1,7 @@
-/* Strategy sets (load/validate, consolidation per seed §5.2, failures
- * skipped and renormalised), the CSV market-data seam and --evaluate's exit
- * codes, all on files this test writes into a temporary directory. */
+/* Strategy sets (load/validate, consolidation per seed §5.2, the failure
+ * policies), freshness of the bars (stale, missing, future, before the data
+ * starts), the CSV market-data seam and --evaluate's exit codes, all on files
+ * this test writes into a temporary directory. */
 #include <dirent.h>
 #include <jansson.h>
 #include <errno.h>
@@ -13,6 +14,7 @@
 #include "alchemiser/core/err.h"
 #include "alchemiser/core/xalloc.h"
 #include "alchemiser/seams/marketdata.h"
+#include "alchemiser/trading/bars_freshness.h"
 #include "alchemiser/trading/dsl.h"
 #include "alchemiser/trading/dsl_cli.h"
 #include "alchemiser/trading/dsl_sample.h"
@@ -277,22 +279,26 @@ END_TEST
 START_TEST(test_strategy_set_cli)
 {
 	char *outp = at("out.txt"), *errp = at("err.txt"), *set = at("set.json"), *broken = at("broken.clj");
-	char *soxl = at("soxl.clj"), *text;
+	char *soxl = at("soxl.clj"), *set2 = at("set2.json"), *text;
 	FILE *out, *err;
 	int64_t end;
 	struct errctx ec;
 
 	ck_assert_ok(dsl_parse_date("2026-11-20", &end, &ec), &ec);
-	put("set.json", "{\"files\": [\"soxl.clj\", \"broken.clj\", \"sqqq.clj\"]}");
+	put("set.json", "{\"files\": [\"soxl.clj\", \"sqqq.clj\"]}");
+	put("set2.json", "{\"files\": [\"soxl.clj\", \"broken.clj\", \"sqqq.clj\"]}");
 	ck_assert_ok(dsl_sample_write_csv(dir, "SOXL", 1, end, 30, &ec), &ec);
+	ck_assert_ok(dsl_sample_write_csv(dir, "SQQQ", 2, end, 30, &ec), &ec);
 	out = fopen(outp, "w+");
 	err = fopen(errp, "w+");
-	ck_assert_int_eq(dsl_cli_evaluate(set, dir, "2026-11-20", false, out, err), 0);
-	ck_assert_int_eq(dsl_cli_evaluate(soxl, dir, NULL, false, out, err), 0);
-	ck_assert_int_eq(dsl_cli_evaluate(broken, dir, "2026-11-20", false, out, err), 1);
-	ck_assert_int_eq(dsl_cli_evaluate(soxl, dir, "2026-13-01", false, out, err), 2);
-	ck_assert_int_eq(dsl_cli_evaluate(soxl, "/nonexistent", "2026-11-20", false, out, err), 2);
-	ck_assert_int_eq(dsl_cli_evaluate("/nonexistent.clj", dir, "2026-11-20", false, out, err), 2);
+	ck_assert_int_eq(dsl_cli_evaluate(set, dir, "2026-11-20", false, false, out, err), 0);
+	ck_assert_int_eq(dsl_cli_evaluate(soxl, dir, NULL, false, false, out, err), 0);
+	ck_assert_int_eq(dsl_cli_evaluate(broken, dir, "2026-11-20", false, false, out, err), 1);
+	/* one failing file fails the set, like the daemon's default: nothing printed */
+	ck_assert_int_eq(dsl_cli_evaluate(set2, dir, "2026-11-20", false, false, out, err), 1);
+	ck_assert_int_eq(dsl_cli_evaluate(soxl, dir, "2026-13-01", false, false, out, err), 2);
+	ck_assert_int_eq(dsl_cli_evaluate(soxl, "/nonexistent", "2026-11-20", false, false, out, err), 2);
+	ck_assert_int_eq(dsl_cli_evaluate("/nonexistent.clj", dir, "2026-11-20", false, false, out, err), 2);
 	fclose(out);
 	fclose(err);
 	text = test_read_file(outp, NULL);
@@ -300,14 +306,291 @@ START_TEST(test_strategy_set_cli)
 	ck_assert_str_eq(text, "{\"SOXL\": 0.75, \"SQQQ\": 0.25}\n{\"SOXL\": 1}\n");
 	free(text);
 	text = test_read_file(errp, NULL);
-	ck_assert_ptr_nonnull(strstr(text, "warning: broken.clj failed and was skipped"));
+	ck_assert_ptr_nonnull(strstr(text, "error: broken.clj failed: NOBARS: no market data at all"));
+	ck_assert_ptr_nonnull(strstr(text, "1 of 3 strategy files failed: broken.clj: NOBARS"));
+	ck_assert_ptr_nonnull(strstr(text, "as of session 2026-11-20, bars as of 2026-11-20"));
 	ck_assert_ptr_nonnull(strstr(text, "--as-of"));
 	free(text);
 	free(outp);
 	free(errp);
 	free(set);
+	free(set2);
 	free(broken);
 	free(soxl);
+}
+END_TEST
+
+/* Run --evaluate on TARGET as of AS_OF; the exit status, stderr in *errtext. */
+static int
+evaluate_cli(const char *target, const char *as_of, bool allow_stale, char **errtext)
+{
+	char *outp = at("out.txt"), *errp = at("err.txt"), *p = at(target);
+	FILE *out = fopen(outp, "w+"), *err = fopen(errp, "w+");
+	int status;
+
+	ck_assert_ptr_nonnull(out);
+	ck_assert_ptr_nonnull(err);
+	status = dsl_cli_evaluate(p, dir, as_of, false, allow_stale, out, err);
+	fclose(out);
+	fclose(err);
+	*errtext = test_read_file(errp, NULL);
+	free(outp);
+	free(errp);
+	free(p);
+	return status;
+}
+
+#define CLI_FAILS(target, as_of, allow, what) do { \
+		char *e_; \
+		ck_assert_int_eq(evaluate_cli(target, as_of, allow, &e_), 1); \
+		ck_assert_msg(strstr(e_, what) != NULL, "'%s' not in '%s'", what, e_); \
+		free(e_); \
+	} while (0)
+
+START_TEST(test_strategy_set_cli_freshness)
+{
+	int64_t end;
+	struct errctx ec;
+	char *e;
+
+	/* SOXL ends on Thursday 2026-11-19: one session short of Friday the 20th */
+	ck_assert_ok(dsl_parse_date("2026-11-19", &end, &ec), &ec);
+	ck_assert_ok(dsl_sample_write_csv(dir, "SOXL", 1, end, 30, &ec), &ec);
+	ck_assert_ok(dsl_parse_date("2026-11-20", &end, &ec), &ec);
+	ck_assert_ok(dsl_sample_write_csv(dir, "SQQQ", 2, end, 30, &ec), &ec);
+	put("nope.clj", "(defsymphony \"n\" {} (weight-equal [(asset SQQQ) (asset NOPE)]))");
+	put("sq.clj", "(defsymphony \"q\" {} (asset SQQQ))");
+
+	/* fresh: the as-of session's bar is there; a weekend asks for Friday */
+	ck_assert_int_eq(evaluate_cli("sq.clj", "2026-11-20", false, &e), 0);
+	free(e);
+	ck_assert_int_eq(evaluate_cli("sq.clj", "2026-11-22", false, &e), 0);
+	ck_assert_ptr_nonnull(strstr(e, "as of session 2026-11-20, bars as of 2026-11-20"));
+	free(e);
+	/* one session early */
+	CLI_FAILS("soxl.clj", "2026-11-20", false, "soxl.clj failed: SOXL: last bar "
+	    "2026-11-19 is 1 session before the as-of session 2026-11-20");
+	CLI_FAILS("sqqq.clj", "2026-11-20", false, "tolerance 0 sessions");
+	/* weeks stale, named with the dates */
+	CLI_FAILS("sq.clj", "2026-12-04", false, "SQQQ: last bar 2026-11-20 is 9 sessions before "
+	    "the as-of session 2026-12-04");
+	/* missing: allocating to a ticker without data is refused */
+	CLI_FAILS("nope.clj", "2026-11-20", false, "NOPE: no market data at all");
+	/* future: after the last completed session by the clock, even for research */
+	CLI_FAILS("sq.clj", "2031-01-02", false, "the as-of date 2031-01-02 is in the future");
+	CLI_FAILS("sq.clj", "2031-01-02", true, "is in the future");
+	/* before the data starts: said so, not "no market data" */
+	CLI_FAILS("sq.clj", "2020-01-02", false, "SQQQ: the as-of date 2020-01-02 is before its "
+	    "data starts (first bar 2026-10-");
+	/* research switch: stale data evaluates, with a warning */
+	ck_assert_int_eq(evaluate_cli("soxl.clj", "2026-11-20", true, &e), 0);
+	ck_assert_ptr_nonnull(strstr(e, "warning: stale data allowed (--allow-stale): SOXL: last "
+	    "bar 2026-11-19 is 1 session before"));
+	ck_assert_ptr_nonnull(strstr(e, "bars as of 2026-11-19"));
+	free(e);
+	/* ...but never missing data */
+	CLI_FAILS("nope.clj", "2026-11-20", true, "NOPE: no market data at all");
+}
+END_TEST
+
+/* The engine path the signals stage takes: CSV bars, freshness, policies. */
+static int
+evaluate_policy(const char *setjson, const char *as_of, const struct strategy_set_policy *pol,
+    struct strategy_set_result *r, struct errctx *ec)
+{
+	struct strategy_set *s;
+	struct marketdata *md;
+	char *p = at("pset.json");
+	int64_t day;
+	int rc;
+
+	put("pset.json", setjson);
+	ck_assert_ok(strategy_set_load(p, &s, ec), ec);
+	ck_assert_ok(dsl_parse_date(as_of, &day, ec), ec);
+	md = marketdata_csv_new(dir, ec);
+	ck_assert_ptr_nonnull(md);
+	rc = strategy_set_evaluate(s, md, day, NULL, pol, r, ec);
+	marketdata_free(md);
+	/* the outcomes borrow file names from the set: copy what the test reads */
+	strategy_set_free(s);
+	free(p);
+	return rc;
+}
+
+static const char *const PSET = "{\"files\": [\"soxl.clj\", \"sq.clj\"],"
+    " \"allocations\": {\"soxl.clj\": 0.6, \"sq.clj\": 0.4}}";
+
+START_TEST(test_strategy_set_policies)
+{
+	struct strategy_set_policy pol = { .fresh = { .today_session = 0 } };
+	struct strategy_set_result r;
+	struct errctx ec;
+	int64_t d19, d20;
+
+	ck_assert_ok(dsl_parse_date("2026-11-19", &d19, &ec), &ec);
+	ck_assert_ok(dsl_parse_date("2026-11-20", &d20, &ec), &ec);
+	ck_assert_ok(dsl_sample_write_csv(dir, "SOXL", 1, d19, 30, &ec), &ec);
+	ck_assert_ok(dsl_sample_write_csv(dir, "SQQQ", 2, d20, 30, &ec), &ec);
+	put("sq.clj", "(defsymphony \"q\" {} (asset SQQQ))");
+	pol.fresh.today_session = d20 + 14;
+
+	/* fail (default): one stale file fails the evaluation, reasons kept */
+	pol.on_failure = STRATEGY_FAILURE_FAIL;
+	ck_assert_err(evaluate_policy(PSET, "2026-11-20", &pol, &r, &ec), -ENODATA, &ec);
+	ck_assert_ptr_nonnull(strstr(errctx_msg(&ec), "1 of 2 strategy files failed: soxl.clj: "
+	    "SOXL: last bar 2026-11-19 is 1 session before the as-of session 2026-11-20"));
+	ck_assert_uint_eq(r.nfailed, 1);
+	ck_assert_int_eq(r.s[0].status, -ENODATA);
+	ck_assert_int_eq(r.s[1].status, 0);
+	ck_assert_int_eq(r.session, d20);
+	ck_assert_int_eq(r.bars_day, d19);
+	ck_assert_int_eq(r.s[0].bars_day, d19);
+	ck_assert_int_eq(r.s[1].bars_day, d20);
+	strategy_set_result_clear(&r);
+	/* NULL policy: the same strict checks */
+	ck_assert_err(evaluate_policy(PSET, "2026-11-20", NULL, &r, &ec), -ENODATA, &ec);
+	strategy_set_result_clear(&r);
+
+	/* cash: the stale file's 60 % stays in cash */
+	pol.on_failure = STRATEGY_FAILURE_CASH;
+	ck_assert_ok(evaluate_policy(PSET, "2026-11-20", &pol, &r, &ec), &ec);
+	ck_assert_uint_eq(r.n, 1);
+	ck_assert_str_eq(r.w[0].ticker, "SQQQ");
+	ck_assert_double_eq_tol(r.w[0].weight, 0.4, 1e-12);
+	ck_assert_double_eq_tol(r.cash_weight, 0.6, 1e-12);
+	ck_assert_ptr_nonnull(strstr(r.s[0].error, "SOXL: last bar 2026-11-19"));
+	strategy_set_result_clear(&r);
+
+	/* renormalise: the survivor takes the whole set */
+	pol.on_failure = STRATEGY_FAILURE_RENORMALISE;
+	ck_assert_ok(evaluate_policy(PSET, "2026-11-20", &pol, &r, &ec), &ec);
+	ck_assert_double_eq_tol(r.w[0].weight, 1.0, 1e-12);
+	ck_assert_double_eq_tol(r.cash_weight, 0.0, 1e-12);
+	strategy_set_result_clear(&r);
+
+	/* a tolerance of one session lets the lagging vendor through */
+	pol.on_failure = STRATEGY_FAILURE_FAIL;
+	pol.fresh.max_lag = 1;
+	ck_assert_ok(evaluate_policy(PSET, "2026-11-20", &pol, &r, &ec), &ec);
+	ck_assert_uint_eq(r.nfailed, 0);
+	ck_assert_double_eq_tol(weight_of(&r, "SOXL"), 0.6, 1e-12);
+	ck_assert_int_eq(r.fresh[0].state, BARS_STALE);
+	ck_assert(r.fresh[0].tolerated);
+	ck_assert_int_eq(r.bars_day, d19);
+	strategy_set_result_clear(&r);
+	/* ...but not two */
+	ck_assert_err(evaluate_policy(PSET, "2026-11-23", &pol, &r, &ec), -ENODATA, &ec);
+	ck_assert_ptr_nonnull(strstr(errctx_msg(&ec), "1 of 2 strategy files failed: soxl.clj: "
+	    "SOXL: last bar 2026-11-19 is 2 sessions before the as-of session 2026-11-23 (bars "
+	    "from 2026-10-09; tolerance 1 session)"));
+	strategy_set_result_clear(&r);
+	pol.fresh.max_lag = 0;
+
+	/* future: an as-of after the clock's last completed session fails every file */
+	pol.fresh.today_session = d19;
+	pol.on_failure = STRATEGY_FAILURE_CASH;
+	ck_assert_err(evaluate_policy(PSET, "2026-11-20", &pol, &r, &ec), -ENODATA, &ec);
+	ck_assert_uint_eq(r.nfailed, 2);
+	ck_assert_ptr_nonnull(strstr(r.s[1].error, "SQQQ: the as-of date 2026-11-20 is in the "
+	    "future: the last completed NYSE session is 2026-11-19"));
+	strategy_set_result_clear(&r);
+	pol.fresh.today_session = d20;
+
+	/* missing and before-start */
+	put("nope.clj", "(defsymphony \"n\" {} (weight-equal [(asset SQQQ) (asset NOPE)]))");
+	ck_assert_ok(evaluate_policy("{\"files\": [\"nope.clj\", \"sq.clj\"]}", "2026-11-20", &pol,
+	    &r, &ec), &ec);
+	ck_assert_double_eq_tol(r.cash_weight, 0.5, 1e-12);
+	strategy_set_result_clear(&r);
+	pol.on_failure = STRATEGY_FAILURE_FAIL;
+	ck_assert_err(evaluate_policy("{\"files\": [\"nope.clj\", \"sq.clj\"]}", "2026-11-20", &pol,
+	    &r, &ec), -ENOENT, &ec);
+	ck_assert_ptr_nonnull(strstr(r.s[0].error, "NOPE: no market data at all"));
+	strategy_set_result_clear(&r);
+	ck_assert_err(evaluate_policy(PSET, "2024-01-02", &pol, &r, &ec), -ENODATA, &ec);
+	ck_assert_ptr_nonnull(strstr(r.s[1].error, "SQQQ: the as-of date 2024-01-02 is before its "
+	    "data starts (first bar 2026-"));
+	strategy_set_result_clear(&r);
+}
+END_TEST
+
+static int64_t
+day_of(const char *s)
+{
+	int64_t d;
+	struct errctx ec;
+
+	ck_assert_ok(dsl_parse_date(s, &d, &ec), &ec);
+	return d;
+}
+
+/* New York 16:00 (EST) is 21:00 UTC in winter. */
+START_TEST(test_bars_freshness_calendar)
+{
+	struct bars_freshness_policy pol = { .today_session = 0 };
+	struct md_bar bars[2] = { { .day = 0 }, { .day = 0 } };
+	struct md_series s = { .symbol = (char *)"SPY", .bars = bars, .n = 2 };
+	struct bars_freshness f;
+	char buf[320];
+	int64_t t;
+
+	/* sessions: weekends and Thanksgiving (2026-11-26) are no sessions */
+	ck_assert_int_eq(bars_freshness_session(day_of("2026-11-22")), day_of("2026-11-20"));
+	ck_assert_int_eq(bars_freshness_session(day_of("2026-11-26")), day_of("2026-11-25"));
+	ck_assert_int_eq(bars_freshness_session(day_of("2026-11-27")), day_of("2026-11-27"));
+	ck_assert_uint_eq(bars_freshness_sessions_between(day_of("2026-11-25"), day_of("2026-11-27")), 1);
+	ck_assert_uint_eq(bars_freshness_sessions_between(day_of("2026-11-20"), day_of("2026-12-04")), 9);
+	ck_assert_uint_eq(bars_freshness_sessions_between(day_of("2026-11-20"), day_of("2026-11-20")), 0);
+	/* last completed session: 16:15 New York, early-close days too */
+	t = day_of("2026-12-04") * 86400LL * 1000000 + (21LL * 3600 + 14 * 60) * 1000000;
+	ck_assert_int_eq(bars_freshness_last_completed(t), day_of("2026-12-03"));
+	t += 2 * 60 * 1000000LL;
+	ck_assert_int_eq(bars_freshness_last_completed(t), day_of("2026-12-04"));
+	t = day_of("2026-12-06") * 86400LL * 1000000;	/* Sunday */
+	ck_assert_int_eq(bars_freshness_last_completed(t), day_of("2026-12-04"));
+	t = day_of("2026-11-27") * 86400LL * 1000000 + (18LL * 3600 + 20 * 60) * 1000000;
+	ck_assert_int_eq(bars_freshness_last_completed(t), day_of("2026-11-25"));	/* 13:20 */
+	t += 3 * 3600 * 1000000LL;
+	ck_assert_int_eq(bars_freshness_last_completed(t), day_of("2026-11-27"));	/* 16:20 */
+
+	/* a Friday's bar is fresh for the weekend and for a holiday Monday's eve */
+	bars[0].day = day_of("2026-11-19");
+	bars[1].day = day_of("2026-11-20");
+	bars_freshness_check(&s, day_of("2026-11-22"), &pol, &f);
+	ck_assert_int_eq(f.state, BARS_FRESH);
+	ck_assert(bars_freshness_ok(&f));
+	ck_assert_str_eq(bars_freshness_describe(&f, buf, sizeof(buf)), "");
+	/* Monday asks for Monday's bar */
+	bars_freshness_check(&s, day_of("2026-11-23"), &pol, &f);
+	ck_assert_int_eq(f.state, BARS_STALE);
+	ck_assert_uint_eq(f.behind, 1);
+	ck_assert(!bars_freshness_ok(&f));
+	ck_assert_str_eq(bars_freshness_describe(&f, buf, sizeof(buf)), "SPY: last bar 2026-11-20 "
+	    "is 1 session before the as-of session 2026-11-23 (bars from 2026-11-19; tolerance 0 "
+	    "sessions)");
+	pol.max_lag = 1;
+	bars_freshness_check(&s, day_of("2026-11-23"), &pol, &f);
+	ck_assert(bars_freshness_ok(&f));
+	pol.max_lag = 0;
+	pol.allow_stale = true;
+	bars_freshness_check(&s, day_of("2026-12-04"), &pol, &f);
+	ck_assert(bars_freshness_ok(&f));
+	ck_assert_ptr_nonnull(strstr(bars_freshness_describe(&f, buf, sizeof(buf)), "9 sessions"));
+	/* future, missing and before-start are never allowed */
+	pol.today_session = day_of("2026-12-04");
+	bars_freshness_check(&s, day_of("2026-12-07"), &pol, &f);
+	ck_assert_int_eq(f.state, BARS_FUTURE);
+	ck_assert(!bars_freshness_ok(&f));
+	s.n = 0;
+	bars_freshness_check(&s, day_of("2026-11-20"), &pol, &f);
+	ck_assert_int_eq(f.state, BARS_MISSING);
+	ck_assert(!bars_freshness_ok(&f));
+	s.later_day = day_of("2026-11-19");
+	bars_freshness_check(&s, day_of("2025-11-20"), &pol, &f);
+	ck_assert_int_eq(f.state, BARS_BEFORE_START);
+	ck_assert_str_eq(bars_freshness_describe(&f, buf, sizeof(buf)), "SPY: the as-of date "
+	    "2025-11-20 is before its data starts (first bar 2026-11-19)");
+	ck_assert_str_eq(bars_freshness_state_to_string(BARS_BEFORE_START), "before-start");
 }
 END_TEST
 
@@ -358,11 +641,11 @@ START_TEST(test_strategy_set_example)
 		free(name);
 	}
 	/* ...and it evaluates, as a set and file by file, on several days. */
-	ck_assert_int_eq(dsl_cli_evaluate(setp, data, "2026-11-20", true, null, null), 0);
-	ck_assert_int_eq(dsl_cli_evaluate(setp, data, "2026-01-15", false, null, null), 0);
+	ck_assert_int_eq(dsl_cli_evaluate(setp, data, "2026-11-20", true, false, null, null), 0);
+	ck_assert_int_eq(dsl_cli_evaluate(setp, data, "2026-01-15", false, false, null, null), 0);
 	for (i = 0; i < strategy_set_count(set); i++)
 		ck_assert_int_eq(dsl_cli_evaluate(strategy_set_entry(set, i)->path, data, "2026-06-01",
-		    false, null, null), 0);
+		    false, false, null, null), 0);
 	fclose(null);
 	strategy_set_free(set);
 	free(all);
@@ -383,10 +666,15 @@ strategy_set_suite(void)
 	tcase_add_test(tc, test_strategy_set_failure_skipped);
 	tcase_add_test(tc, test_strategy_set_validation);
 	suite_add_tcase(s, tc);
+	tc = tcase_create("freshness");
+	tcase_add_test(tc, test_bars_freshness_calendar);
+	suite_add_tcase(s, tc);
 	tc = tcase_create("marketdata_cli");
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_strategy_set_csv_marketdata);
 	tcase_add_test(tc, test_strategy_set_cli);
+	tcase_add_test(tc, test_strategy_set_cli_freshness);
+	tcase_add_test(tc, test_strategy_set_policies);
 	tcase_add_test(tc, test_strategy_set_example);
 	suite_add_tcase(s, tc);
 	return s;

@@ -150,7 +150,7 @@ send_body(const char *body)
 {
 	struct errctx ec;
 
-	ck_assert_ok(tr->ops->send(tr, body, &ec), &ec);
+	ck_assert_ok(tr->ops->send(tr, body, NULL, &ec), &ec);
 }
 
 static struct sqlite_queue_counts
@@ -430,6 +430,10 @@ START_TEST(test_sqlite_queue_reject_parks_with_reason_and_redrive)
 	run_until(base, &b.done);
 	ck_assert_int_eq(b.results[0], -ENOENT);
 	recv_clear(&res);
+	/* By id: an unknown one moves nothing. */
+	ck_assert_ok(sqlite_queue_redrive_message(sqlite_transport_state(tr), "main-dlq", "no-such-id",
+	    &moved, &ec), &ec);
+	ck_assert_uint_eq(moved, 0);
 	ck_assert_ok(sqlite_queue_redrive(sqlite_transport_state(tr), "main-dlq", &moved, &ec), &ec);
 	ck_assert_uint_eq(moved, 1);
 	receive(1, 0, 30 * SEC, &res);
@@ -499,7 +503,7 @@ START_TEST(test_sqlite_queue_rejects_bad_arguments)
 
 	ck_assert_err(tr->ops->receive(tr, 0, 0, SEC, recv_cb, &res, &ec), -EINVAL, &ec);
 	ck_assert_err(tr->ops->receive(tr, 11, 0, SEC, recv_cb, &res, &ec), -EINVAL, &ec);
-	ck_assert_err(tr->ops->send(tr, "", &ec), -EINVAL, &ec);
+	ck_assert_err(tr->ops->send(tr, "", NULL, &ec), -EINVAL, &ec);
 	ck_assert_err(sqlite_transport_send(tr, "x", 0, bad, NULL, &ec), -EINVAL, &ec);
 	ck_assert_ptr_nonnull(strstr(errctx_msg(&ec), "message attribute 'k'"));
 	ck_assert_err(sqlite_transport_new(base, &o, &t2, &ec), -EINVAL, &ec);

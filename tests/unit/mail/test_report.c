@@ -56,9 +56,9 @@ START_TEST(test_report_trading_success_numbers)
 		"TQQQ", "45.0%", "30.0%", "SOXL", "20.0%", "35.0%", "34.5%", "HOLD",
 		/* signals, reason escaped in HTML */
 		"Nuclear", "RSI(10) of QQQ at 28.4 < 30", "SOXL, TECL", "SPY above 200-day",
-		/* orders: side, quantity, status, average price */
-		"BUY", "21.50", "$71.23", "Filled", "SELL", "0.1234", "Partial Fill", "$1,234.50",
-		"3.00", "$91.60",
+		/* orders: side, quantity as the broker gave it, status, average price */
+		"BUY", "21.5", "$71.23", "Filled", "SELL", "0.1234", "Partial Fill", "$1,234.50",
+		"$91.60",
 	};
 	struct errctx ec = { 0 };
 	struct report r = { 0 };
@@ -71,6 +71,9 @@ START_TEST(test_report_trading_success_numbers)
 	ck_assert_ptr_null(strstr(r.html, "<strong>"));
 	ck_assert_ptr_null(strstr(r.text, "Recommended Actions"));
 	ck_assert_ptr_nonnull(strstr(r.html, "PAPER Multi-Strategy Execution Report"));
+	/* quantities are not padded or rounded */
+	ck_assert_ptr_null(strstr(r.text, "21.50"));
+	ck_assert_ptr_null(strstr(r.text, "3.00"));
 	report_clear(&r);
 	json_decref(j);
 }
@@ -94,6 +97,50 @@ START_TEST(test_report_trading_failure_reason_and_actions)
 	ck_assert_ptr_null(strpbrk(r.subject, "\r\n"));
 	assert_in_both(&r, want, ELEMENTSOF(want));
 	ck_assert_ptr_null(strstr(r.html, "<script>"));
+	report_clear(&r);
+	json_decref(j);
+}
+END_TEST
+
+/* The pipeline's own shape (signals stage, executor): every strategy file
+ * with its status and allocation or its error, refused orders as refused with
+ * the broker's reason, nothing cut, the same facts in both parts. */
+START_TEST(test_report_trading_pipeline_fields)
+{
+	static const char *const want[] = {
+		"Session", "2026-11-20", "Bars As Of", "2026-11-19",
+		/* signals: per file, weight, status, allocation or the whole error */
+		"trend-guard.clj", "60.0%", "OK", "TLT 75.0%, IEF 25.0%",
+		"rotation.clj", "40.0%", "FAILED",
+		"Error: GLD: last bar 2026-11-19 is 1 session before the as-of session 2026-11-20 "
+		    "(bars from 2024-08-05; tolerance 0 sessions) (and 2 more tickers)",
+		"Kept in cash for the failed strategy files: 40.0% of the portfolio",
+		"SPY: last bar 2026-11-19 is 1 session before the as-of session 2026-11-20",
+		/* orders: quantities as given, money with a currency and 2 places */
+		"44.610113", "$6,315.89", "$141.58", "Filled",
+		"Refused", "order refused: insufficient buying power (need 5000.12, have 10.00)",
+		"$5,000.12", "33.5",
+		"Rejected", "order o3 rejected", "Not Filled", "not filled (new)", "$1,200.50",
+		/* the failure detail in full */
+		"QQQ: not filled (new)",
+	};
+	struct errctx ec = { 0 };
+	struct report r = { 0 };
+	json_t *j = load("mail/trading_pipeline.json");
+	const char *sig, *end;
+
+	ck_assert_ok(report_trading_render(j, &r, &ec), &ec);
+	assert_in_both(&r, want, ELEMENTSOF(want));
+	ck_assert_ptr_null(strstr(r.text, "Pending"));
+	ck_assert_ptr_null(strstr(r.html, "Pending"));
+	/* no n/a in the signals table (the old renderer's every cell) */
+	sig = strstr(r.text, "Strategy Signals");
+	ck_assert_ptr_nonnull(sig);
+	end = strstr(sig, "Order Execution Details");
+	ck_assert_ptr_nonnull(end);
+	ck_assert_msg(memmem(sig, (size_t)(end - sig), "n/a", 3) == NULL, "n/a in %.*s",
+	    (int)(end - sig), sig);
+	ck_assert_ptr_null(strstr(r.text, "0.59999"));
 	report_clear(&r);
 	json_decref(j);
 }
@@ -380,6 +427,7 @@ suite_report(void)
 	tc = tcase_create("trading");
 	tcase_add_test(tc, test_report_trading_success_numbers);
 	tcase_add_test(tc, test_report_trading_failure_reason_and_actions);
+	tcase_add_test(tc, test_report_trading_pipeline_fields);
 	tcase_add_test(tc, test_report_trading_lenient_about_missing_fields);
 	tcase_add_test(tc, test_report_trading_survives_wrong_types);
 	suite_add_tcase(s, tc);

@@ -1,0 +1,91 @@
+/*
+ * pages: what the HTTP listener serves. /metrics is the Prometheus text;
+ * every other path is the dashboard's (dashboard.h) or 404. Loop thread.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "alchemiser/core/config.h"
+#include "alchemiser/core/xalloc.h"
+#include "alchemiser/local/sqlite_queue.h"
+#include "alchemiser/mail/textbuf.h"
+#include "alchemiser/core/err.h"
+#include "alchemiser/core/timeutil.h"
+#include "alchemiser/runtime/backends.h"
+#include "alchemiser/runtime/dashboard.h"
+#include "alchemiser/runtime/httpd.h"
+#include "alchemiser/runtime/metrics.h"
+#include "alchemiser/runtime/pipeline.h"
+#include "runtime_internal.h"
+
+/* The embedded dead-letter queue's depth, read at scrape time (one indexed
+ * count in the state file). On SQS that is a network call the loop must not
+ * wait for: alert on the queue's CloudWatch metric there. */
+static void
+append_dead_letters(struct runtime *rt, struct httpd_reply *reply)
+{
+	struct sqlite_queue_counts c;
+	struct errctx ec = { 0 };
+	struct textbuf b = { 0 };
+
+	if (strcmp(rt->b->kind, "local") != 0 ||
+	    sqlite_queue_count(sqlite_transport_state(rt->b->transport),
+	    config_str(rt->cfg, "local.dead_letter_queue"), &c, &ec) < 0)
+		return;
+	textbuf_append_len(&b, reply->body, reply->body_len);
+	textbuf_printf(&b, "# HELP alchemiserd_dead_letter_messages Messages parked in the embedded "
+	    "dead-letter queue.\n# TYPE alchemiserd_dead_letter_messages gauge\n"
+	    "alchemiserd_dead_letter_messages %llu\n",
+	    (unsigned long long)(c.visible + c.in_flight + c.delayed));
+	free(reply->body);
+	reply->body = textbuf_take(&b, &reply->body_len);
+}
+
+void
+runtime_page_cb(const char *path, const char *query, struct httpd_reply *reply, void *arg)
+{
+	struct runtime *rt = arg;
+
+	(void)query;
+	if (strcmp(path, "/metrics") == 0) {
+		reply->status = 200;
+		reply->content_type = "text/plain; version=0.0.4; charset=utf-8";
+		reply->body = metrics_render(rt->metrics, (unsigned)rt->n_inflight, &reply->body_len);
+		append_dead_letters(rt, reply);
+		return;
+	}
+	{
+		struct dashboard_job jobs[64];
+		size_t n = 0, i;
+		int64_t now = time_now_monotonic_usec();
+		struct metrics_summary summary;
+		bool local = strcmp(rt->b->kind, "local") == 0;
+		struct dashboard_ctx c = {
+			.backend = rt->b->kind, .mode = config_str(rt->cfg, "trading.mode"),
+			.state = rt->state == RUNTIME_RUNNING ? "running" : "draining",
+			.in_flight = (unsigned)rt->n_inflight, .summary = &summary,
+			.st = local ? sqlite_transport_state(rt->b->transport) : NULL,
+			.dlq = config_str(rt->cfg, "local.dead_letter_queue"), .broker = rt->b->broker,
+			.now_usec = time_now_realtime_usec(),
+		};
+
+		/* Only the loop thread changes these fields once a job is back from
+		 * its worker; a running job's routing fields belong to the worker,
+		 * so only held or queued jobs show their handler. */
+		for (i = 0; i < rt->n_inflight && n < ELEMENTSOF(jobs); i++) {
+			const struct job *j = rt->inflight[i];
+			bool mine = j->resubmit_ev != NULL;
+
+			jobs[n++] = (struct dashboard_job){
+				.handler = mine ? j->handler : NULL,
+				.correlation_id = mine ? j->correlation_id : NULL,
+				.age_ms = (now - j->received_usec) / USEC_PER_MSEC,
+				.retries = j->inplace_retries,
+			};
+		}
+		c.jobs = jobs;
+		c.n_jobs = n;
+		metrics_summary(rt->metrics, &summary);
+		dashboard_page(&c, path, reply);
+	}
+}

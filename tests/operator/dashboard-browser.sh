@@ -1,0 +1,95 @@
+#!/bin/sh
+# The read-only dashboard in a real headless browser (Debian's chromium): a
+# daemon on the embedded default, its listener on loopback, runs two trade
+# workflows and parks one bad body; chromium then loads every page and the
+# test asserts on the rendered DOM (the run's orders and fills, the
+# positions, charts with drawn paths and a text equivalent, the dead
+# letter), with no script anywhere. Screenshots are kept as artifacts in
+# tests/operator/screenshots/ of the build tree.
+. "$top_srcdir/tests/lib/e2e.sh"
+CHROMIUM=${CHROMIUM:-chromium}
+command -v "$CHROMIUM" >/dev/null || fail "chromium missing (Debian package chromium; scripts/check installs it)"
+command -v curl >/dev/null || fail "curl missing"
+SHOTS="$top_builddir/tests/operator/screenshots"
+mkdir -p "$SHOTS"
+
+PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')
+URL="http://127.0.0.1:$PORT"
+write_config "[trading]" "use_limit_orders = no" "[http]" "listen = 127.0.0.1:$PORT"
+start_daemon
+wait_until 20 curl -sf "$URL/metrics" || fail "the listener did not come up"
+for run in dash-run-1 dash-run-2; do
+	"$BIN" -c "$CONF" --send --event '{"mode":"trade","correlation_id":"'$run'"}' >/dev/null || fail "--send $run"
+	wait_until 60 sh -c "curl -s '$URL/runs' | grep -q '>$run</a>.*>success<'" || fail "$run did not complete"
+done
+"$BIN" -c "$CONF" --send --event '{"mode":"bogus"}' >"$WORK/bad.id" || fail "--send bad"
+wait_until 30 sh -c "curl -s '$URL/dead-letters' | grep -q '$(cat "$WORK/bad.id")'" || fail "the bad body was not parked"
+
+# browse NAME PATH: the DOM after load in $WORK/NAME.html, a screenshot in $SHOTS/NAME.png.
+browse() {
+	flags="--headless --no-sandbox --disable-gpu --disable-quic --no-first-run --disable-background-networking
+	    --disable-component-update --disable-sync --disable-extensions --user-data-dir=$WORK/chrome-$1"
+	timeout -s KILL 60 "$CHROMIUM" $flags --dump-dom "$URL$2" >"$WORK/$1.html" 2>"$WORK/chrome-$1.log" ||
+		fail "chromium could not load $2"
+	timeout -s KILL 60 "$CHROMIUM" $flags --hide-scrollbars --window-size=1200,1800 \
+	    --screenshot="$SHOTS/$1.png" "$URL$2" >/dev/null 2>>"$WORK/chrome-$1.log" || fail "no screenshot of $2"
+	[ -s "$SHOTS/$1.png" ] || fail "empty screenshot of $2"
+	grep -q '</html>' "$WORK/$1.html" || fail "$2: no document"
+	! grep -qi '<script' "$WORK/$1.html" || fail "$2: a script"
+}
+# dom NAME REGEX: the rendered page matches.
+dom() { grep -q -E "$2" "$WORK/$1.html" || fail "$1: nothing matches $2"; }
+# charts NAME: every chart has drawn paths and a text equivalent.
+charts() {
+	n=$(grep -o '<svg[^>]*role="img"' "$WORK/$1.html" | wc -l)
+	[ "$n" -ge 1 ] || fail "$1: no chart"
+	[ "$(grep -o '<svg[^>]*aria-labelledby=' "$WORK/$1.html" | wc -l)" = "$n" ] || fail "$1: a chart without a label"
+	[ "$(grep -o '<title[^>]*>[^<][^<]*</title>' "$WORK/$1.html" | wc -l)" -gt "$n" ] || fail "$1: a chart without a title"
+	grep -q -E '<path class="series"[^>]* d="M[0-9.]+ [0-9.]+[LHV]' "$WORK/$1.html" || fail "$1: no drawn series"
+}
+
+browse status /
+dom status '<h1>Status</h1>'
+dom status '<dt>Backend</dt><dd>local</dd>'
+dom status '<td>queue</td><td class="ok">up</td>'
+dom status '<dt>Rejected</dt><dd>1</dd>'
+
+browse runs /runs
+dom runs '<a href="/runs/dash-run-1">dash-run-1</a>'
+dom runs '<a href="/runs/dash-run-2">dash-run-2</a>'
+dom runs 'WorkflowStarted [0-9]+ ms'
+
+browse run /runs/dash-run-1
+dom run '<h1>Run dash-run-1</h1>'
+dom run 'Signals per strategy file'
+dom run '<td>rotation.clj</td>'
+dom run 'Rebalance plan'
+[ "$(grep -o '<tr class="order">' "$WORK/run.html" | wc -l)" -ge 1 ] || fail "run: no orders"
+dom run '<tr class="order"><td>[A-Z]+</td><td>buy</td><td>MARKET</td>'
+dom run '<td class="ok">filled</td>'
+dom run 'id="email-subject">\[SUCCESS\] The Alchemiser - PAPER Trading Report<'
+charts run
+
+browse portfolio /portfolio
+dom portfolio '<dt>Equity</dt><dd id="equity">\$[0-9]'
+[ "$(grep -o '<tr class="position">' "$WORK/portfolio.html" | wc -l)" -ge 1 ] || fail "portfolio: no positions"
+dom portfolio 'id="allocation-chart"'
+dom portfolio 'id="equity-chart"|No history yet'
+charts portfolio
+
+browse deadletters /dead-letters
+dom deadletters "<tr class=\"dead-letter\"><td>$(cat "$WORK/bad.id")</td>"
+dom deadletters "is not one of trade\|bot"
+
+browse missing /runs/no-such-run
+dom missing 'No such run'
+
+# Strict headers on the pages too; an injected id is escaped, never markup.
+curl -s -D "$WORK/h" -o /dev/null "$URL/runs" || fail "curl"
+grep -qi "^Content-Security-Policy: default-src 'none'" "$WORK/h" || fail "no CSP on a page"
+grep -qi '^Cache-Control: no-store' "$WORK/h" || fail "account data cacheable"
+[ "$(curl -s -o /dev/null -w '%{http_code}' "$URL/runs/%3Cscript%3E")" = 400 ] || fail "escaped id accepted"
+kill -TERM "$DAEMON_PID"
+wait "$DAEMON_PID" 2>/dev/null || true
+! grep -q 'Sanitizer\|runtime error' "$WORK/daemon.log" || fail "sanitizer report"
+echo "ok: dashboard in chromium ($(ls "$SHOTS" | wc -l) screenshots in $SHOTS)"
