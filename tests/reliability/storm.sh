@@ -51,6 +51,7 @@ own=$(echo "$res" | sed 's/.*own=\([0-9]*\).*/\1/')
 sums=$(echo "$res" | sed 's/.*summaries=\([0-9]*\).*/\1/')
 [ "$own" = 10 ] || fail "$own runs mailed one by one, not the limit of 10"
 [ "$sums" = 1 ] || fail "$sums summary mails, not one"
-warned=$(grep '^<4>workflow storm-[0-9]* failed at' "$WORK/daemon.log" | sed 's/.*workflow \(storm-[0-9]*\) .*/\1/' | sort -u | wc -l)
+warned=$(grep -E '(^<4>| warning )workflow storm-[0-9]* failed at' "$WORK/daemon.log" |
+    sed 's/.*workflow \(storm-[0-9]*\) .*/\1/' | sort -u | wc -l)
 [ "$warned" = "$RUNS" ] || fail "$warned of $RUNS failed runs logged at warning"
 echo "storm: ok"

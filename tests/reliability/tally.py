@@ -196,7 +196,8 @@ def orders_fixture(url):
     return report_orders(rows, "broker fixture", " order_posts=%d requests=%d" % (posts, len(reqs)))
 
 
-FAILED_RE = re.compile(r"^<[0-4]>workflow (\S+) failed at ", re.M)
+# Both stderr forms: "<4>..." (a journal stream) and "TIME warning ..." (a terminal).
+FAILED_RE = re.compile(r"(?:^<[0-4]>| (?:emerg|alert|crit|error|warning) )workflow (\S+) failed at ", re.M)
 
 
 def failed_mailed(d, log, prefix):
