@@ -36,7 +36,9 @@ static const struct config_key keys[] = {
 	{ "daemon.shutdown_timeout", CONFIG_DURATION, "30s", SEC(1), SEC(3600), NULL, true,
 	  "How long SIGTERM waits for in-flight handlers before releasing their messages." },
 	{ "daemon.once_idle_wait", CONFIG_DURATION, "1s", MSEC(50), SEC(600), NULL, true,
-	  "--once exits after the queue has stayed empty this long with nothing in flight." },
+	  "--once: the short poll it uses; with every run it moved ended, it exits after one such poll finds nothing." },
+	{ "daemon.once_timeout", CONFIG_DURATION, "10m", SEC(1), SEC(86400), NULL, true,
+	  "--once: longest wait for the runs it started or advanced to end (then exit 5)." },
 	{ "daemon.status_interval", CONFIG_DURATION, "10s", SEC(1), SEC(3600), NULL, true,
 	  "How often the STATUS= line of systemd is refreshed." },
 	{ "daemon.idempotency_lease", CONFIG_DURATION, "5m", SEC(5), SEC(86400), NULL, true,
@@ -45,6 +47,8 @@ static const struct config_key keys[] = {
 	  "How long a processed event id is remembered (must outlive the event archive's replay window)." },
 	{ "daemon.error_storm_limit", CONFIG_INT, "10", 1, 10000, NULL, true,
 	  "Most distinct failed runs mailed one by one per minute; the rest are listed in one summary mail when the minute is over (every failure is logged at warning)." },
+	{ "daemon.allow_plain_http", CONFIG_BOOL, "no", 0, 0, NULL, false,
+	  "Allow http:// to a host that is not loopback for endpoints that carry credentials (Alpaca, AWS overrides); logged as a warning." },
 
 	/* [local] */
 	{ "local.state_file", CONFIG_PATH, "", 0, 0, NULL, false,
@@ -147,6 +151,8 @@ static const struct config_key keys[] = {
 	  "Cash of a new paper-broker account." },
 	{ "trading.slippage_bps", CONFIG_INT, "5", 0, 1000, NULL, false,
 	  "Paper-broker fill price offset from the last close, in basis points (against the trader)." },
+	{ "trading.paper_refuse_orders", CONFIG_BOOL, "no", 0, 0, NULL, false,
+	  "The paper broker rejects every order (a drill of the failed-run path: error email, --once exit 3)." },
 	{ "trading.partial_fill_is_failure", CONFIG_BOOL, "yes", 0, 0, NULL, true,
 	  "Whether a run with partially filled orders counts as failed (the seed's rule)." },
 	{ "trading.ignore_market_hours", CONFIG_BOOL, "no", 0, 0, NULL, true,

@@ -14,6 +14,7 @@
 static void	render_summary(struct report_doc *d, const json_t *detail, const json_t *ed,
 		    const char *status, const char *mode, bool failed);
 static void	render_plan(struct report_doc *d, const json_t *ed);
+static json_t	*share_of_account(const json_t *item, const char *key, struct decimal total);
 static void	render_plan_row(struct report_doc *d, const char *symbol, const json_t *target,
 		    const json_t *current, const char *action);
 static void	render_signals(struct report_doc *d, const json_t *ed);
@@ -124,6 +125,20 @@ render_plan_row(struct report_doc *d, const char *symbol, const json_t *target,
 	report_doc_table_row(d, cells);
 }
 
+/* item[key] / total as a decimal string (new reference), NULL when either
+ * is missing or total is not positive. */
+static json_t *
+share_of_account(const json_t *item, const char *key, struct decimal total)
+{
+	char buf[DECIMAL_STRLEN];
+	struct decimal v, w;
+
+	if (decimal_cmp(total, DECIMAL_ZERO) <= 0 || !report_get_decimal(item, key, &v) ||
+	    decimal_div(v, total, DECIMAL_ROUND_HALF_EVEN, &w) < 0)
+		return NULL;
+	return json_string(decimal_format(w, buf));
+}
+
 static void
 render_plan(struct report_doc *d, const json_t *ed)
 {
@@ -132,7 +147,12 @@ render_plan(struct report_doc *d, const json_t *ed)
 	const json_t *cp = json_object_get(ed, "consolidated_portfolio");
 	const json_t *cur = json_object_get(ed, "current_allocations"), *v;
 	const char *sym;
+	struct decimal total;
 	size_t i;
+
+	if (!report_get_decimal(json_object_get(ed, "rebalance_plan"), "total_portfolio_value",
+	    &total))
+		total = DECIMAL_ZERO;
 
 	if (json_is_object(json_object_get(cp, "target_allocations")))
 		cp = json_object_get(cp, "target_allocations");
@@ -146,8 +166,17 @@ render_plan(struct report_doc *d, const json_t *ed)
 			const char *a = json_get_str(v, "action");
 			char *au = a != NULL ? upper_dup(a) : NULL;
 
-			render_plan_row(d, json_get_str(v, "symbol"), json_object_get(v, "target_weight"),
+			json_t *tw = share_of_account(v, "target_value", total);
+			json_t *cw = share_of_account(v, "current_value", total);
+
+			/* Shares of the account when the plan has the values: the plan's
+			 * own weights are relative to what is invested, which reads as
+			 * 100 % when a failed strategy's weight stays in cash. */
+			render_plan_row(d, json_get_str(v, "symbol"), tw != NULL ? tw :
+			    json_object_get(v, "target_weight"), cw != NULL ? cw :
 			    json_object_get(v, "current_weight"), au);
+			json_decref(tw);
+			json_decref(cw);
 			free(au);
 		}
 	} else {

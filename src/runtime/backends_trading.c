@@ -76,6 +76,7 @@ open_broker(const struct config *cfg, struct backends *b, struct errctx *ec)
 			.state_path = state,
 			.starting_cash = config_decimal(cfg, "trading.starting_cash"),
 			.slippage_bps = (int)config_int(cfg, "trading.slippage_bps"),
+			.refuse_orders = config_bool(cfg, "trading.paper_refuse_orders"),
 			.price_cb = sim_price_cb,
 			.price_userdata = b->marketdata,
 		};
@@ -130,6 +131,17 @@ backends_open_trading(const struct config *cfg, struct backends *b, struct errct
 {
 	int r;
 
+	/* Issue #17 B8: the paper broker and the default maildir live in the state
+	 * directory, which the embedded backend creates but backend = aws did not. */
+	if (strcmp(config_str(cfg, "trading.broker"), "alpaca") != 0 ||
+	    (strcmp(config_str(cfg, "mail.transport"), "smtp") != 0 &&
+	     config_str(cfg, "mail.maildir")[0] == '\0')) {
+		_cleanup_free_ char *dir = backends_state_dir(cfg);
+
+		r = backends_mkdirs(dir, ec);
+		if (r < 0)
+			return errctx_prefix(ec, "state directory");
+	}
 	r = open_marketdata(cfg, b, ec);
 	if (r >= 0)
 		r = open_broker(cfg, b, ec);

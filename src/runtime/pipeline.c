@@ -456,6 +456,7 @@ process_routed(struct pipeline *p, struct job *job, const struct route *rt)
 	struct errctx ec = { 0 };
 	char owner[128], holder[128] = "";
 	const char *corr;
+	bool from_dead = false;
 	int r;
 
 	if (st == NULL || st->handle == NULL) {
@@ -478,8 +479,10 @@ process_routed(struct pipeline *p, struct job *job, const struct route *rt)
 		};
 
 		r = p->b->idem->ops->claim(p->b->idem, &c, &claim, holder, &ec);
-		if (r == 0 && claim == IDEM_BUSY)
+		if (r == 0 && claim == IDEM_BUSY) {
+			from_dead = true;
 			r = claim_from_dead(p, &c, &claim, holder, &ec);
+		}
 	}
 	if (r < 0) {
 		/* Fail closed: never run without a claim. */
@@ -500,10 +503,12 @@ process_routed(struct pipeline *p, struct job *job, const struct route *rt)
 		    holder[0] ? holder : "another worker");
 	}
 	else {
-		if (claim == IDEM_TAKEN_OVER && holder[0] != '\0')
+		/* (A dead holder's claim was logged by claim_from_dead.) */
+		if (claim == IDEM_TAKEN_OVER && !from_dead)
 			log_full(LOG_NOTICE, &(struct log_fields){ .correlation_id = job->correlation_id,
 			    .event_id = job->event_id, .duration_ms = -1 },
-			    "took over the claim of %s on %s", holder, rt->idempotency_key);
+			    "took over the expired claim of %s on %s",
+			    holder[0] ? holder : "an unknown owner", rt->idempotency_key);
 		claims_add(p, rt->idempotency_key, owner, config_usec(job->cfg, "daemon.idempotency_lease"));
 		run_claimed(p, job, rt, st, owner);
 	}

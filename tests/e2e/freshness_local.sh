@@ -70,6 +70,8 @@ grep -Eq 'trend-guard\.clj +60\.0% +OK +2026-11-20 +TLT 100\.0%' "$WORK/m2.txt" 
 grep -Eq 'rotation\.clj +40\.0% +FAILED +2026-11-19 +Error: GLD: last bar 2026-11-19 is 1 session before the as-of session 2026-11-20' "$WORK/m2.txt" ||
 	fail "rotation row: $(cat "$WORK/m2.txt")"
 grep -q 'Kept in cash for the failed strategy files: 40.0% of the portfolio' "$WORK/m2.txt" || fail "cash share not reported"
+# The plan in shares of the account: 60 % of the 99 % invested, not "100 %".
+grep -Eq '^  TLT +59\.4% +0\.0% +BUY' "$WORK/m2.txt" || fail "plan row not a share of the account"
 grep -q 'Bars As Of: 2026-11-19' "$WORK/m2.txt" || fail "the bars' real session not reported"
 grep -q 'Pending' "$WORK/m2.txt" && fail "an order shows as Pending"
 # Only TLT, for 60 % of 99 % of $100,000: about $40,600 left in cash.

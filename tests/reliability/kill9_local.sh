@@ -111,7 +111,7 @@ ok=0
 left=$(work_left)
 parked=$(grep -c . "$WORK/dlq.txt" || true)
 grep -q 'Assertion\|AddressSanitizer\|runtime error' "$WORK/daemon.log" && fail "the daemon crashed (see daemon.log)"
-takeovers=$(grep -c 'took over the claim' "$WORK/daemon.log" || true)
+takeovers=$(grep -c 'took over the' "$WORK/daemon.log" || true)
 say "kill9_local: runs=$N kills=$kills lives=$((starts + 1)) takeovers=$takeovers parked=$parked left_in_queue=$left"
 [ "$left" = 0 ] || fail "$left messages still in the work queue"
 if [ "$parked" != 0 ]; then

@@ -123,6 +123,8 @@ START_TEST(test_report_trading_pipeline_fields)
 		"Rejected", "order o3 rejected", "Not Filled", "not filled (new)", "$1,200.50",
 		/* the failure detail in full */
 		"QQQ: not filled (new)",
+		/* the plan in shares of the account, not of what is invested */
+		"59.4%", "1.2%",
 	};
 	struct errctx ec = { 0 };
 	struct report r = { 0 };
@@ -141,6 +143,7 @@ START_TEST(test_report_trading_pipeline_fields)
 	ck_assert_msg(memmem(sig, (size_t)(end - sig), "n/a", 3) == NULL, "n/a in %.*s",
 	    (int)(end - sig), sig);
 	ck_assert_ptr_null(strstr(r.text, "0.59999"));
+	ck_assert_ptr_null(strstr(r.text, "100.0%"));
 	report_clear(&r);
 	json_decref(j);
 }
