@@ -97,7 +97,7 @@ stage_execution_handle(const struct stage_ctx *ctx, struct stage_output *out)
 		 * workers for its next steps. */
 		json_decref(plan_json);
 		stage_set(out, OUTCOME_RETRY, "waiting for account %s: %s", account, errctx_msg(&ec));
-		out->wait_usec = ACCOUNT_WAIT_POLL_USEC;
+		out->hold_usec = ACCOUNT_WAIT_POLL_USEC;
 		return;
 	}
 	if (r == -EBUSY) {

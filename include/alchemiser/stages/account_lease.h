@@ -5,7 +5,7 @@
  * until its last order settled; a thread renews it every third of its length,
  * so a kill -9 frees the account one lease later. Another run's execution
  * waits for it: stage execution asks once (wait_usec 0) and, when busy, has
- * its message held in place (stage_output.wait_usec) rather than a worker
+ * its message held in place (stage_output.hold_usec) rather than a worker
  * blocked; account_lease_acquire can also poll for up to wait_usec itself.
  * Thread:  a worker thread; the renewer is a thread of its own per lease.
  * Memory:  the lease is freed by account_lease_release().
