@@ -42,6 +42,7 @@ struct stage_ctx {
 	struct marketdata	*marketdata;
 	struct mailer		*mailer;
 	struct storm_guard	*storm;
+	struct idem_store	*idem;		/* run keys, failure marks, the account lease */
 };
 
 struct stage_output {
