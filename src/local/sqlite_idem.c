@@ -311,7 +311,8 @@ sqlite_idem_lookup(struct idem_store *is, const char *key, int64_t now_usec,
 }
 
 /* The lease row lives in the idempotency table (no schema change): status
- * IN_PROGRESS, detail_type AccountLease, correlation_id = the holding run,
+ * IN_PROGRESS, detail_type = the holding run (correlation_id stays NULL, so
+ * the row is no claim of that run's),
  * expires_usec a day past the lease so housekeeping removes abandoned ones. */
 static int
 sqlite_idem_lease_acquire(struct idem_store *is, const struct idem_lease *l,
@@ -340,7 +341,7 @@ sqlite_idem_lease_acquire(struct idem_store *is, const struct idem_lease *l,
 	found = r = read_locked(st, l->key, &rec, ec);
 	if (r < 0)
 		goto fail;
-	ours = found && strcmp(rec.owner, l->owner) == 0 && strcmp(rec.correlation_id, l->run) == 0;
+	ours = found && strcmp(rec.owner, l->owner) == 0 && strcmp(rec.detail_type, l->run) == 0;
 	if (found && strcmp(rec.status, "IN_PROGRESS") == 0 && rec.lease_expires_usec >= l->now_usec &&
 	    !ours)
 		*ret = IDEM_LEASE_BUSY;
@@ -349,13 +350,13 @@ sqlite_idem_lease_acquire(struct idem_store *is, const struct idem_lease *l,
 		    IDEM_LEASE_ACQUIRED;
 		r = run_locked(st, "INSERT OR REPLACE INTO idempotency (key, owner, detail_type,"
 		    " correlation_id, status, lease_expires_usec, claimed_usec, completed_usec,"
-		    " expires_usec) VALUES (?, ?, 'AccountLease', ?, 'IN_PROGRESS', ?, ?, NULL, ?)",
+		    " expires_usec) VALUES (?, ?, ?, NULL, 'IN_PROGRESS', ?, ?, NULL, ?)",
 		    texts, 3, ints, 3, ec);
 		if (r < 0)
 			goto fail;
 	}
 	if (*ret != IDEM_LEASE_ACQUIRED && holder != NULL)
-		(void)snprintf(holder, 128, "run %.56s on %.60s", rec.correlation_id, rec.owner);
+		(void)snprintf(holder, 128, "run %.56s on %.60s", rec.detail_type, rec.owner);
 	r = sqlite_state_commit_locked(st, ec);
 	goto out;
 fail:
@@ -382,7 +383,7 @@ lease_write(struct idem_store *is, const char *what, const char *sql, const char
 	if (r == 0) {
 		found = read_locked(st, key, &rec, ec);
 		if (found > 0)
-			r = errctx_set(ec, -EEXIST, "held by run %s on %s", rec.correlation_id, rec.owner);
+			r = errctx_set(ec, -EEXIST, "held by run %s on %s", rec.detail_type, rec.owner);
 		else
 			r = found < 0 ? found : errctx_set(ec, -EEXIST, "no lease");
 	}
@@ -397,7 +398,7 @@ sqlite_idem_lease_renew(struct idem_store *is, const char *key, const char *owne
 	int64_t ints[2] = { lease_until_usec, lease_until_usec + SQLITE_LEASE_RETENTION_USEC };
 
 	return lease_write(is, "renew", "UPDATE idempotency SET lease_expires_usec = ?4,"
-	    " expires_usec = ?5 WHERE key = ?1 AND owner = ?2 AND correlation_id = ?3"
+	    " expires_usec = ?5 WHERE key = ?1 AND owner = ?2 AND detail_type = ?3"
 	    " AND status = 'IN_PROGRESS'", key, owner, run, ints, 2, ec);
 }
 
@@ -406,5 +407,5 @@ sqlite_idem_lease_release(struct idem_store *is, const char *key, const char *ow
     const char *run, struct errctx *ec)
 {
 	return lease_write(is, "release", "DELETE FROM idempotency WHERE key = ?1 AND owner = ?2"
-	    " AND correlation_id = ?3 AND status = 'IN_PROGRESS'", key, owner, run, NULL, 0, ec);
+	    " AND detail_type = ?3 AND status = 'IN_PROGRESS'", key, owner, run, NULL, 0, ec);
 }

@@ -11,6 +11,7 @@
 
 #include "alchemiser/core/err.h"
 #include "alchemiser/core/log.h"
+#include "alchemiser/core/owner.h"
 #include "alchemiser/core/timeutil.h"
 #include "alchemiser/core/xalloc.h"
 #include "alchemiser/seams/idem_store.h"
@@ -31,6 +32,21 @@ struct account_lease {
 };
 
 static void *renewer_main(void *arg);
+
+static bool
+holder_dead(struct idem_store *s, const char *key, struct idem_lease *req)
+{
+	struct idem_record rec;
+	struct errctx ec = { 0 };
+	char why[128];
+
+	if (s->ops->lookup(s, key, req->now_usec, &rec, &ec) < 0 || rec.owner[0] == '\0' ||
+	    !owner_is_dead(rec.owner, why, sizeof why))
+		return false;
+	if (rec.lease_expires_usec + 1000000 > req->now_usec)
+		req->now_usec = rec.lease_expires_usec + 1000000;
+	return true;
+}
 
 static void
 pause_usec(int64_t usec)
@@ -60,6 +76,13 @@ account_lease_acquire(struct idem_store *s, const char *account, const char *own
 		r = s->ops->lease_acquire(s, &req, &res, who, ec);
 		if (r < 0)
 			return r;
+		if (res == IDEM_LEASE_BUSY && holder_dead(s, key, &req)) {
+			/* A holder proven dead (a process of this host that is gone)
+			 * counts as lapsed: ask as of just after its lease. */
+			r = s->ops->lease_acquire(s, &req, &res, who, ec);
+			if (r < 0)
+				return r;
+		}
 		if (res != IDEM_LEASE_BUSY)
 			break;
 		if (time_now_monotonic_usec() >= until) {

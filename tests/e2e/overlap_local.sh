@@ -52,7 +52,7 @@ overlap() {
 	if [ "$2" = yes ]; then
 		ordered() { [ "$(sql "SELECT COUNT(*) FROM broker_sim_orders")" -gt 0 ]; }
 		wait_until 60 ordered || fail "$1: no order placed"
-		holder=$(sql "SELECT owner FROM idempotency WHERE detail_type = 'AccountLease'")
+		holder=$(sql "SELECT owner FROM idempotency WHERE key LIKE 'account-lease:%'")
 		pid=$(echo "$holder" | cut -d: -f2)	# owner = host:pid:...
 		[ "$pid" = "$d1" ] || [ "$pid" = "$d2" ] || fail "$1: the account lease is held by '$holder', not a daemon"
 		kill -9 "$pid"
