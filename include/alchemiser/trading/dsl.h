@@ -104,5 +104,9 @@ int	dsl_evaluate(const struct dsl_program *p, struct dsl_bars *b, int64_t as_of_
 int	dsl_parse_date(const char *s, int64_t *ret_days, struct errctx *ec);
 /* "YYYY-MM-DD"; buf >= 11. */
 char	*dsl_format_date(int64_t days, char *buf);
+/* The shortest %g form of V that reads back as exactly V (0.06, not
+ * 0.059999999999999998); BUF holds DSL_NUM_BUF bytes. */
+#define DSL_NUM_BUF 32
+char	*dsl_format_number(double v, char *buf);
 
 #endif

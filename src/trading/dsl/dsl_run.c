@@ -245,3 +245,18 @@ dsl_format_date(int64_t days, char *buf)
 {
 	return time_format_date(days, buf);
 }
+
+char *
+dsl_format_number(double v, char *buf)
+{
+	int prec;
+
+	/* 17 significant digits always round-trip a double; fewer often do. */
+	for (prec = 1; prec < 17; prec++) {
+		snprintf(buf, DSL_NUM_BUF, "%.*g", prec, v);
+		if (strtod(buf, NULL) == v)
+			return buf;
+	}
+	snprintf(buf, DSL_NUM_BUF, "%.17g", v);
+	return buf;
+}

@@ -320,6 +320,42 @@ START_TEST(test_strategy_set_cli)
 }
 END_TEST
 
+/* Weights print as the shortest decimal that reads back exactly (0.06, not
+ * 0.059999999999999998), on stdout and in the trace's allocation line. */
+START_TEST(test_strategy_set_cli_shortest_weights)
+{
+	char *outp = at("out.txt"), *errp = at("err.txt"), *p = at("w.clj"), *text, num[DSL_NUM_BUF];
+	FILE *out, *err;
+	int64_t end;
+	struct errctx ec;
+
+	ck_assert_str_eq(dsl_format_number(0.06, num), "0.06");
+	ck_assert_str_eq(dsl_format_number(0.1 + 0.2, num), "0.30000000000000004");
+	ck_assert_str_eq(dsl_format_number(1.0 / 3.0, num), "0.3333333333333333");
+	ck_assert_str_eq(dsl_format_number(1.0, num), "1");
+	ck_assert_str_eq(dsl_format_number(0.5, num), "0.5");
+	ck_assert_str_eq(dsl_format_number(1e-7, num), "1e-07");
+	ck_assert_ok(dsl_parse_date("2026-11-20", &end, &ec), &ec);
+	put("w.clj", "(defsymphony \"w\" {} (weight-specified 0.06 (asset SOXL) 0.94 (asset SQQQ)))");
+	ck_assert_ok(dsl_sample_write_csv(dir, "SOXL", 1, end, 30, &ec), &ec);
+	ck_assert_ok(dsl_sample_write_csv(dir, "SQQQ", 2, end, 30, &ec), &ec);
+	out = fopen(outp, "w+");
+	err = fopen(errp, "w+");
+	ck_assert_int_eq(dsl_cli_evaluate(p, dir, "2026-11-20", true, false, out, err), 0);
+	fclose(out);
+	fclose(err);
+	text = test_read_file(outp, NULL);
+	ck_assert_str_eq(text, "{\"SOXL\": 0.06, \"SQQQ\": 0.94}\n");
+	free(text);
+	text = test_read_file(errp, NULL);
+	ck_assert_msg(strstr(text, "allocation: {\"SOXL\": 0.06, \"SQQQ\": 0.94}") != NULL, "%s", text);
+	free(text);
+	free(outp);
+	free(errp);
+	free(p);
+}
+END_TEST
+
 /* Run --evaluate on TARGET as of AS_OF; the exit status, stderr in *errtext. */
 static int
 evaluate_cli(const char *target, const char *as_of, bool allow_stale, char **errtext)
@@ -673,6 +709,7 @@ strategy_set_suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_strategy_set_csv_marketdata);
 	tcase_add_test(tc, test_strategy_set_cli);
+	tcase_add_test(tc, test_strategy_set_cli_shortest_weights);
 	tcase_add_test(tc, test_strategy_set_cli_freshness);
 	tcase_add_test(tc, test_strategy_set_policies);
 	tcase_add_test(tc, test_strategy_set_example);
