@@ -5,7 +5,8 @@ E2E_TESTS = \
 	tests/e2e/cli.sh \
 	tests/e2e/workflow_local.sh \
 	tests/e2e/workflow_alpaca.sh \
-	tests/e2e/freshness_local.sh
+	tests/e2e/freshness_local.sh \
+	tests/e2e/once_exit.sh
 TESTS += $(E2E_TESTS)
 EXTRA_DIST += $(E2E_TESTS) tests/lib/e2e.sh tests/lib/notify_listener.py
 

@@ -76,6 +76,7 @@ open_broker(const struct config *cfg, struct backends *b, struct errctx *ec)
 			.state_path = state,
 			.starting_cash = config_decimal(cfg, "trading.starting_cash"),
 			.slippage_bps = (int)config_int(cfg, "trading.slippage_bps"),
+			.refuse_orders = config_bool(cfg, "trading.paper_refuse_orders"),
 			.price_cb = sim_price_cb,
 			.price_userdata = b->marketdata,
 		};

@@ -14,7 +14,14 @@ src_runtime_libruntime_a_SOURCES = \
 	src/runtime/metrics.c \
 	src/runtime/pages.c \
 	src/runtime/notify.c \
+	src/runtime/once.c \
 	src/runtime/pipeline.c \
 	src/runtime/workers.c \
 	src/runtime/runtime.c \
 	src/runtime/runtime_main.c
+
+RUNTIME_TESTS = tests/unit/runtime/test_once
+check_PROGRAMS += $(RUNTIME_TESTS)
+TESTS += $(RUNTIME_TESTS)
+tests_unit_runtime_test_once_SOURCES = tests/unit/runtime/test_once.c
+tests_unit_runtime_test_once_LDADD = $(RUNTIME_LIB) $(ROUTER_LIB) $(EVENTS_LIB) $(CORE_LIB) $(TEST_LIBS) $(DEPS_LIBS)

@@ -3,7 +3,10 @@
  * messages to the workers and acts on their outcomes:
  *   done/duplicate -> batched delete       retry  -> visibility back-off
  *   reject         -> dead-letter queue    in flight -> visibility heartbeat
- * Lifecycle: RUNNING -> DRAINING (SIGTERM/SIGINT or --once idle) -> STOPPED.
+ * Lifecycle: STARTING (READY sent; dependencies not answering yet) -> RUNNING
+ * -> DRAINING (SIGTERM/SIGINT, --once finished or timed out) -> STOPPED.
+ * A stop never abandons a receive: the drain waits for it, and what it
+ * returns goes back to the queue at once (visibility 0).
  */
 #include <errno.h>
 #include <signal.h>
@@ -24,6 +27,7 @@
 #include "alchemiser/runtime/backends.h"
 #include "alchemiser/runtime/metrics.h"
 #include "alchemiser/runtime/notify.h"
+#include "alchemiser/runtime/once.h"
 #include "alchemiser/runtime/pipeline.h"
 #include "alchemiser/runtime/runtime.h"
 #include "alchemiser/runtime/workers.h"
@@ -298,6 +302,15 @@ act_on_outcome(struct runtime *rt, struct job *job)
 	rt->counters[job->outcome]++;
 	note_outcome(rt, job);
 	log_outcome(job);
+	if (rt->once != NULL) {
+		struct once_observation ob = {
+			.outcome = job->outcome, .handler = job->handler,
+			.correlation_id = job->correlation_id, .body = job->msg->body,
+			.body_len = job->msg->body_len,
+		};
+
+		once_observe(rt->once, &ob);
+	}
 	if (job->outcome == OUTCOME_RETRY || job->outcome == OUTCOME_REJECT)
 		rt->any_failure = true;
 	if (job->synthetic) {
@@ -405,7 +418,14 @@ runtime_receive_cb(struct queue_message **msgs, size_t n, int r, const struct er
 
 		job->visibility_usec = config_usec(rt->cfg, "daemon.visibility_timeout");
 		job->extend_at_usec = job->received_usec + job->visibility_usec / 2;
-		log_full(LOG_DEBUG, &f, "received message (receive count %u)", msgs[i]->receive_count);
+		/* How long since its first delivery: a redelivery that took about
+		 * the visibility timeout was held by a consumer that never saw it. */
+		if (msgs[i]->receive_count > 1 && msgs[i]->first_receive_usec > 0)
+			log_full(LOG_DEBUG, &f, "received message (receive count %u, first received %lld ms ago)",
+			    msgs[i]->receive_count,
+			    (long long)((time_now_realtime_usec() - msgs[i]->first_receive_usec) / USEC_PER_MSEC));
+		else
+			log_full(LOG_DEBUG, &f, "received message (receive count %u)", msgs[i]->receive_count);
 		rt->received++;
 		if (rt->state == RUNTIME_RUNNING)
 			runtime_submit(rt, job);
@@ -415,13 +435,17 @@ runtime_receive_cb(struct queue_message **msgs, size_t n, int r, const struct er
 			job_free(job);
 		}
 	}
-	if (rt->opt->once && n == 0 && idle_before && rt->n_inflight == 0 &&
-	    rt->ops_outstanding == 0) {
-		log_info("--once: queue idle, nothing in flight: finishing");
-		runtime_begin_drain(rt, "once: queue idle");
+	/* --once ends when every run it moved has ended and the queue has nothing
+	 * visible for it; a run still going (a message of it hidden for a while,
+	 * or retried) keeps it polling until daemon.once_timeout. */
+	if (rt->opt->once && rt->state == RUNTIME_RUNNING && n == 0 && idle_before &&
+	    rt->n_inflight == 0 && rt->ops_outstanding == 0 && once_unfinished(rt->once) == 0) {
+		log_info("--once: every run it moved has ended and the queue is idle: finishing");
+		runtime_begin_drain(rt, "once: finished");
 		return;
 	}
 	poll_queue(rt);
+	maybe_finish(rt);
 }
 
 static void
@@ -507,6 +531,10 @@ runtime_begin_drain(struct runtime *rt, const char *why)
 		    (long long)(config_usec(rt->cfg, "daemon.shutdown_timeout") / USEC_PER_SEC));
 	notify_stopping("draining in-flight messages");
 	evtimer_del(rt->ev_poll_retry);
+	/* The transport ends the receive without losing what it took (SQS lets
+	 * the long poll return: a request abandoned mid-poll can still be handed
+	 * messages, which would then stay hidden for their visibility timeout);
+	 * runtime_receive_cb gives back whatever arrives. */
 	if (rt->receive_outstanding)
 		rt->b->transport->ops->cancel_receive(rt->b->transport);
 	/* Messages no worker started go back to the queue at once. */
@@ -578,7 +606,13 @@ runtime_signal_event_cb(int sig, short what, void *arg)
 		break;
 	case SIGTERM:
 	case SIGINT:
-		if (rt->state == RUNTIME_RUNNING)
+		if (rt->state == RUNTIME_STARTING) {
+			/* Nothing received yet: nothing to drain. */
+			log_notice("stopping (%s) while waiting for the dependencies",
+			    sig == SIGTERM ? "SIGTERM" : "SIGINT");
+			rt->state = RUNTIME_STOPPED;
+			event_base_loopexit(rt->base, NULL);
+		} else if (rt->state == RUNTIME_RUNNING)
 			runtime_begin_drain(rt, sig == SIGTERM ? "SIGTERM" : "SIGINT");
 		else if (!rt->forced) {
 			log_notice("second stop signal: fast stop");
@@ -596,6 +630,22 @@ void
 runtime_start_polling(struct runtime *rt)
 {
 	poll_queue(rt);
+}
+
+void
+runtime_once_timeout(struct runtime *rt)
+{
+	_cleanup_free_ char *left = once_unfinished_list(rt->once, 5);
+
+	rt->once_timed_out = true;
+	log_error("--once: daemon.once_timeout (%lld s) passed with %zu run(s) unfinished: %s",
+	    (long long)(config_usec(rt->cfg, "daemon.once_timeout") / USEC_PER_SEC),
+	    once_unfinished(rt->once), left[0] != '\0' ? left : "still starting");
+	if (rt->state == RUNTIME_STARTING) {
+		rt->state = RUNTIME_STOPPED;
+		event_base_loopexit(rt->base, NULL);
+	} else
+		runtime_begin_drain(rt, "once: timeout");
 }
 
 /* Extend the visibility of messages whose handler runs past half their timeout. */

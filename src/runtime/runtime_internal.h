@@ -21,8 +21,14 @@
 #define RUNTIME_INPLACE_RETRIES		6
 /* SQS refuses visibility timeouts over 12 hours. */
 #define RUNTIME_MAX_VISIBILITY_USEC	(43200 * INT64_C(1000000))
+/* A dependency unreachable at start-up is asked again 1, 2, 4 ... s later,
+ * at most this far apart: a boot-time outage should cost seconds, not minutes. */
+#define RUNTIME_START_BACKOFF_MAX_USEC	(15 * INT64_C(1000000))
+
+struct once_tracker;
 
 enum runtime_state {
+	RUNTIME_STARTING,	/* READY sent, waiting for the dependencies to answer */
 	RUNTIME_RUNNING,
 	RUNTIME_DRAINING,
 	RUNTIME_STOPPED,
@@ -41,12 +47,20 @@ struct runtime {
 	enum runtime_state		 state;
 	bool				 forced;
 	bool				 fatal;		/* stopped because a backend is gone: exit 1 */
+	bool				 config_error;	/* a dependency refused the configuration: exit 2 */
+	struct once_tracker		*once;		/* --once: the runs it waits for */
+	bool				 once_timed_out;
+	bool				 started;	/* the preflight passed once */
+	char				 waiting[240];	/* STATUS while starting: "waiting for ..." */
+	int64_t				 start_backoff_usec;
 
 	struct event			*ev_sig[3];
 	struct event			*ev_tick;
 	struct event			*ev_poll_retry;
 	struct event			*ev_flush;
 	struct event			*ev_deadline;
+	struct event			*ev_start_retry;	/* start-up preflight again */
+	struct event			*ev_once_deadline;	/* daemon.once_timeout */
 
 	bool				 receive_outstanding;
 	bool				 idle_at_poll;
@@ -84,8 +98,10 @@ void	runtime_finished_event_cb(void *arg);
 /* The HTTP listener's pages (pages.c): /metrics and the dashboard. */
 struct httpd_reply;
 void	runtime_page_cb(const char *path, const char *query, struct httpd_reply *reply, void *arg);
-/* Start polling (after READY). */
+/* Start polling (after READY and a passed preflight). */
 void	runtime_start_polling(struct runtime *rt);
+/* --once: daemon.once_timeout passed. */
+void	runtime_once_timeout(struct runtime *rt);
 /* Change visibility of in-flight messages due for their heartbeat. */
 void	runtime_heartbeat(struct runtime *rt);
 

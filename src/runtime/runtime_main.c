@@ -23,6 +23,7 @@
 #include "alchemiser/runtime/httpd.h"
 #include "alchemiser/runtime/metrics.h"
 #include "alchemiser/runtime/notify.h"
+#include "alchemiser/runtime/once.h"
 #include "alchemiser/runtime/pipeline.h"
 #include "alchemiser/runtime/runtime.h"
 #include "alchemiser/runtime/workers.h"
@@ -34,6 +35,10 @@
 static void
 status_text(struct runtime *rt, char *buf, size_t size)
 {
+	if (rt->state == RUNTIME_STARTING) {
+		(void)snprintf(buf, size, "%s", rt->waiting[0] != '\0' ? rt->waiting : "starting");
+		return;
+	}
 	(void)snprintf(buf, size, "%s; received %llu, done %llu, duplicate %llu, retried %llu, "
 	    "rejected %llu, in flight %u",
 	    rt->state == RUNTIME_RUNNING ? "running" : "draining",
@@ -124,12 +129,95 @@ runtime_reload(struct runtime *rt)
 		config_unref(rt->cfg);
 		rt->cfg = next;
 		log_set_max_level(log_level_from_string(config_str(next, "daemon.log_level")));
-		if (backends_preflight(rt->b, &ec) < 0)
+		/* While starting, the start-up retry is already asking. */
+		if (rt->state != RUNTIME_STARTING && backends_preflight(rt->b, &ec) < 0)
 			log_full(LOG_WARNING, &f, "reload: preflight failed, continuing: %s", errctx_msg(&ec));
 		log_full(LOG_NOTICE, &f, "configuration reloaded from %s", config_origin(next));
 	}
 	free(problems);
-	notify_ready(r < 0 ? "reload rejected; running with the previous configuration" : "running");
+	if (rt->state == RUNTIME_STARTING) {
+		char status[256];
+
+		status_text(rt, status, sizeof status);
+		notify_ready(status);
+	} else
+		notify_ready(r < 0 ? "reload rejected; running with the previous configuration" : "running");
+}
+
+static void
+once_deadline_cb(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	runtime_once_timeout(arg);
+}
+
+static int start_event(struct runtime *rt, const char *body, size_t len);
+
+/* Start-up: the dependencies (queue, bus, idempotency store) must answer
+ * before the first receive. One that does not is asked again with back-off,
+ * like an outage at run time, while STATUS= says what is awaited; only a
+ * configuration that a dependency refuses as invalid (-EINVAL) stops. */
+static void
+start_when_ready(struct runtime *rt)
+{
+	struct errctx ec = { 0 };
+	struct timeval tv;
+	char status[256];
+	int r;
+
+	/* The preflight blocks the loop (up to the AWS timeouts and retries of
+	 * one call): start the watchdog interval afresh so a slow answer is not
+	 * taken for a wedged loop. */
+	if (rt->watchdog_usec > 0) {
+		notify_watchdog();
+		rt->last_watchdog_usec = time_now_monotonic_usec();
+	}
+	r = backends_preflight(rt->b, &ec);
+	if (r == -EINVAL) {
+		log_error("start-up preflight: the configuration is refused: %s", errctx_msg(&ec));
+		rt->config_error = true;
+		rt->state = RUNTIME_STOPPED;
+		event_base_loopexit(rt->base, NULL);
+		return;
+	}
+	if (r < 0) {
+		rt->start_backoff_usec = rt->start_backoff_usec == 0 ? USEC_PER_SEC :
+		    rt->start_backoff_usec * 2 > RUNTIME_START_BACKOFF_MAX_USEC ?
+		    RUNTIME_START_BACKOFF_MAX_USEC : rt->start_backoff_usec * 2;
+		(void)snprintf(rt->waiting, sizeof rt->waiting, "waiting for %s", errctx_msg(&ec));
+		log_warning("%s; asking again in %lld s", rt->waiting,
+		    (long long)(rt->start_backoff_usec / USEC_PER_SEC));
+		notify_status(rt->waiting);
+		tv.tv_sec = rt->start_backoff_usec / USEC_PER_SEC;
+		tv.tv_usec = rt->start_backoff_usec % USEC_PER_SEC;
+		evtimer_add(rt->ev_start_retry, &tv);
+		return;
+	}
+	if (rt->waiting[0] != '\0')
+		log_notice("the dependencies answer now: starting (%s before)", rt->waiting);
+	else
+		log_debug("the queue, bus and idempotency store answer: polling");
+	rt->waiting[0] = '\0';
+	rt->state = RUNTIME_RUNNING;
+	rt->started = true;
+	if (rt->opt->once && rt->opt->event_body != NULL &&
+	    start_event(rt, rt->opt->event_body, rt->opt->event_len) < 0) {
+		rt->fatal = true;
+		runtime_begin_drain(rt, "once: the event could not be started");
+		return;
+	}
+	status_text(rt, status, sizeof status);
+	notify_status(status);
+	runtime_start_polling(rt);
+}
+
+static void
+start_retry_cb(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	start_when_ready(arg);
 }
 
 static int
@@ -175,11 +263,10 @@ int
 runtime_run(struct config *cfg, const struct runtime_options *o)
 {
 	static const int sigs[3] = { SIGHUP, SIGTERM, SIGINT };
-	struct runtime rt = { .opt = o, .state = RUNTIME_RUNNING };
+	struct runtime rt = { .opt = o, .state = RUNTIME_STARTING };
 	struct log_fields f = { .message_id = LOG_MID_STARTED, .duration_ms = -1 };
 	struct errctx ec = { 0 };
 	struct timeval tick = { .tv_sec = 0, .tv_usec = 0 };
-	char status[256];
 	int rc = 0, i;
 
 	rt.cfg = config_ref(cfg);
@@ -191,15 +278,12 @@ runtime_run(struct config *cfg, const struct runtime_options *o)
 		config_unref(rt.cfg);
 		return 1;
 	}
+	/* Building the backends touches no network: a failure here is the
+	 * configuration or the local set-up, which waiting cannot cure. */
 	if (backends_open(cfg, rt.base, &rt.b, &ec) < 0) {
 		log_error("start-up failed: %s", errctx_msg(&ec));
-		rc = 1;
+		rc = 2;
 		goto out_base;
-	}
-	if (backends_preflight(rt.b, &ec) < 0) {
-		log_error("start-up preflight failed: %s", errctx_msg(&ec));
-		rc = 1;
-		goto out_backends;
 	}
 	rt.metrics = metrics_new();
 	rt.pipeline = pipeline_new(rt.b);
@@ -235,19 +319,29 @@ runtime_run(struct config *cfg, const struct runtime_options *o)
 	rt.ev_poll_retry = evtimer_new(rt.base, runtime_poll_retry_event_cb, &rt);
 	rt.ev_flush = evtimer_new(rt.base, runtime_flush_event_cb, &rt);
 	rt.ev_deadline = evtimer_new(rt.base, runtime_deadline_event_cb, &rt);
+	rt.ev_start_retry = evtimer_new(rt.base, start_retry_cb, &rt);
+	rt.ev_once_deadline = evtimer_new(rt.base, once_deadline_cb, &rt);
 	signal(SIGPIPE, SIG_IGN);
+	if (o->once) {
+		struct timeval tv = {
+			.tv_sec = config_usec(cfg, "daemon.once_timeout") / USEC_PER_SEC,
+			.tv_usec = config_usec(cfg, "daemon.once_timeout") % USEC_PER_SEC,
+		};
 
-	if (o->once && o->event_body != NULL && start_event(&rt, o->event_body, o->event_len) < 0) {
-		rc = 1;
-		goto out_events;
+		rt.once = once_tracker_new();
+		evtimer_add(rt.ev_once_deadline, &tv);
 	}
+
 	log_full(LOG_INFO, &f, "alchemiserd started: backend %s, %lld workers%s", rt.b->kind,
 	    (long long)config_int(cfg, "daemon.concurrency"), o->once ? ", --once" : "");
-	status_text(&rt, status, sizeof status);
-	notify_ready(status);
+	/* READY as soon as the configuration is valid and the backends are
+	 * built: an outage of a dependency is a state to report, not a failed
+	 * start (systemd would give up on the service after a few restarts). */
+	notify_ready("starting: checking the queue, bus and idempotency store");
 	rt.last_status_usec = rt.last_watchdog_usec = time_now_monotonic_usec();
-	runtime_start_polling(&rt);
-	event_base_dispatch(rt.base);
+	start_when_ready(&rt);
+	if (rt.state != RUNTIME_STOPPED)
+		event_base_dispatch(rt.base);
 
 	if (rt.forced) {
 		/* Handlers are stuck past the deadline: their messages were released;
@@ -255,18 +349,33 @@ runtime_run(struct config *cfg, const struct runtime_options *o)
 		log_notice("stopped (forced): %llu received, %llu done",
 		    (unsigned long long)rt.received, (unsigned long long)rt.counters[OUTCOME_DONE]);
 		fflush(NULL);
-		/* --once: released messages were not finished, so the run did not succeed. */
-		_exit(o->once ? 1 : 0);
+		/* --once: released messages were not finished, so neither are their runs. */
+		_exit(o->once ? ONCE_EXIT_TIMEOUT : 0);
 	}
 	f.message_id = LOG_MID_STOPPED;
 	log_full(o->once ? LOG_INFO : LOG_NOTICE, &f, "stopped: received %llu, done %llu, duplicate %llu, "
 	    "retried %llu, rejected %llu", (unsigned long long)rt.received,
 	    (unsigned long long)rt.counters[OUTCOME_DONE], (unsigned long long)rt.counters[OUTCOME_DUPLICATE],
 	    (unsigned long long)rt.counters[OUTCOME_RETRY], (unsigned long long)rt.counters[OUTCOME_REJECT]);
-	if ((o->once && rt.any_failure) || rt.fatal)
+	if (rt.config_error)
+		rc = 2;
+	else if (rt.fatal)
 		rc = 1;
-out_events:
+	else if (o->once && !rt.started)
+		rc = ONCE_EXIT_TIMEOUT;		/* stopped before the dependencies answered */
+	else if (o->once) {
+		size_t ok, failed, rejected;
+
+		rc = once_exit_code(rt.once);
+		once_counts(rt.once, &ok, &failed, &rejected);
+		log_full(rc == 0 ? LOG_INFO : LOG_ERR, &f, "--once: exit %d: %zu run(s) succeeded, "
+		    "%zu failed, %zu unfinished, %zu message(s) rejected", rc, ok, failed,
+		    once_unfinished(rt.once), rejected);
+	}
 	workers_stop(rt.workers, true);
+	event_free(rt.ev_once_deadline);
+	event_free(rt.ev_start_retry);
+	once_tracker_free(rt.once);
 	event_free(rt.ev_deadline);
 	event_free(rt.ev_flush);
 	event_free(rt.ev_poll_retry);

@@ -331,7 +331,7 @@ sim_submit_order(struct broker *b, const struct broker_order_request *req,
 	o.submitted_at_usec = sim_now(s);
 	/* Alpaca accepts the order and rejects it afterwards: stored, visible. */
 	o.status = BROKER_STATUS_NEW;
-	if (!asset.tradable || sim_price(s, req->symbol, &p, NULL) < 0)
+	if (!asset.tradable || s->opt.refuse_orders || sim_price(s, req->symbol, &p, NULL) < 0)
 		o.status = BROKER_STATUS_REJECTED;
 	r = sim_order_insert(s, &o, ec);
 	if (r == 0 && o.status == BROKER_STATUS_NEW)

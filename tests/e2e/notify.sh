@@ -9,7 +9,9 @@ write_config
 start_notify_listener
 NOTIFY_SOCKET=$NOTIFY_SOCKET WATCHDOG_USEC=1000000 start_daemon
 wait_until 10 grep -q '^READY=1' "$NOTIFY_LOG" || fail "no READY=1"
-grep -q '^READY=1|STATUS=running; received 0' "$NOTIFY_LOG" || fail "READY without STATUS"
+# READY once the configuration is valid, before the dependencies are asked.
+grep -q '^READY=1|STATUS=starting' "$NOTIFY_LOG" || fail "READY without STATUS"
+wait_until 10 grep -q '^STATUS=running; received 0' "$NOTIFY_LOG" || fail "no STATUS once running"
 wait_until 10 grep -q '^WATCHDOG=1' "$NOTIFY_LOG" || fail "no WATCHDOG=1"
 wait_until 10 grep -q '^STATUS=running; received 0, done 0, duplicate 0, retried 0, rejected 0, in flight 0' "$NOTIFY_LOG" ||
 	fail "no periodic STATUS line"

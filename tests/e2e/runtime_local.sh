@@ -52,9 +52,9 @@ rc=$(once "$wc")
 [ "$rc" = 0 ] || fail "--once with only done/duplicate outcomes exited $rc"
 
 rm -rf "$STATE"
-# 4. A malformed body: rejected, parked in the DLQ with its reason, exit 1.
+# 4. A malformed body: rejected, parked in the DLQ with its reason, exit 4.
 rc=$(once 'this is not json')
-[ "$rc" = 1 ] || fail "--once with a rejected message exited $rc, want 1"
+[ "$rc" = 4 ] || fail "--once with a rejected message exited $rc, want 4"
 reason=$(sql "SELECT dlq_reason FROM queue_messages WHERE queue = 'alchemiser-dlq' AND CAST(body AS TEXT) = 'this is not json'")
 case "$reason" in *"malformed JSON"*) ;; *) fail "DLQ reason: '$reason'" ;; esac
 rc=$(once '{"mode":"trade","surprise":1}')

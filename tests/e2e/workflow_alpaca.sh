@@ -63,7 +63,7 @@ grep -q 'BRK/B' "$mail" || fail "the email does not show BRK/B"
 posts_before=$(requests | python3 -c 'import json,sys; print(sum(1 for r in json.load(sys.stdin) if r["method"] == "POST"))')
 ctl /__state '{"account": {"trade_suspended_by_user": true}}'
 rc=$(once '{"mode":"trade","correlation_id":"alpaca-S"}')
-[ "$rc" = 0 ] || fail "suspended run exited $rc (the failure is handled, not a message error)"
+[ "$rc" = 3 ] || fail "suspended run exited $rc, want 3 (a failed run, see alchemiserd(8) EXIT STATUS)"
 n=$(grep -l 'Trading System Error Report' "$STATE"/mail/new/* | wc -l)
 [ "$n" = 1 ] || fail "expected exactly one error email, got $n"
 grep -l 'Trading System Error Report' "$STATE"/mail/new/* | xargs grep -q 'suspended by the user' ||

@@ -3,7 +3,7 @@
 #   trade command -> signals -> plan -> orders in the paper broker -> one email;
 #   the same command again -> duplicate, still one email;
 #   signal-only ("bot") -> plan but no orders;
-#   every strategy failing -> WorkflowFailed -> exactly one error email;
+#   every strategy failing -> WorkflowFailed -> exactly one error email, --once exits 3;
 #   a P&L command -> one P&L email;
 #   kill -9 in the middle of execution -> after restarts, no duplicate order.
 . "$top_srcdir/tests/lib/e2e.sh"
@@ -48,7 +48,7 @@ printf '(defsymphony "no data" {} (if (> (rsi "NODATA" {:window 10}) 50) [(asset
 printf '{"files":["nodata.clj"],"allocations":{"nodata.clj":1.0}}\n' >"$WORK/badset/set.json"
 sed -i "s|^strategy_set = .*|strategy_set = $WORK/badset/set.json|" "$CONF"
 rc=$(once '{"mode":"trade","correlation_id":"run-C"}')
-[ "$rc" = 0 ] || fail "failed run exited $rc (the failure is handled, not a message error)"
+[ "$rc" = 3 ] || fail "failed run exited $rc, want 3 (a run that ended with WorkflowFailed)"
 n=$(grep -l 'Subject: .*Error Report' "$STATE"/mail/new/* | wc -l)
 [ "$n" = 1 ] || fail "expected exactly one error email, got $n"
 [ "$(sql "SELECT COUNT(*) FROM idempotency WHERE correlation_id = 'run-C' AND detail_type = 'ErrorNotificationRequested'")" = 1 ] ||

@@ -14,7 +14,7 @@ id1=$(cat "$WORK/id1")
 id2=$(cat "$WORK/id2")
 [ -n "$id1" ] && [ "$id1" != "$id2" ] || fail "--send printed no message id"
 rc=0; "$BIN" -c "$CONF" --once 2>"$WORK/once.log" || rc=$?
-[ "$rc" = 1 ] || fail "--once with two bad bodies exited $rc"
+[ "$rc" = 4 ] || fail "--once with two bad bodies exited $rc, want 4 (rejected)"
 
 dl list >"$WORK/list.out" 2>"$WORK/list.log" || fail "list"
 grep -q '^2 message(s) in the dead-letter queue alchemiser-dlq' "$WORK/list.out" || fail "count: $(cat "$WORK/list.out")"
@@ -37,7 +37,7 @@ grep -q '^moved 1 message(s) back to alchemiser-work' "$WORK/redrive1.out" || fa
 rc=0; dl redrive "$id2" >/dev/null 2>&1 || rc=$?
 [ "$rc" = 1 ] || fail "a second redrive of the same id exited $rc"
 rc=0; "$BIN" -c "$CONF" --once 2>>"$WORK/once.log" || rc=$?
-[ "$rc" = 1 ] || fail "the redriven bad body was not rejected again"
+[ "$rc" = 4 ] || fail "the redriven bad body was not rejected again (exit $rc, want 4)"
 
 dl redrive --all >"$WORK/redrive2.out" || fail "redrive --all"
 grep -q '^moved 2 message(s)' "$WORK/redrive2.out" || fail "redrive --all: $(cat "$WORK/redrive2.out")"

@@ -62,7 +62,7 @@ orig=$(aws $E sqs send-message --queue-url "$Q" --message-body '{"mode":"bogus"}
 "$BIN" -c "$WORK/aws.conf" --send --event 'not json' >"$WORK/id2" 2>"$WORK/send.log" || fail "--send"
 [ -n "$(cat "$WORK/id2")" ] || fail "--send printed no message id"
 rc=0; timeout -s KILL 120 "$BIN" -c "$WORK/aws.conf" --once >"$WORK/once.log" 2>&1 || rc=$?
-[ "$rc" = 1 ] || fail "--once with two bad bodies exited $rc"
+[ "$rc" = 4 ] || fail "--once with two bad bodies exited $rc, want 4 (rejected)"
 [ "$(grep -c 'parked in the dead-letter queue' "$WORK/once.log")" = 2 ] || fail "not both parked"
 
 dl list >"$WORK/list.out" 2>"$WORK/list.log" || fail "list"

@@ -119,6 +119,19 @@ if [ -n "$stop" ] && [ "$stop" -gt 30 ]; then ok "TimeoutStopSec=${stop}s > drai
 wd=$(sed -n 's/^WatchdogSec=\([0-9]*\)s$/\1/p' "$svc")
 if [ -n "$wd" ] && [ "$wd" -gt 0 ]; then ok "WatchdogSec=${wd}s"; else not_ok "WatchdogSec unset"; fi
 
+# --once exits non-zero for a failed, rejected or unfinished run (alchemiserd(8)):
+# the once unit must show that as failed, and must not kill a run before the
+# daemon's own daemon.once_timeout (10 min) and drain (30 s) end it.
+once="$units/alchemiserd-once.service"
+if grep -q '^SuccessExitStatus=' "$once" || grep -q '^ExecStart=-' "$once"; then
+	not_ok "alchemiserd-once.service turns a non-zero exit into success"
+else
+	ok "alchemiserd-once.service: every non-zero exit is a failure"
+fi
+ostart=$(sed -n 's/^TimeoutStartSec=\([0-9]*\)min$/\1/p' "$once")
+if [ -n "$ostart" ] && [ "$ostart" -ge 11 ]; then ok "once TimeoutStartSec=${ostart}min > once_timeout 10 min + drain"
+else not_ok "once TimeoutStartSec (${ostart:-unset} min) must exceed once_timeout 10 min + drain"; fi
+
 # The notify-reload drop-in on top of the main unit.
 mkdir -p "$work/plain/alchemiserd.service.d"
 cp "$units/alchemiserd-notify-reload.conf" "$work/plain/alchemiserd.service.d/"

@@ -13,7 +13,9 @@ RELIABILITY_TESTS = \
 	tests/reliability/dynamodb_outage.sh \
 	tests/reliability/claim_lost_reply.sh \
 	tests/reliability/state_deleted.sh \
-	tests/reliability/smtp_outage.sh
+	tests/reliability/smtp_outage.sh \
+	tests/reliability/restart_moto.sh \
+	tests/reliability/startup_outage.sh
 # Known daemon bugs go in RELIABILITY_XFAIL with evidence; none today
 # (state_deleted.sh, dynamodb_outage.sh, claim_lost_reply.sh and smtp_outage.sh
 # were there until the fixes: the daemon stops naming a deleted state file, a

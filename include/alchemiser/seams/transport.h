@@ -55,7 +55,12 @@ struct transport_ops {
 	 * receive is outstanding at a time. */
 	int	(*receive)(struct transport *t, unsigned max, int64_t wait_usec,
 		    int64_t visibility_usec, transport_receive_cb cb, void *arg, struct errctx *ec);
-	/* Abort an outstanding receive; its callback still runs once (n = 0, r = -ECANCELED). */
+	/* End an outstanding receive as early as is safe: its callback still runs
+	 * once, with r = -ECANCELED and n = 0 when nothing was taken, or with the
+	 * messages the queue already handed out (the caller gives them back).
+	 * The SQLite queue ends at once (a receive takes messages atomically);
+	 * SQS lets the long poll return, since a ReceiveMessage abandoned in
+	 * flight can still be answered with messages nobody will ever see. */
 	void	(*cancel_receive)(struct transport *t);
 	/* Delete up to 10 messages by receipt. */
 	int	(*delete_batch)(struct transport *t, const char *const *receipts, size_t n,

@@ -50,6 +50,7 @@ struct broker_sim_options {
 	 * quantity and the order then stays partially_filled (tests the executor's
 	 * remaining-quantity path). */
 	int			 partial_fill_pct;
+	bool			 refuse_orders;		/* every order is accepted, then rejected */
 	int			 busy_timeout_ms;	/* 0 = 5000 */
 	broker_sim_price_cb	 price_cb;		/* may be NULL */
 	void			*price_userdata;
