@@ -27,6 +27,7 @@ struct md_series;
 struct dsl_program;
 struct dsl_bars;
 
+#define DSL_TICKER_MAX	  24			/* characters; longer tickers are refused */
 #define DSL_MAX_DEPTH	  1000			/* bracket nesting; the corpus needs 196 */
 #define DSL_MAX_FILE	  (16u * 1024 * 1024)	/* bytes per strategy file */
 

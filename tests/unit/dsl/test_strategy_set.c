@@ -252,8 +252,18 @@ START_TEST(test_strategy_set_csv_marketdata)
 	BAD("Date,Close\n", "header");
 	BAD("date,open,high,low,close,volume\n2026-01-02,1,2,3\n", "line 2");
 	BAD("date,open,high,low,close,volume\n2026-02-30,1,2,0,1,1\n", "bad date");
-	BAD("date,open,high,low,close,volume\n2026-01-03,1,2,0,1,1\n2026-01-02,1,2,0,1,1\n", "ascending");
-	BAD("date,open,high,low,close,volume\n2026-01-03,1,2,0,0,1\n", "close must be > 0");
+	BAD("date,open,high,low,close,volume\n2026-01-03,1,2,1,1,1\n2026-01-02,1,2,1,1,1\n", "ascending");
+	/* every price column: finite and > 0; volume finite and >= 0 */
+	BAD("date,open,high,low,close,volume\n2026-01-03,1,2,1,0,1\n", "line 2: close must be a finite number > 0");
+	BAD("date,open,high,low,close,volume\n2026-01-02,1,2,1,1,1\n2026-01-03,1,+inf,1,1,1\n",
+	    "line 3: high must be a finite number > 0, got inf");
+	BAD("date,open,high,low,close,volume\n2026-01-03,NaN,2,1,1,1\n", "line 2: open must be a finite number > 0");
+	BAD("date,open,high,low,close,volume\n2026-01-03,nan,2,1,1,1\n", "line 2: open");
+	BAD("date,open,high,low,close,volume\n2026-01-03,1,2,-1,1,1\n", "line 2: low must be a finite number > 0, got -1");
+	BAD("date,open,high,low,close,volume\n2026-01-03,1,2,0,1,1\n", "line 2: low must be");
+	BAD("date,open,high,low,close,volume\n2026-01-03,1,2,1,-inf,1\n", "line 2: close must be");
+	BAD("date,open,high,low,close,volume\n2026-01-03,1,2,1,1,inf\n", "line 2: volume must be a finite number >= 0");
+	BAD("date,open,high,low,close,volume\n2026-01-03,1,2,1,1,-5\n", "line 2: volume must be");
 	BAD("date,open,high,low,close,volume\n2026-01-03,1,2,0,1,1x\n", "line 2");
 
 	ck_assert_ptr_null(marketdata_csv_new("/nonexistent/dir", &ec));
@@ -272,6 +282,13 @@ START_TEST(test_strategy_set_csv_marketdata)
 	syms[1] = "BAD";
 	ck_assert_err(md->ops->daily_bars(md, syms, 2, INT64_MAX, 10, ser, &ec), -EBADMSG, &ec);
 	ck_assert_ptr_nonnull(strstr(errctx_msg(&ec), "BAD.csv"));
+	/* through the seam: the file and the line */
+	put("INF.csv", "date,open,high,low,close,volume\n2026-01-02,1,2,1,1,1\n2026-01-05,1,1,1,inf,1\n");
+	syms[1] = "INF";
+	ck_assert_err(md->ops->daily_bars(md, syms, 2, INT64_MAX, 10, ser, &ec), -EBADMSG, &ec);
+	ck_assert_msg(strstr(errctx_msg(&ec), "INF.csv") != NULL &&
+	    strstr(errctx_msg(&ec), "line 3: close must be a finite number > 0") != NULL, "%s",
+	    errctx_msg(&ec));
 	marketdata_free(md);
 }
 END_TEST
