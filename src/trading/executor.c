@@ -17,6 +17,8 @@
 
 static void sleep_usec(const struct run *R, int64_t usec);
 static struct decimal held_qty(const struct run *R, const char *symbol);
+static bool cap_sell_to_available(const struct run *R, const struct item *it,
+    struct decimal *q);
 static void absorb(struct item *it, const struct broker_order *o);
 static void note_order(struct item *it, const struct broker_order *o);
 static int quote_price(struct run *R, const char *symbol, struct broker_quote *q,
@@ -77,6 +79,22 @@ held_qty(const struct run *R, const char *symbol)
 		if (strcmp(R->pos[i].symbol, symbol) == 0)
 			return R->pos[i].qty;
 	return DECIMAL_ZERO;
+}
+
+/*
+ * Shares locked by open orders the daemon did not place (a manual stop) are
+ * not in qty_available, and Alpaca refuses a sell of more than that whole:
+ * sell what is free and leave the rest with its owner. false when nothing is.
+ */
+static bool
+cap_sell_to_available(const struct run *R, const struct item *it, struct decimal *q)
+{
+	for (size_t i = 0; i < R->n_pos; i++)
+		if (strcmp(R->pos[i].symbol, it->pi->symbol) == 0 &&
+		    decimal_cmp(*q, R->pos[i].qty_available) > 0)
+			*q = decimal_is_negative(R->pos[i].qty_available) ? DECIMAL_ZERO :
+			    R->pos[i].qty_available;
+	return q->units > 0;
 }
 
 /* What the chain still has to trade: desired - filled (settled + open). */
@@ -249,6 +267,12 @@ size_chain(struct run *R, struct item *it, struct decimal price,
 	if (r < 0) {
 		executor_fail_item(it, "quantity: %s", errctx_msg(R->ec));
 		errctx_clear(R->ec);
+		return 0;
+	}
+	if (it->side == BROKER_SIDE_SELL && !cap_sell_to_available(R, it, &q)) {
+		executor_fail_item(it, "%s", "Skipped: every share is held by open orders the "
+		    "daemon did not place");
+		it->out->placed = false;	/* nothing to place: not a refusal */
 		return 0;
 	}
 	if (it->side == BROKER_SIDE_BUY) {

@@ -246,6 +246,9 @@ for m in d.get("Messages", []): print(json.dumps(m["Body"]))'
 
 # start_fixture [CASH]: the Alpaca fixture (node), FIX_URL; prices for the sample symbols.
 start_fixture() {
+	# The fixture loads the pinned Alpaca SDK (installed on first use).
+	ALPACA_SDK_DIR=$(sh "$top_srcdir/tests/alpaca/sdk-dir.sh") || fail "Alpaca SDK (tests/alpaca: npm ci)"
+	export ALPACA_SDK_DIR
 	"$NODE" "$top_srcdir/tests/data/trading/alpaca_fixture.js" --port 0 --key rel-key \
 	    --secret rel-secret >"$WORK/fixture.out" 2>"$WORK/fixture.log" &
 	FIX_PID=$!

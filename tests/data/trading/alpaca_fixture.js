@@ -102,6 +102,10 @@ const quote = (sym) => {
 	return p === undefined ? null : { bid: +(p - 0.05).toFixed(2), ask: +(p + 0.05).toFixed(2) };
 };
 const asset = (sym) => st.assets[sym] || { tradable: true, fractionable: true };
+// Shares not locked by open sell orders (anyone's), as Alpaca's qty_available.
+const available = (sym) => (st.positions[sym] || 0) - st.orders
+	.filter((o) => o.symbol === sym && o.side === 'sell' && !FINAL.includes(o.status))
+	.reduce((s, o) => s + o.qty - o.filled_qty, 0);
 
 // An answer in the SDK's shape: a field the model lacks is the fixture's bug.
 function shape(model, j) {
@@ -283,8 +287,8 @@ function createOrder(b) {
 	if (!a.tradable) return [422, { code: 42210000, message: `asset ${b.symbol} is not tradable` }];
 	const qty = b.qty !== undefined ? parseFloat(b.qty) : null;
 	const q = quote(b.symbol);
-	if (b.side === 'sell' && qty > (st.positions[b.symbol] || 0) + 1e-9)
-		return [403, { code: 40310000, message: `insufficient qty available for order (requested: ${qty}, available: ${st.positions[b.symbol] || 0})` }];
+	if (b.side === 'sell' && qty > available(b.symbol) + 1e-9)
+		return [403, { code: 40310000, message: `insufficient qty available for order (requested: ${qty}, available: ${money(available(b.symbol))})` }];
 	if (b.side === 'buy' && q && qty !== null && qty * (b.limit_price ? parseFloat(b.limit_price) : q.ask) > st.cash + 1e-9)
 		return [403, { code: 40310000, message: 'insufficient buying power' }];
 	const o = {
@@ -414,7 +418,7 @@ function api(req, res, url, body) {
 	if (m === 'GET' && p === '/v2/positions')
 		return send(res, 200, Object.entries(st.positions).map(([k, q]) => shape(M.position, {
 			asset_id: crypto.createHash('md5').update(k).digest('hex'), symbol: k, exchange: 'NYSE',
-			asset_class: 'us_equity', qty: money(q), qty_available: money(q), side: 'long',
+			asset_class: 'us_equity', qty: money(q), qty_available: money(Math.max(0, available(k))), side: 'long',
 			avg_entry_price: money(st.prices[k] || 0), market_value: money(q * (st.prices[k] || 0)),
 			current_price: money(st.prices[k] || 0),
 		})));

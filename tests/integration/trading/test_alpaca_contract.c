@@ -165,6 +165,10 @@ START_TEST(test_alpaca_contract_foreign_orders)
 	ck_assert_ok(plan_from_broker(t, 2, &pl, &ec), &ec);
 	ck_assert_ok(executor_run(br, pl, "rebalance-planned-foreign", &o, &res, &ec), &ec);
 	ck_assert_msg(res->success, "%s", res->failure_reason);
+	/* The stops hold 15 of the 20 AAPL: the exit sells the 5 that are free
+	 * (Alpaca refuses a sell of more than qty_available). */
+	ck_assert_str_eq(res->orders[0].symbol, "AAPL");
+	ck_assert_dec(res->orders[0].filled_qty, "5");
 	ck_assert_int_eq(fixture_count(&fx, "DELETE", "/v2/orders"), 0);
 	ck_assert_int_eq(count_invalid(), 0);
 	executor_result_free(res);
