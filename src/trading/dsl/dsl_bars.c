@@ -31,13 +31,25 @@ struct dsl_series {
 struct dsl_bars {
 	struct dsl_series **s;
 	size_t		   n, cap;
+	struct dsl_scope  *scopes;	/* dsl_bars_scope cache */
 	struct dsl_calendar cal;
 	int64_t		  *calday;
 	unsigned	   calgen;	/* bumped when the calendar changes */
 	bool		   cal_valid;
 };
 
+struct dsl_scope {
+	char		**sym;
+	size_t		  nsym;
+	int64_t		 *day;
+	struct dsl_calendar cal;
+	int32_t		**calmap;	/* per sym; NULL: no bars */
+	struct dsl_scope *next;
+};
+
 static void	series_free(struct dsl_series *s);
+static void	scopes_free(struct dsl_bars *b);
+static struct dsl_scope *scope_build(struct dsl_bars *b, const char *const *sym, size_t n);
 static int	cmp_day(const void *a, const void *b);
 
 struct dsl_bars *
@@ -73,6 +85,7 @@ dsl_bars_free(struct dsl_bars *b)
 
 	if (b == NULL)
 		return;
+	scopes_free(b);
 	for (i = 0; i < b->n; i++)
 		series_free(b->s[i]);
 	free(b->s);
@@ -98,6 +111,7 @@ dsl_bars_add(struct dsl_bars *b, const char *symbol, const int64_t *days, const 
 	struct dsl_series *s = xcalloc(1, sizeof(*s));
 	size_t i;
 
+	scopes_free(b);	/* new bars change every calendar */
 	s->sym = xstrdup(symbol);
 	s->n = n;
 	s->day = xmalloc((n ? n : 1) * sizeof(*s->day));
@@ -236,4 +250,107 @@ dsl_series_indicator(struct dsl_bars *b, struct dsl_series *s, enum indicator_ki
 	e->v = xmalloc((s->n ? s->n : 1) * sizeof(*e->v));
 	indicator_series(kind, window, flags, s->close, s->n, e->v);
 	return e->v;
+}
+
+static void
+scopes_free(struct dsl_bars *b)
+{
+	struct dsl_scope *sc, *next;
+	size_t i;
+
+	for (sc = b->scopes; sc != NULL; sc = next) {
+		next = sc->next;
+		for (i = 0; i < sc->nsym; i++) {
+			free(sc->sym[i]);
+			free(sc->calmap[i]);
+		}
+		free(sc->sym);
+		free(sc->calmap);
+		free(sc->day);
+		free(sc);
+	}
+	b->scopes = NULL;
+}
+
+static struct dsl_scope *
+scope_build(struct dsl_bars *b, const char *const *sym, size_t n)
+{
+	struct dsl_scope *sc = xcalloc(1, sizeof(*sc));
+	struct dsl_series **ser = xcalloc(n ? n : 1, sizeof(*ser));
+	int64_t lo = INT64_MAX, hi = INT64_MIN, d;
+	uint8_t *mark = NULL;
+	size_t i, k, m = 0;
+
+	sc->nsym = n;
+	sc->sym = xcalloc(n ? n : 1, sizeof(*sc->sym));
+	sc->calmap = xcalloc(n ? n : 1, sizeof(*sc->calmap));
+	for (i = 0; i < n; i++) {
+		sc->sym[i] = xstrdup(sym[i]);
+		ser[i] = dsl_bars_find(b, sym[i]);
+		if (ser[i] != NULL && ser[i]->n == 0)
+			ser[i] = NULL;
+		if (ser[i] == NULL)
+			continue;
+		/* days are ascending (marketdata_csv_parse and the Alpaca seam check it) */
+		if (ser[i]->day[0] < lo)
+			lo = ser[i]->day[0];
+		if (ser[i]->day[ser[i]->n - 1] > hi)
+			hi = ser[i]->day[ser[i]->n - 1];
+	}
+	/* The union by marking days in [lo, hi]: linear in bars plus days. */
+	if (lo <= hi) {
+		mark = xcalloc((size_t)(hi - lo + 1), 1);
+		for (i = 0; i < n; i++)
+			for (k = 0; ser[i] != NULL && k < ser[i]->n; k++)
+				if (!mark[ser[i]->day[k] - lo]) {
+					mark[ser[i]->day[k] - lo] = 1;
+					m++;
+				}
+	}
+	sc->day = xmalloc((m ? m : 1) * sizeof(*sc->day));
+	for (d = lo, k = 0; mark != NULL && d <= hi; d++)
+		if (mark[d - lo])
+			sc->day[k++] = d;
+	free(mark);
+	sc->cal.day = sc->day;
+	sc->cal.n = m;
+	for (i = 0; i < n; i++) {
+		size_t ci, bi = 0;
+		int32_t last = -1;
+
+		if (ser[i] == NULL)
+			continue;
+		sc->calmap[i] = xmalloc((m ? m : 1) * sizeof(*sc->calmap[i]));
+		/* Forward fill: a day without a bar for this ticker reads its last close. */
+		for (ci = 0; ci < m; ci++) {
+			while (bi < ser[i]->n && ser[i]->day[bi] <= sc->day[ci])
+				last = (int32_t)bi++;
+			sc->calmap[i][ci] = last;
+		}
+	}
+	free(ser);
+	return sc;
+}
+
+const struct dsl_calendar *
+dsl_bars_scope(struct dsl_bars *b, const char *const *sym, size_t n,
+    const int32_t *const **calmaps)
+{
+	struct dsl_scope *sc;
+	size_t i;
+
+	for (sc = b->scopes; sc != NULL; sc = sc->next) {
+		for (i = 0; sc->nsym == n && i < n; i++)
+			if (strcmp(sc->sym[i], sym[i]) != 0)
+				break;
+		if (sc->nsym == n && i == n)
+			break;
+	}
+	if (sc == NULL) {
+		sc = scope_build(b, sym, n);
+		sc->next = b->scopes;
+		b->scopes = sc;
+	}
+	*calmaps = (const int32_t *const *)sc->calmap;
+	return &sc->cal;
 }

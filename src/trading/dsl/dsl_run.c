@@ -158,6 +158,7 @@ dsl_evaluate(const struct dsl_program *p, struct dsl_bars *b, int64_t as_of_day,
     const struct dsl_options *opt, struct dsl_result *ret, struct errctx *ec)
 {
 	static const struct dsl_options defaults;
+	const int32_t *const *calmaps;
 	struct dsl_ctx c;
 	struct dsl_val v;
 	size_t i, lo, hi;
@@ -169,7 +170,8 @@ dsl_evaluate(const struct dsl_program *p, struct dsl_bars *b, int64_t as_of_day,
 	c.bars = b;
 	c.opt = opt != NULL ? opt : &defaults;
 	c.ind_flags = c.opt->stdev_sample ? INDICATOR_F_SAMPLE : 0;
-	c.cal = dsl_bars_calendar(b);
+	/* The file's own calendar: its result never depends on other files. */
+	c.cal = dsl_bars_scope(b, (const char *const *)p->tickers, p->ntickers, &calmaps);
 	/* The as-of day is the last calendar day on or before as_of_day. */
 	lo = 0;
 	hi = c.cal->n;
@@ -184,12 +186,9 @@ dsl_evaluate(const struct dsl_program *p, struct dsl_bars *b, int64_t as_of_day,
 	c.day = (int64_t)lo - 1;
 	c.tk = xcalloc(p->ntickers ? p->ntickers : 1, sizeof(*c.tk));
 	for (i = 0; i < p->ntickers; i++) {
-		struct dsl_series *s = dsl_bars_find(b, p->tickers[i]);
-		size_t n = 0;
-
-		if (s != NULL && (dsl_series_closes(s, &n), n > 0)) {
-			c.tk[i].s = s;
-			c.tk[i].calmap = dsl_series_calmap(b, s);
+		if (calmaps[i] != NULL) {
+			c.tk[i].s = dsl_bars_find(b, p->tickers[i]);
+			c.tk[i].calmap = calmaps[i];
 		}
 	}
 	r = dsl_eval(&c, p->root, &v, ec);
