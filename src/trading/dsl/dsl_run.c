@@ -69,6 +69,13 @@ dsl_ctx_indicator(struct dsl_ctx *c, int32_t tix, enum indicator_kind kind, int 
 	if (c->day < 0 || (bi = tk->calmap[c->day]) < 0)
 		return errctx_set(ec, -ENODATA, "%s(%s,%d): no bars on or before the as-of day",
 		    indicator_name(kind), name, window);
+	/* §7 item 18: short history is 0.0 for these, marked in the trace. */
+	if (indicator_short_is_zero(kind, window, (size_t)bi + 1)) {
+		dsl_ctx_trace(c, "%s(%s,%d)=0 on short data (%d bars; §7 item 18)",
+		    indicator_name(kind), name, window, bi + 1);
+		*ret = 0.0;
+		return 0;
+	}
 	need = indicator_min_history(kind, window);
 	if ((size_t)bi + 1 < need)
 		return errctx_set(ec, -ENODATA, "%s(%s,%d): needs %zu bars of history, has %d",
