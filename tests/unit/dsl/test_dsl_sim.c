@@ -262,6 +262,35 @@ START_TEST(test_dsl_sim_short_data_rule)
 }
 END_TEST
 
+/* The bar store's ticker index: 100k distinct tickers are each found, a
+ * re-added ticker replaces its series, an unknown one is absent, and a file
+ * reading two of them evaluates. */
+START_TEST(test_dsl_sim_many_tickers)
+{
+	struct dsl_bars *b = dsl_bars_new();
+	struct dsl_result res;
+	struct errctx ec;
+	int64_t days[2] = { DAY0, DAY0 + 1 };
+	double cl[2] = { 1, 2 }, up[2] = { 1, 3 };
+	char sym[16];
+	size_t i;
+
+	for (i = 0; i < 100000; i++) {
+		snprintf(sym, sizeof(sym), "T%zu", i);
+		dsl_bars_add(b, sym, days, cl, 2);
+	}
+	dsl_bars_add(b, "T77777", days, up, 2);	/* replaces, not a second entry */
+	ck_assert_uint_eq(dsl_bars_count(b), 100000);
+	ck_assert_ok(eval_at(b, "(if (> (current-price \"T77777\") (current-price \"T99999\")) "
+	    "[(asset T77777)] [(asset T0)])", DAY0 + 1, false, &res, &ec), &ec);
+	ck_assert_str_eq(res.w[0].ticker, "T77777");
+	dsl_result_clear(&res);
+	ck_assert_err(eval_at(b, "(if (> (current-price \"T100000\") 1) A B)", DAY0 + 1, false, &res,
+	    &ec), -ENOENT, &ec);
+	dsl_bars_free(b);
+}
+END_TEST
+
 static Suite *
 dsl_sim_suite(void)
 {
@@ -277,6 +306,7 @@ dsl_sim_suite(void)
 	tcase_add_test(tc, test_dsl_sim_as_of);
 	tcase_add_test(tc, test_dsl_sim_history_errors);
 	tcase_add_test(tc, test_dsl_sim_short_data_rule);
+	tcase_add_test(tc, test_dsl_sim_many_tickers);
 	suite_add_tcase(s, tc);
 	return s;
 }
