@@ -2,7 +2,8 @@
 # prints one table per area and writes bench/results/<date>-<shortsha>.md.
 # Measures, never asserts; bounded to 15 minutes of wall clock; loopback only.
 # The bench programs are EXTRA_PROGRAMS of their layers' fragments.
-bench_binaries = bench/bench_dsl$(EXEEXT) bench/bench_aws$(EXEEXT) bench/bench_trading$(EXEEXT)
+bench_binaries = bench/bench_dsl$(EXEEXT) bench/bench_aws$(EXEEXT) bench/bench_trading$(EXEEXT) \
+	tools/gen-sample-data$(EXEEXT)
 
 dist_noinst_SCRIPTS += bench/run
 EXTRA_DIST += bench/README.md bench/lib bench/peers/package.json bench/peers/package-lock.json \

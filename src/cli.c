@@ -22,6 +22,15 @@ enum {
 	OPT_ALLOW_STALE,
 	OPT_DEAD_LETTERS,
 	OPT_ALL,
+	OPT_BACKTEST,
+	OPT_FROM,
+	OPT_TO,
+	OPT_OUT,
+	OPT_FILL,
+	OPT_COST_BPS,
+	OPT_CAPITAL,
+	OPT_BENCHMARK,
+	OPT_WHOLE_SHARES,
 };
 
 static const struct option long_options[] = {
@@ -41,6 +50,15 @@ static const struct option long_options[] = {
 	{ "test-pattern", required_argument, NULL, OPT_TEST_PATTERN },
 	{ "dead-letters", required_argument, NULL, OPT_DEAD_LETTERS },
 	{ "all",          no_argument,       NULL, OPT_ALL },
+	{ "backtest",     required_argument, NULL, OPT_BACKTEST },
+	{ "from",         required_argument, NULL, OPT_FROM },
+	{ "to",           required_argument, NULL, OPT_TO },
+	{ "out",          required_argument, NULL, OPT_OUT },
+	{ "fill",         required_argument, NULL, OPT_FILL },
+	{ "cost-bps",     required_argument, NULL, OPT_COST_BPS },
+	{ "capital",      required_argument, NULL, OPT_CAPITAL },
+	{ "benchmark",    required_argument, NULL, OPT_BENCHMARK },
+	{ "whole-shares", no_argument,       NULL, OPT_WHOLE_SHARES },
 	{ "help",         no_argument,       NULL, 'h' },
 	{ NULL, 0, NULL, 0 }
 };
@@ -53,6 +71,9 @@ cli_usage(FILE *out)
 	      "       alchemiserd [-c FILE] --send [--event JSON|@FILE]\n"
 	      "       alchemiserd [-c FILE] --check-config | --print-config\n"
 	      "       alchemiserd --evaluate FILE.clj|SET.json --data DIR --as-of YYYY-MM-DD [--trace] [--allow-stale]\n"
+	      "       alchemiserd [-c FILE] --backtest FILE.clj|SET.json --data DIR --from DATE --to DATE\n"
+	      "                   [--out DIR] [--fill open|close] [--cost-bps N] [--capital USD]\n"
+	      "                   [--benchmark SYM] [--whole-shares]\n"
 	      "       alchemiserd --test-pattern PATTERN [--event] EVENT\n"
 	      "       alchemiserd [-c FILE] --dead-letters list | show ID | redrive ID|--all\n"
 	      "       alchemiserd --version | --help\n"
@@ -69,6 +90,15 @@ cli_usage(FILE *out)
 	      "      --as-of DATE    last bar date for --evaluate\n"
 	      "      --trace         print the decision path of --evaluate\n"
 	      "      --allow-stale   research: --evaluate on stale bars, with a warning\n"
+	      "      --backtest F    run a strategy file or set over history; JSON summary on stdout\n"
+	      "      --from/--to D   first and last date of --backtest (NYSE sessions between)\n"
+	      "      --out DIR       --backtest: also write CSV files and report.html there\n"
+	      "      --fill M        open (default: signal through the previous session, fill at the\n"
+	      "                      open) or close (signal and fill at the session's close)\n"
+	      "      --cost-bps N    cost of each fill (default trading.slippage_bps)\n"
+	      "      --capital USD   starting capital (default trading.starting_cash)\n"
+	      "      --benchmark S   buy-and-hold comparison ticker (default SPY)\n"
+	      "      --whole-shares  buy whole shares only (default fractional)\n"
 	      "      --test-pattern P  does EventBridge pattern P match the event? (exit 0 yes, 1 no, 2 invalid)\n"
 	      "      --dead-letters  list the parked messages, show one, or move them back to the queue\n"
 	      "      --version       print the version\n"
@@ -153,6 +183,34 @@ cli_parse(int argc, char **argv, struct cli_args *ret)
 		case OPT_ALLOW_STALE:
 			a.allow_stale = true;
 			break;
+		case OPT_BACKTEST:
+			r = set_command(&a, CLI_BACKTEST);
+			a.backtest_target = optarg;
+			break;
+		case OPT_FROM:
+			a.from = optarg;
+			break;
+		case OPT_TO:
+			a.to = optarg;
+			break;
+		case OPT_OUT:
+			a.out_dir = optarg;
+			break;
+		case OPT_FILL:
+			a.fill = optarg;
+			break;
+		case OPT_COST_BPS:
+			a.cost_bps = optarg;
+			break;
+		case OPT_CAPITAL:
+			a.capital = optarg;
+			break;
+		case OPT_BENCHMARK:
+			a.benchmark = optarg;
+			break;
+		case OPT_WHOLE_SHARES:
+			a.whole_shares = true;
+			break;
 		case OPT_TEST_PATTERN:
 			r = set_command(&a, CLI_TEST_PATTERN);
 			a.pattern = optarg;
@@ -206,6 +264,10 @@ cli_parse(int argc, char **argv, struct cli_args *ret)
 	}
 	if (a.command == CLI_EVALUATE && (a.data_dir == NULL || a.as_of == NULL)) {
 		fprintf(stderr, "alchemiserd: --evaluate needs --data DIR and --as-of YYYY-MM-DD\n");
+		return -EINVAL;
+	}
+	if (a.command == CLI_BACKTEST && (a.data_dir == NULL || a.from == NULL || a.to == NULL)) {
+		fprintf(stderr, "alchemiserd: --backtest needs --data DIR, --from and --to YYYY-MM-DD\n");
 		return -EINVAL;
 	}
 	*ret = a;

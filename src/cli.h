@@ -15,6 +15,7 @@ enum cli_command {
 	CLI_CHECK_CONFIG,
 	CLI_PRINT_CONFIG,
 	CLI_EVALUATE,
+	CLI_BACKTEST,
 	CLI_SEND,		/* put one body on the work queue and exit */
 	CLI_TEST_PATTERN,	/* does an EventBridge pattern match an event? */
 	CLI_DEAD_LETTERS,	/* list, show or redrive parked messages */
@@ -36,6 +37,10 @@ struct cli_args {
 	const char	*as_of;
 	bool		 trace;
 	bool		 allow_stale;	/* --allow-stale (research) */
+	/* --backtest (with --data) */
+	const char	*backtest_target;
+	const char	*from, *to, *out_dir, *fill, *cost_bps, *capital, *benchmark;
+	bool		 whole_shares;
 	/* --test-pattern */
 	const char	*pattern;
 	/* --dead-letters ACTION [ID | --all] */

@@ -23,6 +23,7 @@
 #include "alchemiser/core/xalloc.h"
 #include "alchemiser/local/pattern.h"
 #include "alchemiser/router/route.h"
+#include "alchemiser/trading/backtest.h"
 #include "alchemiser/trading/dsl_cli.h"
 #include "cli.h"
 #include "src/git-version.h"
@@ -35,6 +36,7 @@ static int
 load_config(struct cli_args *a, struct config **ret)
 {
 	const char *path = a->config_path != NULL ? a->config_path : DEFAULT_CONFIG;
+	_cleanup_free_ char *plain = NULL;
 	struct errctx ec = { 0 };
 
 	if (!a->config_given && access(path, F_OK) < 0)
@@ -44,6 +46,10 @@ load_config(struct cli_args *a, struct config **ret)
 		fprintf(stderr, "alchemiserd: configuration rejected: %s\n", errctx_msg(&ec));
 		return -EINVAL;
 	}
+	plain = config_plain_http_endpoints(*ret);
+	if (plain != NULL)
+		/* Allowed explicitly, said at every start (and reload) so it is not forgotten. */
+		log_warning("daemon.allow_plain_http = yes: credentials go in clear text to %s", plain);
 	return 0;
 }
 
@@ -119,13 +125,26 @@ main(int argc, char **argv)
 		return EXIT_CONFIG;
 	switch (args.command) {
 	case CLI_CHECK_CONFIG:
-		printf("configuration OK (%s)\n", config_origin(cfg));
+		/* The count tells an emptied or truncated file apart (a reload refuses one). */
+		printf("configuration OK (%s, %zu keys set)\n", config_origin(cfg), config_keys_set(cfg));
 		rc = EXIT_OK;
 		break;
 	case CLI_PRINT_CONFIG:
 		config_print(cfg, stdout);
 		rc = EXIT_OK;
 		break;
+	case CLI_BACKTEST: {
+		/* The planner's rules come from the configuration the daemon trades with. */
+		struct backtest_cli bc = {
+			.target = args.backtest_target, .data_dir = args.data_dir, .from = args.from,
+			.to = args.to, .out_dir = args.out_dir, .fill = args.fill,
+			.cost_bps = args.cost_bps, .capital = args.capital, .benchmark = args.benchmark,
+			.whole_shares = args.whole_shares,
+		};
+
+		rc = backtest_cli_run(&bc, cfg, stdout, stderr);
+		break;
+	}
 	default:
 		rc = main_run(&args, cfg);
 		break;

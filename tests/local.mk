@@ -6,9 +6,14 @@ E2E_TESTS = \
 	tests/e2e/workflow_local.sh \
 	tests/e2e/workflow_alpaca.sh \
 	tests/e2e/freshness_local.sh \
-	tests/e2e/once_exit.sh
+	tests/e2e/once_exit.sh \
+	tests/e2e/hostile_input.sh \
+	tests/e2e/careless_input.sh \
+	tests/e2e/state_full.sh
+# --backtest: same allocations as --evaluate, statistics, the report in Chromium.
+E2E_TESTS += tests/e2e/backtest.sh
 TESTS += $(E2E_TESTS)
-EXTRA_DIST += $(E2E_TESTS) tests/lib/e2e.sh tests/lib/notify_listener.py
+EXTRA_DIST += $(E2E_TESTS) tests/lib/e2e.sh tests/lib/notify_listener.py tests/lib/backtest_check.py
 
 # Tests install pinned npm packages into the build tree when the source tree
 # has none (make distcheck): remove them with the build, never in the source.

@@ -43,3 +43,9 @@ dist_operatorexample_DATA = etc/prometheus/alchemiserd-alerts.yml
 
 # The Debian package (built and inspected by tests/operator/deb.sh from scripts/check).
 EXTRA_DIST += debian tests/operator/deb.sh
+
+# The dashboard test's screenshots (artifacts of make check) are build output.
+clean-local: clean-local-operator
+clean-local-operator:
+	-rm -rf tests/operator/screenshots
+.PHONY: clean-local-operator

@@ -5,6 +5,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
 
 #include "alchemiser/core/config.h"
 #include "alchemiser/core/err.h"
@@ -420,6 +422,81 @@ apply_defaults(struct config *c, struct parser *p)
 	}
 }
 
+/* Keys whose endpoint receives a credential: the Alpaca key and secret go in
+ * headers, an AWS request carries its session token and signature. (The
+ * instance metadata endpoint is plain HTTP by design and link-local.) */
+static const char *const secret_endpoints[] = {
+	"trading.alpaca_url", "trading.alpaca_data_url", "aws.sqs_endpoint", "aws.events_endpoint",
+	"aws.dynamodb_endpoint", "aws.sts_endpoint",
+};
+
+/* "http://HOST[:port][/...]" with HOST localhost, 127.x.x.x or [::1]. */
+static bool
+http_loopback(const char *url)
+{
+	const char *h = url + strlen("http://");
+	size_t n;
+
+	if (*h == '[')
+		return strncmp(h, "[::1]", 5) == 0 && strchr(":/", h[5]) != NULL;
+	n = strcspn(h, ":/?#");
+	if (n == 9 && strncasecmp(h, "localhost", 9) == 0)
+		return true;
+	if (strncmp(h, "127.", 4) != 0)
+		return false;
+	for (size_t i = 4; i < n; i++)
+		if (!isdigit((unsigned char)h[i]) && h[i] != '.')
+			return false;
+	return true;
+}
+
+/* 1: plain http to a host that is not loopback; 0: fine; -1: not a URL we use. */
+static int
+endpoint_kind(const char *url)
+{
+	if (*url == '\0' || strncasecmp(url, "https://", 8) == 0)
+		return 0;
+	if (strncasecmp(url, "http://", 7) != 0)
+		return -1;
+	return http_loopback(url) ? 0 : 1;
+}
+
+static void
+check_endpoints(struct config *c, struct parser *p)
+{
+	bool allow = config_bool(c, "daemon.allow_plain_http");
+
+	for (size_t i = 0; i < ELEMENTSOF(secret_endpoints); i++) {
+		const char *url = config_str(c, secret_endpoints[i]);
+		int k = endpoint_kind(url);
+
+		if (k < 0)
+			problem(p, 0, "%s: '%s' is not an https:// URL", secret_endpoints[i], url);
+		else if (k > 0 && !allow)
+			problem(p, 0, "%s: http:// would send credentials in clear text to '%s'; use "
+			    "https:// (plain http is allowed to a loopback host, or with "
+			    "daemon.allow_plain_http = yes)", secret_endpoints[i], url);
+	}
+}
+
+char *
+config_plain_http_endpoints(const struct config *c)
+{
+	char *out = NULL, *next;
+
+	for (size_t i = 0; i < ELEMENTSOF(secret_endpoints); i++) {
+		const char *url = config_str(c, secret_endpoints[i]);
+
+		if (endpoint_kind(url) <= 0)
+			continue;
+		next = out == NULL ? xasprintf("%s = %s", secret_endpoints[i], url) :
+		    xasprintf("%s, %s = %s", out, secret_endpoints[i], url);
+		free(out);
+		out = next;
+	}
+	return out;
+}
+
 /* Checks across keys, done once everything is typed. */
 static void
 validate(struct config *c, struct parser *p)
@@ -453,6 +530,7 @@ validate(struct config *c, struct parser *p)
 		if (strcmp(config_str(c, "trading.mode"), "live") == 0)
 			problem(p, 0, "trading.as_of replays a fixed history: not with trading.mode = live");
 	}
+	check_endpoints(c, p);
 }
 
 int
@@ -481,6 +559,7 @@ int
 config_load(const char *path, FILE *errors, struct config **ret, struct errctx *ec)
 {
 	_cleanup_free_ char *text = NULL, *dircopy = NULL;
+	struct stat st = { 0 };
 	size_t len = 0, cap = 0;
 	char buf[8192];
 	FILE *f;
@@ -495,6 +574,17 @@ config_load(const char *path, FILE *errors, struct config **ret, struct errctx *
 		if (errors != NULL)
 			fprintf(errors, "%s: %s\n", path, strerror(-r));
 		return errctx_set(ec, r, "%s: %s", path, strerror(-r));
+	}
+	/* A directory opens and reads as empty: it was taken as a valid file
+	 * of defaults. A device or a FIFO is no configuration either. */
+	if (fstat(fileno(f), &st) < 0 || !S_ISREG(st.st_mode)) {
+		r = S_ISDIR(st.st_mode) ? -EISDIR : -EINVAL;
+		fclose(f);
+		if (errors != NULL)
+			fprintf(errors, "%s: not a regular file%s\n", path,
+			    r == -EISDIR ? " (a directory)" : "");
+		return errctx_set(ec, r, "%s: not a regular file%s", path,
+		    r == -EISDIR ? " (a directory)" : "");
 	}
 	while ((n = fread(buf, 1, sizeof buf, f)) > 0) {
 		if (len + n + 1 > cap) {
@@ -516,6 +606,50 @@ config_load(const char *path, FILE *errors, struct config **ret, struct errctx *
 		return errctx_set(ec, -EINVAL, "%s: contains a NUL byte", path);
 	dircopy = xstrdup(path);
 	return config_load_string(text, path, dirname(dircopy), errors, ret, ec);
+}
+
+size_t
+config_keys_set(const struct config *c)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < c->n; i++)
+		if (c->values[i].line > 0)
+			n++;
+	return n;
+}
+
+int
+config_reload_check(const struct config *cur, const struct config *next, struct errctx *ec)
+{
+	size_t i, had = config_keys_set(cur), lost = 0;
+	char names[256] = "";
+	size_t len = 0;
+
+	for (i = 0; i < cur->n && i < next->n; i++) {
+		if (cur->values[i].line == 0 || next->values[i].line > 0)
+			continue;
+		if (lost < 4 && len < sizeof names) {
+			int w = snprintf(names + len, sizeof names - len, "%s%s", lost > 0 ? ", " : "",
+			    cur->values[i].key->name);
+
+			len += w > 0 ? (size_t)w : 0;
+		}
+		lost++;
+	}
+	if (had == 0 || lost == 0)
+		return 0;
+	if (config_keys_set(next) == 0)
+		return errctx_set(ec, -EINVAL, "%s sets no key at all (empty, truncated or without its "
+		    "sections?) while the running configuration sets %zu; refused rather than reset "
+		    "them all to their defaults (restart the daemon to use it on purpose)",
+		    next->origin, had);
+	if (lost * 2 > had)
+		return errctx_set(ec, -EINVAL, "%s would put %zu of the %zu keys the running "
+		    "configuration sets back to their defaults (%s%s); refused as a file that lost "
+		    "its sections (restart the daemon to use it on purpose)", next->origin, lost, had,
+		    names, lost > 4 ? ", ..." : "");
+	return 0;
 }
 
 struct config *

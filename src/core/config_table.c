@@ -47,6 +47,8 @@ static const struct config_key keys[] = {
 	  "How long a processed event id is remembered (must outlive the event archive's replay window)." },
 	{ "daemon.error_storm_limit", CONFIG_INT, "10", 1, 10000, NULL, true,
 	  "Most ErrorNotificationRequested events published per minute; more are logged and dropped." },
+	{ "daemon.allow_plain_http", CONFIG_BOOL, "no", 0, 0, NULL, false,
+	  "Allow http:// to a host that is not loopback for endpoints that carry credentials (Alpaca, AWS overrides); logged as a warning." },
 
 	/* [local] */
 	{ "local.state_file", CONFIG_PATH, "", 0, 0, NULL, false,

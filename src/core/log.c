@@ -22,6 +22,8 @@ static enum log_target log_target = LOG_TARGET_STDERR;
 
 static int stderr_is_journal(void);
 static size_t line_prefix(int level, char *buf, size_t size);
+static size_t utf8_seq_len(const unsigned char *s, size_t n);
+static void escape_text(const char *in, char *buf, size_t size, bool field);
 static void log_emit(int level, const struct log_fields *f, const char *fmt, va_list ap);
 
 /* Why: systemd sets JOURNAL_STREAM to "dev:ino" of the stream it connected;
@@ -135,20 +137,111 @@ collect_fields(const struct log_fields *f, struct field_ref *out, char *dur, siz
 	return n;
 }
 
+/* Length of the valid UTF-8 sequence at s (n bytes left), 0 if invalid. */
+static size_t
+utf8_seq_len(const unsigned char *s, size_t n)
+{
+	size_t len, i;
+	uint32_t cp;
+
+	if (s[0] < 0x80)
+		return 1;
+	if (s[0] >= 0xc2 && s[0] <= 0xdf) {
+		len = 2;
+		cp = s[0] & 0x1f;
+	} else if (s[0] >= 0xe0 && s[0] <= 0xef) {
+		len = 3;
+		cp = s[0] & 0x0f;
+	} else if (s[0] >= 0xf0 && s[0] <= 0xf4) {
+		len = 4;
+		cp = s[0] & 0x07;
+	} else
+		return 0;
+	if (len > n)
+		return 0;
+	for (i = 1; i < len; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		cp = cp << 6 | (s[i] & 0x3f);
+	}
+	/* Overlong forms, surrogates and beyond U+10FFFF are not text. */
+	if ((len == 3 && cp < 0x800) || (len == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
+	    (cp >= 0xd800 && cp <= 0xdfff))
+		return 0;
+	/* C1 controls (an 8-bit CSI is an escape sequence too), the line and
+	 * paragraph separators and the bidirectional overrides can forge or
+	 * disguise a line in a terminal or a log viewer: escaped like controls. */
+	if ((cp >= 0x80 && cp <= 0x9f) || (cp >= 0x2028 && cp <= 0x202e) ||
+	    (cp >= 0x2066 && cp <= 0x2069))
+		return 0;
+	return len;
+}
+
+/* Copy in to buf with every control character, invalid UTF-8 byte and the
+ * characters above escaped (\n, \t, \x1b), so no text from a message body,
+ * an id or an error can start a line of its own or send a terminal escape
+ * code. In a field (stderr "KEY=value") a blank is escaped too (\x20): a
+ * value cannot pose as another field. Valid UTF-8 text stays readable. Cut
+ * with "..." at a character boundary when buf is full. */
+static void
+escape_text(const char *in, char *buf, size_t size, bool field)
+{
+	static const char hex[] = "0123456789abcdef";
+	const unsigned char *p = (const unsigned char *)in;
+	size_t n = strlen(in), i = 0, o = 0;
+
+	while (i < n) {
+		char tmp[8];
+		size_t tn, k = utf8_seq_len(p + i, n - i);
+
+		if (p[i] == '\n' || p[i] == '\t' || p[i] == '\r') {
+			tmp[0] = '\\';
+			tmp[1] = p[i] == '\n' ? 'n' : p[i] == '\t' ? 't' : 'r';
+			tn = 2;
+			k = 1;
+		} else if (k == 0 || p[i] < 0x20 || p[i] == 0x7f || (field && p[i] == ' ')) {
+			/* One byte at a time: a bad sequence shows as its bytes. */
+			tmp[0] = '\\'; tmp[1] = 'x'; tmp[2] = hex[p[i] >> 4]; tmp[3] = hex[p[i] & 15];
+			tn = 4;
+			k = 1;
+		} else {
+			memcpy(tmp, p + i, k);
+			tn = k;
+		}
+		if (o + tn + 4 > size) {
+			memcpy(buf + o, "...", 3);
+			o += 3;
+			break;
+		}
+		memcpy(buf + o, tmp, tn);
+		o += tn;
+		i += k;
+	}
+	buf[o] = '\0';
+}
+
 static void
 log_emit(int level, const struct log_fields *f, const char *fmt, va_list ap)
 {
-	char msg[LOG_LINE_MAX], line[LOG_LINE_MAX + 1024], dur[24];
-	char jbuf[LOG_MAX_FIELDS][LOG_LINE_MAX / 4];
+	char raw[LOG_LINE_MAX], msg[LOG_LINE_MAX], line[LOG_LINE_MAX + 1024], dur[24];
+	char jbuf[LOG_MAX_FIELDS][LOG_LINE_MAX / 4], vbuf[LOG_MAX_FIELDS][LOG_LINE_MAX / 4];
 	struct iovec iov[LOG_MAX_FIELDS + 4];
 	struct field_ref fields[LOG_MAX_FIELDS];
+	bool journal = log_target == LOG_TARGET_JOURNAL;
 	size_t nf, i, len;
 	int saved_errno = errno, n;
 
-	(void)vsnprintf(msg, sizeof msg, fmt, ap);
-	nf = collect_fields(f, fields, dur, sizeof dur, log_target == LOG_TARGET_JOURNAL);
+	(void)vsnprintf(raw, sizeof raw, fmt, ap);
+	/* Escaped once, before either path: the journal gets the same text as
+	 * stderr, so neither can be forged by what a message carried. */
+	escape_text(raw, msg, sizeof msg, false);
+	nf = collect_fields(f, fields, dur, sizeof dur, journal);
+	for (i = 0; i < nf; i++) {
+		escape_text(fields[i].value, vbuf[i], sizeof vbuf[i], true);
+		fields[i].value = vbuf[i];
+	}
 
-	if (log_target == LOG_TARGET_JOURNAL) {
+	if (journal) {
 		size_t k = 0;
 
 		n = snprintf(jbuf[k], sizeof jbuf[k], "PRIORITY=%d", level);

@@ -524,6 +524,16 @@ svgchart_render(const struct svgchart *c, char **ret, struct errctx *ec)
 				if (log10(t) >= f.lo && log10(t) <= f.hi)
 					ticks[nticks++] = t;
 			}
+		if (nticks >= 2) {
+			/* Thin out ticks closer than a label's height (1..9 in a tall decade). */
+			size_t k = 1;
+			double last = ticks[0];
+
+			for (size_t t = 1; t < nticks; t++)
+				if (fabs(px_y(&f, ticks[t]) - px_y(&f, last)) >= 16)
+					last = ticks[k++] = ticks[t];
+			nticks = k;
+		}
 		if (nticks < 2) {
 			/* Under a tenth of a decade: linear ticks placed on the log axis. */
 			double step = nice_step(hi - lo, 4);
@@ -540,8 +550,10 @@ svgchart_render(const struct svgchart *c, char **ret, struct errctx *ec)
 	} else {
 		double step = nice_step(hi - lo, 5), unit_step = step;
 
-		f.lo = floor(lo / step) * step;
-		f.hi = ceil(hi / step) * step;
+		/* A rounding error past a tick (weights summing to 1 + 1e-16) is
+		 * not worth another step of axis. */
+		f.lo = floor(lo / step + 1e-9) * step;
+		f.hi = ceil(hi / step - 1e-9) * step;
 		for (int k = 0; nticks < ELEMENTSOF(ticks); k++) {
 			double t = f.lo + step * k;
 

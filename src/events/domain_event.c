@@ -90,6 +90,30 @@ check_field(json_t *detail, const struct field_spec *f, int64_t *ts_usec, struct
 	return 0;
 }
 
+/* Switches a stage acts on: a string "false" is truthy to a careless reader
+ * and "true" is false to json_is_true(), so a flag that is not a JSON boolean
+ * is refused here rather than guessed at (a "signal_only": "true" traded). */
+static int
+check_flags(const json_t *detail, struct errctx *ec)
+{
+	static const struct { const char *obj, *key; } flags[] = {
+		{ "metadata", "signal_only" },
+		{ "configuration", "signal_only" },
+		{ "configuration", "live_trading" },
+		{ "configuration", "ignore_market_hours" },
+	};
+	size_t i;
+
+	for (i = 0; i < ELEMENTSOF(flags); i++) {
+		const json_t *v = json_object_get(json_object_get(detail, flags[i].obj), flags[i].key);
+
+		if (v != NULL && !json_is_boolean(v))
+			return errctx_set(ec, -EBADMSG, "field '%s.%s': expected boolean, got %s",
+			    flags[i].obj, flags[i].key, json_type_name(v));
+	}
+	return 0;
+}
+
 int
 domain_event_from_detail(enum event_type t, const json_t *detail, struct domain_event **ret, struct errctx *ec)
 {
@@ -112,6 +136,10 @@ domain_event_from_detail(enum event_type t, const json_t *detail, struct domain_
 			json_decref(copy);
 			return errctx_prefix(ec, "%s detail", event_type_name(t));
 		}
+	}
+	if (check_flags(copy, ec) < 0) {
+		json_decref(copy);
+		return errctx_prefix(ec, "%s detail", event_type_name(t));
 	}
 	declared = json_get_str(copy, "event_type");
 	if (strcmp(declared, event_type_name(t)) != 0) {

@@ -126,7 +126,8 @@ sqlite_idem_claim(struct idem_store *is, const struct idem_claim *c, enum idem_c
 		if (r < 0)
 			goto fail;
 	}
-	if ((*ret == IDEM_BUSY || *ret == IDEM_COMPLETED) && holder != NULL)
+	/* The previous owner of a takeover too: the log names whose claim lapsed. */
+	if ((*ret == IDEM_BUSY || *ret == IDEM_COMPLETED || *ret == IDEM_TAKEN_OVER) && holder != NULL)
 		(void)snprintf(holder, 128, "%s", rec.owner);
 	r = sqlite_state_commit_locked(st, ec);
 	goto out;

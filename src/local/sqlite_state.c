@@ -3,6 +3,7 @@
  * error helpers the queue, bus and idempotency store share.
  */
 #include <errno.h>
+#include <stdatomic.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,11 +11,22 @@
 #include <sys/stat.h>
 #include <sys/random.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "alchemiser/core/err.h"
 #include "alchemiser/core/xalloc.h"
 #include "alchemiser/local/sqlite_state.h"
 #include "sqlite_internal.h"
+
+/* The WAL is checkpointed at 256 pages (1 MiB with 4 KiB pages) and cut back
+ * to 1 MiB after a reset: at SQLite's default (1000 pages, never cut) the WAL
+ * alone filled a 4 MB state file system and could then not be checkpointed
+ * into a main file that had no room to grow. */
+
+/* Wall-clock time of the first write that failed for lack of space since the
+ * last that succeeded, 0 when writes succeed. Per process: every connection
+ * of it shares the state file and its file system. */
+static _Atomic int64_t nospace_since_usec;
 
 /* "Alch": marks the file as ours, so a foreign SQLite file is refused. */
 #define STATE_APPLICATION_ID 0x416c6368
@@ -106,6 +118,11 @@ sqlite_state_err(sqlite3 *db, int rc, struct errctx *ec, const char *what)
 		break;
 	case SQLITE_FULL:
 		code = -ENOSPC;
+		{
+			int64_t none = 0;
+
+			(void)atomic_compare_exchange_strong(&nospace_since_usec, &none, realtime_usec(NULL));
+		}
 		break;
 	case SQLITE_NOMEM:
 		code = -ENOMEM;
@@ -225,13 +242,13 @@ fail:
 }
 
 static int
-open_locked(struct sqlite_state *st, int64_t busy_timeout_usec, struct errctx *ec)
+open_locked(struct sqlite_state *st, int64_t busy_timeout_usec, int create, struct errctx *ec)
 {
 	char buf[256];
 	int rc, r;
 
 	rc = sqlite3_open_v2(st->path, &st->db,
-	    SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
+	    SQLITE_OPEN_READWRITE | create | SQLITE_OPEN_NOMUTEX, NULL);
 	if (rc != SQLITE_OK)
 		return sqlite_state_err(st->db, rc, ec, "open");
 	(void)sqlite3_busy_timeout(st->db, (int)(busy_timeout_usec / 1000));
@@ -247,6 +264,9 @@ open_locked(struct sqlite_state *st, int64_t busy_timeout_usec, struct errctx *e
 	 * a message handled twice. */
 	if ((r = exec_locked(st, "PRAGMA synchronous = FULL", ec)) < 0)
 		return r;
+	if ((r = exec_locked(st, "PRAGMA wal_autocheckpoint = 256", ec)) < 0 ||
+	    (r = exec_locked(st, "PRAGMA journal_size_limit = 1048576", ec)) < 0)
+		return r;
 	r = pragma_text(st, "PRAGMA quick_check", buf, sizeof buf, ec);
 	if (r < 0)
 		return r;
@@ -256,11 +276,45 @@ open_locked(struct sqlite_state *st, int64_t busy_timeout_usec, struct errctx *e
 	return migrate_locked(st, ec);
 }
 
+static struct sqlite_state *
+state_new(const char *path)
+{
+	struct sqlite_state *st = xcalloc(1, sizeof *st);
+
+	st->path = xstrdup(path);
+	st->clock = realtime_usec;
+	(void)pthread_mutex_init(&st->lock, NULL);
+	return st;
+}
+
+/* Only a missing file is created, and never as an empty file at its final
+ * name: the schema is built under a private name and linked into place (if
+ * another process won the race, its file is used). So an empty file at the
+ * path can only be one that lost its contents, and it is refused. */
+static int
+create_state_file(const char *path, int64_t busy_timeout_usec, struct errctx *ec)
+{
+	_cleanup_free_ char *tmp = xasprintf("%s.new-%ld", path, (long)getpid());
+	struct sqlite_state *st;
+	int r;
+
+	(void)unlink(tmp);
+	st = state_new(tmp);
+	r = open_locked(st, busy_timeout_usec, SQLITE_OPEN_CREATE, ec);
+	/* Closing the only connection checkpoints and removes the -wal and -shm files. */
+	sqlite_state_free(st);
+	if (r == 0 && link(tmp, path) < 0 && errno != EEXIST)
+		r = errctx_set(ec, -errno, "cannot create it: %s", strerror(errno));
+	(void)unlink(tmp);
+	return r;
+}
+
 int
 sqlite_state_open(const char *path, int64_t busy_timeout_usec, struct sqlite_state **ret,
     struct errctx *ec)
 {
 	struct sqlite_state *st;
+	struct stat sb;
 	int r;
 
 	*ret = NULL;
@@ -268,23 +322,26 @@ sqlite_state_open(const char *path, int64_t busy_timeout_usec, struct sqlite_sta
 		return errctx_set(ec, -EINVAL, "state file: no path");
 	if (busy_timeout_usec <= 0)
 		busy_timeout_usec = SQLITE_STATE_BUSY_TIMEOUT_USEC;
-	st = xcalloc(1, sizeof *st);
-	st->path = xstrdup(path);
-	st->clock = realtime_usec;
-	(void)pthread_mutex_init(&st->lock, NULL);
-	r = open_locked(st, busy_timeout_usec, ec);
+	if (stat(path, &sb) < 0 && errno == ENOENT) {
+		r = create_state_file(path, busy_timeout_usec, ec);
+		if (r < 0)
+			return errctx_prefix(ec, "state file '%s'", path);
+	} else if (stat(path, &sb) == 0 && S_ISREG(sb.st_mode) && sb.st_size == 0)
+		/* Issue #17 B10: taken as fresh state, it lost the history without a word. */
+		return errctx_set(ec, -EIO, "state file '%s' is empty (0 bytes): the queue, claims and "
+		    "paper-broker history it held are gone, and an empty file is not taken as fresh "
+		    "state. Restore it from a backup, or start afresh with: mv '%s' '%s.empty'",
+		    path, path, path);
+	st = state_new(path);
+	r = open_locked(st, busy_timeout_usec, 0, ec);
 	if (r < 0) {
 		errctx_prefix(ec, "state file '%s'", path);
 		sqlite_state_free(st);
 		return r;
 	}
-	{
-		struct stat sb;
-
-		if (stat(path, &sb) == 0) {
-			st->dev = sb.st_dev;
-			st->ino = sb.st_ino;
-		}
+	if (stat(path, &sb) == 0) {
+		st->dev = sb.st_dev;
+		st->ino = sb.st_ino;
 	}
 	*ret = st;
 	return 0;
@@ -396,7 +453,38 @@ sqlite_state_commit_locked(struct sqlite_state *st, struct errctx *ec)
 
 	if (r < 0)
 		sqlite_state_rollback_locked(st);
+	else
+		atomic_store(&nospace_since_usec, 0);
 	return r;
+}
+
+int
+sqlite_state_recover_space(struct sqlite_state *st, struct errctx *ec)
+{
+	int64_t since = atomic_load(&nospace_since_usec);
+	struct errctx sub = { 0 };
+	char sql[64];
+	int r;
+
+	if (since == 0)
+		return 0;
+	(void)snprintf(sql, sizeof sql, "PRAGMA application_id = %d", STATE_APPLICATION_ID);
+	sqlite_state_lock(st);
+	/* Give back what the WAL holds (a no-op if it cannot be copied yet),
+	 * then prove a write goes through: rewriting page 1 with the same id
+	 * needs room like any commit, and its success clears the flag. */
+	(void)sqlite3_wal_checkpoint_v2(st->db, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
+	r = sqlite_state_begin_locked(st, &sub);
+	if (r == 0 && (r = exec_locked(st, sql, &sub)) < 0)
+		sqlite_state_rollback_locked(st);
+	if (r == 0)
+		r = sqlite_state_commit_locked(st, &sub);
+	sqlite_state_unlock(st);
+	if (r == 0)
+		return 1;
+	return errctx_set(ec, -ENOSPC, "state file '%s': cannot write for lack of space for %lld s "
+	    "(%s); retrying, it recovers by itself once space is freed", st->path,
+	    (long long)((realtime_usec(NULL) - since) / 1000000), errctx_msg(&sub));
 }
 
 void

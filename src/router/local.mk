@@ -10,4 +10,4 @@ ROUTER_TESTS = tests/unit/router/test_route
 check_PROGRAMS += $(ROUTER_TESTS)
 TESTS += $(ROUTER_TESTS)
 tests_unit_router_test_route_SOURCES = tests/unit/router/test_route.c
-tests_unit_router_test_route_LDADD = $(ROUTER_LIB) $(EVENTS_LIB) $(CORE_LIB) $(TEST_LIBS) $(DEPS_LIBS)
+tests_unit_router_test_route_LDADD = $(ROUTER_LIB) $(TRADING_LIB) $(EVENTS_LIB) $(CORE_LIB) $(TEST_LIBS) $(DEPS_LIBS)

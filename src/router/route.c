@@ -8,8 +8,10 @@
 #include "alchemiser/core/xalloc.h"
 #include "alchemiser/events/envelope.h"
 #include "alchemiser/events/domain_event.h"
+#include "alchemiser/events/ids.h"
 #include "alchemiser/router/dispatch.h"
 #include "alchemiser/router/route.h"
+#include "alchemiser/trading/planner.h"
 
 #define TRUSTED_SOURCE_PREFIX "alchemiser."
 
@@ -27,6 +29,40 @@ reject(struct route *r, const char *fmt, ...)
 	(void)vsnprintf(r->reason, sizeof r->reason, fmt, ap);
 	va_end(ap);
 	return r;
+}
+
+/* Ids become keys, log fields, mail headers and derived names: checked here,
+ * once, so a too long or strange one is refused with its reason instead of
+ * failing later (and being retried) where the reason is lost. */
+static int
+check_ids(const char *event_id, const char *correlation_id, const char *causation_id,
+    struct errctx *ec)
+{
+	int r = 0;
+
+	if (event_id != NULL)
+		r = ids_check("event_id", event_id, IDS_MAX_LEN, ec);
+	if (r == 0 && correlation_id != NULL)
+		r = ids_check("correlation_id", correlation_id, IDS_MAX_LEN, ec);
+	if (r == 0 && causation_id != NULL)
+		r = ids_check("causation_id", causation_id, IDS_KEY_MAX_LEN, ec);
+	return r;
+}
+
+/* A RebalancePlanned is acted on by the executor: its plan is decoded with
+ * the executor's own rules here, so a forged or broken plan is parked with
+ * its reason before any claim is taken or any broker is asked. */
+static int
+check_plan(const struct domain_event *e, struct errctx *ec)
+{
+	struct planner_plan *plan = NULL;
+	int r;
+
+	r = planner_plan_from_json(domain_event_get(e, "rebalance_plan"), &plan, ec);
+	planner_plan_free(plan);
+	if (r < 0)
+		return errctx_prefix(ec, "rebalance_plan");
+	return 0;
 }
 
 static bool
@@ -51,6 +87,10 @@ route_domain(struct route *r, const json_t *body, enum event_type t)
 		return reject(r, "%s", errctx_msg(&ec));
 	}
 	json_decref(detail);
+	if (check_ids(r->event->event_id, r->event->correlation_id, r->event->causation_id, &ec) < 0)
+		return reject(r, "%s detail: %s", event_type_name(t), errctx_msg(&ec));
+	if (t == EVENT_REBALANCE_PLANNED && check_plan(r->event, &ec) < 0)
+		return reject(r, "%s detail: %s", event_type_name(t), errctx_msg(&ec));
 	r->handler = dispatch_stage_for_event(t);
 	r->idempotency_key = xstrdup(r->event->event_id);
 	r->key_source = IDEM_KEY_EVENT_ID;
@@ -75,6 +115,11 @@ route_command(struct route *r, const json_t *body, const char *sqs_message_id)
 	json_decref(detail);
 	if (rc < 0)
 		return reject(r, "%s", errctx_msg(&ec));
+	if (check_ids(NULL, r->command->correlation_id, r->command->causation_id, &ec) < 0)
+		return reject(r, "command %s", errctx_msg(&ec));
+	if (r->command->correlation_id == NULL && r->envelope_id != NULL &&
+	    ids_check("id", r->envelope_id, IDS_MAX_LEN, &ec) < 0)
+		return reject(r, "command envelope %s", errctx_msg(&ec));
 	r->handler = dispatch_stage_for_command(r->command->action);
 	/* Commands are deduplicated too (the seed never did). */
 	if (r->command->correlation_id != NULL) {

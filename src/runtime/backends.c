@@ -3,6 +3,7 @@
  * which implementation runs (style.md §7.1).
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -102,9 +103,9 @@ open_local(const struct config *cfg, struct event_base *base, struct backends *b
 	return 0;
 }
 
-int
-backends_open(const struct config *cfg, struct event_base *base, struct backends **ret,
-    struct errctx *ec)
+static int
+open_backends(const struct config *cfg, struct event_base *base, bool trading,
+    struct backends **ret, struct errctx *ec)
 {
 	struct backends *b = xcalloc(1, sizeof *b);
 	int r;
@@ -115,7 +116,7 @@ backends_open(const struct config *cfg, struct event_base *base, struct backends
 		r = open_local(cfg, base, b, ec);
 	else
 		r = backends_open_aws(cfg, base, b, ec);
-	if (r >= 0)
+	if (r >= 0 && trading)
 		r = backends_open_trading(cfg, b, ec);
 	if (r < 0) {
 		backends_close(b);
@@ -123,6 +124,20 @@ backends_open(const struct config *cfg, struct event_base *base, struct backends
 	}
 	*ret = b;
 	return 0;
+}
+
+int
+backends_open(const struct config *cfg, struct event_base *base, struct backends **ret,
+    struct errctx *ec)
+{
+	return open_backends(cfg, base, true, ret, ec);
+}
+
+int
+backends_open_queue(const struct config *cfg, struct event_base *base, struct backends **ret,
+    struct errctx *ec)
+{
+	return open_backends(cfg, base, false, ret, ec);
 }
 
 int
@@ -148,6 +163,14 @@ backends_health(struct backends *b, struct errctx *ec)
 	if (strcmp(b->kind, "local") != 0)
 		return 0;
 	return sqlite_state_same_file(sqlite_transport_state(b->transport), ec);
+}
+
+int
+backends_degraded(struct backends *b, struct errctx *ec)
+{
+	if (strcmp(b->kind, "local") != 0)
+		return 0;
+	return sqlite_state_recover_space(sqlite_transport_state(b->transport), ec);
 }
 
 void

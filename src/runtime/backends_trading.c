@@ -131,6 +131,17 @@ backends_open_trading(const struct config *cfg, struct backends *b, struct errct
 {
 	int r;
 
+	/* Issue #17 B8: the paper broker and the default maildir live in the state
+	 * directory, which the embedded backend creates but backend = aws did not. */
+	if (strcmp(config_str(cfg, "trading.broker"), "alpaca") != 0 ||
+	    (strcmp(config_str(cfg, "mail.transport"), "smtp") != 0 &&
+	     config_str(cfg, "mail.maildir")[0] == '\0')) {
+		_cleanup_free_ char *dir = backends_state_dir(cfg);
+
+		r = backends_mkdirs(dir, ec);
+		if (r < 0)
+			return errctx_prefix(ec, "state directory");
+	}
 	r = open_marketdata(cfg, b, ec);
 	if (r >= 0)
 		r = open_broker(cfg, b, ec);

@@ -24,4 +24,4 @@ RUNTIME_TESTS = tests/unit/runtime/test_once
 check_PROGRAMS += $(RUNTIME_TESTS)
 TESTS += $(RUNTIME_TESTS)
 tests_unit_runtime_test_once_SOURCES = tests/unit/runtime/test_once.c
-tests_unit_runtime_test_once_LDADD = $(RUNTIME_LIB) $(ROUTER_LIB) $(EVENTS_LIB) $(CORE_LIB) $(TEST_LIBS) $(DEPS_LIBS)
+tests_unit_runtime_test_once_LDADD = $(RUNTIME_LIB) $(ROUTER_LIB) $(TRADING_LIB) $(EVENTS_LIB) $(CORE_LIB) $(TEST_LIBS) $(DEPS_LIBS)

@@ -62,7 +62,9 @@ runtime_page_cb(const char *path, const char *query, struct httpd_reply *reply, 
 		bool local = strcmp(rt->b->kind, "local") == 0;
 		struct dashboard_ctx c = {
 			.backend = rt->b->kind, .mode = config_str(rt->cfg, "trading.mode"),
-			.state = rt->state == RUNTIME_RUNNING ? "running" : "draining",
+			.state = rt->state == RUNTIME_STARTING ? "starting: waiting for the queue, bus and "
+			    "idempotency store to answer" : rt->state == RUNTIME_RUNNING ? "running" :
+			    rt->state == RUNTIME_DRAINING ? "draining" : "stopped",
 			.in_flight = (unsigned)rt->n_inflight, .summary = &summary,
 			.st = local ? sqlite_transport_state(rt->b->transport) : NULL,
 			.dlq = config_str(rt->cfg, "local.dead_letter_queue"), .broker = rt->b->broker,

@@ -478,7 +478,8 @@ process_routed(struct pipeline *p, struct job *job, const struct route *rt)
 		if (claim == IDEM_TAKEN_OVER)
 			log_full(LOG_NOTICE, &(struct log_fields){ .correlation_id = job->correlation_id,
 			    .event_id = job->event_id, .duration_ms = -1 },
-			    "took over the expired claim of %s on %s", holder, rt->idempotency_key);
+			    "took over the expired claim of %s on %s",
+			    holder[0] ? holder : "an unknown owner", rt->idempotency_key);
 		claims_add(p, rt->idempotency_key, owner, config_usec(job->cfg, "daemon.idempotency_lease"));
 		run_claimed(p, job, rt, st, owner);
 	}

@@ -47,6 +47,7 @@ struct runtime {
 	enum runtime_state		 state;
 	bool				 forced;
 	bool				 fatal;		/* stopped because a backend is gone: exit 1 */
+	bool				 disk_full;	/* the state file cannot be written (STATUS says so) */
 	bool				 config_error;	/* a dependency refused the configuration: exit 2 */
 	struct once_tracker		*once;		/* --once: the runs it waits for */
 	bool				 once_timed_out;

@@ -81,10 +81,30 @@ runtime_tick(struct runtime *rt)
 			runtime_begin_drain(rt, "a backend is gone");
 		}
 	}
-	if (now - rt->last_status_usec >= config_usec(rt->cfg, "daemon.status_interval")) {
-		status_text(rt, status, sizeof status);
-		notify_status(status);
-		rt->last_status_usec = now;
+	{
+		/* Issue #17: a full state file system is said in STATUS while it lasts,
+		 * and the WAL is checkpointed as soon as space returns. */
+		struct errctx ec = { 0 };
+		int r = backends_degraded(rt->b, &ec);
+
+		if (r < 0 && !rt->disk_full)
+			log_warning("%s", errctx_msg(&ec));
+		else if (r >= 0 && rt->disk_full)
+			log_notice("the state file can be written again");
+		if ((r < 0) != rt->disk_full)
+			rt->last_status_usec = 0;	/* say it now */
+		rt->disk_full = r < 0;
+		if (now - rt->last_status_usec >= config_usec(rt->cfg, "daemon.status_interval")) {
+			status_text(rt, status, sizeof status);
+			if (rt->disk_full) {
+				char full[512];
+
+				(void)snprintf(full, sizeof full, "cannot write: %s; %s", errctx_msg(&ec), status);
+				notify_status(full);
+			} else
+				notify_status(status);
+			rt->last_status_usec = now;
+		}
 	}
 	if (rt->watchdog_usec > 0 && now - rt->last_watchdog_usec >= rt->watchdog_usec / 2 &&
 	    loop_made_progress(rt, now)) {
@@ -116,12 +136,22 @@ runtime_reload(struct runtime *rt)
 	errs = open_memstream(&problems, &len);
 	r = config_load(rt->opt->config_path, errs, &next, &ec);
 	fclose(errs);
+	/* Issue #17 B9: an emptied or truncated file must not quietly reset the keys. */
+	if (r == 0 && (r = config_reload_check(rt->cfg, next, &ec)) < 0) {
+		config_unref(next);
+		next = NULL;
+	}
 	if (r < 0) {
 		for (line = strtok_r(problems, "\n", &save); line != NULL; line = strtok_r(NULL, "\n", &save))
 			log_full(LOG_ERR, &f, "reload: %s", line);
 		log_full(LOG_ERR, &f, "reload rejected, keeping the previous configuration: %s",
 		    errctx_msg(&ec));
 	} else {
+		restart = config_plain_http_endpoints(next);
+		if (restart != NULL)
+			log_full(LOG_WARNING, &f, "daemon.allow_plain_http = yes: credentials go in clear "
+			    "text to %s", restart);
+		free(restart);
 		restart = config_diff_restart_keys(rt->cfg, next);
 		if (restart != NULL)
 			log_full(LOG_WARNING, &f, "reload: changes to %s take effect after a restart", restart);
@@ -405,7 +435,8 @@ runtime_send(struct config *cfg, const char *body, size_t len)
 	int rc = 0;
 
 	(void)len;
-	if (backends_open(cfg, base, &b, &ec) < 0 ||
+	/* Issue #17 B8: only the queue; the broker and mailer are not needed to send. */
+	if (backends_open_queue(cfg, base, &b, &ec) < 0 ||
 	    b->transport->ops->send(b->transport, body, id, &ec) < 0) {
 		fprintf(stderr, "alchemiserd: --send failed: %s\n", errctx_msg(&ec));
 		rc = 1;

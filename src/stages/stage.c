@@ -76,7 +76,9 @@ stage_emit(const struct stage_ctx *ctx, struct stage_output *out, enum event_typ
 	r = event_id_derive(ctx->key, t, index, id);
 	if (r < 0) {
 		json_decref(payload);
-		stage_set(out, OUTCOME_RETRY, "event id: %s", strerror(-r));
+		/* Deterministic (the key is too long): a retry would fail the same way. */
+		stage_set(out, OUTCOME_REJECT, "event id from key of %zu bytes: %s", strlen(ctx->key),
+		    strerror(-r));
 		return r;
 	}
 	r = domain_event_new(t, id, correlation_id, ctx->key, ctx->now_usec, payload, &e, &ec);

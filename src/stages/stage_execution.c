@@ -113,7 +113,8 @@ stage_execution_handle(const struct stage_ctx *ctx, struct stage_output *out)
 			goto out;
 		stage_set(out, OUTCOME_DONE, "%s: %zu of %zu orders succeeded%s",
 		    executor_status_to_string(res->status), res->orders_succeeded, res->orders_placed,
-		    signal_only ? " (signal only: no orders)" : "");
+		    signal_only ? " (signal only: no orders)" :
+		    res->orders_placed == 0 ? " (nothing to trade)" : "");
 	} else {
 		stage_fail_workflow(ctx, out, rp->correlation_id, "trade_execution",
 		    json_pack("{s:O}", "failed_symbols", json_object_get(exec, "failed_symbols") != NULL ?

@@ -28,6 +28,13 @@ src_trading_libtrading_a_SOURCES = \
 	src/trading/planner.c \
 	src/trading/planner_broker.c \
 	src/trading/planner_json.c
+# backtest: the set over history with the planner (issue 15).
+src_trading_libtrading_a_SOURCES += \
+	include/alchemiser/trading/backtest.h \
+	src/trading/backtest.c \
+	src/trading/backtest_stats.c \
+	src/trading/backtest_report.c \
+	src/trading/backtest_cli.c
 
 # helpers (in TEST_LIBS) call xalloc: core again after them for the static link.
 TRADING_TEST_LDADD = $(TRADING_LIB) $(CORE_LIB) $(TEST_LIBS) $(CORE_LIB) $(DEPS_LIBS)
@@ -83,3 +90,9 @@ TESTS += $(TRADING_TESTS)
 EXTRA_PROGRAMS += bench/bench_trading
 bench_bench_trading_SOURCES = bench/bench_trading.c
 bench_bench_trading_LDADD = $(TRADING_LIB) $(CORE_LIB) $(DEPS_LIBS)
+
+# backtest: hand-computed cases, statistics, no look-ahead, kept histories.
+TRADING_TESTS += tests/unit/trading/test_backtest
+tests_unit_trading_test_backtest_SOURCES = tests/unit/trading/test_backtest.c
+tests_unit_trading_test_backtest_LDADD = $(TRADING_LIB) $(DSL_LIB) $(CORE_LIB) $(TEST_LIBS) \
+	$(CORE_LIB) $(DEPS_LIBS)

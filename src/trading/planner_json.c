@@ -18,6 +18,8 @@ static void set_str_or_null(json_t *o, const char *k, const char *v);
 static int opt_dup(const json_t *o, const char *k, const char *prefix, char **dst,
     struct errctx *ec);
 static int decode_item(const json_t *j, size_t i, struct planner_item *it, struct errctx *ec);
+static bool symbol_ok(const char *s);
+static int check_item(const char *prefix, const struct planner_item *it, struct errctx *ec);
 
 /* Every decode failure is a schema failure of the event: keep the reason,
  * report -EBADMSG. */
@@ -113,6 +115,66 @@ opt_dup(const json_t *o, const char *k, const char *prefix, char **dst, struct e
 	return r;
 }
 
+/* What a ticker can look like (upper case, as the planner writes it): it is
+ * put in broker URLs and order bodies, so nothing else gets that far. */
+static bool
+symbol_ok(const char *s)
+{
+	bool alnum, prev_alnum = false;
+
+	for (; *s != '\0'; s++) {
+		alnum = (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9');
+		/* A '.', '/' or '-' only between letters or digits: BRK.B, BTC/USD. */
+		if (!alnum && (!prev_alnum || strchr("./-", *s) == NULL || s[1] == '\0'))
+			return false;
+		prev_alnum = alnum;
+	}
+	return prev_alnum;
+}
+
+/* A decoded plan is acted on: refuse what the planner never writes, so a
+ * forged or corrupted event cannot turn into an order nobody planned. The
+ * side is the action, and the amount's sign must agree with it (a "BUY" of
+ * -5000 is not bought as 5000); values are never negative, weights are
+ * fractions. */
+static int
+check_item(const char *prefix, const struct planner_item *it, struct errctx *ec)
+{
+	static const struct decimal one = { DECIMAL_SCALE }, minus_one = { -DECIMAL_SCALE };
+	const struct { const char *name; struct decimal v, lo, hi; } range[] = {
+		{ "current_weight", it->current_weight, DECIMAL_ZERO, one },
+		{ "target_weight", it->target_weight, DECIMAL_ZERO, one },
+		{ "weight_diff", it->weight_diff, minus_one, one },
+	};
+	char a[DECIMAL_STRLEN];
+
+	for (size_t i = 0; i < ELEMENTSOF(range); i++)
+		if (decimal_cmp(range[i].v, range[i].lo) < 0 || decimal_cmp(range[i].v, range[i].hi) > 0)
+			return errctx_set(ec, -EBADMSG, "field '%s.%s': %s is not within %s..1", prefix,
+			    range[i].name, decimal_format(range[i].v, a), range[i].lo.units < 0 ? "-1" : "0");
+	if (decimal_is_negative(it->target_value) || decimal_is_negative(it->current_value))
+		return errctx_set(ec, -EBADMSG, "field '%s': target_value and current_value must not "
+		    "be negative", prefix);
+	switch (it->action) {
+	case PLANNER_BUY:
+		if (it->trade_amount.units <= 0)
+			return errctx_set(ec, -EBADMSG, "field '%s.trade_amount': a BUY needs a positive "
+			    "amount, got %s", prefix, decimal_format(it->trade_amount, a));
+		break;
+	case PLANNER_SELL:
+		if (it->trade_amount.units >= 0)
+			return errctx_set(ec, -EBADMSG, "field '%s.trade_amount': a SELL needs a negative "
+			    "amount, got %s", prefix, decimal_format(it->trade_amount, a));
+		break;
+	default:
+		if (!decimal_is_zero(it->trade_amount))
+			return errctx_set(ec, -EBADMSG, "field '%s.trade_amount': a HOLD has amount 0, "
+			    "got %s", prefix, decimal_format(it->trade_amount, a));
+		break;
+	}
+	return 0;
+}
+
 static int
 decode_item(const json_t *j, size_t i, struct planner_item *it, struct errctx *ec)
 {
@@ -127,9 +189,9 @@ decode_item(const json_t *j, size_t i, struct planner_item *it, struct errctx *e
 	r = json_req_str(j, "symbol", prefix, &s, ec);
 	if (r < 0)
 		return r;
-	if (*s == '\0' || strlen(s) >= sizeof it->symbol)
-		return errctx_set(ec, -EBADMSG, "field '%s.symbol': must be 1..%zu characters",
-		    prefix, sizeof it->symbol - 1);
+	if (*s == '\0' || strlen(s) >= sizeof it->symbol || !symbol_ok(s))
+		return errctx_set(ec, -EBADMSG, "field '%s.symbol': must be 1..%zu characters of "
+		    "A-Z and 0-9, with . / - only between them", prefix, sizeof it->symbol - 1);
 	snprintf(it->symbol, sizeof it->symbol, "%s", s);
 	if ((r = json_req_decimal(j, "current_weight", prefix, &it->current_weight, ec)) < 0 ||
 	    (r = json_req_decimal(j, "target_weight", prefix, &it->target_weight, ec)) < 0 ||
@@ -147,7 +209,7 @@ decode_item(const json_t *j, size_t i, struct planner_item *it, struct errctx *e
 		return errctx_set(ec, -EBADMSG, "field '%s.priority': %lld is not within 1..5",
 		    prefix, (long long)prio);
 	it->priority = (int)prio;
-	return 0;
+	return check_item(prefix, it, ec);
 }
 
 int
@@ -183,6 +245,10 @@ planner_plan_from_json(const json_t *o, struct planner_plan **ret, struct errctx
 	    ec)) < 0 ||
 	    (r = json_req_decimal(o, "total_trade_value", NULL, &p->total_trade_value, ec)) < 0)
 		goto fail;
+	if (decimal_is_negative(p->total_trade_value)) {
+		r = errctx_set(ec, -EBADMSG, "field 'total_trade_value': must not be negative");
+		goto fail;
+	}
 	meta = json_object_get(o, "metadata");
 	if (json_is_object(meta)) {
 		/* Informational: present in our events, absent in hand-written ones. */

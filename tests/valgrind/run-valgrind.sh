@@ -111,12 +111,18 @@ once() {
 once alchemiserd-once-trade '{"mode":"trade","correlation_id":"valgrind-1"}' 1
 once alchemiserd-once-bot '{"mode":"bot","correlation_id":"valgrind-2"}' 2
 once alchemiserd-once-pnl '{"action":"pnl_analysis","pnl_type":"weekly","correlation_id":"valgrind-3"}' 3
+# --backtest with every output (CSV, JSON, the HTML report with its charts).
+if vg alchemiserd-backtest 300 "$bin" -c "$work/alchemiserd.conf" --backtest \
+    "$src/etc/strategies/strategy.json" --data "$src/etc/sample-data" --from 2026-06-01 \
+    --to 2026-11-20 --out "$work/backtest"; then
+	[ -s "$work/backtest/report.html" ] || { echo "valgrind --backtest: no report"; failed=$((failed + 1)); }
+fi
 
 # 2. Unit tests in-process, and the fuzz corpus.
 # Programs that fork() are left out: their children inherit the test's heap
 # and leave through _exit(), which memcheck reports as leaks of the child.
 units=${VALGRIND_UNITS:-"tests/unit/core/test_config tests/unit/core/test_json
-	tests/unit/core/test_decimal tests/unit/events/test_events tests/unit/router/test_route
+	tests/unit/core/test_decimal tests/unit/core/test_svgchart tests/unit/events/test_events tests/unit/router/test_route
 	tests/unit/aws/test_sigv4 tests/unit/local/test_sqlite_bus tests/unit/local/test_sqlite_idem
 	tests/unit/dsl/test_dsl_parse tests/unit/dsl/test_dsl_eval tests/unit/mail/test_mime
 	tests/unit/mail/test_report tests/unit/trading/test_broker_sim tests/fuzz/replay"}

@@ -78,6 +78,21 @@ const char	*config_origin(const struct config *c);
 
 /* Write the effective configuration as INI; secrets masked. */
 void	config_print(const struct config *c, FILE *out);
+/* Endpoints that carry credentials (the Alpaca URLs, the AWS endpoint
+ * overrides) must be https://, or http:// to a loopback host (test fixtures);
+ * daemon.allow_plain_http = yes lets other http:// through. Those keys, as
+ * "key = url" comma-separated (caller frees), or NULL when there are none:
+ * the caller logs them as a warning. */
+char	*config_plain_http_endpoints(const struct config *c);
+/* How many keys the file set (the rest are defaults). */
+size_t	config_keys_set(const struct config *c);
+/* The reload guard (SIGHUP): -EINVAL, with the reason and some of the keys,
+ * when next would put more than half of the keys cur's file set back to
+ * their defaults, or sets no key while cur set some (a file emptied,
+ * truncated or stripped of its sections by accident). A start takes any
+ * valid file: restarting is how such a file is applied on purpose. */
+int	config_reload_check(const struct config *cur, const struct config *next,
+	    struct errctx *ec);
 /* Names of non-reloadable keys whose values differ, comma-separated (caller frees), or NULL. */
 char	*config_diff_restart_keys(const struct config *old_cfg, const struct config *new_cfg);
 

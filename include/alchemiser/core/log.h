@@ -7,8 +7,10 @@
  * errctx instead and never log above debug.
  * Thread:  any; each call writes one line atomically.
  * Memory:  nothing retained; strings are copied or written immediately.
- * Safety:  untrusted text passed through log_escape() first; a struct secret
- *          cannot be formatted (there is no conversion for it).
+ * Safety:  every message and field is escaped on both paths (control and C1
+ *          characters, invalid UTF-8, line separators; blanks in fields), so
+ *          no text a message carried can forge a line or a field; a struct
+ *          secret cannot be formatted (there is no conversion for it).
  */
 #ifndef ALCHEMISER_CORE_LOG_H
 #define ALCHEMISER_CORE_LOG_H

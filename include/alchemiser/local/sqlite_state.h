@@ -50,6 +50,13 @@ int	sqlite_state_check(struct sqlite_state *st, struct errctx *ec);
 /* Cheap: the path still names the file we opened (not deleted or replaced).
  * -ENOENT with the path otherwise. */
 int	sqlite_state_same_file(struct sqlite_state *st, struct errctx *ec);
+/* While a write of this process failed for lack of space (SQLITE_FULL) and
+ * none has succeeded since: try to give the space back (a TRUNCATE
+ * checkpoint of the WAL, which a full file system can leave too big to
+ * checkpoint by itself). 0: writes are fine; 1: they were failing and the
+ * checkpoint just succeeded; -ENOSPC (with the reason) while it still
+ * cannot write. Any thread; takes the lock, may wait the busy timeout. */
+int	sqlite_state_recover_space(struct sqlite_state *st, struct errctx *ec);
 
 /* The schema version of the file (for --check and tests). */
 int	sqlite_state_schema_version(struct sqlite_state *st, int *ret, struct errctx *ec);

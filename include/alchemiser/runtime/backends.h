@@ -28,11 +28,19 @@ struct backends {
 
 int	backends_open(const struct config *cfg, struct event_base *base, struct backends **ret,
 	    struct errctx *ec);
+/* The same without broker, market data and mailer: what --send needs to put
+ * one body on the queue (it must not fail, or wait, on a trading dependency). */
+int	backends_open_queue(const struct config *cfg, struct event_base *base,
+	    struct backends **ret, struct errctx *ec);
 /* Start-up and reload check of every dependency (queue, bus, table). */
 int	backends_preflight(struct backends *b, struct errctx *ec);
 /* Cheap periodic check that the backends can go on (the embedded state file
  * still exists); 0 or a negative errno with the reason. Loop thread. */
 int	backends_health(struct backends *b, struct errctx *ec);
+/* Every tick: 0 when the backends can write; -ENOSPC with the reason while
+ * the embedded state file cannot (its file system is full), after trying to
+ * give space back; 1 on the tick it recovered. Loop thread. */
+int	backends_degraded(struct backends *b, struct errctx *ec);
 void	backends_close(struct backends *b);
 
 #endif

@@ -41,7 +41,8 @@ struct idem_claim {
 struct idem_ops {
 	const char *name;
 	/* On success *ret says what happened; if IDEM_BUSY/COMPLETED and holder is
-	 * non-NULL, the current owner is copied there (up to 128 bytes). */
+	 * non-NULL, the current owner is copied there (up to 128 bytes); if
+	 * IDEM_TAKEN_OVER, the previous owner. */
 	int	(*claim)(struct idem_store *s, const struct idem_claim *c,
 		    enum idem_claim_result *ret, char *holder, struct errctx *ec);
 	/* -EEXIST if the record is no longer ours. */

@@ -61,6 +61,15 @@ void	dsl_bars_add(struct dsl_bars *b, const char *symbol, const int64_t *days,
 /* Add every series of a market-data answer. */
 void	dsl_bars_add_md(struct dsl_bars *b, const struct md_series *s, size_t n);
 size_t	dsl_bars_count(const struct dsl_bars *b);
+/* Keep the simulated block histories (the memoised holdings of each block on
+ * each past day, see dsl_sim.c) between dsl_evaluate() calls on b, per
+ * program and per option set, instead of building them anew for every call.
+ * A block's holdings on a day depend only on the bars up to that day, so the
+ * results are the same; evaluating as of consecutive days (a backtest) then
+ * costs one new day of history per block instead of the whole window. Memory
+ * grows with the days evaluated; adding bars or turning it off drops what is
+ * kept. Every program evaluated on b must outlive b or the next drop. */
+void	dsl_bars_keep_histories(struct dsl_bars *b, bool on);
 
 /* Indicator values supplied instead of market data (tests: the indicator oracle of
  * seed-trading-spec Appendix A). Return 0 and *ret, or a negative errno. With

@@ -107,6 +107,16 @@ int	strategy_set_evaluate(const struct strategy_set *s, struct marketdata *md,
 	    int64_t as_of_day, const struct dsl_options *opt,
 	    const struct strategy_set_policy *pol, struct strategy_set_result *ret,
 	    struct errctx *ec);
+/* The same evaluation over bars already fetched: series[i] answers the set's
+ * i-th ticker (strategy_set_tickers order) and may hold bars after
+ * as_of_day, which the freshness checks and the evaluation never read; b
+ * holds the same series (dsl_bars_add_md). strategy_set_evaluate() is this
+ * after one fetch; a backtest calls it once per session on one fetch of the
+ * whole history. */
+int	strategy_set_evaluate_series(const struct strategy_set *s, struct dsl_bars *b,
+	    const struct md_series *series, int64_t as_of_day, const struct dsl_options *opt,
+	    const struct strategy_set_policy *pol, struct strategy_set_result *ret,
+	    struct errctx *ec);
 const char *strategy_failure_policy_to_string(enum strategy_failure_policy p);
 /* "fail" | "cash" | "renormalise"; -EINVAL otherwise. */
 int	strategy_failure_policy_from_string(const char *s, enum strategy_failure_policy *ret);

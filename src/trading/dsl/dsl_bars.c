@@ -38,6 +38,9 @@ struct dsl_bars {
 	int64_t		  *calday;
 	unsigned	   calgen;	/* bumped when the calendar changes */
 	bool		   cal_valid;
+	bool		   keep_hist;	/* dsl_bars_keep_histories */
+	struct dsl_hist	  *hist;
+	size_t		   nhist;
 };
 
 struct dsl_scope {
@@ -52,6 +55,7 @@ struct dsl_scope {
 static void	series_free(struct dsl_series *s);
 static void	scopes_free(struct dsl_bars *b);
 static struct dsl_scope *scope_build(struct dsl_bars *b, const char *const *sym, size_t n);
+static void	drop_histories(struct dsl_bars *b);
 static int	cmp_day(const void *a, const void *b);
 
 struct dsl_bars *
@@ -93,6 +97,7 @@ dsl_bars_free(struct dsl_bars *b)
 		series_free(b->s[i]);
 	free(b->s);
 	free(b->calday);
+	drop_histories(b);
 	free(b);
 }
 
@@ -175,6 +180,49 @@ dsl_bars_add(struct dsl_bars *b, const char *symbol, const int64_t *days, const 
 	b->s[b->n++] = s;
 done:
 	b->cal_valid = false;
+	/* New bars can change the calendar's day indexes the memo is keyed by. */
+	drop_histories(b);
+}
+
+static void
+drop_histories(struct dsl_bars *b)
+{
+	size_t i;
+
+	for (i = 0; i < b->nhist; i++) {
+		dsl_memo_free(b->hist[i].memo);
+		dsl_arena_free(&b->hist[i].keep);
+	}
+	free(b->hist);
+	b->hist = NULL;
+	b->nhist = 0;
+}
+
+void
+dsl_bars_keep_histories(struct dsl_bars *b, bool on)
+{
+	b->keep_hist = on;
+	if (!on)
+		drop_histories(b);
+}
+
+struct dsl_hist *
+dsl_bars_history(struct dsl_bars *b, const struct dsl_program *p, unsigned key)
+{
+	struct dsl_hist *h;
+	size_t i;
+
+	if (!b->keep_hist)
+		return NULL;
+	for (i = 0; i < b->nhist; i++)
+		if (b->hist[i].p == p && b->hist[i].key == key)
+			return &b->hist[i];
+	b->hist = xreallocarray(b->hist, b->nhist + 1, sizeof(*b->hist));
+	h = &b->hist[b->nhist++];
+	memset(h, 0, sizeof(*h));
+	h->p = p;
+	h->key = key;
+	return h;
 }
 
 void

@@ -196,6 +196,17 @@ struct dsl_series *dsl_bars_find(struct dsl_bars *b, const char *symbol);
 /* Bar index of the last bar dated on or before calendar day ci (-1: none). */
 const int32_t *dsl_series_calmap(struct dsl_bars *b, struct dsl_series *s);
 const double *dsl_series_closes(const struct dsl_series *s, size_t *n);
+/* Block histories kept between evaluations (dsl_bars_keep_histories): the
+ * memo and the arena its holdings live in, per (program, option key). NULL
+ * when b does not keep them. */
+struct dsl_memo;
+struct dsl_hist {
+	const struct dsl_program *p;
+	unsigned		  key;
+	struct dsl_memo		 *memo;
+	struct dsl_arena	  keep;
+};
+struct dsl_hist *dsl_bars_history(struct dsl_bars *b, const struct dsl_program *p, unsigned key);
 /* Cached indicator series over the whole history. */
 const double *dsl_series_indicator(struct dsl_bars *b, struct dsl_series *s,
 	    enum indicator_kind kind, int window, unsigned flags);

@@ -166,6 +166,7 @@ dsl_evaluate(const struct dsl_program *p, struct dsl_bars *b, int64_t as_of_day,
 {
 	static const struct dsl_options defaults;
 	const int32_t *const *calmaps;
+	struct dsl_hist *hist;
 	struct dsl_ctx c;
 	struct dsl_val v;
 	size_t i, lo, hi;
@@ -198,6 +199,14 @@ dsl_evaluate(const struct dsl_program *p, struct dsl_bars *b, int64_t as_of_day,
 			c.tk[i].calmap = calmaps[i];
 		}
 	}
+	/* Kept block histories (dsl_bars_keep_histories): holdings depend on the
+	 * options that change a selection, so those are part of the key. */
+	hist = c.opt->oracle == NULL ?
+	    dsl_bars_history(b, p, c.ind_flags | (c.opt->ties_stable ? 0x100u : 0)) : NULL;
+	if (hist != NULL) {
+		c.memo = hist->memo;
+		c.keep = hist->keep;
+	}
 	r = dsl_eval(&c, p->root, &v, ec);
 	if (r == 0)
 		r = finalise(&c, &v, ret, ec);
@@ -213,9 +222,14 @@ dsl_evaluate(const struct dsl_program *p, struct dsl_bars *b, int64_t as_of_day,
 			free(c.trace[i]);
 		free(c.trace);
 	}
-	dsl_memo_free(c.memo);
+	if (hist != NULL) {
+		hist->memo = c.memo;
+		hist->keep = c.keep;
+	} else {
+		dsl_memo_free(c.memo);
+		dsl_arena_free(&c.keep);
+	}
 	dsl_arena_free(&c.scratch);
-	dsl_arena_free(&c.keep);
 	free(c.tk);
 	return r;
 }

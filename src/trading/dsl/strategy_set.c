@@ -451,36 +451,61 @@ strategy_set_evaluate_bars(const struct strategy_set *s, struct dsl_bars *b, int
 }
 
 int
-strategy_set_evaluate(const struct strategy_set *s, struct marketdata *md, int64_t as_of_day,
-    const struct dsl_options *opt, const struct strategy_set_policy *pol,
-    struct strategy_set_result *ret, struct errctx *ec)
+strategy_set_evaluate_series(const struct strategy_set *s, struct dsl_bars *b,
+    const struct md_series *series, int64_t as_of_day, const struct dsl_options *opt,
+    const struct strategy_set_policy *pol, struct strategy_set_result *ret, struct errctx *ec)
 {
 	static const struct strategy_set_policy strict;
-	struct md_series *series;
-	struct dsl_bars *b;
 	size_t i;
-	int r;
 
 	memset(ret, 0, sizeof(*ret));
 	if (pol == NULL)
 		pol = &strict;
-	if ((r = fetch_series(s, md, as_of_day, &series, ec)) < 0)
-		return r;
 	ret->session = bars_freshness_session(as_of_day);
 	ret->fresh = xcalloc(s->ntickers ? s->ntickers : 1, sizeof(*ret->fresh));
 	ret->nfresh = s->ntickers;
 	for (i = 0; i < s->ntickers; i++) {
-		bars_freshness_check(&series[i], as_of_day, &pol->fresh, &ret->fresh[i]);
-		/* Borrow the set's copy: the series is freed below. */
+		/* What a fetch as of as_of_day returns: the bars on or before it. */
+		struct md_series view = series[i];
+		size_t lo = 0, hi = series[i].n;
+
+		while (lo < hi) {
+			size_t mid = (lo + hi) / 2;
+
+			if (series[i].bars[mid].day <= as_of_day)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		view.n = lo;
+		if (lo < series[i].n)
+			view.later_day = series[i].bars[lo].day;
+		bars_freshness_check(&view, as_of_day, &pol->fresh, &ret->fresh[i]);
+		/* Borrow the set's copy: the caller may free the series first. */
 		ret->fresh[i].symbol = s->tickers[i];
 		if (ret->fresh[i].last_day > 0 &&
 		    (ret->bars_day == 0 || ret->fresh[i].last_day < ret->bars_day))
 			ret->bars_day = ret->fresh[i].last_day;
 	}
+	return evaluate(s, b, as_of_day, opt, pol, ret, ec);
+}
+
+int
+strategy_set_evaluate(const struct strategy_set *s, struct marketdata *md, int64_t as_of_day,
+    const struct dsl_options *opt, const struct strategy_set_policy *pol,
+    struct strategy_set_result *ret, struct errctx *ec)
+{
+	struct md_series *series;
+	struct dsl_bars *b;
+	int r;
+
+	memset(ret, 0, sizeof(*ret));
+	if ((r = fetch_series(s, md, as_of_day, &series, ec)) < 0)
+		return r;
 	b = dsl_bars_new();
 	dsl_bars_add_md(b, series, s->ntickers);
+	r = strategy_set_evaluate_series(s, b, series, as_of_day, opt, pol, ret, ec);
 	free_series(series, s->ntickers);
-	r = evaluate(s, b, as_of_day, opt, pol, ret, ec);
 	dsl_bars_free(b);
 	return r;
 }

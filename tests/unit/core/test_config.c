@@ -1,3 +1,4 @@
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -180,6 +181,107 @@ START_TEST(test_config_restart_keys_diff)
 }
 END_TEST
 
+/* Issue #17 B6: an http:// broker URL sent the key and secret in clear text. */
+START_TEST(test_config_credential_endpoints_need_https)
+{
+	static const char *const refused[] = {
+		"[trading]\nalpaca_url = http://paper-api.alpaca.markets\n",
+		"[trading]\nalpaca_data_url = HTTP://data.alpaca.markets/v2\n",
+		"[trading]\nalpaca_url = http://127.evil.example\n",
+		"[trading]\nalpaca_url = http://localhost.evil.example:80\n",
+		"[aws]\nsqs_endpoint = http://10.0.0.1:4566\n",
+		"[aws]\ndynamodb_endpoint = http://[::2]:8000\n",
+		"[aws]\nsts_endpoint = ftp://sts.amazonaws.com\n",
+		"[trading]\nalpaca_url = paper-api.alpaca.markets\n",
+	};
+	static const char *const accepted[] = {
+		"[trading]\nalpaca_url = https://paper-api.alpaca.markets\n",
+		"[trading]\nalpaca_url = http://127.0.0.1:8080\nalpaca_data_url = http://localhost/x\n",
+		"[aws]\nsqs_endpoint = http://[::1]:4566\nevents_endpoint = http://127.1.2.3\n",
+	};
+	struct errctx ec = { 0 };
+	struct config *c = NULL;
+	char *problems = NULL, *plain;
+
+	for (size_t i = 0; i < ELEMENTSOF(refused); i++) {
+		ck_assert_err(load(refused[i], &c, &problems, &ec), -EINVAL, &ec);
+		ck_assert_msg(strstr(problems, "clear text") != NULL ||
+		    strstr(problems, "is not an https:// URL") != NULL, "%s: %s", refused[i], problems);
+		free(problems);
+	}
+	for (size_t i = 0; i < ELEMENTSOF(accepted); i++) {
+		ck_assert_ok(load(accepted[i], &c, &problems, &ec), &ec);
+		ck_assert_ptr_null(config_plain_http_endpoints(c));
+		config_unref(c);
+		free(problems);
+	}
+	/* The explicit key lets it through, and says which (for the warning). */
+	ck_assert_ok(load("[daemon]\nallow_plain_http = yes\n[trading]\nalpaca_url = http://broker.lan\n",
+	    &c, &problems, &ec), &ec);
+	plain = config_plain_http_endpoints(c);
+	ck_assert_str_eq(plain, "trading.alpaca_url = http://broker.lan");
+	free(plain);
+	config_unref(c);
+	free(problems);
+}
+END_TEST
+
+/* Issue #17 B7: -c <directory> read as an empty, valid configuration. */
+START_TEST(test_config_file_must_be_regular)
+{
+	char *dir = test_tmpdir();
+	struct errctx ec = { 0 };
+	struct config *c = NULL;
+
+	ck_assert_err(config_load(dir, NULL, &c, &ec), -EISDIR, &ec);
+	ck_assert_ptr_nonnull(strstr(ec.msg, "not a regular file (a directory)"));
+	ck_assert_err(config_load("/dev/null", NULL, &c, &ec), -EINVAL, &ec);
+	rmdir(dir);
+	free(dir);
+}
+END_TEST
+
+/* Issue #17 B9: a reload of an emptied or truncated file reset every key. */
+START_TEST(test_config_reload_guard)
+{
+	const char *full = "[daemon]\nconcurrency = 2\nlog_level = debug\npoll_wait = 5s\n"
+	    "[trading]\nmin_trade = 0.02\ncash_reserve = 0.05\n[mail]\nto = a@example.com\n";
+	struct config *cur = NULL, *next = NULL;
+	struct errctx ec = { 0 };
+	char *problems = NULL;
+
+	ck_assert_ok(load(full, &cur, &problems, &ec), &ec);
+	free(problems);
+	ck_assert_uint_eq(config_keys_set(cur), 6);
+	/* Empty, or only comments: refused. */
+	ck_assert_ok(load("# truncated\n", &next, &problems, &ec), &ec);
+	free(problems);
+	ck_assert_err(config_reload_check(cur, next, &ec), -EINVAL, &ec);
+	ck_assert_ptr_nonnull(strstr(ec.msg, "sets no key at all"));
+	config_unref(next);
+	/* Cut after the first section: 4 of 6 keys would fall back. */
+	ck_assert_ok(load("[daemon]\nconcurrency = 2\nlog_level = debug\n", &next, &problems, &ec), &ec);
+	free(problems);
+	ck_assert_err(config_reload_check(cur, next, &ec), -EINVAL, &ec);
+	ck_assert_ptr_nonnull(strstr(ec.msg, "would put 4 of the 6 keys"));
+	ck_assert_ptr_nonnull(strstr(ec.msg, "daemon.poll_wait, trading.cash_reserve"));
+	config_unref(next);
+	/* Ordinary edits pass: one key dropped, values changed, keys added. */
+	ck_assert_ok(load("[daemon]\nconcurrency = 3\nlog_level = info\npoll_wait = 5s\n"
+	    "[trading]\nmin_trade = 0.03\n[mail]\nto = b@example.com\n[local]\npoll_interval = 1s\n",
+	    &next, &problems, &ec), &ec);
+	free(problems);
+	ck_assert_ok(config_reload_check(cur, next, &ec), &ec);
+	config_unref(next);
+	/* From defaults (no file), anything goes. */
+	ck_assert_ok(load(NULL, &next, &problems, &ec), &ec);
+	free(problems);
+	ck_assert_ok(config_reload_check(next, cur, &ec), &ec);
+	config_unref(next);
+	config_unref(cur);
+}
+END_TEST
+
 START_TEST(test_config_table_is_documented)
 {
 	const struct config_key *k;
@@ -209,6 +311,9 @@ suite_config(void)
 	tc = tcase_create("secrets");
 	tcase_add_test(tc, test_config_secret_read_from_file_and_masked);
 	tcase_add_test(tc, test_config_restart_keys_diff);
+	tcase_add_test(tc, test_config_credential_endpoints_need_https);
+	tcase_add_test(tc, test_config_file_must_be_regular);
+	tcase_add_test(tc, test_config_reload_guard);
 	suite_add_tcase(s, tc);
 	return s;
 }

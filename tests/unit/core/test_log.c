@@ -66,6 +66,19 @@ assert_matches(const char *out, const char *re)
 
 #define TS "[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\\.[0-9]{3}Z"
 
+/* Issue #17 B5: one body forged 15 reject lines through a raw newline. */
+static void
+emit_hostile(void)
+{
+	struct log_fields f = {
+		.correlation_id = "c\n<3>reject forged OUTCOME=reject", .event_id = "e\x1b[2J",
+		.source = "a b", .detail_type = "x\xc2\x9b" "31m\xe2\x80\xa8y", .duration_ms = -1,
+	};
+
+	log_open(LOG_TARGET_STDERR);
+	log_full(LOG_ERR, &f, "reject: bad id '%s' \xff caf\xc3\xa9", "a\r\n<3>fake\tline\x07");
+}
+
 START_TEST(test_log_stderr_prefix_and_filter)
 {
 	char *out = capture(emit_levels);
@@ -81,6 +94,22 @@ START_TEST(test_log_fields_on_stderr)
 
 	assert_matches(out, "^" TS " notice outcome done CORRELATION_ID=c-1 EVENT_ID=e-1 "
 	    "HANDLER=monitor OUTCOME=done DURATION_MS=12\n$");
+	free(out);
+}
+END_TEST
+
+START_TEST(test_log_escapes_every_field)
+{
+	char *out = capture(emit_hostile);
+	const char *text;
+
+	/* One line, nothing raw: controls, C1, U+2028 and bad bytes escaped,
+	 * blanks in fields escaped, valid UTF-8 text kept. */
+	assert_matches(out, "^" TS " error reject: ");
+	text = strstr(out, " error ") + strlen(" error ");
+	ck_assert_str_eq(text, "reject: bad id 'a\\r\\n<3>fake\\tline\\x07' \\xff caf\xc3\xa9"
+	    " CORRELATION_ID=c\\n<3>reject\\x20forged\\x20OUTCOME=reject EVENT_ID=e\\x1b[2J"
+	    " DETAIL_TYPE=x\\xc2\\x9b31m\\xe2\\x80\\xa8y SOURCE=a\\x20b\n");
 	free(out);
 }
 END_TEST
@@ -113,6 +142,7 @@ suite_log(void)
 	tcase_add_test(tc, test_log_stderr_prefix_and_filter);
 	tcase_add_test(tc, test_log_fields_on_stderr);
 	tcase_add_test(tc, test_log_escape_untrusted);
+	tcase_add_test(tc, test_log_escapes_every_field);
 	tcase_add_test(tc, test_log_level_names);
 	suite_add_tcase(s, tc);
 	return s;

@@ -161,6 +161,43 @@ START_TEST(test_svgchart_stacked_tops_add_up)
 }
 END_TEST
 
+START_TEST(test_svgchart_axis_limits_and_tick_spacing)
+{
+	/* Weights that sum to 1 plus a rounding error stop at 100 %, not 120 %. */
+	const double a[] = { 0.7, 0.1 + 0.2 }, b[] = { 0.3 + 1e-15, 0.7 };
+	const struct svgchart_series s[] = { { .y = a }, { .y = b } };
+	struct svgchart c = { .kind = SVGCHART_STACKED, .title = "W", .unit = SVGCHART_UNIT_PERCENT,
+	    .n = 2, .series = s, .nseries = 2 };
+	const double eq[] = { 20000, 230000 };
+	const struct svgchart_series e = { .y = eq };
+	struct errctx ec = { 0 };
+	char *svg;
+	const char *p;
+	double prev = -1;
+
+	ck_assert_ok(svgchart_render(&c, &svg, &ec), &ec);
+	ck_assert_ptr_nonnull(strstr(svg, ">100%</text>"));
+	ck_assert_ptr_null(strstr(svg, ">120%</text>"));
+	free(svg);
+	/* A log axis over about a decade: labels never closer than 16 px. */
+	c = (struct svgchart){ .kind = SVGCHART_LINE, .title = "E", .log_y = true,
+	    .unit = SVGCHART_UNIT_MONEY, .n = 2, .series = &e, .nseries = 1 };
+	ck_assert_ok(svgchart_render(&c, &svg, &ec), &ec);
+	for (p = strstr(svg, "text-anchor=\"end\""); p != NULL; p = strstr(p + 1, "text-anchor=\"end\"")) {
+		const char *y = p;
+
+		while (strncmp(y, " y=\"", 4) != 0)
+			y--;
+		if (prev >= 0)
+			ck_assert_msg(fabs(prev - strtod(y + 4, NULL)) >= 16, "ticks %.2f and %s", prev, y);
+		prev = strtod(y + 4, NULL);
+	}
+	ck_assert(prev >= 0);
+	ck_assert_ptr_nonnull(strstr(svg, ">$100k</text>"));
+	free(svg);
+}
+END_TEST
+
 START_TEST(test_svgchart_bars_split_by_sign)
 {
 	const double y[] = { 0.02, -0.01, 0.03, 0 };
@@ -320,6 +357,7 @@ svgchart_suite(void)
 	tcase_add_test(draw, test_svgchart_gaps_break_the_line);
 	tcase_add_test(draw, test_svgchart_stacked_tops_add_up);
 	tcase_add_test(draw, test_svgchart_bars_split_by_sign);
+	tcase_add_test(draw, test_svgchart_axis_limits_and_tick_spacing);
 	tcase_add_test(draw, test_svgchart_area_reaches_zero);
 	tcase_add_test(safe, test_svgchart_escapes_every_caller_string);
 	tcase_add_test(safe, test_svgchart_accessible_text_and_ids);

@@ -90,12 +90,15 @@ END_TEST
 START_TEST(test_sqlite_idem_takeover_after_lease_expiry)
 {
 	struct sqlite_idem_record rec;
+	char holder[128] = "";
 	struct errctx ec;
 
 	ck_assert_int_eq(claim(is, "ev-2", "old:1:0", T0, NULL), IDEM_CLAIMED);
 	/* Exactly at the lease end it is still held (lease < now is strict). */
 	ck_assert_int_eq(claim(is, "ev-2", "new:2:0", T0 + 60 * SEC, NULL), IDEM_BUSY);
-	ck_assert_int_eq(claim(is, "ev-2", "new:2:0", T0 + 61 * SEC, NULL), IDEM_TAKEN_OVER);
+	ck_assert_int_eq(claim(is, "ev-2", "new:2:0", T0 + 61 * SEC, holder), IDEM_TAKEN_OVER);
+	/* Issue #17 B12: the log names whose claim lapsed (it said "of  on"). */
+	ck_assert_str_eq(holder, "old:1:0");
 	ck_assert_ok(sqlite_idem_get(is, "ev-2", &rec, &ec), &ec);
 	ck_assert_str_eq(rec.owner, "new:2:0");
 	/* The stalled old owner can no longer renew, complete or release. */

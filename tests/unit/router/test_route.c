@@ -23,6 +23,21 @@
 	"\"resources\":[\"correlation:corr-123\"],\"detail\":{" DETAIL_BASE("SignalGenerated", "event-123") "," \
 	"\"signals_data\":{\"BTC\":0.5},\"consolidated_portfolio\":{\"BTC\":0.5},\"signal_count\":1,\"metadata\":{}}}"
 
+/* A complete plan item as the planner publishes it. */
+#define PLAN_ITEM(sym, action, amount, target, current) \
+	"{\"symbol\":\"" sym "\",\"current_weight\":\"0\",\"target_weight\":\"0.5\",\"weight_diff\":\"0.5\"," \
+	"\"target_value\":\"" target "\",\"current_value\":\"" current "\",\"trade_amount\":\"" amount "\"," \
+	"\"action\":\"" action "\",\"priority\":3}"
+/* A RebalancePlanned of one item with extra metadata members. */
+#define RP(id, item, meta) \
+	"{\"detail-type\":\"RebalancePlanned\",\"source\":\"alchemiser.portfolio\",\"detail\":{" \
+	DETAIL_BASE("RebalancePlanned", id) ",\"rebalance_plan\":{\"items\":[" item "]," \
+	"\"total_portfolio_value\":\"1000.00\",\"total_trade_value\":\"500\",\"timestamp\":\"2023-10-14T12:00:00Z\"}," \
+	"\"allocation_comparison\":{},\"trades_required\":true,\"metadata\":{" meta "}}}"
+#define ID50 "abcdefghij-bcdefghij-cdefghij-defghij-efghij-fghij"
+#define ID200 ID50 ID50 ID50 ID50
+#define LONG_ID ID200 ID200 ID50 ID50
+
 struct route_case {
 	const char	*name;
 	const char	*body;
@@ -85,10 +100,54 @@ static const struct route_case cases[] = {
 	  "{\"event_id\":\"e\",\"correlation_id\":\"c\",\"causation_id\":null,\"timestamp\":\"2023-10-14T12:00:00Z\",\"event_type\":\"WorkflowCompleted\","
 	  "\"source_module\":\"s\",\"workflow_type\":\"t\",\"workflow_duration_ms\":1,\"success\":true}}", "domain", NULL, NULL, "'causation_id'", -1 },
 	/* Seed: RebalancePlanned with decimal strings could not be decoded. Ours: routed. */
-	{ "rebalance as published", "{\"detail-type\":\"RebalancePlanned\",\"source\":\"alchemiser.portfolio\",\"detail\":{"
-	  DETAIL_BASE("RebalancePlanned", "rp-1") ",\"rebalance_plan\":{\"items\":[{\"symbol\":\"SPY\",\"target_weight\":\"0.5\"}],"
-	  "\"total_portfolio_value\":\"1000.00\",\"timestamp\":\"2023-10-14T12:00:00Z\"},\"allocation_comparison\":{\"deltas\":{\"SPY\":\"12.5\"}},"
-	  "\"trades_required\":true}}", "domain", "execution", "rp-1", NULL, -1 },
+	{ "rebalance as published", RP("rp-1", PLAN_ITEM("SPY", "BUY", "500", "500", "0"), ""), "domain", "execution",
+	  "rp-1", NULL, -1 },
+	/* Issue #17 B11: the executor's fields are checked at the router; a
+	 * forged plan is parked with its reason, never acted on. */
+	{ "B11 negative BUY", RP("rp-2", PLAN_ITEM("SPY", "BUY", "-5000", "0", "5000"), ""), "domain", NULL, NULL,
+	  "items[0].trade_amount': a BUY needs a positive amount, got -5000", -1 },
+	{ "B11 positive SELL", RP("rp-3", PLAN_ITEM("SPY", "SELL", "5000", "5000", "0"), ""), "domain", NULL, NULL,
+	  "a SELL needs a negative amount", -1 },
+	{ "B11 HOLD with amount", RP("rp-4", PLAN_ITEM("SPY", "HOLD", "10", "10", "0"), ""), "domain", NULL, NULL,
+	  "a HOLD has amount 0", -1 },
+	{ "B11 signal_only string", RP("rp-5", PLAN_ITEM("SPY", "BUY", "500", "500", "0"), "\"signal_only\":\"true\""),
+	  "domain", NULL, NULL, "field 'metadata.signal_only': expected boolean, got string", -1 },
+	{ "B11 signal_only false string", RP("rp-6", PLAN_ITEM("SPY", "BUY", "500", "500", "0"), "\"signal_only\":\"false\""),
+	  "domain", NULL, NULL, "expected boolean", -1 },
+	{ "B11 signal_only bool", RP("rp-7", PLAN_ITEM("SPY", "BUY", "500", "500", "0"), "\"signal_only\":true"),
+	  "domain", "execution", "rp-7", NULL, -1 },
+	{ "B11 symbol path", RP("rp-8", PLAN_ITEM("../v2/account", "BUY", "500", "500", "0"), ""), "domain", NULL, NULL,
+	  "items[0].symbol': must be 1..15 characters of A-Z", -1 },
+	{ "B11 symbol lower case", RP("rp-9", PLAN_ITEM("spy", "BUY", "500", "500", "0"), ""), "domain", NULL, NULL,
+	  "items[0].symbol'", -1 },
+	{ "B11 symbol class share", RP("rp-10", PLAN_ITEM("BRK.B", "BUY", "500", "500", "0"), ""), "domain", "execution",
+	  "rp-10", NULL, -1 },
+	{ "B11 negative value", RP("rp-11", PLAN_ITEM("SPY", "SELL", "-5", "-5", "0"), ""), "domain", NULL, NULL,
+	  "must not be negative", -1 },
+	{ "B11 weight over one", RP("rp-12", "{\"symbol\":\"SPY\",\"current_weight\":\"0\",\"target_weight\":\"7\","
+	  "\"weight_diff\":\"0.5\",\"target_value\":\"500\",\"current_value\":\"0\",\"trade_amount\":\"500\","
+	  "\"action\":\"BUY\",\"priority\":3}", ""), "domain", NULL, NULL, "'items[0].target_weight': 7 is not within 0..1", -1 },
+	{ "B11 signal_only in configuration", "{\"detail-type\":\"WorkflowStarted\",\"source\":\"alchemiser.orchestration\","
+	  "\"detail\":{" DETAIL_BASE("WorkflowStarted", "ws-1") ",\"workflow_type\":\"trading\",\"requested_by\":\"x\","
+	  "\"configuration\":{\"signal_only\":1}}}", "domain", NULL, NULL, "'configuration.signal_only': expected boolean, got integer", -1 },
+	/* Issue #17 B4: ids are checked for length and characters at the router,
+	 * and refused with the reason (they were retried five times). */
+	{ "B4 long correlation id", "{\"correlation_id\":\"" LONG_ID "\"}", "command", NULL, NULL,
+	  "command field 'correlation_id': 500 characters, over the limit of 200", -1 },
+	{ "B4 longest correlation id", "{\"correlation_id\":\"" ID200 "\"}", "command", "start", "command:" ID200, NULL,
+	  COMMAND_TRADE },
+	{ "B4 newline in correlation id", "{\"correlation_id\":\"a\\n<3>reject\"}", "command", NULL, NULL,
+	  "field 'correlation_id': character 2 (0x0a) is not allowed", -1 },
+	{ "B4 blank in causation id", "{\"causation_id\":\"a b\"}", "command", NULL, NULL,
+	  "field 'causation_id': character 2 (0x20)", -1 },
+	{ "B4 long event id", "{\"detail-type\":\"TradeExecuted\",\"source\":\"alchemiser.execution\",\"detail\":{"
+	  DETAIL_BASE("TradeExecuted", LONG_ID) ",\"execution_data\":{},\"success\":true,\"orders_placed\":0,\"orders_succeeded\":0}}",
+	  "domain", NULL, NULL, "TradeExecuted detail: field 'event_id': 500 characters, over the limit of 200", -1 },
+	{ "B4 escape in event id", "{\"detail-type\":\"TradeExecuted\",\"source\":\"alchemiser.execution\",\"detail\":{"
+	  DETAIL_BASE("TradeExecuted", "te\\u001b[2J") ",\"execution_data\":{},\"success\":true,\"orders_placed\":0,"
+	  "\"orders_succeeded\":0}}", "domain", NULL, NULL, "field 'event_id': character 3 (0x1b)", -1 },
+	{ "B4 envelope id as key", "{\"id\":\"env\\tx\",\"detail-type\":\"Scheduled Event\",\"source\":\"aws.events\",\"detail\":{}}",
+	  "command", NULL, NULL, "command envelope field 'id': character 4 (0x09)", -1 },
 	/* Seed: TradeExecuted/WorkflowCompleted/WorkflowFailed went nowhere ("orchestrator-only"). */
 	{ "trade executed to monitor", "{\"detail-type\":\"TradeExecuted\",\"source\":\"alchemiser.execution\",\"detail\":{"
 	  DETAIL_BASE("TradeExecuted", "te-1") ",\"execution_data\":{},\"success\":true,\"orders_placed\":0,\"orders_succeeded\":0}}",

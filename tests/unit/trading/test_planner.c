@@ -415,6 +415,58 @@ START_TEST(test_planner_json_roundtrip)
 }
 END_TEST
 
+/* Issue #17 B11: a forged RebalancePlanned executed a negative BUY (as a
+ * buy of its absolute value). Decoding, which the router and the execution
+ * stage both do before anything is acted on, refuses what the planner
+ * never writes, naming the field. */
+START_TEST(test_planner_json_forged_items)
+{
+	static const struct { const char *field, *value, *action, *want; } forged[] = {
+		{ "trade_amount", "-5000", "BUY", "a BUY needs a positive amount, got -5000" },
+		{ "trade_amount", "0", "BUY", "a BUY needs a positive amount" },
+		{ "trade_amount", "5000", "SELL", "a SELL needs a negative amount" },
+		{ "trade_amount", "10", "HOLD", "a HOLD has amount 0" },
+		{ "symbol", "spy", NULL, "'items[0].symbol'" },
+		{ "symbol", "A/../V2", NULL, "'items[0].symbol'" },
+		{ "symbol", "SPY ", NULL, "'items[0].symbol'" },
+		{ "symbol", "-SPY", NULL, "'items[0].symbol'" },
+		{ "target_weight", "1.5", NULL, "'items[0].target_weight': 1.5 is not within 0..1" },
+		{ "current_weight", "-0.1", NULL, "'items[0].current_weight'" },
+		{ "weight_diff", "-2", NULL, "'items[0].weight_diff': -2 is not within -1..1" },
+		{ "current_value", "-1", NULL, "must not be negative" },
+		{ "target_value", "-1", NULL, "must not be negative" },
+	};
+	struct planner_plan *pl = case_e(false), *back = NULL;
+	struct errctx ec;
+	json_t *j;
+
+	for (size_t i = 0; i < ELEMENTSOF(forged); i++) {
+		json_t *item;
+
+		j = planner_plan_to_json(pl);
+		item = json_array_get(json_object_get(j, "items"), 0);
+		json_object_set_new(item, forged[i].field, json_string(forged[i].value));
+		if (forged[i].action != NULL)
+			json_object_set_new(item, "action", json_string(forged[i].action));
+		ck_assert_err(planner_plan_from_json(j, &back, &ec), -EBADMSG, &ec);
+		ck_assert_msg(strstr(ec.msg, forged[i].want) != NULL, "%s=%s: '%s' lacks '%s'",
+		    forged[i].field, forged[i].value, ec.msg, forged[i].want);
+		json_decref(j);
+	}
+	j = planner_plan_to_json(pl);
+	json_object_set_new(j, "total_trade_value", json_string("-1"));
+	ck_assert_err(planner_plan_from_json(j, &back, &ec), -EBADMSG, &ec);
+	/* Class shares and crypto pairs stay valid. */
+	json_object_set_new(j, "total_trade_value", json_string("1"));
+	json_object_set_new(json_array_get(json_object_get(j, "items"), 0), "symbol", json_string("BRK.B"));
+	json_object_set_new(json_array_get(json_object_get(j, "items"), 1), "symbol", json_string("BTC/USD"));
+	ck_assert_ok(planner_plan_from_json(j, &back, &ec), &ec);
+	planner_plan_free(back);
+	json_decref(j);
+	planner_plan_free(pl);
+}
+END_TEST
+
 static Suite *
 planner_suite(void)
 {
@@ -435,6 +487,7 @@ planner_suite(void)
 	suite_add_tcase(s, tc);
 	tc = tcase_create("json");
 	tcase_add_test(tc, test_planner_json_roundtrip);
+	tcase_add_test(tc, test_planner_json_forged_items);
 	suite_add_tcase(s, tc);
 	return s;
 }
