@@ -90,6 +90,18 @@ get_item(struct ddb_store *s, const char *key, json_t **item, struct errctx *ec)
 	return r;
 }
 
+/* A holder proven dead may lose its live claim, fenced on it still owning it. */
+static void
+claim_dead_owner(json_t *req, const char *dead_owner)
+{
+	const char *cond = json_string_value(json_object_get(req, "ConditionExpression"));
+	char *more = xasprintf("%s OR (#st = :inprog AND #own = :dead)", cond);
+
+	json_object_set_new(req, "ConditionExpression", json_string(more));
+	json_object_set_new(json_object_get(req, "ExpressionAttributeValues"), ":dead", str(dead_owner));
+	free(more);
+}
+
 static int
 ddb_claim(struct idem_store *is, const struct idem_claim *c, enum idem_claim_result *ret,
     char *holder, struct errctx *ec)
@@ -119,6 +131,8 @@ ddb_claim(struct idem_store *is, const struct idem_claim *c, enum idem_claim_res
 		    "ExpressionAttributeValues", ":inprog", str(ST_IN_PROGRESS), ":now", num(now),
 		    ":me", str(c->owner),
 		    "ReturnValues", "ALL_OLD", "ReturnValuesOnConditionCheckFailure", "ALL_OLD");
+		if (c->dead_owner != NULL)
+			claim_dead_owner(req, c->dead_owner);
 		json_t *resp = NULL, *old = NULL;
 		struct aws_error err;
 

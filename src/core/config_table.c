@@ -46,7 +46,7 @@ static const struct config_key keys[] = {
 	{ "daemon.dedup_window", CONFIG_DURATION, "400d", DAY(1), DAY(3650), NULL, true,
 	  "How long a processed event id is remembered (must outlive the event archive's replay window)." },
 	{ "daemon.error_storm_limit", CONFIG_INT, "10", 1, 10000, NULL, true,
-	  "Most ErrorNotificationRequested events published per minute; more are logged and dropped." },
+	  "Most distinct failed runs mailed one by one per minute; the rest are listed in one summary mail when the minute is over (every failure is logged at warning)." },
 	{ "daemon.allow_plain_http", CONFIG_BOOL, "no", 0, 0, NULL, false,
 	  "Allow http:// to a host that is not loopback for endpoints that carry credentials (Alpaca, AWS overrides); logged as a warning." },
 

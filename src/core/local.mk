@@ -11,7 +11,8 @@ src_core_libcore_a_SOURCES = \
 	src/core/queue_message.c \
 	src/core/strlist.c \
 	src/core/config.c \
-	src/core/config_table.c
+	src/core/config_table.c \
+	src/core/owner.c
 
 CORE_TESTS = \
 	tests/unit/core/test_json \
@@ -28,6 +29,9 @@ tests_unit_core_test_log_LDADD = $(CORE_LIB) $(TEST_LIBS) $(DEPS_LIBS)
 CORE_TESTS += tests/unit/core/test_config
 tests_unit_core_test_config_SOURCES = tests/unit/core/test_config.c
 tests_unit_core_test_config_LDADD = $(CORE_LIB) $(TEST_LIBS) $(DEPS_LIBS)
+CORE_TESTS += tests/unit/core/test_owner
+tests_unit_core_test_owner_SOURCES = tests/unit/core/test_owner.c
+tests_unit_core_test_owner_LDADD = $(CORE_LIB) $(TEST_LIBS) $(DEPS_LIBS)
 
 # svgchart: inline SVG charts for the backtest report and the dashboard.
 src_core_libcore_a_SOURCES += src/core/svgchart.c

@@ -112,7 +112,8 @@ sqlite_idem_claim(struct idem_store *is, const struct idem_claim *c, enum idem_c
 	if (found && rec.expires_usec >= c->now_usec && strcmp(rec.status, "COMPLETED") == 0)
 		*ret = IDEM_COMPLETED;
 	else if (found && rec.expires_usec >= c->now_usec && rec.lease_expires_usec >= c->now_usec &&
-	    strcmp(rec.owner, c->owner) != 0)
+	    strcmp(rec.owner, c->owner) != 0 &&
+	    (c->dead_owner == NULL || strcmp(rec.owner, c->dead_owner) != 0))
 		*ret = IDEM_BUSY;
 	else {
 		/* Absent, expired, a lapsed lease, or our own live claim (a retry

@@ -53,6 +53,7 @@ struct sqlite_transport {
 	struct op		*receiving;
 	TAILQ_HEAD(, op)	 ops;
 	struct event		*wake_ev;	/* another thread published: re-check now */
+	bool			 recovered;	/* sqlite_queue_recover_dead ran */
 };
 
 static void	op_run_cb(evutil_socket_t fd, short what, void *arg);
@@ -149,6 +150,12 @@ receive_run(struct op *op)
 		receive_finish(op, NULL, 0, -ECANCELED, &ec);
 		return;
 	}
+	/* Once per process: what a dead process of this host had received is
+	 * visible again at once, not after its visibility timeout. A failure is
+	 * harmless (the timeout still frees them): try again next receive. */
+	if (!t->recovered && sqlite_queue_recover_dead(t->st, &t->conf, &ec) >= 0)
+		t->recovered = true;
+	errctx_clear(&ec);
 	r = sqlite_queue_claim(t->st, &t->conf, op->max, op->visibility_usec, msgs, &n, &ec);
 	if (r < 0) {
 		receive_finish(op, NULL, 0, r, &ec);

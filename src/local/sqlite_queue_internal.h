@@ -32,6 +32,12 @@ enum queue_apply {
 int	sqlite_queue_claim(struct sqlite_state *st, const struct sqlite_queue_conf *c,
 	    unsigned max, int64_t visibility_usec, struct queue_message **msgs, size_t *n,
 	    struct errctx *ec);
+/* Make visible now the messages this queue's receivers hold whose receiver
+ * (the owner in their receipt, core/owner.h) is provably dead, giving back
+ * the receive the dead one spent (at most 2 x max_receive_count times per
+ * message: attribute alchemiser.crash_refunds); returns how many, or < 0. */
+int	sqlite_queue_recover_dead(struct sqlite_state *st, const struct sqlite_queue_conf *c,
+	    struct errctx *ec);
 /* Delete, change visibility (timeouts[i]) or park (reason) by receipt;
  * results[i] = 0, -ENOENT (stale or unknown receipt) or -EINVAL. */
 int	sqlite_queue_apply(struct sqlite_state *st, const struct sqlite_queue_conf *c,

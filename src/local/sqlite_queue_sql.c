@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "alchemiser/core/err.h"
+#include "alchemiser/core/owner.h"
 #include "alchemiser/core/xalloc.h"
 #include "alchemiser/local/sqlite_queue.h"
 #include "sqlite_internal.h"
@@ -175,11 +176,13 @@ claim_rows_locked(struct sqlite_state *st, const struct sqlite_queue_conf *c, un
 	while ((rc = sqlite3_step(sel)) == SQLITE_ROW) {
 		struct queue_message *m = xcalloc(1, sizeof *m);
 		int64_t seq = sqlite3_column_int64(sel, 0);
-		char rnd[33];
+		char rnd[33], self[OWNER_MAX];
 
 		msgs[(*n)++] = m;
 		local_random_hex(rnd, 16);
-		m->receipt = xasprintf("%lld.%s", (long long)seq, rnd);
+		/* The receiver's owner string last: after a kill -9 the next
+		 * process can tell these are free (sqlite_queue_recover_dead). */
+		m->receipt = xasprintf("%lld.%s.%s", (long long)seq, rnd, owner_self(self, sizeof self));
 		m->message_id = column_dup(sel, 1, NULL);
 		m->body = column_dup(sel, 2, &m->body_len);
 		m->attributes = column_json(sel, 3);
@@ -201,6 +204,71 @@ out:
 	sqlite3_finalize(sel);
 	sqlite3_finalize(upd);
 	return r < 0 ? r : 0;
+}
+
+/* Receives given back to messages whose receiver died (kept in the message's
+ * attributes, SQS style): a kill -9 is not the message's fault, but a message
+ * that kills its receiver every time must still reach the dead-letter queue,
+ * so at most twice max_receive_count are given back. */
+#define REFUNDS "coalesce(CAST(json_extract(attributes," \
+	" '$.\"alchemiser.crash_refunds\".StringValue') AS INTEGER), 0)"
+
+int
+sqlite_queue_recover_dead(struct sqlite_state *st, const struct sqlite_queue_conf *c,
+    struct errctx *ec)
+{
+	int64_t now = sqlite_state_now_usec(st);
+	sqlite3_stmt *sel = NULL, *upd = NULL;
+	int r, rc, freed = 0;
+
+	sqlite_state_lock(st);
+	if ((r = sqlite_state_begin_locked(st, ec)) < 0)
+		goto out;
+	r = sqlite_state_prepare_locked(st, "SELECT seq, receipt FROM queue_messages WHERE"
+	    " queue = :q AND visible_usec > :now AND receipt IS NOT NULL", &sel, ec);
+	if (r == 0)
+		r = sqlite_state_prepare_locked(st, "UPDATE queue_messages SET visible_usec = :now,"
+		    " receipt = NULL, receive_count = CASE WHEN receive_count > 0 AND " REFUNDS " < :cap"
+		    " THEN receive_count - 1 ELSE receive_count END,"
+		    " attributes = json_set(coalesce(attributes, '{}'), '$.\"alchemiser.crash_refunds\"',"
+		    "   json_object('DataType', 'Number', 'StringValue', CAST(" REFUNDS " + 1 AS TEXT)))"
+		    " WHERE seq = :seq AND receipt = :r", &upd, ec);
+	if (r < 0)
+		goto done;
+	bind_text(sel, ":q", c->queue);
+	bind_int(sel, ":now", now);
+	while ((rc = sqlite3_step(sel)) == SQLITE_ROW) {
+		const char *receipt = (const char *)sqlite3_column_text(sel, 1);
+		const char *holder = receipt != NULL ? strchr(receipt, '.') : NULL;
+		char why[128];
+
+		/* "SEQ.RANDOM.OWNER"; older receipts have no owner: left alone. */
+		holder = holder != NULL ? strchr(holder + 1, '.') : NULL;
+		if (holder == NULL || !owner_is_dead(holder + 1, why, sizeof why))
+			continue;
+		(void)sqlite3_reset(upd);
+		bind_int(upd, ":now", now);
+		bind_int(upd, ":cap", 2 * (int64_t)c->max_receive_count);
+		bind_int(upd, ":seq", sqlite3_column_int64(sel, 0));
+		bind_text(upd, ":r", receipt);
+		if ((r = step_done(st, upd, ec, "recover")) < 0)
+			goto done;
+		freed += r;
+	}
+	if (rc != SQLITE_DONE)
+		r = sqlite_state_err(sqlite3_db_handle(sel), rc, ec, "recover");
+done:
+	sqlite3_finalize(sel);
+	sqlite3_finalize(upd);
+	if (r >= 0)
+		r = sqlite_state_commit_locked(st, ec);
+	else
+		sqlite_state_rollback_locked(st);
+out:
+	sqlite_state_unlock(st);
+	if (r < 0)
+		return errctx_prefix(ec, "queue '%s': recovering the messages of dead receivers", c->queue);
+	return freed;
 }
 
 int

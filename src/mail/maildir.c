@@ -1,5 +1,9 @@
+#include <dirent.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdatomic.h>
+#include <stdint.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -25,6 +29,9 @@ static void	maildir_free(struct mailer *m);
 static int	maildir_mkdirs(const char *path, struct errctx *ec);
 static int	maildir_write_all(int fd, const char *data, size_t len);
 static int	maildir_fsync_dir(const char *path);
+static char	*maildir_id_name(const char *id, const char *host);
+static bool	maildir_delivered(const struct maildir_mailer *d, const char *name);
+static void	maildir_clean_tmp(const char *path, const char *host);
 
 static const struct mailer_ops maildir_ops = {
 	.name = "maildir",
@@ -95,8 +102,89 @@ maildir_mailer_new(const struct maildir_mailer_options *o, struct mailer **ret,
 			d->host[n++] = *p;
 	}
 	d->host[n] = '\0';
+	maildir_clean_tmp(d->path, d->host);
 	*ret = &d->base;
 	return 0;
+}
+
+/* Why: a process killed while writing leaves a partial file in tmp/ that no
+ * one will ever finish. Ours (this host's name) from a process that no longer
+ * exists are removed; another live process's files are left alone. */
+static void
+maildir_clean_tmp(const char *path, const char *host)
+{
+	char *dir = xasprintf("%s/tmp", path);
+	DIR *dp = opendir(dir);
+	struct dirent *e;
+
+	while (dp != NULL && (e = readdir(dp)) != NULL) {
+		const char *dot = strrchr(e->d_name, '.'), *p = strstr(e->d_name, "P");
+		long pid;
+		char *f;
+
+		/* <...>P<pid>Q<n>.<host> (both name forms end so). */
+		while (p != NULL && !(p[1] >= '0' && p[1] <= '9'))
+			p = strstr(p + 1, "P");
+		if (dot == NULL || p == NULL || strcmp(dot + 1, host) != 0)
+			continue;
+		pid = strtol(p + 1, NULL, 10);
+		if (pid <= 0 || pid == (long)getpid() || kill((pid_t)pid, 0) == 0 || errno != ESRCH)
+			continue;
+		f = xasprintf("%s/%s", dir, e->d_name);
+		(void)unlink(f);
+		free(f);
+	}
+	if (dp != NULL)
+		(void)closedir(dp);
+	free(dir);
+}
+
+/* The file name of a message with an id: the same id always gives the same
+ * name, so a redelivery finds the first copy (issue #17, B3). The id keeps
+ * letters, digits, '-' and '_' ('.' would break the maildir's host part);
+ * the hash of the raw id keeps two ids that read the same apart. */
+static char *
+maildir_id_name(const char *id, const char *host)
+{
+	char token[201];
+	uint32_t h = 2166136261u;
+	size_t i, n = 0;
+
+	for (i = 0; id[i] != '\0'; i++) {
+		char c = id[i];
+
+		h = (h ^ (unsigned char)c) * 16777619u;
+		if (n + 1 < sizeof token)
+			token[n++] = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+			    (c >= '0' && c <= '9') || c == '-' || c == '_' ? c : '_';
+	}
+	token[n] = '\0';
+	return xasprintf("%s-%08x.%s", token, (unsigned)h, host);
+}
+
+/* Already in new/, or in cur/ (a reader moved it there and may have added
+ * ":2,<flags>"). */
+static bool
+maildir_delivered(const struct maildir_mailer *d, const char *name)
+{
+	char *p = xasprintf("%s/new/%s", d->path, name);
+	size_t len = strlen(name);
+	bool found = access(p, F_OK) == 0;
+	struct dirent *e;
+	DIR *dp;
+
+	free(p);
+	if (found)
+		return true;
+	p = xasprintf("%s/cur", d->path);
+	dp = opendir(p);
+	free(p);
+	while (dp != NULL && !found && (e = readdir(dp)) != NULL)
+		found = strncmp(e->d_name, name, len) == 0 && (e->d_name[len] == '\0' ||
+		    e->d_name[len] == ':');
+	if (dp != NULL)
+		(void)closedir(dp);
+	return found;
 }
 
 static void
@@ -179,6 +267,16 @@ maildir_send(struct mailer *m, const struct mail_message *msg, struct errctx *ec
 		    (unsigned long)atomic_fetch_add(&maildir_seq, 1) + 1, d->host);
 
 		tmp = xasprintf("%s/tmp/%s", d->path, name);
+		if (msg->id != NULL && msg->id[0] != '\0') {
+			free(name);
+			name = maildir_id_name(msg->id, d->host);
+			if (maildir_delivered(d, name)) {
+				/* Delivered before a crash kept the claim from completing. */
+				free(name);
+				r = 0;
+				goto out;
+			}
+		}
 		dst = xasprintf("%s/new/%s", d->path, name);
 		free(name);
 	}
@@ -198,10 +296,13 @@ maildir_send(struct mailer *m, const struct mail_message *msg, struct errctx *ec
 		errctx_set(ec, r, "maildir: write %s: %s", tmp, strerror(-r));
 		goto out_unlink;
 	}
-	if (rename(tmp, dst) < 0) {
-		r = errctx_set(ec, -errno, "maildir: rename into %s: %s", dst, strerror(errno));
+	/* link, not rename: it never replaces, so two deliveries of one id (two
+	 * workers, or a retry racing a slow first attempt) leave one file. */
+	if (link(tmp, dst) < 0 && errno != EEXIST) {
+		r = errctx_set(ec, -errno, "maildir: link into %s: %s", dst, strerror(errno));
 		goto out_unlink;
 	}
+	(void) unlink(tmp);
 	r = maildir_fsync_dir(newdir);
 	if (r < 0)
 		errctx_set(ec, r, "maildir: fsync %s: %s", newdir, strerror(-r));

@@ -10,6 +10,7 @@
 #include "alchemiser/core/config.h"
 #include "alchemiser/core/err.h"
 #include "alchemiser/core/log.h"
+#include "alchemiser/core/owner.h"
 #include "alchemiser/core/timeutil.h"
 #include "alchemiser/core/xalloc.h"
 #include "alchemiser/events/domain_event.h"
@@ -42,7 +43,6 @@ struct claim_entry {
 struct pipeline {
 	struct backends		*b;
 	struct metrics		*metrics;	/* NULL = none */
-	char			 host[64];
 	pthread_mutex_t		 lock;
 	pthread_cond_t		 released;
 	struct corr_entry	*busy;
@@ -88,9 +88,6 @@ pipeline_new(struct backends *b)
 	struct pipeline *p = xcalloc(1, sizeof *p);
 
 	p->b = b;
-	if (gethostname(p->host, sizeof p->host) < 0)
-		(void)snprintf(p->host, sizeof p->host, "localhost");
-	p->host[sizeof p->host - 1] = '\0';
 	pthread_mutex_init(&p->lock, NULL);
 	pthread_cond_init(&p->released, NULL);
 	pthread_mutex_init(&p->claims_lock, NULL);
@@ -171,8 +168,8 @@ pipeline_free(struct pipeline *p)
 const char *
 pipeline_owner(struct pipeline *p, char *buf, size_t size)
 {
-	(void)snprintf(buf, size, "%s:%ld", p->host, (long)getpid());
-	return buf;
+	(void)p;
+	return owner_self(buf, size);
 }
 
 static bool
@@ -405,6 +402,10 @@ run_claimed(struct pipeline *p, struct job *job, const struct route *rt, const s
 		job_result(job, out.outcome, "%s", out.reason);
 		job->infra_failure = out.outcome == OUTCOME_RETRY && out.dependency_failure;
 		job->dependency = METRICS_DEP_HANDLER;
+		if (out.outcome == OUTCOME_RETRY && out.hold_usec > 0) {
+			job->deferred = true;
+			job->retry_delay_usec = out.hold_usec;
+		}
 	}
 	stage_output_clear(&out);
 
@@ -426,6 +427,27 @@ run_claimed(struct pipeline *p, struct job *job, const struct route *rt, const s
 	claims_remove(p, rt->idempotency_key, owner);
 }
 
+/* The claim is held by someone else: if that holder is a process of this host
+ * that no longer exists (or ran in a previous boot), take its claim over now,
+ * fenced on it still being the owner, instead of waiting out its lease. */
+static int
+claim_from_dead(struct pipeline *p, struct idem_claim *c, enum idem_claim_result *claim,
+    char *holder, struct errctx *ec)
+{
+	char dead[OWNER_MAX], why[128] = "";
+	int r;
+
+	if (holder[0] == '\0' || !owner_is_dead(holder, why, sizeof why))
+		return 0;
+	(void)snprintf(dead, sizeof dead, "%s", holder);
+	c->dead_owner = dead;
+	r = p->b->idem->ops->claim(p->b->idem, c, claim, holder, ec);
+	c->dead_owner = NULL;
+	if (r == 0 && *claim == IDEM_TAKEN_OVER)
+		log_notice("took over the claim of %s on %s at once: %s", dead, c->key, why);
+	return r;
+}
+
 static void
 process_routed(struct pipeline *p, struct job *job, const struct route *rt)
 {
@@ -434,6 +456,7 @@ process_routed(struct pipeline *p, struct job *job, const struct route *rt)
 	struct errctx ec = { 0 };
 	char owner[128], holder[128] = "";
 	const char *corr;
+	bool from_dead = false;
 	int r;
 
 	if (st == NULL || st->handle == NULL) {
@@ -456,6 +479,10 @@ process_routed(struct pipeline *p, struct job *job, const struct route *rt)
 		};
 
 		r = p->b->idem->ops->claim(p->b->idem, &c, &claim, holder, &ec);
+		if (r == 0 && claim == IDEM_BUSY) {
+			from_dead = true;
+			r = claim_from_dead(p, &c, &claim, holder, &ec);
+		}
 	}
 	if (r < 0) {
 		/* Fail closed: never run without a claim. */
@@ -467,15 +494,17 @@ process_routed(struct pipeline *p, struct job *job, const struct route *rt)
 	else if (claim == IDEM_COMPLETED)
 		job_result(job, OUTCOME_DUPLICATE, "already processed (%s)", rt->idempotency_key);
 	else if (claim == IDEM_BUSY) {
-		/* Come back when the holder's lease can have lapsed, not sooner: a
-		 * holder that died must not make every redelivery burn a receive
-		 * count until the queue parks a healthy message. */
+		/* Waiting for a live holder is not a failure of this message: the
+		 * loop holds it in place (no receive count spent) and asks again
+		 * until the holder finishes or its lease lapses. */
+		job->lease_wait = true;
 		job->retry_delay_usec = config_usec(job->cfg, "daemon.idempotency_lease");
 		job_result(job, OUTCOME_RETRY, "being processed by %s; retry after its lease",
 		    holder[0] ? holder : "another worker");
 	}
 	else {
-		if (claim == IDEM_TAKEN_OVER)
+		/* (A dead holder's claim was logged by claim_from_dead.) */
+		if (claim == IDEM_TAKEN_OVER && !from_dead)
 			log_full(LOG_NOTICE, &(struct log_fields){ .correlation_id = job->correlation_id,
 			    .event_id = job->event_id, .duration_ms = -1 },
 			    "took over the expired claim of %s on %s",
@@ -484,6 +513,65 @@ process_routed(struct pipeline *p, struct job *job, const struct route *rt)
 		run_claimed(p, job, rt, st, owner);
 	}
 	corr_release(p, corr);
+}
+
+/* A parked message must not leave its claim IN_PROGRESS behind: free it if
+ * it is ours or its holder is provably dead. A live holder keeps it. */
+static void
+release_for_dead_letter(struct pipeline *p, struct job *job, const struct route *rt)
+{
+	enum idem_claim_result claim;
+	struct errctx ec = { 0 };
+	char owner[OWNER_MAX], holder[128] = "";
+	struct idem_claim c = {
+		.key = rt->idempotency_key, .owner = pipeline_owner(p, owner, sizeof owner),
+		.detail_type = rt->detail_type, .correlation_id = job->correlation_id,
+		.now_usec = time_now_realtime_usec(),
+		.lease_usec = config_usec(job->cfg, "daemon.idempotency_lease"),
+		.retention_usec = config_usec(job->cfg, "daemon.dedup_window"),
+	};
+	int r;
+
+	r = p->b->idem->ops->claim(p->b->idem, &c, &claim, holder, &ec);
+	if (r == 0 && claim == IDEM_BUSY)
+		r = claim_from_dead(p, &c, &claim, holder, &ec);
+	if (r == 0 && (claim == IDEM_CLAIMED || claim == IDEM_TAKEN_OVER))
+		r = p->b->idem->ops->release(p->b->idem, rt->idempotency_key, owner, &ec);
+	if (r < 0)
+		log_warning("releasing the claim on %s of a dead-lettered message failed (its lease "
+		    "will expire): %s", rt->idempotency_key, errctx_msg(&ec));
+}
+
+/* The run of this message ends in the dead-letter queue (the loop decided:
+ * see runtime.c, end_in_dead_letter): end it cleanly. No claim: the ending is
+ * idempotent by itself (cancels, deterministic event ids). */
+static void
+process_dead_letter(struct pipeline *p, struct job *job, const struct route *rt)
+{
+	struct stage_output out = { .outcome = OUTCOME_DONE };
+	struct errctx ec = { 0 };
+	struct stage_ctx ctx = {
+		.cfg = job->cfg, .in = rt, .key = rt->idempotency_key, .owner = NULL,
+		.now_usec = time_now_realtime_usec(), .broker = p->b->broker,
+		.marketdata = p->b->marketdata, .mailer = p->b->mailer, .storm = p->b->storm,
+	};
+	char why[sizeof job->reason];
+
+	(void)snprintf(why, sizeof why, "%s", job->reason);
+	if (rt->idempotency_key == NULL) {
+		job_result(job, OUTCOME_REJECT, "%s", why);
+		return;
+	}
+	release_for_dead_letter(p, job, rt);
+	stage_deadletter_handle(&ctx, &out, rt->handler != NULL ? rt->handler : "router", why);
+	if (out.outcome == OUTCOME_REJECT && out.n_events > 0 && publish(p, rt, &out, &ec) < 0) {
+		job->infra_failure = true;
+		job_result(job, OUTCOME_RETRY, "%s; publishing the run's end failed: %s", why,
+		    errctx_msg(&ec));
+	} else
+		job_result(job, out.outcome == OUTCOME_RETRY ? OUTCOME_RETRY : OUTCOME_REJECT, "%s",
+		    out.reason);
+	stage_output_clear(&out);
 }
 
 void
@@ -500,6 +588,8 @@ pipeline_process(struct pipeline *p, struct job *job)
 	job->detail_type = job->source = job->handler = job->event_id = job->correlation_id = NULL;
 	job->retry_delay_usec = 0;
 	job->infra_failure = false;
+	job->lease_wait = false;
+	job->deferred = false;
 	rt = route_message(job->msg->body, job->msg->body_len, job->msg->message_id);
 	job->detail_type = xstrdup_or_null(rt->detail_type);
 	job->source = xstrdup_or_null(rt->source);
@@ -509,7 +599,9 @@ pipeline_process(struct pipeline *p, struct job *job)
 		job->correlation_id = xstrdup(rt->event->correlation_id);
 	} else if (rt->command != NULL && rt->command->correlation_id != NULL)
 		job->correlation_id = xstrdup(rt->command->correlation_id);
-	if (rt->rejected)
+	if (job->dead_letter)
+		process_dead_letter(p, job, rt);
+	else if (rt->rejected)
 		job_result(job, OUTCOME_REJECT, "%s", rt->reason);
 	else
 		process_routed(p, job, rt);

@@ -19,6 +19,7 @@
 #include <event2/event.h>
 #include <event2/thread.h>
 
+#include "alchemiser/aws/sqs.h"
 #include "alchemiser/core/config.h"
 #include "alchemiser/core/err.h"
 #include "alchemiser/core/log.h"
@@ -291,13 +292,99 @@ hold_in_place(struct runtime *rt, struct job *job)
 	return true;
 }
 
+/* Why in place: a claim held by another live process is not a failure of
+ * this message. Given back, every wait would cost a receive count, and a few
+ * kills of the holder would park a healthy run in the DLQ (issue #17, B1).
+ * Held, the message keeps its visibility (the heartbeat extends it) and the
+ * claim is asked for again every few seconds; polling goes on. After two
+ * leases without the holder finishing, it goes back with the lease as delay.
+ * A stage that asks to run again later (the storm guard's summary) is held
+ * the same way, for as long as it asked. */
+static bool
+hold_for_lease(struct runtime *rt, struct job *job)
+{
+	int64_t lease = config_usec(job->cfg, "daemon.idempotency_lease");
+	int64_t now = now_usec(), delay;
+	struct timeval tv;
+
+	if (job->synthetic || rt->state != RUNTIME_RUNNING)
+		return false;
+	if (job->deferred)
+		delay = job->retry_delay_usec;
+	else if (job->lease_wait) {
+		if (job->lease_wait_since_usec == 0)
+			job->lease_wait_since_usec = now;
+		if (now - job->lease_wait_since_usec > 2 * lease)
+			return false;
+		delay = lease / 10;
+		if (delay < USEC_PER_SEC)
+			delay = USEC_PER_SEC;
+		if (delay > RUNTIME_LEASE_POLL_MAX_USEC)
+			delay = RUNTIME_LEASE_POLL_MAX_USEC;
+	} else
+		return false;
+	job->lease_waits++;
+	job->runtime = rt;
+	job->resubmit_ev = evtimer_new(rt->base, runtime_resubmit_cb, job);
+	tv = tv_of(delay);
+	evtimer_add(job->resubmit_ev, &tv);
+	if (job->deferred || job->lease_waits == 1)
+		log_info("%s: %s; held, asking again in %lld s", job->handler != NULL ? job->handler :
+		    "message", job->reason, (long long)(delay / USEC_PER_SEC));
+	return true;
+}
+
+/* The receives the queue allows before it parks a message itself: the
+ * embedded queue's setting, or the SQS redrive policy read at start-up
+ * (0: none known, the queue never parks). */
+static unsigned
+max_receives(struct runtime *rt)
+{
+	struct sqs_queue_info info;
+
+	if (strcmp(config_str(rt->cfg, "daemon.backend"), "local") == 0)
+		return (unsigned)config_int(rt->cfg, "daemon.max_receive_count");
+	return sqs_transport_queue_info(rt->b->transport, &info) == 0 ? info.max_receive_count : 0;
+}
+
+/* Why: a message parked without a word leaves its run half done (open orders,
+ * no mail). When the daemon rejects a run's message, or its last permitted
+ * receive ends in a retry, the job runs once more to end the run cleanly
+ * (stage_deadletter_handle) and is parked by the daemon with its reason. The
+ * error path's own messages are only parked (the circuit breaker). */
+static bool
+end_in_dead_letter(struct runtime *rt, struct job *job)
+{
+	unsigned max;
+
+	if (job->synthetic || job->dead_letter || job->correlation_id == NULL ||
+	    job->handler == NULL || strcmp(job->handler, "errors") == 0 ||
+	    strcmp(job->handler, "error-mail") == 0 || rt->state == RUNTIME_STOPPED)
+		return false;
+	if (job->outcome == OUTCOME_RETRY) {
+		max = max_receives(rt);
+		if (max == 0 || job->msg->receive_count < max)
+			return false;
+		log_warning("%s %s: %s; its last permitted receive (%u of %u): ending the run",
+		    outcome_to_string(job->outcome), job->handler, job->reason, job->msg->receive_count, max);
+	} else if (job->outcome != OUTCOME_REJECT)
+		return false;
+	job->dead_letter = true;
+	workers_submit(rt->workers, job);
+	return true;
+}
+
 /* Returns true when the job stays in flight (held in place). */
 static bool
 act_on_outcome(struct runtime *rt, struct job *job)
 {
 	struct errctx ec = { 0 };
 
+	if (job->outcome == OUTCOME_RETRY && hold_for_lease(rt, job))
+		return true;
 	if (job->outcome == OUTCOME_RETRY && hold_in_place(rt, job))
+		return true;
+	if (end_in_dead_letter(rt, job))
 		return true;
 	rt->counters[job->outcome]++;
 	note_outcome(rt, job);

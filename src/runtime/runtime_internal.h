@@ -19,6 +19,8 @@
 /* A dependency failure is retried in place this many times (1, 2, 4, 8, 16,
  * 32 s apart) before the message goes back to the queue with its back-off. */
 #define RUNTIME_INPLACE_RETRIES		6
+/* A message waiting for another holder's claim asks again at most this far apart. */
+#define RUNTIME_LEASE_POLL_MAX_USEC	(5 * INT64_C(1000000))
 /* SQS refuses visibility timeouts over 12 hours. */
 #define RUNTIME_MAX_VISIBILITY_USEC	(43200 * INT64_C(1000000))
 /* A dependency unreachable at start-up is asked again 1, 2, 4 ... s later,

@@ -7,6 +7,8 @@ src_stages_libstages_a_SOURCES = \
 	src/stages/stage_start.c \
 	src/stages/stage_monitor.c \
 	src/stages/stage_errors.c \
+	src/stages/storm.c \
+	src/stages/stage_deadletter.c \
 	src/stages/stage_mail.c \
 	src/stages/stage_signals.c \
 	src/stages/stage_portfolio.c \

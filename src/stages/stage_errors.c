@@ -2,7 +2,8 @@
  * errors: WorkflowFailed -> one ErrorNotificationRequested per correlation id.
  * The id of the error event is derived from the correlation id, not from the
  * failure event, so two failures of one run produce one id and downstream
- * idempotency delivers one email. The storm guard caps them per minute.
+ * idempotency delivers one email. The storm guard (stages/storm.h) caps the
+ * distinct runs mailed per minute and lists the rest in one summary mail.
  * WorkflowCompleted is only logged (completed).
  */
 #include <stdio.h>
@@ -18,6 +19,43 @@
 #include "alchemiser/stages/storm.h"
 #include "stages_internal.h"
 
+/* The storm guard's summary: one mail listing the runs it kept from mailing
+ * one by one (issue #17, B2). Its id derives from the minute, so a resend is
+ * the same mail. */
+static void
+send_storm_summary(const struct stage_ctx *ctx, struct stage_output *out)
+{
+	const struct domain_event *wf = ctx->in->event;
+	_cleanup_free_ char *list = NULL, *title = NULL, *report = NULL, *key = NULL;
+	struct stage_ctx per_minute = *ctx;
+	size_t n = 0;
+	int64_t minute = 0;
+	char ts[RFC3339_STRLEN];
+	json_t *payload;
+
+	list = storm_guard_take_summary(ctx->storm, wf->correlation_id, &n, &minute);
+	if (list == NULL) {
+		stage_set(out, OUTCOME_DONE, "storm guard: nothing left to summarise");
+		return;
+	}
+	title = xasprintf("Error storm: %zu failed runs not mailed one by one", n);
+	report = xasprintf("Trading System Error Report\n\n"
+	    "More than %lld workflows failed within the minute from %s; the storm guard\n"
+	    "mailed those one by one and lists the other %zu here (correlation id,\n"
+	    "failed step, reason). Each is also in the journal at warning level.\n\n%s",
+	    (long long)config_int(ctx->cfg, "daemon.error_storm_limit"),
+	    time_format_rfc3339(minute * 60 * USEC_PER_SEC, ts), n, list);
+	payload = json_pack("{s:s, s:s, s:s, s:s, s:s, s:n}",
+	    "error_severity", "high", "error_priority", "HIGH", "error_title", title,
+	    "error_report", report, "error_code", "error_storm", "recipient_override");
+	key = xasprintf("error-storm:%lld", (long long)minute);
+	per_minute.key = key;
+	if (stage_emit(&per_minute, out, EVENT_ERROR_NOTIFICATION_REQUESTED, 0, wf->correlation_id,
+	    payload) < 0)
+		return;
+	stage_set(out, OUTCOME_DONE, "storm guard: summary of %zu suppressed runs requested", n);
+}
+
 void
 stage_errors_handle(const struct stage_ctx *ctx, struct stage_output *out)
 {
@@ -26,16 +64,40 @@ stage_errors_handle(const struct stage_ctx *ctx, struct stage_output *out)
 	const char *reason = json_string_value(domain_event_get(wf, "failure_reason"));
 	const char *wtype = json_string_value(domain_event_get(wf, "workflow_type"));
 	_cleanup_free_ char *details = json_dump_canonical(domain_event_get(wf, "error_details"));
-	_cleanup_free_ char *title = NULL, *report = NULL;
+	_cleanup_free_ char *title = NULL, *report = NULL, *line = NULL;
 	struct stage_ctx per_run = *ctx;
+	enum storm_verdict v = STORM_SEND;
+	int64_t wait = 0;
 	char ts[RFC3339_STRLEN];
 	json_t *payload;
 
-	if (ctx->storm != NULL && !storm_guard_allow(ctx->storm, ctx->now_usec,
-	    config_int(ctx->cfg, "daemon.error_storm_limit"))) {
-		stage_set(out, OUTCOME_DONE, "storm guard: more than %lld error notifications this "
-		    "minute, none sent for this failure", (long long)config_int(ctx->cfg, "daemon.error_storm_limit"));
+	/* Every failed run reaches the journal at warning, mailed or not. */
+	log_warning("workflow %s failed at %s: %s", wf->correlation_id, step, reason);
+	line = xasprintf("(%s: %s)", step, reason);
+	if (ctx->storm != NULL)
+		v = storm_guard_run(ctx->storm, wf->correlation_id, line, ctx->now_usec,
+		    config_int(ctx->cfg, "daemon.error_storm_limit"), &wait);
+	switch (v) {
+	case STORM_SUPPRESSED:
+		stage_set(out, OUTCOME_DONE, "storm guard: more than %lld failed runs this minute; "
+		    "run %s is listed in the summary mail", (long long)config_int(ctx->cfg,
+		    "daemon.error_storm_limit"), wf->correlation_id);
 		return;
+	case STORM_LISTED:
+		stage_set(out, OUTCOME_DONE, "storm guard: run %s was listed in a summary mail already",
+		    wf->correlation_id);
+		return;
+	case STORM_BEARER:
+		stage_set(out, OUTCOME_RETRY, "storm guard: more than %lld failed runs this minute; "
+		    "the summary mail goes out when the minute is over", (long long)config_int(ctx->cfg,
+		    "daemon.error_storm_limit"));
+		out->hold_usec = wait + USEC_PER_SEC;
+		return;
+	case STORM_SUMMARY_DUE:
+		send_storm_summary(ctx, out);
+		return;
+	default:
+		break;
 	}
 	title = xasprintf("Workflow failed at %s", step);
 	report = xasprintf("Trading System Error Report\n\n"

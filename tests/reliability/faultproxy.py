@@ -20,7 +20,8 @@ and forwards to --upstream 127.0.0.1:PORT.
     421       a "421 service not available" greeting, then close
     truncate  the session is cut after a random number of server chunks
 When the file --outage exists, every request (http) / connection (tcp) fails
-(5xx and resets in turn): a dependency that is down.
+(5xx and resets in turn): a dependency that is down. While the file --calm
+exists, no random fault is drawn (a test's start-up, see faults.sh).
 Every request/connection is logged to --log as one JSON line:
   {"t": epoch, "op": "...", "fault": "..." or null, "status": N}
 and the totals per fault go to --stats (JSON, rewritten each second and on
@@ -28,6 +29,8 @@ SIGTERM). --max-seconds bounds the proxy's life: it stops by itself.
 """
 import argparse
 import asyncio
+import faulthandler
+import sys
 import json
 import os
 import random
@@ -45,6 +48,8 @@ ap.add_argument("--faults", default="5xx,throttle,429,slow,reset,truncate")
 ap.add_argument("--slow-ms", type=int, default=1500)
 ap.add_argument("--seed", type=int, default=1)
 ap.add_argument("--outage", default="")
+ap.add_argument("--calm", default="",
+                help="while this file exists no random fault is drawn (an outage still applies)")
 ap.add_argument("--log", default="")
 ap.add_argument("--stats", default="")
 ap.add_argument("--spare", default="",
@@ -88,6 +93,10 @@ def write_stats():
 
 def in_outage():
     return bool(a.outage) and os.path.exists(a.outage)
+
+
+def calm():
+    return bool(a.calm) and os.path.exists(a.calm)
 
 
 def rst(writer):
@@ -215,7 +224,7 @@ async def handle_http(reader, writer):
     if in_outage():
         stats["outage"] += 1
         fault = "outage-reset" if stats["outage"] % 2 else "outage-5xx"
-    elif a.rate > 0 and FAULTS and not any(s in op for s in SPARE) and \
+    elif a.rate > 0 and FAULTS and not calm() and not any(s in op for s in SPARE) and \
             (not ONLY or any(s in op for s in ONLY)) and \
             not (a.first_per_body and body in seen_bodies) and rng.random() < a.rate:
         seen_bodies.add(body)
@@ -306,7 +315,7 @@ async def handle_tcp(reader, writer):
     if in_outage():
         stats["outage"] += 1
         fault = "outage-421" if stats["outage"] % 2 else "outage-reset"
-    elif a.rate > 0 and FAULTS and rng.random() < a.rate:
+    elif a.rate > 0 and FAULTS and not calm() and rng.random() < a.rate:
         fault = rng.choice(FAULTS)
     if fault in ("reset-now", "outage-reset") or fault == "reset" and rng.random() < 0.3:
         note("smtp", fault)
@@ -345,6 +354,17 @@ async def handle_tcp(reader, writer):
         writer.close()
 
 
+def dump_tasks():
+    """Every pending task's stack and the open connection count, to stderr."""
+    tasks = asyncio.all_tasks()
+    print("---- faultproxy %s: %d tasks, stats %s" % (a.upstream, len(tasks), json.dumps(stats)),
+          file=sys.stderr)
+    for t in tasks:
+        t.print_stack(limit=8, file=sys.stderr)
+    faulthandler.dump_traceback(file=sys.stderr)
+    sys.stderr.flush()
+
+
 async def main():
     handler = handle_http if a.mode == "http" else handle_tcp
     server = await asyncio.start_server(handler, "127.0.0.1", 0)
@@ -356,6 +376,8 @@ async def main():
     loop = asyncio.get_running_loop()
     loop.add_signal_handler(signal.SIGTERM, stop.set)
     loop.add_signal_handler(signal.SIGINT, stop.set)
+    # SIGUSR1: the stacks of every task (a test that stalls asks for them).
+    loop.add_signal_handler(signal.SIGUSR1, dump_tasks)
     deadline = time.monotonic() + a.max_seconds
     while not stop.is_set() and time.monotonic() < deadline:
         write_stats()

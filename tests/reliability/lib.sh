@@ -298,9 +298,22 @@ start_proxy() {
 	shift 4
 	"$PY" "$REL/faultproxy.py" --upstream "127.0.0.1:$pup" --mode "$pmode" --rate "$prate" \
 	    --port-file "$WORK/$pname.port" --log "$WORK/$pname.jsonl" --stats "$WORK/$pname.stats" \
-	    --seed "$(rand 1 1000000)" --max-seconds "$REL_BUDGET" "$@" 2>"$WORK/$pname.log" &
+	    --seed "$(rand 1 1000000)" --max-seconds "$REL_BUDGET" --calm "$WORK/calm" "$@" \
+	    2>"$WORK/$pname.log" &
 	PIDS="$PIDS $!"
+	PROXY_PIDS="${PROXY_PIDS:-} $!"
 	PROXY_PORT=$(wait_port_file "$WORK/$pname.port" $!) || fail "proxy $pname did not start"
+}
+
+# dump_stacks: when a test stalls, the stacks of every thread of the daemon
+# (gdb, into $WORK/stacks.txt) and of every proxy task (SIGUSR1, into its log).
+dump_stacks() {
+	for p in ${PROXY_PIDS:-}; do kill -USR1 "$p" 2>/dev/null || true; done
+	if command -v gdb >/dev/null && kill -0 "${DAEMON_PID:-0}" 2>/dev/null; then
+		timeout 60 gdb -batch -ex 'thread apply all bt' -p "$DAEMON_PID" >"$WORK/stacks.txt" 2>&1 || true
+		echo "daemon stacks: $WORK/stacks.txt ($(grep -c '^Thread' "$WORK/stacks.txt") threads)" >&2
+	fi
+	sleep 1
 }
 
 # ---- tallies -----------------------------------------------------------------

@@ -15,6 +15,15 @@
       the same run, symbol and side (market orders: one order per leg)
   tally.py orders-fixture URL
       the same over the POST /v2/orders requests the Alpaca fixture recorded
+  tally.py failed-mailed DIR DAEMON_LOG PREFIX
+      every run PREFIX* the log says failed ("workflow X failed at", warning)
+      has an error email, or is named in a storm-guard summary email
+  tally.py recovery FILE [GOAL_SECONDS]
+      FILE lines "RESTART_USEC LIFE_END_USEC DEAD_PID KEY OWNER CLAIMED_USEC":
+      a claim the killed process DEAD_PID held, and where it was when the next
+      life ended. Prints the recovery times (restart to takeover) and how many
+      claims were not yet resumed when that life ended (and whether that life
+      lasted longer than the goal)
 """
 import collections
 import email
@@ -80,9 +89,11 @@ def verify_mail(d, prefix, n, dlq_file=None):
     got = mails(d)
     per = collections.defaultdict(collections.Counter)
     ids = collections.defaultdict(collections.Counter)
-    for corr, kind, mid, _ in got:
+    files = collections.defaultdict(list)
+    for corr, kind, mid, path in got:
         per[corr][kind] += 1
         ids[corr][(kind, mid)] += 1
+        files[(corr, kind, mid)].append(path)
     dlq = collections.Counter()
     if dlq_file and os.path.exists(dlq_file):
         with open(dlq_file) as f:
@@ -101,6 +112,16 @@ def verify_mail(d, prefix, n, dlq_file=None):
             else:
                 lost += 1
                 problems.append("lost: %s has no trading report and nothing in the DLQ" % c)
+    # The SMTP window (documented): a copy the server stored but whose session
+    # was cut before the client read the 250 (the sink marks sessions that
+    # ended with QUIT: NNN.quit) may be resent with the same Message-ID. Such a
+    # resend is counted apart; any other duplicate is a failure.
+    window = 0
+    for (c, kind, mid), paths in files.items():
+        unclean = [p for p in paths if p.endswith(".eml") and not os.path.exists(p[:-4] + ".quit")]
+        if len(paths) > 1 and mid and len(unclean) >= len(paths) - 1:
+            window += len(paths) - 1
+            per[c][kind] -= len(paths) - 1
     for c, kinds in per.items():
         for kind, k in kinds.items():
             if k > 1:
@@ -108,9 +129,9 @@ def verify_mail(d, prefix, n, dlq_file=None):
                 same = sum(1 for (kd, _), v in ids[c].items() if kd == kind and v > 1)
                 problems.append("duplicate: %s got %d %s emails (%s)" % (
                     c, k, kind, "same Message-ID" if same else "different Message-IDs"))
-    print("emails=%d runs=%d trading=%d error=%d in_dlq=%d lost=%d duplicates=%d" % (
+    print("emails=%d runs=%d trading=%d error=%d in_dlq=%d lost=%d duplicates=%d smtp_window=%d" % (
         len(got), n, sum(per[c]["trading"] for c in per), sum(per[c]["error"] for c in per),
-        in_dlq, lost, dup))
+        in_dlq, lost, dup, window))
     for p in problems[:20]:
         print("  " + p)
     return 1 if problems else 0
@@ -175,6 +196,63 @@ def orders_fixture(url):
     return report_orders(rows, "broker fixture", " order_posts=%d requests=%d" % (posts, len(reqs)))
 
 
+# Both stderr forms: "<4>..." (a journal stream) and "TIME warning ..." (a terminal).
+FAILED_RE = re.compile(r"(?:^<[0-4]>| (?:emerg|alert|crit|error|warning) )workflow (\S+) failed at ", re.M)
+
+
+def failed_mailed(d, log, prefix):
+    with open(log, errors="replace") as f:
+        failed = {c for c in FAILED_RE.findall(f.read()) if c.startswith(prefix)}
+    mailed = set()
+    for path in mail_files(d):
+        with open(path, "rb") as f:
+            msg = email.message_from_binary_file(f, policy=email.policy.default)
+        subj = str(msg.get("Subject", ""))
+        if "Error Report" not in subj:
+            continue
+        body = msg.get_body(("plain",))
+        text = body.get_content() if body is not None else ""
+        mailed.update(re.findall(r"Correlation:\s+(\S+)", text))
+        mailed.update(re.findall(r"^(\S+) \(", text, re.M))  # storm summary lines
+        for part in msg.walk():
+            if part.get_content_type() == "text/plain":
+                m = CORR_RE.search(part.get_content())
+                if m:
+                    mailed.add(m.group(1))
+    missing = sorted(failed - mailed)
+    print("failed_runs=%d mailed=%d not_mailed=%d %s" % (
+        len(failed), len(failed & mailed), len(missing), " ".join(missing[:10])))
+    return 1 if missing else 0
+
+
+def recovery(path, goal=10.0):
+    times, pending = [], []
+    with open(path) as f:
+        for line in f:
+            p = line.split()
+            if len(p) < 6:
+                continue
+            restart, end, pid, owner, claimed = int(p[0]), int(p[1]), p[2], p[4], int(p[5])
+            if owner == "gone":
+                continue
+            if (":%s:" % pid) in owner:
+                pending.append((end - restart) / 1e6)
+            else:
+                # Taken over after the restart (DynamoDB keeps whole seconds).
+                times.append(max(0, claimed - restart) / 1e6)
+    times.sort()
+    if times:
+        med = times[len(times) // 2]
+        print("recovery after kill -9: %d claims resumed, restart to takeover: median %.2f s, "
+              "max %.2f s (goal %.0f s)" % (len(times), med, times[-1], goal))
+    else:
+        print("recovery after kill -9: no claim of a killed process was resumed in the next life")
+    late = [t for t in pending if t >= goal]
+    print("recovery: %d claims not resumed before the next kill (lives of %s s); %d in lives of %.0f s "
+          "or more" % (len(pending), ", ".join("%.1f" % t for t in pending[:8]), len(late), goal))
+    return 0
+
+
 def main(argv):
     cmd = argv[1]
     if cmd == "last-closes":
@@ -190,6 +268,10 @@ def main(argv):
         return orders_sim(argv[2])
     if cmd == "orders-fixture":
         return orders_fixture(argv[2])
+    if cmd == "failed-mailed":
+        return failed_mailed(argv[2], argv[3], argv[4])
+    if cmd == "recovery":
+        return recovery(argv[2], float(argv[3]) if len(argv) > 3 else 10.0)
     print(__doc__, file=sys.stderr)
     return 2
 

@@ -41,6 +41,11 @@ struct job {
 	int64_t			 duration_ms;
 	int64_t			 retry_delay_usec;	/* retry: at least this long (0 = back-off only) */
 	bool			 infra_failure;	/* retry because a dependency (store, bus, mail, broker) failed */
+	bool			 lease_wait;	/* retry because another live holder has the claim */
+	bool			 deferred;	/* retry asked by the stage (stage_output.hold_usec) */
+	bool			 dead_letter;	/* run again only to end the run; then parked */
+	unsigned		 lease_waits;	/* times held in place for a lease (loop thread) */
+	int64_t			 lease_wait_since_usec;	/* monotonic; 0 = not waiting */
 	int			 dependency;	/* which one: enum metrics_dependency */
 	/* Held in place (loop thread only): a dependency failure is retried
 	 * without giving the message back, so it costs no receive count. */
@@ -59,7 +64,7 @@ struct metrics;
 void	pipeline_set_metrics(struct pipeline *p, struct metrics *m);
 /* Process job on the calling worker thread. */
 void	pipeline_process(struct pipeline *p, struct job *job);
-/* The owner string of this process ("host:pid"), for claims. */
+/* The owner string of this process (core/owner.h), for claims. */
 const char *pipeline_owner(struct pipeline *p, char *buf, size_t size);
 /* Release every claim held right now (a forced stop; the main thread may
  * call it while workers are stuck in handlers). */

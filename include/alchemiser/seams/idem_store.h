@@ -3,7 +3,8 @@
  * SQLite in the embedded default). Claim-then-act:
  *   claim    conditional put: absent, or IN_PROGRESS with an expired lease, or
  *            past its expires_at, or IN_PROGRESS and already ours (a retry
- *            after a lost answer) -> IN_PROGRESS owned by us with a lease
+ *            after a lost answer), or IN_PROGRESS owned by the claim's
+ *            dead_owner -> IN_PROGRESS owned by us with a lease
  *   renew    extend our lease (conditional on owner) while a handler runs long
  *   complete IN_PROGRESS -> COMPLETED, conditional on owner
  *   release  delete our IN_PROGRESS record, conditional on owner (shutdown, retry)
@@ -36,6 +37,9 @@ struct idem_claim {
 	int64_t		 now_usec;	/* wall clock of the claim */
 	int64_t		 lease_usec;	/* lease length */
 	int64_t		 retention_usec;/* expires_at = now + retention (the dedup window) */
+	/* NULL, or a holder proven dead (core/owner.h): its live IN_PROGRESS
+	 * claim may be taken over now, conditional on it still being the owner. */
+	const char	*dead_owner;
 };
 
 struct idem_ops {

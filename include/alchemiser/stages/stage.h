@@ -54,6 +54,9 @@ struct stage_output {
 	/* With OUTCOME_RETRY: a dependency (mail server, broker, market data) is
 	 * failing, so the message is retried in place instead of given back. */
 	bool		 dependency_failure;
+	/* With OUTCOME_RETRY: nothing failed, the handler asks to run again after
+	 * this long; the message is held in place (no receive count spent). */
+	int64_t		 hold_usec;
 };
 
 typedef void (*stage_handle_fn)(const struct stage_ctx *ctx, struct stage_output *out);
@@ -63,6 +66,13 @@ struct stage {
 	stage_handle_fn	 handle;	/* NULL: not built into this daemon yet */
 	bool		 may_publish_errors;	/* false for error-mail (the circuit breaker) */
 };
+
+/* The run of ctx->in goes to the dead-letter queue from stage (the handler's
+ * name) because of why: cancel its open orders and publish its WorkflowFailed
+ * (stages/stage_deadletter.c). out ends OUTCOME_REJECT when that is done,
+ * OUTCOME_RETRY when publishing must be tried again. */
+void	stage_deadletter_handle(const struct stage_ctx *ctx, struct stage_output *out,
+	    const char *stage, const char *why);
 
 /* The stage of a name, or NULL if the name is unknown. */
 const struct stage *stage_find(const char *name);

@@ -1,43 +1,35 @@
-# The whole daemon on backend = aws against moto with signatures checked:
-# a command sent with the AWS CLI -> WorkflowStarted through EventBridge ->
-# rule -> the work queue -> the next stage, idempotency records in DynamoDB;
-# two daemons on one queue process nothing twice; kill -9 mid-run loses
-# nothing. Needs src/runtime/backends_aws.c wired to the aws layer (see the
-# aws branch report); listed in AWS_E2E_TESTS until then.
+# The whole daemon on backend = aws against moto with signatures checked, on
+# the production layout: the resources of the Terraform module, built from its
+# parsed HCL (tests/lib/terraform-layout.sh: the module's queue and DLQ
+# settings, its bus with one rule per event type, its table), and the names
+# the shipped etc/alchemiserd.conf and the built-in defaults give them:
+# 1. a command sent with the AWS CLI -> the start stage -> WorkflowStarted
+#    through the bus and the module's rule -> the work queue -> the next stage;
+#    idempotency records in DynamoDB;
+# 2. two daemons on one queue process nothing twice;
+# 3. kill -9 right after a receive loses nothing.
+# Only the daemon's own timings (visibility it asks for, lease, poll) are
+# scaled down, with the module's ratio of lease to visibility kept.
 . "$top_srcdir/tests/integration/aws/lib.sh"
+. "$top_srcdir/tests/lib/terraform-layout.sh"
 
 BIN="$top_builddir/src/alchemiserd"
 start_moto
 E="--endpoint-url $MOTO_URL"
-aws $E sqs create-queue --queue-name alchemiser-dlq >/dev/null || fail "create dlq"
-DLQ=$(aws $E sqs get-queue-url --queue-name alchemiser-dlq --query QueueUrl --output text)
-aws $E sqs create-queue --queue-name alchemiser-work --attributes '{"VisibilityTimeout":"5",'\
-'"RedrivePolicy":"{\"deadLetterTargetArn\":\"arn:aws:sqs:us-east-1:123456789012:alchemiser-dlq\",\"maxReceiveCount\":\"5\"}"}' \
-    >/dev/null || fail "create work queue"
-Q=$(aws $E sqs get-queue-url --queue-name alchemiser-work --query QueueUrl --output text)
-QARN=$(aws $E sqs get-queue-attributes --queue-url "$Q" --attribute-names QueueArn \
-    --query Attributes.QueueArn --output text)
-aws $E events create-event-bus --name alchemiser >/dev/null || fail "create bus"
-aws $E events put-rule --name workflow --event-bus-name alchemiser \
-    --event-pattern '{"source":[{"prefix":"alchemiser."}]}' >/dev/null || fail "put rule"
-aws $E events put-targets --rule workflow --event-bus-name alchemiser --targets "Id=work,Arn=$QARN" \
-    >/dev/null || fail "put targets"
-aws $E dynamodb create-table --table-name alchemiser-idempotency --billing-mode PAY_PER_REQUEST \
-    --attribute-definitions AttributeName=event_id,AttributeType=S \
-    --key-schema AttributeName=event_id,KeyType=HASH >/dev/null || fail "create table"
-aws $E dynamodb update-time-to-live --table-name alchemiser-idempotency \
-    --time-to-live-specification Enabled=true,AttributeName=expires_at >/dev/null || fail "ttl"
+tf_layout
+tf_shipped_names
 
 CONF="$WORK/alchemiserd.conf"
 mkdir -p "$WORK/state/mail"
+# No event_bus or idempotency_table: the built-in defaults must name the module's.
 cat >"$CONF" <<CONF
 [daemon]
 backend = aws
 state_dir = $WORK/state
 concurrency = 2
 poll_wait = 1s
-visibility_timeout = 5s
-idempotency_lease = 5s
+visibility_timeout = 4s
+idempotency_lease = 10s
 once_idle_wait = 2s
 retry_backoff_base = 1s
 retry_backoff_max = 2s
@@ -47,7 +39,6 @@ log_level = debug
 region = us-east-1
 queue_url = $Q
 dead_letter_queue_url = $DLQ
-event_bus = alchemiser
 sqs_endpoint = $MOTO_URL
 events_endpoint = $MOTO_URL
 dynamodb_endpoint = $MOTO_URL
@@ -63,7 +54,7 @@ CONF
 
 "$BIN" -c "$CONF" --check-config >/dev/null || fail "config"
 completed() {
-	aws $E dynamodb scan --table-name alchemiser-idempotency --consistent-read \
+	aws $E dynamodb scan --table-name "$TABLE" --consistent-read \
 	    --filter-expression '#s = :c' --expression-attribute-names '{"#s":"status"}' \
 	    --expression-attribute-values '{":c":{"S":"COMPLETED"}}' --select COUNT --query Count --output text
 }
@@ -83,12 +74,14 @@ grep 'DETAIL_TYPE=WorkflowStarted' "$WORK/once.log" | grep -q 'HANDLER=' ||
 grep -q 'done start' "$WORK/once.log" || fail "the command was not done"
 n1=$(completed)
 [ "$n1" -ge 1 ] || fail "no COMPLETED idempotency record"
-aws $E dynamodb scan --table-name alchemiser-idempotency --consistent-read --output json |
+aws $E dynamodb scan --table-name "$TABLE" --consistent-read --output json |
     grep -q '"COMPLETED"' || fail "the CLI sees no COMPLETED record"
 
 # From here on only commands: the later stages may not be in this build.
-aws $E events remove-targets --rule workflow --event-bus-name alchemiser --ids work >/dev/null ||
-	fail "remove targets"
+for rule in $TF_RULES; do
+	aws $E events remove-targets --rule "$rule" --event-bus-name "$BUS" --ids work-queue >/dev/null ||
+		fail "remove targets of $rule"
+done
 aws $E sqs purge-queue --queue-url "$Q" >/dev/null || fail "purge"
 
 # 2. Two daemons on one queue: every event is done once, at most.
@@ -129,8 +122,8 @@ i=0
 while [ $i -lt 200 ] && ! grep -q 'received message' "$WORK/k.log" 2>/dev/null; do sleep 0.05; i=$((i + 1)); done
 kill -9 "$K"
 wait "$K" 2>/dev/null || true
-# The message comes back once the killed run's visibility timeout and lease
-# lapse (a claim still leased is retried later, not dropped): --once runs until
+# The message comes back once the killed run's visibility timeout lapses; its
+# claim (a dead process of this host) is taken over at once: --once runs until
 # the command is done, within a bound.
 : >"$WORK/after.log"
 n=0

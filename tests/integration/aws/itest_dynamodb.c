@@ -29,7 +29,7 @@ static enum idem_claim_result
 claim(struct idem_store *s, const char *key, const char *owner, int64_t now, int64_t lease,
     int64_t retention, char *holder)
 {
-	struct idem_claim c = { key, owner, "SignalGenerated", "corr-1", now, lease, retention };
+	struct idem_claim c = { key, owner, "SignalGenerated", "corr-1", now, lease, retention, NULL };
 	enum idem_claim_result res = _IDEM_CLAIM_MAX;
 	struct errctx ec;
 
@@ -50,6 +50,26 @@ START_TEST(test_itest_dynamodb_protocol)
 	ck_assert_int_eq(dynamodb_table_info(s, &info), 0);
 	if (strcmp(itest_env("ALC_ITEST"), "moto") == 0)
 		ck_assert_msg(info.ttl_enabled, "TTL %s on '%s'", info.ttl_status, info.ttl_attribute);
+
+	/* A holder proven dead (issue #17): its live lease is taken over at once,
+	 * fenced on it still being the owner. */
+	{
+		struct idem_claim c = { "itest-dead", "host:5:0", "SignalGenerated", "corr-1", now,
+			60 * SEC, 3600 * SEC, "host:4:0" };
+		enum idem_claim_result res = _IDEM_CLAIM_MAX;
+
+		ck_assert_int_eq(claim(s, "itest-dead", "host:4:0", now, 60 * SEC, 3600 * SEC, holder), IDEM_CLAIMED);
+		ck_assert_int_eq(claim(s, "itest-dead", "host:5:0", now, 60 * SEC, 3600 * SEC, holder), IDEM_BUSY);
+		ck_assert_ok(s->ops->claim(s, &c, &res, holder, &ec), &ec);
+		ck_assert_int_eq(res, IDEM_TAKEN_OVER);
+		ck_assert_str_eq(holder, "host:4:0");
+		ck_assert_err(s->ops->renew(s, "itest-dead", "host:4:0", now + 120 * SEC, &ec), -EEXIST, &ec);
+		/* The verdict is stale now: host:5:0 holds it, so host:6:0 waits. */
+		c.owner = "host:6:0";
+		ck_assert_ok(s->ops->claim(s, &c, &res, holder, &ec), &ec);
+		ck_assert_int_eq(res, IDEM_BUSY);
+		ck_assert_str_eq(holder, "host:5:0");
+	}
 
 	/* claim, busy for others, complete only by the owner, then duplicate. */
 	ck_assert_int_eq(claim(s, "itest-complete", "host:1:0", now, 60 * SEC, 3600 * SEC, holder), IDEM_CLAIMED);
@@ -86,7 +106,7 @@ START_TEST(test_itest_dynamodb_protocol)
 	/* Validation errors from the service are -EINVAL; nothing is claimed. */
 	{
 		char *key = xmalloc(4096);
-		struct idem_claim c = { key, "host:1:0", "T", "c", now, SEC, SEC };
+		struct idem_claim c = { key, "host:1:0", "T", "c", now, SEC, SEC, NULL };
 		enum idem_claim_result res;
 
 		memset(key, 'k', 4095);
@@ -140,7 +160,7 @@ START_TEST(test_itest_dynamodb_race_and_failures)
 	ck_assert_err(missing->ops->preflight(missing, &ec), -ENOENT, &ec);
 	{
 		/* Fail closed: no table, no claim. */
-		struct idem_claim c = { "k", "o", "T", "c", aws_now_usec(), SEC, SEC };
+		struct idem_claim c = { "k", "o", "T", "c", aws_now_usec(), SEC, SEC, NULL };
 		enum idem_claim_result res;
 
 		ck_assert_int_lt(missing->ops->claim(missing, &c, &res, NULL, &ec), 0);

@@ -3,7 +3,8 @@
 --tls starttls: STARTTLS offered and required, AUTH required (after TLS);
 --tls implicit: TLS from the first byte (smtps://), AUTH required;
 --tls none: no STARTTLS, no AUTH (the "plain server" a TLS-requiring client refuses).
-Each accepted message goes to OUT/NNN.eml, its envelope recipients to OUT/NNN.rcpt.
+Each accepted message goes to OUT/NNN.eml, its envelope recipients to OUT/NNN.rcpt,
+and OUT/NNN.quit once the client closed that session with QUIT (it read the 250).
 Recipients whose local part starts with "refuse" get 550, "tempfail" 451. The chosen port is
 written to PORT_FILE once the server accepts connections; SIGTERM stops it."""
 import argparse, os, signal, socket, ssl, warnings
@@ -36,7 +37,15 @@ class Sink:
         with open(base + ".eml.tmp", "wb") as f:
             f.write(envelope.original_content)
         os.rename(base + ".eml.tmp", base + ".eml")
+        session.alc_delivered = getattr(session, "alc_delivered", []) + [base]
         return "250 OK"
+    async def handle_QUIT(self, server, session, envelope):
+        # A client sends QUIT only after it read the answer to its DATA: the
+        # messages of this session reached it as delivered (NNN.quit). A
+        # message without one may have been resent (the SMTP window).
+        for base in getattr(session, "alc_delivered", []):
+            open(base + ".quit", "w").close()
+        return "221 Bye"
 
 def check_login(server, session, envelope, mechanism, auth_data):
     password = open(a.password_file, "rb").read().rstrip(b"\n")

@@ -57,7 +57,7 @@ sent(struct env *e, size_t i, const char **target)
 }
 
 static const struct idem_claim claim1 = { "ev-1", "host:1:0", "SignalGenerated", "corr-1", NOW,
-	60 * INT64_C(1000000), 3600 * INT64_C(1000000) };
+	60 * INT64_C(1000000), 3600 * INT64_C(1000000), NULL };
 
 START_TEST(test_dynamodb_claim_requests)
 {

@@ -116,6 +116,45 @@ START_TEST(test_sqlite_idem_takeover_after_lease_expiry)
 }
 END_TEST
 
+/* A holder proven dead (issue #17): its live claim is taken over at once,
+ * but only while it is still the owner (fenced), and nobody else's. */
+START_TEST(test_sqlite_idem_takeover_of_dead_owner)
+{
+	struct idem_claim c = {
+		.key = "ev-d", .owner = "new:2:0", .detail_type = "TradeExecuted",
+		.correlation_id = "corr-1", .now_usec = T0 + SEC, .lease_usec = 60 * SEC,
+		.retention_usec = 86400 * SEC, .dead_owner = "old:1:0",
+	};
+	enum idem_claim_result res = _IDEM_CLAIM_MAX;
+	struct sqlite_idem_record rec;
+	char holder[128] = "";
+	struct errctx ec;
+
+	ck_assert_int_eq(claim(is, "ev-d", "old:1:0", T0, NULL), IDEM_CLAIMED);
+	/* Without the verdict: busy, as before. */
+	ck_assert_int_eq(claim(is, "ev-d", "new:2:0", T0 + SEC, holder), IDEM_BUSY);
+	ck_assert_str_eq(holder, "old:1:0");
+	/* With it: taken over within the lease, the holder named. */
+	holder[0] = '\0';
+	ck_assert_ok(is->ops->claim(is, &c, &res, holder, &ec), &ec);
+	ck_assert_int_eq(res, IDEM_TAKEN_OVER);
+	ck_assert_str_eq(holder, "old:1:0");
+	ck_assert_ok(sqlite_idem_get(is, "ev-d", &rec, &ec), &ec);
+	ck_assert_str_eq(rec.owner, "new:2:0");
+	ck_assert_err(is->ops->complete(is, "ev-d", "old:1:0", T0 + 2 * SEC, &ec), -EEXIST, &ec);
+	/* A stale verdict (the record moved on to a live owner) changes nothing. */
+	c.owner = "third:3:0";
+	ck_assert_ok(is->ops->claim(is, &c, &res, holder, &ec), &ec);
+	ck_assert_int_eq(res, IDEM_BUSY);
+	ck_assert_str_eq(holder, "new:2:0");
+	/* And a completed record stays completed. */
+	ck_assert_ok(is->ops->complete(is, "ev-d", "new:2:0", T0 + 3 * SEC, &ec), &ec);
+	c.dead_owner = "new:2:0";
+	ck_assert_ok(is->ops->claim(is, &c, &res, holder, &ec), &ec);
+	ck_assert_int_eq(res, IDEM_COMPLETED);
+}
+END_TEST
+
 START_TEST(test_sqlite_idem_release_by_owner_only)
 {
 	struct sqlite_idem_record rec;
@@ -223,6 +262,7 @@ suite_sqlite_idem(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_sqlite_idem_claim_busy_complete_duplicate);
 	tcase_add_test(tc, test_sqlite_idem_takeover_after_lease_expiry);
+	tcase_add_test(tc, test_sqlite_idem_takeover_of_dead_owner);
 	tcase_add_test(tc, test_sqlite_idem_release_by_owner_only);
 	tcase_add_test(tc, test_sqlite_idem_expired_record_is_claimed_again);
 	tcase_add_test(tc, test_sqlite_idem_rejects_bad_claims);

@@ -9,6 +9,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <sqlite3.h>
+
+#include "alchemiser/core/owner.h"
 #include "alchemiser/core/xalloc.h"
 #include "alchemiser/local/sqlite_queue.h"
 #include "local_test.h"
@@ -246,6 +249,76 @@ START_TEST(test_sqlite_queue_dlq_after_max_receive_count)
 	ck_assert_str_eq(json_string_value(json_object_get(json_object_get(p[0].attributes,
 	    "ERROR_CODE"), "StringValue")), "MaxReceiveCountExceeded");
 	sqlite_queue_parked_free(p, n);
+}
+END_TEST
+
+/* The owner string of a process that has exited (core/owner.h). */
+static void
+dead_owner(char *out, size_t size)
+{
+	int fd[2];
+	pid_t pid;
+	ssize_t n;
+
+	ck_assert_int_eq(pipe(fd), 0);
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		char buf[OWNER_MAX];
+
+		owner_self(buf, sizeof buf);
+		(void)!write(fd[1], buf, strlen(buf));
+		_exit(0);
+	}
+	close(fd[1]);
+	n = read(fd[0], out, size - 1);
+	ck_assert_int_gt(n, 0);
+	out[n] = '\0';
+	close(fd[0]);
+	ck_assert_int_eq(waitpid(pid, NULL, 0), pid);
+}
+
+/* Issue #17: after kill -9, what the dead receiver held is visible again at
+ * the next process's first receive, with the dead one's receive given back
+ * (at most 2 x max_receive_count times); a live receiver's messages stay. */
+START_TEST(test_sqlite_queue_dead_receiver_freed_at_once)
+{
+	struct recv_result a, b;
+	char owner[OWNER_MAX], *sql;
+	sqlite3 *db;
+	int i;
+
+	send_body("held-by-dead");
+	send_body("held-by-live");
+	receive(1, 0, 300 * SEC, &a);
+	ck_assert_uint_eq(a.n, 1);
+	ck_assert_str_eq(a.msgs[0]->body, "held-by-dead");
+	ck_assert_ptr_nonnull(strstr(a.msgs[0]->receipt, owner_self(owner, sizeof owner)));
+	recv_clear(&a);
+	receive(1, 0, 300 * SEC, &b);
+	ck_assert_uint_eq(b.n, 1);
+	/* The first one's receiver dies (its receipt names an exited process). */
+	dead_owner(owner, sizeof owner);
+	ck_assert_int_eq(sqlite3_open(path, &db), SQLITE_OK);
+	for (i = 0; i < 8; i++) {
+		sql = sqlite3_mprintf("UPDATE queue_messages SET receipt = '1.x.%q' WHERE CAST(body AS TEXT) = 'held-by-dead'",
+		    owner);
+		ck_assert_int_eq(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+		ck_assert_int_eq(sqlite3_changes(db), 1);
+		sqlite3_free(sql);
+		/* A restart: a new transport sweeps on its first receive. */
+		tr->ops->free(tr);
+		open_transport(3);
+		receive(10, 0, 300 * SEC, &a);
+		ck_assert_uint_eq(a.n, 1);
+		ck_assert_str_eq(a.msgs[0]->body, "held-by-dead");
+		/* Given back 6 times (2 x 3), then each death counts. */
+		ck_assert_uint_eq(a.msgs[0]->receive_count, i < 6 ? 1 : (unsigned)i - 4);
+		recv_clear(&a);
+	}
+	sqlite3_close(db);
+	ck_assert_uint_eq(counts("main").in_flight, 2);	/* the live one still held */
+	recv_clear(&b);
 }
 END_TEST
 
@@ -564,6 +637,7 @@ suite_sqlite_queue(void)
 	tcase_add_test(tc, test_sqlite_queue_send_receive_attributes);
 	tcase_add_test(tc, test_sqlite_queue_visibility_expiry_redelivers);
 	tcase_add_test(tc, test_sqlite_queue_dlq_after_max_receive_count);
+	tcase_add_test(tc, test_sqlite_queue_dead_receiver_freed_at_once);
 	tcase_add_test(tc, test_sqlite_queue_batch_delete_reports_bad_receipts);
 	tcase_add_test(tc, test_sqlite_queue_change_visibility);
 	tcase_add_test(tc, test_sqlite_queue_delay);

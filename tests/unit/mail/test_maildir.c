@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "alchemiser/core/xalloc.h"
@@ -85,9 +86,8 @@ START_TEST(test_maildir_delivers_into_new)
 	ck_assert_uint_eq(count_files(tmpdir, NULL), 0);
 	ck_assert_int_eq(stat(file, &st), 0);
 	ck_assert_uint_eq(st.st_mode & 0777, 0600);
-	/* maildir name: <sec>.M<usec>P<pid>Q<n>.<host> */
-	ck_assert_ptr_nonnull(strstr(file, ".M"));
-	ck_assert_ptr_nonnull(strstr(file, "Q1."));
+	/* A message with an id: <id>-<hash>.<host>, the same for every delivery. */
+	ck_assert_ptr_nonnull(strstr(file, "/new/evt-1-"));
 	content = test_read_file(file, NULL);
 	ck_assert_ptr_null(strchr(content, '\r'));
 	ck_assert_ptr_nonnull(strstr(content, "\nFrom: Bot <bot@example.test>\n"));
@@ -197,6 +197,94 @@ START_TEST(test_maildir_concurrent_names_are_unique)
 }
 END_TEST
 
+/* Issue #17, B3: a redelivery after kill -9 (delivered, claim not completed)
+ * finds the first copy, in new/ or moved to cur/ by a reader. */
+START_TEST(test_maildir_same_id_delivered_once)
+{
+	struct errctx ec = { 0 };
+	char *dir = test_tmpdir(), *md = xasprintf("%s/M", dir);
+	char *newdir = xasprintf("%s/new", md), *curdir = xasprintf("%s/cur", md);
+	struct maildir_mailer_options o = { .path = md, .from = "bot@example.test", .to = to, .n_to = 1 };
+	struct mail_message m = { .subject = "Trading report", .text = "body\n", .id = "evt-7" };
+	struct mail_message other = { .subject = "Trading report", .text = "body\n", .id = "evt.7" };
+	struct mailer *mailer = NULL;
+	char *file = NULL, *moved;
+
+	ck_assert_ok(maildir_mailer_new(&o, &mailer, &ec), &ec);
+	ck_assert_ok(mailer->ops->send(mailer, &m, &ec), &ec);
+	ck_assert_ok(mailer->ops->send(mailer, &m, &ec), &ec);
+	ck_assert_uint_eq(count_files(newdir, &file), 1);
+	/* A reader moved it to cur/ and flagged it seen. */
+	moved = xasprintf("%s/%s:2,S", curdir, strrchr(file, '/') + 1);
+	ck_assert_int_eq(rename(file, moved), 0);
+	ck_assert_ok(mailer->ops->send(mailer, &m, &ec), &ec);
+	ck_assert_uint_eq(count_files(newdir, NULL), 0);
+	ck_assert_uint_eq(count_files(curdir, NULL), 1);
+	/* Another id that reads the same once sanitised is another message. */
+	ck_assert_ok(mailer->ops->send(mailer, &other, &ec), &ec);
+	ck_assert_uint_eq(count_files(newdir, NULL), 1);
+	{
+		char *tmpdir = xasprintf("%s/tmp", md);
+
+		ck_assert_uint_eq(count_files(tmpdir, NULL), 0);
+		free(tmpdir);
+	}
+	mailer_free(mailer);
+	rm_maildir(md);
+	(void) rmdir(dir);
+	free(moved);
+	free(file);
+	free(curdir);
+	free(newdir);
+	free(md);
+	free(dir);
+}
+END_TEST
+
+/* Partial files of a killed process are removed at start-up; a live one's stay. */
+START_TEST(test_maildir_cleans_tmp_of_dead_processes)
+{
+	struct errctx ec = { 0 };
+	char *dir = test_tmpdir(), *md = xasprintf("%s/M", dir), *tmpdir = xasprintf("%s/tmp", md);
+	struct maildir_mailer_options o = { .path = md, .from = "bot@example.test", .to = to, .n_to = 1 };
+	struct mailer *mailer = NULL;
+	char host[128], *dead, *live, *foreign;
+	pid_t child;
+	FILE *f;
+
+	ck_assert_ok(maildir_mailer_new(&o, &mailer, &ec), &ec);
+	mailer_free(mailer);
+	child = fork();
+	ck_assert_int_ge(child, 0);
+	if (child == 0)
+		_exit(0);
+	ck_assert_int_eq(waitpid(child, NULL, 0), child);
+	ck_assert_int_eq(gethostname(host, sizeof host), 0);
+	dead = xasprintf("%s/1767323045.M000001P%ldQ1.%s", tmpdir, (long)child, host);
+	live = xasprintf("%s/1767323045.M000002P%ldQ1.%s", tmpdir, (long)getppid(), host);
+	foreign = xasprintf("%s/1767323045.M000003P%ldQ1.otherhost", tmpdir, (long)child);
+	ck_assert_ptr_nonnull(f = fopen(dead, "w"));
+	fclose(f);
+	ck_assert_ptr_nonnull(f = fopen(live, "w"));
+	fclose(f);
+	ck_assert_ptr_nonnull(f = fopen(foreign, "w"));
+	fclose(f);
+	ck_assert_ok(maildir_mailer_new(&o, &mailer, &ec), &ec);
+	ck_assert_int_ne(access(dead, F_OK), 0);
+	ck_assert_int_eq(access(live, F_OK), 0);
+	ck_assert_int_eq(access(foreign, F_OK), 0);
+	mailer_free(mailer);
+	rm_maildir(md);
+	(void) rmdir(dir);
+	free(dead);
+	free(live);
+	free(foreign);
+	free(tmpdir);
+	free(md);
+	free(dir);
+}
+END_TEST
+
 static Suite *
 suite_maildir(void)
 {
@@ -206,6 +294,8 @@ suite_maildir(void)
 	tc = tcase_create("deliver");
 	tcase_add_test(tc, test_maildir_delivers_into_new);
 	tcase_add_test(tc, test_maildir_concurrent_names_are_unique);
+	tcase_add_test(tc, test_maildir_same_id_delivered_once);
+	tcase_add_test(tc, test_maildir_cleans_tmp_of_dead_processes);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("refuse");
 	tcase_add_test(tc, test_maildir_refuses_bad_message_and_writes_nothing);
