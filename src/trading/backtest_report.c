@@ -198,11 +198,12 @@ csv_equity(FILE *f, const struct backtest_result *r, const json_t *summary, stru
 	return 0;
 }
 
-/* Target weights with the digits --evaluate prints (%.17g). */
+/* Target weights with the digits --evaluate prints (the shortest decimal
+ * that reads back exactly, dsl_format_number). */
 static int
 csv_allocations(FILE *f, const struct backtest_result *r, const json_t *summary, struct errctx *ec)
 {
-	char d[11], a[11];
+	char d[11], a[11], num[DSL_NUM_BUF];
 
 	fputs("date,as_of,symbol,weight\n", f);
 	for (size_t i = 0; i < r->ndays; i++)
@@ -210,7 +211,7 @@ csv_allocations(FILE *f, const struct backtest_result *r, const json_t *summary,
 			fprintf(f, "%s,%s,", time_format_date(r->days[i].day, d),
 			    time_format_date(r->days[i].as_of, a));
 			csv_field(f, r->days[i].target[k].ticker);
-			fprintf(f, ",%.17g\n", r->days[i].target[k].weight);
+			fprintf(f, ",%s\n", dsl_format_number(r->days[i].target[k].weight, num));
 		}
 	return 0;
 }

@@ -3,6 +3,7 @@
  * ascending dates. A ticker with '/' (BRK/B) is read from BRK.B.csv. */
 #include <ctype.h>
 #include <errno.h>
+#include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,6 +31,7 @@ static int	csv_latest_quote(struct marketdata *md, const char *symbol, struct md
 	    struct errctx *ec);
 static void	csv_free(struct marketdata *md);
 static int64_t	first_day(const char *text, size_t len);
+static int	check_prices(const struct md_bar *b, size_t lineno, struct errctx *ec);
 
 static const struct marketdata_ops csv_ops = {
 	.name = "csv",
@@ -37,6 +39,24 @@ static const struct marketdata_ops csv_ops = {
 	.latest_quote = csv_latest_quote,
 	.free = csv_free,
 };
+
+static int
+check_prices(const struct md_bar *b, size_t lineno, struct errctx *ec)
+{
+	const double v[5] = { b->open, b->high, b->low, b->close, b->volume };
+	static const char *const name[5] = { "open", "high", "low", "close", "volume" };
+	size_t i;
+
+	for (i = 0; i < 5; i++) {
+		if (i < 4 && !(isfinite(v[i]) && v[i] > 0))
+			return errctx_set(ec, -EBADMSG, "line %zu: %s must be a finite number > 0, got %g",
+			    lineno, name[i], v[i]);
+		if (i == 4 && !(isfinite(v[i]) && v[i] >= 0))
+			return errctx_set(ec, -EBADMSG, "line %zu: volume must be a finite number >= 0, got %g",
+			    lineno, v[i]);
+	}
+	return 0;
+}
 
 void
 md_series_clear(struct md_series *s)
@@ -95,10 +115,10 @@ marketdata_csv_parse(const char *text, size_t len, int64_t as_of_day, struct md_
 			r = errctx_set(ec, -EBADMSG, "line %zu: bad date '%s'", lineno, date);
 			goto fail;
 		}
-		if (!(b.close > 0)) {
-			r = errctx_set(ec, -EBADMSG, "line %zu: close must be > 0", lineno);
+		/* inf, NaN, zero or negative in any price column would poison every
+		 * indicator reading it: refuse the file, naming the line. */
+		if ((r = check_prices(&b, lineno, ec)) < 0)
 			goto fail;
-		}
 		if (n > 0 && b.day <= bars[n - 1].day) {
 			r = errctx_set(ec, -EBADMSG, "line %zu: dates must be strictly ascending", lineno);
 			goto fail;

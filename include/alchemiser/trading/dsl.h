@@ -27,6 +27,7 @@ struct md_series;
 struct dsl_program;
 struct dsl_bars;
 
+#define DSL_TICKER_MAX	  24			/* characters; longer tickers are refused */
 #define DSL_MAX_DEPTH	  1000			/* bracket nesting; the corpus needs 196 */
 #define DSL_MAX_FILE	  (16u * 1024 * 1024)	/* bytes per strategy file */
 
@@ -113,5 +114,9 @@ int	dsl_evaluate(const struct dsl_program *p, struct dsl_bars *b, int64_t as_of_
 int	dsl_parse_date(const char *s, int64_t *ret_days, struct errctx *ec);
 /* "YYYY-MM-DD"; buf >= 11. */
 char	*dsl_format_date(int64_t days, char *buf);
+/* The shortest %g form of V that reads back as exactly V (0.06, not
+ * 0.059999999999999998); BUF holds DSL_NUM_BUF bytes. */
+#define DSL_NUM_BUF 32
+char	*dsl_format_number(double v, char *buf);
 
 #endif

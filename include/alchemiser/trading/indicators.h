@@ -68,6 +68,11 @@ int	indicator_from_name(const char *name);
 int	indicator_default_window(enum indicator_kind kind);
 /* Bars needed before the value exists (see the table above). */
 size_t	indicator_min_history(enum indicator_kind kind, int window);
+/* §7 item 18 / dsl-semantics 2.2 short-data rule: true when n bars are too
+ * few for KIND and the value is 0.0 rather than an error (the Python
+ * engine's rule): moving-average-return n < w, cumulative-return n <= w,
+ * max-drawdown n < w. moving-average-return with n == w stays an error. */
+bool	indicator_short_is_zero(enum indicator_kind kind, int window, size_t n);
 /* Bars a data fetch should cover so that the value is fully warmed up:
  * the minimum history, plus 10 windows for the all-history smoothers
  * (rsi, EMA), whose seed then weighs less than e^-10. */

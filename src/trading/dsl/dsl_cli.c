@@ -45,6 +45,7 @@ print_json_key(FILE *out, const char *s)
 static void
 print_weights(FILE *out, const struct dsl_weight *w, size_t n)
 {
+	char num[DSL_NUM_BUF];
 	size_t i;
 
 	fputc('{', out);
@@ -52,7 +53,7 @@ print_weights(FILE *out, const struct dsl_weight *w, size_t n)
 		if (i > 0)
 			fputs(", ", out);
 		print_json_key(out, w[i].ticker);
-		fprintf(out, ": %.17g", w[i].weight);
+		fprintf(out, ": %s", dsl_format_number(w[i].weight, num));
 	}
 	fputs("}\n", out);
 }

@@ -185,6 +185,13 @@ struct dsl_calendar {
 };
 
 const struct dsl_calendar *dsl_bars_calendar(struct dsl_bars *b);
+/* The calendar one program steps over: the union of the bar days of the
+ * tickers SYM[0..n) it reads (not of every series in the store), so a file's
+ * result never depends on the other files of its set (§7 item 26). *calmaps
+ * gets, per ticker, the bar index of its last bar on or before each calendar
+ * day (NULL: no bars). Cached per ticker list until bars are added. */
+const struct dsl_calendar *dsl_bars_scope(struct dsl_bars *b, const char *const *sym, size_t n,
+	    const int32_t *const **calmaps);
 struct dsl_series *dsl_bars_find(struct dsl_bars *b, const char *symbol);
 /* Bar index of the last bar dated on or before calendar day ci (-1: none). */
 const int32_t *dsl_series_calmap(struct dsl_bars *b, struct dsl_series *s);

@@ -69,6 +69,13 @@ dsl_ctx_indicator(struct dsl_ctx *c, int32_t tix, enum indicator_kind kind, int 
 	if (c->day < 0 || (bi = tk->calmap[c->day]) < 0)
 		return errctx_set(ec, -ENODATA, "%s(%s,%d): no bars on or before the as-of day",
 		    indicator_name(kind), name, window);
+	/* §7 item 18: short history is 0.0 for these, marked in the trace. */
+	if (indicator_short_is_zero(kind, window, (size_t)bi + 1)) {
+		dsl_ctx_trace(c, "%s(%s,%d)=0 on short data (%d bars; §7 item 18)",
+		    indicator_name(kind), name, window, bi + 1);
+		*ret = 0.0;
+		return 0;
+	}
 	need = indicator_min_history(kind, window);
 	if ((size_t)bi + 1 < need)
 		return errctx_set(ec, -ENODATA, "%s(%s,%d): needs %zu bars of history, has %d",
@@ -158,6 +165,7 @@ dsl_evaluate(const struct dsl_program *p, struct dsl_bars *b, int64_t as_of_day,
     const struct dsl_options *opt, struct dsl_result *ret, struct errctx *ec)
 {
 	static const struct dsl_options defaults;
+	const int32_t *const *calmaps;
 	struct dsl_hist *hist;
 	struct dsl_ctx c;
 	struct dsl_val v;
@@ -170,7 +178,8 @@ dsl_evaluate(const struct dsl_program *p, struct dsl_bars *b, int64_t as_of_day,
 	c.bars = b;
 	c.opt = opt != NULL ? opt : &defaults;
 	c.ind_flags = c.opt->stdev_sample ? INDICATOR_F_SAMPLE : 0;
-	c.cal = dsl_bars_calendar(b);
+	/* The file's own calendar: its result never depends on other files. */
+	c.cal = dsl_bars_scope(b, (const char *const *)p->tickers, p->ntickers, &calmaps);
 	/* The as-of day is the last calendar day on or before as_of_day. */
 	lo = 0;
 	hi = c.cal->n;
@@ -185,12 +194,9 @@ dsl_evaluate(const struct dsl_program *p, struct dsl_bars *b, int64_t as_of_day,
 	c.day = (int64_t)lo - 1;
 	c.tk = xcalloc(p->ntickers ? p->ntickers : 1, sizeof(*c.tk));
 	for (i = 0; i < p->ntickers; i++) {
-		struct dsl_series *s = dsl_bars_find(b, p->tickers[i]);
-		size_t n = 0;
-
-		if (s != NULL && (dsl_series_closes(s, &n), n > 0)) {
-			c.tk[i].s = s;
-			c.tk[i].calmap = dsl_series_calmap(b, s);
+		if (calmaps[i] != NULL) {
+			c.tk[i].s = dsl_bars_find(b, p->tickers[i]);
+			c.tk[i].calmap = calmaps[i];
 		}
 	}
 	/* Kept block histories (dsl_bars_keep_histories): holdings depend on the
@@ -258,4 +264,19 @@ char *
 dsl_format_date(int64_t days, char *buf)
 {
 	return time_format_date(days, buf);
+}
+
+char *
+dsl_format_number(double v, char *buf)
+{
+	int prec;
+
+	/* 17 significant digits always round-trip a double; fewer often do. */
+	for (prec = 1; prec < 17; prec++) {
+		snprintf(buf, DSL_NUM_BUF, "%.*g", prec, v);
+		if (strtod(buf, NULL) == v)
+			return buf;
+	}
+	snprintf(buf, DSL_NUM_BUF, "%.17g", v);
+	return buf;
 }

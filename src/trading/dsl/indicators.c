@@ -68,6 +68,22 @@ indicator_min_history(enum indicator_kind kind, int window)
 	}
 }
 
+bool
+indicator_short_is_zero(enum indicator_kind kind, int window, size_t n)
+{
+	size_t w = window > 0 ? (size_t)window : 1;
+
+	switch (kind) {
+	case INDICATOR_MA_RETURN:
+	case INDICATOR_MAX_DRAWDOWN:
+		return n < w;
+	case INDICATOR_CUM_RETURN:
+		return n <= w;
+	default:
+		return false;
+	}
+}
+
 size_t
 indicator_lookback(enum indicator_kind kind, int window)
 {

@@ -37,7 +37,7 @@ src_trading_dsl_libdsl_a_SOURCES += \
 # yet; once it does, make this "+=".
 EXTRA_PROGRAMS += tools/gen-sample-data bench/bench_dsl
 tools_gen_sample_data_SOURCES = tools/gen-sample-data.c
-tools_gen_sample_data_LDADD = $(DSL_LIB) $(CORE_LIB) $(DEPS_LIBS)
+tools_gen_sample_data_LDADD = $(DSL_LIB) $(TRADING_LIB) $(CORE_LIB) $(DEPS_LIBS)
 
 DSL_TESTS = \
 	tests/unit/dsl/test_indicators \

@@ -15,6 +15,7 @@
 
 #include "alchemiser/core/err.h"
 #include "alchemiser/core/xalloc.h"
+#include "alchemiser/seams/marketdata.h"
 #include "alchemiser/trading/dsl.h"
 #include "alchemiser/trading/dsl_cli.h"
 #include "alchemiser/trading/dsl_sample.h"
@@ -216,6 +217,207 @@ START_TEST(test_dsl_corpus_evaluate_generated)
 }
 END_TEST
 
+/* One file's allocation (or failure) in a set result, as text. */
+static char *
+outcome_text(const struct strategy_set_result *r, const char *file)
+{
+	char *t = xstrdup(""), *u;
+	size_t i, k;
+
+	for (i = 0; i < r->ns; i++) {
+		const struct strategy_outcome *o = &r->s[i];
+		const char *base = strrchr(o->file, '/');
+
+		if (strcmp(base != NULL ? base + 1 : o->file, file) != 0)
+			continue;
+		if (o->status < 0) {
+			u = xasprintf("%sfailed %d: %s", t, o->status, o->error);
+			free(t);
+			return u;
+		}
+		for (k = 0; k < o->result.n; k++) {
+			u = xasprintf("%s%s=%.17g ", t, o->result.w[k].ticker, o->result.w[k].weight);
+			free(t);
+			t = u;
+		}
+		return t;
+	}
+	free(t);
+	return xstrdup("(absent)");
+}
+
+/* Evaluate the set whose files are FILES (absolute paths or names in dir):
+ * the outcome of FILE as text (the result borrows names from the set). */
+static char *
+eval_set(const char *dir, struct marketdata *md, int64_t day, const char *const *files, size_t n,
+    const char *file)
+{
+	char *json = xstrdup("{\"files\": ["), *u, *setp = xasprintf("%s/set.json", dir);
+	struct strategy_set_result res;
+	struct strategy_set *set;
+	struct errctx ec;
+	FILE *f;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		u = xasprintf("%s%s\"%s\"", json, i > 0 ? ", " : "", files[i]);
+		free(json);
+		json = u;
+	}
+	f = fopen(setp, "w");
+	ck_assert_ptr_nonnull(f);
+	fprintf(f, "%s]}", json);
+	fclose(f);
+	ck_assert_ok(strategy_set_load(setp, &set, &ec), &ec);
+	memset(&res, 0, sizeof(res));
+	(void)strategy_set_evaluate(set, md, day, NULL, NULL, &res, &ec);
+	ck_assert_msg(res.ns == n, "%s: %s", json, errctx_msg(&ec));
+	u = outcome_text(&res, file);
+	strategy_set_result_clear(&res);
+	strategy_set_free(set);
+	free(setp);
+	free(json);
+	return u;
+}
+
+/* §7 item 26: a file's result depends only on itself. Block histories step
+ * over the bar days of the file's own tickers, so evaluating a file alone,
+ * beside other seed files, in another order, or beside a file whose ticker
+ * has bars on weekends and holidays gives byte-identical allocations. */
+START_TEST(test_dsl_corpus_independent_of_set)
+{
+	char *dir = test_tmpdir(), *wk, *paths[ELEMENTSOF(corpus)];
+	const char *all[ELEMENTSOF(corpus) + 1];
+	struct marketdata *md;
+	struct errctx ec;
+	int64_t end, d;
+	size_t i, k, np = 0;
+	FILE *f;
+
+	ck_assert_ok(dsl_parse_date("2026-11-20", &end, &ec), &ec);
+	for (i = 0; i < ELEMENTSOF(corpus); i++) {
+		struct strategy_set *set;
+		const char *const *t;
+		size_t n;
+
+		if ((paths[np] = corpus_path(corpus[i])) == NULL)
+			break;
+		ck_assert_ok(strategy_set_load_file(paths[np], &set, &ec), &ec);
+		n = strategy_set_tickers(set, &t);
+		for (k = 0; k < n; k++)
+			ck_assert_ok(dsl_sample_write_csv(dir, t[k], 7 + k % 3, end, 780, &ec), &ec);
+		strategy_set_free(set);
+		np++;
+	}
+	/* WKND trades every calendar day (weekends, Christmas, Independence Day). */
+	wk = xasprintf("%s/WKND.csv", dir);
+	f = fopen(wk, "w");
+	ck_assert_ptr_nonnull(f);
+	fputs("date,open,high,low,close,volume\n", f);
+	for (d = end - 1199; d <= end; d++) {
+		char buf[11];
+		double c = 100 + (double)(d % 17) + (double)(d % 5) / 3;
+
+		fprintf(f, "%s,%g,%g,%g,%g,1000\n", dsl_format_date(d, buf), c, c, c, c);
+	}
+	fclose(f);
+	free(wk);
+	wk = xasprintf("%s/weekend.clj", dir);
+	f = fopen(wk, "w");
+	ck_assert_ptr_nonnull(f);
+	fputs("(defsymphony \"weekend\" {} (weight-equal [(asset WKND)]))\n", f);
+	fclose(f);
+	for (i = 0; i < np; i++)
+		all[i] = paths[i];
+	all[np] = wk;
+	md = marketdata_csv_new(dir, &ec);
+	ck_assert_ptr_nonnull(md);
+	for (i = 0; i < np; i++) {
+		const char *file = strrchr(paths[i], '/') + 1;
+		const char *alone[] = { paths[i] };
+		const char *withwk[] = { paths[i], wk };
+		const char *wkfirst[] = { wk, paths[(i + 1) % np], paths[i] };
+		char *want, *got;
+
+		want = eval_set(dir, md, end, alone, 1, file);
+		ck_assert_msg(strncmp(want, "failed", 6) != 0, "%s alone: %s", file, want);
+		got = eval_set(dir, md, end, withwk, 2, file);
+		ck_assert_msg(strcmp(want, got) == 0, "%s with weekend.clj: '%s', alone '%s'", file,
+		    got, want);
+		free(got);
+		got = eval_set(dir, md, end, wkfirst, 3, file);
+		ck_assert_msg(strcmp(want, got) == 0, "%s after weekend.clj and another: '%s', alone '%s'",
+		    file, got, want);
+		free(got);
+		/* every seed file and the weekend file together */
+		got = eval_set(dir, md, end, all, np + 1, file);
+		ck_assert_msg(strcmp(want, got) == 0, "%s in the whole corpus: '%s', alone '%s'", file,
+		    got, want);
+		free(got);
+		free(want);
+	}
+	marketdata_free(md);
+	/* A file built to flip: block "a" jumps on Friday the 13th, block "b"
+	 * gains 0.5 % a session. Over its own six sessions "a" leads; stepping
+	 * over WKND's weekend days would push the jump out of the window. */
+	free(wk);
+	f = fopen(wk = xasprintf("%s/AAA.csv", dir), "w");
+	ck_assert_ptr_nonnull(f);
+	fputs("date,open,high,low,close,volume\n", f);
+	for (d = end - 139, k = 0; d <= end; d++) {
+		char buf[11];
+		double a = d >= end - 7 ? 110 : 100;
+
+		/* 1970-01-01 was a Thursday: weekdays only */
+		if ((d + 4) % 7 == 0 || (d + 4) % 7 == 6)
+			continue;
+		k++;
+		fprintf(f, "%s,%.6f,%.6f,%.6f,%.6f,1000\n", dsl_format_date(d, buf), a, a, a, a);
+	}
+	fclose(f);
+	free(wk);
+	f = fopen(wk = xasprintf("%s/BBB.csv", dir), "w");
+	ck_assert_ptr_nonnull(f);
+	fputs("date,open,high,low,close,volume\n", f);
+	for (d = end - 139, k = 0; d <= end; d++) {
+		char buf[11];
+		double b = 100 * pow(1.005, (double)k);
+
+		if ((d + 4) % 7 == 0 || (d + 4) % 7 == 6)
+			continue;
+		k++;
+		fprintf(f, "%s,%.6f,%.6f,%.6f,%.6f,1000\n", dsl_format_date(d, buf), b, b, b, b);
+	}
+	fclose(f);
+	free(wk);
+	f = fopen(wk = xasprintf("%s/flip.clj", dir), "w");
+	ck_assert_ptr_nonnull(f);
+	fputs("(defsymphony \"flip\" {} (filter (moving-average-return {:window 6}) (select-top 1)"
+	    " [(group \"a\" [(asset AAA)]) (group \"b\" [(asset BBB)])]))\n", f);
+	fclose(f);
+	free(wk);
+	md = marketdata_csv_new(dir, &ec);
+	ck_assert_ptr_nonnull(md);
+	{
+		const char *alone[] = { "flip.clj" }, *withwk[] = { "weekend.clj", "flip.clj" };
+		char *want, *got;
+
+		want = eval_set(dir, md, end, alone, 1, "flip.clj");
+		ck_assert_str_eq(want, "AAA=1 ");
+		got = eval_set(dir, md, end, withwk, 2, "flip.clj");
+		ck_assert_str_eq(got, want);
+		free(got);
+		free(want);
+	}
+	marketdata_free(md);
+	for (i = 0; i < np; i++)
+		free(paths[i]);
+	wk = NULL;
+	rm_flat_dir(dir);
+	free(dir);
+}
+END_TEST
+
 static Suite *
 dsl_corpus_suite(void)
 {
@@ -227,6 +429,7 @@ dsl_corpus_suite(void)
 	suite_add_tcase(s, tc);
 	tc = tcase_create("generated_data");
 	tcase_add_test(tc, test_dsl_corpus_evaluate_generated);
+	tcase_add_test(tc, test_dsl_corpus_independent_of_set);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -121,6 +121,55 @@ START_TEST(test_dsl_parse_errors)
 }
 END_TEST
 
+START_TEST(test_dsl_parse_hostile_tickers)
+{
+	const char *const *t;
+	struct dsl_program *p;
+	char text[200], long_t[80];
+
+	/* refused with the position, never truncated or mapped */
+	memset(long_t, 'A', 64);
+	long_t[64] = '\0';
+	snprintf(text, sizeof(text), "(asset \"%s\")", long_t);
+	assert_fails(text, -EINVAL, "t.clj:1:8", "is 64 characters long (at most 24)");
+	long_t[DSL_TICKER_MAX + 1] = '\0';
+	snprintf(text, sizeof(text), "(weight-equal [%s])", long_t);
+	assert_fails(text, -EINVAL, "t.clj:1:16", "is 25 characters long");
+	assert_fails("(asset \"../etc/passwd\")", -EINVAL, "t.clj:1:8", "bad ticker '../etc/passwd'");
+	assert_fails("(weight-equal [(asset \"A/../B\")])", -EINVAL, "t.clj:1:23", "bad ticker 'A/../B'");
+	assert_fails("(weight-equal [(asset \"A..B\")])", -EINVAL, "t.clj:1:23", "bad ticker");
+	assert_fails("(weight-equal [SPY \"QQQ/\"])", -EINVAL, "t.clj:1:20", "bad ticker 'QQQ/'");
+	assert_fails("(asset \".hidden\")", -EINVAL, "t.clj:1:8", "bad ticker");
+	assert_fails("(asset \"A B\")", -EINVAL, "t.clj:1:8", "bad ticker 'A B'");
+	assert_fails("(asset \"A\\nB\")", -EINVAL, "t.clj:1:8", "bad ticker 'A?B'");
+	assert_fails("(rsi \"S$Y\" {:window 5})", -EINVAL, "t.clj:1:6", "bad ticker 'S$Y'");
+	assert_fails("(filter (rsi {:window 5}) (select-top 1) [XLK \"X;Y\"])", -EINVAL, "t.clj:1:47",
+	    "bad ticker");
+	/* the shapes real tickers have */
+	memset(long_t, 'B', DSL_TICKER_MAX);
+	long_t[DSL_TICKER_MAX] = '\0';
+	snprintf(text, sizeof(text), "(weight-equal [BRK/B BF.B \"^VIX\" BTC-USD X:Y %s])", long_t);
+	ck_assert_uint_eq(ntickers(text, &t, &p), 6);
+	ck_assert_str_eq(t[0], "BRK/B");
+	ck_assert_str_eq(t[2], "^VIX");
+	ck_assert_str_eq(t[5], long_t);
+	dsl_program_free(p);
+}
+END_TEST
+
+START_TEST(test_dsl_parse_map_keys)
+{
+	/* a typo is not silently the default window */
+	assert_fails("(rsi \"A\" {:windw 10})", -EINVAL, "t.clj:1:11",
+	    "unknown key ':windw' in an indicator map (did you mean :window?)");
+	assert_fails("(filter (rsi {:Window 10}) (select-top 1) [A B])", -EINVAL, "t.clj:1:15",
+	    "did you mean :window?");
+	assert_fails("(moving-average-return \"A\" {:window 5 :wndow 10})", -EINVAL, "t.clj:1:39",
+	    "did you mean :window?");
+	assert_fails("(rsi \"A\" {:period 10})", -EINVAL, "t.clj:1:11", "(only :window)");
+}
+END_TEST
+
 START_TEST(test_dsl_parse_depth)
 {
 	struct errctx ec;
@@ -198,6 +247,8 @@ dsl_parse_suite(void)
 	tc = tcase_create("errors");
 	tcase_add_test(tc, test_dsl_parse_errors);
 	tcase_add_test(tc, test_dsl_parse_depth);
+	tcase_add_test(tc, test_dsl_parse_hostile_tickers);
+	tcase_add_test(tc, test_dsl_parse_map_keys);
 	tcase_add_test(tc, test_dsl_parse_size_limit);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("corpus");

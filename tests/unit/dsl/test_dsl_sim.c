@@ -201,8 +201,92 @@ START_TEST(test_dsl_sim_history_errors)
 	ck_assert_ok(eval_at(b, "(if (> (cumulative-return \"A\" {:window 59}) -100) A B)", DAY0 + 59,
 	    false, &res, &ec), &ec);
 	dsl_result_clear(&res);
-	ck_assert_err(eval_at(b, "(if (> (cumulative-return \"A\" {:window 60}) -100) A B)", DAY0 + 59,
-	    false, &res, &ec), -ENODATA, &ec);
+	dsl_bars_free(b);
+}
+END_TEST
+
+/* Evaluate TEXT on 60 bars as of the last; the allocation and the trace. */
+static void
+short_case(const char *text, const char *want_alloc, const char *want_trace)
+{
+	struct dsl_bars *b = make_bars(NDAYS);
+	struct dsl_result res;
+	struct errctx ec;
+	bool found = false;
+	size_t i;
+
+	ck_assert_ok(eval_at(b, text, DAY0 + NDAYS - 1, false, &res, &ec), &ec);
+	ck_assert_uint_eq(res.n, 1);
+	ck_assert_msg(strcmp(res.w[0].ticker, want_alloc) == 0, "%s: %s", text, res.w[0].ticker);
+	for (i = 0; i < res.ntrace; i++)
+		if (want_trace != NULL && strstr(res.trace[i], want_trace) != NULL)
+			found = true;
+		else
+			ck_assert_msg(strstr(res.trace[i], "short data") == NULL || want_trace != NULL,
+			    "%s: unexpected '%s'", text, res.trace[i]);
+	ck_assert_msg(want_trace == NULL || found, "%s: no '%s' in the trace", text, want_trace);
+	dsl_result_clear(&res);
+	dsl_bars_free(b);
+}
+
+/* §7 item 18 (dsl-semantics 2.2): with 60 bars, too short a history is 0.0,
+ * marked in the trace, for moving-average-return (n < w), cumulative-return
+ * (n <= w) and max-drawdown (n < w); A's values are never 0 otherwise. */
+START_TEST(test_dsl_sim_short_data_rule)
+{
+	struct dsl_bars *b;
+	struct dsl_result res;
+	struct errctx ec;
+
+#define ZERO_IS(ind, w) "(if (> (" ind " \"A\" {:window " #w "}) 0) B (if (< (" ind " \"A\" " \
+	"{:window " #w "}) 0) B A))"
+	short_case(ZERO_IS("moving-average-return", 61), "A",
+	    "moving-average-return(A,61)=0 on short data (60 bars");
+	short_case(ZERO_IS("moving-average-return", 200), "A", "moving-average-return(A,200)=0");
+	short_case(ZERO_IS("moving-average-return", 59), "B", NULL);
+	short_case(ZERO_IS("cumulative-return", 60), "A",
+	    "cumulative-return(A,60)=0 on short data (60 bars");
+	short_case(ZERO_IS("cumulative-return", 99), "A", "cumulative-return(A,99)=0");
+	short_case(ZERO_IS("cumulative-return", 59), "B", NULL);
+	short_case(ZERO_IS("max-drawdown", 61), "A", "max-drawdown(A,61)=0 on short data (60 bars");
+	short_case(ZERO_IS("max-drawdown", 60), "B", NULL);
+#undef ZERO_IS
+	/* where 2.2 has a missing value, not 0.0, it stays an error */
+	b = make_bars(NDAYS);
+	ck_assert_err(eval_at(b, "(if (> (moving-average-return \"A\" {:window 60}) 0) A B)",
+	    DAY0 + NDAYS - 1, false, &res, &ec), -ENODATA, &ec);
+	ck_assert_ptr_nonnull(strstr(errctx_msg(&ec), "needs 61 bars"));
+	ck_assert_err(eval_at(b, "(if (> (moving-average-price \"A\" {:window 61}) 0) A B)",
+	    DAY0 + NDAYS - 1, false, &res, &ec), -ENODATA, &ec);
+	dsl_bars_free(b);
+}
+END_TEST
+
+/* The bar store's ticker index: 100k distinct tickers are each found, a
+ * re-added ticker replaces its series, an unknown one is absent, and a file
+ * reading two of them evaluates. */
+START_TEST(test_dsl_sim_many_tickers)
+{
+	struct dsl_bars *b = dsl_bars_new();
+	struct dsl_result res;
+	struct errctx ec;
+	int64_t days[2] = { DAY0, DAY0 + 1 };
+	double cl[2] = { 1, 2 }, up[2] = { 1, 3 };
+	char sym[16];
+	size_t i;
+
+	for (i = 0; i < 100000; i++) {
+		snprintf(sym, sizeof(sym), "T%zu", i);
+		dsl_bars_add(b, sym, days, cl, 2);
+	}
+	dsl_bars_add(b, "T77777", days, up, 2);	/* replaces, not a second entry */
+	ck_assert_uint_eq(dsl_bars_count(b), 100000);
+	ck_assert_ok(eval_at(b, "(if (> (current-price \"T77777\") (current-price \"T99999\")) "
+	    "[(asset T77777)] [(asset T0)])", DAY0 + 1, false, &res, &ec), &ec);
+	ck_assert_str_eq(res.w[0].ticker, "T77777");
+	dsl_result_clear(&res);
+	ck_assert_err(eval_at(b, "(if (> (current-price \"T100000\") 1) A B)", DAY0 + 1, false, &res,
+	    &ec), -ENOENT, &ec);
 	dsl_bars_free(b);
 }
 END_TEST
@@ -221,6 +305,8 @@ dsl_sim_suite(void)
 	tc = tcase_create("bars");
 	tcase_add_test(tc, test_dsl_sim_as_of);
 	tcase_add_test(tc, test_dsl_sim_history_errors);
+	tcase_add_test(tc, test_dsl_sim_short_data_rule);
+	tcase_add_test(tc, test_dsl_sim_many_tickers);
 	suite_add_tcase(s, tc);
 	return s;
 }

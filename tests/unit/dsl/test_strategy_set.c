@@ -252,8 +252,18 @@ START_TEST(test_strategy_set_csv_marketdata)
 	BAD("Date,Close\n", "header");
 	BAD("date,open,high,low,close,volume\n2026-01-02,1,2,3\n", "line 2");
 	BAD("date,open,high,low,close,volume\n2026-02-30,1,2,0,1,1\n", "bad date");
-	BAD("date,open,high,low,close,volume\n2026-01-03,1,2,0,1,1\n2026-01-02,1,2,0,1,1\n", "ascending");
-	BAD("date,open,high,low,close,volume\n2026-01-03,1,2,0,0,1\n", "close must be > 0");
+	BAD("date,open,high,low,close,volume\n2026-01-03,1,2,1,1,1\n2026-01-02,1,2,1,1,1\n", "ascending");
+	/* every price column: finite and > 0; volume finite and >= 0 */
+	BAD("date,open,high,low,close,volume\n2026-01-03,1,2,1,0,1\n", "line 2: close must be a finite number > 0");
+	BAD("date,open,high,low,close,volume\n2026-01-02,1,2,1,1,1\n2026-01-03,1,+inf,1,1,1\n",
+	    "line 3: high must be a finite number > 0, got inf");
+	BAD("date,open,high,low,close,volume\n2026-01-03,NaN,2,1,1,1\n", "line 2: open must be a finite number > 0");
+	BAD("date,open,high,low,close,volume\n2026-01-03,nan,2,1,1,1\n", "line 2: open");
+	BAD("date,open,high,low,close,volume\n2026-01-03,1,2,-1,1,1\n", "line 2: low must be a finite number > 0, got -1");
+	BAD("date,open,high,low,close,volume\n2026-01-03,1,2,0,1,1\n", "line 2: low must be");
+	BAD("date,open,high,low,close,volume\n2026-01-03,1,2,1,-inf,1\n", "line 2: close must be");
+	BAD("date,open,high,low,close,volume\n2026-01-03,1,2,1,1,inf\n", "line 2: volume must be a finite number >= 0");
+	BAD("date,open,high,low,close,volume\n2026-01-03,1,2,1,1,-5\n", "line 2: volume must be");
 	BAD("date,open,high,low,close,volume\n2026-01-03,1,2,0,1,1x\n", "line 2");
 
 	ck_assert_ptr_null(marketdata_csv_new("/nonexistent/dir", &ec));
@@ -272,6 +282,13 @@ START_TEST(test_strategy_set_csv_marketdata)
 	syms[1] = "BAD";
 	ck_assert_err(md->ops->daily_bars(md, syms, 2, INT64_MAX, 10, ser, &ec), -EBADMSG, &ec);
 	ck_assert_ptr_nonnull(strstr(errctx_msg(&ec), "BAD.csv"));
+	/* through the seam: the file and the line */
+	put("INF.csv", "date,open,high,low,close,volume\n2026-01-02,1,2,1,1,1\n2026-01-05,1,1,1,inf,1\n");
+	syms[1] = "INF";
+	ck_assert_err(md->ops->daily_bars(md, syms, 2, INT64_MAX, 10, ser, &ec), -EBADMSG, &ec);
+	ck_assert_msg(strstr(errctx_msg(&ec), "INF.csv") != NULL &&
+	    strstr(errctx_msg(&ec), "line 3: close must be a finite number > 0") != NULL, "%s",
+	    errctx_msg(&ec));
 	marketdata_free(md);
 }
 END_TEST
@@ -317,6 +334,42 @@ START_TEST(test_strategy_set_cli)
 	free(set2);
 	free(broken);
 	free(soxl);
+}
+END_TEST
+
+/* Weights print as the shortest decimal that reads back exactly (0.06, not
+ * 0.059999999999999998), on stdout and in the trace's allocation line. */
+START_TEST(test_strategy_set_cli_shortest_weights)
+{
+	char *outp = at("out.txt"), *errp = at("err.txt"), *p = at("w.clj"), *text, num[DSL_NUM_BUF];
+	FILE *out, *err;
+	int64_t end;
+	struct errctx ec;
+
+	ck_assert_str_eq(dsl_format_number(0.06, num), "0.06");
+	ck_assert_str_eq(dsl_format_number(0.1 + 0.2, num), "0.30000000000000004");
+	ck_assert_str_eq(dsl_format_number(1.0 / 3.0, num), "0.3333333333333333");
+	ck_assert_str_eq(dsl_format_number(1.0, num), "1");
+	ck_assert_str_eq(dsl_format_number(0.5, num), "0.5");
+	ck_assert_str_eq(dsl_format_number(1e-7, num), "1e-07");
+	ck_assert_ok(dsl_parse_date("2026-11-20", &end, &ec), &ec);
+	put("w.clj", "(defsymphony \"w\" {} (weight-specified 0.06 (asset SOXL) 0.94 (asset SQQQ)))");
+	ck_assert_ok(dsl_sample_write_csv(dir, "SOXL", 1, end, 30, &ec), &ec);
+	ck_assert_ok(dsl_sample_write_csv(dir, "SQQQ", 2, end, 30, &ec), &ec);
+	out = fopen(outp, "w+");
+	err = fopen(errp, "w+");
+	ck_assert_int_eq(dsl_cli_evaluate(p, dir, "2026-11-20", true, false, out, err), 0);
+	fclose(out);
+	fclose(err);
+	text = test_read_file(outp, NULL);
+	ck_assert_str_eq(text, "{\"SOXL\": 0.06, \"SQQQ\": 0.94}\n");
+	free(text);
+	text = test_read_file(errp, NULL);
+	ck_assert_msg(strstr(text, "allocation: {\"SOXL\": 0.06, \"SQQQ\": 0.94}") != NULL, "%s", text);
+	free(text);
+	free(outp);
+	free(errp);
+	free(p);
 }
 END_TEST
 
@@ -673,6 +726,7 @@ strategy_set_suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_strategy_set_csv_marketdata);
 	tcase_add_test(tc, test_strategy_set_cli);
+	tcase_add_test(tc, test_strategy_set_cli_shortest_weights);
 	tcase_add_test(tc, test_strategy_set_cli_freshness);
 	tcase_add_test(tc, test_strategy_set_policies);
 	tcase_add_test(tc, test_strategy_set_example);
