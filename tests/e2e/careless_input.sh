@@ -78,7 +78,9 @@ max_attempts = 1
 data_dir = $top_srcdir/etc/sample-data
 strategy_set = $top_srcdir/etc/strategies/strategy.json
 AWS
-timeout -s KILL 20 "$BIN" -c "$WORK/aws.conf" --once --event '{"mode":"bot"}' 2>"$WORK/aws.log" &
+# Started directly (not under timeout(1)): a kill -9 of a timeout wrapper
+# would orphan the daemon. The trap stops it by PID if the test fails.
+"$BIN" -c "$WORK/aws.conf" --once --event '{"mode":"bot"}' 2>"$WORK/aws.log" &
 aws_pid=$!
 PIDS="$PIDS $aws_pid"
 wait_until 15 test -d "$WORK/aws-state/deeper/mail/new" || fail "backend = aws did not create the state directory"
