@@ -1,5 +1,5 @@
-/* Bar store: close series per ticker, the trading calendar (union of every
- * bar date), per-ticker calendar maps and the indicator-series cache. Every
+/* Bar store: close series per ticker, the per-program calendars and their
+ * calendar maps (dsl_bars_scope) and the indicator-series cache. Every
  * indicator is causal, so one series over the whole history answers "as of"
  * any day by indexing: a strategy's hundreds of indicator reads, and the
  * re-evaluations of simulated block histories, cost a lookup each. */
@@ -22,8 +22,6 @@ struct dsl_series {
 	int64_t		 *day;
 	double		 *close;
 	size_t		  n;
-	int32_t		 *calmap;	/* per calendar day; valid for calgen */
-	unsigned	  calgen;
 	struct icache_ent *ic;
 	size_t		  nic, icap;
 };
@@ -34,10 +32,6 @@ struct dsl_bars {
 	struct dsl_scope  *scopes;	/* dsl_bars_scope cache */
 	size_t		  *hidx;	/* open addressing: index + 1 into s, 0 empty */
 	size_t		   hcap;	/* power of two, > 2 n */
-	struct dsl_calendar cal;
-	int64_t		  *calday;
-	unsigned	   calgen;	/* bumped when the calendar changes */
-	bool		   cal_valid;
 	bool		   keep_hist;	/* dsl_bars_keep_histories */
 	struct dsl_hist	  *hist;
 	size_t		   nhist;
@@ -56,15 +50,11 @@ static void	series_free(struct dsl_series *s);
 static void	scopes_free(struct dsl_bars *b);
 static struct dsl_scope *scope_build(struct dsl_bars *b, const char *const *sym, size_t n);
 static void	drop_histories(struct dsl_bars *b);
-static int	cmp_day(const void *a, const void *b);
 
 struct dsl_bars *
 dsl_bars_new(void)
 {
-	struct dsl_bars *b = xcalloc(1, sizeof(*b));
-
-	b->calgen = 1;
-	return b;
+	return xcalloc(1, sizeof(struct dsl_bars));
 }
 
 static void
@@ -77,7 +67,6 @@ series_free(struct dsl_series *s)
 	for (i = 0; i < s->nic; i++)
 		free(s->ic[i].v);
 	free(s->ic);
-	free(s->calmap);
 	free(s->day);
 	free(s->close);
 	free(s->sym);
@@ -96,7 +85,6 @@ dsl_bars_free(struct dsl_bars *b)
 	for (i = 0; i < b->n; i++)
 		series_free(b->s[i]);
 	free(b->s);
-	free(b->calday);
 	drop_histories(b);
 	free(b);
 }
@@ -179,7 +167,6 @@ dsl_bars_add(struct dsl_bars *b, const char *symbol, const int64_t *days, const 
 	}
 	b->s[b->n++] = s;
 done:
-	b->cal_valid = false;
 	/* New bars can change the calendar's day indexes the memo is keyed by. */
 	drop_histories(b);
 }
@@ -248,60 +235,6 @@ size_t
 dsl_bars_count(const struct dsl_bars *b)
 {
 	return b->n;
-}
-
-static int
-cmp_day(const void *a, const void *b)
-{
-	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-const struct dsl_calendar *
-dsl_bars_calendar(struct dsl_bars *b)
-{
-	size_t i, k, total = 0, m = 0;
-
-	if (b->cal_valid)
-		return &b->cal;
-	for (i = 0; i < b->n; i++)
-		total += b->s[i]->n;
-	free(b->calday);
-	b->calday = xmalloc((total ? total : 1) * sizeof(*b->calday));
-	for (i = 0; i < b->n; i++)
-		for (k = 0; k < b->s[i]->n; k++)
-			b->calday[m++] = b->s[i]->day[k];
-	qsort(b->calday, m, sizeof(*b->calday), cmp_day);
-	for (i = k = 0; i < m; i++)
-		if (k == 0 || b->calday[k - 1] != b->calday[i])
-			b->calday[k++] = b->calday[i];
-	b->cal.day = b->calday;
-	b->cal.n = k;
-	b->calgen++;
-	b->cal_valid = true;
-	return &b->cal;
-}
-
-const int32_t *
-dsl_series_calmap(struct dsl_bars *b, struct dsl_series *s)
-{
-	const struct dsl_calendar *cal = dsl_bars_calendar(b);
-	size_t ci, bi = 0;
-	int32_t last = -1;
-
-	if (s->calmap != NULL && s->calgen == b->calgen)
-		return s->calmap;
-	free(s->calmap);
-	s->calmap = xmalloc((cal->n ? cal->n : 1) * sizeof(*s->calmap));
-	/* Forward fill: a day without a bar for this ticker reads its last close. */
-	for (ci = 0; ci < cal->n; ci++) {
-		while (bi < s->n && s->day[bi] <= cal->day[ci])
-			last = (int32_t)bi++;
-		s->calmap[ci] = last;
-	}
-	s->calgen = b->calgen;
-	return s->calmap;
 }
 
 const double *

@@ -180,11 +180,10 @@ struct dsl_frag *dsl_frag_scaled(struct dsl_arena *a, const struct dsl_frag *f, 
 /* ---- per-ticker bar access during an evaluation ---- */
 struct dsl_series;		/* one ticker in the bar store */
 struct dsl_calendar {
-	const int64_t	*day;		/* union of all bar days, ascending */
+	const int64_t	*day;		/* bar days of a program's tickers, ascending */
 	size_t		 n;
 };
 
-const struct dsl_calendar *dsl_bars_calendar(struct dsl_bars *b);
 /* The calendar one program steps over: the union of the bar days of the
  * tickers SYM[0..n) it reads (not of every series in the store), so a file's
  * result never depends on the other files of its set (§7 item 26). *calmaps
@@ -193,8 +192,6 @@ const struct dsl_calendar *dsl_bars_calendar(struct dsl_bars *b);
 const struct dsl_calendar *dsl_bars_scope(struct dsl_bars *b, const char *const *sym, size_t n,
 	    const int32_t *const **calmaps);
 struct dsl_series *dsl_bars_find(struct dsl_bars *b, const char *symbol);
-/* Bar index of the last bar dated on or before calendar day ci (-1: none). */
-const int32_t *dsl_series_calmap(struct dsl_bars *b, struct dsl_series *s);
 const double *dsl_series_closes(const struct dsl_series *s, size_t *n);
 /* Block histories kept between evaluations (dsl_bars_keep_histories): the
  * memo and the arena its holdings live in, per (program, option key). NULL
