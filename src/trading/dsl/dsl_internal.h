@@ -150,6 +150,10 @@ struct dsl_frag {
 	uint32_t	 n, cap;
 	int32_t		*tix;
 	double		*w;
+	/* tix -> position + 1, built once a fragment is large (dsl_frag_add):
+	 * weight-equal over 100k tickers stays linear. ixn entries indexed. */
+	uint32_t	*ix;
+	uint32_t	 ixcap, ixn;
 };
 
 struct dsl_val;

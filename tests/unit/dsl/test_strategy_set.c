@@ -707,6 +707,85 @@ START_TEST(test_strategy_set_example)
 }
 END_TEST
 
+/* 100k distinct tickers (issue 14): the set's ticker union, the freshness
+ * lookup, the evaluation and the consolidation are hashed, so this completes
+ * (bench/bench_dsl times it; no timing asserted here). A second file shares
+ * one ticker (consolidation sums it), a third reads a stale ticker beside one
+ * of the big file's and is the only one to fail (freshness per file). */
+START_TEST(test_strategy_set_many_tickers)
+{
+	enum { N = 100000, BARS = 3 };
+	static const struct strategy_set_policy pol = { .on_failure = STRATEGY_FAILURE_RENORMALISE };
+	struct strategy_set *s;
+	struct strategy_set_result r;
+	struct md_series *series;
+	const char *const *t;
+	struct dsl_bars *b = dsl_bars_new();
+	struct errctx ec;
+	char *p = at("big.clj"), name[32];
+	int64_t end;
+	size_t i, k, n;
+	double sum = 0;
+	FILE *f = fopen(p, "w");
+
+	ck_assert_ptr_nonnull(f);
+	fputs("(defsymphony \"big\" {} (weight-equal [", f);
+	for (i = 0; i < N; i++)
+		fprintf(f, "(asset T%05zu) ", i);
+	fputs("]))\n", f);
+	fclose(f);
+	free(p);
+	put("one.clj", "(defsymphony \"one\" {} (asset T04321))");
+	put("stale.clj", "(defsymphony \"stale\" {} (weight-equal [(asset T00007) (asset OLD)]))");
+	put("set.json", "{\"files\": [\"big.clj\", \"one.clj\", \"stale.clj\"]}");
+	p = at("set.json");
+	ck_assert_ok(strategy_set_load(p, &s, &ec), &ec);
+	n = strategy_set_tickers(s, &t);
+	ck_assert_uint_eq(n, N + 1);
+	ck_assert_str_eq(t[N], "OLD");
+	ck_assert_ok(dsl_parse_date("2026-11-20", &end, &ec), &ec);	/* a Friday */
+	series = xcalloc(n, sizeof(*series));
+	for (i = 0; i < n; i++) {
+		bool old = strcmp(t[i], "OLD") == 0;
+
+		series[i].symbol = xstrdup(t[i]);
+		series[i].bars = xcalloc(BARS, sizeof(*series[i].bars));
+		series[i].n = BARS;
+		for (k = 0; k < BARS; k++) {
+			struct md_bar *bar = &series[i].bars[k];
+
+			bar->day = end - (old ? 30 : 0) - (int64_t)(BARS - 1 - k);
+			bar->open = bar->high = bar->low = bar->close = 10 + (double)(i % 7);
+			bar->volume = 100;
+		}
+	}
+	dsl_bars_add_md(b, series, n);
+	ck_assert_ok(strategy_set_evaluate_series(s, b, series, end, NULL, &pol, &r, &ec), &ec);
+	ck_assert_uint_eq(r.nfresh, N + 1);
+	ck_assert_int_eq(r.fresh[N].state, BARS_STALE);
+	ck_assert_int_eq(r.fresh[7].state, BARS_FRESH);
+	ck_assert_uint_eq(r.nfailed, 1);
+	ck_assert_int_lt(r.s[2].status, 0);
+	ck_assert_msg(strstr(r.s[2].error, "OLD: last bar") != NULL, "%s", r.s[2].error);
+	ck_assert_uint_eq(r.s[0].result.n, N);
+	ck_assert_uint_eq(r.n, N);
+	for (i = 0; i < r.n; i++) {
+		snprintf(name, sizeof(name), "T%05zu", i);
+		ck_assert_str_eq(r.w[i].ticker, name);	/* sorted */
+		ck_assert_double_eq_tol(r.w[i].weight, (i == 4321 ? 0.5 + 0.5 / N : 0.5 / N), 1e-9);
+		sum += r.w[i].weight;
+	}
+	ck_assert_double_eq_tol(sum, 1.0, 1e-9);
+	strategy_set_result_clear(&r);
+	for (i = 0; i < n; i++)
+		md_series_clear(&series[i]);
+	free(series);
+	strategy_set_free(s);
+	dsl_bars_free(b);
+	free(p);
+}
+END_TEST
+
 static Suite *
 strategy_set_suite(void)
 {
@@ -730,6 +809,7 @@ strategy_set_suite(void)
 	tcase_add_test(tc, test_strategy_set_cli_freshness);
 	tcase_add_test(tc, test_strategy_set_policies);
 	tcase_add_test(tc, test_strategy_set_example);
+	tcase_add_test(tc, test_strategy_set_many_tickers);
 	suite_add_tcase(s, tc);
 	return s;
 }
