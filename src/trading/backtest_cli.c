@@ -147,7 +147,7 @@ backtest_cli_run(const struct backtest_cli *a, const struct config *cfg, FILE *o
 		goto out;
 	}
 	summary = backtest_summary_json(res);
-	text = json_dumps(summary, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(17));
+	text = json_dumps_shortest(summary, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 	fprintf(out, "%s\n", text);
 	free(text);
 	json_decref(summary);

@@ -115,7 +115,8 @@ int	dsl_parse_date(const char *s, int64_t *ret_days, struct errctx *ec);
 /* "YYYY-MM-DD"; buf >= 11. */
 char	*dsl_format_date(int64_t days, char *buf);
 /* The shortest %g form of V that reads back as exactly V (0.06, not
- * 0.059999999999999998); BUF holds DSL_NUM_BUF bytes. */
+ * 0.059999999999999998): json_format_real of core/json.h, the one rule
+ * for every output; BUF holds DSL_NUM_BUF bytes. */
 #define DSL_NUM_BUF 32
 char	*dsl_format_number(double v, char *buf);
 

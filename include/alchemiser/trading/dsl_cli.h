@@ -13,7 +13,8 @@
 /* Evaluate a strategy file (.clj) or a strategy set (.json) on the CSV
  * directory data_dir as of as_of ("YYYY-MM-DD"; NULL = the newest bar of the
  * set's tickers) and print the allocation to out as one JSON object on one
- * line, {"SYM": weight, ...}, tickers sorted, weights with %.17g (they sum to
+ * line, {"SYM": weight, ...}, tickers sorted, weights as the shortest decimal
+ * that reads back exactly (dsl_format_number; they sum to
  * 1). The bars are checked like the signals stage checks them
  * (bars_freshness.h, no tolerance): a file reading missing, stale or future
  * bars, or an as-of date before a ticker's data starts, fails, and so does

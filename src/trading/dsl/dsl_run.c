@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "alchemiser/core/err.h"
+#include "alchemiser/core/json.h"
 #include "alchemiser/core/timeutil.h"
 #include "alchemiser/core/xalloc.h"
 #include "dsl_internal.h"
@@ -269,14 +270,5 @@ dsl_format_date(int64_t days, char *buf)
 char *
 dsl_format_number(double v, char *buf)
 {
-	int prec;
-
-	/* 17 significant digits always round-trip a double; fewer often do. */
-	for (prec = 1; prec < 17; prec++) {
-		snprintf(buf, DSL_NUM_BUF, "%.*g", prec, v);
-		if (strtod(buf, NULL) == v)
-			return buf;
-	}
-	snprintf(buf, DSL_NUM_BUF, "%.17g", v);
-	return buf;
+	return json_format_real(v, buf);	/* one shortest-decimal rule for every output */
 }

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "alchemiser/core/err.h"
+#include "alchemiser/core/json.h"
 #include "alchemiser/core/xalloc.h"
 #include "alchemiser/seams/marketdata.h"
 #include "alchemiser/trading/bars_freshness.h"
@@ -169,6 +170,19 @@ START_TEST(test_strategy_set_failure_skipped)
 		ck_assert_ptr_nonnull(strstr(json_string_value(json_object_get(s1, "error")), "NOBARS"));
 		ck_assert_str_eq(json_string_value(json_object_get(json_array_get(json_object_get(j,
 		    "strategies"), 2), "file")), "coin.clj");
+		{
+			/* dumped with the shortest round-trip reals, as --evaluate prints them */
+			char *text = json_dumps_shortest(j, JSON_COMPACT);
+
+			ck_assert_msg(strstr(text, "\"weight\":0.3,") != NULL, "%s", text);
+			ck_assert_msg(strstr(text, "\"allocation\":{\"SOXL\":1.0}") != NULL, "%s", text);
+			if (weight_of(&r, "SOXL") == 0.6 && weight_of(&r, "CONL") == 0.4)
+				ck_assert_msg(strstr(text, "\"target_weights\":{\"CONL\":0.4,"
+				    "\"SOXL\":0.6}") != NULL, "%s", text);
+			ck_assert_msg(strstr(text, "99999") == NULL && strstr(text, "00000") == NULL,
+			    "%s", text);
+			free(text);
+		}
 		json_decref(j);
 	}
 	strategy_set_result_clear(&r);
