@@ -73,6 +73,8 @@ backtest_cli_run(const struct backtest_cli *a, const struct config *cfg, FILE *o
 		.min_notional = config_decimal(cfg, "trading.min_notional"),
 		.keep_small_positions = config_bool(cfg, "trading.keep_small_positions"),
 		.benchmark = a->benchmark != NULL ? a->benchmark : "SPY",
+		.max_steps = a->max_steps > 0 ? a->max_steps :
+		    (uint64_t)config_int(cfg, "trading.eval_budget"),
 	};
 	struct progress prog = { .err = err, .last_pct = SIZE_MAX };
 	struct strategy_set *set = NULL;

@@ -84,7 +84,17 @@ struct dsl_options {
 	bool	ties_stable;	/* filter ties keep candidate order (default: alphabetical) */
 	dsl_indicator_oracle_cb oracle;
 	void	*oracle_arg;
+	/* Evaluation budget of one file as of one day, in steps: one per node
+	 * evaluated plus one per point of a block's simulated history walked.
+	 * Past it the file fails with -E2BIG naming the budget (nested filters
+	 * of blocks can cost minutes, see dsl_sim.c). 0: DSL_DEFAULT_STEPS. */
+	uint64_t max_steps;
 };
+
+/* Generous for the real corpus: its costliest file (7-Phoenix.clj) needs
+ * under 200 000 steps as of any day (src/trading/dsl/README.md); 20 million
+ * is about 2 s of evaluation. trading.eval_budget / --eval-budget set it. */
+#define DSL_DEFAULT_STEPS	UINT64_C(20000000)
 
 struct dsl_weight {
 	char	*ticker;
@@ -98,6 +108,7 @@ struct dsl_result {
 	size_t	 ntrace;
 	size_t	 indicator_calls;	/* indicator values read (cache hits included) */
 	size_t	 blocks_simulated;	/* block histories built for filter / inv-vol */
+	uint64_t steps;			/* budget spent (dsl_options.max_steps) */
 };
 
 void	dsl_result_clear(struct dsl_result *r);

@@ -233,6 +233,8 @@ struct dsl_ctx {
 	struct dsl_memo		*memo;
 	unsigned		 sim_depth;	/* > 0 while building a block history */
 	unsigned		 depth;		/* recursion depth guard */
+	uint64_t		 steps, max_steps;	/* evaluation budget */
+	bool			 over_budget;	/* sticky: every later step fails too */
 	/* trace */
 	char			**trace;
 	size_t			 ntrace, tracecap;
@@ -256,6 +258,9 @@ dsl_ctx_tracing(const struct dsl_ctx *c)
 }
 
 int	dsl_eval(struct dsl_ctx *c, const struct dsl_node *n, struct dsl_val *ret, struct errctx *ec);
+/* Spend n steps of the budget: -E2BIG once it is exhausted (and from then
+ * on, so a block history that swallows errors stops at once). */
+int	dsl_ctx_spend(struct dsl_ctx *c, uint64_t n, struct errctx *ec);
 /* Units for weight-equal / filter / inverse-volatility: every string or
  * fragment in v (lists spliced recursively), with the node it came from. */
 struct dsl_unit {

@@ -162,6 +162,19 @@ finalise(struct dsl_ctx *c, const struct dsl_val *v0, struct dsl_result *ret, st
 }
 
 int
+dsl_ctx_spend(struct dsl_ctx *c, uint64_t n, struct errctx *ec)
+{
+	c->steps += n;
+	if (c->steps > c->max_steps)
+		c->over_budget = true;
+	if (!c->over_budget)
+		return 0;
+	return errctx_set(ec, -E2BIG, "evaluation budget exceeded: more than %llu steps "
+	    "(nested block histories; raise trading.eval_budget or --eval-budget)",
+	    (unsigned long long)c->max_steps);
+}
+
+int
 dsl_evaluate(const struct dsl_program *p, struct dsl_bars *b, int64_t as_of_day,
     const struct dsl_options *opt, struct dsl_result *ret, struct errctx *ec)
 {
@@ -179,6 +192,7 @@ dsl_evaluate(const struct dsl_program *p, struct dsl_bars *b, int64_t as_of_day,
 	c.bars = b;
 	c.opt = opt != NULL ? opt : &defaults;
 	c.ind_flags = c.opt->stdev_sample ? INDICATOR_F_SAMPLE : 0;
+	c.max_steps = c.opt->max_steps > 0 ? c.opt->max_steps : DSL_DEFAULT_STEPS;
 	/* The file's own calendar: its result never depends on other files. */
 	c.cal = dsl_bars_scope(b, (const char *const *)p->tickers, p->ntickers, &calmaps);
 	/* The as-of day is the last calendar day on or before as_of_day. */
@@ -209,12 +223,25 @@ dsl_evaluate(const struct dsl_program *p, struct dsl_bars *b, int64_t as_of_day,
 		c.keep = hist->keep;
 	}
 	r = dsl_eval(&c, p->root, &v, ec);
+	/* A block history swallows its errors (the day counts as failed): the
+	 * budget is sticky, so report it whatever the outer result. */
+	if (c.over_budget) {
+		r = dsl_ctx_spend(&c, 0, ec);
+		if (hist != NULL) {
+			/* its memo holds days failed only for want of budget */
+			dsl_memo_free(c.memo);
+			dsl_arena_free(&c.keep);
+			c.memo = NULL;
+			memset(&c.keep, 0, sizeof(c.keep));
+		}
+	}
 	if (r == 0)
 		r = finalise(&c, &v, ret, ec);
 	if (r < 0)
 		errctx_prefix(ec, "%s", p->name);
 	ret->indicator_calls = c.indicator_calls;
 	ret->blocks_simulated = c.blocks_simulated;
+	ret->steps = c.steps;
 	if (c.opt->trace) {
 		ret->trace = c.trace;
 		ret->ntrace = c.ntrace;

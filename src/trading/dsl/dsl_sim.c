@@ -185,6 +185,9 @@ dsl_sim_score(struct dsl_ctx *c, const struct dsl_unit *u, enum indicator_kind k
 	if (kind == INDICATOR_RSI && need < (size_t)window + 1)
 		need = (size_t)window + 1;
 	want = dsl_sim_points(kind, window);
+	/* Walking the history costs want points even when the memo has them. */
+	if (dsl_ctx_spend(c, want, ec) < 0)
+		return -E2BIG;
 	dsl_arena_mark(&c->scratch, &mark);
 	hold = dsl_arena_alloc(&c->scratch, want * sizeof(*hold));
 	/* hold[k] = holdings chosen at day (today - k), k = 1..m */

@@ -11,7 +11,9 @@
 
 #include "alchemiser/core/err.h"
 #include "alchemiser/core/xalloc.h"
+#include "alchemiser/seams/marketdata.h"
 #include "alchemiser/trading/dsl.h"
+#include "alchemiser/trading/dsl_sample.h"
 #include "../helpers.h"
 
 #define NDAYS 60
@@ -20,6 +22,8 @@
 static struct dsl_bars *make_bars(size_t n);
 static int	eval_at(struct dsl_bars *b, const char *text, int64_t day, bool stubbed,
 	    struct dsl_result *res, struct errctx *ec);
+static char	*nested_filters(unsigned depth, int window);
+static struct dsl_bars *sample_bars(size_t n);
 static int	fail_stub(void *arg, const char *ticker, enum indicator_kind kind, int window,
 	    double *ret);
 
@@ -291,6 +295,116 @@ START_TEST(test_dsl_sim_many_tickers)
 }
 END_TEST
 
+/* A chain of filters over groups, each group holding the next filter: every
+ * level re-evaluates the level below on each past day of its history, so a
+ * 16 KB file costs minutes without a budget (issue 14). */
+static char *
+nested_filters(unsigned depth, int window)
+{
+	static const char *const sym[] = { "A", "B", "C", "S" };
+	char *s = xstrdup("(asset A)"), *n;
+	unsigned d;
+
+	for (d = 0; d < depth; d++) {
+		n = xasprintf("(filter (moving-average-return {:window %d}) (select-top 1) ["
+		    "(group \"g%u_0\" [%s]) (group \"g%u_1\" [(asset %s)]) (group \"g%u_2\" "
+		    "[(asset %s)])])", window, d, s, d, sym[(d + 1) % 4], d, sym[(d + 2) % 4]);
+		free(s);
+		s = n;
+	}
+	n = xasprintf("(defsymphony \"nested\" {} %s)", s);
+	free(s);
+	return n;
+}
+
+static struct dsl_bars *
+sample_bars(size_t n)
+{
+	static const char *const sym[] = { "A", "B", "C", "S" };
+	struct dsl_bars *b = dsl_bars_new();
+	struct md_bar *bars = xcalloc(n, sizeof(*bars));
+	int64_t *days = xcalloc(n, sizeof(*days));
+	double *cl = xcalloc(n, sizeof(*cl));
+	size_t i, k;
+
+	for (k = 0; k < 4; k++) {
+		dsl_sample_bars(sym[k], 1, DAY0 + 1000, n, bars);
+		for (i = 0; i < n; i++) {
+			days[i] = bars[i].day;
+			cl[i] = bars[i].close;
+		}
+		dsl_bars_add(b, sym[k], days, cl, n);
+	}
+	free(bars);
+	free(days);
+	free(cl);
+	return b;
+}
+
+/* The evaluation budget: a 16 KB file of nested group filters fails with
+ * -E2BIG naming the file and the budget (the default one, and a small one
+ * given in the options), a block history's swallowed errors included; the
+ * seed-sized case fits; a failed evaluation leaves no poisoned kept history. */
+START_TEST(test_dsl_sim_eval_budget)
+{
+	struct dsl_bars *b = sample_bars(600);
+	struct dsl_options opt = { 0 };
+	struct dsl_program *p;
+	struct dsl_result res, ref;
+	struct errctx ec;
+	char *text = nested_filters(120, 20), want[96];
+	size_t i;
+
+	ck_assert_uint_ge(strlen(text), 16 * 1024);
+	ck_assert_uint_lt(strlen(text), 17 * 1024);
+	ck_assert_ok(dsl_program_parse("nested.clj", text, strlen(text), &p, &ec), &ec);
+	free(text);
+	/* the default budget (20 million steps: a few seconds at most) */
+	ck_assert_err(dsl_evaluate(p, b, DAY0 + 1000, NULL, &res, &ec), -E2BIG, &ec);
+	snprintf(want, sizeof(want), "nested.clj: evaluation budget exceeded: more than %llu steps",
+	    (unsigned long long)DSL_DEFAULT_STEPS);
+	ck_assert_msg(strstr(errctx_msg(&ec), want) != NULL, "%s", errctx_msg(&ec));
+	ck_assert_uint_gt(res.steps, DSL_DEFAULT_STEPS);
+	dsl_result_clear(&res);
+	opt.max_steps = 100000;
+	ck_assert_err(dsl_evaluate(p, b, DAY0 + 1000, &opt, &res, &ec), -E2BIG, &ec);
+	ck_assert_ptr_nonnull(strstr(errctx_msg(&ec), "more than 100000 steps"));
+	ck_assert_uint_lt(res.steps, 100000 + 1000);	/* it stopped there */
+	dsl_result_clear(&res);
+	dsl_program_free(p);
+
+	/* Three levels fit; over budget with kept histories, then within it,
+	 * the result is what a fresh store gives. */
+	text = nested_filters(3, 5);
+	ck_assert_ok(dsl_program_parse("small.clj", text, strlen(text), &p, &ec), &ec);
+	free(text);
+	opt.trace = true;
+	opt.max_steps = 0;
+	ck_assert_ok(dsl_evaluate(p, b, DAY0 + 1000, &opt, &ref, &ec), &ec);
+	ck_assert_uint_lt(ref.steps, 200000);
+	ck_assert_uint_gt(ref.steps, 200);
+	dsl_bars_keep_histories(b, true);
+	opt.max_steps = ref.steps / 2;
+	ck_assert_err(dsl_evaluate(p, b, DAY0 + 1000, &opt, &res, &ec), -E2BIG, &ec);
+	dsl_result_clear(&res);
+	opt.max_steps = 0;
+	ck_assert_ok(dsl_evaluate(p, b, DAY0 + 1000, &opt, &res, &ec), &ec);
+	/* every score of the trace as on a fresh store */
+	ck_assert_uint_eq(res.ntrace, ref.ntrace);
+	for (i = 0; i < res.ntrace; i++)
+		ck_assert_str_eq(res.trace[i], ref.trace[i]);
+	ck_assert_uint_eq(res.n, ref.n);
+	for (i = 0; i < res.n; i++) {
+		ck_assert_str_eq(res.w[i].ticker, ref.w[i].ticker);
+		ck_assert(res.w[i].weight == ref.w[i].weight);
+	}
+	dsl_result_clear(&res);
+	dsl_result_clear(&ref);
+	dsl_program_free(p);
+	dsl_bars_free(b);
+}
+END_TEST
+
 static Suite *
 dsl_sim_suite(void)
 {
@@ -301,6 +415,7 @@ dsl_sim_suite(void)
 	tcase_add_test(tc, test_dsl_sim_filter_holds_previous_choice);
 	tcase_add_test(tc, test_dsl_sim_short_history_falls_back);
 	tcase_add_test(tc, test_dsl_sim_invvol_block_sigma);
+	tcase_add_test(tc, test_dsl_sim_eval_budget);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("bars");
 	tcase_add_test(tc, test_dsl_sim_as_of);
