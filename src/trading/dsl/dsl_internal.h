@@ -132,6 +132,7 @@ struct dsl_program {
 	const char	**tickers;
 	size_t		  ntickers, tickcap;
 	size_t		  lookback;
+	size_t		  src_len;	/* bytes of source text (memory bounds) */
 };
 
 /* Intern text (exact bytes); returns the stable copy. */
@@ -234,7 +235,10 @@ struct dsl_ctx {
 	unsigned		 sim_depth;	/* > 0 while building a block history */
 	unsigned		 depth;		/* recursion depth guard */
 	uint64_t		 steps, max_steps;	/* evaluation budget */
+	size_t			 keep0, max_mem;	/* memory bound (dsl.h): keep at start */
+	size_t			 peak_mem;
 	bool			 over_budget;	/* sticky: every later step fails too */
+	bool			 over_memory;	/* ...because of the memory bound */
 	/* trace */
 	char			**trace;
 	size_t			 ntrace, tracecap;

@@ -164,11 +164,24 @@ finalise(struct dsl_ctx *c, const struct dsl_val *v0, struct dsl_result *ret, st
 int
 dsl_ctx_spend(struct dsl_ctx *c, uint64_t n, struct errctx *ec)
 {
+	size_t mem;
+
 	c->steps += n;
 	if (c->steps > c->max_steps)
 		c->over_budget = true;
+	/* Memory: values (scratch) and the holdings this evaluation memoised;
+	 * histories kept from earlier days (a backtest) are not its cost. */
+	mem = c->scratch.total + (c->keep.total - c->keep0);
+	if (mem > c->peak_mem)
+		c->peak_mem = mem;
+	if (!c->over_memory && mem > c->max_mem)
+		c->over_memory = c->over_budget = true;
 	if (!c->over_budget)
 		return 0;
+	if (c->over_memory)
+		return errctx_set(ec, -E2BIG, "evaluation needs more than %zu MiB (%d times the "
+		    "file's %zu bytes + 32 MiB)", (c->max_mem + (1u << 20) - 1) >> 20, DSL_MEM_EVAL,
+		    c->p->src_len);
 	return errctx_set(ec, -E2BIG, "evaluation budget exceeded: more than %llu steps "
 	    "(nested block histories; raise trading.eval_budget or --eval-budget)",
 	    (unsigned long long)c->max_steps);
@@ -222,6 +235,8 @@ dsl_evaluate(const struct dsl_program *p, struct dsl_bars *b, int64_t as_of_day,
 		c.memo = hist->memo;
 		c.keep = hist->keep;
 	}
+	c.keep0 = c.keep.total;
+	c.max_mem = DSL_MEM_EVAL * p->src_len + DSL_MEM_EVAL_SLACK;
 	r = dsl_eval(&c, p->root, &v, ec);
 	/* A block history swallows its errors (the day counts as failed): the
 	 * budget is sticky, so report it whatever the outer result. */
@@ -242,6 +257,7 @@ dsl_evaluate(const struct dsl_program *p, struct dsl_bars *b, int64_t as_of_day,
 	ret->indicator_calls = c.indicator_calls;
 	ret->blocks_simulated = c.blocks_simulated;
 	ret->steps = c.steps;
+	ret->memory = c.peak_mem;
 	if (c.opt->trace) {
 		ret->trace = c.trace;
 		ret->ntrace = c.ntrace;
