@@ -279,6 +279,36 @@ START_TEST(test_strategy_set_csv_marketdata)
 	BAD("date,open,high,low,close,volume\n2026-01-03,1,2,1,1,inf\n", "line 2: volume must be a finite number >= 0");
 	BAD("date,open,high,low,close,volume\n2026-01-03,1,2,1,1,-5\n", "line 2: volume must be");
 	BAD("date,open,high,low,close,volume\n2026-01-03,1,2,0,1,1x\n", "line 2");
+	/* the purpose-built reader keeps the old syntax: exactly six fields,
+	 * a whole number in each, a date of at most 10 of [0-9-] */
+	BAD("date,open,high,low,close,volume\n2026-01-03,1,2,1,1,1,\n", "line 2: expected date,");
+	BAD("date,open,high,low,close,volume\n2026-01-03,1,2,1,,1\n", "line 2: expected date,");
+	BAD("date,open,high,low,close,volume\n2026-01-03,1,2,1.2.3,1,1\n", "line 2: expected");
+	BAD("date,open,high,low,close,volume\n2026-01-03,1,2,1 ,1,1\n", "line 2: expected");
+	BAD("date,open,high,low,close,volume\n2026-01-033,1,2,1,1,1\n", "line 2: expected");
+	BAD("date,open,high,low,close,volume\n2026/01/03,1,2,1,1,1\n", "line 2: expected");
+	BAD("date,open,high,low,close,volume\n,1,2,1,1,1\n", "line 2: expected");
+	BAD("date,open,high,low,close,volume\n2026-1-3,1,2,1,1,1\n", "line 2: bad date '2026-1-3'");
+	{
+		/* every number reads as strtod reads it, fast path or not */
+		static const char *const num[] = { "14.9735", "724531", "0.1", "3.", ".5", "0001.2500",
+		    "123456789012345", "1234567890123456", "98765.4321098765", "1e2", "2.5E-3", " 7.25",
+		    "+3.5", "0.30000000000000004", "0x1p3", "100000000000000000000000" };
+		size_t i;
+
+		for (i = 0; i < ELEMENTSOF(num); i++) {
+			char *line = xasprintf("date,open,high,low,close,volume\n2026-01-02,%s,%s,%s,%s,%s\n",
+			    num[i], num[i], num[i], num[i], num[i]);
+			double want = strtod(num[i], NULL);
+
+			ck_assert_ok(marketdata_csv_parse(line, strlen(line), INT64_MAX, &bars, &n, &ec), &ec);
+			ck_assert_uint_eq(n, 1);
+			ck_assert_msg(bars[0].open == want && bars[0].close == want && bars[0].volume == want,
+			    "%s read as %.17g, strtod says %.17g", num[i], bars[0].open, want);
+			free(bars);
+			free(line);
+		}
+	}
 
 	ck_assert_ptr_null(marketdata_csv_new("/nonexistent/dir", &ec));
 	put("AAA.csv", good);
