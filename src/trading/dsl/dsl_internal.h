@@ -287,6 +287,10 @@ int	dsl_eval_invvol(struct dsl_ctx *c, const struct dsl_node *n, struct dsl_val 
  * member scores) when the history cannot be built. *simulated says which. */
 int	dsl_sim_score(struct dsl_ctx *c, const struct dsl_unit *u, enum indicator_kind kind,
 	    int window, double *ret, bool *simulated, struct errctx *ec);
+/* HEAD's fallback score of a block: the weight-averaged indicator of today's
+ * holdings (members that fail skipped; -ENODATA when none scores). */
+int	dsl_sim_fallback(struct dsl_ctx *c, const struct dsl_unit *u, enum indicator_kind kind,
+	    int window, double *ret, struct errctx *ec);
 void	dsl_memo_free(struct dsl_memo *m);
 /* Points of a block's simulated series for (kind, window): the minimum
  * history (rsi: w+1) plus 3w of warm-up for rsi and EMA. */

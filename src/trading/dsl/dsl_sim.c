@@ -36,8 +36,6 @@ struct dsl_memo {
 static size_t	memo_hash(uint32_t node, int32_t day, size_t mask);
 static struct memo_ent *memo_find(struct dsl_ctx *c, uint32_t node, int32_t day, bool *found);
 static const struct dsl_frag *block_at(struct dsl_ctx *c, const struct dsl_node *node, int32_t day);
-static int	fallback(struct dsl_ctx *c, const struct dsl_unit *u, enum indicator_kind kind,
-	    int window, double *ret, struct errctx *ec);
 
 static size_t
 memo_hash(uint32_t node, int32_t day, size_t mask)
@@ -137,8 +135,8 @@ block_at(struct dsl_ctx *c, const struct dsl_node *node, int32_t day)
 	return f;
 }
 
-static int
-fallback(struct dsl_ctx *c, const struct dsl_unit *u, enum indicator_kind kind, int window,
+int
+dsl_sim_fallback(struct dsl_ctx *c, const struct dsl_unit *u, enum indicator_kind kind, int window,
     double *ret, struct errctx *ec)
 {
 	double num = 0.0, den = 0.0;
@@ -180,7 +178,7 @@ dsl_sim_score(struct dsl_ctx *c, const struct dsl_unit *u, enum indicator_kind k
 
 	*simulated = false;
 	if (c->opt->oracle != NULL || c->cal == NULL || c->day < 1 || u->node == NULL)
-		return fallback(c, u, kind, window, ret, ec);
+		return dsl_sim_fallback(c, u, kind, window, ret, ec);
 	need = indicator_min_history(kind, window);
 	if (kind == INDICATOR_RSI && need < (size_t)window + 1)
 		need = (size_t)window + 1;
@@ -206,7 +204,7 @@ dsl_sim_score(struct dsl_ctx *c, const struct dsl_unit *u, enum indicator_kind k
 	}
 	if (m + 1 < need) {
 		dsl_arena_reset(&c->scratch, &mark);
-		return fallback(c, u, kind, window, ret, ec);
+		return dsl_sim_fallback(c, u, kind, window, ret, ec);
 	}
 	val = dsl_arena_alloc(&c->scratch, (m + 1) * sizeof(*val));
 	val[0] = 1.0;
@@ -227,7 +225,7 @@ dsl_sim_score(struct dsl_ctx *c, const struct dsl_unit *u, enum indicator_kind k
 	v = indicator_last(kind, window, c->ind_flags, val, m + 1);
 	dsl_arena_reset(&c->scratch, &mark);
 	if (!isfinite(v))
-		return fallback(c, u, kind, window, ret, ec);
+		return dsl_sim_fallback(c, u, kind, window, ret, ec);
 	*ret = v;
 	*simulated = true;
 	return 0;

@@ -145,6 +145,51 @@ START_TEST(test_dsl_sim_short_history_falls_back)
 }
 END_TEST
 
+/* Mixed filter lists with a price-level indicator (our rule, README.md):
+ * a bare ticker's moving-average-price is dollars, so a block beside it is
+ * scored by its holdings' moving-average-price, not its simulated series
+ * (which starts at 1 and would always lose), and the trace warns. As of
+ * day 20 C is about 74 and A about 110: the group holding A wins. */
+START_TEST(test_dsl_sim_mixed_price_level)
+{
+	struct dsl_bars *b = make_bars(NDAYS);
+	struct dsl_result res;
+	struct errctx ec;
+	size_t i;
+	bool warned = false, fallback = false;
+
+	ck_assert_ok(eval_at(b, "(filter (moving-average-price {:window 3}) (select-top 1) "
+	    "[(asset C) (group \"g\" [(asset A)])])", DAY0 + 20, false, &res, &ec), &ec);
+	ck_assert_uint_eq(res.n, 1);
+	ck_assert_str_eq(res.w[0].ticker, "A");
+	for (i = 0; i < res.ntrace; i++) {
+		warned |= strstr(res.trace[i], "warning: filter moving-average-price(3) select-top 1 "
+		    "compares bare tickers (dollars) with blocks: blocks scored by their holdings' "
+		    "moving-average-price") != NULL;
+		fallback |= strstr(res.trace[i], "*[group \"g\"]=") != NULL &&
+		    strstr(res.trace[i], "(fallback)") != NULL;
+	}
+	ck_assert_msg(warned && fallback, "%s", res.ntrace ? res.trace[res.ntrace - 1] : "no trace");
+	dsl_result_clear(&res);
+	/* A return indicator keeps the simulated series, with no warning. */
+	ck_assert_ok(eval_at(b, "(filter (cumulative-return {:window 3}) (select-top 1) "
+	    "[(asset C) (group \"g\" [(asset A)])])", DAY0 + 20, false, &res, &ec), &ec);
+	for (i = 0; i < res.ntrace; i++)
+		ck_assert_ptr_null(strstr(res.trace[i], "warning:"));
+	dsl_result_clear(&res);
+	/* Blocks only: their simulated series, no warning. */
+	ck_assert_ok(eval_at(b, "(filter (moving-average-price {:window 3}) (select-top 1) "
+	    "[(group \"c\" [(asset C)]) (group \"g\" [(asset A)])])", DAY0 + 20, false, &res, &ec),
+	    &ec);
+	for (i = 0; i < res.ntrace; i++) {
+		ck_assert_ptr_null(strstr(res.trace[i], "warning:"));
+		ck_assert_ptr_null(strstr(res.trace[i], "(fallback)"));
+	}
+	dsl_result_clear(&res);
+	dsl_bars_free(b);
+}
+END_TEST
+
 START_TEST(test_dsl_sim_invvol_block_sigma)
 {
 	struct dsl_bars *b = make_bars(NDAYS);
@@ -415,6 +460,7 @@ dsl_sim_suite(void)
 	tcase_add_test(tc, test_dsl_sim_filter_holds_previous_choice);
 	tcase_add_test(tc, test_dsl_sim_short_history_falls_back);
 	tcase_add_test(tc, test_dsl_sim_invvol_block_sigma);
+	tcase_add_test(tc, test_dsl_sim_mixed_price_level);
 	tcase_add_test(tc, test_dsl_sim_eval_budget);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("bars");
