@@ -292,8 +292,9 @@ int	dsl_sim_score(struct dsl_ctx *c, const struct dsl_unit *u, enum indicator_ki
 int	dsl_sim_fallback(struct dsl_ctx *c, const struct dsl_unit *u, enum indicator_kind kind,
 	    int window, double *ret, struct errctx *ec);
 void	dsl_memo_free(struct dsl_memo *m);
-/* Points of a block's simulated series for (kind, window): the minimum
- * history (rsi: w+1) plus 3w of warm-up for rsi and EMA. */
+/* Points of a block's simulated series to fetch bars for (kind, window):
+ * the minimum history (rsi: w+1) plus 3w of warm-up for rsi and EMA. The
+ * score itself uses every point there is for rsi and EMA (dsl_sim.c). */
 size_t	dsl_sim_points(enum indicator_kind kind, int window);
 
 const char *dsl_tname(const struct dsl_ctx *c, int32_t tix);

@@ -6,10 +6,12 @@
  * the synthetic series). Holdings are memoised per (block, day), so nested
  * blocks and the days shared by successive series cost one evaluation each.
  *
- * Length: the indicator's minimum history (rsi: w+1), plus 3 windows of
- * warm-up for the all-history smoothers (rsi, EMA), by which the weight of
- * their seed has decayed to about e^-3 (a bounded cost: every point is one
- * evaluation of the block). When the block cannot be evaluated that far back
+ * Length: the indicator's minimum history (rsi: w+1); for the smoothers
+ * (rsi, EMA) all the history there is, as §7 item 16 does for tickers: 3
+ * windows of warm-up (the seed's weight decayed to e^-3) moved block RSI
+ * scores of the seed corpus by up to 1.2 points (src/trading/dsl/README.md),
+ * and the memo makes each extra day one evaluation of the block, once.
+ * When the block cannot be evaluated that far back
  * (an indicator inside it lacks history, or a held ticker has no bar yet),
  * the series starts after the last failing day; if it is then shorter than
  * the minimum, the score falls back to the weighted average of today's member
@@ -182,7 +184,8 @@ dsl_sim_score(struct dsl_ctx *c, const struct dsl_unit *u, enum indicator_kind k
 	need = indicator_min_history(kind, window);
 	if (kind == INDICATOR_RSI && need < (size_t)window + 1)
 		need = (size_t)window + 1;
-	want = dsl_sim_points(kind, window);
+	want = kind == INDICATOR_RSI || kind == INDICATOR_EMA_PRICE ? (size_t)c->day + 1 :
+	    dsl_sim_points(kind, window);
 	/* Walking the history costs want points even when the memo has them. */
 	if (dsl_ctx_spend(c, want, ec) < 0)
 		return -E2BIG;

@@ -190,6 +190,36 @@ START_TEST(test_dsl_sim_mixed_price_level)
 }
 END_TEST
 
+/* Block rsi uses all its history, as a ticker's does (§7 item 16): a group
+ * that always holds A has A's value series scaled to start at 1, and rsi
+ * is scale-free, so the group scores what A scores. Three windows of
+ * warm-up instead gave a visibly different number. */
+START_TEST(test_dsl_sim_block_rsi_all_history)
+{
+	struct dsl_bars *b = sample_bars(600);
+	struct dsl_result res;
+	struct errctx ec;
+	const char *line = NULL, *g, *a;
+	double vg, va;
+	size_t i;
+
+	ck_assert_ok(eval_at(b, "(filter (rsi {:window 14}) (select-top 1) "
+	    "[(asset A) (group \"g\" [(asset A)])])", DAY0 + 1000, false, &res, &ec), &ec);
+	for (i = 0; i < res.ntrace; i++)
+		if (strstr(res.trace[i], "filter rsi(14)") != NULL)
+			line = res.trace[i];
+	ck_assert_ptr_nonnull(line);
+	g = strstr(line, "[group \"g\"]=");
+	a = strstr(line, "A=");
+	ck_assert_msg(g != NULL && a != NULL && strstr(g, "(sim)") != NULL, "%s", line);
+	vg = strtod(g + strlen("[group \"g\"]="), NULL);
+	va = strtod(a + 2, NULL);
+	ck_assert_msg(fabs(vg - va) < 1e-5 * fabs(va), "%s", line);	/* the trace's 6 digits */
+	dsl_result_clear(&res);
+	dsl_bars_free(b);
+}
+END_TEST
+
 START_TEST(test_dsl_sim_invvol_block_sigma)
 {
 	struct dsl_bars *b = make_bars(NDAYS);
@@ -461,6 +491,7 @@ dsl_sim_suite(void)
 	tcase_add_test(tc, test_dsl_sim_short_history_falls_back);
 	tcase_add_test(tc, test_dsl_sim_invvol_block_sigma);
 	tcase_add_test(tc, test_dsl_sim_mixed_price_level);
+	tcase_add_test(tc, test_dsl_sim_block_rsi_all_history);
 	tcase_add_test(tc, test_dsl_sim_eval_budget);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("bars");
