@@ -105,6 +105,9 @@ struct dsl_options {
 	 * Past it the file fails with -E2BIG naming the budget (nested filters
 	 * of blocks can cost minutes, see dsl_sim.c). 0: DSL_DEFAULT_STEPS. */
 	uint64_t max_steps;
+	/* Memory one evaluation may take (values and new block holdings) in
+	 * bytes; 0: DSL_MEM_EVAL x the file's size + DSL_MEM_EVAL_SLACK. */
+	size_t	 max_memory;
 };
 
 /* Generous for the real corpus: its costliest file (7-Phoenix.clj) needs
