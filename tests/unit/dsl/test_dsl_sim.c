@@ -434,7 +434,7 @@ START_TEST(test_dsl_sim_eval_budget)
 	ck_assert_uint_lt(strlen(text), 17 * 1024);
 	ck_assert_ok(dsl_program_parse("nested.clj", text, strlen(text), &p, &ec), &ec);
 	free(text);
-	/* the default budget (20 million steps: a few seconds at most) */
+	/* the default budget (50 million steps: a few seconds at most) */
 	ck_assert_err(dsl_evaluate(p, b, DAY0 + 1000, NULL, &res, &ec), -E2BIG, &ec);
 	snprintf(want, sizeof(want), "nested.clj: evaluation budget exceeded: more than %llu steps",
 	    (unsigned long long)DSL_DEFAULT_STEPS);
