@@ -325,11 +325,15 @@ runtime_run(struct config *cfg, const struct runtime_options *o)
 			.page_cb = runtime_page_cb, .page_arg = &rt,
 		};
 
-		if (httpd_new(rt.base, &ho, &rt.httpd, &ec) < 0) {
+		int hr = httpd_new(rt.base, &ho, &rt.httpd, &ec);
+
+		if (hr < 0) {
 			log_error("start-up failed: %s", errctx_msg(&ec));
 			pipeline_free(rt.pipeline);
 			metrics_free(rt.metrics);
-			rc = 1;
+			/* A listen value the parser refuses is configuration (2, as
+			 * config.c already says); a busy port is the machine's (1). */
+			rc = hr == -EINVAL ? 2 : 1;
 			goto out_backends;
 		}
 		log_info("serving /metrics and the dashboard on http://%s/", config_str(cfg, "http.listen"));
