@@ -30,6 +30,7 @@ OPERATOR_TESTS = tests/operator/install-config.sh \
 	tests/operator/dead-letters-sqs.sh \
 	tests/operator/metrics.sh \
 	tests/operator/dashboard-browser.sh \
+	tests/operator/dashboard-slow-broker.sh \
 	tests/operator/held-retry.sh
 TESTS += $(OPERATOR_TESTS)
 EXTRA_DIST += $(OPERATOR_TESTS)
