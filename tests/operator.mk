@@ -31,6 +31,7 @@ OPERATOR_TESTS = tests/operator/install-config.sh \
 	tests/operator/metrics.sh \
 	tests/operator/dashboard-browser.sh \
 	tests/operator/dashboard-slow-broker.sh \
+	tests/operator/dashboard-aws.sh \
 	tests/operator/held-retry.sh
 TESTS += $(OPERATOR_TESTS)
 EXTRA_DIST += $(OPERATOR_TESTS)

@@ -19,7 +19,8 @@ src_aws_libaws_a_SOURCES = \
 	src/aws/sqs.c \
 	src/aws/sqs_dlq.c \
 	src/aws/eventbridge.c \
-	src/aws/dynamodb.c
+	src/aws/dynamodb.c \
+	src/aws/dynamodb_runs.c
 
 # Test support: the fixture server helpers.
 noinst_LIBRARIES += tests/unit/aws/libawstest.a

@@ -317,7 +317,7 @@ runtime_run(struct config *cfg, const struct runtime_options *o)
 		rc = 2;
 		goto out_base;
 	}
-	if (runsource_new(cfg, rt.b, &rt.runs, &ec) < 0) {
+	if (runsource_new(cfg, rt.b, rt.base, &rt.runs, &ec) < 0) {
 		log_error("start-up failed: %s", errctx_msg(&ec));
 		rc = 2;
 		goto out_backends;
