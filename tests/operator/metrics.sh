@@ -10,7 +10,7 @@ command -v curl >/dev/null || fail "curl missing"
 
 promtool check rules "$top_srcdir/etc/prometheus/alchemiserd-alerts.yml" >"$WORK/rules.log" 2>&1 ||
 	fail "promtool check rules: $(cat "$WORK/rules.log")"
-grep -q 'SUCCESS: 3 rules found' "$WORK/rules.log" || fail "rules: $(cat "$WORK/rules.log")"
+grep -q 'SUCCESS: 5 rules found' "$WORK/rules.log" || fail "rules: $(cat "$WORK/rules.log")"
 
 PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')
 URL="http://127.0.0.1:$PORT"
