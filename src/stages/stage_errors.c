@@ -20,7 +20,6 @@
 #include "alchemiser/router/route.h"
 #include "alchemiser/stages/run_key.h"
 #include "alchemiser/stages/storm.h"
-#include "alchemiser/trading/dsl.h"
 #include "stages_internal.h"
 
 /* The storm guard's summary: one mail listing the runs it kept from mailing
@@ -66,7 +65,7 @@ send_storm_summary(const struct stage_ctx *ctx, struct stage_output *out)
 static void
 details_append(struct textbuf *b, const json_t *v, int depth)
 {
-	char num[DSL_NUM_BUF];
+	char num[JSON_NUM_BUF];
 	const char *k;
 	json_t *x;
 	size_t i;
@@ -92,7 +91,7 @@ details_append(struct textbuf *b, const json_t *v, int depth)
 	if (json_is_string(v))
 		textbuf_printf(b, " %s\n", json_string_value(v));
 	else if (json_is_real(v))
-		textbuf_printf(b, " %s\n", dsl_format_number(json_real_value(v), num));
+		textbuf_printf(b, " %s\n", json_format_real(json_real_value(v), num));
 	else if (json_is_integer(v))
 		textbuf_printf(b, " %lld\n", (long long)json_integer_value(v));
 	else
