@@ -109,6 +109,12 @@ wait "$SECOND" || fail "the second daemon exited $? on SIGTERM"
 kill -TERM "$DAEMON_PID"
 wait "$DAEMON_PID" 2>/dev/null || true
 ! grep -q 'Sanitizer\|runtime error' "$WORK/daemon.log" || fail "sanitizer report"
+# "completed in N ms" is the whole run: at least its execution step's time.
+run_ms=$(sed -n 's/.*workflow dash-run-1 completed (success) in \([0-9]*\) ms.*/\1/p' "$WORK/daemon.log")
+exec_ms=$(grep 'CORRELATION_ID=dash-run-1 .*HANDLER=execution OUTCOME=done' "$WORK/daemon.log" |
+    sed -n 's/.*DURATION_MS=\([0-9]*\).*/\1/p')
+[ -n "$run_ms" ] && [ -n "$exec_ms" ] || fail "no run or execution duration logged"
+[ "$run_ms" -ge "$exec_ms" ] || fail "the run took $run_ms ms, less than its execution step ($exec_ms ms)"
 # A published event's log line names its id (journalctl EVENT_ID= finds it).
 grep -q 'published WorkflowStarted \([0-9a-f-]\{36\}\) CORRELATION_ID=dash-run-1 EVENT_ID=\1' "$WORK/daemon.log" ||
 	fail "a published event is logged without its id"
