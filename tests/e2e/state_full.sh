@@ -10,6 +10,10 @@
 if [ -z "${ALC_STATE_FULL_NS:-}" ]; then
 	ALC_STATE_FULL_NS=1 exec unshare --mount --map-root-user /bin/sh "$0" "$@"
 fi
+# 400 sends and waits of up to 60-90 s each take more than the default 120 s
+# wall-clock limit on a loaded machine: the limit then SIGKILLed the daemon
+# mid-test and the next kill said "No such process". 600 s still bounds it.
+E2E_WALL_LIMIT=600
 . "$top_srcdir/tests/lib/e2e.sh"
 
 FS="$WORK/fs"
@@ -44,8 +48,15 @@ done
 wait_until 60 done_at_least 400 || fail "only $(done_count) of 400 done with room on the disk"
 [ "$(wal_kb)" -le 2048 ] || fail "the WAL grew to $(wal_kb) KiB on a 4 MB file system"
 
+# gone WHEN: fail with the daemon's exit status (137: SIGKILL, the wall-clock limit).
+gone() {
+	rc=0
+	wait "$DAEMON_PID" || rc=$?
+	fail "the daemon exited (status $rc) $1"
+}
+
 # 2. Fill the file system while messages wait: writes fail, STATUS says so.
-kill -STOP "$DAEMON_PID"
+kill -STOP "$DAEMON_PID" 2>/dev/null || gone "before the file system was filled"
 while [ $i -lt 420 ]; do
 	# The stopped daemon may hold the write lock for a moment: try again.
 	"$BIN" -c "$CONF" --send --event "$(body $i)" 2>>"$WORK/send.log" ||
@@ -60,7 +71,7 @@ until [ "$(sqlite3 -batch -noheader "$STATE/state.sqlite" 'PRAGMA busy_timeout =
 	sleep 0.2
 done
 dd if=/dev/zero of="$FS/filler" bs=4k 2>/dev/null || true
-kill -CONT "$DAEMON_PID"
+kill -CONT "$DAEMON_PID" 2>/dev/null || gone "while the file system was filled"
 wait_until 60 grep -q '^STATUS=cannot write: state file .* cannot write for lack of space' "$NOTIFY_LOG" ||
 	fail "STATUS does not say the state file cannot be written"
 grep -q " warning state file '$STATE/state.sqlite': cannot write for lack of space" "$WORK/daemon.log" ||
@@ -74,6 +85,6 @@ wait_until 20 sh -c "tail -n 1 '$NOTIFY_LOG' | grep -q '^STATUS=running'" || fai
 [ "$(done_count)" = 420 ] || fail "$(done_count) done outcomes for 420 messages"
 dups=$(sed -n 's/.*done completed: workflow \(run-full-[0-9]*\) .*/\1/p' "$WORK/daemon.log" | sort | uniq -d)
 [ -z "$dups" ] || fail "handled twice: $dups"
-kill -TERM "$DAEMON_PID"
+kill -TERM "$DAEMON_PID" 2>/dev/null || gone "before it was told to stop"
 wait "$DAEMON_PID" || fail "daemon exit"
 echo "state_full: ok (WAL $(wal_kb) KiB)"
