@@ -64,7 +64,7 @@ read_locked(struct sqlite_state *st, const char *key, struct sqlite_idem_record 
 		r = 0;
 	else
 		r = sqlite_state_err(sqlite3_db_handle(s), rc, ec, "read");
-	sqlite3_finalize(s);
+	sqlite_state_release_locked(st, s);
 	return r;
 }
 
@@ -87,7 +87,7 @@ run_locked(struct sqlite_state *st, const char *sql, const char *const *texts, s
 	rc = sqlite3_step(s);
 	r = rc == SQLITE_DONE ? sqlite3_changes(sqlite3_db_handle(s)) :
 	    sqlite_state_err(sqlite3_db_handle(s), rc, ec, "write");
-	sqlite3_finalize(s);
+	sqlite_state_release_locked(st, s);
 	return r;
 }
 
@@ -155,7 +155,9 @@ owner_write(struct idem_store *is, const char *what, const char *sql, const char
 	if (key == NULL || owner == NULL)
 		return errctx_set(ec, -EINVAL, "idempotency %s: key and owner are required", what);
 	sqlite_state_lock(st);
-	r = run_locked(st, sql, texts, 2, ints, ni, ec);
+	r = sqlite_state_begin_locked(st, ec);
+	if (r == 0)
+		r = run_locked(st, sql, texts, 2, ints, ni, ec);
 	if (r == 0) {
 		/* Say who has it now, for the log line of a lost race. */
 		int found = read_locked(st, key, &rec, ec);
@@ -167,6 +169,10 @@ owner_write(struct idem_store *is, const char *what, const char *sql, const char
 		else
 			r = found;
 	}
+	if (r > 0)
+		r = sqlite_state_commit_locked(st, ec);
+	else
+		sqlite_state_rollback_locked(st);
 	sqlite_state_unlock(st);
 	return r < 0 ? errctx_prefix(ec, "idempotency %s '%s'", what, key) : 0;
 }
@@ -246,7 +252,11 @@ sqlite_idem_new(const struct sqlite_idem_options *o, struct idem_store **ret, st
 	*ret = NULL;
 	s = xcalloc(1, sizeof *s);
 	s->pub.ops = &sqlite_idem_ops;
-	r = sqlite_state_open(o->path, o->busy_timeout_usec, &s->st, ec);
+	if (o->state != NULL) {
+		s->st = sqlite_state_ref(o->state);
+		r = 0;
+	} else
+		r = sqlite_state_open(o->path, o->busy_timeout_usec, &s->st, ec);
 	if (r < 0) {
 		free(s);
 		return r;
@@ -277,7 +287,16 @@ sqlite_idem_prune(struct idem_store *is, int64_t now_usec, uint64_t *removed, st
 	int r;
 
 	sqlite_state_lock(st);
-	r = run_locked(st, "DELETE FROM idempotency WHERE expires_usec < ?", NULL, 0, &now_usec, 1, ec);
+	r = sqlite_state_begin_locked(st, ec);
+	if (r == 0)
+		r = run_locked(st, "DELETE FROM idempotency WHERE expires_usec < ?", NULL, 0, &now_usec,
+		    1, ec);
+	if (r >= 0) {
+		int c = sqlite_state_commit_locked(st, ec);
+
+		r = c < 0 ? c : r;
+	} else
+		sqlite_state_rollback_locked(st);
 	sqlite_state_unlock(st);
 	if (r < 0)
 		return errctx_prefix(ec, "idempotency prune");
@@ -379,7 +398,9 @@ lease_write(struct idem_store *is, const char *what, const char *sql, const char
 	if (key == NULL || owner == NULL || run == NULL)
 		return errctx_set(ec, -EINVAL, "account lease %s: key, owner and run are required", what);
 	sqlite_state_lock(st);
-	r = run_locked(st, sql, texts, 3, ints, ni, ec);
+	r = sqlite_state_begin_locked(st, ec);
+	if (r == 0)
+		r = run_locked(st, sql, texts, 3, ints, ni, ec);
 	if (r == 0) {
 		found = read_locked(st, key, &rec, ec);
 		if (found > 0)
@@ -387,6 +408,10 @@ lease_write(struct idem_store *is, const char *what, const char *sql, const char
 		else
 			r = found < 0 ? found : errctx_set(ec, -EEXIST, "no lease");
 	}
+	if (r > 0)
+		r = sqlite_state_commit_locked(st, ec);
+	else
+		sqlite_state_rollback_locked(st);
 	sqlite_state_unlock(st);
 	return r < 0 ? errctx_prefix(ec, "account lease %s '%s'", what, key) : 0;
 }

@@ -357,8 +357,14 @@ sqlite_transport_send(struct transport *tp, const char *body, int64_t delay_usec
 		attrs = json_dumps(attributes, JSON_COMPACT);
 	}
 	sqlite_state_lock(t->st);
-	r = sqlite_queue_insert_locked(t->st, t->conf.queue, body, len, attrs, delay_usec,
-	    message_id, ec);
+	r = sqlite_state_begin_locked(t->st, ec);
+	if (r == 0)
+		r = sqlite_queue_insert_locked(t->st, t->conf.queue, body, len, attrs, delay_usec,
+		    message_id, ec);
+	if (r == 0)
+		r = sqlite_state_commit_locked(t->st, ec);
+	else
+		sqlite_state_rollback_locked(t->st);
 	sqlite_state_unlock(t->st);
 	free(attrs);
 	return r < 0 ? errctx_prefix(ec, "queue '%s'", t->conf.queue) : 0;

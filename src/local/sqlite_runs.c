@@ -39,7 +39,7 @@ run_steps_locked(struct sqlite_state *st, const char *corr, json_t *run, struct 
 		if (rc != SQLITE_DONE)
 			r = sqlite_state_err(sqlite3_db_handle(s), rc, ec, "run steps");
 	}
-	sqlite3_finalize(s);
+	sqlite_state_release_locked(st, s);
 	json_object_set_new(run, "steps", steps);
 	json_object_set_new(run, "outcome", json_string(outcome));
 	return r;
@@ -67,7 +67,7 @@ sqlite_runs_list(struct sqlite_state *st, size_t max, json_t **ret, struct errct
 		if (rc != SQLITE_DONE)
 			r = sqlite_state_err(sqlite3_db_handle(s), rc, ec, "runs");
 	}
-	sqlite3_finalize(s);
+	sqlite_state_release_locked(st, s);
 	for (i = 0; r == 0 && i < json_array_size(runs); i++) {
 		json_t *run = json_array_get(runs, i);
 
@@ -113,7 +113,7 @@ sqlite_runs_events(struct sqlite_state *st, const char *correlation_id, json_t *
 		if (rc != SQLITE_DONE)
 			r = sqlite_state_err(sqlite3_db_handle(s), rc, ec, "run events");
 	}
-	sqlite3_finalize(s);
+	sqlite_state_release_locked(st, s);
 	sqlite_state_unlock(st);
 	if (r < 0) {
 		json_decref(events);
