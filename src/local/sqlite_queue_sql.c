@@ -273,7 +273,8 @@ out:
 
 int
 sqlite_queue_claim(struct sqlite_state *st, const struct sqlite_queue_conf *c, unsigned max,
-    int64_t visibility_usec, struct queue_message **msgs, size_t *n, struct errctx *ec)
+    int64_t visibility_usec, bool locked_check, struct queue_message **msgs, size_t *n,
+    struct errctx *ec)
 {
 	int64_t now = sqlite_state_now_usec(st);
 	size_t i;
@@ -281,7 +282,9 @@ sqlite_queue_claim(struct sqlite_state *st, const struct sqlite_queue_conf *c, u
 
 	*n = 0;
 	sqlite_state_lock(st);
-	r = any_visible_locked(st, c->queue, now, ec);
+	/* locked_check: another process is writing (its WAL frames woke us):
+	 * only its write lock makes sure its COMMIT is visible to our read. */
+	r = locked_check ? 1 : any_visible_locked(st, c->queue, now, ec);
 	if (r <= 0)
 		goto out;
 	if ((r = sqlite_state_begin_locked(st, ec)) < 0)
@@ -302,6 +305,30 @@ out:
 		return errctx_prefix(ec, "queue '%s'", c->queue);
 	}
 	return 0;
+}
+
+int
+sqlite_queue_next_visible(struct sqlite_state *st, const char *queue, int64_t *ret,
+    struct errctx *ec)
+{
+	sqlite3_stmt *s = NULL;
+	int r, rc;
+
+	*ret = 0;
+	sqlite_state_lock(st);
+	r = sqlite_state_prepare_locked(st, "SELECT min(visible_usec) FROM queue_messages"
+	    " WHERE queue = :q", &s, ec);
+	if (r == 0) {
+		bind_text(s, ":q", queue);
+		rc = sqlite3_step(s);
+		if (rc == SQLITE_ROW && sqlite3_column_type(s, 0) != SQLITE_NULL)
+			*ret = sqlite3_column_int64(s, 0);
+		else if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+			r = sqlite_state_err(sqlite3_db_handle(s), rc, ec, "next visible");
+	}
+	sqlite_state_release_locked(st, s);
+	sqlite_state_unlock(st);
+	return r;
 }
 
 /* One statement per receipt in one transaction: per-entry results, atomic commit. */
