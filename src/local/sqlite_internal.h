@@ -37,9 +37,10 @@ int	sqlite_state_begin_locked(struct sqlite_state *st, struct errctx *ec);
 int	sqlite_state_commit_locked(struct sqlite_state *st, struct errctx *ec);
 void	sqlite_state_rollback_locked(struct sqlite_state *st);
 /* A prepared statement for sql, from the connection's cache (prepared once,
- * SQLITE_PREPARE_PERSISTENT). Give it back with sqlite_state_release_locked
- * (reset and unbound, never finalize it); bindings may be SQLITE_STATIC
- * until then. */
+ * SQLITE_PREPARE_PERSISTENT). sql must be a string literal (or live as long
+ * as the state and never change): its address is the cache key. Give the
+ * statement back with sqlite_state_release_locked (reset and unbound, never
+ * finalize it); bindings may be SQLITE_STATIC until then. */
 int	sqlite_state_prepare_locked(struct sqlite_state *st, const char *sql,
 	    sqlite3_stmt **ret, struct errctx *ec);
 void	sqlite_state_release_locked(struct sqlite_state *st, sqlite3_stmt *s);
