@@ -35,6 +35,11 @@ void	sqlite_state_unlock(struct sqlite_state *st);
  * group has not committed. */
 int	sqlite_state_begin_locked(struct sqlite_state *st, struct errctx *ec);
 int	sqlite_state_commit_locked(struct sqlite_state *st, struct errctx *ec);
+/* One item of a batch inside begin/commit (SAVEPOINT item): end keeps or
+ * undoes the item; end fails (-EIO) when SQLite ended the whole transaction,
+ * and the caller must then roll back. */
+int	sqlite_state_item_begin_locked(struct sqlite_state *st, struct errctx *ec);
+int	sqlite_state_item_end_locked(struct sqlite_state *st, bool keep, struct errctx *ec);
 void	sqlite_state_rollback_locked(struct sqlite_state *st);
 /* A prepared statement for sql, from the connection's cache (prepared once,
  * SQLITE_PREPARE_PERSISTENT). sql must be a string literal (or live as long

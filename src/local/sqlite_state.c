@@ -678,6 +678,27 @@ sqlite_state_commit_locked(struct sqlite_state *st, struct errctx *ec)
 	return 0;
 }
 
+int
+sqlite_state_item_begin_locked(struct sqlite_state *st, struct errctx *ec)
+{
+	return step_locked(st, "SAVEPOINT item", ec);
+}
+
+int
+sqlite_state_item_end_locked(struct sqlite_state *st, bool keep, struct errctx *ec)
+{
+	if (!sqlite3_get_autocommit(st->db)) {
+		if (!keep)
+			(void)step_locked(st, "ROLLBACK TO item", NULL);
+		(void)step_locked(st, "RELEASE item", NULL);
+	}
+	/* An I/O error or a full disk can end the whole transaction: what
+	 * follows must not run outside it. */
+	if (sqlite3_get_autocommit(st->db))
+		return errctx_set(ec, -EIO, "the transaction was rolled back: %s", sqlite3_errmsg(st->db));
+	return 0;
+}
+
 void
 sqlite_state_rollback_locked(struct sqlite_state *st)
 {

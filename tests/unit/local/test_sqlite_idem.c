@@ -253,6 +253,64 @@ START_TEST(test_sqlite_idem_one_winner_among_threads_and_connections)
 }
 END_TEST
 
+/* claim_batch / complete_batch: one transaction, each item answered as
+ * claim() / complete() would have answered it alone. */
+START_TEST(test_sqlite_idem_batches_answer_per_item)
+{
+	struct idem_claim_item ci[5];
+	struct idem_complete_item co[3];
+	struct sqlite_idem_record rec;
+	struct errctx ec;
+	const char *keys[5] = { "b-fresh", "b-done", "b-busy", "b-mine", "" };
+	int i;
+
+	ck_assert_int_eq(claim(is, "b-done", "host:9:0", T0, NULL), IDEM_CLAIMED);
+	ck_assert_ok(is->ops->complete(is, "b-done", "host:9:0", T0, &ec), &ec);
+	ck_assert_int_eq(claim(is, "b-busy", "host:9:0", T0, NULL), IDEM_CLAIMED);
+	ck_assert_int_eq(claim(is, "b-mine", "host:1:0", T0, NULL), IDEM_CLAIMED);
+	memset(ci, 0, sizeof ci);
+	for (i = 0; i < 5; i++)
+		ci[i].c = (struct idem_claim){ .key = keys[i], .owner = "host:1:0",
+		    .detail_type = "TradeExecuted", .now_usec = T0 + SEC, .lease_usec = 60 * SEC,
+		    .retention_usec = 86400 * SEC };
+	ck_assert_ptr_nonnull(is->ops->claim_batch);
+	ck_assert_ok(is->ops->claim_batch(is, ci, 5, &ec), &ec);
+	ck_assert_int_eq(ci[0].r, 0);
+	ck_assert_int_eq(ci[0].res, IDEM_CLAIMED);
+	ck_assert_int_eq(ci[1].r, 0);
+	ck_assert_int_eq(ci[1].res, IDEM_COMPLETED);
+	ck_assert_str_eq(ci[1].holder, "host:9:0");
+	ck_assert_int_eq(ci[2].r, 0);
+	ck_assert_int_eq(ci[2].res, IDEM_BUSY);
+	ck_assert_str_eq(ci[2].holder, "host:9:0");
+	ck_assert_int_eq(ci[3].r, 0);
+	ck_assert_int_eq(ci[3].res, IDEM_CLAIMED);
+	ck_assert_int_eq(ci[4].r, -EINVAL);
+	ck_assert_ok(sqlite_idem_get(is, "b-fresh", &rec, &ec), &ec);
+	ck_assert_str_eq(rec.owner, "host:1:0");
+	ck_assert_str_eq(rec.status, "IN_PROGRESS");
+	ck_assert_ok(sqlite_idem_get(is, "b-busy", &rec, &ec), &ec);
+	ck_assert_str_eq(rec.owner, "host:9:0");
+
+	co[0] = (struct idem_complete_item){ .key = "b-fresh", .owner = "host:1:0", .now_usec = T0 + 2 * SEC };
+	co[1] = (struct idem_complete_item){ .key = "b-busy", .owner = "host:1:0", .now_usec = T0 + 2 * SEC };
+	co[2] = (struct idem_complete_item){ .key = "b-mine", .owner = "host:1:0", .now_usec = T0 + 2 * SEC };
+	ck_assert_ptr_nonnull(is->ops->complete_batch);
+	ck_assert_ok(is->ops->complete_batch(is, co, 3, &ec), &ec);
+	ck_assert_int_eq(co[0].r, 0);
+	ck_assert_int_eq(co[1].r, -EEXIST);
+	ck_assert_int_eq(co[2].r, 0);
+	ck_assert_ok(sqlite_idem_get(is, "b-fresh", &rec, &ec), &ec);
+	ck_assert_str_eq(rec.status, "COMPLETED");
+	ck_assert_ok(sqlite_idem_get(is, "b-mine", &rec, &ec), &ec);
+	ck_assert_str_eq(rec.status, "COMPLETED");
+	/* The refused item changed nothing. */
+	ck_assert_ok(sqlite_idem_get(is, "b-busy", &rec, &ec), &ec);
+	ck_assert_str_eq(rec.status, "IN_PROGRESS");
+	ck_assert_str_eq(rec.owner, "host:9:0");
+}
+END_TEST
+
 /* Group commit (issue #13): threads writing through one shared connection
  * have their writes committed in groups, yet none returns before its write
  * is committed: a second connection (another process, for SQLite) must see
@@ -431,6 +489,7 @@ suite_sqlite_idem(void)
 	tcase_add_test(tc, test_sqlite_idem_release_by_owner_only);
 	tcase_add_test(tc, test_sqlite_idem_expired_record_is_claimed_again);
 	tcase_add_test(tc, test_sqlite_idem_rejects_bad_claims);
+	tcase_add_test(tc, test_sqlite_idem_batches_answer_per_item);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("intent");
 	tcase_add_checked_fixture(tc, setup, teardown);
