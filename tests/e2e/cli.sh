@@ -5,6 +5,8 @@
 . "$top_srcdir/tests/lib/e2e.sh"
 
 "$BIN" --version | grep -q '^alchemiserd [0-9]' || fail "--version"
+"$BIN" --version | grep -q '^libevent [0-9].*, libcurl [0-9].*, OpenSSL .*, jansson [0-9].*, SQLite [0-9]' ||
+	fail "--version does not name the linked libraries' versions"
 "$BIN" --help | grep -q -- '--explain' || fail "--help"
 rc=0; "$BIN" --bogus >/dev/null 2>&1 || rc=$?
 [ "$rc" = 2 ] || fail "unknown option exited $rc, want 2"
@@ -69,7 +71,7 @@ echo "(defsymphony \"nested\" {} $g)" >"$WORK/nested.clj"
 D="$top_srcdir/etc/sample-data"
 "$BIN" --evaluate "$WORK/nested.clj" --data "$D" --as-of 2026-11-20 --trace >"$WORK/nested.out" \
 	2>"$WORK/nested.err" || fail "nested.clj within the default budget failed: $(cat "$WORK/nested.err")"
-grep -q '^  budget: [0-9]* of 20000000 steps$' "$WORK/nested.err" || fail "--trace shows no budget"
+grep -q '^  budget: [0-9]* of 50000000 steps$' "$WORK/nested.err" || fail "--trace shows no budget"
 rc=0
 "$BIN" --evaluate "$WORK/nested.clj" --data "$D" --as-of 2026-11-20 --eval-budget 50 \
 	>/dev/null 2>"$WORK/budget.err" || rc=$?
