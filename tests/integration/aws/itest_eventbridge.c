@@ -24,8 +24,12 @@ make_bus(struct aws_credentials *creds, const char *name)
 	struct bus *b;
 	struct errctx ec;
 
+	/* Moto routes PutEvents to its targets before it answers: on a loaded
+	 * machine that took over the default 10 s per call (3 timed-out attempts
+	 * failed the publish). A generous, bounded wait for the emulator. */
 	ck_assert_ok(eventbridge_bus_new(&(struct eventbridge_options){ .region = "us-east-1",
-	    .endpoint = itest_env("ALC_ENDPOINT"), .bus_name = name }, creds, &b, &ec), &ec);
+	    .endpoint = itest_env("ALC_ENDPOINT"), .bus_name = name,
+	    .timeout_usec = 60 * 1000000 }, creds, &b, &ec), &ec);
 	return b;
 }
 
