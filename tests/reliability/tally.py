@@ -24,6 +24,14 @@
       life ended. Prints the recovery times (restart to takeover) and how many
       claims were not yet resumed when that life ended (and whether that life
       lasted longer than the goal)
+  tally.py receives DAEMON_LOG REDRIVE
+      the daemon's receives per SQS message and life (a life starts at each
+      "alchemiserd started"): no message received twice in one life (a wait
+      or retry that spent a receive count; issue #17 B1), and how many messages
+      were received in REDRIVE lives (each life but the last ended by a kill
+      while the message was in flight: the queue's redrive parks it on the next
+      receive, as it must park a message that crashes the daemon). Prints
+      "spent_by_kills=K"; exit 1 on a receive spent within a life.
 """
 import collections
 import email
@@ -193,7 +201,19 @@ def orders_fixture(url):
             except ValueError:
                 continue
             rows.append((b.get("client_order_id", "?"), b.get("symbol"), b.get("side")))
-    return report_orders(rows, "broker fixture", " order_posts=%d requests=%d" % (posts, len(reqs)))
+    r = report_orders(rows, "broker fixture", " order_posts=%d requests=%d" % (posts, len(reqs)))
+    if r:
+        # What the broker made of each order of a leg with several: whether a
+        # second attempt followed an unfilled cancel or came on top of a fill.
+        with urllib.request.urlopen(url + "/__orders", timeout=30) as f:
+            orders = json.load(f)
+        _, dups, _ = dup_orders(rows)
+        for o in orders:
+            cid = o.get("client_order_id") or ""
+            if (cid[:14], o.get("symbol"), o.get("side")) in dups:
+                print("  %s %s %s %s qty=%s filled=%s at %s" % (cid, o.get("type"), o.get("side"),
+                      o.get("status"), o.get("qty"), o.get("filled_qty"), o.get("created_at")))
+    return r
 
 
 # Both stderr forms: "<4>..." (a journal stream) and "TIME warning ..." (a terminal).
@@ -253,6 +273,31 @@ def recovery(path, goal=10.0):
     return 0
 
 
+RECV_RE = re.compile(r"received message \(receive count (\d+).*SQS_MESSAGE_ID=(\S+)")
+
+
+def receives(log, redrive):
+    life, seen, lives = 0, collections.Counter(), collections.defaultdict(set)
+    with open(log, errors="replace") as f:
+        for line in f:
+            if "alchemiserd started" in line:
+                life += 1
+                continue
+            m = RECV_RE.search(line)
+            if m:
+                seen[(m.group(2), life)] += 1
+                lives[m.group(2)].add(life)
+    twice = sorted(k for k, v in seen.items() if v > 1)
+    spent = sorted(k for k, v in lives.items() if len(v) >= redrive)
+    print("receives: messages=%d lives=%d received_twice_in_a_life=%d spent_by_kills=%d" % (
+        len(lives), life, len(twice), len(spent)))
+    for msg, lf in twice[:10]:
+        print("  received %d times in life %d: %s" % (seen[(msg, lf)], lf, msg))
+    for msg in spent[:10]:
+        print("  in flight at %d kills: %s" % (len(lives[msg]), msg))
+    return 1 if twice else 0
+
+
 def main(argv):
     cmd = argv[1]
     if cmd == "last-closes":
@@ -270,6 +315,8 @@ def main(argv):
         return orders_fixture(argv[2])
     if cmd == "failed-mailed":
         return failed_mailed(argv[2], argv[3], argv[4])
+    if cmd == "receives":
+        return receives(argv[2], int(argv[3]))
     if cmd == "recovery":
         return recovery(argv[2], float(argv[3]) if len(argv) > 3 else 10.0)
     print(__doc__, file=sys.stderr)

@@ -488,6 +488,8 @@ function api(req, res, url, body) {
 function control(req, res, url, body) {
 	const p = url.pathname;
 	if (req.method === 'GET' && p === '/__requests') return send(res, 200, requests);
+	// Every order as the API shows it: a tally shows a leg's states and fills.
+	if (req.method === 'GET' && p === '/__orders') return send(res, 200, st.orders.map(orderJson));
 	if (req.method === 'POST' && p === '/__reset') { reset(); return send(res, 200, {}); }
 	if (req.method === 'POST' && p === '/__state') {
 		const b = JSON.parse(body || '{}');
