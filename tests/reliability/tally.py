@@ -14,7 +14,9 @@
       the paper broker's ledger: a duplicate order is a second client_order_id for
       the same run, symbol and side (market orders: one order per leg)
   tally.py orders-fixture URL
-      the same over the POST /v2/orders requests the Alpaca fixture recorded
+      the same over the POST /v2/orders requests the Alpaca fixture recorded (printed),
+      then judged by the fixture's order states and fills (judge_chains): a
+      later attempt of a leg must follow a short attempt or another run's trade
   tally.py failed-mailed DIR DAEMON_LOG PREFIX
       every run PREFIX* the log says failed ("workflow X failed at", warning)
       has an error email, or is named in a storm-guard summary email
@@ -44,6 +46,7 @@ import sqlite3
 import sys
 import urllib.request
 
+FINAL_STATES = ("filled", "canceled", "expired", "rejected", "replaced", "done_for_day", "calculated")
 CORR_RE = re.compile(r"Correlation ID:\s*([A-Za-z0-9._:-]+)")
 
 
@@ -201,19 +204,53 @@ def orders_fixture(url):
             except ValueError:
                 continue
             rows.append((b.get("client_order_id", "?"), b.get("symbol"), b.get("side")))
-    r = report_orders(rows, "broker fixture", " order_posts=%d requests=%d" % (posts, len(reqs)))
-    if r:
-        # What the broker made of each order of a leg with several: whether a
-        # second attempt followed an unfilled cancel or came on top of a fill.
-        with urllib.request.urlopen(url + "/__orders", timeout=30) as f:
-            orders = json.load(f)
-        _, dups, _ = dup_orders(rows)
-        for o in orders:
-            cid = o.get("client_order_id") or ""
-            if (cid[:14], o.get("symbol"), o.get("side")) in dups:
-                print("  %s %s %s %s qty=%s filled=%s at %s" % (cid, o.get("type"), o.get("side"),
-                      o.get("status"), o.get("qty"), o.get("filled_qty"), o.get("created_at")))
-    return r
+    report_orders(rows, "broker fixture", " order_posts=%d requests=%d" % (posts, len(reqs)))
+    with urllib.request.urlopen(url + "/__orders", timeout=30) as f:
+        orders = json.load(f)
+    return judge_chains(orders)
+
+
+def judge_chains(orders):
+    """A run re-plans from the broker when it resumes (plan_is_live), so a leg
+    may have attempts 0, 1, ...: attempt k is the rest of a chain whose
+    attempt k-1 ended short (cancelled, rejected, partly filled), or a new
+    need because another run traded the symbol in between (the resumed run
+    rebalances from the positions it finds). An attempt that follows a full
+    fill with no other run's order on the symbol in between is a double order;
+    so are a skipped attempt number and two orders of a leg open at the end."""
+    legs = collections.defaultdict(list)
+    by_sym = collections.defaultdict(list)
+    for o in orders:
+        cid = o.get("client_order_id") or ""
+        if not cid.startswith("alc-"):
+            continue
+        legs[(cid[:14], o["symbol"], o["side"])].append(o)
+        by_sym[o["symbol"]].append(o)
+    bad, replans, open_end = [], 0, 0
+    for (run, sym, side), chain in legs.items():
+        chain.sort(key=lambda o: int(o["client_order_id"].rsplit("-", 1)[1]))
+        att = [int(o["client_order_id"].rsplit("-", 1)[1]) for o in chain]
+        if att != list(range(len(att))):
+            bad.append("attempts skipped: run %s %s %s: %s" % (run, side, sym, att))
+        live = [o for o in chain if o["status"] not in FINAL_STATES]
+        if len(live) > 1:
+            open_end += 1
+            bad.append("two open orders: run %s %s %s" % (run, side, sym))
+        for prev, cur in zip(chain, chain[1:]):
+            short = prev["status"] != "filled" or float(prev["filled_qty"]) + 1e-9 < float(prev["qty"])
+            others = [o for o in by_sym[sym] if not o["client_order_id"].startswith(run) and
+                      prev["created_at"] < o["created_at"] < cur["created_at"]]
+            if short or others:
+                replans += 1
+                continue
+            bad.append("double order: run %s %s %s: %s filled %s, then %s for %s with no other "
+                       "order on %s in between" % (run, side, sym, prev["client_order_id"],
+                       prev["filled_qty"], cur["client_order_id"], cur["qty"], sym))
+    print("broker fixture chains: legs=%d later_attempts=%d (after a short attempt or another "
+          "run's trade) double_orders=%d" % (len(legs), replans, len(bad)))
+    for b in bad[:10]:
+        print("  " + b)
+    return 1 if bad else 0
 
 
 # Both stderr forms: "<4>..." (a journal stream) and "TIME warning ..." (a terminal).
