@@ -95,9 +95,9 @@ dlq_dump
 
 # The verdict.
 ok=0
-"$PY" "$REL/tally.py" verify-mail "$STATE/mail" soak- "$N" "$WORK/dlq.txt" | tee "$WORK/mail.txt" || ok=1
-"$PY" "$REL/tally.py" orders-sim "$STATE/state.sqlite" | tee "$WORK/orders.txt" || ok=1
-"$PY" "$REL/tally.py" failed-mailed "$STATE/mail" "$WORK/daemon.log" soak- | tee "$WORK/failed.txt" || ok=1
+tee_status "$WORK/mail.txt" "$PY" "$REL/tally.py" verify-mail "$STATE/mail" soak- "$N" "$WORK/dlq.txt" || ok=1
+tee_status "$WORK/orders.txt" "$PY" "$REL/tally.py" orders-sim "$STATE/state.sqlite" || ok=1
+tee_status "$WORK/failed.txt" "$PY" "$REL/tally.py" failed-mailed "$STATE/mail" "$WORK/daemon.log" soak- || ok=1
 "$PY" "$REL/tally.py" recovery-log "$WORK/daemon.log" "$WORK/lives.txt" 0 10 | tee "$WORK/recovery-summary.txt"
 left=$(work_left)
 parked=$(grep -c . "$WORK/dlq.txt" || true)

@@ -334,5 +334,17 @@ all_stacks() {
 
 # ---- tallies -----------------------------------------------------------------
 
+# tee_status FILE COMMAND...: run COMMAND, its output to FILE and to stdout;
+# returns COMMAND's status ("COMMAND | tee FILE || ok=1" takes tee's status:
+# sh has no pipefail, and the soaks passed with duplicate orders reported).
+tee_status() {
+	tfile=$1
+	shift
+	trc=0
+	"$@" >"$tfile" || trc=$?
+	cat "$tfile"
+	return $trc
+}
+
 # mail_tally DIR: "CORRELATION KIND MESSAGE-ID" per delivered email (maildir new/ or sink *.eml).
 mail_tally() { "$PY" "$REL/tally.py" mail "$1"; }

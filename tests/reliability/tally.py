@@ -30,6 +30,9 @@
       the heartbeat's extensions at half-time), plus GOAL_SECONDS; 0: the goal
       is GOAL_SECONDS (the embedded queue gives a dead receiver's messages back
       at once). Printed, never asserted.
+  tally.py inflight-receives LOG LIVES
+      the highest receive count among the messages the current (last) life
+      holds in flight (0 if none)
   LIVES: one line per daemon life, "FIRST_LOG_LINE KILL_USEC" (KILL_USEC "-"
       for a life that was not killed)
 """
@@ -310,6 +313,28 @@ def resumed(log, lives_path):
     return 0 if set(inflight) <= set(again) else 1
 
 
+RECV_RE = re.compile(r"received message \(receive count (\d+)")
+
+
+def inflight_receives(log, lives_path):
+    lives = read_lives(lives_path)
+    first = lives[-1][0] if lives else 1
+    count, last = {}, {}
+    with open(log, errors="replace") as f:
+        for n, line in enumerate(f, 1):
+            m = SQSID_RE.search(line)
+            if n < first or not m:
+                continue
+            r = RECV_RE.search(line)
+            if r:
+                count[m.group(1)] = int(r.group(1))
+                last[m.group(1)] = "recv"
+            elif " OUTCOME=" in line:
+                last[m.group(1)] = "end"
+    print(max([count[k] for k, v in last.items() if v == "recv"] or [0]))
+    return 0
+
+
 def recovery_log(log, lives_path, vis, goal):
     took_all, rest_all, after_all, later, missing, over = [], [], [], 0, 0, []
     for i, kill, inflight, again in kills(log, lives_path):
@@ -372,6 +397,8 @@ def main(argv):
         return failed_mailed(argv[2], argv[3], argv[4])
     if cmd == "resumed":
         return resumed(argv[2], argv[3])
+    if cmd == "inflight-receives":
+        return inflight_receives(argv[2], argv[3])
     if cmd == "recovery-log":
         return recovery_log(argv[2], argv[3], float(argv[4]), float(argv[5]))
     print(__doc__, file=sys.stderr)
