@@ -283,7 +283,7 @@ START_TEST(test_itest_dynamodb_storm_store)
 	struct aws_credentials *creds = itest_creds(NULL);
 	struct idem_store *s = make(creds, itest_env("ALC_TABLE"));
 	int64_t now = aws_now_usec(), minute = now / (60 * SEC), got = 0;
-	char run[32], want[64], **lines = NULL;
+	char run[32], want[96], **lines = NULL;
 	bool bearer = false;
 	size_t n = 0;
 	struct errctx ec;
