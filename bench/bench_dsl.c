@@ -1,6 +1,6 @@
 /* bench_dsl: strategy engine speed on the seed corpus.
  *
- *   bench/bench_dsl [STRATEGIES_DIR]
+ *   bench/bench_dsl [STRATEGIES_DIR [ALCHEMISERD]]
  *
  * STRATEGIES_DIR defaults to $SHARED_DIR/testdata/strategies, else
  * ../shared/testdata/strategies. Bars are generated in memory (dsl_sample.h,
@@ -8,12 +8,25 @@
  * and evaluation only. Prints one table: parse time of 3-Starburst.clj, set
  * load times, evaluation of the dev and prod sets with a cold indicator cache
  * and on cached bars (median of repeated runs), and the peak RSS. The goal
- * from issue 5: the whole dev set in under 50 ms after load. */
+ * from issue 5: the whole dev set in under 50 ms after load.
+ *
+ * A second table (issue 14) runs ALCHEMISERD (default src/alchemiserd)
+ * --evaluate as fresh processes on CSV bars written to a temporary folder
+ * (tools/gen-sample-data's bars: 600 weekdays, seed 1): the 10 seed files as
+ * one set, then each file alone (median over files of each file's median),
+ * wall time and CPU time (user + sys of the child, which a machine shared by
+ * other jobs inflates less). Then 100k distinct tickers in one file through
+ * the engine in process (load, freshness, evaluation, consolidation; bars in
+ * memory, since 100k CSV files would measure the file system). Goals beside. */
+#include <dirent.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/wait.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "alchemiser/core/err.h"
 #include "alchemiser/core/xalloc.h"
@@ -30,6 +43,18 @@ static double	median(double *v, size_t n);
 static char	*slurp(const char *path, size_t *len);
 static void	row(const char *what, double ms, const char *note);
 static int	bench_set(const char *dir, const char *name, int64_t as_of);
+static int	run_cold(const char *bin, const char *target, const char *data, double *wall,
+		    double *cpu);
+static int	bench_cold(const char *dir, const char *bin);
+static int	bench_many(const char *tmp, int64_t as_of);
+static void	row2(const char *what, double now, const char *goal, const char *note);
+static void	rm_dir(const char *dir);
+
+static const char *const seed_files[] = { "1-KMLM.clj", "2-Nuclear.clj", "3-Starburst.clj",
+    "4-What.clj", "5-Coin.clj", "6-TQQQ-FLT.clj", "7-Phoenix.clj", "TECL.clj", "Ult.clj",
+    "test.clj" };
+#define NSEED (sizeof(seed_files) / sizeof(seed_files[0]))
+#define COLD_RUNS 7
 
 static double
 now_ms(void)
@@ -143,6 +168,216 @@ bench_set(const char *dir, const char *name, int64_t as_of)
 	return 0;
 }
 
+static void
+row2(const char *what, double now, const char *goal, const char *note)
+{
+	printf("| %-44s | %10.1f | %-8s | %-40s |\n", what, now, goal, note);
+}
+
+/* One `--evaluate TARGET --data DATA` as a fresh process: wall and CPU ms. */
+static int
+run_cold(const char *bin, const char *target, const char *data, double *wall, double *cpu)
+{
+	struct rusage ru;
+	double t0 = now_ms();
+	int status;
+	pid_t pid = fork();
+
+	if (pid < 0)
+		return -1;
+	if (pid == 0) {
+		int fd = open("/dev/null", O_WRONLY);
+
+		dup2(fd, 1);
+		dup2(fd, 2);
+		execl(bin, bin, "--evaluate", target, "--data", data, "--as-of", "2026-11-20",
+		    (char *)NULL);
+		_exit(127);
+	}
+	if (wait4(pid, &status, 0, &ru) < 0)
+		return -1;
+	*wall = now_ms() - t0;
+	*cpu = (ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1e3 +
+	    (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e3;
+	return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -1;
+}
+
+static void
+rm_dir(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+
+	while (d != NULL && (e = readdir(d)) != NULL) {
+		char *p;
+
+		if (e->d_name[0] == '.')
+			continue;
+		p = xasprintf("%s/%s", dir, e->d_name);
+		unlink(p);
+		free(p);
+	}
+	if (d != NULL)
+		closedir(d);
+	rmdir(dir);
+}
+
+static int
+bench_cold(const char *dir, const char *bin)
+{
+	char tmpl[] = "/tmp/bench-dsl.XXXXXX", *tmp, *setp, note[96];
+	double wall[COLD_RUNS], cpu[COLD_RUNS], fwall[NSEED], fcpu[NSEED], w, c;
+	struct errctx ec;
+	int64_t end;
+	size_t i, k, r;
+	FILE *f;
+
+	if ((tmp = mkdtemp(tmpl)) == NULL || access(bin, X_OK) != 0) {
+		fprintf(stderr, "bench_dsl: %s not executable: cold rows skipped\n", bin);
+		return 0;
+	}
+	dsl_parse_date("2026-11-20", &end, &ec);
+	setp = xasprintf("%s/all.json", tmp);
+	f = fopen(setp, "w");
+	fputs("{\"files\": [", f);
+	for (i = 0; i < NSEED; i++) {
+		char *p = xasprintf("%s/%s", dir, seed_files[i]);
+		struct strategy_set *s;
+		const char *const *t;
+		size_t n;
+
+		fprintf(f, "%s\"%s\"", i ? ", " : "", p);
+		if (strategy_set_load_file(p, &s, &ec) < 0) {
+			fprintf(stderr, "bench_dsl: %s\n", errctx_msg(&ec));
+			return -1;
+		}
+		n = strategy_set_tickers(s, &t);
+		for (k = 0; k < n; k++)
+			if (dsl_sample_write_csv(tmp, t[k], 1, end, 600, &ec) < 0) {
+				fprintf(stderr, "bench_dsl: %s\n", errctx_msg(&ec));
+				return -1;
+			}
+		strategy_set_free(s);
+		free(p);
+	}
+	fputs("]}\n", f);
+	fclose(f);
+	(void)run_cold(bin, setp, tmp, &w, &c);	/* page cache warm, as in production */
+	for (r = 0; r < COLD_RUNS; r++)
+		if (run_cold(bin, setp, tmp, &wall[r], &cpu[r]) < 0) {
+			fprintf(stderr, "bench_dsl: %s --evaluate %s failed\n", bin, setp);
+			return -1;
+		}
+	w = median(wall, COLD_RUNS);
+	c = median(cpu, COLD_RUNS);
+	snprintf(note, sizeof(note), "median of %d; CPU %.1f ms", COLD_RUNS, c);
+	row2("10 seed files as one set, one cold process", w, "<= 40", note);
+	for (i = 0; i < NSEED; i++) {
+		char *p = xasprintf("%s/%s", dir, seed_files[i]);
+
+		for (r = 0; r < COLD_RUNS; r++)
+			if (run_cold(bin, p, tmp, &wall[r], &cpu[r]) < 0) {
+				fprintf(stderr, "bench_dsl: %s --evaluate %s failed\n", bin, p);
+				return -1;
+			}
+		fwall[i] = median(wall, COLD_RUNS);
+		fcpu[i] = median(cpu, COLD_RUNS);
+		free(p);
+	}
+	c = median(fcpu, NSEED);
+	w = median(fwall, NSEED);
+	qsort(fwall, NSEED, sizeof(*fwall), cmp_double);
+	snprintf(note, sizeof(note), "max %.1f; CPU median %.1f ms", fwall[NSEED - 1], c);
+	row2("each seed file alone, cold (median of files)", w, "<= 10", note);
+	for (r = 0; r < COLD_RUNS; r++) {
+		pid_t pid = fork();
+		struct rusage ru;
+		double t0 = now_ms();
+		int st;
+
+		if (pid == 0) {
+			int fd = open("/dev/null", O_WRONLY);
+
+			dup2(fd, 1);
+			execl(bin, bin, "--version", (char *)NULL);
+			_exit(127);
+		}
+		wait4(pid, &st, 0, &ru);
+		wall[r] = now_ms() - t0;
+		cpu[r] = (ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1e3 +
+		    (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e3;
+	}
+	snprintf(note, sizeof(note), "CPU %.1f ms", median(cpu, COLD_RUNS));
+	row2("process start (--version), for reference", median(wall, COLD_RUNS), "", note);
+	free(setp);
+	bench_many(tmp, end);
+	rm_dir(tmp);
+	return 0;
+}
+
+/* 100k distinct tickers in one weight-equal, plus a file sharing one. */
+static int
+bench_many(const char *tmp, int64_t as_of)
+{
+	enum { N = 100000, BARS = 3 };
+	static const struct strategy_set_policy pol = { .on_failure = STRATEGY_FAILURE_FAIL };
+	char *p = xasprintf("%s/big.clj", tmp), note[96];
+	struct strategy_set *s;
+	struct strategy_set_result res;
+	struct md_series *series;
+	const char *const *t;
+	struct dsl_bars *b;
+	struct errctx ec;
+	double t0, t1, t2, t3;
+	size_t i, k, n;
+	FILE *f = fopen(p, "w");
+
+	fputs("(defsymphony \"big\" {} (weight-equal [", f);
+	for (i = 0; i < N; i++)
+		fprintf(f, "(asset T%05zu) ", i);
+	fputs("]))\n", f);
+	fclose(f);
+	t0 = now_ms();
+	if (strategy_set_load_file(p, &s, &ec) < 0) {
+		fprintf(stderr, "bench_dsl: %s\n", errctx_msg(&ec));
+		return -1;
+	}
+	t1 = now_ms();
+	n = strategy_set_tickers(s, &t);
+	series = xcalloc(n, sizeof(*series));
+	for (i = 0; i < n; i++) {
+		series[i].symbol = xstrdup(t[i]);
+		series[i].bars = xcalloc(BARS, sizeof(*series[i].bars));
+		series[i].n = BARS;
+		for (k = 0; k < BARS; k++) {
+			struct md_bar *bar = &series[i].bars[k];
+
+			bar->day = as_of - (int64_t)(BARS - 1 - k);
+			bar->open = bar->high = bar->low = bar->close = 10 + (double)(i % 7);
+		}
+	}
+	t2 = now_ms();
+	b = dsl_bars_new();
+	dsl_bars_add_md(b, series, n);
+	if (strategy_set_evaluate_series(s, b, series, as_of, NULL, &pol, &res, &ec) < 0 ||
+	    res.n != N) {
+		fprintf(stderr, "bench_dsl: 100k tickers: %s\n", errctx_msg(&ec));
+		return -1;
+	}
+	t3 = now_ms();
+	snprintf(note, sizeof(note), "load %.0f ms + bars, freshness, eval %.0f ms", t1 - t0,
+	    t3 - t2);
+	row2("100k distinct tickers, one file (in process)", (t1 - t0) + (t3 - t2), "<= 1000", note);
+	strategy_set_result_clear(&res);
+	dsl_bars_free(b);
+	for (i = 0; i < n; i++)
+		md_series_clear(&series[i]);
+	free(series);
+	strategy_set_free(s);
+	free(p);
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -185,6 +420,12 @@ main(int argc, char **argv)
 	getrusage(RUSAGE_SELF, &ru);
 	snprintf(note, sizeof(note), "%.1f MiB", ru.ru_maxrss / 1024.0);
 	printf("| %-56s | %10s | %-34s |\n", "peak RSS (getrusage)", "", note);
+	printf("\n| %-44s | %10s | %-8s | %-40s |\n", "cold start and scale (issue 14)", "now ms",
+	    "goal ms", "note");
+	printf("|%s|%s|%s|%s|\n", "----------------------------------------------", "------------",
+	    "----------", "------------------------------------------");
+	if (bench_cold(dir, argc > 2 ? argv[2] : "src/alchemiserd") < 0)
+		return 1;
 	free(text);
 	free(path);
 	free(dir);

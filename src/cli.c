@@ -31,6 +31,7 @@ enum {
 	OPT_CAPITAL,
 	OPT_BENCHMARK,
 	OPT_WHOLE_SHARES,
+	OPT_EVAL_BUDGET,
 };
 
 static const struct option long_options[] = {
@@ -59,6 +60,7 @@ static const struct option long_options[] = {
 	{ "capital",      required_argument, NULL, OPT_CAPITAL },
 	{ "benchmark",    required_argument, NULL, OPT_BENCHMARK },
 	{ "whole-shares", no_argument,       NULL, OPT_WHOLE_SHARES },
+	{ "eval-budget",  required_argument, NULL, OPT_EVAL_BUDGET },
 	{ "help",         no_argument,       NULL, 'h' },
 	{ NULL, 0, NULL, 0 }
 };
@@ -71,9 +73,10 @@ cli_usage(FILE *out)
 	      "       alchemiserd [-c FILE] --send [--event JSON|@FILE]\n"
 	      "       alchemiserd [-c FILE] --check-config | --print-config\n"
 	      "       alchemiserd --evaluate FILE.clj|SET.json --data DIR --as-of YYYY-MM-DD [--trace] [--allow-stale]\n"
+	      "                   [--eval-budget STEPS]\n"
 	      "       alchemiserd [-c FILE] --backtest FILE.clj|SET.json --data DIR --from DATE --to DATE\n"
 	      "                   [--out DIR] [--fill open|close] [--cost-bps N] [--capital USD]\n"
-	      "                   [--benchmark SYM] [--whole-shares]\n"
+	      "                   [--benchmark SYM] [--whole-shares] [--eval-budget STEPS]\n"
 	      "       alchemiserd --test-pattern PATTERN [--event] EVENT\n"
 	      "       alchemiserd [-c FILE] --dead-letters list | show ID | redrive ID|--all\n"
 	      "       alchemiserd --version | --help\n"
@@ -99,6 +102,8 @@ cli_usage(FILE *out)
 	      "      --capital USD   starting capital (default trading.starting_cash)\n"
 	      "      --benchmark S   buy-and-hold comparison ticker (default SPY)\n"
 	      "      --whole-shares  buy whole shares only (default fractional)\n"
+	      "      --eval-budget N --evaluate/--backtest: steps one file may take (default\n"
+	      "                      trading.eval_budget, 20000000)\n"
 	      "      --test-pattern P  does EventBridge pattern P match the event? (exit 0 yes, 1 no, 2 invalid)\n"
 	      "      --dead-letters  list the parked messages, show one, or move them back to the queue\n"
 	      "      --version       print the version\n"
@@ -211,6 +216,19 @@ cli_parse(int argc, char **argv, struct cli_args *ret)
 		case OPT_WHOLE_SHARES:
 			a.whole_shares = true;
 			break;
+		case OPT_EVAL_BUDGET: {
+			char *end;
+
+			errno = 0;
+			a.eval_budget = strtoull(optarg, &end, 10);
+			if (errno != 0 || end == optarg || *end != '\0' || optarg[0] == '-' ||
+			    a.eval_budget == 0) {
+				fprintf(stderr, "alchemiserd: --eval-budget: '%s' is not a step count > 0\n",
+				    optarg);
+				return -EINVAL;
+			}
+			break;
+		}
 		case OPT_TEST_PATTERN:
 			r = set_command(&a, CLI_TEST_PATTERN);
 			a.pattern = optarg;

@@ -7,6 +7,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 
 enum cli_command {
@@ -41,6 +42,7 @@ struct cli_args {
 	const char	*backtest_target;
 	const char	*from, *to, *out_dir, *fill, *cost_bps, *capital, *benchmark;
 	bool		 whole_shares;
+	uint64_t	 eval_budget;	/* --eval-budget (--evaluate, --backtest); 0: default */
 	/* --test-pattern */
 	const char	*pattern;
 	/* --dead-letters ACTION [ID | --all] */

@@ -120,8 +120,13 @@ main(int argc, char **argv)
 		return pattern_cli_test(args.pattern, event, stdout);
 	}
 	case CLI_EVALUATE:
-		return dsl_cli_evaluate(args.evaluate_target, args.data_dir, args.as_of, args.trace,
-		    args.allow_stale, stdout, stderr);
+	{
+		const struct dsl_cli_args da = { .target = args.evaluate_target,
+			.data_dir = args.data_dir, .as_of = args.as_of, .trace = args.trace,
+			.allow_stale = args.allow_stale, .max_steps = args.eval_budget };
+
+		return dsl_cli_run(&da, stdout, stderr);
+	}
 	default:
 		break;
 	}
@@ -143,7 +148,7 @@ main(int argc, char **argv)
 			.target = args.backtest_target, .data_dir = args.data_dir, .from = args.from,
 			.to = args.to, .out_dir = args.out_dir, .fill = args.fill,
 			.cost_bps = args.cost_bps, .capital = args.capital, .benchmark = args.benchmark,
-			.whole_shares = args.whole_shares,
+			.whole_shares = args.whole_shares, .max_steps = args.eval_budget,
 		};
 
 		rc = backtest_cli_run(&bc, cfg, stdout, stderr);

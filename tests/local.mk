@@ -14,6 +14,8 @@ E2E_TESTS = \
 	tests/e2e/state_full.sh
 # --backtest: same allocations as --evaluate, statistics, the report in Chromium.
 E2E_TESTS += tests/e2e/backtest.sh
+# Hostile strategy files: size and memory bounds under an address-space cap.
+E2E_TESTS += tests/e2e/strategy_limits.sh
 TESTS += $(E2E_TESTS)
 EXTRA_DIST += $(E2E_TESTS) tests/lib/e2e.sh tests/lib/notify_listener.py tests/lib/backtest_check.py
 

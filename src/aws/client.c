@@ -45,7 +45,18 @@ struct aws_client {
 	pthread_mutex_t		 pool_lock;
 	struct http_easy	*pool[POOL_KEEP];
 	size_t			 n_pool;
+	uint64_t		 requests;	/* HTTP attempts sent (atomic) */
 };
+
+/* Every client's attempts, for --once's summary and the bench. */
+static uint64_t requests_total;
+
+static void
+count_request(struct aws_client *c)
+{
+	__atomic_add_fetch(&c->requests, 1, __ATOMIC_RELAXED);
+	__atomic_add_fetch(&requests_total, 1, __ATOMIC_RELAXED);
+}
 
 struct signed_req {
 	char	*hdr[6];
@@ -346,6 +357,7 @@ aws_client_call(struct aws_client *c, const char *op, const json_t *req, json_t 
 			break;
 		}
 		h = pool_take(c);
+		count_request(c);
 		tr = http_easy_perform(h, &(struct http_request){ .method = "POST", .url = c->url,
 		    .headers = (const char *const *)sr.hdr, .n_headers = sr.n, .body = body,
 		    .body_len = len }, &resp, ec);
@@ -461,6 +473,7 @@ call_attempt(struct aws_call *call)
 	if (r == 0)
 		r = build(call->c, call->op, call->body, call->len, call->set, &sr, &ec);
 	if (r == 0) {
+		count_request(call->c);
 		r = http_multi_start(call->m, &(struct http_request){ .method = "POST",
 		    .url = call->c->url, .headers = (const char *const *)sr.hdr, .n_headers = sr.n,
 		    .body = call->body, .body_len = call->len, .timeout_usec = call->timeout },
@@ -621,6 +634,18 @@ const char *
 aws_client_url(const struct aws_client *c)
 {
 	return c->url;
+}
+
+uint64_t
+aws_client_requests(const struct aws_client *c)
+{
+	return __atomic_load_n(&c->requests, __ATOMIC_RELAXED);
+}
+
+uint64_t
+aws_requests_total(void)
+{
+	return __atomic_load_n(&requests_total, __ATOMIC_RELAXED);
 }
 
 int

@@ -1,5 +1,6 @@
 /* DynamoDB idempotency store: see include/alchemiser/aws/dynamodb.h. */
 #include <errno.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,12 +10,16 @@
 #include "alchemiser/aws/client.h"
 #include "alchemiser/aws/dynamodb.h"
 #include "alchemiser/core/err.h"
+#include "alchemiser/core/uuid.h"
 #include "alchemiser/core/xalloc.h"
 
 #define ST_IN_PROGRESS "IN_PROGRESS"
 #define ST_COMPLETED "COMPLETED"
 #define HOLDER_MAX 128
 #define CLAIM_ROUNDS 3
+/* Items per TransactWriteItems: the service takes 100, but 25 was its limit
+ * until 2022 and is what every emulator accepts; a receive brings 10. */
+#define TX_MAX 25
 
 struct ddb_store {
 	struct idem_store		 base;
@@ -22,9 +27,14 @@ struct ddb_store {
 	char				*table;
 	bool				 have_info;
 	struct dynamodb_table_info	 info;
+	/* The endpoint answered UnknownOperation to TransactWriteItems
+	 * (dynalite): batches go one item at a time from then on. */
+	atomic_bool			 no_tx;
 };
 
 static const struct idem_ops ddb_ops;
+
+static int probe_transactions(struct ddb_store *s, struct errctx *ec);
 
 static json_t *
 num(int64_t v)
@@ -285,7 +295,10 @@ ddb_preflight(struct idem_store *is, struct errctx *ec)
 		snprintf(info.ttl_status, sizeof info.ttl_status, "UNSUPPORTED");
 		r = 0;
 	}
+	if (r == 0)
+		r = probe_transactions(s, ec);
 	if (r == 0) {
+		info.transactions = !atomic_load(&s->no_tx);
 		s->info = info;
 		s->have_info = true;
 	}
@@ -304,6 +317,14 @@ dynamodb_table_info(const struct idem_store *is, struct dynamodb_table_info *ret
 		return -ENOENT;
 	*ret = s->info;
 	return 0;
+}
+
+uint64_t
+dynamodb_requests(const struct idem_store *is)
+{
+	const struct ddb_store *s = (const struct ddb_store *)is;
+
+	return is->ops == &ddb_ops ? aws_client_requests(s->client) : 0;
 }
 
 static void
@@ -327,6 +348,10 @@ static int ddb_lease_renew(struct idem_store *is, const char *key, const char *o
     const char *run, int64_t lease_until_usec, struct errctx *ec);
 static int ddb_lease_release(struct idem_store *is, const char *key, const char *owner,
     const char *run, struct errctx *ec);
+static int ddb_claim_batch(struct idem_store *is, struct idem_claim_item *items, size_t n,
+    struct errctx *ec);
+static int ddb_complete_batch(struct idem_store *is, struct idem_complete_item *items, size_t n,
+    struct errctx *ec);
 
 static const struct idem_ops ddb_ops = {
 	.name = "dynamodb",
@@ -340,6 +365,8 @@ static const struct idem_ops ddb_ops = {
 	.lease_acquire = ddb_lease_acquire,
 	.lease_renew = ddb_lease_renew,
 	.lease_release = ddb_lease_release,
+	.claim_batch = ddb_claim_batch,
+	.complete_batch = ddb_complete_batch,
 };
 
 int
@@ -523,4 +550,322 @@ ddb_lease_release(struct idem_store *is, const char *key, const char *owner, con
 {
 	return lease_write((struct ddb_store *)is, "DeleteItem", key, owner, run, NULL, json_object(),
 	    ec);
+}
+
+/* ---- batches (issue #13): one TransactWriteItems per receive ------------- */
+
+static bool
+tx_unsupported(const struct aws_error *err)
+{
+	return strcmp(err->code, "UnknownOperationException") == 0;
+}
+
+/* Send one transaction. 0: applied. -ECANCELED: cancelled, *reasons = the
+ * CancellationReasons array (one entry per item, referenced). -ENOTSUP: the
+ * endpoint has no transactions (remembered). Else the call's error. */
+static int
+tx_call(struct ddb_store *s, json_t *items, json_t **reasons, struct errctx *ec)
+{
+	char token[UUID_STRLEN];
+	json_t *req, *resp = NULL;
+	struct aws_error err;
+	int r;
+
+	*reasons = NULL;
+	/* The token makes the client's retry of a lost answer idempotent (the
+	 * service replays the first outcome for 10 minutes). */
+	(void)uuid_v4(token);
+	req = json_pack("{s:O, s:s}", "TransactItems", items, "ClientRequestToken", token);
+	r = aws_client_call(s->client, "TransactWriteItems", req, &resp, &err, ec);
+	json_decref(req);
+	if (r < 0 && tx_unsupported(&err)) {
+		atomic_store(&s->no_tx, true);
+		r = errctx_set(ec, -ENOTSUP, "DynamoDB TransactWriteItems: not supported by the endpoint");
+	} else if (r < 0 && strcmp(err.code, "TransactionCanceledException") == 0) {
+		json_t *cr = json_object_get(resp, "CancellationReasons");
+
+		if (json_is_array(cr) && json_array_size(cr) == json_array_size(items)) {
+			*reasons = json_incref(cr);
+			r = -ECANCELED;
+		} else
+			r = errctx_set(ec, -EPROTO, "DynamoDB TransactWriteItems: cancelled without a "
+			    "reason per item");
+	}
+	json_decref(resp);
+	return r;
+}
+
+static const char *
+reason_code(const json_t *reasons, size_t i)
+{
+	return json_string_value(json_object_get(json_array_get(reasons, i), "Code")) ?: "";
+}
+
+/* The claim of a batch: only the plain cases (absent, or our own live claim
+ * after a lost answer), which are CLAIMED for sure. Everything else (expired
+ * leases, past the dedup window, dead holders) fails here and is decided by
+ * the single claim, which returns the old item and so tells TAKEN_OVER. */
+static json_t *
+tx_claim_put(struct ddb_store *s, const struct idem_claim *c)
+{
+	json_t *item = json_pack("{s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}",
+	    "event_id", str(c->key), "status", str(ST_IN_PROGRESS), "owner", str(c->owner),
+	    "lease_expires_at", num(sec_ceil(c->now_usec + c->lease_usec)),
+	    "expires_at", num(sec_ceil(c->now_usec + c->retention_usec)),
+	    "detail_type", str(c->detail_type), "correlation_id", str(c->correlation_id),
+	    "claimed_at", num(sec_floor(c->now_usec)));
+
+	return json_pack("{s:{s:s, s:o, s:s, s:{s:s, s:s, s:s}, s:{s:o, s:o}, s:s}}", "Put",
+	    "TableName", s->table, "Item", item,
+	    "ConditionExpression", "attribute_not_exists(#id) OR (#st = :inprog AND #own = :me)",
+	    "ExpressionAttributeNames", "#id", "event_id", "#st", "status", "#own", "owner",
+	    "ExpressionAttributeValues", ":inprog", str(ST_IN_PROGRESS), ":me", str(c->owner),
+	    "ReturnValuesOnConditionCheckFailure", "ALL_OLD");
+}
+
+/* A batch claim lost its condition and the old item came back: the answers
+ * the single claim would give without writing (COMPLETED within the window,
+ * another owner's live lease). false: let the single claim decide. */
+static bool
+decided_from_old(struct idem_claim_item *it, const json_t *old)
+{
+	int64_t now = sec_floor(it->c.now_usec);
+	const char *st = item_s(old, "status"), *own = item_s(old, "owner");
+
+	if (old == NULL || st == NULL || item_n(old, "expires_at") < now)
+		return false;
+	if (strcmp(st, ST_COMPLETED) == 0)
+		it->res = IDEM_COMPLETED;
+	else if (strcmp(st, ST_IN_PROGRESS) == 0 && own != NULL && strcmp(own, it->c.owner) != 0 &&
+	    item_n(old, "lease_expires_at") >= now)
+		it->res = IDEM_BUSY;
+	else
+		return false;
+	copy_holder(it->holder, old);
+	it->r = 0;
+	return true;
+}
+
+/* Does key occur in items[0..i)? A transaction may name an item once. */
+static bool
+key_seen(const char *const *keys, size_t i)
+{
+	for (size_t j = 0; j < i; j++)
+		if (strcmp(keys[j], keys[i]) == 0)
+			return true;
+	return false;
+}
+
+enum { ITEM_TX, ITEM_SINGLE, ITEM_DONE };
+
+static int
+ddb_claim_batch(struct idem_store *is, struct idem_claim_item *items, size_t n, struct errctx *ec)
+{
+	struct ddb_store *s = (struct ddb_store *)is;
+	size_t i;
+
+	for (size_t base = 0; base < n; base += TX_MAX) {
+		size_t m = n - base < TX_MAX ? n - base : TX_MAX, k;
+		struct idem_claim_item *part = items + base;
+		const char *keys[TX_MAX];
+		int state[TX_MAX];
+		size_t in_tx = 0;
+
+		for (i = 0; i < m; i++) {
+			const struct idem_claim *c = &part[i].c;
+
+			keys[i] = c->key != NULL ? c->key : "";
+			part[i].holder[0] = '\0';
+			part[i].r = -EIO;
+			/* Dead holders are rare and need the fenced condition: one by one. */
+			state[i] = c->dead_owner != NULL || c->key == NULL || c->owner == NULL ||
+			    key_seen(keys, i) ? ITEM_SINGLE : ITEM_TX;
+			in_tx += state[i] == ITEM_TX;
+		}
+		/* One item gains nothing from a transaction and would lose ALL_OLD. */
+		for (int round = 0; in_tx >= 2 && !atomic_load(&s->no_tx) && round < CLAIM_ROUNDS;
+		    round++) {
+			json_t *tx = json_array(), *reasons = NULL;
+			size_t idx[TX_MAX];
+			int r;
+
+			for (i = 0, k = 0; i < m; i++)
+				if (state[i] == ITEM_TX) {
+					idx[k++] = i;
+					json_array_append_new(tx, tx_claim_put(s, &part[i].c));
+				}
+			r = tx_call(s, tx, &reasons, ec);
+			json_decref(tx);
+			if (r == 0) {
+				for (i = 0; i < k; i++) {
+					part[idx[i]].r = 0;
+					part[idx[i]].res = IDEM_CLAIMED;
+					state[idx[i]] = ITEM_DONE;
+				}
+				in_tx = 0;
+				break;
+			}
+			if (r == -ENOTSUP)
+				break;
+			if (r != -ECANCELED) {
+				/* Fail closed: none of these runs unclaimed. */
+				errctx_prefix(ec, "DynamoDB claim of %zu messages", k);
+				for (i = 0; i < k; i++) {
+					part[idx[i]].r = r;
+					state[idx[i]] = ITEM_DONE;
+				}
+				in_tx = 0;
+				break;
+			}
+			/* Cancelled: the items that would have passed ("None") go
+			 * again; the others are decided from the old item or alone. */
+			in_tx = 0;
+			for (i = 0; i < k; i++) {
+				const char *code = reason_code(reasons, i);
+				const json_t *old = json_object_get(json_array_get(reasons, i), "Item");
+
+				if (strcmp(code, "None") == 0 || code[0] == '\0')
+					in_tx++;
+				else if (strcmp(code, "ConditionalCheckFailed") == 0 &&
+				    decided_from_old(&part[idx[i]], old))
+					state[idx[i]] = ITEM_DONE;
+				else
+					state[idx[i]] = ITEM_SINGLE;
+			}
+			json_decref(reasons);
+		}
+		for (i = 0; i < m; i++) {
+			struct errctx iec = { 0 };
+
+			if (state[i] == ITEM_DONE)
+				continue;
+			part[i].r = ddb_claim(is, &part[i].c, &part[i].res, part[i].holder, &iec);
+			if (part[i].r < 0)
+				*ec = iec;
+		}
+	}
+	return 0;
+}
+
+static json_t *
+tx_complete_update(struct ddb_store *s, const struct idem_complete_item *it)
+{
+	return json_pack("{s:{s:s, s:{s:o}, s:s, s:s, s:{s:s, s:s, s:s, s:s}, s:{s:o, s:o, s:o, s:o}}}",
+	    "Update", "TableName", s->table, "Key", "event_id", str(it->key),
+	    "UpdateExpression", "SET #st = :done, #done = :now REMOVE #lease",
+	    "ConditionExpression", "#own = :me AND #st = :inprog",
+	    "ExpressionAttributeNames", "#own", "owner", "#st", "status", "#done", "completed_at",
+	    "#lease", "lease_expires_at",
+	    "ExpressionAttributeValues", ":me", str(it->owner), ":inprog", str(ST_IN_PROGRESS),
+	    ":done", str(ST_COMPLETED), ":now", num(sec_floor(it->now_usec)));
+}
+
+/* Completions are conditional updates in a transaction, not BatchWriteItem:
+ * that takes no conditions, so it could complete a record another owner
+ * took over after our lease lapsed. */
+static int
+ddb_complete_batch(struct idem_store *is, struct idem_complete_item *items, size_t n,
+    struct errctx *ec)
+{
+	struct ddb_store *s = (struct ddb_store *)is;
+	size_t i;
+
+	for (size_t base = 0; base < n; base += TX_MAX) {
+		size_t m = n - base < TX_MAX ? n - base : TX_MAX, k;
+		struct idem_complete_item *part = items + base;
+		const char *keys[TX_MAX];
+		int state[TX_MAX];
+		size_t in_tx = 0;
+
+		for (i = 0; i < m; i++) {
+			keys[i] = part[i].key != NULL ? part[i].key : "";
+			part[i].r = -EIO;
+			state[i] = part[i].key == NULL || part[i].owner == NULL || key_seen(keys, i) ?
+			    ITEM_SINGLE : ITEM_TX;
+			in_tx += state[i] == ITEM_TX;
+		}
+		for (int round = 0; in_tx >= 2 && !atomic_load(&s->no_tx) && round < CLAIM_ROUNDS;
+		    round++) {
+			json_t *tx = json_array(), *reasons = NULL;
+			size_t idx[TX_MAX];
+			int r;
+
+			for (i = 0, k = 0; i < m; i++)
+				if (state[i] == ITEM_TX) {
+					idx[k++] = i;
+					json_array_append_new(tx, tx_complete_update(s, &part[i]));
+				}
+			r = tx_call(s, tx, &reasons, ec);
+			json_decref(tx);
+			if (r == 0) {
+				for (i = 0; i < k; i++) {
+					part[idx[i]].r = 0;
+					state[idx[i]] = ITEM_DONE;
+				}
+				in_tx = 0;
+				break;
+			}
+			if (r == -ENOTSUP)
+				break;
+			if (r != -ECANCELED) {
+				errctx_prefix(ec, "DynamoDB completion of %zu messages", k);
+				for (i = 0; i < k; i++) {
+					part[idx[i]].r = r;
+					state[idx[i]] = ITEM_DONE;
+				}
+				in_tx = 0;
+				break;
+			}
+			in_tx = 0;
+			for (i = 0; i < k; i++) {
+				const char *code = reason_code(reasons, i);
+
+				if (strcmp(code, "None") == 0 || code[0] == '\0')
+					in_tx++;
+				else if (strcmp(code, "ConditionalCheckFailed") == 0) {
+					part[idx[i]].r = errctx_set(ec, -EEXIST, "DynamoDB UpdateItem of '%s': "
+					    "the record is no longer owned by %s", part[idx[i]].key,
+					    part[idx[i]].owner);
+					state[idx[i]] = ITEM_DONE;
+				} else
+					state[idx[i]] = ITEM_SINGLE;
+			}
+			json_decref(reasons);
+		}
+		for (i = 0; i < m; i++) {
+			struct errctx iec = { 0 };
+
+			if (state[i] == ITEM_DONE)
+				continue;
+			part[i].r = ddb_complete(is, part[i].key, part[i].owner, part[i].now_usec, &iec);
+			if (part[i].r < 0)
+				*ec = iec;
+		}
+	}
+	return 0;
+}
+
+/* Whether the endpoint takes transactions, asked once at preflight with a
+ * ConditionCheck that writes nothing. */
+static int
+probe_transactions(struct ddb_store *s, struct errctx *ec)
+{
+	json_t *tx = json_pack("[{s:{s:s, s:{s:o}, s:s, s:{s:s}}}]", "ConditionCheck",
+	    "TableName", s->table, "Key", "event_id", str("alchemiserd-transaction-probe"),
+	    "ConditionExpression", "attribute_not_exists(#id)", "ExpressionAttributeNames", "#id",
+	    "event_id");
+	json_t *reasons = NULL;
+	int r;
+
+	r = tx_call(s, tx, &reasons, ec);
+	json_decref(tx);
+	json_decref(reasons);
+	/* Cancelled means the API exists (someone wrote the probe key). */
+	if (r == -ECANCELED)
+		r = 0;
+	if (r == -ENOTSUP) {
+		errctx_clear(ec);
+		r = 0;
+	}
+	return r;
 }

@@ -77,6 +77,6 @@ bench_bench_aws_LDADD = $(AWS_LIB) $(CORE_LIB) $(DEPS_LIBS)
 CLEANFILES += bench/bench_aws
 
 # Whole-daemon test on backend = aws against moto (src/runtime/backends_aws.c).
-AWS_E2E_TESTS = tests/integration/aws/daemon-moto.sh
+AWS_E2E_TESTS = tests/integration/aws/daemon-moto.sh tests/integration/aws/daemon-batch.sh
 TESTS += $(AWS_E2E_TESTS)
 EXTRA_DIST += $(AWS_E2E_TESTS)

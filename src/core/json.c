@@ -1,5 +1,6 @@
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "alchemiser/core/decimal.h"
@@ -116,6 +117,80 @@ json_dump_canonical(const json_t *v)
 	if (s == NULL)
 		s = xstrdup("null");
 	return s;
+}
+
+char *
+json_format_real(double v, char *buf)
+{
+	int prec;
+
+	const char *e;
+
+	/* 17 significant digits always round-trip a double; fewer often do. */
+	for (prec = 1; prec < 17; prec++) {
+		snprintf(buf, JSON_NUM_BUF, "%.*g", prec, v);
+		if (strtod(buf, NULL) == v)
+			break;
+	}
+	if (prec == 17)
+		snprintf(buf, JSON_NUM_BUF, "%.17g", v);
+	/* %g writes 100 as 1e+02 when fewer digits suffice: an integer below
+	 * 10^16 (exact in a double) reads better whole. */
+	if ((e = strchr(buf, 'e')) != NULL && e[1] == '+' && atoi(e + 2) <= 15)
+		snprintf(buf, JSON_NUM_BUF, "%.0f", v);
+	return buf;
+}
+
+/* jansson prints reals with a fixed precision: dump at 17 digits (exact),
+ * then rewrite each real token outside strings in its shortest form. */
+char *
+json_dumps_shortest(const json_t *v, size_t flags)
+{
+	char *text = json_dumps(v, (flags & ~(size_t)JSON_REAL_PRECISION(31)) |
+	    JSON_REAL_PRECISION(17)), *out, num[JSON_NUM_BUF];
+	size_t i = 0, o = 0, len;
+	bool in_str = false;
+
+	if (text == NULL)
+		return NULL;
+	len = strlen(text);
+	/* A real token (3+ bytes) may grow by ".0" at most: twice is plenty. */
+	out = xmalloc(2 * len + 8);
+	while (i < len) {
+		char ch = text[i];
+		size_t j = i, k;
+		bool real = false;
+
+		if (in_str || !(ch == '-' || (ch >= '0' && ch <= '9'))) {
+			if (in_str && ch == '\\' && i + 1 < len) {
+				out[o++] = text[i++];
+			} else if (ch == '"') {
+				in_str = !in_str;
+			}
+			out[o++] = text[i++];
+			continue;
+		}
+		while (j < len && strchr("+-.eE0123456789", text[j]) != NULL) {
+			real |= text[j] == '.' || text[j] == 'e' || text[j] == 'E';
+			j++;
+		}
+		if (!real) {
+			memcpy(out + o, text + i, j - i);
+			o += j - i;
+			i = j;
+			continue;
+		}
+		json_format_real(strtod(text + i, NULL), num);
+		k = strlen(num);
+		if (strpbrk(num, ".e") == NULL)
+			num[k++] = '.', num[k++] = '0', num[k] = '\0';
+		memcpy(out + o, num, k);
+		o += k;
+		i = j;
+	}
+	out[o] = '\0';
+	free(text);
+	return out;
 }
 
 const char *

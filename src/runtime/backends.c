@@ -154,6 +154,8 @@ backends_preflight(struct backends *b, struct errctx *ec)
 	r = b->idem->ops->preflight(b->idem, ec);
 	if (r < 0)
 		return errctx_prefix(ec, "idempotency store");
+	if (strcmp(b->kind, "aws") == 0)
+		backends_aws_note_store(b);
 	return 0;
 }
 

@@ -11,6 +11,7 @@
 #include "alchemiser/aws/sqs.h"
 #include "alchemiser/core/config.h"
 #include "alchemiser/core/err.h"
+#include "alchemiser/core/log.h"
 #include "alchemiser/runtime/backends.h"
 #include "backends_internal.h"
 
@@ -75,6 +76,21 @@ backends_open_aws(const struct config *cfg, struct event_base *base, struct back
 	if (r < 0)
 		return errctx_prefix(ec, "DynamoDB");
 	return 0;
+}
+
+/* After the preflight: how claims and completions of a batch will travel. */
+void
+backends_aws_note_store(struct backends *b)
+{
+	struct dynamodb_table_info info;
+
+	if (dynamodb_table_info(b->idem, &info) < 0)
+		return;
+	if (info.transactions)
+		log_debug("DynamoDB: claims and completions of a batch go as one TransactWriteItems");
+	else
+		log_info("DynamoDB: the endpoint has no TransactWriteItems (UnknownOperation); claims "
+		    "and completions go one conditional call per message");
 }
 
 void

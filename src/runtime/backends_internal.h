@@ -20,6 +20,8 @@ int	backends_open_local_bus(const struct config *cfg, const char *state_file,
 int	backends_open_aws(const struct config *cfg, struct event_base *base, struct backends *b,
 	    struct errctx *ec);
 void	backends_close_aws(struct backends *b);
+/* Log how the idempotency store batches (after its preflight). */
+void	backends_aws_note_store(struct backends *b);
 /* Broker, market data and mailer (whatever of them this build has). */
 int	backends_open_trading(const struct config *cfg, struct backends *b, struct errctx *ec);
 void	backends_close_trading(struct backends *b);

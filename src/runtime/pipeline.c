@@ -41,6 +41,26 @@ struct claim_entry {
 	struct claim_entry	*next;
 };
 
+/* A worker waiting in a batch (on its own stack): one claim or completion. */
+struct batch_slot {
+	struct idem_claim_item		*claim;
+	struct idem_complete_item	*complete;
+	bool				 done;
+	struct errctx			 ec;	/* the batch's reason when r < 0 */
+	struct batch_slot		*next;
+};
+
+/* Group commit for the idempotency store (issue #13): the claims (or the
+ * completions) of the workers that reach that step together go to the store
+ * as one batch. The first to arrive leads: it waits until as many as the
+ * last receive brought are there (or everyone still working is), at most
+ * PIPELINE_BATCH_WINDOW_USEC, then sends; the others wait for its answer. */
+struct batcher {
+	struct batch_slot	*head, **tail;
+	size_t			 n;
+	bool			 leader;	/* someone is gathering this batch */
+};
+
 struct pipeline {
 	struct backends		*b;
 	struct metrics		*metrics;	/* NULL = none */
@@ -53,6 +73,12 @@ struct pipeline {
 	struct claim_entry	*claims;
 	bool			 stopping;
 	pthread_t		 renewer;
+	/* batching: under batch_lock */
+	pthread_mutex_t		 batch_lock;
+	pthread_cond_t		 batch_cond;
+	struct batcher		 claims_b, completes_b;
+	unsigned		 batch_hint;	/* how many may arrive together (last receive) */
+	unsigned		 active;	/* jobs inside pipeline_process */
 };
 
 static void *renewer_main(void *arg);
@@ -93,6 +119,11 @@ pipeline_new(struct backends *b)
 	pthread_cond_init(&p->released, NULL);
 	pthread_mutex_init(&p->claims_lock, NULL);
 	pthread_cond_init(&p->claims_wake, NULL);
+	pthread_mutex_init(&p->batch_lock, NULL);
+	pthread_cond_init(&p->batch_cond, NULL);
+	p->claims_b.tail = &p->claims_b.head;
+	p->completes_b.tail = &p->completes_b.head;
+	p->batch_hint = 1;
 	{
 		sigset_t all, old;
 
@@ -106,6 +137,163 @@ pipeline_new(struct backends *b)
 		pthread_sigmask(SIG_SETMASK, &old, NULL);
 	}
 	return p;
+}
+
+void
+pipeline_batch_hint(struct pipeline *p, unsigned n)
+{
+	pthread_mutex_lock(&p->batch_lock);
+	p->batch_hint = n > 0 ? n : 1;
+	pthread_mutex_unlock(&p->batch_lock);
+}
+
+static void
+active_change(struct pipeline *p, int d)
+{
+	pthread_mutex_lock(&p->batch_lock);
+	p->active = (unsigned)((int)p->active + d);
+	/* A leader counting on this job should look again. */
+	pthread_cond_broadcast(&p->batch_cond);
+	pthread_mutex_unlock(&p->batch_lock);
+}
+
+/* Enough to send? for claims the last receive's size (the jobs of one
+ * receive start together); for completions also everyone still working:
+ * a job that returns early (duplicate, retry) completes nothing. */
+static bool
+batch_full(const struct pipeline *p, const struct batcher *bt, bool completions)
+{
+	size_t want = p->batch_hint;
+
+	if (completions && p->active < want)
+		want = p->active;
+	return bt->n >= want || bt->n >= TRANSPORT_MAX_BATCH;
+}
+
+static void
+batch_send(struct pipeline *p, struct batch_slot *list, size_t n)
+{
+	struct idem_store *idem = p->b->idem;
+	struct idem_claim_item *ci = NULL;
+	struct idem_complete_item *co = NULL;
+	struct batch_slot *sl;
+	struct errctx ec = { 0 };
+	size_t i;
+	int r;
+
+	if (list->claim != NULL) {
+		ci = xcalloc(n, sizeof *ci);
+		for (sl = list, i = 0; sl != NULL; sl = sl->next, i++)
+			ci[i] = *sl->claim;
+		r = idem->ops->claim_batch(idem, ci, n, &ec);
+		for (sl = list, i = 0; sl != NULL; sl = sl->next, i++) {
+			*sl->claim = ci[i];
+			if (r < 0)
+				sl->claim->r = r;
+			if (sl->claim->r < 0)
+				sl->ec = ec;
+		}
+	} else {
+		co = xcalloc(n, sizeof *co);
+		for (sl = list, i = 0; sl != NULL; sl = sl->next, i++)
+			co[i] = *sl->complete;
+		r = idem->ops->complete_batch(idem, co, n, &ec);
+		for (sl = list, i = 0; sl != NULL; sl = sl->next, i++) {
+			*sl->complete = co[i];
+			if (r < 0)
+				sl->complete->r = r;
+			if (sl->complete->r < 0)
+				sl->ec = ec;
+		}
+	}
+	free(ci);
+	free(co);
+}
+
+/* Join the batch of bt with slot (filled in by the caller); returns when the
+ * store answered it. The store call happens without the lock. */
+static void
+batch_join(struct pipeline *p, struct batcher *bt, struct batch_slot *slot, bool completions)
+{
+	struct batch_slot *list;
+	struct timespec until;
+	size_t n;
+
+	pthread_mutex_lock(&p->batch_lock);
+	slot->next = NULL;
+	*bt->tail = slot;
+	bt->tail = &slot->next;
+	bt->n++;
+	if (bt->leader) {
+		pthread_cond_broadcast(&p->batch_cond);
+		while (!slot->done)
+			pthread_cond_wait(&p->batch_cond, &p->batch_lock);
+		pthread_mutex_unlock(&p->batch_lock);
+		return;
+	}
+	bt->leader = true;
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_nsec += PIPELINE_BATCH_WINDOW_USEC * 1000;
+	if (until.tv_nsec >= 1000000000) {
+		until.tv_sec++;
+		until.tv_nsec -= 1000000000;
+	}
+	while (!batch_full(p, bt, completions) &&
+	    pthread_cond_timedwait(&p->batch_cond, &p->batch_lock, &until) == 0)
+		;
+	list = bt->head;
+	n = bt->n;
+	bt->head = NULL;
+	bt->tail = &bt->head;
+	bt->n = 0;
+	bt->leader = false;
+	pthread_mutex_unlock(&p->batch_lock);
+
+	batch_send(p, list, n);
+
+	pthread_mutex_lock(&p->batch_lock);
+	for (; list != NULL; list = list->next)
+		list->done = true;
+	pthread_cond_broadcast(&p->batch_cond);
+	pthread_mutex_unlock(&p->batch_lock);
+}
+
+/* claim() through the batch when the store has one. */
+static int
+batched_claim(struct pipeline *p, struct idem_claim *c, enum idem_claim_result *ret, char *holder,
+    struct errctx *ec)
+{
+	struct idem_store *idem = p->b->idem;
+	struct idem_claim_item it = { .c = *c };
+	struct batch_slot slot = { .claim = &it };
+
+	if (idem->ops->claim_batch == NULL || c->dead_owner != NULL)
+		return idem->ops->claim(idem, c, ret, holder, ec);
+	batch_join(p, &p->claims_b, &slot, false);
+	if (it.r < 0) {
+		*ec = slot.ec;
+		return it.r;
+	}
+	*ret = it.res;
+	if (holder != NULL)
+		(void)snprintf(holder, 128, "%s", it.holder);
+	return 0;
+}
+
+static int
+batched_complete(struct pipeline *p, const char *key, const char *owner, int64_t now_usec,
+    struct errctx *ec)
+{
+	struct idem_store *idem = p->b->idem;
+	struct idem_complete_item it = { .key = key, .owner = owner, .now_usec = now_usec };
+	struct batch_slot slot = { .complete = &it };
+
+	if (idem->ops->complete_batch == NULL)
+		return idem->ops->complete(idem, key, owner, now_usec, ec);
+	batch_join(p, &p->completes_b, &slot, true);
+	if (it.r < 0)
+		*ec = slot.ec;
+	return it.r;
 }
 
 void
@@ -157,6 +345,8 @@ pipeline_free(struct pipeline *p)
 	}
 	pthread_mutex_destroy(&p->claims_lock);
 	pthread_cond_destroy(&p->claims_wake);
+	pthread_mutex_destroy(&p->batch_lock);
+	pthread_cond_destroy(&p->batch_cond);
 	pthread_mutex_destroy(&p->lock);
 	pthread_cond_destroy(&p->released);
 	free(p);
@@ -414,7 +604,7 @@ run_claimed(struct pipeline *p, struct job *job, const struct route *rt, const s
 	run.correlation_id = job->correlation_id;
 	errctx_clear(&ec);
 	if (job->outcome == OUTCOME_DONE) {
-		r = idem->ops->complete(idem, rt->idempotency_key, owner, time_now_realtime_usec(), &ec);
+		r = batched_complete(p, rt->idempotency_key, owner, time_now_realtime_usec(), &ec);
 		/* The effect happened; a redelivery re-runs with the same ids and is absorbed. */
 		if (r < 0)
 			log_full(LOG_WARNING, &run, "completing idempotency record %s failed, continuing: %s",
@@ -480,7 +670,7 @@ process_routed(struct pipeline *p, struct job *job, const struct route *rt)
 			.retention_usec = config_usec(job->cfg, "daemon.dedup_window"),
 		};
 
-		r = p->b->idem->ops->claim(p->b->idem, &c, &claim, holder, &ec);
+		r = batched_claim(p, &c, &claim, holder, &ec);
 		if (r == 0 && claim == IDEM_BUSY) {
 			from_dead = true;
 			r = claim_from_dead(p, &c, &claim, holder, &ec);
@@ -602,6 +792,7 @@ pipeline_process(struct pipeline *p, struct job *job)
 {
 	struct route *rt;
 
+	active_change(p, 1);
 	/* A job held in place after a dependency failure comes back here: start clean. */
 	free(job->detail_type);
 	free(job->source);
@@ -634,4 +825,5 @@ pipeline_process(struct pipeline *p, struct job *job)
 	/* From the receive, not this attempt: the in-place retries and their
 	 * waits are part of what the message cost. */
 	job->duration_ms = (time_now_monotonic_usec() - job->received_usec) / USEC_PER_MSEC;
+	active_change(p, -1);
 }

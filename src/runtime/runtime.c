@@ -498,6 +498,9 @@ runtime_receive_cb(struct queue_message **msgs, size_t n, int r, const struct er
 	}
 	rt->poll_backoff_usec = 0;
 	metrics_received(rt->metrics, n);
+	/* They start together: their claims may go to the store as one batch. */
+	if (n > 0 && rt->state == RUNTIME_RUNNING)
+		pipeline_batch_hint(rt->pipeline, (unsigned)n);
 	for (i = 0; i < n; i++) {
 		struct job *job = job_new(msgs[i], rt->cfg);
 		struct log_fields f = { .message_id = LOG_MID_RECEIVED, .sqs_message_id = msgs[i]->message_id,
@@ -550,6 +553,21 @@ poll_queue(struct runtime *rt)
 		return;
 	if (free_slots > TRANSPORT_MAX_BATCH)
 		free_slots = TRANSPORT_MAX_BATCH;
+	/* With a batching store, a receive for one or two free workers while the
+	 * others are about to finish costs a request each time: wait (at most
+	 * the batch window) for a fuller batch. */
+	if (rt->b->idem->ops->claim_batch != NULL && !rt->poll_batch_due &&
+	    free_slots < (workers_size(rt->workers) < TRANSPORT_MAX_BATCH ? workers_size(rt->workers) :
+	    TRANSPORT_MAX_BATCH) && workers_in_flight(rt->workers) > 0) {
+		if (!evtimer_pending(rt->ev_poll_batch, NULL)) {
+			struct timeval tv = tv_of(PIPELINE_BATCH_WINDOW_USEC);
+
+			evtimer_add(rt->ev_poll_batch, &tv);
+		}
+		return;
+	}
+	rt->poll_batch_due = false;
+	evtimer_del(rt->ev_poll_batch);
 	wait = config_usec(rt->cfg, "daemon.poll_wait");
 	/* --once never waits for a long poll it does not need. */
 	if (rt->opt->once && wait > config_usec(rt->cfg, "daemon.once_idle_wait"))
@@ -574,6 +592,17 @@ runtime_poll_retry_event_cb(int fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	poll_queue(arg);
+}
+
+void
+runtime_poll_batch_event_cb(int fd, short what, void *arg)
+{
+	struct runtime *rt = arg;
+
+	(void)fd;
+	(void)what;
+	rt->poll_batch_due = true;
+	poll_queue(rt);
 }
 
 void
@@ -618,6 +647,7 @@ runtime_begin_drain(struct runtime *rt, const char *why)
 		    (long long)(config_usec(rt->cfg, "daemon.shutdown_timeout") / USEC_PER_SEC));
 	notify_stopping("draining in-flight messages");
 	evtimer_del(rt->ev_poll_retry);
+	evtimer_del(rt->ev_poll_batch);
 	/* The transport ends the receive without losing what it took (SQS lets
 	 * the long poll return: a request abandoned mid-poll can still be handed
 	 * messages, which would then stay hidden for their visibility timeout);

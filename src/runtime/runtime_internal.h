@@ -60,6 +60,8 @@ struct runtime {
 	struct event			*ev_sig[3];
 	struct event			*ev_tick;
 	struct event			*ev_poll_retry;
+	struct event			*ev_poll_batch;	/* a fuller receive waited for long enough */
+	bool				 poll_batch_due;
 	struct event			*ev_flush;
 	struct event			*ev_deadline;
 	struct event			*ev_start_retry;	/* start-up preflight again */
@@ -95,6 +97,7 @@ void	runtime_tick(struct runtime *rt);
 /* Callbacks wired in runtime_main.c. */
 void	runtime_signal_event_cb(int sig, short what, void *arg);
 void	runtime_poll_retry_event_cb(int fd, short what, void *arg);
+void	runtime_poll_batch_event_cb(int fd, short what, void *arg);
 void	runtime_flush_event_cb(int fd, short what, void *arg);
 void	runtime_deadline_event_cb(int fd, short what, void *arg);
 void	runtime_finished_event_cb(void *arg);

@@ -13,6 +13,7 @@
 #include <event2/event.h>
 #include <event2/thread.h>
 
+#include "alchemiser/aws/client.h"
 #include "alchemiser/core/config.h"
 #include "alchemiser/core/err.h"
 #include "alchemiser/core/log.h"
@@ -347,6 +348,7 @@ runtime_run(struct config *cfg, const struct runtime_options *o)
 	rt.ev_tick = event_new(rt.base, -1, EV_PERSIST, tick_cb, &rt);
 	event_add(rt.ev_tick, &tick);
 	rt.ev_poll_retry = evtimer_new(rt.base, runtime_poll_retry_event_cb, &rt);
+	rt.ev_poll_batch = evtimer_new(rt.base, runtime_poll_batch_event_cb, &rt);
 	rt.ev_flush = evtimer_new(rt.base, runtime_flush_event_cb, &rt);
 	rt.ev_deadline = evtimer_new(rt.base, runtime_deadline_event_cb, &rt);
 	rt.ev_start_retry = evtimer_new(rt.base, start_retry_cb, &rt);
@@ -387,6 +389,10 @@ runtime_run(struct config *cfg, const struct runtime_options *o)
 	    "retried %llu, rejected %llu", (unsigned long long)rt.received,
 	    (unsigned long long)rt.counters[OUTCOME_DONE], (unsigned long long)rt.counters[OUTCOME_DUPLICATE],
 	    (unsigned long long)rt.counters[OUTCOME_RETRY], (unsigned long long)rt.counters[OUTCOME_REJECT]);
+	/* What the AWS backend cost on the wire (tests and the bench read it). */
+	if (aws_requests_total() > 0)
+		log_info("AWS requests: %llu, for %llu messages received",
+		    (unsigned long long)aws_requests_total(), (unsigned long long)rt.received);
 	if (rt.config_error)
 		rc = 2;
 	else if (rt.fatal)
@@ -409,6 +415,7 @@ runtime_run(struct config *cfg, const struct runtime_options *o)
 	event_free(rt.ev_deadline);
 	event_free(rt.ev_flush);
 	event_free(rt.ev_poll_retry);
+	event_free(rt.ev_poll_batch);
 	event_free(rt.ev_tick);
 	for (i = 0; i < 3; i++)
 		event_free(rt.ev_sig[i]);

@@ -152,6 +152,12 @@ workers_free_slots(struct workers *w)
 }
 
 unsigned
+workers_size(const struct workers *w)
+{
+	return w->n;
+}
+
+unsigned
 workers_in_flight(struct workers *w)
 {
 	unsigned n;

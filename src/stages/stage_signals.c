@@ -127,7 +127,8 @@ stage_signals_handle(const struct stage_ctx *ctx, struct stage_output *out)
 	json_t *conf = domain_event_get(ws, "configuration");
 	bool signal_only = json_is_true(json_object_get(conf, "signal_only"));
 	const char *path = config_str(ctx->cfg, "trading.strategy_set");
-	struct dsl_options opt = { .trace = true };
+	struct dsl_options opt = { .trace = true,
+		.max_steps = (uint64_t)config_int(ctx->cfg, "trading.eval_budget") };
 	struct strategy_set_result res = { 0 };
 	struct strategy_set_policy pol;
 	struct strategy_set *set = NULL;

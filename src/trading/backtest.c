@@ -279,7 +279,7 @@ backtest_run(const struct strategy_set *set, const char *strategy, struct market
 	struct backtest_result *r;
 	struct dsl_bars *bars = NULL;
 	struct account comb = { 0 }, *acct = NULL;
-	struct dsl_options opt = { 0 };
+	struct dsl_options opt = { .max_steps = o->max_steps };
 	const char *const *tickers;
 	size_t nt, nf, ns;
 	double bench_entry = NAN;

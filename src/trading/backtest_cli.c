@@ -73,6 +73,8 @@ backtest_cli_run(const struct backtest_cli *a, const struct config *cfg, FILE *o
 		.min_notional = config_decimal(cfg, "trading.min_notional"),
 		.keep_small_positions = config_bool(cfg, "trading.keep_small_positions"),
 		.benchmark = a->benchmark != NULL ? a->benchmark : "SPY",
+		.max_steps = a->max_steps > 0 ? a->max_steps :
+		    (uint64_t)config_int(cfg, "trading.eval_budget"),
 	};
 	struct progress prog = { .err = err, .last_pct = SIZE_MAX };
 	struct strategy_set *set = NULL;
@@ -147,7 +149,7 @@ backtest_cli_run(const struct backtest_cli *a, const struct config *cfg, FILE *o
 		goto out;
 	}
 	summary = backtest_summary_json(res);
-	text = json_dumps(summary, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(17));
+	text = json_dumps_shortest(summary, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 	fprintf(out, "%s\n", text);
 	free(text);
 	json_decref(summary);

@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 
 #include "alchemiser/core/err.h"
+#include "alchemiser/core/json.h"
 #include "alchemiser/core/svgchart.h"
 #include "alchemiser/core/timeutil.h"
 #include "alchemiser/core/xalloc.h"
@@ -293,8 +294,13 @@ csv_failures(FILE *f, const struct backtest_result *r, const json_t *summary, st
 static int
 json_out(FILE *f, const struct backtest_result *r, const json_t *summary, struct errctx *ec)
 {
-	if (json_dumpf(summary, f, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(17)) < 0)
+	char *text = json_dumps_shortest(summary, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+
+	if (text == NULL || fputs(text, f) < 0) {
+		free(text);
 		return errctx_set(ec, -EIO, "summary.json: write failed");
+	}
+	free(text);
 	fputc('\n', f);
 	return 0;
 }

@@ -59,4 +59,23 @@ if [ -d "$SHARED_DIR/testdata/seed-events" ]; then
 elif [ "${CI:-}" = true ]; then
 	fail "CI=true but $SHARED_DIR/testdata is missing"
 fi
+# --eval-budget: a file of nested group filters over its budget fails naming
+# it (the default budget fits it); a bad count is a usage error.
+g='(asset SPY)'
+for d in 1 2 3 4; do
+	g="(filter (rsi {:window 5}) (select-top 1) [(group \"a$d\" [$g]) (group \"b$d\" [(asset QQQ)])])"
+done
+echo "(defsymphony \"nested\" {} $g)" >"$WORK/nested.clj"
+D="$top_srcdir/etc/sample-data"
+"$BIN" --evaluate "$WORK/nested.clj" --data "$D" --as-of 2026-11-20 --trace >"$WORK/nested.out" \
+	2>"$WORK/nested.err" || fail "nested.clj within the default budget failed: $(cat "$WORK/nested.err")"
+grep -q '^  budget: [0-9]* of 20000000 steps$' "$WORK/nested.err" || fail "--trace shows no budget"
+rc=0
+"$BIN" --evaluate "$WORK/nested.clj" --data "$D" --as-of 2026-11-20 --eval-budget 50 \
+	>/dev/null 2>"$WORK/budget.err" || rc=$?
+[ "$rc" != 0 ] || fail "over its budget, --evaluate exited 0"
+grep -q '^error: .*nested.clj failed: nested.clj: evaluation budget exceeded: more than 50 steps' \
+	"$WORK/budget.err" || fail "budget failure not reported: $(cat "$WORK/budget.err")"
+rc=0; "$BIN" --evaluate "$WORK/nested.clj" --data "$D" --eval-budget 0 >/dev/null 2>&1 || rc=$?
+[ "$rc" = 2 ] || fail "--eval-budget 0 exited $rc, want 2"
 echo "cli: ok"

@@ -78,6 +78,11 @@ void	aws_call_cancel(struct aws_call *call);
 /* The callback runs now with -ECANCELED (owner shutting down). */
 void	aws_call_abort(struct aws_call *call);
 
+/* HTTP attempts sent by this client / by every client of the process
+ * (retries count; --once logs the total, tests and the bench read it). */
+uint64_t aws_client_requests(const struct aws_client *c);
+uint64_t aws_requests_total(void);
+
 /* Test and bench hooks. */
 int	aws_client_quota_tokens(struct aws_client *c);
 int64_t	aws_client_clock_offset_usec(struct aws_client *c);

@@ -28,6 +28,14 @@ int	json_parse_bounded(const char *text, size_t len, size_t max_len, size_t max_
 /* Canonical compact text with sorted keys; identical input gives identical bytes. */
 char	*json_dump_canonical(const json_t *v);
 
+/* The shortest "%.Ng" form of the double v that reads back as exactly v
+ * (0.06, not 0.059999999999999998); buf holds JSON_NUM_BUF bytes. */
+#define JSON_NUM_BUF 32
+char	*json_format_real(double v, char *buf);
+/* json_dumps(v, flags) with every real written by json_format_real (a real
+ * stays a real: 1.0, not 1); NULL as json_dumps. Caller frees. */
+char	*json_dumps_shortest(const json_t *v, size_t flags);
+
 /* Borrowed string member, NULL if absent or not a string. */
 const char *json_get_str(const json_t *obj, const char *key);
 

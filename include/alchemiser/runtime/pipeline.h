@@ -4,6 +4,11 @@
  * -> stage handler -> publish (deterministic ids) -> complete -> outcome.
  * Every failure becomes an outcome with a reason; nothing here exits.
  * A renewer thread extends the lease of every claim held while its handler runs.
+ * Claims and completions of jobs that reach that step together go to the
+ * store as one batch when it offers batches (idem_store claim_batch,
+ * complete_batch): each worker still waits for its own answer, so the order
+ * (lock, claim, handler, complete, outcome) is unchanged; what batching adds
+ * is at most PIPELINE_BATCH_WINDOW_USEC of waiting for the others.
  * Thread:  any worker thread; the pipeline struct is shared and thread-safe.
  * Memory:  job results are owned by the job (job_free).
  */
@@ -58,7 +63,13 @@ struct job {
 struct job *job_new(struct queue_message *msg, struct config *cfg);
 void	job_free(struct job *j);
 
+/* The longest a claim or completion waits for others to join its batch. */
+#define PIPELINE_BATCH_WINDOW_USEC	(5 * 1000)
+
 struct pipeline *pipeline_new(struct backends *b);
+/* How many jobs the loop just handed over together (the last receive, at
+ * most the worker count): a batch is sent as soon as that many joined. */
+void	pipeline_batch_hint(struct pipeline *p, unsigned n);
 struct metrics;
 /* Counters to update (orders and the account after an execution); may be NULL. */
 void	pipeline_set_metrics(struct pipeline *p, struct metrics *m);

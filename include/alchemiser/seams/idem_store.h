@@ -9,6 +9,10 @@
  *   complete IN_PROGRESS -> COMPLETED, conditional on owner
  *   release  delete our IN_PROGRESS record, conditional on owner (shutdown, retry)
  *   lookup   read the live record of a key (run keys: is that run done, did it fail?)
+ *   claim_batch / complete_batch  the same for the messages of one receive, in
+ *            as few store requests as the store allows (DynamoDB: one
+ *            TransactWriteItems); each item's answer is exactly what claim() /
+ *            complete() would have said. Optional: NULL = the caller loops.
  *   lease_*  the account lease (one executing run per broker account): a record
  *            keyed "account-lease:<account>" held by (owner, run), taken when
  *            absent, lapsed, or already ours; renew/release conditional on
@@ -21,6 +25,7 @@
 #ifndef ALCHEMISER_SEAMS_IDEM_STORE_H
 #define ALCHEMISER_SEAMS_IDEM_STORE_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 struct errctx;
@@ -70,6 +75,23 @@ struct idem_lease {
 	int64_t		 lease_usec;
 };
 
+/* One item of claim_batch: c in; r (0 or a negative errno: this item fails
+ * closed), and on r == 0 res and holder (as claim()'s) out. */
+struct idem_claim_item {
+	struct idem_claim	 c;
+	int			 r;
+	enum idem_claim_result	 res;
+	char			 holder[128];
+};
+
+/* One item of complete_batch: key, owner, now_usec in; r out (as complete()'s). */
+struct idem_complete_item {
+	const char	*key;
+	const char	*owner;
+	int64_t		 now_usec;
+	int		 r;
+};
+
 struct idem_ops {
 	const char *name;
 	/* On success *ret says what happened; if IDEM_BUSY/COMPLETED and holder is
@@ -97,6 +119,14 @@ struct idem_ops {
 		    const char *run, int64_t lease_until_usec, struct errctx *ec);
 	int	(*lease_release)(struct idem_store *s, const char *key, const char *owner,
 		    const char *run, struct errctx *ec);
+	/* Batch forms (NULL = not offered): 0 when every item got its own r (ec
+	 * holds the reason of the last failed item), a negative errno only for
+	 * bad arguments. Keys should be distinct; a repeated key is still
+	 * answered right (one by one). */
+	int	(*claim_batch)(struct idem_store *s, struct idem_claim_item *items, size_t n,
+		    struct errctx *ec);
+	int	(*complete_batch)(struct idem_store *s, struct idem_complete_item *items, size_t n,
+		    struct errctx *ec);
 };
 
 struct idem_store {

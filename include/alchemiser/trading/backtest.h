@@ -77,6 +77,7 @@ struct backtest_options {
 	 * (fresh.today_session 0: history has no clock to check against). */
 	struct strategy_set_policy policy;
 	bool		 fresh_histories;	/* tests: rebuild block histories every day */
+	uint64_t	 max_steps;		/* evaluation budget per file and day (0: default) */
 	backtest_progress_cb progress;		/* optional, called after each session */
 	void		*progress_arg;
 };
@@ -186,6 +187,7 @@ struct backtest_cli {
 	const char	*capital;		/* NULL: trading.starting_cash */
 	const char	*benchmark;		/* NULL: SPY */
 	bool		 whole_shares;
+	uint64_t	 max_steps;		/* --eval-budget; 0: trading.eval_budget */
 };
 int	backtest_cli_run(const struct backtest_cli *a, const struct config *cfg, FILE *out, FILE *err);
 

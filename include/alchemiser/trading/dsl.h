@@ -29,12 +29,25 @@ struct dsl_bars;
 
 #define DSL_TICKER_MAX	  24			/* characters; longer tickers are refused */
 #define DSL_MAX_DEPTH	  1000			/* bracket nesting; the corpus needs 196 */
-#define DSL_MAX_FILE	  (16u * 1024 * 1024)	/* bytes per strategy file */
+#define DSL_MAX_FILE	  (4u * 1024 * 1024)	/* bytes per strategy file (the corpus's
+							 * largest is 2.2 MB) */
+/* Memory bound of a file of n bytes: its program (AST, names, labels) at most
+ * DSL_MEM_PROGRAM n + 1 MiB (an expression takes about 100 bytes: a file
+ * averaging under 4 bytes an expression, "1 1 1 ...", is refused; the seed
+ * files average 10 to 65), one evaluation's values and the block holdings it
+ * adds at most DSL_MEM_EVAL n + 32 MiB (the seed files need under 1 MiB);
+ * past either the file fails with -E2BIG. So a file never needs more than
+ * 33 n + 33 MiB: under 170 MiB at the size limit, counting its text. */
+#define DSL_MEM_PROGRAM		24
+#define DSL_MEM_PROGRAM_SLACK	(1u << 20)
+#define DSL_MEM_EVAL		8
+#define DSL_MEM_EVAL_SLACK	(32u << 20)
 
 /* Parse and compile text (name is used in messages, e.g. the file name).
  * Syntax errors: -EBADMSG "name:LINE:COL: reason near 'excerpt'"; unknown
  * operators and wrong arity: -EINVAL with the same position prefix; input
- * over DSL_MAX_FILE or nesting over DSL_MAX_DEPTH: -E2BIG. */
+ * over DSL_MAX_FILE, nesting over DSL_MAX_DEPTH or a program over its
+ * memory bound (DSL_MEM_PROGRAM): -E2BIG. */
 int	dsl_program_parse(const char *name, const char *text, size_t len,
 	    struct dsl_program **ret, struct errctx *ec);
 /* Read path and parse it (name = the file's base name). */
@@ -51,6 +64,9 @@ size_t	dsl_program_tickers(const struct dsl_program *p, const char *const **ret)
 size_t	dsl_program_lookback(const struct dsl_program *p);
 /* Number of AST nodes (tests and benchmarks). */
 size_t	dsl_program_nodes(const struct dsl_program *p);
+/* Bytes the program holds (its arena and tables), and of its source text. */
+size_t	dsl_program_memory(const struct dsl_program *p);
+size_t	dsl_program_source_bytes(const struct dsl_program *p);
 
 /* Bar store: close series per ticker plus the indicator cache. */
 struct dsl_bars *dsl_bars_new(void);
@@ -84,7 +100,17 @@ struct dsl_options {
 	bool	ties_stable;	/* filter ties keep candidate order (default: alphabetical) */
 	dsl_indicator_oracle_cb oracle;
 	void	*oracle_arg;
+	/* Evaluation budget of one file as of one day, in steps: one per node
+	 * evaluated plus one per point of a block's simulated history walked.
+	 * Past it the file fails with -E2BIG naming the budget (nested filters
+	 * of blocks can cost minutes, see dsl_sim.c). 0: DSL_DEFAULT_STEPS. */
+	uint64_t max_steps;
 };
+
+/* Generous for the real corpus: its costliest file (7-Phoenix.clj) needs
+ * under 200 000 steps as of any day (src/trading/dsl/README.md); 20 million
+ * is about 2 s of evaluation. trading.eval_budget / --eval-budget set it. */
+#define DSL_DEFAULT_STEPS	UINT64_C(20000000)
 
 struct dsl_weight {
 	char	*ticker;
@@ -98,6 +124,8 @@ struct dsl_result {
 	size_t	 ntrace;
 	size_t	 indicator_calls;	/* indicator values read (cache hits included) */
 	size_t	 blocks_simulated;	/* block histories built for filter / inv-vol */
+	uint64_t steps;			/* budget spent (dsl_options.max_steps) */
+	size_t	 memory;		/* peak bytes of values and new holdings (dsl.h) */
 };
 
 void	dsl_result_clear(struct dsl_result *r);
@@ -115,7 +143,8 @@ int	dsl_parse_date(const char *s, int64_t *ret_days, struct errctx *ec);
 /* "YYYY-MM-DD"; buf >= 11. */
 char	*dsl_format_date(int64_t days, char *buf);
 /* The shortest %g form of V that reads back as exactly V (0.06, not
- * 0.059999999999999998); BUF holds DSL_NUM_BUF bytes. */
+ * 0.059999999999999998): json_format_real of core/json.h, the one rule
+ * for every output; BUF holds DSL_NUM_BUF bytes. */
 #define DSL_NUM_BUF 32
 char	*dsl_format_number(double v, char *buf);
 

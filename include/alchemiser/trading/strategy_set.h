@@ -133,7 +133,8 @@ void	strategy_set_result_clear(struct strategy_set_result *r);
  *   {"strategies": [{"file", "weight", "status": "ok"|"failed", "error"?,
  *                    "allocation": {SYM: w}, "trace": [...], "trace_omitted": n}],
  *    "target_weights": {SYM: w}, "failed": n}
- * Weights are JSON reals (doubles, round-trip precision); convert them to
+ * Weights are JSON reals (doubles); json_dumps_shortest (core/json.h) prints
+ * them as --evaluate does (0.06, not 0.059999999999999998); convert them to
  * decimal strings at the event edge. At most max_trace_lines lines of each
  * file's trace are kept (events have a size limit); 0 leaves traces out. */
 struct json_t;

@@ -84,10 +84,21 @@ int
 dsl_cli_evaluate(const char *target, const char *data_dir, const char *as_of, bool trace,
     bool allow_stale, FILE *out, FILE *err)
 {
+	const struct dsl_cli_args a = { .target = target, .data_dir = data_dir, .as_of = as_of,
+		.trace = trace, .allow_stale = allow_stale };
+
+	return dsl_cli_run(&a, out, err);
+}
+
+int
+dsl_cli_run(const struct dsl_cli_args *a, FILE *out, FILE *err)
+{
+	const char *target = a->target, *data_dir = a->data_dir, *as_of = a->as_of;
+	bool trace = a->trace, allow_stale = a->allow_stale;
 	struct strategy_set *set = NULL;
 	struct strategy_set_result res;
 	struct marketdata *md = NULL;
-	struct dsl_options opt = { .trace = trace };
+	struct dsl_options opt = { .trace = trace, .max_steps = a->max_steps };
 	struct strategy_set_policy pol = {
 		.fresh = { .today_session = bars_freshness_last_completed(time_now_realtime_usec()),
 			   .allow_stale = allow_stale },
@@ -141,6 +152,10 @@ dsl_cli_evaluate(const char *target, const char *data_dir, const char *as_of, bo
 				fputs("  allocation: ", err);
 				print_weights(err, o->result.w, o->result.n);
 			}
+			if (o->result.steps > 0)
+				fprintf(err, "  budget: %llu of %llu steps\n",
+				    (unsigned long long)o->result.steps, (unsigned long long)
+				    (opt.max_steps > 0 ? opt.max_steps : DSL_DEFAULT_STEPS));
 		}
 		if (o->status < 0)
 			fprintf(err, "error: %s failed: %s\n", o->file, o->error);

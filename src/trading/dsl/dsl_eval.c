@@ -249,6 +249,8 @@ dsl_eval(struct dsl_ctx *c, const struct dsl_node *n, struct dsl_val *ret, struc
 {
 	int r = 0;
 
+	if ((r = dsl_ctx_spend(c, 1, ec)) < 0)
+		return r;
 	if (++c->depth > EVAL_MAX_DEPTH) {
 		c->depth--;
 		return errctx_set(ec, -E2BIG, "%u:%u: evaluation nested deeper than %d",

@@ -132,6 +132,7 @@ struct dsl_program {
 	const char	**tickers;
 	size_t		  ntickers, tickcap;
 	size_t		  lookback;
+	size_t		  src_len;	/* bytes of source text (memory bounds) */
 };
 
 /* Intern text (exact bytes); returns the stable copy. */
@@ -150,6 +151,10 @@ struct dsl_frag {
 	uint32_t	 n, cap;
 	int32_t		*tix;
 	double		*w;
+	/* tix -> position + 1, built once a fragment is large (dsl_frag_add):
+	 * weight-equal over 100k tickers stays linear. ixn entries indexed. */
+	uint32_t	*ix;
+	uint32_t	 ixcap, ixn;
 };
 
 struct dsl_val;
@@ -229,6 +234,11 @@ struct dsl_ctx {
 	struct dsl_memo		*memo;
 	unsigned		 sim_depth;	/* > 0 while building a block history */
 	unsigned		 depth;		/* recursion depth guard */
+	uint64_t		 steps, max_steps;	/* evaluation budget */
+	size_t			 keep0, max_mem;	/* memory bound (dsl.h): keep at start */
+	size_t			 peak_mem;
+	bool			 over_budget;	/* sticky: every later step fails too */
+	bool			 over_memory;	/* ...because of the memory bound */
 	/* trace */
 	char			**trace;
 	size_t			 ntrace, tracecap;
@@ -252,6 +262,9 @@ dsl_ctx_tracing(const struct dsl_ctx *c)
 }
 
 int	dsl_eval(struct dsl_ctx *c, const struct dsl_node *n, struct dsl_val *ret, struct errctx *ec);
+/* Spend n steps of the budget: -E2BIG once it is exhausted (and from then
+ * on, so a block history that swallows errors stops at once). */
+int	dsl_ctx_spend(struct dsl_ctx *c, uint64_t n, struct errctx *ec);
 /* Units for weight-equal / filter / inverse-volatility: every string or
  * fragment in v (lists spliced recursively), with the node it came from. */
 struct dsl_unit {
@@ -274,9 +287,14 @@ int	dsl_eval_invvol(struct dsl_ctx *c, const struct dsl_node *n, struct dsl_val 
  * member scores) when the history cannot be built. *simulated says which. */
 int	dsl_sim_score(struct dsl_ctx *c, const struct dsl_unit *u, enum indicator_kind kind,
 	    int window, double *ret, bool *simulated, struct errctx *ec);
+/* HEAD's fallback score of a block: the weight-averaged indicator of today's
+ * holdings (members that fail skipped; -ENODATA when none scores). */
+int	dsl_sim_fallback(struct dsl_ctx *c, const struct dsl_unit *u, enum indicator_kind kind,
+	    int window, double *ret, struct errctx *ec);
 void	dsl_memo_free(struct dsl_memo *m);
-/* Points of a block's simulated series for (kind, window): the minimum
- * history (rsi: w+1) plus 3w of warm-up for rsi and EMA. */
+/* Points of a block's simulated series to fetch bars for (kind, window):
+ * the minimum history (rsi: w+1) plus 3w of warm-up for rsi and EMA. The
+ * score itself uses every point there is for rsi and EMA (dsl_sim.c). */
 size_t	dsl_sim_points(enum indicator_kind kind, int window);
 
 const char *dsl_tname(const struct dsl_ctx *c, int32_t tix);

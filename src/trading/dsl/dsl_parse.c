@@ -167,6 +167,7 @@ parse(struct dsl_program *p, struct dsl_lexer *lx, struct errctx *ec)
 	struct frame *fr = NULL;
 	struct dsl_node **kids = NULL;
 	size_t nfr = 0, frcap = 0, nkids = 0, kidcap = 0;
+	size_t mem_limit = DSL_MEM_PROGRAM * lx->len + DSL_MEM_PROGRAM_SLACK;
 	int r;
 
 	for (;;) {
@@ -253,6 +254,16 @@ parse(struct dsl_program *p, struct dsl_lexer *lx, struct errctx *ec)
 		}
 		if ((r = dsl_compile_node(p, lx, n, ec)) < 0)
 			goto out;
+		/* An expression costs ~100 bytes: bound the program by its size
+		 * (dsl.h) before a file of "1 1 1 ..." takes 50 times it. */
+		if (p->arena.total + p->symcap * sizeof(*p->syms) + kidcap * sizeof(*kids) +
+		    frcap * sizeof(*fr) > mem_limit) {
+			r = dsl_lexer_error(lx, ec, -E2BIG, SIZE_MAX, lx->tline, lx->tcol,
+			    "the program needs more than %zu MiB (%d times its %zu bytes + 1 MiB): "
+			    "too many expressions for its size", (mem_limit + (1u << 20) - 1) >> 20,
+			    DSL_MEM_PROGRAM, lx->len);
+			goto out;
+		}
 		if (nfr == 0) {
 			p->root = n;
 			continue;
@@ -286,6 +297,7 @@ dsl_program_parse(const char *name, const char *text, size_t len, struct dsl_pro
 		    DSL_MAX_FILE);
 	p = xcalloc(1, sizeof(*p));
 	p->name = xstrdup(name);
+	p->src_len = len;
 	dsl_lexer_init(&lx, p->name, text, len);
 	r = parse(p, &lx, ec);
 	dsl_lexer_fini(&lx);
@@ -368,4 +380,16 @@ size_t
 dsl_program_nodes(const struct dsl_program *p)
 {
 	return p->nnodes;
+}
+
+size_t
+dsl_program_memory(const struct dsl_program *p)
+{
+	return p->arena.total + p->symcap * sizeof(*p->syms) + p->tickcap * sizeof(*p->tickers);
+}
+
+size_t
+dsl_program_source_bytes(const struct dsl_program *p)
+{
+	return p->src_len;
 }

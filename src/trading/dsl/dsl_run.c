@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "alchemiser/core/err.h"
+#include "alchemiser/core/json.h"
 #include "alchemiser/core/timeutil.h"
 #include "alchemiser/core/xalloc.h"
 #include "dsl_internal.h"
@@ -161,6 +162,32 @@ finalise(struct dsl_ctx *c, const struct dsl_val *v0, struct dsl_result *ret, st
 }
 
 int
+dsl_ctx_spend(struct dsl_ctx *c, uint64_t n, struct errctx *ec)
+{
+	size_t mem;
+
+	c->steps += n;
+	if (c->steps > c->max_steps)
+		c->over_budget = true;
+	/* Memory: values (scratch) and the holdings this evaluation memoised;
+	 * histories kept from earlier days (a backtest) are not its cost. */
+	mem = c->scratch.total + (c->keep.total - c->keep0);
+	if (mem > c->peak_mem)
+		c->peak_mem = mem;
+	if (!c->over_memory && mem > c->max_mem)
+		c->over_memory = c->over_budget = true;
+	if (!c->over_budget)
+		return 0;
+	if (c->over_memory)
+		return errctx_set(ec, -E2BIG, "evaluation needs more than %zu MiB (%d times the "
+		    "file's %zu bytes + 32 MiB)", (c->max_mem + (1u << 20) - 1) >> 20, DSL_MEM_EVAL,
+		    c->p->src_len);
+	return errctx_set(ec, -E2BIG, "evaluation budget exceeded: more than %llu steps "
+	    "(nested block histories; raise trading.eval_budget or --eval-budget)",
+	    (unsigned long long)c->max_steps);
+}
+
+int
 dsl_evaluate(const struct dsl_program *p, struct dsl_bars *b, int64_t as_of_day,
     const struct dsl_options *opt, struct dsl_result *ret, struct errctx *ec)
 {
@@ -178,6 +205,7 @@ dsl_evaluate(const struct dsl_program *p, struct dsl_bars *b, int64_t as_of_day,
 	c.bars = b;
 	c.opt = opt != NULL ? opt : &defaults;
 	c.ind_flags = c.opt->stdev_sample ? INDICATOR_F_SAMPLE : 0;
+	c.max_steps = c.opt->max_steps > 0 ? c.opt->max_steps : DSL_DEFAULT_STEPS;
 	/* The file's own calendar: its result never depends on other files. */
 	c.cal = dsl_bars_scope(b, (const char *const *)p->tickers, p->ntickers, &calmaps);
 	/* The as-of day is the last calendar day on or before as_of_day. */
@@ -207,13 +235,29 @@ dsl_evaluate(const struct dsl_program *p, struct dsl_bars *b, int64_t as_of_day,
 		c.memo = hist->memo;
 		c.keep = hist->keep;
 	}
+	c.keep0 = c.keep.total;
+	c.max_mem = DSL_MEM_EVAL * p->src_len + DSL_MEM_EVAL_SLACK;
 	r = dsl_eval(&c, p->root, &v, ec);
+	/* A block history swallows its errors (the day counts as failed): the
+	 * budget is sticky, so report it whatever the outer result. */
+	if (c.over_budget) {
+		r = dsl_ctx_spend(&c, 0, ec);
+		if (hist != NULL) {
+			/* its memo holds days failed only for want of budget */
+			dsl_memo_free(c.memo);
+			dsl_arena_free(&c.keep);
+			c.memo = NULL;
+			memset(&c.keep, 0, sizeof(c.keep));
+		}
+	}
 	if (r == 0)
 		r = finalise(&c, &v, ret, ec);
 	if (r < 0)
 		errctx_prefix(ec, "%s", p->name);
 	ret->indicator_calls = c.indicator_calls;
 	ret->blocks_simulated = c.blocks_simulated;
+	ret->steps = c.steps;
+	ret->memory = c.peak_mem;
 	if (c.opt->trace) {
 		ret->trace = c.trace;
 		ret->ntrace = c.ntrace;
@@ -269,14 +313,5 @@ dsl_format_date(int64_t days, char *buf)
 char *
 dsl_format_number(double v, char *buf)
 {
-	int prec;
-
-	/* 17 significant digits always round-trip a double; fewer often do. */
-	for (prec = 1; prec < 17; prec++) {
-		snprintf(buf, DSL_NUM_BUF, "%.*g", prec, v);
-		if (strtod(buf, NULL) == v)
-			return buf;
-	}
-	snprintf(buf, DSL_NUM_BUF, "%.17g", v);
-	return buf;
+	return json_format_real(v, buf);	/* one shortest-decimal rule for every output */
 }

@@ -32,7 +32,8 @@ static int	score_unit(struct dsl_ctx *c, struct dsl_unit *u, enum indicator_kind
 	    double *ret, bool *sim, struct errctx *ec);
 static int	collect(struct dsl_ctx *c, const struct dsl_node *n, uint32_t from,
 	    struct dsl_unit **units, uint32_t *nu, struct errctx *ec);
-static uint32_t	dedupe_tickers(struct dsl_unit *units, uint32_t n);
+static uint32_t	dedupe_tickers(struct dsl_ctx *c, struct dsl_unit *units, uint32_t n);
+static bool	price_level(enum indicator_kind kind);
 
 static int
 cmp_cand(const void *a, const void *b, void *arg)
@@ -110,22 +111,36 @@ collect(struct dsl_ctx *c, const struct dsl_node *n, uint32_t from, struct dsl_u
 }
 
 /* Remove repeated bare tickers, keeping the first (blocks are never merged:
- * two equal blocks are two candidates). Returns the new count. */
+ * two equal blocks are two candidates). Returns the new count. A mark per
+ * program ticker, not a scan, so 100k candidates stay linear. */
 static uint32_t
-dedupe_tickers(struct dsl_unit *units, uint32_t n)
+dedupe_tickers(struct dsl_ctx *c, struct dsl_unit *units, uint32_t n)
 {
-	uint32_t i, j, k = 0;
+	struct dsl_arena_mark mark;
+	uint32_t i, k = 0;
+	uint8_t *seen;
 
+	dsl_arena_mark(&c->scratch, &mark);
+	seen = dsl_arena_alloc(&c->scratch, c->p->ntickers + 1);
+	memset(seen, 0, c->p->ntickers + 1);
 	for (i = 0; i < n; i++) {
-		bool dup = false;
-
-		for (j = 0; j < k && units[i].tix >= 0; j++)
-			if (units[j].tix == units[i].tix)
-				dup = true;
-		if (!dup)
-			units[k++] = units[i];
+		if (units[i].tix >= 0) {
+			if (seen[units[i].tix])
+				continue;
+			seen[units[i].tix] = 1;
+		}
+		units[k++] = units[i];
 	}
+	dsl_arena_reset(&c->scratch, &mark);
 	return k;
+}
+
+/* Indicators in the units of a price (dollars), not of a return. */
+static bool
+price_level(enum indicator_kind kind)
+{
+	return kind == INDICATOR_CURRENT_PRICE || kind == INDICATOR_MA_PRICE ||
+	    kind == INDICATOR_EMA_PRICE || kind == INDICATOR_STDEV_PRICE;
 }
 
 int
@@ -138,7 +153,7 @@ dsl_eval_filter(struct dsl_ctx *c, const struct dsl_node *n, struct dsl_val *ret
 	struct dsl_frag *f;
 	struct sort_ctx sc;
 	uint32_t nu, nc = 0, i, j, keep;
-	bool top = true;
+	bool top = true, tickers = false, blocks = false, dollars;
 	int limit = -1, r;
 
 	/* The portfolio first, then the selection (HEAD's order). */
@@ -163,7 +178,23 @@ dsl_eval_filter(struct dsl_ctx *c, const struct dsl_node *n, struct dsl_val *ret
 		limit = n->child[1]->window;
 	}
 	/* §7 item 9: candidates are de-duplicated. */
-	nu = dedupe_tickers(units, nu);
+	nu = dedupe_tickers(c, units, nu);
+	for (i = 0; i < nu; i++) {
+		tickers |= units[i].tix >= 0;
+		blocks |= units[i].tix < 0;
+	}
+	/* Mixed list, price-level indicator (§7 has no rule; ours, README.md):
+	 * a bare ticker's moving-average-price is in dollars, a block's
+	 * simulated series starts at 1.0, so comparing them ranks by the price
+	 * level alone. Score such blocks in dollars too, by their holdings
+	 * (HEAD's fallback, which is what HEAD did for these indicators), and
+	 * say so in the trace. Lists of blocks only keep their simulated series. */
+	dollars = tickers && blocks && price_level(cond->ind);
+	if (dollars && dsl_ctx_tracing(c))
+		dsl_ctx_trace(c, "%u:%u   warning: %s compares bare tickers (dollars) with blocks: "
+		    "blocks scored by their holdings' %s, not by their simulated value series "
+		    "(which starts at 1)", n->line, n->col, n->label,
+		    indicator_name(cond->ind));
 	cd = dsl_arena_alloc(&c->scratch, (nu ? nu : 1) * sizeof(*cd));
 	for (i = 0; i < nu; i++) {
 		struct errctx sec;
@@ -175,7 +206,10 @@ dsl_eval_filter(struct dsl_ctx *c, const struct dsl_node *n, struct dsl_val *ret
 			continue;
 		}
 		errctx_clear(&sec);
-		r = score_unit(c, &units[i], cond->ind, cond->window, &s, &sim, &sec);
+		sim = false;
+		r = dollars && units[i].tix < 0 ?
+		    dsl_sim_fallback(c, &units[i], cond->ind, cond->window, &s, &sec) :
+		    score_unit(c, &units[i], cond->ind, cond->window, &s, &sim, &sec);
 		if (r == -ENOENT) {
 			/* No market data at all is a data problem, not a score. */
 			*ec = sec;
@@ -239,7 +273,7 @@ dsl_eval_invvol(struct dsl_ctx *c, const struct dsl_node *n, struct dsl_val *ret
 	if ((r = collect(c, n, 1, &units, &nu, ec)) < 0)
 		return r;
 	/* §7 item 13: de-duplicate tickers before normalising. */
-	nu = dedupe_tickers(units, nu);
+	nu = dedupe_tickers(c, units, nu);
 	if (nu == 0)
 		return errctx_set(ec, -EINVAL, "%u:%u: weight-inverse-volatility received no assets",
 		    n->line, n->col);

@@ -6,10 +6,12 @@
  * the synthetic series). Holdings are memoised per (block, day), so nested
  * blocks and the days shared by successive series cost one evaluation each.
  *
- * Length: the indicator's minimum history (rsi: w+1), plus 3 windows of
- * warm-up for the all-history smoothers (rsi, EMA), by which the weight of
- * their seed has decayed to about e^-3 (a bounded cost: every point is one
- * evaluation of the block). When the block cannot be evaluated that far back
+ * Length: the indicator's minimum history (rsi: w+1); for the smoothers
+ * (rsi, EMA) all the history there is, as §7 item 16 does for tickers: 3
+ * windows of warm-up (the seed's weight decayed to e^-3) moved block RSI
+ * scores of the seed corpus by up to 1.2 points (src/trading/dsl/README.md),
+ * and the memo makes each extra day one evaluation of the block, once.
+ * When the block cannot be evaluated that far back
  * (an indicator inside it lacks history, or a held ticker has no bar yet),
  * the series starts after the last failing day; if it is then shorter than
  * the minimum, the score falls back to the weighted average of today's member
@@ -36,8 +38,6 @@ struct dsl_memo {
 static size_t	memo_hash(uint32_t node, int32_t day, size_t mask);
 static struct memo_ent *memo_find(struct dsl_ctx *c, uint32_t node, int32_t day, bool *found);
 static const struct dsl_frag *block_at(struct dsl_ctx *c, const struct dsl_node *node, int32_t day);
-static int	fallback(struct dsl_ctx *c, const struct dsl_unit *u, enum indicator_kind kind,
-	    int window, double *ret, struct errctx *ec);
 
 static size_t
 memo_hash(uint32_t node, int32_t day, size_t mask)
@@ -137,8 +137,8 @@ block_at(struct dsl_ctx *c, const struct dsl_node *node, int32_t day)
 	return f;
 }
 
-static int
-fallback(struct dsl_ctx *c, const struct dsl_unit *u, enum indicator_kind kind, int window,
+int
+dsl_sim_fallback(struct dsl_ctx *c, const struct dsl_unit *u, enum indicator_kind kind, int window,
     double *ret, struct errctx *ec)
 {
 	double num = 0.0, den = 0.0;
@@ -180,11 +180,15 @@ dsl_sim_score(struct dsl_ctx *c, const struct dsl_unit *u, enum indicator_kind k
 
 	*simulated = false;
 	if (c->opt->oracle != NULL || c->cal == NULL || c->day < 1 || u->node == NULL)
-		return fallback(c, u, kind, window, ret, ec);
+		return dsl_sim_fallback(c, u, kind, window, ret, ec);
 	need = indicator_min_history(kind, window);
 	if (kind == INDICATOR_RSI && need < (size_t)window + 1)
 		need = (size_t)window + 1;
-	want = dsl_sim_points(kind, window);
+	want = kind == INDICATOR_RSI || kind == INDICATOR_EMA_PRICE ? (size_t)c->day + 1 :
+	    dsl_sim_points(kind, window);
+	/* Walking the history costs want points even when the memo has them. */
+	if (dsl_ctx_spend(c, want, ec) < 0)
+		return -E2BIG;
 	dsl_arena_mark(&c->scratch, &mark);
 	hold = dsl_arena_alloc(&c->scratch, want * sizeof(*hold));
 	/* hold[k] = holdings chosen at day (today - k), k = 1..m */
@@ -203,7 +207,7 @@ dsl_sim_score(struct dsl_ctx *c, const struct dsl_unit *u, enum indicator_kind k
 	}
 	if (m + 1 < need) {
 		dsl_arena_reset(&c->scratch, &mark);
-		return fallback(c, u, kind, window, ret, ec);
+		return dsl_sim_fallback(c, u, kind, window, ret, ec);
 	}
 	val = dsl_arena_alloc(&c->scratch, (m + 1) * sizeof(*val));
 	val[0] = 1.0;
@@ -224,7 +228,7 @@ dsl_sim_score(struct dsl_ctx *c, const struct dsl_unit *u, enum indicator_kind k
 	v = indicator_last(kind, window, c->ind_flags, val, m + 1);
 	dsl_arena_reset(&c->scratch, &mark);
 	if (!isfinite(v))
-		return fallback(c, u, kind, window, ret, ec);
+		return dsl_sim_fallback(c, u, kind, window, ret, ec);
 	*ret = v;
 	*simulated = true;
 	return 0;

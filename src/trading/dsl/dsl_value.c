@@ -13,7 +13,11 @@
 /* Fragments whose weights sum to less than this are empty (HEAD's 1e-9 rule
  * for normalisation, applied to "is there anything to hold"). */
 #define FRAG_EPS 1e-9
+/* Above this many entries dsl_frag_add looks tickers up in a hash index. */
+#define FRAG_SCAN_MAX 32
 
+static uint32_t	*frag_slot(const struct dsl_frag *f, int32_t tix);
+static void	frag_index(struct dsl_arena *a, struct dsl_frag *f);
 static int	units_rec(struct dsl_ctx *c, const struct dsl_val *v, const struct dsl_node *outer,
 	    struct dsl_unit **units, uint32_t *n, uint32_t *cap, struct errctx *ec);
 
@@ -23,20 +27,60 @@ dsl_frag_new(struct dsl_arena *a, uint32_t cap)
 	struct dsl_frag *f = dsl_arena_alloc(a, sizeof(*f));
 
 	f->n = 0;
+	f->ix = NULL;
+	f->ixcap = f->ixn = 0;
 	f->cap = cap ? cap : 4;
 	f->tix = dsl_arena_alloc(a, f->cap * sizeof(*f->tix));
 	f->w = dsl_arena_alloc(a, f->cap * sizeof(*f->w));
 	return f;
 }
 
+/* The index slot of tix: its entry or the empty slot it would take. */
+static uint32_t *
+frag_slot(const struct dsl_frag *f, int32_t tix)
+{
+	uint32_t mask = f->ixcap - 1, i = ((uint32_t)tix * 2654435761u) & mask;
+
+	while (f->ix[i] != 0 && f->tix[f->ix[i] - 1] != tix)
+		i = (i + 1) & mask;
+	return &f->ix[i];
+}
+
+/* Index f->tix[ixn..n) (entries appended by copies bypass dsl_frag_add),
+ * growing the table to keep its load under one half. */
+static void
+frag_index(struct dsl_arena *a, struct dsl_frag *f)
+{
+	if (2 * (f->n + 1) > f->ixcap) {
+		f->ixcap = f->ixcap ? 2 * f->ixcap : 4 * FRAG_SCAN_MAX;
+		while (2 * (f->n + 1) > f->ixcap)
+			f->ixcap *= 2;
+		f->ix = dsl_arena_alloc(a, f->ixcap * sizeof(*f->ix));
+		memset(f->ix, 0, f->ixcap * sizeof(*f->ix));
+		f->ixn = 0;
+	}
+	for (; f->ixn < f->n; f->ixn++)
+		*frag_slot(f, f->tix[f->ixn]) = f->ixn + 1;
+}
+
 void
 dsl_frag_add(struct dsl_arena *a, struct dsl_frag *f, int32_t tix, double w)
 {
-	uint32_t i;
+	uint32_t i, *slot = NULL;
 
-	for (i = 0; i < f->n; i++) {
-		if (f->tix[i] == tix) {
-			f->w[i] += w;
+	/* Small fragments (nearly all) scan; large ones use the index. */
+	if (f->n <= FRAG_SCAN_MAX) {
+		for (i = 0; i < f->n; i++) {
+			if (f->tix[i] == tix) {
+				f->w[i] += w;
+				return;
+			}
+		}
+	} else {
+		frag_index(a, f);
+		slot = frag_slot(f, tix);
+		if (*slot != 0) {
+			f->w[*slot - 1] += w;
 			return;
 		}
 	}
@@ -53,6 +97,10 @@ dsl_frag_add(struct dsl_arena *a, struct dsl_frag *f, int32_t tix, double w)
 	f->tix[f->n] = tix;
 	f->w[f->n] = w;
 	f->n++;
+	if (slot != NULL) {
+		*slot = f->n;
+		f->ixn = f->n;
+	}
 }
 
 double

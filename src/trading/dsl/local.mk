@@ -23,6 +23,8 @@ src_trading_dsl_libdsl_a_SOURCES = \
 	src/trading/dsl/indicators.c
 src_trading_dsl_libdsl_a_SOURCES += \
 	src/trading/dsl/bars_freshness.c \
+	src/trading/dsl/strindex.h \
+	src/trading/dsl/strindex.c \
 	src/trading/dsl/strategy_set.c \
 	src/trading/dsl/strategy_set_json.c \
 	src/trading/dsl/dsl_cli.c \

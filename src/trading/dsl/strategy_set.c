@@ -12,6 +12,7 @@
 #include "alchemiser/core/xalloc.h"
 #include "alchemiser/seams/marketdata.h"
 #include "alchemiser/trading/strategy_set.h"
+#include "strindex.h"
 
 struct strategy_set {
 	char			 *path;
@@ -20,6 +21,8 @@ struct strategy_set {
 	const char		**tickers;
 	size_t			  ntickers;
 	size_t			  lookback;
+	struct strindex		  tindex;	/* ticker -> index in tickers */
+	size_t			**tmap;		/* per file: its ticker j -> index in tickers */
 };
 
 static int	add_entry(struct strategy_set *s, const char *dir, const char *file, double alloc,
@@ -29,10 +32,8 @@ static int	cmp_weight(const void *a, const void *b);
 static int	fetch_series(const struct strategy_set *s, struct marketdata *md, int64_t as_of_day,
 		    struct md_series **ret, struct errctx *ec);
 static void	free_series(struct md_series *series, size_t n);
-static const struct bars_freshness *find_fresh(const struct strategy_set_result *ret,
-		    const char *symbol);
-static int	precheck(const struct dsl_program *p, const struct strategy_set_result *ret,
-		    struct strategy_outcome *o);
+static int	precheck(const struct strategy_set *s, size_t file,
+		    const struct strategy_set_result *ret, struct strategy_outcome *o);
 static void	failures_message(const struct strategy_set_result *ret, struct errctx *ec, int code);
 static int	evaluate(const struct strategy_set *s, struct dsl_bars *b, int64_t as_of_day,
 		    const struct dsl_options *opt, const struct strategy_set_policy *pol,
@@ -76,12 +77,14 @@ finish(struct strategy_set *s, struct errctx *ec)
 	double total = 0;
 	size_t i, j, k;
 
+	/* Hashed, so a set (or one file) with 100k tickers loads in linear time. */
 	if (s->n == 0)
 		return errctx_set(ec, -EINVAL, "no strategy files");
 	for (i = 0; i < s->n; i++)
 		total += s->e[i].allocation;
 	if (!(total > 0))
 		return errctx_set(ec, -EINVAL, "allocations sum to %g, must be > 0", total);
+	s->tmap = xcalloc(s->n, sizeof(*s->tmap));
 	for (i = 0; i < s->n; i++) {
 		const char *const *t;
 		size_t nt = dsl_program_tickers(s->e[i].program, &t), lb;
@@ -90,14 +93,17 @@ finish(struct strategy_set *s, struct errctx *ec)
 		lb = dsl_program_lookback(s->e[i].program);
 		if (lb > s->lookback)
 			s->lookback = lb;
+		s->tmap[i] = xmalloc((nt ? nt : 1) * sizeof(**s->tmap));
 		for (j = 0; j < nt; j++) {
-			for (k = 0; k < s->ntickers; k++)
-				if (strcmp(s->tickers[k], t[j]) == 0)
-					break;
-			if (k == s->ntickers) {
-				s->tickers = xreallocarray(s->tickers, s->ntickers + 1, sizeof(*s->tickers));
+			if (!strindex_get(&s->tindex, t[j], &k)) {
+				k = s->ntickers;
+				if ((k & (k - 1)) == 0)	/* grow at powers of two */
+					s->tickers = xreallocarray(s->tickers, k ? 2 * k : 1,
+					    sizeof(*s->tickers));
 				s->tickers[s->ntickers++] = t[j];
+				strindex_put(&s->tindex, t[j], k);
 			}
+			s->tmap[i][j] = k;
 		}
 	}
 	return 0;
@@ -209,6 +215,10 @@ strategy_set_free(struct strategy_set *s)
 		free((char *)s->e[i].path);
 		dsl_program_free((struct dsl_program *)s->e[i].program);
 	}
+	for (i = 0; s->tmap != NULL && i < s->n; i++)
+		free(s->tmap[i]);
+	free(s->tmap);
+	strindex_fini(&s->tindex);
 	free(s->e);
 	free(s->tickers);
 	free(s->path);
@@ -312,32 +322,23 @@ cmp_weight(const void *a, const void *b)
 	return strcmp(((const struct dsl_weight *)a)->ticker, ((const struct dsl_weight *)b)->ticker);
 }
 
-static const struct bars_freshness *
-find_fresh(const struct strategy_set_result *ret, const char *symbol)
-{
-	size_t i;
-
-	for (i = 0; i < ret->nfresh; i++)
-		if (strcmp(ret->fresh[i].symbol, symbol) == 0)
-			return &ret->fresh[i];
-	return NULL;
-}
-
 /* A file fails before evaluation when a ticker it needs is not usable: the
  * first such ticker is named, with the count of the others. Also notes the
  * oldest last bar the file reads. */
 static int
-precheck(const struct dsl_program *p, const struct strategy_set_result *ret,
+precheck(const struct strategy_set *s, size_t file, const struct strategy_set_result *ret,
     struct strategy_outcome *o)
 {
 	const struct bars_freshness *bad = NULL, *f;
 	const char *const *t;
-	size_t nt = dsl_program_tickers(p, &t), j, more = 0;
+	size_t nt = dsl_program_tickers(s->e[file].program, &t), j, more = 0;
 	char why[320];
 
 	for (j = 0; j < nt; j++) {
-		if ((f = find_fresh(ret, t[j])) == NULL)
+		/* fresh[] is in set ticker order: the file's map finds its entry. */
+		if (s->tmap[file][j] >= ret->nfresh)
 			continue;
+		f = &ret->fresh[s->tmap[file][j]];
 		if (f->last_day > 0 && (o->bars_day == 0 || f->last_day < o->bars_day))
 			o->bars_day = f->last_day;
 		if (bars_freshness_ok(f))
@@ -378,6 +379,7 @@ evaluate(const struct strategy_set *s, struct dsl_bars *b, int64_t as_of_day,
     struct strategy_set_result *ret, struct errctx *ec)
 {
 	struct dsl_weight *c = NULL;
+	struct strindex ci = { 0 };
 	size_t i, j, k, nc = 0;
 	double total = 0, kept = 0;
 	int first = 0;
@@ -391,7 +393,7 @@ evaluate(const struct strategy_set *s, struct dsl_bars *b, int64_t as_of_day,
 		errctx_clear(&fec);
 		o->file = s->e[i].file;
 		o->weight = s->e[i].weight;
-		if (pol == NULL || precheck(s->e[i].program, ret, o) == 0) {
+		if (pol == NULL || precheck(s, i, ret, o) == 0) {
 			o->status = dsl_evaluate(s->e[i].program, b, as_of_day, opt, &o->result, &fec);
 			if (o->status < 0)
 				o->error = xstrdup(errctx_msg(&fec));
@@ -409,16 +411,18 @@ evaluate(const struct strategy_set *s, struct dsl_bars *b, int64_t as_of_day,
 
 			if (!(w->weight > 0))
 				continue;
-			for (k = 0; k < nc && strcmp(c[k].ticker, w->ticker) != 0; k++)
-				;
-			if (k == nc) {
-				c = xreallocarray(c, nc + 1, sizeof(*c));
+			if (!strindex_get(&ci, w->ticker, &k)) {
+				k = nc;
+				if ((nc & (nc - 1)) == 0)	/* grow at powers of two */
+					c = xreallocarray(c, nc ? 2 * nc : 1, sizeof(*c));
 				c[nc].ticker = xstrdup(w->ticker);
 				c[nc++].weight = 0;
+				strindex_put(&ci, c[k].ticker, k);
 			}
 			c[k].weight += o->weight * w->weight;
 		}
 	}
+	strindex_fini(&ci);
 	ret->w = c;
 	ret->n = nc;
 	if (ret->nfailed == s->n) {

@@ -313,6 +313,149 @@ START_TEST(test_itest_dynamodb_storm_store)
 }
 END_TEST
 
+/* Batches (issue #13): one TransactWriteItems on moto, one call per item on
+ * dynalite (no transactions: the fallback is what runs there); each item
+ * answered as claim()/complete() would. */
+static void
+batch_item(struct idem_claim_item *it, const char *key, const char *owner, int64_t now,
+    const char *dead)
+{
+	memset(it, 0, sizeof *it);
+	it->c = (struct idem_claim){ key, owner, "SignalGenerated", "corr-b", now, 60 * SEC, 3600 * SEC, dead };
+	it->res = _IDEM_CLAIM_MAX;
+}
+
+START_TEST(test_itest_dynamodb_batch)
+{
+	struct aws_credentials *creds = itest_creds(NULL);
+	struct idem_store *s = make(creds, itest_env("ALC_TABLE"));
+	bool tx = strcmp(itest_env("ALC_ITEST"), "moto") == 0;
+	struct dynamodb_table_info info;
+	struct idem_claim_item it[10];
+	struct idem_complete_item done[10];
+	int64_t now = aws_now_usec();
+	const char *me = "host:7:0";
+	char holder[128], key[32];
+	uint64_t before, used;
+	struct errctx ec;
+	size_t i;
+
+	ck_assert_ok(s->ops->preflight(s, &ec), &ec);
+	ck_assert_int_eq(dynamodb_table_info(s, &info), 0);
+	ck_assert_int_eq(info.transactions, tx);
+	ck_assert_ptr_nonnull(s->ops->claim_batch);
+	ck_assert_ptr_nonnull(s->ops->complete_batch);
+
+	/* A full receive of fresh keys: one request with transactions, ten without. */
+	for (i = 0; i < 10; i++) {
+		snprintf(key, sizeof key, "itest-b-fresh-%zu", i);
+		batch_item(&it[i], xstrdup(key), me, now, NULL);
+	}
+	before = dynamodb_requests(s);
+	ck_assert_ok(s->ops->claim_batch(s, it, 10, &ec), &ec);
+	used = dynamodb_requests(s) - before;
+	for (i = 0; i < 10; i++) {
+		ck_assert_int_eq(it[i].r, 0);
+		ck_assert_int_eq(it[i].res, IDEM_CLAIMED);
+		done[i] = (struct idem_complete_item){ it[i].c.key, me, now, -1 };
+	}
+	ck_assert_uint_eq(used, tx ? 1 : 10);
+	printf("dynamodb batch (%s): 10 claims in %llu request(s)\n", itest_env("ALC_ITEST"),
+	    (unsigned long long)used);
+	/* Another owner sees them busy; we complete all ten at once. */
+	ck_assert_int_eq(claim(s, "itest-b-fresh-3", "host:8:0", now, 60 * SEC, 3600 * SEC, holder), IDEM_BUSY);
+	ck_assert_str_eq(holder, me);
+	before = dynamodb_requests(s);
+	ck_assert_ok(s->ops->complete_batch(s, done, 10, &ec), &ec);
+	used = dynamodb_requests(s) - before;
+	for (i = 0; i < 10; i++)
+		ck_assert_int_eq(done[i].r, 0);
+	ck_assert_uint_eq(used, tx ? 1 : 10);
+	printf("dynamodb batch (%s): 10 completions in %llu request(s)\n", itest_env("ALC_ITEST"),
+	    (unsigned long long)used);
+	ck_assert_int_eq(claim(s, "itest-b-fresh-7", "host:8:0", now, 60 * SEC, 3600 * SEC, holder),
+	    IDEM_COMPLETED);
+	for (i = 0; i < 10; i++)
+		free((char *)it[i].c.key);
+
+	/* A mixed batch: fresh, already completed, a live holder, an expired
+	 * lease, our own live claim, a dead holder (fenced takeover), and a key
+	 * twice. */
+	ck_assert_int_eq(claim(s, "itest-b-done", "host:1:0", now, 60 * SEC, 3600 * SEC, holder), IDEM_CLAIMED);
+	ck_assert_ok(s->ops->complete(s, "itest-b-done", "host:1:0", now, &ec), &ec);
+	ck_assert_int_eq(claim(s, "itest-b-busy", "host:2:0", now, 60 * SEC, 3600 * SEC, holder), IDEM_CLAIMED);
+	ck_assert_int_eq(claim(s, "itest-b-lapsed", "host:3:0", now - 10 * SEC, 1 * SEC, 3600 * SEC, holder),
+	    IDEM_CLAIMED);
+	ck_assert_int_eq(claim(s, "itest-b-mine", me, now, 60 * SEC, 3600 * SEC, holder), IDEM_CLAIMED);
+	ck_assert_int_eq(claim(s, "itest-b-dead", "host:4:0", now, 60 * SEC, 3600 * SEC, holder), IDEM_CLAIMED);
+	batch_item(&it[0], "itest-b-new-1", me, now, NULL);
+	batch_item(&it[1], "itest-b-done", me, now, NULL);
+	batch_item(&it[2], "itest-b-busy", me, now, NULL);
+	batch_item(&it[3], "itest-b-lapsed", me, now, NULL);
+	batch_item(&it[4], "itest-b-mine", me, now, NULL);
+	batch_item(&it[5], "itest-b-dead", me, now, "host:4:0");
+	batch_item(&it[6], "itest-b-new-2", me, now, NULL);
+	batch_item(&it[7], "itest-b-new-1", me, now, NULL);
+	before = dynamodb_requests(s);
+	ck_assert_ok(s->ops->claim_batch(s, it, 8, &ec), &ec);
+	used = dynamodb_requests(s) - before;
+	for (i = 0; i < 8; i++)
+		ck_assert_msg(it[i].r == 0, "item %zu (%s): %d", i, it[i].c.key, it[i].r);
+	ck_assert_int_eq(it[0].res, IDEM_CLAIMED);
+	ck_assert_int_eq(it[1].res, IDEM_COMPLETED);
+	ck_assert_str_eq(it[1].holder, "host:1:0");
+	ck_assert_int_eq(it[2].res, IDEM_BUSY);
+	ck_assert_str_eq(it[2].holder, "host:2:0");
+	ck_assert_int_eq(it[3].res, IDEM_TAKEN_OVER);
+	ck_assert_str_eq(it[3].holder, "host:3:0");
+	ck_assert_int_eq(it[4].res, IDEM_CLAIMED);
+	ck_assert_int_eq(it[5].res, IDEM_TAKEN_OVER);
+	ck_assert_str_eq(it[5].holder, "host:4:0");
+	ck_assert_int_eq(it[6].res, IDEM_CLAIMED);
+	ck_assert_int_eq(it[7].res, IDEM_CLAIMED);	/* ours since it[0] */
+	printf("dynamodb batch (%s): mixed batch of 8 in %llu request(s)\n", itest_env("ALC_ITEST"),
+	    (unsigned long long)used);
+	if (tx)	/* 2 transactions (the second without the refused), then 1 dead + 1 repeat + 1 lapsed alone */
+		ck_assert_uint_le(used, 6);
+	/* The fenced ones are ours now; the old holders are fenced out. */
+	ck_assert_err(s->ops->renew(s, "itest-b-lapsed", "host:3:0", now + 120 * SEC, &ec), -EEXIST, &ec);
+	ck_assert_err(s->ops->renew(s, "itest-b-dead", "host:4:0", now + 120 * SEC, &ec), -EEXIST, &ec);
+
+	/* Completions: ours pass, the busy one (host:2's) and the completed one
+	 * are refused item by item, without failing the others. */
+	{
+		const char *keys[] = { "itest-b-new-1", "itest-b-busy", "itest-b-lapsed", "itest-b-mine",
+			"itest-b-done", "itest-b-dead", "itest-b-new-2" };
+		int want[] = { 0, -EEXIST, 0, 0, -EEXIST, 0, 0 };
+
+		for (i = 0; i < 7; i++)
+			done[i] = (struct idem_complete_item){ keys[i], me, now, -1 };
+		ck_assert_ok(s->ops->complete_batch(s, done, 7, &ec), &ec);
+		for (i = 0; i < 7; i++)
+			ck_assert_msg(done[i].r == want[i], "%s: %d, wanted %d", keys[i], done[i].r, want[i]);
+		ck_assert_int_eq(claim(s, "itest-b-mine", "host:8:0", now, 60 * SEC, 3600 * SEC, holder),
+		    IDEM_COMPLETED);
+		ck_assert_int_eq(claim(s, "itest-b-busy", "host:8:0", now, 60 * SEC, 3600 * SEC, holder),
+		    IDEM_BUSY);
+		ck_assert_str_eq(holder, "host:2:0");
+	}
+
+	/* Fail closed: a missing table fails every item of the batch. */
+	{
+		struct idem_store *missing = make(creds, "no-such-table");
+
+		batch_item(&it[0], "itest-b-x1", me, now, NULL);
+		batch_item(&it[1], "itest-b-x2", me, now, NULL);
+		ck_assert_ok(missing->ops->claim_batch(missing, it, 2, &ec), &ec);
+		ck_assert_int_lt(it[0].r, 0);
+		ck_assert_int_lt(it[1].r, 0);
+		missing->ops->free(missing);
+	}
+	s->ops->free(s);
+	aws_credentials_free(creds);
+}
+END_TEST
+
 TCase *
 itest_dynamodb_tcase(void)
 {
@@ -323,5 +466,6 @@ itest_dynamodb_tcase(void)
 	tcase_add_test(tc, test_itest_dynamodb_race_and_failures);
 	tcase_add_test(tc, test_itest_dynamodb_intent);
 	tcase_add_test(tc, test_itest_dynamodb_storm_store);
+	tcase_add_test(tc, test_itest_dynamodb_batch);
 	return tc;
 }

@@ -192,6 +192,33 @@ START_TEST(test_json_decimal_from_string_and_number)
 }
 END_TEST
 
+/* Reals in their shortest round-trip form (issue 14), strings untouched,
+ * integers left alone, a real staying a real. */
+START_TEST(test_json_dumps_shortest_reals)
+{
+	json_t *v = json_pack("{s:f, s:f, s:s, s:[f, i, f, f, f], s:f}", "a", 0.06, "b", 1.0,
+	    "c", "0.059999999999999998 -1.5e3", "d", 1e-7, (json_int_t)12, -2.5e300, 0.1,
+	    1.0 / 3, "e", 1e21);
+	char *text = json_dumps_shortest(v, JSON_COMPACT | JSON_SORT_KEYS), num[JSON_NUM_BUF];
+	json_t *back;
+	json_error_t jerr;
+
+	ck_assert_str_eq(text, "{\"a\":0.06,\"b\":1.0,\"c\":\"0.059999999999999998 -1.5e3\","
+	    "\"d\":[1e-07,12,-2.5e+300,0.1,0.3333333333333333],\"e\":1e+21}");
+	back = json_loads(text, 0, &jerr);
+	ck_assert_ptr_nonnull(back);
+	ck_assert(json_equal(v, back));	/* every value read back exactly, types kept */
+	ck_assert_str_eq(json_format_real(0.1 + 0.2, num), "0.30000000000000004");
+	ck_assert_str_eq(json_format_real(100, num), "100");
+	ck_assert_str_eq(json_format_real(-1.5e10, num), "-15000000000");
+	ck_assert_str_eq(json_format_real(1e16, num), "1e+16");
+	ck_assert_str_eq(json_format_real(2.5e-5, num), "2.5e-05");
+	json_decref(back);
+	json_decref(v);
+	free(text);
+}
+END_TEST
+
 static Suite *
 suite_json(void)
 {
@@ -213,6 +240,7 @@ suite_json(void)
 	tcase_add_test(tc, test_json_canonical_is_sorted_and_stable);
 	tcase_add_test(tc, test_json_typed_getters_name_the_field);
 	tcase_add_test(tc, test_json_decimal_from_string_and_number);
+	tcase_add_test(tc, test_json_dumps_shortest_reals);
 	suite_add_tcase(s, tc);
 	return s;
 }

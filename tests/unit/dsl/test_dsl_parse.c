@@ -207,6 +207,43 @@ START_TEST(test_dsl_parse_size_limit)
 }
 END_TEST
 
+/* The program's memory bound (dsl.h): 1 MiB of "1 " (half a million
+ * expressions, ~50 MiB) is refused with its position; the same size of
+ * ordinary strategy text parses within 24 times its size + 1 MiB. */
+START_TEST(test_dsl_parse_memory_bound)
+{
+	static const char unit[] = "(if (> (rsi \"SPY\" {:window 10}) 50) "
+	    "(weight-equal [(asset SPY) (asset QQQ)]) (asset TLT))\n";
+	size_t n = 1u << 20, i, len;
+	char *text = xmalloc(n + 256);
+	struct dsl_program *p = NULL;
+	struct errctx ec;
+
+	len = (size_t)sprintf(text, "(defsymphony \"d\" {} [");
+	while (len + 3 < n) {
+		text[len++] = '1';
+		text[len++] = ' ';
+	}
+	text[len++] = ']';
+	text[len++] = ')';
+	ck_assert_err(dsl_program_parse("dense.clj", text, len, &p, &ec), -E2BIG, &ec);
+	ck_assert_ptr_null(p);
+	ck_assert_msg(strstr(errctx_msg(&ec), "dense.clj:1:") == errctx_msg(&ec) &&
+	    strstr(errctx_msg(&ec), "the program needs more than 25 MiB (24 times its") != NULL,
+	    "%s", errctx_msg(&ec));
+	len = (size_t)sprintf(text, "(defsymphony \"ok\" {} (weight-equal [");
+	for (i = 0; len + sizeof(unit) + 4 < n; i++)
+		len += (size_t)sprintf(text + len, "%s", unit);
+	len += (size_t)sprintf(text + len, "]))");
+	ck_assert_ok(dsl_program_parse("ok.clj", text, len, &p, &ec), &ec);
+	ck_assert_uint_eq(dsl_program_source_bytes(p), len);
+	ck_assert_uint_le(dsl_program_memory(p), DSL_MEM_PROGRAM * len + DSL_MEM_PROGRAM_SLACK);
+	ck_assert_uint_gt(dsl_program_memory(p), 4 * len);	/* it is that dense */
+	dsl_program_free(p);
+	free(text);
+}
+END_TEST
+
 START_TEST(test_dsl_parse_corpus)
 {
 	static const char *files[] = { "1-KMLM.clj", "2-Nuclear.clj", "3-Starburst.clj",
@@ -228,6 +265,8 @@ START_TEST(test_dsl_parse_corpus)
 		/* Ticker counts of seed-trading-spec §6. */
 		ck_assert_uint_eq(dsl_program_tickers(p, &t), want_tickers[i]);
 		ck_assert_uint_gt(dsl_program_nodes(p), 3);
+		/* well within the memory bound (the largest, 3-Starburst, takes 1.4 n) */
+		ck_assert_uint_le(dsl_program_memory(p), 8 * dsl_program_source_bytes(p) + (1u << 20));
 		dsl_program_free(p);
 		free(path);
 	}
@@ -250,6 +289,7 @@ dsl_parse_suite(void)
 	tcase_add_test(tc, test_dsl_parse_hostile_tickers);
 	tcase_add_test(tc, test_dsl_parse_map_keys);
 	tcase_add_test(tc, test_dsl_parse_size_limit);
+	tcase_add_test(tc, test_dsl_parse_memory_bound);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("corpus");
 	tcase_add_test(tc, test_dsl_parse_corpus);

@@ -11,7 +11,9 @@
 
 #include "alchemiser/core/err.h"
 #include "alchemiser/core/xalloc.h"
+#include "alchemiser/seams/marketdata.h"
 #include "alchemiser/trading/dsl.h"
+#include "alchemiser/trading/dsl_sample.h"
 #include "../helpers.h"
 
 #define NDAYS 60
@@ -20,6 +22,8 @@
 static struct dsl_bars *make_bars(size_t n);
 static int	eval_at(struct dsl_bars *b, const char *text, int64_t day, bool stubbed,
 	    struct dsl_result *res, struct errctx *ec);
+static char	*nested_filters(unsigned depth, int window);
+static struct dsl_bars *sample_bars(size_t n);
 static int	fail_stub(void *arg, const char *ticker, enum indicator_kind kind, int window,
 	    double *ret);
 
@@ -136,6 +140,81 @@ START_TEST(test_dsl_sim_short_history_falls_back)
 		    strstr(res.trace[i], "(fallback)") != NULL)
 			fallback = true;
 	ck_assert_msg(fallback, "%s", res.ntrace ? res.trace[res.ntrace - 1] : "no trace");
+	dsl_result_clear(&res);
+	dsl_bars_free(b);
+}
+END_TEST
+
+/* Mixed filter lists with a price-level indicator (our rule, README.md):
+ * a bare ticker's moving-average-price is dollars, so a block beside it is
+ * scored by its holdings' moving-average-price, not its simulated series
+ * (which starts at 1 and would always lose), and the trace warns. As of
+ * day 20 C is about 74 and A about 110: the group holding A wins. */
+START_TEST(test_dsl_sim_mixed_price_level)
+{
+	struct dsl_bars *b = make_bars(NDAYS);
+	struct dsl_result res;
+	struct errctx ec;
+	size_t i;
+	bool warned = false, fallback = false;
+
+	ck_assert_ok(eval_at(b, "(filter (moving-average-price {:window 3}) (select-top 1) "
+	    "[(asset C) (group \"g\" [(asset A)])])", DAY0 + 20, false, &res, &ec), &ec);
+	ck_assert_uint_eq(res.n, 1);
+	ck_assert_str_eq(res.w[0].ticker, "A");
+	for (i = 0; i < res.ntrace; i++) {
+		warned |= strstr(res.trace[i], "warning: filter moving-average-price(3) select-top 1 "
+		    "compares bare tickers (dollars) with blocks: blocks scored by their holdings' "
+		    "moving-average-price") != NULL;
+		fallback |= strstr(res.trace[i], "*[group \"g\"]=") != NULL &&
+		    strstr(res.trace[i], "(fallback)") != NULL;
+	}
+	ck_assert_msg(warned && fallback, "%s", res.ntrace ? res.trace[res.ntrace - 1] : "no trace");
+	dsl_result_clear(&res);
+	/* A return indicator keeps the simulated series, with no warning. */
+	ck_assert_ok(eval_at(b, "(filter (cumulative-return {:window 3}) (select-top 1) "
+	    "[(asset C) (group \"g\" [(asset A)])])", DAY0 + 20, false, &res, &ec), &ec);
+	for (i = 0; i < res.ntrace; i++)
+		ck_assert_ptr_null(strstr(res.trace[i], "warning:"));
+	dsl_result_clear(&res);
+	/* Blocks only: their simulated series, no warning. */
+	ck_assert_ok(eval_at(b, "(filter (moving-average-price {:window 3}) (select-top 1) "
+	    "[(group \"c\" [(asset C)]) (group \"g\" [(asset A)])])", DAY0 + 20, false, &res, &ec),
+	    &ec);
+	for (i = 0; i < res.ntrace; i++) {
+		ck_assert_ptr_null(strstr(res.trace[i], "warning:"));
+		ck_assert_ptr_null(strstr(res.trace[i], "(fallback)"));
+	}
+	dsl_result_clear(&res);
+	dsl_bars_free(b);
+}
+END_TEST
+
+/* Block rsi uses all its history, as a ticker's does (§7 item 16): a group
+ * that always holds A has A's value series scaled to start at 1, and rsi
+ * is scale-free, so the group scores what A scores. Three windows of
+ * warm-up instead gave a visibly different number. */
+START_TEST(test_dsl_sim_block_rsi_all_history)
+{
+	struct dsl_bars *b = sample_bars(600);
+	struct dsl_result res;
+	struct errctx ec;
+	const char *line = NULL, *g, *a;
+	double vg, va;
+	size_t i;
+
+	ck_assert_ok(eval_at(b, "(filter (rsi {:window 14}) (select-top 1) "
+	    "[(asset A) (group \"g\" [(asset A)])])", DAY0 + 1000, false, &res, &ec), &ec);
+	for (i = 0; i < res.ntrace; i++)
+		if (strstr(res.trace[i], "filter rsi(14)") != NULL)
+			line = res.trace[i];
+	ck_assert_ptr_nonnull(line);
+	g = strstr(line, "[group \"g\"]=");
+	a = strstr(line, "A=");
+	ck_assert_msg(g != NULL && a != NULL && strstr(g, "(sim)") != NULL, "%s", line);
+	vg = strtod(g + strlen("[group \"g\"]="), NULL);
+	va = strtod(a + 2, NULL);
+	ck_assert_msg(fabs(vg - va) < 1e-5 * fabs(va), "%s", line);	/* the trace's 6 digits */
 	dsl_result_clear(&res);
 	dsl_bars_free(b);
 }
@@ -291,6 +370,116 @@ START_TEST(test_dsl_sim_many_tickers)
 }
 END_TEST
 
+/* A chain of filters over groups, each group holding the next filter: every
+ * level re-evaluates the level below on each past day of its history, so a
+ * 16 KB file costs minutes without a budget (issue 14). */
+static char *
+nested_filters(unsigned depth, int window)
+{
+	static const char *const sym[] = { "A", "B", "C", "S" };
+	char *s = xstrdup("(asset A)"), *n;
+	unsigned d;
+
+	for (d = 0; d < depth; d++) {
+		n = xasprintf("(filter (moving-average-return {:window %d}) (select-top 1) ["
+		    "(group \"g%u_0\" [%s]) (group \"g%u_1\" [(asset %s)]) (group \"g%u_2\" "
+		    "[(asset %s)])])", window, d, s, d, sym[(d + 1) % 4], d, sym[(d + 2) % 4]);
+		free(s);
+		s = n;
+	}
+	n = xasprintf("(defsymphony \"nested\" {} %s)", s);
+	free(s);
+	return n;
+}
+
+static struct dsl_bars *
+sample_bars(size_t n)
+{
+	static const char *const sym[] = { "A", "B", "C", "S" };
+	struct dsl_bars *b = dsl_bars_new();
+	struct md_bar *bars = xcalloc(n, sizeof(*bars));
+	int64_t *days = xcalloc(n, sizeof(*days));
+	double *cl = xcalloc(n, sizeof(*cl));
+	size_t i, k;
+
+	for (k = 0; k < 4; k++) {
+		dsl_sample_bars(sym[k], 1, DAY0 + 1000, n, bars);
+		for (i = 0; i < n; i++) {
+			days[i] = bars[i].day;
+			cl[i] = bars[i].close;
+		}
+		dsl_bars_add(b, sym[k], days, cl, n);
+	}
+	free(bars);
+	free(days);
+	free(cl);
+	return b;
+}
+
+/* The evaluation budget: a 16 KB file of nested group filters fails with
+ * -E2BIG naming the file and the budget (the default one, and a small one
+ * given in the options), a block history's swallowed errors included; the
+ * seed-sized case fits; a failed evaluation leaves no poisoned kept history. */
+START_TEST(test_dsl_sim_eval_budget)
+{
+	struct dsl_bars *b = sample_bars(600);
+	struct dsl_options opt = { 0 };
+	struct dsl_program *p;
+	struct dsl_result res, ref;
+	struct errctx ec;
+	char *text = nested_filters(120, 20), want[96];
+	size_t i;
+
+	ck_assert_uint_ge(strlen(text), 16 * 1024);
+	ck_assert_uint_lt(strlen(text), 17 * 1024);
+	ck_assert_ok(dsl_program_parse("nested.clj", text, strlen(text), &p, &ec), &ec);
+	free(text);
+	/* the default budget (20 million steps: a few seconds at most) */
+	ck_assert_err(dsl_evaluate(p, b, DAY0 + 1000, NULL, &res, &ec), -E2BIG, &ec);
+	snprintf(want, sizeof(want), "nested.clj: evaluation budget exceeded: more than %llu steps",
+	    (unsigned long long)DSL_DEFAULT_STEPS);
+	ck_assert_msg(strstr(errctx_msg(&ec), want) != NULL, "%s", errctx_msg(&ec));
+	ck_assert_uint_gt(res.steps, DSL_DEFAULT_STEPS);
+	dsl_result_clear(&res);
+	opt.max_steps = 100000;
+	ck_assert_err(dsl_evaluate(p, b, DAY0 + 1000, &opt, &res, &ec), -E2BIG, &ec);
+	ck_assert_ptr_nonnull(strstr(errctx_msg(&ec), "more than 100000 steps"));
+	ck_assert_uint_lt(res.steps, 100000 + 1000);	/* it stopped there */
+	dsl_result_clear(&res);
+	dsl_program_free(p);
+
+	/* Three levels fit; over budget with kept histories, then within it,
+	 * the result is what a fresh store gives. */
+	text = nested_filters(3, 5);
+	ck_assert_ok(dsl_program_parse("small.clj", text, strlen(text), &p, &ec), &ec);
+	free(text);
+	opt.trace = true;
+	opt.max_steps = 0;
+	ck_assert_ok(dsl_evaluate(p, b, DAY0 + 1000, &opt, &ref, &ec), &ec);
+	ck_assert_uint_lt(ref.steps, 200000);
+	ck_assert_uint_gt(ref.steps, 200);
+	dsl_bars_keep_histories(b, true);
+	opt.max_steps = ref.steps / 2;
+	ck_assert_err(dsl_evaluate(p, b, DAY0 + 1000, &opt, &res, &ec), -E2BIG, &ec);
+	dsl_result_clear(&res);
+	opt.max_steps = 0;
+	ck_assert_ok(dsl_evaluate(p, b, DAY0 + 1000, &opt, &res, &ec), &ec);
+	/* every score of the trace as on a fresh store */
+	ck_assert_uint_eq(res.ntrace, ref.ntrace);
+	for (i = 0; i < res.ntrace; i++)
+		ck_assert_str_eq(res.trace[i], ref.trace[i]);
+	ck_assert_uint_eq(res.n, ref.n);
+	for (i = 0; i < res.n; i++) {
+		ck_assert_str_eq(res.w[i].ticker, ref.w[i].ticker);
+		ck_assert(res.w[i].weight == ref.w[i].weight);
+	}
+	dsl_result_clear(&res);
+	dsl_result_clear(&ref);
+	dsl_program_free(p);
+	dsl_bars_free(b);
+}
+END_TEST
+
 static Suite *
 dsl_sim_suite(void)
 {
@@ -301,6 +490,9 @@ dsl_sim_suite(void)
 	tcase_add_test(tc, test_dsl_sim_filter_holds_previous_choice);
 	tcase_add_test(tc, test_dsl_sim_short_history_falls_back);
 	tcase_add_test(tc, test_dsl_sim_invvol_block_sigma);
+	tcase_add_test(tc, test_dsl_sim_mixed_price_level);
+	tcase_add_test(tc, test_dsl_sim_block_rsi_all_history);
+	tcase_add_test(tc, test_dsl_sim_eval_budget);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("bars");
 	tcase_add_test(tc, test_dsl_sim_as_of);

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "alchemiser/core/err.h"
+#include "alchemiser/core/json.h"
 #include "alchemiser/core/xalloc.h"
 #include "alchemiser/seams/marketdata.h"
 #include "alchemiser/trading/bars_freshness.h"
@@ -169,6 +170,19 @@ START_TEST(test_strategy_set_failure_skipped)
 		ck_assert_ptr_nonnull(strstr(json_string_value(json_object_get(s1, "error")), "NOBARS"));
 		ck_assert_str_eq(json_string_value(json_object_get(json_array_get(json_object_get(j,
 		    "strategies"), 2), "file")), "coin.clj");
+		{
+			/* dumped with the shortest round-trip reals, as --evaluate prints them */
+			char *text = json_dumps_shortest(j, JSON_COMPACT);
+
+			ck_assert_msg(strstr(text, "\"weight\":0.3,") != NULL, "%s", text);
+			ck_assert_msg(strstr(text, "\"allocation\":{\"SOXL\":1.0}") != NULL, "%s", text);
+			if (weight_of(&r, "SOXL") == 0.6 && weight_of(&r, "CONL") == 0.4)
+				ck_assert_msg(strstr(text, "\"target_weights\":{\"CONL\":0.4,"
+				    "\"SOXL\":0.6}") != NULL, "%s", text);
+			ck_assert_msg(strstr(text, "99999") == NULL && strstr(text, "00000") == NULL,
+			    "%s", text);
+			free(text);
+		}
 		json_decref(j);
 	}
 	strategy_set_result_clear(&r);
@@ -265,6 +279,36 @@ START_TEST(test_strategy_set_csv_marketdata)
 	BAD("date,open,high,low,close,volume\n2026-01-03,1,2,1,1,inf\n", "line 2: volume must be a finite number >= 0");
 	BAD("date,open,high,low,close,volume\n2026-01-03,1,2,1,1,-5\n", "line 2: volume must be");
 	BAD("date,open,high,low,close,volume\n2026-01-03,1,2,0,1,1x\n", "line 2");
+	/* the purpose-built reader keeps the old syntax: exactly six fields,
+	 * a whole number in each, a date of at most 10 of [0-9-] */
+	BAD("date,open,high,low,close,volume\n2026-01-03,1,2,1,1,1,\n", "line 2: expected date,");
+	BAD("date,open,high,low,close,volume\n2026-01-03,1,2,1,,1\n", "line 2: expected date,");
+	BAD("date,open,high,low,close,volume\n2026-01-03,1,2,1.2.3,1,1\n", "line 2: expected");
+	BAD("date,open,high,low,close,volume\n2026-01-03,1,2,1 ,1,1\n", "line 2: expected");
+	BAD("date,open,high,low,close,volume\n2026-01-033,1,2,1,1,1\n", "line 2: expected");
+	BAD("date,open,high,low,close,volume\n2026/01/03,1,2,1,1,1\n", "line 2: expected");
+	BAD("date,open,high,low,close,volume\n,1,2,1,1,1\n", "line 2: expected");
+	BAD("date,open,high,low,close,volume\n2026-1-3,1,2,1,1,1\n", "line 2: bad date '2026-1-3'");
+	{
+		/* every number reads as strtod reads it, fast path or not */
+		static const char *const num[] = { "14.9735", "724531", "0.1", "3.", ".5", "0001.2500",
+		    "123456789012345", "1234567890123456", "98765.4321098765", "1e2", "2.5E-3", " 7.25",
+		    "+3.5", "0.30000000000000004", "0x1p3", "100000000000000000000000" };
+		size_t i;
+
+		for (i = 0; i < ELEMENTSOF(num); i++) {
+			char *line = xasprintf("date,open,high,low,close,volume\n2026-01-02,%s,%s,%s,%s,%s\n",
+			    num[i], num[i], num[i], num[i], num[i]);
+			double want = strtod(num[i], NULL);
+
+			ck_assert_ok(marketdata_csv_parse(line, strlen(line), INT64_MAX, &bars, &n, &ec), &ec);
+			ck_assert_uint_eq(n, 1);
+			ck_assert_msg(bars[0].open == want && bars[0].close == want && bars[0].volume == want,
+			    "%s read as %.17g, strtod says %.17g", num[i], bars[0].open, want);
+			free(bars);
+			free(line);
+		}
+	}
 
 	ck_assert_ptr_null(marketdata_csv_new("/nonexistent/dir", &ec));
 	put("AAA.csv", good);
@@ -707,6 +751,85 @@ START_TEST(test_strategy_set_example)
 }
 END_TEST
 
+/* 100k distinct tickers (issue 14): the set's ticker union, the freshness
+ * lookup, the evaluation and the consolidation are hashed, so this completes
+ * (bench/bench_dsl times it; no timing asserted here). A second file shares
+ * one ticker (consolidation sums it), a third reads a stale ticker beside one
+ * of the big file's and is the only one to fail (freshness per file). */
+START_TEST(test_strategy_set_many_tickers)
+{
+	enum { N = 100000, BARS = 3 };
+	static const struct strategy_set_policy pol = { .on_failure = STRATEGY_FAILURE_RENORMALISE };
+	struct strategy_set *s;
+	struct strategy_set_result r;
+	struct md_series *series;
+	const char *const *t;
+	struct dsl_bars *b = dsl_bars_new();
+	struct errctx ec;
+	char *p = at("big.clj"), name[32];
+	int64_t end;
+	size_t i, k, n;
+	double sum = 0;
+	FILE *f = fopen(p, "w");
+
+	ck_assert_ptr_nonnull(f);
+	fputs("(defsymphony \"big\" {} (weight-equal [", f);
+	for (i = 0; i < N; i++)
+		fprintf(f, "(asset T%05zu) ", i);
+	fputs("]))\n", f);
+	fclose(f);
+	free(p);
+	put("one.clj", "(defsymphony \"one\" {} (asset T04321))");
+	put("stale.clj", "(defsymphony \"stale\" {} (weight-equal [(asset T00007) (asset OLD)]))");
+	put("set.json", "{\"files\": [\"big.clj\", \"one.clj\", \"stale.clj\"]}");
+	p = at("set.json");
+	ck_assert_ok(strategy_set_load(p, &s, &ec), &ec);
+	n = strategy_set_tickers(s, &t);
+	ck_assert_uint_eq(n, N + 1);
+	ck_assert_str_eq(t[N], "OLD");
+	ck_assert_ok(dsl_parse_date("2026-11-20", &end, &ec), &ec);	/* a Friday */
+	series = xcalloc(n, sizeof(*series));
+	for (i = 0; i < n; i++) {
+		bool old = strcmp(t[i], "OLD") == 0;
+
+		series[i].symbol = xstrdup(t[i]);
+		series[i].bars = xcalloc(BARS, sizeof(*series[i].bars));
+		series[i].n = BARS;
+		for (k = 0; k < BARS; k++) {
+			struct md_bar *bar = &series[i].bars[k];
+
+			bar->day = end - (old ? 30 : 0) - (int64_t)(BARS - 1 - k);
+			bar->open = bar->high = bar->low = bar->close = 10 + (double)(i % 7);
+			bar->volume = 100;
+		}
+	}
+	dsl_bars_add_md(b, series, n);
+	ck_assert_ok(strategy_set_evaluate_series(s, b, series, end, NULL, &pol, &r, &ec), &ec);
+	ck_assert_uint_eq(r.nfresh, N + 1);
+	ck_assert_int_eq(r.fresh[N].state, BARS_STALE);
+	ck_assert_int_eq(r.fresh[7].state, BARS_FRESH);
+	ck_assert_uint_eq(r.nfailed, 1);
+	ck_assert_int_lt(r.s[2].status, 0);
+	ck_assert_msg(strstr(r.s[2].error, "OLD: last bar") != NULL, "%s", r.s[2].error);
+	ck_assert_uint_eq(r.s[0].result.n, N);
+	ck_assert_uint_eq(r.n, N);
+	for (i = 0; i < r.n; i++) {
+		snprintf(name, sizeof(name), "T%05zu", i);
+		ck_assert_str_eq(r.w[i].ticker, name);	/* sorted */
+		ck_assert_double_eq_tol(r.w[i].weight, (i == 4321 ? 0.5 + 0.5 / N : 0.5 / N), 1e-9);
+		sum += r.w[i].weight;
+	}
+	ck_assert_double_eq_tol(sum, 1.0, 1e-9);
+	strategy_set_result_clear(&r);
+	for (i = 0; i < n; i++)
+		md_series_clear(&series[i]);
+	free(series);
+	strategy_set_free(s);
+	dsl_bars_free(b);
+	free(p);
+}
+END_TEST
+
 static Suite *
 strategy_set_suite(void)
 {
@@ -730,6 +853,7 @@ strategy_set_suite(void)
 	tcase_add_test(tc, test_strategy_set_cli_freshness);
 	tcase_add_test(tc, test_strategy_set_policies);
 	tcase_add_test(tc, test_strategy_set_example);
+	tcase_add_test(tc, test_strategy_set_many_tickers);
 	suite_add_tcase(s, tc);
 	return s;
 }
