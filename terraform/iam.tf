@@ -58,9 +58,11 @@ data "aws_iam_policy_document" "daemon" {
   }
 
   statement {
+    # and the dashboard's run records (runs_table: BatchGetItem reads them)
     sid = "IdempotencyRecords"
     actions = [
       "dynamodb:GetItem",
+      "dynamodb:BatchGetItem",
       "dynamodb:PutItem",    # conditional claim
       "dynamodb:UpdateItem", # fenced completion, lease renewal, step progress
       "dynamodb:DeleteItem", # fenced release

@@ -33,5 +33,7 @@ locals {
     dead_letter_queue_url = ${aws_sqs_queue.dlq.url}
     event_bus = ${aws_cloudwatch_event_bus.this.name}
     idempotency_table = ${aws_dynamodb_table.idempotency.name}
+    # The dashboard's run records share the idempotency table (keys run#, runs#day#, dead#).
+    runs_table = ${aws_dynamodb_table.idempotency.name}
   EOT
 }

@@ -30,9 +30,12 @@ OPERATOR_TESTS = tests/operator/install-config.sh \
 	tests/operator/dead-letters-sqs.sh \
 	tests/operator/metrics.sh \
 	tests/operator/dashboard-browser.sh \
+	tests/operator/dashboard-slow-broker.sh \
+	tests/operator/dashboard-aws.sh \
+	tests/operator/alert-rules.sh \
 	tests/operator/held-retry.sh
 TESTS += $(OPERATOR_TESTS)
-EXTRA_DIST += $(OPERATOR_TESTS)
+EXTRA_DIST += $(OPERATOR_TESTS) tests/operator/alert-rules-test.yml
 print-operator-confdir:
 	@echo '$(alchemiserconfdir)'
 .PHONY: print-operator-confdir

@@ -19,7 +19,8 @@ src_aws_libaws_a_SOURCES = \
 	src/aws/sqs.c \
 	src/aws/sqs_dlq.c \
 	src/aws/eventbridge.c \
-	src/aws/dynamodb.c
+	src/aws/dynamodb.c \
+	src/aws/dynamodb_runs.c
 
 # Test support: the fixture server helpers.
 noinst_LIBRARIES += tests/unit/aws/libawstest.a
@@ -59,7 +60,8 @@ tests_integration_aws_itest_aws_SOURCES = \
 	tests/integration/aws/itest_main.c \
 	tests/integration/aws/itest_sqs.c \
 	tests/integration/aws/itest_eventbridge.c \
-	tests/integration/aws/itest_dynamodb.c
+	tests/integration/aws/itest_dynamodb.c \
+	tests/integration/aws/itest_dynamodb_runs.c
 tests_integration_aws_itest_aws_CPPFLAGS = $(AM_CPPFLAGS) -DITEST_HAVE_EVENTBRIDGE -DITEST_HAVE_DYNAMODB
 tests_integration_aws_itest_aws_LDADD = $(STAGES_LIB) $(AWS_TEST_LIBS)
 AWS_ITESTS = \

@@ -1,3 +1,4 @@
+#include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
 #include <libgen.h>
@@ -497,6 +498,57 @@ config_plain_http_endpoints(const struct config *c)
 	return out;
 }
 
+/* http.listen: a numeric ADDRESS:PORT ([IPv6]:PORT); anything but loopback
+ * needs http.token. The same rules as httpd_listen_parse, checked here so
+ * that --check-config sees them and the daemon exits 2 like for any other
+ * configuration error. */
+static void
+check_listen(struct config *c, struct parser *p)
+{
+	const char *l = config_str(c, "http.listen"), *h = l, *colon;
+	unsigned char addr[16];
+	char host[64], *end;
+	size_t hlen;
+	unsigned long port;
+	bool loopback;
+
+	if (l[0] == '\0')
+		return;
+	if (l[0] == '[') {
+		const char *close = strchr(l, ']');
+
+		colon = close != NULL && close[1] == ':' ? close + 1 : NULL;
+		h = l + 1;
+		hlen = close != NULL ? (size_t)(close - h) : 0;
+	} else {
+		colon = strrchr(l, ':');
+		hlen = colon != NULL ? (size_t)(colon - l) : 0;
+	}
+	if (colon == NULL || hlen == 0 || hlen >= sizeof host) {
+		problem(p, 0, "http.listen '%s': want ADDRESS:PORT ([IPv6]:PORT)", l);
+		return;
+	}
+	memcpy(host, h, hlen);
+	host[hlen] = '\0';
+	errno = 0;
+	port = strtoul(colon + 1, &end, 10);
+	if (colon[1] == '\0' || *end != '\0' || errno != 0 || port == 0 || port > 65535) {
+		problem(p, 0, "http.listen '%s': port must be 1..65535", l);
+		return;
+	}
+	if (inet_pton(AF_INET, host, addr) == 1)
+		loopback = addr[0] == 127;
+	else if (inet_pton(AF_INET6, host, addr) == 1)
+		loopback = memcmp(addr, "\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\1", 16) == 0;
+	else {
+		problem(p, 0, "http.listen '%s': the address must be numeric (127.0.0.1, ::1, 0.0.0.0 ...)", l);
+		return;
+	}
+	if (!loopback && config_secret(c, "http.token") == NULL)
+		problem(p, 0, "http.listen %s is not a loopback address: set http.token "
+		    "(a bearer token from a credential)", l);
+}
+
 /* Checks across keys, done once everything is typed. */
 static void
 validate(struct config *c, struct parser *p)
@@ -531,6 +583,7 @@ validate(struct config *c, struct parser *p)
 			problem(p, 0, "trading.as_of replays a fixed history: not with trading.mode = live");
 	}
 	check_endpoints(c, p);
+	check_listen(c, p);
 }
 
 int

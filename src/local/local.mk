@@ -20,7 +20,8 @@ LOCAL_TESTS = \
 	tests/unit/local/test_sqlite_state \
 	tests/unit/local/test_sqlite_queue \
 	tests/unit/local/test_sqlite_idem \
-	tests/unit/local/test_sqlite_bus
+	tests/unit/local/test_sqlite_bus \
+	tests/unit/local/test_sqlite_runs
 LOCAL_TEST_LDADD = $(LOCAL_LIB) $(CORE_LIB) $(TEST_LIBS) $(DEPS_LIBS)
 tests_unit_local_test_pattern_LDADD = $(LOCAL_TEST_LDADD)
 tests_unit_local_test_sqlite_state_SOURCES = tests/unit/local/test_sqlite_state.c \
@@ -35,6 +36,9 @@ tests_unit_local_test_sqlite_idem_LDADD = $(LOCAL_TEST_LDADD)
 tests_unit_local_test_sqlite_bus_SOURCES = tests/unit/local/test_sqlite_bus.c \
 	tests/unit/local/local_test.h
 tests_unit_local_test_sqlite_bus_LDADD = $(LOCAL_TEST_LDADD)
+tests_unit_local_test_sqlite_runs_SOURCES = tests/unit/local/test_sqlite_runs.c \
+	tests/unit/local/local_test.h
+tests_unit_local_test_sqlite_runs_LDADD = $(LOCAL_TEST_LDADD)
 
 check_PROGRAMS += $(LOCAL_TESTS)
 TESTS += $(LOCAL_TESTS)

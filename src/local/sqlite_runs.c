@@ -122,3 +122,37 @@ sqlite_runs_events(struct sqlite_state *st, const char *correlation_id, json_t *
 	*ret = events;
 	return 0;
 }
+
+int
+sqlite_runs_prune(struct sqlite_state *st, int64_t before_usec, uint64_t keep_max,
+    uint64_t *removed, struct errctx *ec)
+{
+	/* seq grows with every insert, so "the newest keep_max" is by seq;
+	 * the OFFSET sub-select finds the newest seq that goes. */
+	static const char sql[] = "DELETE FROM queue_messages WHERE queue = :q AND (sent_usec < :b"
+	    " OR seq <= (SELECT seq FROM queue_messages WHERE queue = :q ORDER BY seq DESC"
+	    " LIMIT 1 OFFSET :k))";
+	sqlite3_stmt *s = NULL;
+	sqlite3 *db;
+	int r, rc;
+
+	if (removed != NULL)
+		*removed = 0;
+	db = sqlite_state_lock(st);
+	r = sqlite_state_prepare_locked(st, sql, &s, ec);
+	if (r == 0) {
+		(void)sqlite3_bind_text(s, sqlite3_bind_parameter_index(s, ":q"), SQLITE_RUNS_QUEUE, -1,
+		    SQLITE_STATIC);
+		(void)sqlite3_bind_int64(s, sqlite3_bind_parameter_index(s, ":b"), before_usec);
+		(void)sqlite3_bind_int64(s, sqlite3_bind_parameter_index(s, ":k"),
+		    keep_max > INT64_MAX ? INT64_MAX : (sqlite3_int64)keep_max);
+		rc = sqlite3_step(s);
+		if (rc != SQLITE_DONE)
+			r = sqlite_state_err(db, rc, ec, "pruning the run archive");
+		else if (removed != NULL)
+			*removed = (uint64_t)sqlite3_changes(db);
+	}
+	sqlite3_finalize(s);
+	sqlite_state_unlock(st);
+	return r;
+}

@@ -22,6 +22,10 @@ static const char *const FOOTER_LINES[] = {
 #define CSS_TABLE	"border-collapse:collapse;width:100%;margin:8px 0 16px 0;font-size:14px;"
 #define CSS_CELL	"border:1px solid #ccc;padding:4px 8px;text-align:left;"
 #define CSS_HEAD	CSS_CELL "background:#eef2f7;"
+/* A short cell without spaces (a date, an amount, a symbol) is one token:
+ * never broken at its hyphens ("2026-" / "11-20" in a narrow column). */
+#define CSS_NOWRAP	"white-space:nowrap;"
+#define NOWRAP_MAX	24
 
 void
 report_clear(struct report *r)
@@ -180,8 +184,12 @@ report_doc_table_end(struct report_doc *d)
 			textbuf_append(&d->text, cell);
 			while (c + 1 < d->ncols && pad-- > 0)
 				textbuf_append_char(&d->text, ' ');
-			textbuf_append(&d->html, r == 0 ? "<th style=\"" CSS_HEAD "\">" :
-			    "<td style=\"" CSS_CELL "\">");
+			if (r == 0)
+				textbuf_append(&d->html, "<th style=\"" CSS_HEAD "\">");
+			else if (strchr(cell, ' ') == NULL && utf8_width(cell) <= NOWRAP_MAX)
+				textbuf_append(&d->html, "<td style=\"" CSS_CELL CSS_NOWRAP "\">");
+			else
+				textbuf_append(&d->html, "<td style=\"" CSS_CELL "\">");
 			textbuf_append_html(&d->html, cell);
 			textbuf_append(&d->html, r == 0 ? "</th>" : "</td>");
 		}

@@ -16,8 +16,6 @@
 #include "alchemiser/core/svgchart.h"
 #include "alchemiser/core/timeutil.h"
 #include "alchemiser/core/xalloc.h"
-#include "alchemiser/local/sqlite_queue.h"
-#include "alchemiser/local/sqlite_runs.h"
 #include "alchemiser/mail/report.h"
 #include "alchemiser/mail/report_trading.h"
 #include "alchemiser/mail/textbuf.h"
@@ -277,12 +275,12 @@ runs_of(const struct dashboard_ctx *c, json_t **runs, struct textbuf *b)
 {
 	struct errctx ec = { 0 };
 
-	if (c->st == NULL) {
-		para(b, "warn", "Run records are read from the embedded backend's state file; this "
-		    "daemon runs on AWS, where they are not served yet (see docs/architecture.md).");
+	if (c->src == NULL || c->src->runs_list == NULL) {
+		para(b, "warn", c->src != NULL && c->src->missing != NULL ? c->src->missing :
+		    "No run records on this backend.");
 		return -ENOTSUP;
 	}
-	if (sqlite_runs_list(c->st, RUNS_SHOWN, runs, &ec) < 0) {
+	if (c->src->runs_list(c->src->arg, RUNS_SHOWN, runs, &ec) < 0) {
 		para(b, "bad", errctx_msg(&ec));
 		return -EIO;
 	}
@@ -522,12 +520,13 @@ page_run(const struct dashboard_ctx *c, const char *id, struct httpd_reply *repl
 
 	(void)snprintf(title, sizeof title, "Run %s", id);
 	page_begin(&b, title);
-	if (c->st == NULL) {
-		para(&b, "warn", "Run records are not served on this backend yet.");
+	if (c->src == NULL || c->src->runs_events == NULL) {
+		para(&b, "warn", c->src != NULL && c->src->missing != NULL ? c->src->missing :
+		    "No run records on this backend.");
 		page_end(&b, reply, 200);
 		return;
 	}
-	if (sqlite_runs_events(c->st, id, &events, &ec) < 0) {
+	if (c->src->runs_events(c->src->arg, id, &events, &ec) < 0) {
 		para(&b, "bad", errctx_msg(&ec));
 		page_end(&b, reply, 500);
 		return;
@@ -560,14 +559,15 @@ last_targets(const struct dashboard_ctx *c)
 	json_t *runs = NULL, *run, *out = NULL;
 	size_t i;
 
-	if (c->st == NULL || sqlite_runs_list(c->st, 10, &runs, &ec) < 0)
+	if (c->src == NULL || c->src->runs_list == NULL || c->src->runs_events == NULL ||
+	    c->src->runs_list(c->src->arg, 10, &runs, &ec) < 0)
 		return NULL;
 	json_array_foreach(runs, i, run) {
 		json_t *events = NULL;
 		const json_t *sg;
 
-		if (sqlite_runs_events(c->st, json_string_value(json_object_get(run, "correlation_id")),
-		    &events, &ec) < 0)
+		if (c->src->runs_events(c->src->arg, json_string_value(json_object_get(run,
+		    "correlation_id")), &events, &ec) < 0)
 			break;
 		sg = event_of(events, "SignalGenerated");
 		out = json_incref(json_object_get(json_object_get(sg, "consolidated_portfolio"),
@@ -732,47 +732,70 @@ static void
 page_dead_letters(const struct dashboard_ctx *c, struct httpd_reply *reply)
 {
 	static const char *const h[] = { "Message", "Receives", "Parked", "Reason", "Body", NULL };
-	struct sqlite_queue_parked *p = NULL;
 	struct textbuf b = { 0 };
 	struct errctx ec = { 0 };
 	char ts[RFC3339_STRLEN];
-	size_t n = 0, i;
+	json_t *dl = NULL, *m;
+	const json_t *msgs, *total;
+	size_t n, i;
 
 	page_begin(&b, "Dead letters");
-	if (c->st == NULL) {
-		para(&b, "warn", "On SQS, list them with alchemiserd --dead-letters list (reading an "
-		    "SQS queue takes its messages for a moment, which a page view must not do).");
+	if (c->src == NULL || c->src->dead_letters == NULL) {
+		para(&b, "warn", "List them with alchemiserd --dead-letters list.");
 		page_end(&b, reply, 200);
 		return;
 	}
-	if (sqlite_queue_list_parked(c->st, c->dlq, PARKED_SHOWN, &p, &n, &ec) < 0) {
+	if (c->src->dead_letters(c->src->arg, PARKED_SHOWN, &dl, &ec) < 0) {
 		para(&b, "bad", errctx_msg(&ec));
 		page_end(&b, reply, 500);
 		return;
 	}
-	textbuf_printf(&b, "<p>%zu message(s) parked%s. Move them back with "
-	    "<code>alchemiserd --dead-letters redrive</code>.</p>\n", n,
-	    n == PARKED_SHOWN ? " (the oldest shown)" : "");
+	msgs = json_object_get(dl, "messages");
+	total = json_object_get(dl, "total");
+	n = json_array_size(msgs);
+	if (json_is_integer(total))
+		textbuf_printf(&b, "<p id=\"dead-letter-total\">%lld message(s) parked%s. Move them back "
+		    "with <code>alchemiserd --dead-letters redrive</code>.</p>\n",
+		    (long long)json_integer_value(total), n == PARKED_SHOWN ? " (the oldest shown)" : "");
+	if (json_is_string(json_object_get(dl, "note")))
+		para(&b, "warn", json_string_value(json_object_get(dl, "note")));
 	if (n > 0)
 		headers(&b, h);
-	for (i = 0; i < n; i++) {
-		size_t blen = strlen(p[i].body);
+	json_array_foreach(msgs, i, m) {
+		const char *body = json_string_value(json_object_get(m, "body"));
+		const char *reason = json_string_value(json_object_get(m, "reason"));
+		size_t blen = body != NULL ? strlen(body) : 0;
 
 		textbuf_append(&b, "<tr class=\"dead-letter\">");
-		cell(&b, p[i].message_id);
-		textbuf_printf(&b, "<td class=\"n\">%u</td>", p[i].receive_count);
-		cell(&b, when(p[i].parked_usec, ts));
-		cell(&b, p[i].reason != NULL ? p[i].reason : "(moved after too many receives)");
+		cell(&b, json_string_value(json_object_get(m, "message_id")));
+		textbuf_printf(&b, "<td class=\"n\">%lld</td>",
+		    (long long)json_integer_value(json_object_get(m, "receive_count")));
+		cell(&b, when(json_integer_value(json_object_get(m, "parked_usec")), ts));
+		cell(&b, reason != NULL ? reason : "(moved after too many receives)");
 		textbuf_append(&b, "<td><pre>");
-		if (blen > BODY_SHOWN)
-			p[i].body[BODY_SHOWN] = '\0';
-		textbuf_append_html(&b, p[i].body);
+		if (blen > BODY_SHOWN) {
+			size_t cut = BODY_SHOWN;
+			char *head;
+
+			while (cut > 0 && ((unsigned char)body[cut] & 0xC0) == 0x80)
+				cut--;	/* not inside a UTF-8 sequence */
+			head = xstrndup(body, cut);
+			textbuf_append_html(&b, head);
+			free(head);
+		} else if (body != NULL)
+			textbuf_append_html(&b, body);
 		textbuf_append(&b, blen > BODY_SHOWN ? "\xe2\x80\xa6</pre></td></tr>\n" : "</pre></td></tr>\n");
 	}
 	if (n > 0)
 		textbuf_append(&b, "</tbody></table>\n");
-	sqlite_queue_parked_free(p, n);
+	json_decref(dl);
 	page_end(&b, reply, 200);
+}
+
+bool
+dashboard_page_blocks(const char *path)
+{
+	return strcmp(path, "/") != 0;
 }
 
 void

@@ -20,6 +20,7 @@
 #include "alchemiser/local/sqlite_queue.h"
 #include "alchemiser/runtime/backends.h"
 #include "alchemiser/runtime/deadletters.h"
+#include "alchemiser/runtime/runsource.h"
 
 /* At most this many messages are read for list and show. */
 #define DEADLETTERS_MAX 1000
@@ -255,6 +256,15 @@ redrive(struct backends *b, const struct config *cfg, const char *id, FILE *out,
 			return r;
 		fprintf(out, "moved %llu message(s) back to %s (%s)\n", (unsigned long long)moved,
 		    config_str(cfg, "aws.queue_url"), sqs_redrive_method_to_string(method));
+		if (moved > 0) {
+			struct errctx fec = { 0 };
+			size_t forgot = 0;
+
+			/* The dashboard's records of them (runsource.h); the move stands either way. */
+			if (runsource_forget_parked(cfg, b, id, &forgot, &fec) < 0)
+				fprintf(out, "the dashboard's park records were not updated: %s\n",
+				    errctx_msg(&fec));
+		}
 	}
 	if (id != NULL && moved == 0)
 		return errctx_set(ec, -ENOENT, "no message %s in the dead-letter queue", id);

@@ -233,8 +233,37 @@ request_cb(struct evhttp_request *req, void *arg)
 		reply_text(req, 400, "bad request target\n");
 		return;
 	}
+	r.req_ = req;
 	h->page_cb(path, query, &r, h->page_arg);
-	send_reply(req, &r);
+	if (!r.deferred_)
+		send_reply(req, &r);
+}
+
+struct httpd_pending {
+	struct evhttp_request	*req;
+};
+
+struct httpd_pending *
+httpd_defer(struct httpd_reply *reply)
+{
+	struct httpd_pending *p = xcalloc(1, sizeof *p);
+
+	p->req = reply->req_;
+	reply->deferred_ = true;
+	return p;
+}
+
+void
+httpd_pending_reply(struct httpd_pending *p, struct httpd_reply *r)
+{
+	send_reply(p->req, r);
+	free(p);
+}
+
+void
+httpd_pending_drop(struct httpd_pending *p)
+{
+	free(p);
 }
 
 int

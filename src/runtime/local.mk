@@ -13,6 +13,8 @@ src_runtime_libruntime_a_SOURCES = \
 	src/runtime/httpd.c \
 	src/runtime/metrics.c \
 	src/runtime/pages.c \
+	src/runtime/pagework.c \
+	src/runtime/runsource.c \
 	src/runtime/notify.c \
 	src/runtime/once.c \
 	src/runtime/pipeline.c \

@@ -1,7 +1,10 @@
 /*
  * pages: what the HTTP listener serves. /metrics is the Prometheus text;
- * every other path is the dashboard's (dashboard.h) or 404. Loop thread.
+ * every other path is the dashboard's (dashboard.h) or 404. The callback runs
+ * on the loop thread; a page that may block is rendered by a page thread
+ * (pagework.h) and answered when it is done.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -15,7 +18,9 @@
 #include "alchemiser/runtime/dashboard.h"
 #include "alchemiser/runtime/httpd.h"
 #include "alchemiser/runtime/metrics.h"
+#include "alchemiser/runtime/pagework.h"
 #include "alchemiser/runtime/pipeline.h"
+#include "alchemiser/runtime/runsource.h"
 #include "runtime_internal.h"
 
 /* The embedded dead-letter queue's depth, read at scrape time (one indexed
@@ -41,6 +46,64 @@ append_dead_letters(struct runtime *rt, struct httpd_reply *reply)
 	reply->body = textbuf_take(&b, &reply->body_len);
 }
 
+/* A page rendered on a page thread: what it reads, copied or borrowed
+ * from objects that outlive the page threads (the backends, the config
+ * snapshot it holds a reference on). */
+struct page_task {
+	struct httpd_pending	*pending;
+	struct config		*cfg;		/* ref */
+	struct dashboard_ctx	 c;
+	struct metrics_summary	 summary;
+	char			 path[HTTPD_PATH_MAX];
+	struct httpd_reply	 reply;
+};
+
+static void
+page_render_fn(void *arg)
+{
+	struct page_task *t = arg;
+
+	dashboard_page(&t->c, t->path, &t->reply);
+}
+
+static void
+page_done_cb(void *arg, bool cancelled)
+{
+	struct page_task *t = arg;
+
+	if (cancelled)
+		httpd_pending_drop(t->pending);
+	else
+		httpd_pending_reply(t->pending, &t->reply);
+	free(t->reply.body);
+	config_unref(t->cfg);
+	free(t);
+}
+
+static void
+page_deferred(struct runtime *rt, const struct dashboard_ctx *c, const char *path,
+    struct httpd_reply *reply)
+{
+	struct page_task *t = xcalloc(1, sizeof *t);
+
+	t->cfg = config_ref(rt->cfg);
+	t->c = *c;
+	t->summary = *c->summary;
+	t->c.summary = &t->summary;
+	t->c.jobs = NULL;	/* only the status page shows them, on the loop thread */
+	t->c.n_jobs = 0;
+	t->c.mode = config_str(t->cfg, "trading.mode");
+	(void)snprintf(t->path, sizeof t->path, "%s", path);
+	t->pending = httpd_defer(reply);
+	if (pagework_submit(rt->pagework, page_render_fn, page_done_cb, t) < 0) {
+		static const char busy[] = "too many pages being rendered; try again\n";
+
+		t->reply = (struct httpd_reply){ .status = 503, .body = xstrdup(busy),
+			.body_len = sizeof busy - 1 };
+		page_done_cb(t, false);
+	}
+}
+
 void
 runtime_page_cb(const char *path, const char *query, struct httpd_reply *reply, void *arg)
 {
@@ -59,18 +122,21 @@ runtime_page_cb(const char *path, const char *query, struct httpd_reply *reply, 
 		size_t n = 0, i;
 		int64_t now = time_now_monotonic_usec();
 		struct metrics_summary summary;
-		bool local = strcmp(rt->b->kind, "local") == 0;
 		struct dashboard_ctx c = {
 			.backend = rt->b->kind, .mode = config_str(rt->cfg, "trading.mode"),
 			.state = rt->state == RUNTIME_STARTING ? "starting: waiting for the queue, bus and "
 			    "idempotency store to answer" : rt->state == RUNTIME_RUNNING ? "running" :
 			    rt->state == RUNTIME_DRAINING ? "draining" : "stopped",
 			.in_flight = (unsigned)rt->n_inflight, .summary = &summary,
-			.st = local ? sqlite_transport_state(rt->b->transport) : NULL,
-			.dlq = config_str(rt->cfg, "local.dead_letter_queue"), .broker = rt->b->broker,
+			.src = runsource_get(rt->runs), .broker = rt->b->broker,
 			.now_usec = time_now_realtime_usec(),
 		};
 
+		metrics_summary(rt->metrics, &summary);
+		if (dashboard_page_blocks(path)) {
+			page_deferred(rt, &c, path, reply);
+			return;
+		}
 		/* Only the loop thread changes these fields once a job is back from
 		 * its worker; a running job's routing fields belong to the worker,
 		 * so only held or queued jobs show their handler. */
@@ -87,7 +153,6 @@ runtime_page_cb(const char *path, const char *query, struct httpd_reply *reply, 
 		}
 		c.jobs = jobs;
 		c.n_jobs = n;
-		metrics_summary(rt->metrics, &summary);
 		dashboard_page(&c, path, reply);
 	}
 }

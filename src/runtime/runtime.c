@@ -30,6 +30,7 @@
 #include "alchemiser/runtime/notify.h"
 #include "alchemiser/runtime/once.h"
 #include "alchemiser/runtime/pipeline.h"
+#include "alchemiser/runtime/runsource.h"
 #include "alchemiser/runtime/runtime.h"
 #include "alchemiser/runtime/workers.h"
 #include "alchemiser/seams/idem_store.h"
@@ -436,8 +437,11 @@ act_on_outcome(struct runtime *rt, struct job *job)
 			rt->ops_outstanding--;
 			log_full(LOG_ERR, &f, "parking message %s in the dead-letter queue failed, it will be "
 			    "redelivered: %s", job->msg->message_id, errctx_msg(&ec));
-		} else
+		} else {
 			log_full(LOG_NOTICE, &f, "parked in the dead-letter queue: %s", job->reason);
+			runsource_parked(rt->runs, job->msg->message_id, job->reason,
+			    job->msg->receive_count, job->msg->body);
+		}
 		break;
 	}
 	default:

@@ -46,6 +46,8 @@ struct runtime {
 	struct workers			*workers;
 	struct metrics			*metrics;	/* always there; served if http.listen */
 	struct httpd			*httpd;		/* NULL = no listener */
+	struct pagework			*pagework;	/* renders blocking pages; with httpd */
+	struct runsource		*runs;		/* the dashboard's run records */
 	enum runtime_state		 state;
 	bool				 forced;
 	bool				 fatal;		/* stopped because a backend is gone: exit 1 */

@@ -22,6 +22,8 @@
 #include "alchemiser/core/xalloc.h"
 #include "alchemiser/runtime/backends.h"
 #include "alchemiser/runtime/httpd.h"
+#include "alchemiser/runtime/pagework.h"
+#include "alchemiser/runtime/runsource.h"
 #include "alchemiser/runtime/metrics.h"
 #include "alchemiser/runtime/notify.h"
 #include "alchemiser/runtime/once.h"
@@ -316,6 +318,11 @@ runtime_run(struct config *cfg, const struct runtime_options *o)
 		rc = 2;
 		goto out_base;
 	}
+	if (runsource_new(cfg, rt.b, rt.base, &rt.runs, &ec) < 0) {
+		log_error("start-up failed: %s", errctx_msg(&ec));
+		rc = 2;
+		goto out_backends;
+	}
 	rt.metrics = metrics_new();
 	rt.pipeline = pipeline_new(rt.b);
 	pipeline_set_metrics(rt.pipeline, rt.metrics);
@@ -326,11 +333,18 @@ runtime_run(struct config *cfg, const struct runtime_options *o)
 			.page_cb = runtime_page_cb, .page_arg = &rt,
 		};
 
-		if (httpd_new(rt.base, &ho, &rt.httpd, &ec) < 0) {
+		int hr = httpd_new(rt.base, &ho, &rt.httpd, &ec);
+
+		if (hr == 0)
+			hr = pagework_new(rt.base, 2, &rt.pagework, &ec);
+		if (hr < 0) {
 			log_error("start-up failed: %s", errctx_msg(&ec));
+			httpd_free(rt.httpd);
 			pipeline_free(rt.pipeline);
 			metrics_free(rt.metrics);
-			rc = 1;
+			/* A listen value the parser refuses is configuration (2, as
+			 * config.c already says); a busy port is the machine's (1). */
+			rc = hr == -EINVAL ? 2 : 1;
 			goto out_backends;
 		}
 		log_info("serving /metrics and the dashboard on http://%s/", config_str(cfg, "http.listen"));
@@ -419,12 +433,16 @@ runtime_run(struct config *cfg, const struct runtime_options *o)
 	event_free(rt.ev_tick);
 	for (i = 0; i < 3; i++)
 		event_free(rt.ev_sig[i]);
+	/* Pages still being rendered finish (their requests get no answer)
+	 * before the listener and its requests go. */
+	pagework_free(rt.pagework);
 	httpd_free(rt.httpd);
 	workers_free(rt.workers);
 	pipeline_free(rt.pipeline);
 	metrics_free(rt.metrics);
 	free(rt.inflight);
 out_backends:
+	runsource_free(rt.runs);
 	backends_close(rt.b);
 out_base:
 	event_base_free(rt.base);

@@ -19,6 +19,7 @@
 #include "alchemiser/core/timeutil.h"
 #include "alchemiser/core/xalloc.h"
 #include "alchemiser/events/domain_event.h"
+#include "alchemiser/mail/textbuf.h"
 #include "alchemiser/router/route.h"
 #include "alchemiser/stages/run_key.h"
 #include "alchemiser/stages/storm.h"
@@ -139,6 +140,54 @@ listed_run(const struct stage_ctx *ctx, struct stage_output *out, int64_t minute
 		send_storm_summary(ctx, out, minute);
 }
 
+/* error_details for a person reading the mail: one "key: value" line per
+ * field, nested objects and lists indented below their key, numbers in their
+ * shortest round-trip form (0.6, not 0.59999999999999998), strings bare. */
+static void
+details_append(struct textbuf *b, const json_t *v, int depth)
+{
+	char num[JSON_NUM_BUF];
+	const char *k;
+	json_t *x;
+	size_t i;
+
+	if (json_is_object(v) || json_is_array(v)) {
+		if (json_is_object(v) ? json_object_size(v) == 0 : json_array_size(v) == 0) {
+			textbuf_append(b, json_is_object(v) ? " {}\n" : " []\n");
+			return;
+		}
+		textbuf_append_char(b, '\n');
+		if (json_is_object(v))
+			json_object_foreach((json_t *)v, k, x) {
+				textbuf_printf(b, "%*s%s:", 2 * depth + 2, "", k);
+				details_append(b, x, depth + 1);
+			}
+		else
+			json_array_foreach(v, i, x) {
+				textbuf_printf(b, "%*s-", 2 * depth + 2, "");
+				details_append(b, x, depth + 1);
+			}
+		return;
+	}
+	if (json_is_string(v))
+		textbuf_printf(b, " %s\n", json_string_value(v));
+	else if (json_is_real(v))
+		textbuf_printf(b, " %s\n", json_format_real(json_real_value(v), num));
+	else if (json_is_integer(v))
+		textbuf_printf(b, " %lld\n", (long long)json_integer_value(v));
+	else
+		textbuf_printf(b, " %s\n", json_is_true(v) ? "true" : json_is_false(v) ? "false" : "none");
+}
+
+static char *
+details_text(const json_t *v)
+{
+	struct textbuf b = { 0 };
+
+	details_append(&b, v, 0);
+	return textbuf_take(&b, NULL);
+}
+
 void
 stage_errors_handle(const struct stage_ctx *ctx, struct stage_output *out)
 {
@@ -146,7 +195,7 @@ stage_errors_handle(const struct stage_ctx *ctx, struct stage_output *out)
 	const char *step = json_string_value(domain_event_get(wf, "failure_step"));
 	const char *reason = json_string_value(domain_event_get(wf, "failure_reason"));
 	const char *wtype = json_string_value(domain_event_get(wf, "workflow_type"));
-	_cleanup_free_ char *details = json_dump_canonical(domain_event_get(wf, "error_details"));
+	_cleanup_free_ char *details = details_text(domain_event_get(wf, "error_details"));
 	_cleanup_free_ char *title = NULL, *report = NULL, *line = NULL;
 	struct stage_ctx per_run = *ctx;
 	enum storm_verdict v = STORM_SEND;
@@ -221,7 +270,7 @@ stage_errors_handle(const struct stage_ctx *ctx, struct stage_output *out)
 	title = xasprintf("Workflow failed at %s", step);
 	report = xasprintf("Trading System Error Report\n\n"
 	    "Workflow:     %s\nCorrelation:  %s\nFailed step:  %s\nReason:       %s\n"
-	    "Failure time: %s\nFailure event: %s\nDetails:      %s\n",
+	    "Failure time: %s\nFailure event: %s\nDetails:%s",
 	    wtype, wf->correlation_id, step, reason,
 	    time_format_rfc3339(wf->timestamp_usec, ts), wf->event_id, details);
 	payload = json_pack("{s:s, s:s, s:s, s:s, s:s, s:n}",

@@ -527,6 +527,87 @@ monthly_table(FILE *f, const struct backtest_result *r)
 	fputs("</tbody></table>\n", f);
 }
 
+/* The index of day among the sessions (r->days is in session order); -1 if absent. */
+static long
+session_index(const struct backtest_result *r, int64_t day)
+{
+	size_t lo = 0, hi = r->ndays;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (r->days[mid].day < day)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < r->ndays && r->days[lo].day == day ? (long)lo : -1;
+}
+
+static bool
+same_file(const char *a, const char *b)
+{
+	return a == b || (a != NULL && b != NULL && strcmp(a, b) == 0);
+}
+
+/* The failures table's rows: a file failing on consecutive sessions is one
+ * row ("first – last (n sessions)") with the first session's error, and how
+ * many of the others said something else (failures.csv has each). At most
+ * FAILURES_IN_JSON rows; true when some failures were left out. */
+static bool
+failure_rows(FILE *f, const struct backtest_result *r)
+{
+	bool *done = xcalloc(r->nfailures + 1, sizeof *done);
+	size_t i, j, rows = 0;
+	bool more = false;
+	char d0[16], d1[16];
+
+	for (i = 0; i < r->nfailures; i++) {
+		const struct backtest_failure *x = &r->failures[i];
+		long last = session_index(r, x->day);
+		size_t n = 1, differ = 0, end = i;
+
+		if (done[i])
+			continue;
+		if (rows == FAILURES_IN_JSON) {
+			more = true;
+			break;
+		}
+		/* Failures are in session order: look ahead while the sessions can still follow on. */
+		for (j = i + 1; last >= 0 && j < r->nfailures; j++) {
+			long at = session_index(r, r->failures[j].day);
+
+			if (at > last + 1)
+				break;
+			if (done[j] || at != last + 1 || !same_file(r->failures[j].file, x->file))
+				continue;
+			done[j] = true;
+			differ += strcmp(r->failures[j].error, x->error) != 0;
+			last = at;
+			end = j;
+			n++;
+		}
+		fputs("<tr><td>", f);
+		if (n == 1)
+			fputs(time_format_date(x->day, d0), f);
+		else
+			fprintf(f, "%s &#8211; %s (%zu sessions)", time_format_date(x->day, d0),
+			    time_format_date(r->failures[end].day, d1), n);
+		fputs("</td><td>", f);
+		html(f, x->file != NULL ? x->file : "(session)");
+		fputs("</td><td>", f);
+		html(f, x->error);
+		if (differ > 0)
+			fprintf(f, " <span class=\"note\">(%zu of the later sessions said something else; "
+			    "failures.csv has each)</span>", differ);
+		fputs("</td></tr>\n", f);
+		rows++;
+	}
+	fputs("</tbody></table>\n", f);
+	free(done);
+	return more;
+}
+
 int
 backtest_write_html(const struct backtest_result *r, const json_t *summary, FILE *f,
     struct errctx *ec)
@@ -716,18 +797,10 @@ backtest_write_html(const struct backtest_result *r, const json_t *summary, FILE
 	    "positions held).</p>\n", r->sessions_held, r->sessions_held == 1 ? "" : "s",
 	    strategy_failure_policy_to_string(r->policy.on_failure));
 	if (r->nfailures > 0) {
-		fputs("<table id=\"failures\"><thead><tr><th>Date</th><th>File</th><th>Error</th></tr>"
+		fputs("<table id=\"failures\"><thead><tr><th>Sessions</th><th>File</th><th>Error</th></tr>"
 		    "</thead><tbody>\n", f);
-		for (size_t i = 0; i < r->nfailures && i < FAILURES_IN_JSON; i++) {
-			fprintf(f, "<tr><td>%s</td><td>", time_format_date(r->failures[i].day, d0));
-			html(f, r->failures[i].file != NULL ? r->failures[i].file : "(session)");
-			fputs("</td><td>", f);
-			html(f, r->failures[i].error);
-			fputs("</td></tr>\n", f);
-		}
-		fputs("</tbody></table>\n", f);
-		if (r->nfailures > FAILURES_IN_JSON)
-			fputs("<p class=\"note\">The first 100 are shown; failures.csv has all.</p>\n", f);
+		if (failure_rows(f, r))
+			fputs("<p class=\"note\">The first 100 rows are shown; failures.csv has all.</p>\n", f);
 	}
 	fputs("<h2>Method</h2>\n<p class=\"note\">Every NYSE session is evaluated with the engine "
 	    "the daemon trades with and rebalanced with its planner (cash reserve, minimum trade). "

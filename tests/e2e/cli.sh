@@ -5,6 +5,8 @@
 . "$top_srcdir/tests/lib/e2e.sh"
 
 "$BIN" --version | grep -q '^alchemiserd [0-9]' || fail "--version"
+"$BIN" --version | grep -q '^libevent [0-9].*, libcurl [0-9].*, OpenSSL .*, jansson [0-9].*, SQLite [0-9]' ||
+	fail "--version does not name the linked libraries' versions"
 "$BIN" --help | grep -q -- '--explain' || fail "--help"
 rc=0; "$BIN" --bogus >/dev/null 2>&1 || rc=$?
 [ "$rc" = 2 ] || fail "unknown option exited $rc, want 2"

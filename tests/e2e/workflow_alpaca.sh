@@ -68,6 +68,10 @@ n=$(grep -l 'Trading System Error Report' "$STATE"/mail/new/* | wc -l)
 [ "$n" = 1 ] || fail "expected exactly one error email, got $n"
 grep -l 'Trading System Error Report' "$STATE"/mail/new/* | xargs grep -q 'suspended by the user' ||
 	fail "the error email does not say the account is suspended"
+# Its details are lines a person reads, not a JSON dump.
+emf=$(grep -l 'Trading System Error Report' "$STATE"/mail/new/*)
+grep -q '^  original_event_type: [A-Za-z]' "$emf" || fail "the error email's details are not key: value lines"
+! grep -q '^Details: *{' "$emf" || fail "the error email ends with raw JSON details"
 posts_after=$(requests | python3 -c 'import json,sys; print(sum(1 for r in json.load(sys.stdin) if r["method"] == "POST"))')
 [ "$posts_after" = "$posts_before" ] || fail "a suspended account got orders"
 echo "workflow_alpaca: ok"

@@ -18,7 +18,7 @@ fuzz_http_one(const uint8_t *data, size_t size)
 	struct metrics_summary summary = { .received = 1 };
 	struct dashboard_ctx c = {
 		.backend = "aws", .state = "running", .mode = "paper", .summary = &summary,
-		.now_usec = 1, .dlq = "dlq",
+		.now_usec = 1,
 	};
 	struct httpd_reply reply = { 0 };
 	char text[HTTPD_PATH_MAX * 2], path[HTTPD_PATH_MAX], query[HTTPD_PATH_MAX], host[64];

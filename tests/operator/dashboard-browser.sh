@@ -92,4 +92,7 @@ grep -qi '^Cache-Control: no-store' "$WORK/h" || fail "account data cacheable"
 kill -TERM "$DAEMON_PID"
 wait "$DAEMON_PID" 2>/dev/null || true
 ! grep -q 'Sanitizer\|runtime error' "$WORK/daemon.log" || fail "sanitizer report"
+# A published event's log line names its id (journalctl EVENT_ID= finds it).
+grep -q 'published WorkflowStarted \([0-9a-f-]\{36\}\) CORRELATION_ID=dash-run-1 EVENT_ID=\1' "$WORK/daemon.log" ||
+	fail "a published event is logged without its id"
 echo "ok: dashboard in chromium ($(ls "$SHOTS" | wc -l) screenshots in $SHOTS)"

@@ -10,7 +10,7 @@ command -v curl >/dev/null || fail "curl missing"
 
 promtool check rules "$top_srcdir/etc/prometheus/alchemiserd-alerts.yml" >"$WORK/rules.log" 2>&1 ||
 	fail "promtool check rules: $(cat "$WORK/rules.log")"
-grep -q 'SUCCESS: 3 rules found' "$WORK/rules.log" || fail "rules: $(cat "$WORK/rules.log")"
+grep -q 'SUCCESS: 5 rules found' "$WORK/rules.log" || fail "rules: $(cat "$WORK/rules.log")"
 
 PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')
 URL="http://127.0.0.1:$PORT"
@@ -103,6 +103,12 @@ wait "$DAEMON_PID" 2>/dev/null || true
 # Non-loopback without a token: refused before anything listens.
 write_config "[http]" "listen = 0.0.0.0:$PORT"
 rc=0; timeout -s KILL 30 "$BIN" -c "$CONF" --once 2>"$WORK/open.log" || rc=$?
-[ "$rc" = 1 ] || fail "an open listener without a token started (rc $rc)"
+[ "$rc" = 2 ] || fail "an open listener without a token: exit $rc, want 2 (a configuration error)"
 grep -q 'not a loopback address: set http.token' "$WORK/open.log" || fail "no reason given"
+rc=0; "$BIN" -c "$CONF" --check-config >"$WORK/check.log" 2>&1 || rc=$?
+[ "$rc" = 2 ] || fail "--check-config passed an open listener without a token (rc $rc)"
+grep -q 'not a loopback address' "$WORK/check.log" || fail "--check-config gave no reason"
+write_config "[http]" "listen = localhost:$PORT"
+rc=0; "$BIN" -c "$CONF" --check-config >"$WORK/check2.log" 2>&1 || rc=$?
+[ "$rc" = 2 ] || fail "--check-config passed a name for http.listen (rc $rc)"
 echo "ok: metrics"

@@ -283,7 +283,7 @@ async function main() {
 		'${aws_sqs_queue.work.arn}': ['sqs:ChangeMessageVisibility', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes', 'sqs:ReceiveMessage'],
 		'${aws_sqs_queue.dlq.arn}': ['sqs:GetQueueAttributes', 'sqs:SendMessage'],
 		'${aws_cloudwatch_event_bus.this.arn}': ['events:DescribeEventBus', 'events:PutEvents'],
-		'${aws_dynamodb_table.idempotency.arn}': ['dynamodb:DeleteItem', 'dynamodb:DescribeTable',
+		'${aws_dynamodb_table.idempotency.arn}': ['dynamodb:BatchGetItem', 'dynamodb:DeleteItem', 'dynamodb:DescribeTable',
 			'dynamodb:DescribeTimeToLive', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
 	};
 	const dp = D('aws_iam_policy_document', 'daemon') || {};

@@ -11,13 +11,17 @@
  *                         steps: [{detail_type, claimed_usec, completed_usec|null}]}]
  *   sqlite_runs_events  one run's archived events, oldest first:
  *                       [{detail_type, time_usec, detail: {...}}]
- * Thread:  any (the state's mutex); read-only queries.
+ *   sqlite_runs_prune   forget archived events older than a cutoff and all
+ *                       but the newest keep_max (the archive queue is never
+ *                       received from, so nothing else removes them).
+ * Thread:  any (the state's mutex); list/events are read-only queries.
  * Memory:  the returned JSON is the caller's (json_decref).
  */
 #ifndef ALCHEMISER_LOCAL_SQLITE_RUNS_H
 #define ALCHEMISER_LOCAL_SQLITE_RUNS_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <jansson.h>
 
 #include "alchemiser/local/sqlite_state.h"
@@ -30,5 +34,10 @@ struct errctx;
 int	sqlite_runs_list(struct sqlite_state *st, size_t max, json_t **ret, struct errctx *ec);
 int	sqlite_runs_events(struct sqlite_state *st, const char *correlation_id, json_t **ret,
 	    struct errctx *ec);
+
+/* Delete archived events sent before before_usec, then the oldest beyond
+ * keep_max; *removed (may be NULL) how many went. */
+int	sqlite_runs_prune(struct sqlite_state *st, int64_t before_usec, uint64_t keep_max,
+	    uint64_t *removed, struct errctx *ec);
 
 #endif

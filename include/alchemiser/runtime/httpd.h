@@ -33,7 +33,13 @@ struct httpd_reply {
 	const char	*content_type;		/* static string */
 	char		*body;			/* owned, may be NULL */
 	size_t		 body_len;
+	/* httpd's own: the request, and whether the page answers it later. */
+	void		*req_;
+	bool		 deferred_;
 };
+
+/* A request a page answers later (a page rendered off the loop thread). */
+struct httpd_pending;
 
 /* path and query (query "" when absent) have passed httpd_target_parse. */
 typedef void (*httpd_page_cb)(const char *path, const char *query, struct httpd_reply *reply,
@@ -46,6 +52,15 @@ struct httpd_options {
 	httpd_page_cb		 page_cb;
 	void			*page_arg;
 };
+
+/* In a page callback, instead of filling reply: answer later with
+ * httpd_pending_reply() on the loop thread (the handle is freed by it), or
+ * give up with httpd_pending_drop() (before httpd_free; the client gets no
+ * answer). A client that closed its connection meanwhile is handled by
+ * libevent: the late answer is discarded. */
+struct httpd_pending *httpd_defer(struct httpd_reply *reply);
+void	httpd_pending_reply(struct httpd_pending *p, struct httpd_reply *r);
+void	httpd_pending_drop(struct httpd_pending *p);
 
 int	httpd_new(struct event_base *base, const struct httpd_options *o, struct httpd **ret,
 	    struct errctx *ec);

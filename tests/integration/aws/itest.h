@@ -14,5 +14,6 @@ struct aws_credentials *itest_creds(const char *override_secret);
 TCase	*itest_sqs_tcase(void);
 TCase	*itest_eventbridge_tcase(void);
 TCase	*itest_dynamodb_tcase(void);
+TCase	*itest_dynamodb_runs_tcase(void);
 
 #endif

@@ -48,6 +48,8 @@ itest_suite(void)
 #ifdef ITEST_HAVE_DYNAMODB
 	if (strcmp(which, "moto") == 0 || strcmp(which, "dynalite") == 0)
 		suite_add_tcase(s, itest_dynamodb_tcase());
+	if (strcmp(which, "moto") == 0 || strcmp(which, "dynalite") == 0)
+		suite_add_tcase(s, itest_dynamodb_runs_tcase());
 #endif
 	return s;
 }

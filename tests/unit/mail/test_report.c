@@ -144,6 +144,9 @@ START_TEST(test_report_trading_pipeline_fields)
 	    (int)(end - sig), sig);
 	ck_assert_ptr_null(strstr(r.text, "0.59999"));
 	ck_assert_ptr_null(strstr(r.text, "100.0%"));
+	/* A date in a table cell is never broken at its hyphens; prose may wrap. */
+	ck_assert_msg(strstr(r.html, "white-space:nowrap;\">2026-11-19</td>") != NULL, "%s", r.html);
+	ck_assert_ptr_null(strstr(r.html, "white-space:nowrap;\">Error:"));
 	report_clear(&r);
 	json_decref(j);
 }

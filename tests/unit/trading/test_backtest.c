@@ -278,6 +278,27 @@ START_TEST(test_backtest_failing_file_reported_and_held)
 	ck_assert_msg(strstr(r->failures[0].file, "s.clj") != NULL, "%s", r->failures[0].file);
 	ck_assert_msg(strstr(r->failures[0].error, "needs 3 bars") != NULL, "%s", r->failures[0].error);
 	ck_assert_uint_eq(r->file_failed[0], 2);
+	/* The report groups the two consecutive sessions into one row. */
+	{
+		struct errctx ec = { 0 };
+		json_t *sum = backtest_summary_json(r);
+		char *html = NULL, *tbl, *tend;
+		size_t len = 0;
+		FILE *mf = open_memstream(&html, &len);
+
+		ck_assert_ok(backtest_write_html(r, sum, mf, &ec), &ec);
+		fclose(mf);
+		tbl = strstr(html, "<table id=\"failures\">");
+		ck_assert_ptr_nonnull(tbl);
+		tend = strstr(tbl, "</table>");
+		ck_assert_ptr_nonnull(tend);
+		*tend = '\0';
+		ck_assert_msg(strstr(tbl, "<tr><td>2025-02-03 &#8211; 2025-02-04 (2 sessions)</td>") != NULL,
+		    "%s", tbl);
+		ck_assert_ptr_null(strstr(strstr(tbl, "</thead>"), "<tr><td>2025-02-04"));
+		free(html);
+		json_decref(sum);
+	}
 	/* 5 Feb: signal as of 4 Feb, AAA bought at the open of 99:
 	 * 9900 / 99 = 100 sh at 99.099 = 9909.9; equity 90.1 + 100 x 99 = 9990.1. */
 	ck_assert_str_eq(r->days[2].target[0].ticker, "AAA");
