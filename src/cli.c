@@ -103,7 +103,7 @@ cli_usage(FILE *out)
 	      "      --benchmark S   buy-and-hold comparison ticker (default SPY)\n"
 	      "      --whole-shares  buy whole shares only (default fractional)\n"
 	      "      --eval-budget N --evaluate/--backtest: steps one file may take (default\n"
-	      "                      trading.eval_budget, 20000000)\n"
+	      "                      trading.eval_budget, 50000000)\n"
 	      "      --test-pattern P  does EventBridge pattern P match the event? (exit 0 yes, 1 no, 2 invalid)\n"
 	      "      --dead-letters  list the parked messages, show one, or move them back to the queue\n"
 	      "      --version       print the version\n"

@@ -15,6 +15,7 @@ or /proc/PID/stat utime+stime while it runs.
 """
 import argparse
 import json
+import re
 import os
 import shutil
 import signal
@@ -512,7 +513,9 @@ class Moto:
         return int(a["ApproximateNumberOfMessages"]) + int(a["ApproximateNumberOfMessagesNotVisible"])
 
 
-def aws_conf(folder, moto, q, dlq, **daemon):
+def aws_conf(folder, moto, q, dlq, url=None, **daemon):
+    """url: where the daemon sends its requests (moto, or the keep-alive front)."""
+    url = url or moto.url
     d = {"backend": "aws", "state_dir": os.path.join(folder, "state"), "concurrency": 4,
          "poll_wait": "20s", "visibility_timeout": "30s", "once_idle_wait": "1s",
          "status_interval": "10s", "log_level": "info", "shutdown_timeout": "10s"}
@@ -520,8 +523,8 @@ def aws_conf(folder, moto, q, dlq, **daemon):
     os.makedirs(os.path.join(folder, "state", "mail"), exist_ok=True)
     text = "[daemon]\n" + "".join(f"{k} = {v}\n" for k, v in d.items())
     text += (f"[aws]\nregion = us-east-1\nqueue_url = {q}\ndead_letter_queue_url = {dlq}\nevent_bus = alchemiser\n"
-             f"sqs_endpoint = {moto.url}\nevents_endpoint = {moto.url}\n"
-             f"dynamodb_endpoint = {moto.url}\nrequest_timeout = 30s\n"
+             f"sqs_endpoint = {url}\nevents_endpoint = {url}\n"
+             f"dynamodb_endpoint = {url}\nrequest_timeout = 30s\n"
              f"[trading]\nignore_market_hours = yes\ndata_dir = {ARGS.srcdir}/etc/sample-data\n"
              f"strategy_set = {ARGS.srcdir}/etc/strategies/strategy.json\n"
              f"[mail]\nmaildir = {folder}/state/mail\n")
@@ -535,15 +538,45 @@ AWS_ENV = {"AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test", "AWS_DE
            "AWS_REGION": "us-east-1", "AWS_EC2_METADATA_DISABLED": "true", "AWS_PAGER": ""}
 
 
+class Front:
+    """bench/lib/keepalive_front.mjs in front of moto: keeps the clients'
+    connections alive, as the real endpoints do (moto closes each one)."""
+
+    def __init__(self, node, folder, upstream):
+        self.log = open(os.path.join(folder, "front.log"), "w")
+        self.p = spawn([node, os.path.join(ARGS.srcdir, "bench", "lib", "keepalive_front.mjs")],
+                       stdout=subprocess.PIPE, stderr=self.log, text=True,
+                       env=dict(os.environ, UPSTREAM=upstream, PORT="0", LIFETIME="1200"))
+        line = self.p.stdout.readline().split()
+        if len(line) != 2 or line[0] != "listening":
+            raise RuntimeError("keep-alive front did not start")
+        self.url = f"http://127.0.0.1:{line[1]}"
+
+
+def median(values):
+    v = sorted(x for x in values if x is not None)
+    return v[len(v) // 2] if v else None
+
+
 def cmd_moto(a):
-    """CPU per message on moto: ours, sqs-consumer (per-message and batch
-    deletes), the AWS CLI loop; each net of its own start-up (an empty run)."""
+    """CPU and HTTP requests per message on moto: ours, sqs-consumer (per-message
+    and batch deletes), the AWS CLI loop; each net of its own start-up (an empty
+    run). Ours and sqs-consumer batch also through the keep-alive front,
+    interleaved, a.reps times (medians)."""
     env = dict(os.environ, **AWS_ENV)
     res = {}
+    have_node = bool(a.node) and os.path.isdir(os.path.join(a.srcdir, "bench", "peers", "node_modules",
+                                                            "sqs-consumer"))
     with tempfile.TemporaryDirectory(prefix="alchbench-", dir=a.tmp) as w:
         moto = Moto(w)
+        front = None
         try:
             moto.setup_shared()
+            if a.node:
+                try:
+                    front = Front(a.node, w, moto.url)
+                except (OSError, RuntimeError) as e:
+                    log(f"moto: keep-alive front not started: {e}")
             seq = [0]
 
             def fresh_queue():
@@ -551,23 +584,25 @@ def cmd_moto(a):
                 return moto.setup(f"bench-{seq[0]}")
 
             # ours: empty run (start-up, preflight, one idle poll, stop), then N.
-            def ours(n, conc):
+            def ours(n, conc, url=None):
                 q, dlq = fresh_queue()
-                conf = aws_conf(w, moto, q, dlq, concurrency=conc)
+                conf = aws_conf(w, moto, q, dlq, url=url, concurrency=conc)
                 moto.fill(q, n, f"ours{seq[0]}")
                 with open(os.path.join(w, f"ours{seq[0]}.log"), "w") as lf:
                     m = run_measured([a.bin, "-c", conf, "--once"], a.limit, stderr=lf, env=env)
                 txt = open(os.path.join(w, f"ours{seq[0]}.log")).read()
                 m["done"] = txt.count("OUTCOME=done")
+                req = re.findall(r"AWS requests: (\d+),", txt)
+                m["requests"] = int(req[-1]) if req else None
                 m["left"] = moto.count(q)
                 m["n"] = n
                 return m
 
-            def node(n, mode):
+            def node(n, mode, url=None):
                 q, dlq = fresh_queue()
                 moto.fill(q, n, f"node{seq[0]}")
                 cmd = [a.node, os.path.join(a.srcdir, "bench", "peers", "consumer.mjs")]
-                e = dict(env, QUEUE_URL=q, ENDPOINT=moto.url, N=str(n), MODE=mode)
+                e = dict(env, QUEUE_URL=q, ENDPOINT=url or moto.url, N=str(n), MODE=mode)
                 with open(os.path.join(w, f"node{seq[0]}.out"), "w") as of:
                     m = run_measured(cmd, a.limit, stdout=of, stderr=subprocess.STDOUT, env=e)
                 out = open(os.path.join(w, f"node{seq[0]}.out")).read()
@@ -576,6 +611,7 @@ def cmd_moto(a):
                 except (ValueError, IndexError):
                     m["inner"] = None
                     log(f"sqs-consumer output: {out[-400:]}")
+                m["requests"] = (m["inner"] or {}).get("requests")
                 m["left"] = moto.count(q)
                 m["n"] = n
                 return m
@@ -591,20 +627,34 @@ def cmd_moto(a):
                 m["n"] = n
                 return m
 
-            log("moto: ours")
-            res["ours0"] = ours(0, 10)
-            res["ours"] = ours(a.n, 10)
-            res["ours4"] = ours(a.n, 4)
-            if a.node and os.path.isdir(os.path.join(a.srcdir, "bench", "peers", "node_modules", "sqs-consumer")):
-                log("moto: sqs-consumer")
-                res["node0"] = node(0, "single")
-                res["node"] = node(a.n, "single")
-                res["nodeb"] = node(a.n, "batch")
+            log("moto: empty runs")
+            res["ours0"] = [ours(0, 10)]
+            if front:
+                res["oursf0"] = [ours(0, 10, front.url)]
+            if have_node:
+                res["node0"] = [node(0, "batch")]
+                if front:
+                    res["nodebf0"] = [node(0, "batch", front.url)]
+            # Interleaved: ours and sqs-consumer batch, directly and through
+            # the front, one of each per round, so load drifts hit all alike.
+            for rep in range(a.reps):
+                log(f"moto: round {rep + 1} of {a.reps}")
+                res.setdefault("ours", []).append(ours(a.n, 10))
+                if have_node:
+                    res.setdefault("nodeb", []).append(node(a.n, "batch"))
+                if front:
+                    res.setdefault("oursf", []).append(ours(a.n, 10, front.url))
+                    if have_node:
+                        res.setdefault("nodebf", []).append(node(a.n, "batch", front.url))
+            log("moto: the other clients")
+            res["ours4"] = [ours(a.n, 4)]
+            if have_node:
+                res["node"] = [node(a.n, "single")]
             else:
                 log("moto: sqs-consumer not installed (bench/peers: npm ci): skipped")
             if shutil.which("aws"):
                 log("moto: AWS CLI loop")
-                res["cli"] = cli(a.cli_n)
+                res["cli"] = [cli(a.cli_n)]
             if a.idle > 0:
                 log(f"moto: idle daemon, {a.idle} s")
                 q, dlq = fresh_queue()
@@ -620,37 +670,61 @@ def cmd_moto(a):
                     nt.close()
                 res["idle"] = out.get("moto")
         finally:
+            if front:
+                stop(front.p)
             stop(moto.p)
     emit_json({"bench": "moto", **res})
 
     def net(k, k0):
-        r = res.get(k)
-        if r is None:
+        """median net CPU µs per message over the runs of k."""
+        runs = res.get(k)
+        if not runs:
             return None
-        base = res[k0]["cpu"] if k0 and res.get(k0) else 0.0
-        return (r["cpu"] - base) * 1e6 / r["n"]
+        base = res[k0][0]["cpu"] if k0 and res.get(k0) else 0.0
+        return median([(r["cpu"] - base) * 1e6 / r["n"] for r in runs])
 
-    rows = []
+    def reqs(k, k0):
+        runs = res.get(k)
+        if not runs or any(r.get("requests") is None for r in runs):
+            return None
+        base = res[k0][0].get("requests") or 0 if k0 and res.get(k0) else 0
+        return median([(r["requests"] - base) / r["n"] for r in runs])
+
+    def note(k, extra=""):
+        r = res[k][-1]
+        d = f"done {r['done']}, " if "done" in r else ""
+        return f"{d}left {r['left']}{extra}" + (f", median of {len(res[k])} runs" if len(res[k]) > 1 else "")
+
     o = net("ours", "ours0")
-    rows.append(("alchemiserd --once, concurrency 10 (receive, route, claim, no-op, complete, batch delete)",
-                 res["ours"], o, f"done {res['ours']['done']}, left {res['ours']['left']}"))
-    rows.append(("alchemiserd --once, concurrency 4 (default)", res["ours4"], net("ours4", "ours0"),
-                 f"done {res['ours4']['done']}, left {res['ours4']['left']}"))
-    if "node" in res:
-        rows.append(("sqs-consumer 14.2.8, batchSize 10, handleMessage no-op (delete per message)",
-                     res["node"], net("node", "node0"), f"left {res['node']['left']}"))
-        rows.append(("sqs-consumer 14.2.8, batchSize 10, handleMessageBatch no-op (DeleteMessageBatch)",
-                     res["nodeb"], net("nodeb", "node0"), f"left {res['nodeb']['left']}"))
-    if "cli" in res:
-        rows.append(("AWS CLI 1.x loop: receive-message (10) + delete-message-batch",
-                     res["cli"], net("cli", None), f"left {res['cli']['left']}"))
-    for name, r, netv, note in rows:
+    rows = [("alchemiserd --once, concurrency 10 (receive, route, claim, no-op, complete, batch delete)",
+             "ours", "ours0"),
+            ("alchemiserd --once, concurrency 4 (default)", "ours4", "ours0"),
+            ("sqs-consumer 14.2.8, batchSize 10, handleMessage no-op (delete per message)", "node", "node0"),
+            ("sqs-consumer 14.2.8, batchSize 10, handleMessageBatch no-op (DeleteMessageBatch)", "nodeb", "node0"),
+            ("AWS CLI 1.x loop: receive-message (10) + delete-message-batch", "cli", None),
+            ("alchemiserd --once, concurrency 10, through the keep-alive front", "oursf", "oursf0"),
+            ("sqs-consumer batch, through the keep-alive front", "nodebf", "nodebf0")]
+    for name, k, k0 in rows:
+        if k not in res:
+            continue
+        r = res[k][-1]
+        netv = net(k, k0)
+        rq = reqs(k, k0)
         ratio = netv / o if o and netv is not None else float("nan")
         print(f"| {name} | {r['n']} | {r['wall']:.1f} | {r['cpu'] * 1e6 / r['n']:.0f} | "
-              f"{netv:.0f} | {ratio:.2f}x | {note} |", flush=True)
-    print(f"| (start-up + shutdown of an empty run: ours {res['ours0']['cpu'] * 1000:.0f} ms CPU"
-          + (f", sqs-consumer {res['node0']['cpu'] * 1000:.0f} ms CPU" if "node0" in res else "")
-          + ") | | | | | | |")
+              f"{netv:.0f} | " + (f"{rq:.2f}" if rq is not None else "-") +
+              f" | {ratio:.2f}x | {note(k)} |", flush=True)
+    print(f"| (start-up + shutdown of an empty run: ours {res['ours0'][0]['cpu'] * 1000:.0f} ms CPU"
+          + (f", sqs-consumer {res['node0'][0]['cpu'] * 1000:.0f} ms CPU" if "node0" in res else "")
+          + ") | | | | | | | |")
+    if "nodeb" in res:
+        nb, nbf, of = net("nodeb", "node0"), net("nodebf", "nodebf0"), net("oursf", "oursf0")
+        print("")
+        print("| goal (issue #13), net CPU per message | alchemiserd | sqs-consumer batch | ratio | goal |")
+        print("| --- | ---: | ---: | ---: | --- |")
+        print(f"| directly on moto | {o:.0f} | {nb:.0f} | {o / nb:.2f} | below 1 |")
+        if of is not None and nbf:
+            print(f"| through the keep-alive front | {of:.0f} | {nbf:.0f} | {of / nbf:.2f} | at most 0.5 |")
     if a.idle_out:
         with open(a.idle_out, "w") as f:
             f.write(f"IDLE-MOTO {json.dumps(res.get('idle'))}\n")
@@ -798,6 +872,7 @@ def main():
     s.add_argument("--node", default=shutil.which("node"))
     s.add_argument("--idle", type=float, default=60)
     s.add_argument("--idle-out")
+    s.add_argument("--reps", type=int, default=3)
     s = sub.add_parser("workflow")
     s.add_argument("--runs", type=int, default=50)
     s.add_argument("--poll-interval", help="local.poll_interval for a diagnostic row")

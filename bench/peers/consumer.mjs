@@ -1,7 +1,8 @@
 // The Node peer of `make bench`: sqs-consumer with a no-op handler on the
 // queue QUEUE_URL at ENDPOINT (moto). Stops after N messages were handled and
 // deleted (N=0: after the first empty receive) and prints its own CPU time
-// (process.cpuUsage, the whole process) from start() to the end as JSON.
+// (process.cpuUsage, the whole process) from start() to the end as JSON,
+// with the number of SQS requests it sent.
 // MODE=single: handleMessage (one DeleteMessage per message);
 // MODE=batch: handleMessageBatch (one DeleteMessageBatch per receive).
 import { Consumer } from "sqs-consumer";
@@ -11,6 +12,10 @@ const n = Number(process.env.N ?? "0");
 const mode = process.env.MODE ?? "single";
 const sqs = new SQSClient({ endpoint: process.env.ENDPOINT, region: "us-east-1",
     credentials: { accessKeyId: "test", secretAccessKey: "test" } });
+// HTTP requests it sends (the bench's requests-per-message column).
+let requests = 0;
+sqs.middlewareStack.add((next) => async (args) => { requests++; return next(args); },
+    { step: "finalizeRequest", name: "benchCountRequests" });
 let handled = 0;
 const cpu0 = process.cpuUsage();
 const t0 = process.hrtime.bigint();
@@ -25,7 +30,7 @@ function finish() {
 	const c = process.cpuUsage(cpu0);
 	const wallMs = Number(process.hrtime.bigint() - t0) / 1e6;
 	app.stop();
-	console.log(JSON.stringify({ handled, user_us: c.user, sys_us: c.system, wall_ms: wallMs }));
+	console.log(JSON.stringify({ handled, requests, user_us: c.user, sys_us: c.system, wall_ms: wallMs }));
 	setImmediate(() => process.exit(0));
 }
 app.on("message_processed", () => { if (++handled === n) finish(); });

@@ -324,10 +324,24 @@ int
 aws_client_call(struct aws_client *c, const char *op, const json_t *req, json_t **ret,
     struct aws_error *err, struct errctx *ec)
 {
+	char *body = json_dumps(req, JSON_COMPACT);
+	int r;
+
+	if (body == NULL) {
+		*ret = NULL;
+		return errctx_set(ec, -EINVAL, "%s: request not serialisable", op);
+	}
+	r = aws_client_call_text(c, op, body, strlen(body), ret, err, ec);
+	free(body);
+	return r;
+}
+
+int
+aws_client_call_text(struct aws_client *c, const char *op, const char *body, size_t len,
+    json_t **ret, struct aws_error *err, struct errctx *ec)
+{
 	struct aws_error local_err;
 	struct retry_state st;
-	char *body = json_dumps(req, JSON_COMPACT);
-	size_t len = strlen(body);
 	int r;
 
 	if (err == NULL)
@@ -381,7 +395,6 @@ aws_client_call(struct aws_client *c, const char *op, const json_t *req, json_t 
 				;
 		}
 	}
-	free(body);
 	return r;
 }
 
@@ -491,19 +504,28 @@ aws_client_start(struct aws_client *c, struct http_multi *m, struct event_base *
     const char *op, const json_t *req, int64_t timeout_usec, aws_call_cb cb, void *arg,
     struct aws_call **ret, struct errctx *ec)
 {
+	char *body = json_dumps(req, JSON_COMPACT);
+
+	if (body == NULL)
+		return errctx_set(ec, -EINVAL, "%s: request not serialisable", op);
+	return aws_client_start_text(c, m, base, op, body, strlen(body), timeout_usec, cb, arg, ret,
+	    ec);
+}
+
+int
+aws_client_start_text(struct aws_client *c, struct http_multi *m, struct event_base *base,
+    const char *op, char *body, size_t len, int64_t timeout_usec, aws_call_cb cb, void *arg,
+    struct aws_call **ret, struct errctx *ec)
+{
 	struct aws_call *call = xcalloc(1, sizeof *call);
 
+	(void)ec;
 	call->c = c;
 	call->m = m;
 	call->base = base;
 	call->op = xstrdup(op);
-	call->body = json_dumps(req, JSON_COMPACT);
-	if (call->body == NULL) {
-		free(call->op);
-		free(call);
-		return errctx_set(ec, -EINVAL, "%s: request not serialisable", op);
-	}
-	call->len = strlen(call->body);
+	call->body = body;
+	call->len = len;
 	call->timeout = timeout_usec;
 	call->cb = cb;
 	call->arg = arg;

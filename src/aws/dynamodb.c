@@ -9,6 +9,7 @@
 
 #include "alchemiser/aws/client.h"
 #include "alchemiser/aws/dynamodb.h"
+#include "alchemiser/aws/reqbuf.h"
 #include "alchemiser/core/err.h"
 #include "alchemiser/core/uuid.h"
 #include "alchemiser/core/xalloc.h"
@@ -560,31 +561,37 @@ tx_unsupported(const struct aws_error *err)
 	return strcmp(err->code, "UnknownOperationException") == 0;
 }
 
-/* Send one transaction. 0: applied. -ECANCELED: cancelled, *reasons = the
+/* Send one transaction: b holds '{"TransactItems":[' and n items; this
+ * closes it. 0: applied. -ECANCELED: cancelled, *reasons = the
  * CancellationReasons array (one entry per item, referenced). -ENOTSUP: the
  * endpoint has no transactions (remembered). Else the call's error. */
 static int
-tx_call(struct ddb_store *s, json_t *items, json_t **reasons, struct errctx *ec)
+tx_call(struct ddb_store *s, struct reqbuf *b, size_t n, json_t **reasons, struct errctx *ec)
 {
 	char token[UUID_STRLEN];
-	json_t *req, *resp = NULL;
+	json_t *resp = NULL;
 	struct aws_error err;
+	size_t len;
+	char *body;
 	int r;
 
 	*reasons = NULL;
 	/* The token makes the client's retry of a lost answer idempotent (the
 	 * service replays the first outcome for 10 minutes). */
 	(void)uuid_v4(token);
-	req = json_pack("{s:O, s:s}", "TransactItems", items, "ClientRequestToken", token);
-	r = aws_client_call(s->client, "TransactWriteItems", req, &resp, &err, ec);
-	json_decref(req);
+	reqbuf_raw(b, "],\"ClientRequestToken\":");
+	reqbuf_str(b, token);
+	reqbuf_raw(b, "}");
+	body = reqbuf_take(b, &len);
+	r = aws_client_call_text(s->client, "TransactWriteItems", body, len, &resp, &err, ec);
+	free(body);
 	if (r < 0 && tx_unsupported(&err)) {
 		atomic_store(&s->no_tx, true);
 		r = errctx_set(ec, -ENOTSUP, "DynamoDB TransactWriteItems: not supported by the endpoint");
 	} else if (r < 0 && strcmp(err.code, "TransactionCanceledException") == 0) {
 		json_t *cr = json_object_get(resp, "CancellationReasons");
 
-		if (json_is_array(cr) && json_array_size(cr) == json_array_size(items)) {
+		if (json_is_array(cr) && json_array_size(cr) == n) {
 			*reasons = json_incref(cr);
 			r = -ECANCELED;
 		} else
@@ -593,6 +600,25 @@ tx_call(struct ddb_store *s, json_t *items, json_t **reasons, struct errctx *ec)
 	}
 	json_decref(resp);
 	return r;
+}
+
+/* Attribute values written directly: {"S":"..."} and {"N":"..."}. */
+static void
+put_s(struct reqbuf *b, const char *name, const char *v)
+{
+	reqbuf_raw(b, name);
+	reqbuf_raw(b, "{\"S\":");
+	reqbuf_str(b, v);
+	reqbuf_raw(b, "}");
+}
+
+static void
+put_n(struct reqbuf *b, const char *name, int64_t v)
+{
+	reqbuf_raw(b, name);
+	reqbuf_raw(b, "{\"N\":\"");
+	reqbuf_int(b, v);
+	reqbuf_raw(b, "\"}");
 }
 
 static const char *
@@ -605,22 +631,25 @@ reason_code(const json_t *reasons, size_t i)
  * after a lost answer), which are CLAIMED for sure. Everything else (expired
  * leases, past the dedup window, dead holders) fails here and is decided by
  * the single claim, which returns the old item and so tells TAKEN_OVER. */
-static json_t *
-tx_claim_put(struct ddb_store *s, const struct idem_claim *c)
+static void
+tx_claim_put(struct ddb_store *s, struct reqbuf *b, const struct idem_claim *c)
 {
-	json_t *item = json_pack("{s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}",
-	    "event_id", str(c->key), "status", str(ST_IN_PROGRESS), "owner", str(c->owner),
-	    "lease_expires_at", num(sec_ceil(c->now_usec + c->lease_usec)),
-	    "expires_at", num(sec_ceil(c->now_usec + c->retention_usec)),
-	    "detail_type", str(c->detail_type), "correlation_id", str(c->correlation_id),
-	    "claimed_at", num(sec_floor(c->now_usec)));
-
-	return json_pack("{s:{s:s, s:o, s:s, s:{s:s, s:s, s:s}, s:{s:o, s:o}, s:s}}", "Put",
-	    "TableName", s->table, "Item", item,
-	    "ConditionExpression", "attribute_not_exists(#id) OR (#st = :inprog AND #own = :me)",
-	    "ExpressionAttributeNames", "#id", "event_id", "#st", "status", "#own", "owner",
-	    "ExpressionAttributeValues", ":inprog", str(ST_IN_PROGRESS), ":me", str(c->owner),
-	    "ReturnValuesOnConditionCheckFailure", "ALL_OLD");
+	reqbuf_raw(b, "{\"Put\":{\"TableName\":");
+	reqbuf_str(b, s->table);
+	put_s(b, ",\"Item\":{\"event_id\":", c->key);
+	put_s(b, ",\"status\":", ST_IN_PROGRESS);
+	put_s(b, ",\"owner\":", c->owner);
+	put_n(b, ",\"lease_expires_at\":", sec_ceil(c->now_usec + c->lease_usec));
+	put_n(b, ",\"expires_at\":", sec_ceil(c->now_usec + c->retention_usec));
+	put_s(b, ",\"detail_type\":", c->detail_type);
+	put_s(b, ",\"correlation_id\":", c->correlation_id);
+	put_n(b, ",\"claimed_at\":", sec_floor(c->now_usec));
+	reqbuf_raw(b, "},\"ConditionExpression\":\"attribute_not_exists(#id) OR "
+	    "(#st = :inprog AND #own = :me)\",\"ExpressionAttributeNames\":{\"#id\":\"event_id\","
+	    "\"#st\":\"status\",\"#own\":\"owner\"},\"ExpressionAttributeValues\":{");
+	put_s(b, "\":inprog\":", ST_IN_PROGRESS);
+	put_s(b, ",\":me\":", c->owner);
+	reqbuf_raw(b, "},\"ReturnValuesOnConditionCheckFailure\":\"ALL_OLD\"}}");
 }
 
 /* A batch claim lost its condition and the old item came back: the answers
@@ -685,17 +714,20 @@ ddb_claim_batch(struct idem_store *is, struct idem_claim_item *items, size_t n, 
 		/* One item gains nothing from a transaction and would lose ALL_OLD. */
 		for (int round = 0; in_tx >= 2 && !atomic_load(&s->no_tx) && round < CLAIM_ROUNDS;
 		    round++) {
-			json_t *tx = json_array(), *reasons = NULL;
+			struct reqbuf tx = { 0 };
+			json_t *reasons = NULL;
 			size_t idx[TX_MAX];
 			int r;
 
+			reqbuf_raw(&tx, "{\"TransactItems\":[");
 			for (i = 0, k = 0; i < m; i++)
 				if (state[i] == ITEM_TX) {
+					if (k > 0)
+						reqbuf_raw(&tx, ",");
 					idx[k++] = i;
-					json_array_append_new(tx, tx_claim_put(s, &part[i].c));
+					tx_claim_put(s, &tx, &part[i].c);
 				}
-			r = tx_call(s, tx, &reasons, ec);
-			json_decref(tx);
+			r = tx_call(s, &tx, k, &reasons, ec);
 			if (r == 0) {
 				for (i = 0; i < k; i++) {
 					part[idx[i]].r = 0;
@@ -747,17 +779,21 @@ ddb_claim_batch(struct idem_store *is, struct idem_claim_item *items, size_t n, 
 	return 0;
 }
 
-static json_t *
-tx_complete_update(struct ddb_store *s, const struct idem_complete_item *it)
+static void
+tx_complete_update(struct ddb_store *s, struct reqbuf *b, const struct idem_complete_item *it)
 {
-	return json_pack("{s:{s:s, s:{s:o}, s:s, s:s, s:{s:s, s:s, s:s, s:s}, s:{s:o, s:o, s:o, s:o}}}",
-	    "Update", "TableName", s->table, "Key", "event_id", str(it->key),
-	    "UpdateExpression", "SET #st = :done, #done = :now REMOVE #lease",
-	    "ConditionExpression", "#own = :me AND #st = :inprog",
-	    "ExpressionAttributeNames", "#own", "owner", "#st", "status", "#done", "completed_at",
-	    "#lease", "lease_expires_at",
-	    "ExpressionAttributeValues", ":me", str(it->owner), ":inprog", str(ST_IN_PROGRESS),
-	    ":done", str(ST_COMPLETED), ":now", num(sec_floor(it->now_usec)));
+	reqbuf_raw(b, "{\"Update\":{\"TableName\":");
+	reqbuf_str(b, s->table);
+	put_s(b, ",\"Key\":{\"event_id\":", it->key);
+	reqbuf_raw(b, "},\"UpdateExpression\":\"SET #st = :done, #done = :now REMOVE #lease\","
+	    "\"ConditionExpression\":\"#own = :me AND #st = :inprog\",\"ExpressionAttributeNames\":{"
+	    "\"#own\":\"owner\",\"#st\":\"status\",\"#done\":\"completed_at\","
+	    "\"#lease\":\"lease_expires_at\"},\"ExpressionAttributeValues\":{");
+	put_s(b, "\":me\":", it->owner);
+	put_s(b, ",\":inprog\":", ST_IN_PROGRESS);
+	put_s(b, ",\":done\":", ST_COMPLETED);
+	put_n(b, ",\":now\":", sec_floor(it->now_usec));
+	reqbuf_raw(b, "}}}");
 }
 
 /* Completions are conditional updates in a transaction, not BatchWriteItem:
@@ -786,17 +822,20 @@ ddb_complete_batch(struct idem_store *is, struct idem_complete_item *items, size
 		}
 		for (int round = 0; in_tx >= 2 && !atomic_load(&s->no_tx) && round < CLAIM_ROUNDS;
 		    round++) {
-			json_t *tx = json_array(), *reasons = NULL;
+			struct reqbuf tx = { 0 };
+			json_t *reasons = NULL;
 			size_t idx[TX_MAX];
 			int r;
 
+			reqbuf_raw(&tx, "{\"TransactItems\":[");
 			for (i = 0, k = 0; i < m; i++)
 				if (state[i] == ITEM_TX) {
+					if (k > 0)
+						reqbuf_raw(&tx, ",");
 					idx[k++] = i;
-					json_array_append_new(tx, tx_complete_update(s, &part[i]));
+					tx_complete_update(s, &tx, &part[i]);
 				}
-			r = tx_call(s, tx, &reasons, ec);
-			json_decref(tx);
+			r = tx_call(s, &tx, k, &reasons, ec);
 			if (r == 0) {
 				for (i = 0; i < k; i++) {
 					part[idx[i]].r = 0;
@@ -850,15 +889,16 @@ ddb_complete_batch(struct idem_store *is, struct idem_complete_item *items, size
 static int
 probe_transactions(struct ddb_store *s, struct errctx *ec)
 {
-	json_t *tx = json_pack("[{s:{s:s, s:{s:o}, s:s, s:{s:s}}}]", "ConditionCheck",
-	    "TableName", s->table, "Key", "event_id", str("alchemiserd-transaction-probe"),
-	    "ConditionExpression", "attribute_not_exists(#id)", "ExpressionAttributeNames", "#id",
-	    "event_id");
+	struct reqbuf tx = { 0 };
 	json_t *reasons = NULL;
 	int r;
 
-	r = tx_call(s, tx, &reasons, ec);
-	json_decref(tx);
+	reqbuf_raw(&tx, "{\"TransactItems\":[{\"ConditionCheck\":{\"TableName\":");
+	reqbuf_str(&tx, s->table);
+	put_s(&tx, ",\"Key\":{\"event_id\":", "alchemiserd-transaction-probe");
+	reqbuf_raw(&tx, "},\"ConditionExpression\":\"attribute_not_exists(#id)\","
+	    "\"ExpressionAttributeNames\":{\"#id\":\"event_id\"}}}");
+	r = tx_call(s, &tx, 1, &reasons, ec);
 	json_decref(reasons);
 	/* Cancelled means the API exists (someone wrote the probe key). */
 	if (r == -ECANCELED)

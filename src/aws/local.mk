@@ -16,6 +16,7 @@ src_aws_libaws_a_SOURCES = \
 	src/aws/cred_remote.c \
 	src/aws/retry.c \
 	src/aws/client.c \
+	src/aws/reqbuf.c \
 	src/aws/sqs.c \
 	src/aws/sqs_dlq.c \
 	src/aws/eventbridge.c \
@@ -37,7 +38,8 @@ AWS_TESTS = \
 	tests/unit/aws/test_client \
 	tests/unit/aws/test_eventbridge \
 	tests/unit/aws/test_sqs \
-	tests/unit/aws/test_dynamodb
+	tests/unit/aws/test_dynamodb \
+	tests/unit/aws/test_reqbuf
 
 tests_unit_aws_test_sigv4_LDADD = $(AWS_TEST_LIBS)
 tests_unit_aws_test_http_LDADD = $(AWS_TEST_LIBS)
@@ -47,6 +49,7 @@ tests_unit_aws_test_client_LDADD = $(AWS_TEST_LIBS)
 tests_unit_aws_test_eventbridge_LDADD = $(AWS_TEST_LIBS)
 tests_unit_aws_test_sqs_LDADD = $(AWS_TEST_LIBS)
 tests_unit_aws_test_dynamodb_LDADD = $(AWS_TEST_LIBS)
+tests_unit_aws_test_reqbuf_LDADD = $(AWS_TEST_LIBS)
 
 EXTRA_DIST += tests/data/aws
 

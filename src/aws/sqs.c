@@ -10,6 +10,7 @@
 #include "alchemiser/aws/awsutil.h"
 #include "alchemiser/aws/client.h"
 #include "alchemiser/aws/http.h"
+#include "alchemiser/aws/reqbuf.h"
 #include "alchemiser/aws/sqs.h"
 #include "alchemiser/core/err.h"
 #include "alchemiser/core/xalloc.h"
@@ -19,6 +20,10 @@
 #define SQS_MAX_ATTRS 10
 
 enum sqs_op_kind { SQS_OP_RECEIVE, SQS_OP_BATCH, SQS_OP_REJECT_SEND, SQS_OP_REJECT_DELETE };
+
+/* The system attributes a receive asks for (JSON array text). */
+#define RECEIVE_ATTRS "[\"ApproximateReceiveCount\",\"SentTimestamp\"," \
+	"\"ApproximateFirstReceiveTimestamp\"]"
 
 struct sqs_op {
 	struct sqs_transport	*t;
@@ -88,6 +93,21 @@ op_start(struct sqs_op *op, const char *name, json_t *req, int64_t timeout, aws_
 	    &op->call, ec);
 
 	json_decref(req);
+	if (r < 0)
+		op_free(op);
+	return r;
+}
+
+/* The same with a body written directly (reqbuf.h). */
+static int
+op_start_text(struct sqs_op *op, const char *name, struct reqbuf *b, int64_t timeout,
+    aws_call_cb cb, struct errctx *ec)
+{
+	size_t len;
+	char *body = reqbuf_take(b, &len);
+	int r = aws_client_start_text(op->t->client, op->t->multi, op->t->ev, name, body, len, timeout,
+	    cb, op, &op->call, ec);
+
 	if (r < 0)
 		op_free(op);
 	return r;
@@ -180,8 +200,8 @@ sqs_receive(struct transport *tr, unsigned max, int64_t wait_usec, int64_t visib
 	struct sqs_transport *t = (struct sqs_transport *)tr;
 	int64_t wait = wait_usec / 1000000;
 	int64_t vis = (visibility_usec + 999999) / 1000000;
+	struct reqbuf b = { 0 };
 	struct sqs_op *op;
-	json_t *req, *names;
 
 	if (t->receive != NULL)
 		return errctx_set(ec, -EBUSY, "SQS: a receive is already outstanding");
@@ -193,19 +213,25 @@ sqs_receive(struct transport *tr, unsigned max, int64_t wait_usec, int64_t visib
 		wait = 20;
 	if (vis > SQS_MAX_VISIBILITY)
 		vis = SQS_MAX_VISIBILITY;
-	names = json_pack("[sss]", "ApproximateReceiveCount", "SentTimestamp",
-	    "ApproximateFirstReceiveTimestamp");
+	reqbuf_raw(&b, "{\"QueueUrl\":");
+	reqbuf_str(&b, t->queue_url);
+	reqbuf_raw(&b, ",\"MaxNumberOfMessages\":");
+	reqbuf_int(&b, max);
+	reqbuf_raw(&b, ",\"WaitTimeSeconds\":");
+	reqbuf_int(&b, wait);
 	/* Both spellings: local-aws-sqs only honours the legacy AttributeNames. */
-	req = json_pack("{s:s, s:I, s:I, s:O, s:o, s:[s]}", "QueueUrl", t->queue_url,
-	    "MaxNumberOfMessages", (json_int_t)max, "WaitTimeSeconds", (json_int_t)wait,
-	    "MessageSystemAttributeNames", names, "AttributeNames", names,
-	    "MessageAttributeNames", "All");
-	if (vis >= 0 && visibility_usec > 0)
-		json_object_set_new(req, "VisibilityTimeout", json_integer(vis));
+	reqbuf_raw(&b, ",\"MessageSystemAttributeNames\":" RECEIVE_ATTRS ",\"AttributeNames\":"
+	    RECEIVE_ATTRS ",\"MessageAttributeNames\":[\"All\"]");
+	if (vis >= 0 && visibility_usec > 0) {
+		reqbuf_raw(&b, ",\"VisibilityTimeout\":");
+		reqbuf_int(&b, vis);
+	}
+	reqbuf_raw(&b, "}");
 	op = op_new(t, SQS_OP_RECEIVE, arg);
 	op->rcb = cb;
 	t->receive = op;
-	return op_start(op, "ReceiveMessage", req, wait * 1000000 + t->poll_slack_usec, receive_done, ec);
+	return op_start_text(op, "ReceiveMessage", &b, wait * 1000000 + t->poll_slack_usec, receive_done,
+	    ec);
 }
 
 /* Why nothing is aborted: SQS cannot recall a ReceiveMessage. Messages it
@@ -267,24 +293,27 @@ sqs_delete_batch(struct transport *tr, const char *const *receipts, size_t n,
     transport_batch_cb cb, void *arg, struct errctx *ec)
 {
 	struct sqs_transport *t = (struct sqs_transport *)tr;
+	struct reqbuf b = { 0 };
 	struct sqs_op *op;
-	json_t *entries;
 	size_t i;
 
 	if (n < 1 || n > TRANSPORT_MAX_BATCH)
 		return errctx_set(ec, -EINVAL, "SQS: delete batch of %zu (1..10)", n);
-	entries = json_array();
+	reqbuf_raw(&b, "{\"QueueUrl\":");
+	reqbuf_str(&b, t->queue_url);
+	reqbuf_raw(&b, ",\"Entries\":[");
 	for (i = 0; i < n; i++) {
-		char id[8];
-
-		snprintf(id, sizeof id, "m%zu", i);
-		json_array_append_new(entries, json_pack("{s:s, s:s}", "Id", id, "ReceiptHandle", receipts[i]));
+		reqbuf_raw(&b, i == 0 ? "{\"Id\":\"m" : ",{\"Id\":\"m");
+		reqbuf_int(&b, (int64_t)i);
+		reqbuf_raw(&b, "\",\"ReceiptHandle\":");
+		reqbuf_str(&b, receipts[i]);
+		reqbuf_raw(&b, "}");
 	}
+	reqbuf_raw(&b, "]}");
 	op = op_new(t, SQS_OP_BATCH, arg);
 	op->bcb = cb;
 	op->n = n;
-	return op_start(op, "DeleteMessageBatch", json_pack("{s:s, s:o}", "QueueUrl", t->queue_url,
-	    "Entries", entries), 0, batch_done, ec);
+	return op_start_text(op, "DeleteMessageBatch", &b, 0, batch_done, ec);
 }
 
 static int

@@ -173,8 +173,8 @@ static const struct config_key keys[] = {
 	  "Sessions a ticker's last bar may trail the as-of session (vendors that publish late); 0: the as-of session's bar is required." },
 	{ "trading.on_strategy_failure", CONFIG_ENUM, "fail", 0, 0, "fail|cash|renormalise", true,
 	  "A strategy file that fails (stale, missing or future bars, evaluation error): fail the run, or drop the file and keep its weight in cash, or share it among the others." },
-	{ "trading.eval_budget", CONFIG_INT, "20000000", 1000, INT64_C(10000000000), NULL, true,
-	  "Evaluation budget of one strategy file, in steps (nodes evaluated plus block-history points walked); a file over it fails naming the budget. The costliest seed file needs under 200000." },
+	{ "trading.eval_budget", CONFIG_INT, "50000000", 1000, INT64_C(10000000000), NULL, true,
+	  "Evaluation budget of one strategy file, in steps (nodes evaluated plus block-history points walked); a file over it fails naming the budget. The costliest seed file needs 1.7 million on six years of bars." },
 	{ "trading.as_of", CONFIG_STRING, "", 0, 0, NULL, true,
 	  "Evaluate strategies as of this session (YYYY-MM-DD) instead of the last completed NYSE session: replaying a fixed history such as the sample data. Refused with mode = live." },
 

@@ -43,6 +43,7 @@ struct claim_entry {
 
 /* A worker waiting in a batch (on its own stack): one claim or completion. */
 struct batch_slot {
+	struct job			*job;
 	struct idem_claim_item		*claim;
 	struct idem_complete_item	*complete;
 	bool				 done;
@@ -52,8 +53,10 @@ struct batch_slot {
 
 /* Group commit for the idempotency store (issue #13): the claims (or the
  * completions) of the workers that reach that step together go to the store
- * as one batch. The first to arrive leads: it waits until as many as the
- * last receive brought are there (or everyone still working is), at most
+ * as one batch. The first to arrive leads: it waits until every job still
+ * heading for that step has joined (the jobs of a receive for claims, the
+ * claimed jobs whose handlers run for completions; a job that turns away or
+ * must wait for its run's lock stops counting), at most
  * PIPELINE_BATCH_WINDOW_USEC, then sends; the others wait for its answer. */
 struct batcher {
 	struct batch_slot	*head, **tail;
@@ -77,8 +80,10 @@ struct pipeline {
 	pthread_mutex_t		 batch_lock;
 	pthread_cond_t		 batch_cond;
 	struct batcher		 claims_b, completes_b;
-	unsigned		 batch_hint;	/* how many may arrive together (last receive) */
-	unsigned		 active;	/* jobs inside pipeline_process */
+	unsigned		 heading_claims;	/* jobs of a receive not yet at their claim */
+	unsigned		 heading_completes;	/* claimed jobs not yet at their completion */
+	unsigned		 sending;	/* batches at the store right now */
+	unsigned		 finishing;	/* jobs of an answered completion batch not yet back in the pool */
 };
 
 static void *renewer_main(void *arg);
@@ -123,7 +128,6 @@ pipeline_new(struct backends *b)
 	pthread_cond_init(&p->batch_cond, NULL);
 	p->claims_b.tail = &p->claims_b.head;
 	p->completes_b.tail = &p->completes_b.head;
-	p->batch_hint = 1;
 	{
 		sigset_t all, old;
 
@@ -140,34 +144,79 @@ pipeline_new(struct backends *b)
 }
 
 void
-pipeline_batch_hint(struct pipeline *p, unsigned n)
+pipeline_expect(struct pipeline *p, struct job *job)
 {
 	pthread_mutex_lock(&p->batch_lock);
-	p->batch_hint = n > 0 ? n : 1;
+	if (!job->heading_claim) {
+		job->heading_claim = true;
+		p->heading_claims++;
+	}
 	pthread_mutex_unlock(&p->batch_lock);
 }
 
 static void
-active_change(struct pipeline *p, int d)
+heading_leave_locked(struct pipeline *p, struct job *job, bool completes)
 {
-	pthread_mutex_lock(&p->batch_lock);
-	p->active = (unsigned)((int)p->active + d);
+	bool *flag = completes ? &job->heading_complete : &job->heading_claim;
+
+	if (!*flag)
+		return;
+	*flag = false;
+	if (completes)
+		p->heading_completes--;
+	else
+		p->heading_claims--;
 	/* A leader counting on this job should look again. */
 	pthread_cond_broadcast(&p->batch_cond);
+}
+
+/* job will not join the claim (or completion) batch now. */
+static void
+heading_leave(struct pipeline *p, struct job *job, bool completes)
+{
+	pthread_mutex_lock(&p->batch_lock);
+	heading_leave_locked(p, job, completes);
 	pthread_mutex_unlock(&p->batch_lock);
 }
 
-/* Enough to send? for claims the last receive's size (the jobs of one
- * receive start together); for completions also everyone still working:
- * a job that returns early (duplicate, retry) completes nothing. */
+bool
+pipeline_batching(struct pipeline *p)
+{
+	bool r;
+
+	pthread_mutex_lock(&p->batch_lock);
+	r = p->sending > 0 || p->claims_b.n > 0 || p->completes_b.n > 0 || p->finishing > 0;
+	pthread_mutex_unlock(&p->batch_lock);
+	return r;
+}
+
+void
+pipeline_job_returned(struct pipeline *p, struct job *job)
+{
+	pthread_mutex_lock(&p->batch_lock);
+	if (job->finishing) {
+		job->finishing = false;
+		p->finishing--;
+	}
+	pthread_mutex_unlock(&p->batch_lock);
+}
+
+void
+pipeline_forget(struct pipeline *p, struct job *job)
+{
+	pthread_mutex_lock(&p->batch_lock);
+	heading_leave_locked(p, job, false);
+	heading_leave_locked(p, job, true);
+	pthread_mutex_unlock(&p->batch_lock);
+}
+
+/* Enough to send: everyone expected is here, or a full batch. */
 static bool
 batch_full(const struct pipeline *p, const struct batcher *bt, bool completions)
 {
-	size_t want = p->batch_hint;
+	unsigned heading = completions ? p->heading_completes : p->heading_claims;
 
-	if (completions && p->active < want)
-		want = p->active;
-	return bt->n >= want || bt->n >= TRANSPORT_MAX_BATCH;
+	return heading == 0 || bt->n >= TRANSPORT_MAX_BATCH;
 }
 
 static void
@@ -213,13 +262,15 @@ batch_send(struct pipeline *p, struct batch_slot *list, size_t n)
 /* Join the batch of bt with slot (filled in by the caller); returns when the
  * store answered it. The store call happens without the lock. */
 static void
-batch_join(struct pipeline *p, struct batcher *bt, struct batch_slot *slot, bool completions)
+batch_join(struct pipeline *p, struct batcher *bt, struct batch_slot *slot, struct job *job,
+    bool completions)
 {
 	struct batch_slot *list;
 	struct timespec until;
 	size_t n;
 
 	pthread_mutex_lock(&p->batch_lock);
+	heading_leave_locked(p, job, completions);
 	slot->next = NULL;
 	*bt->tail = slot;
 	bt->tail = &slot->next;
@@ -247,29 +298,46 @@ batch_join(struct pipeline *p, struct batcher *bt, struct batch_slot *slot, bool
 	bt->tail = &bt->head;
 	bt->n = 0;
 	bt->leader = false;
+	p->sending++;
 	pthread_mutex_unlock(&p->batch_lock);
 
 	batch_send(p, list, n);
 
 	pthread_mutex_lock(&p->batch_lock);
-	for (; list != NULL; list = list->next)
+	p->sending--;
+	for (; list != NULL; list = list->next) {
+		/* A claimed job's completion will come: from now on the next
+		 * completion batch waits for it (before anyone wakes, or the
+		 * first one back would complete alone). */
+		if (list->claim != NULL && list->claim->r == 0 && !list->job->heading_complete &&
+		    (list->claim->res == IDEM_CLAIMED || list->claim->res == IDEM_TAKEN_OVER)) {
+			list->job->heading_complete = true;
+			p->heading_completes++;
+		}
+		if (list->complete != NULL && !list->job->finishing) {
+			list->job->finishing = true;
+			p->finishing++;
+		}
 		list->done = true;
+	}
 	pthread_cond_broadcast(&p->batch_cond);
 	pthread_mutex_unlock(&p->batch_lock);
 }
 
 /* claim() through the batch when the store has one. */
 static int
-batched_claim(struct pipeline *p, struct idem_claim *c, enum idem_claim_result *ret, char *holder,
-    struct errctx *ec)
+batched_claim(struct pipeline *p, struct job *job, struct idem_claim *c,
+    enum idem_claim_result *ret, char *holder, struct errctx *ec)
 {
 	struct idem_store *idem = p->b->idem;
 	struct idem_claim_item it = { .c = *c };
-	struct batch_slot slot = { .claim = &it };
+	struct batch_slot slot = { .job = job, .claim = &it };
 
-	if (idem->ops->claim_batch == NULL || c->dead_owner != NULL)
+	if (idem->ops->claim_batch == NULL || c->dead_owner != NULL) {
+		heading_leave(p, job, false);
 		return idem->ops->claim(idem, c, ret, holder, ec);
-	batch_join(p, &p->claims_b, &slot, false);
+	}
+	batch_join(p, &p->claims_b, &slot, job, false);
 	if (it.r < 0) {
 		*ec = slot.ec;
 		return it.r;
@@ -281,16 +349,16 @@ batched_claim(struct pipeline *p, struct idem_claim *c, enum idem_claim_result *
 }
 
 static int
-batched_complete(struct pipeline *p, const char *key, const char *owner, int64_t now_usec,
-    struct errctx *ec)
+batched_complete(struct pipeline *p, struct job *job, const char *key, const char *owner,
+    int64_t now_usec, struct errctx *ec)
 {
 	struct idem_store *idem = p->b->idem;
 	struct idem_complete_item it = { .key = key, .owner = owner, .now_usec = now_usec };
-	struct batch_slot slot = { .complete = &it };
+	struct batch_slot slot = { .job = job, .complete = &it };
 
 	if (idem->ops->complete_batch == NULL)
 		return idem->ops->complete(idem, key, owner, now_usec, ec);
-	batch_join(p, &p->completes_b, &slot, true);
+	batch_join(p, &p->completes_b, &slot, job, true);
 	if (it.r < 0)
 		*ec = slot.ec;
 	return it.r;
@@ -375,12 +443,16 @@ corr_is_busy_locked(struct pipeline *p, const char *id)
 }
 
 static void
-corr_acquire(struct pipeline *p, const char *id)
+corr_acquire(struct pipeline *p, struct job *job, const char *id)
 {
 	struct corr_entry *e = xcalloc(1, sizeof *e);
 
 	e->id = xstrdup(id);
 	pthread_mutex_lock(&p->lock);
+	/* Waiting for another message of its run: no batch should wait for it.
+	 * (Lock order: p->lock, then batch_lock; never the other way.) */
+	if (corr_is_busy_locked(p, id))
+		heading_leave(p, job, false);
 	while (corr_is_busy_locked(p, id))
 		pthread_cond_wait(&p->released, &p->lock);
 	e->next = p->busy;
@@ -604,12 +676,13 @@ run_claimed(struct pipeline *p, struct job *job, const struct route *rt, const s
 	run.correlation_id = job->correlation_id;
 	errctx_clear(&ec);
 	if (job->outcome == OUTCOME_DONE) {
-		r = batched_complete(p, rt->idempotency_key, owner, time_now_realtime_usec(), &ec);
+		r = batched_complete(p, job, rt->idempotency_key, owner, time_now_realtime_usec(), &ec);
 		/* The effect happened; a redelivery re-runs with the same ids and is absorbed. */
 		if (r < 0)
 			log_full(LOG_WARNING, &run, "completing idempotency record %s failed, continuing: %s",
 			    rt->idempotency_key, errctx_msg(&ec));
 	} else {
+		heading_leave(p, job, true);
 		r = idem->ops->release(idem, rt->idempotency_key, owner, &ec);
 		if (r < 0)
 			log_full(LOG_WARNING, &run, "releasing idempotency record %s failed (its lease will "
@@ -661,7 +734,7 @@ process_routed(struct pipeline *p, struct job *job, const struct route *rt)
 	}
 	pipeline_owner(p, owner, sizeof owner);
 	corr = job->correlation_id != NULL ? job->correlation_id : rt->idempotency_key;
-	corr_acquire(p, corr);
+	corr_acquire(p, job, corr);
 	{
 		struct idem_claim c = {
 			.key = rt->idempotency_key, .owner = owner, .detail_type = rt->detail_type,
@@ -670,7 +743,7 @@ process_routed(struct pipeline *p, struct job *job, const struct route *rt)
 			.retention_usec = config_usec(job->cfg, "daemon.dedup_window"),
 		};
 
-		r = batched_claim(p, &c, &claim, holder, &ec);
+		r = batched_claim(p, job, &c, &claim, holder, &ec);
 		if (r == 0 && claim == IDEM_BUSY) {
 			from_dead = true;
 			r = claim_from_dead(p, &c, &claim, holder, &ec);
@@ -792,7 +865,6 @@ pipeline_process(struct pipeline *p, struct job *job)
 {
 	struct route *rt;
 
-	active_change(p, 1);
 	/* A job held in place after a dependency failure comes back here: start clean. */
 	free(job->detail_type);
 	free(job->source);
@@ -817,13 +889,17 @@ pipeline_process(struct pipeline *p, struct job *job)
 		process_dead_letter(p, job, rt);
 	else if (rt->rejected)
 		job_result(job, OUTCOME_REJECT, "%s", rt->reason);
-	else if (rt->key_source == IDEM_KEY_RUN && resolve_run_key(p, job, rt) < 0)
-		;	/* retry, reason set */
-	else
+	else if (rt->key_source == IDEM_KEY_RUN) {
+		/* Deciding the run key asks the broker: no batch waits for that. */
+		heading_leave(p, job, false);
+		if (resolve_run_key(p, job, rt) == 0)
+			process_routed(p, job, rt);
+	} else
 		process_routed(p, job, rt);
 	route_free(rt);
 	/* From the receive, not this attempt: the in-place retries and their
 	 * waits are part of what the message cost. */
 	job->duration_ms = (time_now_monotonic_usec() - job->received_usec) / USEC_PER_MSEC;
-	active_change(p, -1);
+	/* Whatever way it ended, no batch waits for it any more. */
+	pipeline_forget(p, job);
 }

@@ -477,7 +477,8 @@ runtime_receive_cb(struct queue_message **msgs, size_t n, int r, const struct er
 {
 	struct runtime *rt = arg;
 	bool idle_before = rt->idle_at_poll;
-	size_t i;
+	struct job *start[TRANSPORT_MAX_BATCH];
+	size_t i, n_start = 0;
 
 	rt->receive_outstanding = false;
 	if (r == -ECANCELED) {
@@ -502,9 +503,6 @@ runtime_receive_cb(struct queue_message **msgs, size_t n, int r, const struct er
 	}
 	rt->poll_backoff_usec = 0;
 	metrics_received(rt->metrics, n);
-	/* They start together: their claims may go to the store as one batch. */
-	if (n > 0 && rt->state == RUNTIME_RUNNING)
-		pipeline_batch_hint(rt->pipeline, (unsigned)n);
 	for (i = 0; i < n; i++) {
 		struct job *job = job_new(msgs[i], rt->cfg);
 		struct log_fields f = { .message_id = LOG_MID_RECEIVED, .sqs_message_id = msgs[i]->message_id,
@@ -521,7 +519,11 @@ runtime_receive_cb(struct queue_message **msgs, size_t n, int r, const struct er
 		else
 			log_full(LOG_DEBUG, &f, "received message (receive count %u)", msgs[i]->receive_count);
 		rt->received++;
-		if (rt->state == RUNTIME_RUNNING)
+		if (rt->state == RUNTIME_RUNNING && n_start < ELEMENTSOF(start)) {
+			/* Counted for the claim batch before any of them starts. */
+			pipeline_expect(rt->pipeline, job);
+			start[n_start++] = job;
+		} else if (rt->state == RUNTIME_RUNNING)
 			runtime_submit(rt, job);
 		else {
 			/* Drain started during the receive: release it at once. */
@@ -529,6 +531,9 @@ runtime_receive_cb(struct queue_message **msgs, size_t n, int r, const struct er
 			job_free(job);
 		}
 	}
+	/* They start together: their claims go to the store as one batch. */
+	for (i = 0; i < n_start; i++)
+		runtime_submit(rt, start[i]);
 	/* --once ends when every run it moved has ended and the queue has nothing
 	 * visible for it; a run still going (a message of it hidden for a while,
 	 * or retried) keeps it polling until daemon.once_timeout. */
@@ -558,13 +563,14 @@ poll_queue(struct runtime *rt)
 	if (free_slots > TRANSPORT_MAX_BATCH)
 		free_slots = TRANSPORT_MAX_BATCH;
 	/* With a batching store, a receive for one or two free workers while the
-	 * others are about to finish costs a request each time: wait (at most
-	 * the batch window) for a fuller batch. */
+	 * others wait for their batch's answer (they will be free together)
+	 * costs a request each time: wait for that answer, at most
+	 * RUNTIME_POLL_BATCH_MAX_USEC. Workers busy in handlers are not waited for. */
 	if (rt->b->idem->ops->claim_batch != NULL && !rt->poll_batch_due &&
 	    free_slots < (workers_size(rt->workers) < TRANSPORT_MAX_BATCH ? workers_size(rt->workers) :
-	    TRANSPORT_MAX_BATCH) && workers_in_flight(rt->workers) > 0) {
+	    TRANSPORT_MAX_BATCH) && pipeline_batching(rt->pipeline)) {
 		if (!evtimer_pending(rt->ev_poll_batch, NULL)) {
-			struct timeval tv = tv_of(PIPELINE_BATCH_WINDOW_USEC);
+			struct timeval tv = tv_of(RUNTIME_POLL_BATCH_MAX_USEC);
 
 			evtimer_add(rt->ev_poll_batch, &tv);
 		}
@@ -662,6 +668,7 @@ runtime_begin_drain(struct runtime *rt, const char *why)
 	for (job = workers_take_unstarted(rt->workers); job != NULL; job = next) {
 		next = job->next;
 		inflight_remove(rt, job);
+		pipeline_forget(rt->pipeline, job);
 		log_debug("released unstarted message %s", job->msg->message_id);
 		if (!job->synthetic)
 			change_visibility(rt, job->msg->receipt, 0);

@@ -14,6 +14,9 @@
 #include "alchemiser/seams/transport.h"
 
 #define RUNTIME_DELETE_FLUSH_USEC	(100 * 1000)
+/* The longest a receive waits for a claim or completion batch at the store
+ * to answer (its workers then free up together). */
+#define RUNTIME_POLL_BATCH_MAX_USEC	(1000 * 1000)
 #define RUNTIME_POLL_BACKOFF_MAX_USEC	(60 * INT64_C(1000000))
 #define RUNTIME_FORCED_EXIT_USEC	(500 * 1000)
 /* A dependency failure is retried in place this many times (1, 2, 4, 8, 16,

@@ -67,6 +67,10 @@ worker_main(void *arg)
 		pthread_mutex_lock(&w->lock);
 		self->current = NULL;
 		w->busy--;
+		/* With the slot counted free and before the loop may take the job:
+		 * a receive waiting for a batch's workers sees them all free once
+		 * none is finishing. (Lock order: pool, then the pipeline's.) */
+		pipeline_job_returned(w->pipeline, job);
 		if (w->done_tail != NULL)
 			w->done_tail->next = job;
 		else

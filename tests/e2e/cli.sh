@@ -71,7 +71,7 @@ echo "(defsymphony \"nested\" {} $g)" >"$WORK/nested.clj"
 D="$top_srcdir/etc/sample-data"
 "$BIN" --evaluate "$WORK/nested.clj" --data "$D" --as-of 2026-11-20 --trace >"$WORK/nested.out" \
 	2>"$WORK/nested.err" || fail "nested.clj within the default budget failed: $(cat "$WORK/nested.err")"
-grep -q '^  budget: [0-9]* of 20000000 steps$' "$WORK/nested.err" || fail "--trace shows no budget"
+grep -q '^  budget: [0-9]* of 50000000 steps$' "$WORK/nested.err" || fail "--trace shows no budget"
 rc=0
 "$BIN" --evaluate "$WORK/nested.clj" --data "$D" --as-of 2026-11-20 --eval-budget 50 \
 	>/dev/null 2>"$WORK/budget.err" || rc=$?

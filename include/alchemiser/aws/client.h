@@ -65,6 +65,11 @@ int	aws_error_errno(const struct aws_error *e);
 int	aws_client_call(struct aws_client *c, const char *op, const json_t *req, json_t **ret,
 	    struct aws_error *err, struct errctx *ec);
 
+/* The same with the body already written as JSON text (reqbuf.h): no tree
+ * built to be dumped. body is borrowed. */
+int	aws_client_call_text(struct aws_client *c, const char *op, const char *body, size_t len,
+	    json_t **ret, struct aws_error *err, struct errctx *ec);
+
 /* resp is borrowed ({} on success, the error body or NULL on failure). */
 typedef void (*aws_call_cb)(json_t *resp, int r, const struct aws_error *err,
     const struct errctx *ec, void *arg);
@@ -72,6 +77,11 @@ typedef void (*aws_call_cb)(json_t *resp, int r, const struct aws_error *err,
 /* timeout_usec: per attempt (0 = the client's). */
 int	aws_client_start(struct aws_client *c, struct http_multi *m, struct event_base *base,
 	    const char *op, const json_t *req, int64_t timeout_usec, aws_call_cb cb, void *arg,
+	    struct aws_call **ret, struct errctx *ec);
+/* The same with the body written as JSON text; body (malloc'd) is taken
+ * over, whatever the outcome. */
+int	aws_client_start_text(struct aws_client *c, struct http_multi *m, struct event_base *base,
+	    const char *op, char *body, size_t len, int64_t timeout_usec, aws_call_cb cb, void *arg,
 	    struct aws_call **ret, struct errctx *ec);
 /* The callback still runs once, later, with -ECANCELED. */
 void	aws_call_cancel(struct aws_call *call);

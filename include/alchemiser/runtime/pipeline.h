@@ -49,6 +49,10 @@ struct job {
 	bool			 lease_wait;	/* retry because another live holder has the claim */
 	bool			 deferred;	/* retry asked by the stage (stage_output.hold_usec) */
 	bool			 dead_letter;	/* run again only to end the run; then parked */
+	/* Counted by a batch forming (pipeline.c, under its batch lock). */
+	bool			 heading_claim;
+	bool			 heading_complete;
+	bool			 finishing;	/* its completion batch answered; worker not yet free */
 	unsigned		 lease_waits;	/* times held in place for a lease (loop thread) */
 	int64_t			 lease_wait_since_usec;	/* monotonic; 0 = not waiting */
 	int			 dependency;	/* which one: enum metrics_dependency */
@@ -63,13 +67,21 @@ struct job {
 struct job *job_new(struct queue_message *msg, struct config *cfg);
 void	job_free(struct job *j);
 
-/* The longest a claim or completion waits for others to join its batch. */
-#define PIPELINE_BATCH_WINDOW_USEC	(5 * 1000)
+/* The longest a claim or completion waits for others to join its batch
+ * (reached only when a job expected is held up: a loaded machine). */
+#define PIPELINE_BATCH_WINDOW_USEC	(20 * 1000)
 
 struct pipeline *pipeline_new(struct backends *b);
-/* How many jobs the loop just handed over together (the last receive, at
- * most the worker count): a batch is sent as soon as that many joined. */
-void	pipeline_batch_hint(struct pipeline *p, unsigned n);
+/* job (of a receive, about to be submitted) is heading for its claim: the
+ * claim batch forming waits for it. */
+void	pipeline_expect(struct pipeline *p, struct job *job);
+/* A claim or completion batch is forming or at the store, or the workers of
+ * an answered one are still on their way back: they will be free together. */
+bool	pipeline_batching(struct pipeline *p);
+/* The worker that ran job is free again (workers.c, after counting it free). */
+void	pipeline_job_returned(struct pipeline *p, struct job *job);
+/* job will not be processed now (released unstarted): wait for it no more. */
+void	pipeline_forget(struct pipeline *p, struct job *job);
 struct metrics;
 /* Counters to update (orders and the account after an execution); may be NULL. */
 void	pipeline_set_metrics(struct pipeline *p, struct metrics *m);

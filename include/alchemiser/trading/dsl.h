@@ -105,12 +105,16 @@ struct dsl_options {
 	 * Past it the file fails with -E2BIG naming the budget (nested filters
 	 * of blocks can cost minutes, see dsl_sim.c). 0: DSL_DEFAULT_STEPS. */
 	uint64_t max_steps;
+	/* Memory one evaluation may take (values and new block holdings) in
+	 * bytes; 0: DSL_MEM_EVAL x the file's size + DSL_MEM_EVAL_SLACK. */
+	size_t	 max_memory;
 };
 
-/* Generous for the real corpus: its costliest file (7-Phoenix.clj) needs
- * under 200 000 steps as of any day (src/trading/dsl/README.md); 20 million
- * is about 2 s of evaluation. trading.eval_budget / --eval-budget set it. */
-#define DSL_DEFAULT_STEPS	UINT64_C(20000000)
+/* Generous for the real corpus: its costliest file (3-Starburst.clj) needs
+ * 1.7 million steps as of any day on six years of bars (src/trading/dsl/
+ * README.md); 50 million is a few seconds of evaluation.
+ * trading.eval_budget / --eval-budget set it. */
+#define DSL_DEFAULT_STEPS	UINT64_C(50000000)
 
 struct dsl_weight {
 	char	*ticker;

@@ -179,9 +179,9 @@ dsl_ctx_spend(struct dsl_ctx *c, uint64_t n, struct errctx *ec)
 	if (!c->over_budget)
 		return 0;
 	if (c->over_memory)
-		return errctx_set(ec, -E2BIG, "evaluation needs more than %zu MiB (%d times the "
-		    "file's %zu bytes + 32 MiB)", (c->max_mem + (1u << 20) - 1) >> 20, DSL_MEM_EVAL,
-		    c->p->src_len);
+		return errctx_set(ec, -E2BIG, "evaluation needs more than %zu KiB (the bound of "
+		    "%d times the file's %zu bytes + 32 MiB, or dsl_options.max_memory)",
+		    (c->max_mem + 1023) >> 10, DSL_MEM_EVAL, c->p->src_len);
 	return errctx_set(ec, -E2BIG, "evaluation budget exceeded: more than %llu steps "
 	    "(nested block histories; raise trading.eval_budget or --eval-budget)",
 	    (unsigned long long)c->max_steps);
@@ -236,7 +236,8 @@ dsl_evaluate(const struct dsl_program *p, struct dsl_bars *b, int64_t as_of_day,
 		c.keep = hist->keep;
 	}
 	c.keep0 = c.keep.total;
-	c.max_mem = DSL_MEM_EVAL * p->src_len + DSL_MEM_EVAL_SLACK;
+	c.max_mem = c.opt->max_memory > 0 ? c.opt->max_memory :
+	    DSL_MEM_EVAL * p->src_len + DSL_MEM_EVAL_SLACK;
 	r = dsl_eval(&c, p->root, &v, ec);
 	/* A block history swallows its errors (the day counts as failed): the
 	 * budget is sticky, so report it whatever the outer result. */

@@ -434,7 +434,7 @@ START_TEST(test_dsl_sim_eval_budget)
 	ck_assert_uint_lt(strlen(text), 17 * 1024);
 	ck_assert_ok(dsl_program_parse("nested.clj", text, strlen(text), &p, &ec), &ec);
 	free(text);
-	/* the default budget (20 million steps: a few seconds at most) */
+	/* the default budget (50 million steps: a few seconds at most) */
 	ck_assert_err(dsl_evaluate(p, b, DAY0 + 1000, NULL, &res, &ec), -E2BIG, &ec);
 	snprintf(want, sizeof(want), "nested.clj: evaluation budget exceeded: more than %llu steps",
 	    (unsigned long long)DSL_DEFAULT_STEPS);
@@ -473,6 +473,16 @@ START_TEST(test_dsl_sim_eval_budget)
 		ck_assert_str_eq(res.w[i].ticker, ref.w[i].ticker);
 		ck_assert(res.w[i].weight == ref.w[i].weight);
 	}
+	dsl_result_clear(&res);
+	/* The memory bound: the same file in 32 KiB of values fails, naming it;
+	 * its real need is reported (the seed files need under 1 MiB). */
+	ck_assert_uint_gt(ref.memory, 0);
+	ck_assert_uint_lt(ref.memory, 1u << 20);
+	opt.max_memory = 32 * 1024;
+	opt.trace = false;
+	ck_assert_err(dsl_evaluate(p, b, DAY0 + 1000, &opt, &res, &ec), -E2BIG, &ec);
+	ck_assert_msg(strstr(errctx_msg(&ec), "small.clj: evaluation needs more than 32 KiB") != NULL,
+	    "%s", errctx_msg(&ec));
 	dsl_result_clear(&res);
 	dsl_result_clear(&ref);
 	dsl_program_free(p);
