@@ -3,7 +3,7 @@
 # Measures, never asserts; bounded to 15 minutes of wall clock; loopback only.
 # The bench programs are EXTRA_PROGRAMS of their layers' fragments.
 bench_binaries = bench/bench_dsl$(EXEEXT) bench/bench_aws$(EXEEXT) bench/bench_trading$(EXEEXT) \
-	tools/gen-sample-data$(EXEEXT)
+	tools/gen-sample-data$(EXEEXT) bench/floor_sqlite$(EXEEXT)
 
 dist_noinst_SCRIPTS += bench/run
 EXTRA_DIST += bench/README.md bench/lib bench/peers/package.json bench/peers/package-lock.json \

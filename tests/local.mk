@@ -11,7 +11,8 @@ E2E_TESTS = \
 	tests/e2e/once_exit.sh \
 	tests/e2e/hostile_input.sh \
 	tests/e2e/careless_input.sh \
-	tests/e2e/state_full.sh
+	tests/e2e/state_full.sh \
+	tests/e2e/doorbell_local.sh
 # --backtest: same allocations as --evaluate, statistics, the report in Chromium.
 E2E_TESTS += tests/e2e/backtest.sh
 # Hostile strategy files: size and memory bounds under an address-space cap.

@@ -99,13 +99,56 @@ def stop_all():
 
 
 def run_measured(cmd, timeout, **kw):
-    """Run a command to completion; returns dict(wall, user, sys, maxrss_kb, rc)."""
+    """Run a command to completion; returns dict(wall, user, sys, maxrss_kb, rc,
+    rss_kb, private_kb). Memory is the child's own, sampled from its
+    smaps_rollup while it runs (peaks): wait4's ru_maxrss starts from the
+    forking harness's RSS, which Linux carries across exec."""
     t0 = time.monotonic()
     p = spawn(cmd, **kw)
-    rc, ru = wait_rusage(p, timeout)
+    peak = [0, 0]
+    stop_s = threading.Event()
+
+    def sampler():
+        while not stop_s.is_set():
+            m = proc_mem_kb(p.pid)
+            if m:
+                peak[0] = max(peak[0], m[0])
+                peak[1] = max(peak[1], m[1])
+            stop_s.wait(0.02)
+
+    th = threading.Thread(target=sampler, daemon=True)
+    th.start()
+    try:
+        rc, ru = wait_rusage(p, timeout)
+    finally:
+        stop_s.set()
+        th.join()
     wall = time.monotonic() - t0
     return {"rc": rc, "wall": wall, "user": ru.ru_utime, "sys": ru.ru_stime,
-            "cpu": ru.ru_utime + ru.ru_stime, "maxrss_kb": ru.ru_maxrss}
+            "cpu": ru.ru_utime + ru.ru_stime, "maxrss_kb": ru.ru_maxrss,
+            "rss_kb": peak[0], "private_kb": peak[1]}
+
+
+def proc_mem_kb(pid):
+    """The process's own memory from /proc/PID/smaps_rollup: (RSS, private =
+    Private_Clean + Private_Dirty) in kB, or None once it is gone."""
+    d = {}
+    try:
+        with open(f"/proc/{pid}/smaps_rollup") as f:
+            for line in f:
+                k, _, v = line.partition(":")
+                v = v.split()
+                if len(v) == 2 and v[1] == "kB":
+                    d[k] = int(v[0])
+    except (OSError, ValueError):
+        return None
+    if "Rss" not in d:
+        return None
+    return d["Rss"], d.get("Private_Clean", 0) + d.get("Private_Dirty", 0)
+
+
+def mem_text(m):
+    return f"RSS {m[0] / 1024:.1f} / private {m[1] / 1024:.1f} MiB" if m else "n/a"
 
 
 def proc_cpu(pid):
@@ -305,27 +348,69 @@ def queue_len(c):
 
 # ---- 1. embedded dispatch --------------------------------------------------
 
+def drain_once(a, n):
+    """One --once run draining n pre-filled messages; its record."""
+    with tempfile.TemporaryDirectory(prefix="alchbench-", dir=a.tmp) as w:
+        state = os.path.join(w, "state")
+        conf = local_conf(w, state)
+        db = make_state(conf, state)
+        fill_local(db, n, f"drain{n}")
+        with open(os.path.join(w, "d.log"), "w") as lf:
+            m = run_measured([a.bin, "-c", conf, "--once"], a.limit, stderr=lf)
+        done = int(open(os.path.join(w, "d.log")).read().count("OUTCOME=done"))
+        with sqlite3.connect(db) as c:
+            left = queue_len(c)
+    busy = max(m["wall"] - 0.1, 1e-9)  # minus once_idle_wait (100 ms)
+    return {"bench": "local_drain", "fs": a.label, "n": n, "done": done, "left": left, **m,
+            "cpu_us_per_msg": m["cpu"] * 1e6 / max(done, 1), "msgs_per_s": done / busy}
+
+
+def floor_once(a, n):
+    """bench/floor_sqlite on the same file system: n messages, a.batch per transaction."""
+    with tempfile.TemporaryDirectory(prefix="alchbench-", dir=a.tmp) as w:
+        r = subprocess.run([a.floor, w, str(n), str(a.batch)], stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE, timeout=a.limit)
+    if r.returncode != 0:
+        log(f"floor_sqlite failed: {r.stderr.decode()[-300:]}")
+        return None
+    d = json.loads(r.stdout)
+    return {"bench": "floor", "fs": a.label, **d}
+
+
 def cmd_local_drain(a):
-    """--once draining a pre-filled queue of N messages, for several N."""
+    """--once draining a pre-filled queue of N messages, for several N;
+    interleaved with the floor program (bench/floor_sqlite) on the same file
+    system, medians of a.rounds runs each, and their ratio."""
     for n in a.sizes:
-        with tempfile.TemporaryDirectory(prefix="alchbench-", dir=a.tmp) as w:
-            state = os.path.join(w, "state")
-            conf = local_conf(w, state)
-            db = make_state(conf, state)
-            fill_local(db, n, f"drain{n}")
-            with open(os.path.join(w, "d.log"), "w") as lf:
-                m = run_measured([a.bin, "-c", conf, "--once"], a.limit, stderr=lf)
-            done = int(open(os.path.join(w, "d.log")).read().count("OUTCOME=done"))
-            with sqlite3.connect(db) as c:
-                left = queue_len(c)
-        busy = max(m["wall"] - 0.1, 1e-9)  # minus once_idle_wait (100 ms)
-        rec = {"bench": "local_drain", "fs": a.label, "n": n, "done": done, "left": left, **m,
-               "cpu_us_per_msg": m["cpu"] * 1e6 / max(done, 1), "msgs_per_s": done / busy}
+        runs, floors = [], []
+        for _ in range(a.rounds):
+            runs.append(drain_once(a, n))
+            if a.floor:
+                f = floor_once(a, n)
+                if f:
+                    floors.append(f)
+        rec = sorted(runs, key=lambda r: r["cpu_us_per_msg"])[len(runs) // 2]
+        rec["rounds"] = [r["cpu_us_per_msg"] for r in runs]
+        m = rec
+        done = rec["done"]
+        fl = statistics.median(f["cpu_us_per_msg"] for f in floors) if floors else None
+        rec["floor_cpu_us_per_msg"] = fl
         emit_json(rec)
+        for f in floors:
+            emit_json(f)
+        ratio = f"{rec['cpu_us_per_msg'] / fl:.2f}x the floor" if fl else "floor not measured"
         print(f"| drain {n:>6} pre-filled ({a.label}) | {rec['msgs_per_s']:8.0f} | "
-              f"{rec['cpu_us_per_msg']:8.0f} | {m['user'] * 1e6 / max(done, 1):6.0f} / "
-              f"{m['sys'] * 1e6 / max(done, 1):6.0f} | {m['maxrss_kb'] / 1024:6.1f} MiB | "
-              f"rc {m['rc']}, done {done}, left {left} |", flush=True)
+              f"{rec['cpu_us_per_msg']:8.1f} | {m['user'] * 1e6 / max(done, 1):6.1f} / "
+              f"{m['sys'] * 1e6 / max(done, 1):6.1f} | {mem_text((m['rss_kb'], m['private_kb']))} peak | "
+              f"{ratio}; median of {len(runs)} ({', '.join(f'{x:.1f}' for x in rec['rounds'])}); "
+              f"rc {m['rc']}, done {done}, left {m['left']} |", flush=True)
+        if fl:
+            fw = statistics.median(f["n"] / max(f["wall_s"], 1e-9) for f in floors)
+            fu = statistics.median(f["user_s"] * 1e6 / f["n"] for f in floors)
+            fs = statistics.median(f["sys_s"] * 1e6 / f["n"] for f in floors)
+            print(f"| floor {n:>6} ({a.label}, bench/floor_sqlite, {a.batch} per transaction) | "
+                  f"{fw:8.0f} | {fl:8.1f} | {fu:6.1f} / {fs:6.1f} | | one thread, one connection, "
+                  f"cached statements; median of {len(floors)} |", flush=True)
 
 
 def cmd_local_steady(a):
@@ -365,6 +450,7 @@ def cmd_local_steady(a):
             if nt.wait_for(lambda f: f.get("READY") == "1", 20) is None:
                 raise SystemExit("daemon not READY in 20 s")
             rss_ready = proc_rss_kb(p.pid)
+            mem_ready = proc_mem_kb(p.pid)
             th.start()
             end = time.monotonic() + a.limit
             start = None
@@ -376,7 +462,7 @@ def cmd_local_steady(a):
                     break
                 idx = nt.msgs.index(m) + 1
                 done = status_done(m[1])
-                snap = (m[0], done, proc_cpu(p.pid), proc_rss_kb(p.pid))
+                snap = (m[0], done, proc_cpu(p.pid), proc_rss_kb(p.pid), proc_mem_kb(p.pid))
                 samples.append(snap)
                 if start is None and done >= a.warm:
                     start = snap
@@ -400,14 +486,15 @@ def cmd_local_steady(a):
         rec = {"bench": "local_steady", "fs": a.label, "n": n, "wall": wall, "cpu": cpu,
                "msgs_per_s": n / wall, "cpu_us_per_msg": cpu * 1e6 / n,
                "rss_ready_kb": rss_ready, "rss_before_kb": start[3], "rss_after_kb": last[3],
+               "mem_ready_kb": mem_ready, "mem_after_kb": last[4],
                "maxrss_kb": ru.ru_maxrss if ru else None, "rc": rc,
                "curve": [(round(s[0] - start[0], 1), s[1], s[3])
-                         for s in dict.fromkeys(samples[::max(1, len(samples) // 10)] + [start, last])]}
+                         for s in dict.fromkeys(s[:4] for s in samples[::max(1, len(samples) // 10)] + [start, last])]}
         emit_json(rec)
         print(f"| steady {n} msgs, backlog {a.low}-{a.high} ({a.label}) | {rec['msgs_per_s']:8.0f} | "
               f"{rec['cpu_us_per_msg']:8.0f} | {1e6 / rec['cpu_us_per_msg']:6.0f} msgs per CPU-s | "
-              f"RSS {start[3] / 1024:.1f} -> {last[3] / 1024:.1f} MiB | after {start[1]} warm-up msgs; "
-              f"RSS at READY {rss_ready / 1024:.1f} MiB |", flush=True)
+              f"at READY {mem_text(mem_ready)}; after {last[1]} msgs {mem_text(last[4])} | "
+              f"after {start[1]} warm-up msgs |", flush=True)
         rec["curve"].sort()
         curve = ", ".join(f"{d}: {r / 1024:.1f}" for _, d, r in rec["curve"])
         if a.curve_out:
@@ -453,7 +540,7 @@ def idle_probe(p, nt, seconds, label, out):
     time.sleep(seconds)
     c1, n1, s1, t1 = proc_cpu(p.pid), proc_cpu_ns(p.pid), proc_ctxsw(p.pid), time.monotonic()
     out[label] = {"wall": t1 - t0, "cpu_ticks_s": c1 - c0, "cpu_ns": n1 - n0,
-                  "wakeups": s1 - s0, "rss_kb": proc_rss_kb(p.pid)}
+                  "wakeups": s1 - s0, "rss_kb": proc_rss_kb(p.pid), "mem_kb": proc_mem_kb(p.pid)}
 
 
 # ---- moto ------------------------------------------------------------------
@@ -751,7 +838,7 @@ def cmd_idle_local(a):
 
 def cmd_idle_table(a):
     """Render the idle rows from the files idle-local and moto wrote."""
-    for path, label in ((a.local, "embedded (SQLite queue re-checked every 50 ms)"),
+    for path, label in ((a.local, "embedded (sleeps: inotify doorbell, 10 s backstop; 1 s status tick)"),
                         (a.moto, "aws on moto (20 s long polls)")):
         try:
             txt = open(path).read().strip()
@@ -764,7 +851,7 @@ def cmd_idle_table(a):
         ms = d["cpu_ns"] / 1e6
         print(f"| idle CPU, {label} | {ms:.1f} ms over {d['wall']:.0f} s "
               f"({100 * ms / 1000 / d['wall']:.3f} % of a core) | {d['wakeups'] / d['wall']:.1f} wake-ups/s | "
-              f"RSS {d['rss_kb'] / 1024:.1f} MiB |")
+              f"{mem_text(d.get('mem_kb')) if d.get('mem_kb') else 'RSS %.1f MiB' % (d['rss_kb'] / 1024)} |")
 
 
 # ---- 3. workflow latency ---------------------------------------------------
@@ -818,7 +905,7 @@ def cmd_workflow(a):
                    "handler_sum_ms": total})
         if lat:
             gap = [l - t for l, t in zip(lat, total)]
-            print(f"| same with `local.poll_interval = {a.poll_interval}` (default 50ms), latency | "
+            print(f"| same with `local.poll_interval = {a.poll_interval}` (a poll; default 10s backstop), latency | "
                   f"{statistics.median(lat):.0f} | {pct(lat, 99):.0f} | {len(lat)} runs; stages "
                   f"{statistics.median(total):.0f}, rest {statistics.median(gap):.0f} (median ms) |", flush=True)
         return
@@ -848,9 +935,12 @@ def main():
     ap.add_argument("--tmp", default=None)
     ap.add_argument("--json")
     ap.add_argument("--limit", type=float, default=300)
+    ap.add_argument("--floor", help="bench/floor_sqlite, measured beside the daemon")
     sub = ap.add_subparsers(dest="cmd", required=True)
     s = sub.add_parser("local-drain")
     s.add_argument("--label", default="disk")
+    s.add_argument("--rounds", type=int, default=3)
+    s.add_argument("--batch", type=int, default=10, help="messages per transaction of the floor")
     s.add_argument("sizes", type=int, nargs="+")
     s = sub.add_parser("local-steady")
     s.add_argument("--warm", type=int, default=2000)
@@ -880,6 +970,9 @@ def main():
     ARGS = ap.parse_args()
     ARGS.bin = os.path.abspath(ARGS.bin)
     ARGS.srcdir = os.path.abspath(ARGS.srcdir)
+    if ARGS.floor and not os.access(ARGS.floor, os.X_OK):
+        log(f"{ARGS.floor} not built: no floor rows")
+        ARGS.floor = None
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     try:
         {"local-drain": cmd_local_drain, "local-steady": cmd_local_steady, "startup": cmd_startup,

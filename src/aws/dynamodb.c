@@ -740,12 +740,14 @@ ddb_claim_batch(struct idem_store *is, struct idem_claim_item *items, size_t n, 
 			if (r == -ENOTSUP)
 				break;
 			if (r != -ECANCELED) {
-				/* Fail closed: none of these runs unclaimed. */
-				errctx_prefix(ec, "DynamoDB claim of %zu messages", k);
-				for (i = 0; i < k; i++) {
-					part[idx[i]].r = r;
-					state[idx[i]] = ITEM_DONE;
-				}
+				/* A failed transaction (5xx after retries, throttling, a
+				 * conflict with another transaction) applied nothing, or
+				 * applied all if only its answer was lost: each item goes
+				 * alone, conditional as ever, so none runs unclaimed and
+				 * one bad batch does not fail ten messages. */
+				errctx_clear(ec);
+				for (i = 0; i < k; i++)
+					state[idx[i]] = ITEM_SINGLE;
 				in_tx = 0;
 				break;
 			}
@@ -847,11 +849,12 @@ ddb_complete_batch(struct idem_store *is, struct idem_complete_item *items, size
 			if (r == -ENOTSUP)
 				break;
 			if (r != -ECANCELED) {
-				errctx_prefix(ec, "DynamoDB completion of %zu messages", k);
-				for (i = 0; i < k; i++) {
-					part[idx[i]].r = r;
-					state[idx[i]] = ITEM_DONE;
-				}
+				/* As for claims: a record left IN_PROGRESS would let a
+				 * redelivered copy take it over once the lease ends, so
+				 * every completion gets its own conditional try. */
+				errctx_clear(ec);
+				for (i = 0; i < k; i++)
+					state[idx[i]] = ITEM_SINGLE;
 				in_tx = 0;
 				break;
 			}

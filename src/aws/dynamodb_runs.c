@@ -115,6 +115,7 @@ dynamodb_runs_record(struct dynamodb_runs *r, const char *detail_type, const cha
 {
 	json_t *d = json_loads(detail, 0, NULL), *vals, *names;
 	const char *corr = json_string_value(json_object_get(d, "correlation_id"));
+	const char *id = json_string_value(json_object_get(d, "event_id"));
 	bool completed = strcmp(detail_type, "WorkflowCompleted") == 0;
 	bool failed = strcmp(detail_type, "WorkflowFailed") == 0;
 	char expr[320];
@@ -126,10 +127,12 @@ dynamodb_runs_record(struct dynamodb_runs *r, const char *detail_type, const cha
 	}
 	names = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "#c", "correlation_id", "#s", "started_usec",
 	    "#l", "last_usec", "#p", "steps", "#e", "events", "#x", "expires_at");
-	vals = json_pack("{s:o, s:o, s:{s:[{s:{s:o, s:o}}]}, s:{s:[{s:{s:o, s:o, s:o}}]}, s:{s:[]}, s:o}",
+	/* The event id lets a read drop the copy a retried publish appends again. */
+	vals = json_pack("{s:o, s:o, s:{s:[{s:{s:o, s:o, s:o}}]}, s:{s:[{s:{s:o, s:o, s:o, s:o}}]}, s:{s:[]}, s:o}",
 	    ":c", av_s(corr), ":t", av_n(time_usec),
-	    ":step", "L", "M", "t", av_n(time_usec), "type", av_s(detail_type),
-	    ":ev", "L", "M", "t", av_n(time_usec), "type", av_s(detail_type), "detail", av_s(detail),
+	    ":step", "L", "M", "t", av_n(time_usec), "type", av_s(detail_type), "id", av_s(id ?: ""),
+	    ":ev", "L", "M", "t", av_n(time_usec), "type", av_s(detail_type), "id", av_s(id ?: ""),
+	    "detail", av_s(detail),
 	    ":nil", "L", ":x", av_n(expires_at(r, time_usec)));
 	(void)snprintf(expr, sizeof expr, "SET #c = :c, #s = if_not_exists(#s, :t), #l = :t, "
 	    "#p = list_append(if_not_exists(#p, :nil), :step), "
@@ -293,17 +296,26 @@ sorted(json_t *arr, int (*cmp)(const void *, const void *))
 	return out;
 }
 
-/* [{t, type}] of a steps or events attribute, in time order (stable for equal times). */
+/* [{t, type}] of a steps or events attribute, in time order (stable for
+ * equal times), each event id once. */
 static json_t *
 timeline(const json_t *list_attr, bool with_detail)
 {
-	json_t *tmp = json_array(), *out;
+	json_t *tmp = json_array(), *out, *seen = json_object();
 	const json_t *e;
 	size_t i;
 
 	json_array_foreach(json_object_get(list_attr, "L"), i, e) {
 		const json_t *m = json_object_get(e, "M");
-		json_t *x = json_pack("{s:I, s:s?, s:I}", "t", (json_int_t)item_n(m, "t", 0), "type",
+		const char *id = item_s(m, "id");
+		json_t *x;
+
+		if (id != NULL && *id != '\0') {
+			if (json_object_get(seen, id) != NULL)
+				continue;
+			json_object_set_new(seen, id, json_true());
+		}
+		x = json_pack("{s:I, s:s?, s:I}", "t", (json_int_t)item_n(m, "t", 0), "type",
 		    item_s(m, "type"), "seq", (json_int_t)i);
 
 		if (with_detail)
@@ -312,6 +324,7 @@ timeline(const json_t *list_attr, bool with_detail)
 	}
 	out = sorted(tmp, by_time);
 	json_decref(tmp);
+	json_decref(seen);
 	return out;
 }
 

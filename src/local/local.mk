@@ -43,3 +43,11 @@ tests_unit_local_test_sqlite_runs_LDADD = $(LOCAL_TEST_LDADD)
 check_PROGRAMS += $(LOCAL_TESTS)
 TESTS += $(LOCAL_TESTS)
 dist_noinst_DATA += tests/data/local/patterns.json
+
+# The floor of embedded dispatch (issue #13): one thread, one connection,
+# cached statements, 10-32 messages per transaction; bench/run measures it
+# beside the daemon. Built by `make bench`, never installed.
+EXTRA_PROGRAMS += bench/floor_sqlite
+bench_floor_sqlite_SOURCES = bench/floor_sqlite.c
+bench_floor_sqlite_LDADD = $(SQLITE_LIBS)
+CLEANFILES += bench/floor_sqlite

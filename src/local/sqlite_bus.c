@@ -307,13 +307,16 @@ sqlite_bus_new(const struct sqlite_bus_options *o, struct bus **ret, struct errc
 		r = rule_add_text(b, o->rules[i].name, o->rules[i].pattern, o->rules[i].queue, ec);
 	if (r == 0 && o->rules_file != NULL)
 		r = rules_file_load(b, o->rules_file, ec);
-	if (r == 0)
+	if (r == 0 && o->state != NULL)
+		b->st = sqlite_state_ref(o->state);
+	else if (r == 0)
 		r = sqlite_state_open(o->path, o->busy_timeout_usec, &b->st, ec);
 	if (r < 0) {
 		sqlite_bus_free(&b->pub);
 		return errctx_prefix(ec, "sqlite bus");
 	}
-	sqlite_state_set_clock(b->st, o->clock, o->clock_arg);
+	if (o->state == NULL || o->clock != NULL)
+		sqlite_state_set_clock(b->st, o->clock, o->clock_arg);
 	*ret = &b->pub;
 	return 0;
 }

@@ -12,6 +12,15 @@
 #include "alchemiser/local/sqlite_state.h"
 #include "sqlite_internal.h"
 
+/* One literal (the statement cache keys on its address) for complete and
+ * complete_batch. */
+static const char COMPLETE_SQL[] = "UPDATE idempotency SET status = 'COMPLETED',"
+    " completed_usec = ?3, lease_expires_usec = NULL"
+    " WHERE key = ?1 AND owner = ?2 AND status = 'IN_PROGRESS'";
+
+static int owner_write_locked(struct sqlite_state *st, const char *what, const char *sql,
+    const char *key, const char *owner, const int64_t *ints, size_t ni, struct errctx *ec);
+
 /* How long an abandoned account-lease row stays before housekeeping may drop it. */
 #define SQLITE_LEASE_RETENTION_USEC (INT64_C(86400) * 1000000)
 
@@ -64,7 +73,7 @@ read_locked(struct sqlite_state *st, const char *key, struct sqlite_idem_record 
 		r = 0;
 	else
 		r = sqlite_state_err(sqlite3_db_handle(s), rc, ec, "read");
-	sqlite3_finalize(s);
+	sqlite_state_release_locked(st, s);
 	return r;
 }
 
@@ -87,31 +96,23 @@ run_locked(struct sqlite_state *st, const char *sql, const char *const *texts, s
 	rc = sqlite3_step(s);
 	r = rc == SQLITE_DONE ? sqlite3_changes(sqlite3_db_handle(s)) :
 	    sqlite_state_err(sqlite3_db_handle(s), rc, ec, "write");
-	sqlite3_finalize(s);
+	sqlite_state_release_locked(st, s);
 	return r;
 }
 
+/* The claim protocol inside an open transaction (the caller's SAVEPOINT). */
 static int
-sqlite_idem_claim(struct idem_store *is, const struct idem_claim *c, enum idem_claim_result *ret,
+claim_locked(struct sqlite_state *st, const struct idem_claim *c, enum idem_claim_result *ret,
     char *holder, struct errctx *ec)
 {
-	struct sqlite_state *st = to_sqlite(is)->st;
 	struct sqlite_idem_record rec;
 	const char *texts[4] = { c->key, c->owner, c->detail_type, c->correlation_id };
 	int64_t ints[3] = { c->now_usec + c->lease_usec, c->now_usec, c->now_usec + c->retention_usec };
 	int r, found;
 
-	if (c->key == NULL || *c->key == '\0' || c->owner == NULL || *c->owner == '\0')
-		return errctx_set(ec, -EINVAL, "idempotency claim: key and owner are required");
-	if (c->lease_usec <= 0 || c->retention_usec < c->lease_usec)
-		return errctx_set(ec, -EINVAL, "idempotency claim '%s': lease must be > 0 and within the retention", c->key);
-	sqlite_state_lock(st);
-	r = sqlite_state_begin_locked(st, ec);
-	if (r < 0)
-		goto out;
 	found = r = read_locked(st, c->key, &rec, ec);
 	if (r < 0)
-		goto fail;
+		return r;
 	if (found && rec.expires_usec >= c->now_usec && strcmp(rec.status, "COMPLETED") == 0)
 		*ret = IDEM_COMPLETED;
 	else if (found && rec.expires_usec >= c->now_usec && rec.lease_expires_usec >= c->now_usec &&
@@ -128,33 +129,148 @@ sqlite_idem_claim(struct idem_store *is, const struct idem_claim *c, enum idem_c
 		    " expires_usec) VALUES (?, ?, ?, ?, 'IN_PROGRESS', ?, ?, NULL, ?)",
 		    texts, 4, ints, 3, ec);
 		if (r < 0)
-			goto fail;
+			return r;
 	}
 	/* The previous owner of a takeover too: the log names whose claim lapsed. */
 	if ((*ret == IDEM_BUSY || *ret == IDEM_COMPLETED || *ret == IDEM_TAKEN_OVER) && holder != NULL)
 		(void)snprintf(holder, 128, "%s", rec.owner);
-	r = sqlite_state_commit_locked(st, ec);
-	goto out;
-fail:
-	sqlite_state_rollback_locked(st);
-out:
+	return 0;
+}
+
+static int
+claim_check(const struct idem_claim *c, struct errctx *ec)
+{
+	if (c->key == NULL || *c->key == '\0' || c->owner == NULL || *c->owner == '\0')
+		return errctx_set(ec, -EINVAL, "idempotency claim: key and owner are required");
+	if (c->lease_usec <= 0 || c->retention_usec < c->lease_usec)
+		return errctx_set(ec, -EINVAL, "idempotency claim '%s': lease must be > 0 and within the retention", c->key);
+	return 0;
+}
+
+static int
+sqlite_idem_claim(struct idem_store *is, const struct idem_claim *c, enum idem_claim_result *ret,
+    char *holder, struct errctx *ec)
+{
+	struct sqlite_state *st = to_sqlite(is)->st;
+	int r;
+
+	if ((r = claim_check(c, ec)) < 0)
+		return r;
+	sqlite_state_lock(st);
+	r = sqlite_state_begin_locked(st, ec);
+	if (r == 0) {
+		r = claim_locked(st, c, ret, holder, ec);
+		if (r == 0)
+			r = sqlite_state_commit_locked(st, ec);
+		else
+			sqlite_state_rollback_locked(st);
+	}
 	sqlite_state_unlock(st);
 	return r < 0 ? errctx_prefix(ec, "idempotency claim '%s'", c->key) : 0;
 }
 
-/* A conditional write on (key, owner, IN_PROGRESS); -EEXIST when not ours. */
+/*
+ * The batch forms: every item of the batch in one transaction (one COMMIT,
+ * one fsync), each in a SAVEPOINT of its own so a failed item leaves the
+ * others; each item's answer is what claim() / complete() would have said,
+ * and none is given before the COMMIT succeeded (if it fails, every item
+ * fails with its reason).
+ */
 static int
-owner_write(struct idem_store *is, const char *what, const char *sql, const char *key,
-    const char *owner, const int64_t *ints, size_t ni, struct errctx *ec)
+sqlite_idem_claim_batch(struct idem_store *is, struct idem_claim_item *items, size_t n,
+    struct errctx *ec)
 {
 	struct sqlite_state *st = to_sqlite(is)->st;
+	struct errctx sub;
+	size_t i;
+	int r;
+
+	for (i = 0; i < n; i++) {
+		items[i].r = 0;
+		items[i].holder[0] = '\0';
+	}
+	sqlite_state_lock(st);
+	r = sqlite_state_begin_locked(st, ec);
+	for (i = 0; r == 0 && i < n; i++) {
+		errctx_clear(&sub);
+		if ((items[i].r = claim_check(&items[i].c, &sub)) < 0) {
+			*ec = sub;
+			continue;
+		}
+		if ((r = sqlite_state_item_begin_locked(st, &sub)) < 0)
+			break;
+		items[i].r = claim_locked(st, &items[i].c, &items[i].res, items[i].holder, &sub);
+		if (items[i].r < 0) {
+			errctx_prefix(&sub, "idempotency claim '%s'", items[i].c.key);
+			*ec = sub;
+		}
+		/* The whole transaction gone (I/O error): every item fails below. */
+		if ((r = sqlite_state_item_end_locked(st, items[i].r == 0, &sub)) < 0)
+			*ec = sub;
+	}
+	if (r == 0)
+		r = sqlite_state_commit_locked(st, ec);
+	else
+		sqlite_state_rollback_locked(st);
+	sqlite_state_unlock(st);
+	if (r < 0) {
+		errctx_prefix(ec, "idempotency claims");
+		for (i = 0; i < n; i++)
+			items[i].r = r;
+	}
+	return 0;
+}
+
+static int
+sqlite_idem_complete_batch(struct idem_store *is, struct idem_complete_item *items, size_t n,
+    struct errctx *ec)
+{
+	struct sqlite_state *st = to_sqlite(is)->st;
+	struct errctx sub;
+	sqlite3 *db;
+	size_t i;
+	int r;
+
+	db = sqlite_state_lock(st);
+	r = sqlite_state_begin_locked(st, ec);
+	for (i = 0; r == 0 && i < n; i++) {
+		errctx_clear(&sub);
+		items[i].r = owner_write_locked(st, "complete", COMPLETE_SQL, items[i].key,
+		    items[i].owner, &items[i].now_usec, 1, &sub);
+		if (items[i].r < 0)
+			*ec = sub;
+		/* The whole transaction gone (I/O error): every item fails below. */
+		if (sqlite3_get_autocommit(db))
+			r = errctx_set(ec, -EIO, "the transaction was rolled back");
+	}
+	if (r == 0)
+		r = sqlite_state_commit_locked(st, ec);
+	else
+		sqlite_state_rollback_locked(st);
+	sqlite_state_unlock(st);
+	if (r < 0) {
+		errctx_prefix(ec, "idempotency completions");
+		for (i = 0; i < n; i++)
+			items[i].r = r;
+	}
+	return 0;
+}
+
+/* A conditional write on (key, owner, IN_PROGRESS); -EEXIST when not ours.
+ * Inside the caller's transaction: the write is undone on any failure. */
+static int
+owner_write_locked(struct sqlite_state *st, const char *what, const char *sql, const char *key,
+    const char *owner, const int64_t *ints, size_t ni, struct errctx *ec)
+{
 	struct sqlite_idem_record rec;
 	const char *texts[2] = { key, owner };
 	int r;
 
 	if (key == NULL || owner == NULL)
 		return errctx_set(ec, -EINVAL, "idempotency %s: key and owner are required", what);
-	sqlite_state_lock(st);
+	r = sqlite_state_item_begin_locked(st, ec);
+	if (r < 0)
+		return errctx_prefix(ec, "idempotency %s '%s'", what, key);
 	r = run_locked(st, sql, texts, 2, ints, ni, ec);
 	if (r == 0) {
 		/* Say who has it now, for the log line of a lost race. */
@@ -167,8 +283,35 @@ owner_write(struct idem_store *is, const char *what, const char *sql, const char
 		else
 			r = found;
 	}
-	sqlite_state_unlock(st);
+	{
+		struct errctx sub = { 0 };
+
+		if (sqlite_state_item_end_locked(st, r > 0, &sub) < 0) {
+			*ec = sub;
+			r = sub.code;
+		}
+	}
 	return r < 0 ? errctx_prefix(ec, "idempotency %s '%s'", what, key) : 0;
+}
+
+static int
+owner_write(struct idem_store *is, const char *what, const char *sql, const char *key,
+    const char *owner, const int64_t *ints, size_t ni, struct errctx *ec)
+{
+	struct sqlite_state *st = to_sqlite(is)->st;
+	int r;
+
+	sqlite_state_lock(st);
+	r = sqlite_state_begin_locked(st, ec);
+	if (r == 0) {
+		r = owner_write_locked(st, what, sql, key, owner, ints, ni, ec);
+		if (r == 0)
+			r = sqlite_state_commit_locked(st, ec);
+		else
+			sqlite_state_rollback_locked(st);
+	}
+	sqlite_state_unlock(st);
+	return r;
 }
 
 static int
@@ -184,9 +327,7 @@ static int
 sqlite_idem_complete(struct idem_store *is, const char *key, const char *owner, int64_t now_usec,
     struct errctx *ec)
 {
-	return owner_write(is, "complete", "UPDATE idempotency SET status = 'COMPLETED',"
-	    " completed_usec = ?3, lease_expires_usec = NULL"
-	    " WHERE key = ?1 AND owner = ?2 AND status = 'IN_PROGRESS'", key, owner, &now_usec, 1, ec);
+	return owner_write(is, "complete", COMPLETE_SQL, key, owner, &now_usec, 1, ec);
 }
 
 static int
@@ -235,6 +376,8 @@ static const struct idem_ops sqlite_idem_ops = {
 	.lease_acquire = sqlite_idem_lease_acquire,
 	.lease_renew = sqlite_idem_lease_renew,
 	.lease_release = sqlite_idem_lease_release,
+	.claim_batch = sqlite_idem_claim_batch,
+	.complete_batch = sqlite_idem_complete_batch,
 };
 
 int
@@ -246,7 +389,11 @@ sqlite_idem_new(const struct sqlite_idem_options *o, struct idem_store **ret, st
 	*ret = NULL;
 	s = xcalloc(1, sizeof *s);
 	s->pub.ops = &sqlite_idem_ops;
-	r = sqlite_state_open(o->path, o->busy_timeout_usec, &s->st, ec);
+	if (o->state != NULL) {
+		s->st = sqlite_state_ref(o->state);
+		r = 0;
+	} else
+		r = sqlite_state_open(o->path, o->busy_timeout_usec, &s->st, ec);
 	if (r < 0) {
 		free(s);
 		return r;
@@ -277,7 +424,16 @@ sqlite_idem_prune(struct idem_store *is, int64_t now_usec, uint64_t *removed, st
 	int r;
 
 	sqlite_state_lock(st);
-	r = run_locked(st, "DELETE FROM idempotency WHERE expires_usec < ?", NULL, 0, &now_usec, 1, ec);
+	r = sqlite_state_begin_locked(st, ec);
+	if (r == 0)
+		r = run_locked(st, "DELETE FROM idempotency WHERE expires_usec < ?", NULL, 0, &now_usec,
+		    1, ec);
+	if (r >= 0) {
+		int c = sqlite_state_commit_locked(st, ec);
+
+		r = c < 0 ? c : r;
+	} else
+		sqlite_state_rollback_locked(st);
 	sqlite_state_unlock(st);
 	if (r < 0)
 		return errctx_prefix(ec, "idempotency prune");
@@ -379,7 +535,9 @@ lease_write(struct idem_store *is, const char *what, const char *sql, const char
 	if (key == NULL || owner == NULL || run == NULL)
 		return errctx_set(ec, -EINVAL, "account lease %s: key, owner and run are required", what);
 	sqlite_state_lock(st);
-	r = run_locked(st, sql, texts, 3, ints, ni, ec);
+	r = sqlite_state_begin_locked(st, ec);
+	if (r == 0)
+		r = run_locked(st, sql, texts, 3, ints, ni, ec);
 	if (r == 0) {
 		found = read_locked(st, key, &rec, ec);
 		if (found > 0)
@@ -387,6 +545,10 @@ lease_write(struct idem_store *is, const char *what, const char *sql, const char
 		else
 			r = found < 0 ? found : errctx_set(ec, -EEXIST, "no lease");
 	}
+	if (r > 0)
+		r = sqlite_state_commit_locked(st, ec);
+	else
+		sqlite_state_rollback_locked(st);
 	sqlite_state_unlock(st);
 	return r < 0 ? errctx_prefix(ec, "account lease %s '%s'", what, key) : 0;
 }

@@ -27,12 +27,28 @@ sqlite3	*sqlite_state_lock(struct sqlite_state *st);
 void	sqlite_state_unlock(struct sqlite_state *st);
 
 /* BEGIN IMMEDIATE: takes the write lock now, so a read-then-write cannot be
- * overtaken by another process. */
+ * overtaken by another process. A write joins the open group transaction
+ * if there is one (sqlite_state.c, "group commit"): commit_locked returns
+ * once the COMMIT holding it is done (it may wait for the writers queued
+ * behind it, the mutex released meanwhile); every write goes through
+ * begin/commit, never autocommit, so no caller is told of a write the
+ * group has not committed. */
 int	sqlite_state_begin_locked(struct sqlite_state *st, struct errctx *ec);
 int	sqlite_state_commit_locked(struct sqlite_state *st, struct errctx *ec);
+/* One item of a batch inside begin/commit (SAVEPOINT item): end keeps or
+ * undoes the item; end fails (-EIO) when SQLite ended the whole transaction,
+ * and the caller must then roll back. */
+int	sqlite_state_item_begin_locked(struct sqlite_state *st, struct errctx *ec);
+int	sqlite_state_item_end_locked(struct sqlite_state *st, bool keep, struct errctx *ec);
 void	sqlite_state_rollback_locked(struct sqlite_state *st);
+/* A prepared statement for sql, from the connection's cache (prepared once,
+ * SQLITE_PREPARE_PERSISTENT). sql must be a string literal (or live as long
+ * as the state and never change): its address is the cache key. Give the
+ * statement back with sqlite_state_release_locked (reset and unbound, never
+ * finalize it); bindings may be SQLITE_STATIC until then. */
 int	sqlite_state_prepare_locked(struct sqlite_state *st, const char *sql,
 	    sqlite3_stmt **ret, struct errctx *ec);
+void	sqlite_state_release_locked(struct sqlite_state *st, sqlite3_stmt *s);
 
 /* Map an SQLite result to a negative errno and set ec with what + the reason. */
 int	sqlite_state_err(sqlite3 *db, int rc, struct errctx *ec, const char *what);

@@ -1,14 +1,20 @@
 /*
  * sqlite_queue: the transport seam of the embedded backend. Every op runs
  * its SQL from a libevent callback on the loop (never inside the call that
- * started it) and ends with exactly one callback; a receive on an empty
- * queue re-checks on a short timer until its wait passes.
+ * started it) and ends with exactly one callback. A receive on an empty
+ * queue sleeps until the doorbell rings (inotify on the state file's WAL:
+ * any process's write), a publish of this process wakes it, the earliest
+ * in-flight or delayed message of the queue becomes visible, or the
+ * backstop (poll_interval) passes.
  */
 #include <errno.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/inotify.h>
 #include <sys/queue.h>
 #include <time.h>
+#include <unistd.h>
 #include <event2/event.h>
 
 #include "alchemiser/core/err.h"
@@ -54,6 +60,13 @@ struct sqlite_transport {
 	TAILQ_HEAD(, op)	 ops;
 	struct event		*wake_ev;	/* another thread published: re-check now */
 	bool			 recovered;	/* sqlite_queue_recover_dead ran */
+	/* The doorbell: an inotify watch on the state file's folder, for writes
+	 * to its WAL (every commit of every process appends to it). Armed only
+	 * while a receive sleeps; -1 when inotify is unavailable (then the
+	 * queue is re-checked every SQLITE_QUEUE_FALLBACK_POLL_USEC). */
+	int			 bell_fd;
+	struct event		*bell_ev;
+	char			*wal_name;	/* "<state file name>-wal" */
 };
 
 static void	op_run_cb(evutil_socket_t fd, short what, void *arg);
@@ -120,6 +133,32 @@ op_free(struct op *op)
 	free(op);
 }
 
+/* Read what the doorbell queued: true when the WAL was written since the
+ * last read (or events were lost), so the next look must take the lock. */
+static bool
+bell_drain(struct sqlite_transport *t)
+{
+	char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
+	bool rung = false;
+	ssize_t n;
+
+	if (t->bell_fd < 0)
+		return false;
+	while ((n = read(t->bell_fd, buf, sizeof buf)) > 0) {
+		char *p = buf;
+
+		while (p < buf + n) {
+			const struct inotify_event *ev = (const struct inotify_event *)(void *)p;
+
+			if ((ev->mask & IN_Q_OVERFLOW) != 0 ||
+			    (ev->len > 0 && strcmp(ev->name, t->wal_name) == 0))
+				rung = true;
+			p += sizeof *ev + ev->len;
+		}
+	}
+	return rung;
+}
+
 static void
 receive_finish(struct op *op, struct queue_message **msgs, size_t n, int r,
     const struct errctx *ec)
@@ -128,6 +167,8 @@ receive_finish(struct op *op, struct queue_message **msgs, size_t n, int r,
 	transport_receive_cb cb = op->rcb;
 	void *arg = op->arg;
 
+	if (t->bell_ev != NULL)
+		(void)event_del(t->bell_ev);
 	/* Unlink first: the callback may start the next receive. */
 	t->receiving = NULL;
 	op_free(op);
@@ -140,8 +181,9 @@ receive_run(struct op *op)
 	struct sqlite_transport *t = op->t;
 	struct queue_message *msgs[TRANSPORT_MAX_BATCH];
 	struct errctx ec;
-	int64_t left;
+	int64_t left, sleep_usec, next = 0;
 	size_t n = 0;
+	bool rung;
 	int r;
 
 	errctx_clear(&ec);
@@ -156,7 +198,9 @@ receive_run(struct op *op)
 	if (!t->recovered && sqlite_queue_recover_dead(t->st, &t->conf, &ec) >= 0)
 		t->recovered = true;
 	errctx_clear(&ec);
-	r = sqlite_queue_claim(t->st, &t->conf, op->max, op->visibility_usec, msgs, &n, &ec);
+	/* Drain before looking: a write after this rings again. */
+	rung = bell_drain(t);
+	r = sqlite_queue_claim(t->st, &t->conf, op->max, op->visibility_usec, rung, msgs, &n, &ec);
 	if (r < 0) {
 		receive_finish(op, NULL, 0, r, &ec);
 		return;
@@ -166,7 +210,32 @@ receive_run(struct op *op)
 		receive_finish(op, msgs, n, 0, &ec);
 		return;
 	}
-	op_schedule(op, left < t->poll_interval_usec ? left : t->poll_interval_usec);
+	/* Sleep until the doorbell, a wake, the wait's end, the backstop, or
+	 * the moment the earliest hidden message of the queue shows again. */
+	sleep_usec = t->bell_fd >= 0 ? t->poll_interval_usec : SQLITE_QUEUE_FALLBACK_POLL_USEC;
+	if (left < sleep_usec)
+		sleep_usec = left;
+	errctx_clear(&ec);
+	if (sqlite_queue_next_visible(t->st, t->conf.queue, &next, &ec) == 0 && next > 0 &&
+	    next - sqlite_state_now_usec(t->st) < sleep_usec)
+		sleep_usec = next - sqlite_state_now_usec(t->st);
+	if (t->bell_ev != NULL)
+		(void)event_add(t->bell_ev, NULL);
+	op_schedule(op, sleep_usec);
+}
+
+/* Loop thread: the WAL was written while a receive slept. */
+static void
+bell_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct sqlite_transport *t = arg;
+
+	(void)fd;
+	(void)what;
+	if (t->receiving == NULL || t->receiving->cancelled)
+		return;
+	(void)event_del(t->receiving->ev);
+	op_schedule(t->receiving, 0);
 }
 
 static void
@@ -202,6 +271,30 @@ op_run_cb(evutil_socket_t fd, short what, void *arg)
 		receive_run(op);
 	else
 		batch_run(op);
+}
+
+/* Watch the folder, not the WAL itself: SQLite may delete and create the
+ * WAL again (last connection closed), which a watch on the file would not
+ * survive. Without inotify (limits reached) the queue is polled instead. */
+static void
+bell_open(struct sqlite_transport *t, const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	_cleanup_free_ char *dir = slash == NULL ? xstrdup(".") :
+	    slash == path ? xstrdup("/") : xstrndup(path, (size_t)(slash - path));
+
+	t->wal_name = xasprintf("%s-wal", slash != NULL ? slash + 1 : path);
+	t->bell_fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+	if (t->bell_fd < 0)
+		return;
+	if (inotify_add_watch(t->bell_fd, dir, IN_MODIFY) < 0) {
+		(void)close(t->bell_fd);
+		t->bell_fd = -1;
+		return;
+	}
+	t->bell_ev = event_new(t->base, t->bell_fd, EV_READ, bell_cb, t);
+	if (t->bell_ev == NULL)
+		abort();	/* only fails on out of memory */
 }
 
 static int
@@ -357,8 +450,14 @@ sqlite_transport_send(struct transport *tp, const char *body, int64_t delay_usec
 		attrs = json_dumps(attributes, JSON_COMPACT);
 	}
 	sqlite_state_lock(t->st);
-	r = sqlite_queue_insert_locked(t->st, t->conf.queue, body, len, attrs, delay_usec,
-	    message_id, ec);
+	r = sqlite_state_begin_locked(t->st, ec);
+	if (r == 0)
+		r = sqlite_queue_insert_locked(t->st, t->conf.queue, body, len, attrs, delay_usec,
+		    message_id, ec);
+	if (r == 0)
+		r = sqlite_state_commit_locked(t->st, ec);
+	else
+		sqlite_state_rollback_locked(t->st);
 	sqlite_state_unlock(t->st);
 	free(attrs);
 	return r < 0 ? errctx_prefix(ec, "queue '%s'", t->conf.queue) : 0;
@@ -408,6 +507,11 @@ sqlite_transport_free(struct transport *tp)
 		return;
 	if (t->wake_ev != NULL)
 		event_free(t->wake_ev);
+	if (t->bell_ev != NULL)
+		event_free(t->bell_ev);
+	if (t->bell_fd >= 0)
+		(void)close(t->bell_fd);
+	free(t->wal_name);
 	while (!TAILQ_EMPTY(&t->ops))
 		op_free(TAILQ_FIRST(&t->ops));
 	sqlite_state_free(t->st);
@@ -442,6 +546,7 @@ sqlite_transport_new(struct event_base *base, const struct sqlite_queue_options 
 		return errctx_set(ec, -EINVAL, "sqlite queue: invalid queue name '%s' ([A-Za-z0-9_-], 1..80)",
 		    o->queue != NULL ? o->queue : "");
 	t = xcalloc(1, sizeof *t);
+	t->bell_fd = -1;
 	t->pub.ops = &sqlite_transport_ops;
 	t->base = base;
 	TAILQ_INIT(&t->ops);
@@ -462,6 +567,7 @@ sqlite_transport_new(struct event_base *base, const struct sqlite_queue_options 
 	if (r < 0)
 		goto fail;
 	sqlite_state_set_clock(t->st, o->clock, o->clock_arg);
+	bell_open(t, o->path);
 	*ret = &t->pub;
 	return 0;
 fail:

@@ -7,6 +7,7 @@
 #ifndef ALCHEMISER_LOCAL_SQLITE_QUEUE_INTERNAL_H
 #define ALCHEMISER_LOCAL_SQLITE_QUEUE_INTERNAL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -28,9 +29,15 @@ enum queue_apply {
 };
 
 /* Receive up to max messages into msgs (room for max), hiding them for
- * visibility_usec; parks the exhausted ones first. */
+ * visibility_usec; parks the exhausted ones first. locked_check: look under
+ * the write lock even when a plain read sees nothing (after a doorbell: the
+ * writer's COMMIT may not be visible before its lock is released). */
 int	sqlite_queue_claim(struct sqlite_state *st, const struct sqlite_queue_conf *c,
-	    unsigned max, int64_t visibility_usec, struct queue_message **msgs, size_t *n,
+	    unsigned max, int64_t visibility_usec, bool locked_check, struct queue_message **msgs,
+	    size_t *n, struct errctx *ec);
+/* When the earliest message of queue (in flight or delayed) becomes visible
+ * (state clock, usec); 0 when the queue is empty. */
+int	sqlite_queue_next_visible(struct sqlite_state *st, const char *queue, int64_t *ret,
 	    struct errctx *ec);
 /* Make visible now the messages this queue's receivers hold whose receiver
  * (the owner in their receipt, core/owner.h) is provably dead, giving back

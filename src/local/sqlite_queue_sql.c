@@ -72,7 +72,7 @@ sqlite_queue_insert_locked(struct sqlite_state *st, const char *queue, const cha
 	bind_int(s, ":now", now);
 	bind_int(s, ":vis", now + delay_usec);
 	r = step_done(st, s, ec, "send");
-	sqlite3_finalize(s);
+	sqlite_state_release_locked(st, s);
 	if (r < 0)
 		return r;
 	if (message_id != NULL)
@@ -129,7 +129,7 @@ park_exhausted_locked(struct sqlite_state *st, const struct sqlite_queue_conf *c
 	bind_int(s, ":now", now);
 	bind_int(s, ":max", c->max_receive_count);
 	r = step_done(st, s, ec, "move to the dead-letter queue");
-	sqlite3_finalize(s);
+	sqlite_state_release_locked(st, s);
 	return r < 0 ? r : 0;
 }
 
@@ -149,7 +149,7 @@ any_visible_locked(struct sqlite_state *st, const char *queue, int64_t now, stru
 	rc = sqlite3_step(s);
 	r = rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 :
 	    sqlite_state_err(sqlite3_db_handle(s), rc, ec, "receive");
-	sqlite3_finalize(s);
+	sqlite_state_release_locked(st, s);
 	return r;
 }
 
@@ -201,8 +201,8 @@ claim_rows_locked(struct sqlite_state *st, const struct sqlite_queue_conf *c, un
 	if (rc != SQLITE_DONE)
 		r = sqlite_state_err(sqlite3_db_handle(sel), rc, ec, "receive");
 out:
-	sqlite3_finalize(sel);
-	sqlite3_finalize(upd);
+	sqlite_state_release_locked(st, sel);
+	sqlite_state_release_locked(st, upd);
 	return r < 0 ? r : 0;
 }
 
@@ -258,8 +258,8 @@ sqlite_queue_recover_dead(struct sqlite_state *st, const struct sqlite_queue_con
 	if (rc != SQLITE_DONE)
 		r = sqlite_state_err(sqlite3_db_handle(sel), rc, ec, "recover");
 done:
-	sqlite3_finalize(sel);
-	sqlite3_finalize(upd);
+	sqlite_state_release_locked(st, sel);
+	sqlite_state_release_locked(st, upd);
 	if (r >= 0)
 		r = sqlite_state_commit_locked(st, ec);
 	else
@@ -273,7 +273,8 @@ out:
 
 int
 sqlite_queue_claim(struct sqlite_state *st, const struct sqlite_queue_conf *c, unsigned max,
-    int64_t visibility_usec, struct queue_message **msgs, size_t *n, struct errctx *ec)
+    int64_t visibility_usec, bool locked_check, struct queue_message **msgs, size_t *n,
+    struct errctx *ec)
 {
 	int64_t now = sqlite_state_now_usec(st);
 	size_t i;
@@ -281,7 +282,9 @@ sqlite_queue_claim(struct sqlite_state *st, const struct sqlite_queue_conf *c, u
 
 	*n = 0;
 	sqlite_state_lock(st);
-	r = any_visible_locked(st, c->queue, now, ec);
+	/* locked_check: another process is writing (its WAL frames woke us):
+	 * only its write lock makes sure its COMMIT is visible to our read. */
+	r = locked_check ? 1 : any_visible_locked(st, c->queue, now, ec);
 	if (r <= 0)
 		goto out;
 	if ((r = sqlite_state_begin_locked(st, ec)) < 0)
@@ -302,6 +305,30 @@ out:
 		return errctx_prefix(ec, "queue '%s'", c->queue);
 	}
 	return 0;
+}
+
+int
+sqlite_queue_next_visible(struct sqlite_state *st, const char *queue, int64_t *ret,
+    struct errctx *ec)
+{
+	sqlite3_stmt *s = NULL;
+	int r, rc;
+
+	*ret = 0;
+	sqlite_state_lock(st);
+	r = sqlite_state_prepare_locked(st, "SELECT min(visible_usec) FROM queue_messages"
+	    " WHERE queue = :q", &s, ec);
+	if (r == 0) {
+		bind_text(s, ":q", queue);
+		rc = sqlite3_step(s);
+		if (rc == SQLITE_ROW && sqlite3_column_type(s, 0) != SQLITE_NULL)
+			*ret = sqlite3_column_int64(s, 0);
+		else if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+			r = sqlite_state_err(sqlite3_db_handle(s), rc, ec, "next visible");
+	}
+	sqlite_state_release_locked(st, s);
+	sqlite_state_unlock(st);
+	return r;
 }
 
 /* One statement per receipt in one transaction: per-entry results, atomic commit. */
@@ -354,7 +381,7 @@ sqlite_queue_apply(struct sqlite_state *st, const struct sqlite_queue_conf *c, e
 			r = 0;
 		}
 	}
-	sqlite3_finalize(s);
+	sqlite_state_release_locked(st, s);
 	if (r == 0)
 		r = sqlite_state_commit_locked(st, ec);
 	else
@@ -390,7 +417,7 @@ sqlite_queue_count(struct sqlite_state *st, const char *queue, struct sqlite_que
 		} else
 			r = sqlite_state_err(sqlite3_db_handle(s), rc, ec, "count");
 	}
-	sqlite3_finalize(s);
+	sqlite_state_release_locked(st, s);
 	sqlite_state_unlock(st);
 	return r < 0 ? errctx_prefix(ec, "queue '%s'", queue) : 0;
 }
@@ -430,7 +457,7 @@ sqlite_queue_list_parked(struct sqlite_state *st, const char *dlq, size_t max,
 		if (rc != SQLITE_DONE)
 			r = sqlite_state_err(sqlite3_db_handle(s), rc, ec, "list");
 	}
-	sqlite3_finalize(s);
+	sqlite_state_release_locked(st, s);
 	sqlite_state_unlock(st);
 	if (r < 0) {
 		sqlite_queue_parked_free(out, *n);
@@ -471,7 +498,9 @@ sqlite_queue_redrive_message(struct sqlite_state *st, const char *dlq, const cha
 	int r;
 
 	sqlite_state_lock(st);
-	r = sqlite_state_prepare_locked(st, "UPDATE queue_messages SET queue = source_queue,"
+	r = sqlite_state_begin_locked(st, ec);
+	if (r == 0)
+		r = sqlite_state_prepare_locked(st, "UPDATE queue_messages SET queue = source_queue,"
 	    " source_queue = NULL, dlq_reason = NULL, dlq_usec = NULL, receive_count = 0,"
 	    " first_receive_usec = NULL, receipt = NULL, visible_usec = :now,"
 	    " attributes = json_remove(attributes, '$.ERROR_CODE', '$.ERROR_MESSAGE', '$.SOURCE_QUEUE')"
@@ -484,7 +513,13 @@ sqlite_queue_redrive_message(struct sqlite_state *st, const char *dlq, const cha
 		bind_int(s, ":now", sqlite_state_now_usec(st));
 		r = step_done(st, s, ec, "redrive");
 	}
-	sqlite3_finalize(s);
+	sqlite_state_release_locked(st, s);
+	if (r >= 0) {
+		int c = sqlite_state_commit_locked(st, ec);
+
+		r = c < 0 ? c : r;
+	} else
+		sqlite_state_rollback_locked(st);
 	sqlite_state_unlock(st);
 	if (r < 0)
 		return errctx_prefix(ec, "queue '%s'", dlq);

@@ -39,7 +39,7 @@ run_steps_locked(struct sqlite_state *st, const char *corr, json_t *run, struct 
 		if (rc != SQLITE_DONE)
 			r = sqlite_state_err(sqlite3_db_handle(s), rc, ec, "run steps");
 	}
-	sqlite3_finalize(s);
+	sqlite_state_release_locked(st, s);
 	json_object_set_new(run, "steps", steps);
 	json_object_set_new(run, "outcome", json_string(outcome));
 	return r;
@@ -67,7 +67,7 @@ sqlite_runs_list(struct sqlite_state *st, size_t max, json_t **ret, struct errct
 		if (rc != SQLITE_DONE)
 			r = sqlite_state_err(sqlite3_db_handle(s), rc, ec, "runs");
 	}
-	sqlite3_finalize(s);
+	sqlite_state_release_locked(st, s);
 	for (i = 0; r == 0 && i < json_array_size(runs); i++) {
 		json_t *run = json_array_get(runs, i);
 
@@ -113,7 +113,7 @@ sqlite_runs_events(struct sqlite_state *st, const char *correlation_id, json_t *
 		if (rc != SQLITE_DONE)
 			r = sqlite_state_err(sqlite3_db_handle(s), rc, ec, "run events");
 	}
-	sqlite3_finalize(s);
+	sqlite_state_release_locked(st, s);
 	sqlite_state_unlock(st);
 	if (r < 0) {
 		json_decref(events);
@@ -139,7 +139,10 @@ sqlite_runs_prune(struct sqlite_state *st, int64_t before_usec, uint64_t keep_ma
 	if (removed != NULL)
 		*removed = 0;
 	db = sqlite_state_lock(st);
-	r = sqlite_state_prepare_locked(st, sql, &s, ec);
+	/* A write: through begin/commit like every write (group commit). */
+	r = sqlite_state_begin_locked(st, ec);
+	if (r == 0)
+		r = sqlite_state_prepare_locked(st, sql, &s, ec);
 	if (r == 0) {
 		(void)sqlite3_bind_text(s, sqlite3_bind_parameter_index(s, ":q"), SQLITE_RUNS_QUEUE, -1,
 		    SQLITE_STATIC);
@@ -152,7 +155,14 @@ sqlite_runs_prune(struct sqlite_state *st, int64_t before_usec, uint64_t keep_ma
 		else if (removed != NULL)
 			*removed = (uint64_t)sqlite3_changes(db);
 	}
-	sqlite3_finalize(s);
+	/* A cached statement: given back, never finalized. */
+	sqlite_state_release_locked(st, s);
+	if (r == 0)
+		r = sqlite_state_commit_locked(st, ec);
+	else
+		sqlite_state_rollback_locked(st);
 	sqlite_state_unlock(st);
+	if (r < 0 && removed != NULL)
+		*removed = 0;
 	return r;
 }

@@ -94,6 +94,9 @@ open_local(const struct config *cfg, struct event_base *base, struct backends *b
 	r = sqlite_transport_new(base, &qo, &b->transport, ec);
 	if (r < 0)
 		return errctx_prefix(ec, "embedded queue");
+	/* One connection per process (issue #13): the idempotency store and
+	 * the bus share the queue's, so their writes commit in one group. */
+	io.state = sqlite_transport_state(b->transport);
 	r = sqlite_idem_new(&io, &b->idem, ec);
 	if (r < 0)
 		return errctx_prefix(ec, "embedded idempotency store");

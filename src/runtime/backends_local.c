@@ -31,6 +31,7 @@ backends_open_local_bus(const struct config *cfg, const char *state_file,
 	};
 	struct sqlite_bus_options o = {
 		.path = state_file,
+		.state = sqlite_transport_state(transport),
 		.account = config_str(cfg, "local.account"),
 		.region = config_str(cfg, "local.region"),
 		/* No rules file: every alchemiser.* event goes to the work queue. */

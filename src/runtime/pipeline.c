@@ -74,6 +74,7 @@ struct pipeline {
 	pthread_mutex_t		 claims_lock;
 	pthread_cond_t		 claims_wake;
 	struct claim_entry	*claims;
+	bool			 renewer_idle;	/* waits for a claim, untimed */
 	bool			 stopping;
 	pthread_t		 renewer;
 	/* batching: under batch_lock */
@@ -490,6 +491,8 @@ claims_add(struct pipeline *p, const char *key, const char *owner, int64_t lease
 	pthread_mutex_lock(&p->claims_lock);
 	c->next = p->claims;
 	p->claims = c;
+	if (p->renewer_idle)
+		pthread_cond_signal(&p->claims_wake);
 	pthread_mutex_unlock(&p->claims_lock);
 }
 
@@ -527,6 +530,14 @@ renewer_main(void *arg)
 
 	pthread_mutex_lock(&p->claims_lock);
 	while (!p->stopping) {
+		/* An idle daemon sleeps (issue #13): with no claim held the
+		 * renewer waits for claims_add, not for the next second. */
+		if (p->claims == NULL) {
+			p->renewer_idle = true;
+			(void)pthread_cond_wait(&p->claims_wake, &p->claims_lock);
+			p->renewer_idle = false;
+			continue;
+		}
 		clock_gettime(CLOCK_REALTIME, &until);
 		until.tv_sec += 1;
 		(void)pthread_cond_timedwait(&p->claims_wake, &p->claims_lock, &until);

@@ -4,7 +4,8 @@
 # workflows and parks one bad body; chromium then loads every page and the
 # test asserts on the rendered DOM (the run's orders and fills, the
 # positions, charts with drawn paths and a text equivalent, the dead
-# letter), with no script anywhere. Screenshots are kept as artifacts in
+# letter), with no script anywhere; a second daemon on the same state file
+# lists the same runs. Screenshots are kept as artifacts in
 # tests/operator/screenshots/ of the build tree.
 . "$top_srcdir/tests/lib/e2e.sh"
 CHROMIUM=${CHROMIUM:-chromium}
@@ -89,9 +90,31 @@ curl -s -D "$WORK/h" -o /dev/null "$URL/runs" || fail "curl"
 grep -qi "^Content-Security-Policy: default-src 'none'" "$WORK/h" || fail "no CSP on a page"
 grep -qi '^Cache-Control: no-store' "$WORK/h" || fail "account data cacheable"
 [ "$(curl -s -o /dev/null -w '%{http_code}' "$URL/runs/%3Cscript%3E")" = 400 ] || fail "escaped id accepted"
+# A second daemon on the same state file (a fleet on the embedded backend)
+# shows the runs the first one handled.
+PORT2=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')
+sed "s/^listen = .*/listen = 127.0.0.1:$PORT2/" "$CONF" >"$WORK/second.conf"
+"$BIN" -c "$WORK/second.conf" 2>>"$WORK/second.log" &
+SECOND=$!
+PIDS="$PIDS $SECOND"
+wait_until 20 curl -sf "http://127.0.0.1:$PORT2/metrics" || fail "the second daemon's listener did not come up"
+FIRST_URL=$URL
+URL="http://127.0.0.1:$PORT2"
+browse second-runs /runs
+URL=$FIRST_URL
+dom second-runs '<a href="/runs/dash-run-1">dash-run-1</a>'
+dom second-runs '<a href="/runs/dash-run-2">dash-run-2</a>'
+kill -TERM "$SECOND"
+wait "$SECOND" || fail "the second daemon exited $? on SIGTERM"
 kill -TERM "$DAEMON_PID"
 wait "$DAEMON_PID" 2>/dev/null || true
 ! grep -q 'Sanitizer\|runtime error' "$WORK/daemon.log" || fail "sanitizer report"
+# "completed in N ms" is the whole run: at least its execution step's time.
+run_ms=$(sed -n 's/.*workflow dash-run-1 completed (success) in \([0-9]*\) ms.*/\1/p' "$WORK/daemon.log")
+exec_ms=$(grep 'CORRELATION_ID=dash-run-1 .*HANDLER=execution OUTCOME=done' "$WORK/daemon.log" |
+    sed -n 's/.*DURATION_MS=\([0-9]*\).*/\1/p')
+[ -n "$run_ms" ] && [ -n "$exec_ms" ] || fail "no run or execution duration logged"
+[ "$run_ms" -ge "$exec_ms" ] || fail "the run took $run_ms ms, less than its execution step ($exec_ms ms)"
 # A published event's log line names its id (journalctl EVENT_ID= finds it).
 grep -q 'published WorkflowStarted \([0-9a-f-]\{36\}\) CORRELATION_ID=dash-run-1 EVENT_ID=\1' "$WORK/daemon.log" ||
 	fail "a published event is logged without its id"

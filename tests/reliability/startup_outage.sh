@@ -13,7 +13,7 @@
 . "$top_srcdir/tests/reliability/lib.sh"
 
 OUTAGE=${REL_OUTAGE_SECONDS:-15}
-command -v moto_server >/dev/null || fail "moto_server not on PATH"
+python3 -c 'import moto.server' 2>/dev/null || fail "moto is not installed"
 MOTO_PORT=$(pick_port)
 MOTO_URL="http://127.0.0.1:$MOTO_PORT"
 export AWS_ACCESS_KEY_ID=outage-test AWS_SECRET_ACCESS_KEY=outage-test-secret AWS_DEFAULT_REGION=us-east-1
@@ -51,7 +51,7 @@ asks=$(grep -c 'waiting for queue' "$WORK/daemon.log" || true)
 [ "$asks" -ge 3 ] || fail "the queue was asked only $asks times in $OUTAGE s (back-off too slow)"
 
 # ---- moto comes up -----------------------------------------------------------------
-moto_server -H 127.0.0.1 -p "$MOTO_PORT" >"$WORK/moto.out" 2>&1 &
+python3 "$top_srcdir/tests/emulators/moto_serve.py" -H 127.0.0.1 -p "$MOTO_PORT" >"$WORK/moto.out" 2>&1 &
 PIDS="$PIDS $!"
 wait_listen "$MOTO_PORT" $! || fail "moto_server did not start"
 moto_resources 5

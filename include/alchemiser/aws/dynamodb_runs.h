@@ -6,9 +6,10 @@
  *   run#CORR          one run: correlation_id, started_usec (first event),
  *                     last_usec, finished_usec and outcome ("success" |
  *                     "failure", from WorkflowCompleted / WorkflowFailed),
- *                     steps [{t, type}] and events [{t, type, detail}]
- *                     (list_append: concurrent writers of one run never
- *                     overwrite each other).
+ *                     steps [{t, type, id}] and events [{t, type, id,
+ *                     detail}] (list_append: concurrent writers of one run
+ *                     never overwrite each other; a read keeps each event
+ *                     id once, as a retried publish appends it again).
  *   runs#day#DATE     the string set of correlation ids that published an
  *                     event that UTC day (ADD: atomic, idempotent).
  *   dead#MSGID        a message a daemon parked: reason, receive_count,

@@ -20,7 +20,7 @@
  * that errno. A state-file failure fails every entry (-EAGAIN when locked).
  *
  * Thread:  publish from any worker thread concurrently (rules are immutable,
- *          the state has its own connection behind a mutex).
+ *          the state's connection is behind its mutex).
  * Memory:  the constructor copies the options; entries belong to the caller.
  */
 #ifndef ALCHEMISER_LOCAL_SQLITE_BUS_H
@@ -47,6 +47,7 @@ struct sqlite_bus_rule {
 
 struct sqlite_bus_options {
 	const char	*path;			/* state file */
+	struct sqlite_state *state;		/* or this open one, shared (sqlite_state_ref); NULL = open path */
 	const char	*account;		/* NULL = SQLITE_BUS_DEFAULT_ACCOUNT */
 	const char	*region;		/* NULL = SQLITE_BUS_DEFAULT_REGION */
 	const char	*default_queue;		/* target of the default rule; NULL = no default rule */

@@ -20,10 +20,12 @@
 #include "alchemiser/seams/idem_store.h"
 
 struct errctx;
+struct sqlite_state;
 
 struct sqlite_idem_options {
 	const char	*path;			/* state file */
 	int64_t		 busy_timeout_usec;	/* 0 = SQLITE_STATE_BUSY_TIMEOUT_USEC */
+	struct sqlite_state *state;		/* or this open one, shared (sqlite_state_ref); NULL = open path */
 };
 
 int	sqlite_idem_new(const struct sqlite_idem_options *o, struct idem_store **ret,

@@ -13,10 +13,15 @@
  * change_visibility works on any current receipt, even after the timeout
  * lapsed (no MessageNotInflight), which makes a late heartbeat harmless.
  *
- * Long polling never blocks the loop: an empty queue is re-checked every
- * poll_interval_usec on a libevent timer until wait_usec has passed. The SQL
- * itself runs on the loop thread; it waits for another process's write lock
- * at most the busy timeout (transactions are short).
+ * Long polling never blocks the loop, and an idle receive does not poll: it
+ * sleeps until the doorbell rings (an inotify watch on the state file's
+ * folder reports a write to its WAL: a commit of any process, --send or
+ * another daemon), sqlite_transport_wake() (a publish of this process), the
+ * earliest hidden message of the queue (delayed, in flight) becomes visible,
+ * wait_usec passes, or the backstop poll_interval_usec passes. Without
+ * inotify it re-checks every SQLITE_QUEUE_FALLBACK_POLL_USEC. The SQL itself
+ * runs on the loop thread; it waits for another process's write lock at most
+ * the busy timeout (transactions are short).
  *
  * Parked messages (reject, or max_receive_count reached) move to the DLQ
  * queue with their message id, body and receive count, a reason column, and
@@ -41,7 +46,8 @@
 struct event_base;
 struct errctx;
 
-#define SQLITE_QUEUE_POLL_INTERVAL_USEC (50 * INT64_C(1000))
+#define SQLITE_QUEUE_POLL_INTERVAL_USEC (10 * INT64_C(1000000))	/* backstop */
+#define SQLITE_QUEUE_FALLBACK_POLL_USEC (50 * INT64_C(1000))	/* no inotify */
 #define SQLITE_QUEUE_MAX_RECEIVE_COUNT 5
 
 struct sqlite_queue_options {
@@ -49,7 +55,7 @@ struct sqlite_queue_options {
 	const char	*queue;			/* work queue name, [A-Za-z0-9_-]{1,80} */
 	const char	*dlq;			/* NULL = "<queue>-dlq" */
 	unsigned	 max_receive_count;	/* 0 = SQLITE_QUEUE_MAX_RECEIVE_COUNT */
-	int64_t		 poll_interval_usec;	/* 0 = SQLITE_QUEUE_POLL_INTERVAL_USEC */
+	int64_t		 poll_interval_usec;	/* backstop re-check of an empty queue; 0 = SQLITE_QUEUE_POLL_INTERVAL_USEC */
 	int64_t		 busy_timeout_usec;	/* 0 = SQLITE_STATE_BUSY_TIMEOUT_USEC */
 	sqlite_state_clock_cb clock;		/* NULL = CLOCK_REALTIME (tests inject) */
 	void		*clock_arg;

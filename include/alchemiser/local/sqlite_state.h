@@ -7,8 +7,10 @@
  * clear error at start-up, never a crash later.
  *
  * Concurrency: each struct sqlite_state is one connection guarded by a mutex,
- * so any thread may use it, one call at a time (the seams each open their
- * own). Several processes share the file through SQLite's locks: every write
+ * so any thread may use it, one call at a time; the queue, bus and
+ * idempotency store of one process share one (sqlite_state_ref), with its
+ * statements prepared once and its writes committed in groups (see
+ * sqlite_state.c). Several processes share the file through SQLite's locks: every write
  * is a BEGIN IMMEDIATE transaction, waiting up to the busy timeout for the
  * write lock (-EAGAIN after that).
  * Thread:  any; calls on one state are serialised by its mutex.
@@ -37,6 +39,9 @@ typedef int64_t (*sqlite_state_clock_cb)(void *arg);
  * busy_timeout_usec <= 0 takes SQLITE_STATE_BUSY_TIMEOUT_USEC. */
 int	sqlite_state_open(const char *path, int64_t busy_timeout_usec,
 	    struct sqlite_state **ret, struct errctx *ec);
+/* One more owner of st (the bus and idempotency store of a process share
+ * the queue's connection); each owner calls sqlite_state_free once. */
+struct sqlite_state *sqlite_state_ref(struct sqlite_state *st);
 void	sqlite_state_free(struct sqlite_state *st);
 
 /* Replace the wall clock (NULL = CLOCK_REALTIME) used for visibility,

@@ -75,9 +75,11 @@ wait_listen() {
 # start_moto: MOTO_PORT, MOTO_URL; signature checking switched on after the
 # IAM user and key are made (AKID/SECRET exported for the test program).
 start_moto() {
-	command -v moto_server >/dev/null || fail "moto_server not on PATH (it cannot be installed here)"
+	python3 -c 'import moto.server' 2>/dev/null || fail "moto is not installed (it cannot be installed here)"
 	MOTO_PORT=$(pick_port)
-	INITIAL_NO_AUTH_ACTION_COUNT=3 moto_server -H 127.0.0.1 -p "$MOTO_PORT" >"$WORK/moto.log" 2>&1 &
+	# moto_server with its DynamoDB requests serialised (see moto_serve.py).
+	INITIAL_NO_AUTH_ACTION_COUNT=3 python3 "$top_srcdir/tests/emulators/moto_serve.py" \
+	    -H 127.0.0.1 -p "$MOTO_PORT" >"$WORK/moto.log" 2>&1 &
 	PIDS="$PIDS $!"
 	wait_listen "$MOTO_PORT" $! || fail "moto_server did not start"
 	MOTO_URL="http://127.0.0.1:$MOTO_PORT"

@@ -9,6 +9,7 @@
 
 #include "alchemiser/core/xalloc.h"
 #include "alchemiser/local/sqlite_idem.h"
+#include "alchemiser/local/sqlite_state.h"
 #include "local_test.h"
 
 #define SEC INT64_C(1000000)
@@ -252,6 +253,156 @@ START_TEST(test_sqlite_idem_one_winner_among_threads_and_connections)
 }
 END_TEST
 
+/* claim_batch / complete_batch: one transaction, each item answered as
+ * claim() / complete() would have answered it alone. */
+START_TEST(test_sqlite_idem_batches_answer_per_item)
+{
+	struct idem_claim_item ci[5];
+	struct idem_complete_item co[3];
+	struct sqlite_idem_record rec;
+	struct errctx ec;
+	const char *keys[5] = { "b-fresh", "b-done", "b-busy", "b-mine", "" };
+	int i;
+
+	ck_assert_int_eq(claim(is, "b-done", "host:9:0", T0, NULL), IDEM_CLAIMED);
+	ck_assert_ok(is->ops->complete(is, "b-done", "host:9:0", T0, &ec), &ec);
+	ck_assert_int_eq(claim(is, "b-busy", "host:9:0", T0, NULL), IDEM_CLAIMED);
+	ck_assert_int_eq(claim(is, "b-mine", "host:1:0", T0, NULL), IDEM_CLAIMED);
+	memset(ci, 0, sizeof ci);
+	for (i = 0; i < 5; i++)
+		ci[i].c = (struct idem_claim){ .key = keys[i], .owner = "host:1:0",
+		    .detail_type = "TradeExecuted", .now_usec = T0 + SEC, .lease_usec = 60 * SEC,
+		    .retention_usec = 86400 * SEC };
+	ck_assert_ptr_nonnull(is->ops->claim_batch);
+	ck_assert_ok(is->ops->claim_batch(is, ci, 5, &ec), &ec);
+	ck_assert_int_eq(ci[0].r, 0);
+	ck_assert_int_eq(ci[0].res, IDEM_CLAIMED);
+	ck_assert_int_eq(ci[1].r, 0);
+	ck_assert_int_eq(ci[1].res, IDEM_COMPLETED);
+	ck_assert_str_eq(ci[1].holder, "host:9:0");
+	ck_assert_int_eq(ci[2].r, 0);
+	ck_assert_int_eq(ci[2].res, IDEM_BUSY);
+	ck_assert_str_eq(ci[2].holder, "host:9:0");
+	ck_assert_int_eq(ci[3].r, 0);
+	ck_assert_int_eq(ci[3].res, IDEM_CLAIMED);
+	ck_assert_int_eq(ci[4].r, -EINVAL);
+	ck_assert_ok(sqlite_idem_get(is, "b-fresh", &rec, &ec), &ec);
+	ck_assert_str_eq(rec.owner, "host:1:0");
+	ck_assert_str_eq(rec.status, "IN_PROGRESS");
+	ck_assert_ok(sqlite_idem_get(is, "b-busy", &rec, &ec), &ec);
+	ck_assert_str_eq(rec.owner, "host:9:0");
+
+	co[0] = (struct idem_complete_item){ .key = "b-fresh", .owner = "host:1:0", .now_usec = T0 + 2 * SEC };
+	co[1] = (struct idem_complete_item){ .key = "b-busy", .owner = "host:1:0", .now_usec = T0 + 2 * SEC };
+	co[2] = (struct idem_complete_item){ .key = "b-mine", .owner = "host:1:0", .now_usec = T0 + 2 * SEC };
+	ck_assert_ptr_nonnull(is->ops->complete_batch);
+	ck_assert_ok(is->ops->complete_batch(is, co, 3, &ec), &ec);
+	ck_assert_int_eq(co[0].r, 0);
+	ck_assert_int_eq(co[1].r, -EEXIST);
+	ck_assert_int_eq(co[2].r, 0);
+	ck_assert_ok(sqlite_idem_get(is, "b-fresh", &rec, &ec), &ec);
+	ck_assert_str_eq(rec.status, "COMPLETED");
+	ck_assert_ok(sqlite_idem_get(is, "b-mine", &rec, &ec), &ec);
+	ck_assert_str_eq(rec.status, "COMPLETED");
+	/* The refused item changed nothing. */
+	ck_assert_ok(sqlite_idem_get(is, "b-busy", &rec, &ec), &ec);
+	ck_assert_str_eq(rec.status, "IN_PROGRESS");
+	ck_assert_str_eq(rec.owner, "host:9:0");
+}
+END_TEST
+
+/* Group commit (issue #13): threads writing through one shared connection
+ * have their writes committed in groups, yet none returns before its write
+ * is committed: a second connection (another process, for SQLite) must see
+ * each claim and completion the moment the call returned. */
+struct grouper {
+	struct idem_store	*s;		/* shared by every thread */
+	int			 id;
+	int			 bad;		/* writes not visible after they returned */
+	int			 failed;
+};
+
+enum { GROUP_THREADS = 4, GROUP_WRITES = 60 };
+
+static void *
+group_thread(void *arg)
+{
+	struct grouper *g = arg;
+	struct sqlite_idem_options po = { .path = path };
+	struct idem_store *probe = NULL;
+	struct sqlite_idem_record rec;
+	struct errctx ec;
+	int i;
+
+	if (sqlite_idem_new(&po, &probe, &ec) < 0) {
+		g->failed++;
+		return NULL;
+	}
+	for (i = 0; i < GROUP_WRITES; i++) {
+		char key[64], owner[32];
+		struct idem_claim c = { .key = key, .owner = owner, .now_usec = T0,
+		    .lease_usec = 60 * SEC, .retention_usec = 3600 * SEC };
+		enum idem_claim_result res;
+
+		(void)snprintf(key, sizeof key, "group-%d-%d", g->id, i);
+		(void)snprintf(owner, sizeof owner, "host:%d:0", g->id);
+		if (g->s->ops->claim(g->s, &c, &res, NULL, &ec) < 0 || res != IDEM_CLAIMED) {
+			g->failed++;
+			continue;
+		}
+		if (sqlite_idem_get(probe, key, &rec, &ec) < 0 || strcmp(rec.status, "IN_PROGRESS") != 0)
+			g->bad++;
+		if (g->s->ops->complete(g->s, key, owner, T0 + SEC, &ec) < 0) {
+			g->failed++;
+			continue;
+		}
+		if (sqlite_idem_get(probe, key, &rec, &ec) < 0 || strcmp(rec.status, "COMPLETED") != 0)
+			g->bad++;
+	}
+	probe->ops->free(probe);
+	return NULL;
+}
+
+START_TEST(test_sqlite_idem_group_commit_returns_committed)
+{
+	struct grouper g[GROUP_THREADS];
+	pthread_t th[GROUP_THREADS];
+	int i;
+
+	for (i = 0; i < GROUP_THREADS; i++) {
+		g[i] = (struct grouper){ .s = is, .id = i };
+		ck_assert_int_eq(pthread_create(&th[i], NULL, group_thread, &g[i]), 0);
+	}
+	for (i = 0; i < GROUP_THREADS; i++) {
+		ck_assert_int_eq(pthread_join(th[i], NULL), 0);
+		ck_assert_int_eq(g[i].failed, 0);
+		ck_assert_int_eq(g[i].bad, 0);
+	}
+}
+END_TEST
+
+/* The queue, bus and store of a process share one connection: a store
+ * built on the queue's state writes through it, and outlives nothing. */
+START_TEST(test_sqlite_idem_shares_a_state)
+{
+	struct sqlite_state *st = NULL;
+	struct sqlite_idem_options o = { .path = "/nonexistent/never-opened" };
+	struct idem_store *shared = NULL;
+	struct sqlite_idem_record rec;
+	struct errctx ec;
+
+	ck_assert_ok(sqlite_state_open(path, 0, &st, &ec), &ec);
+	o.state = st;
+	ck_assert_ok(sqlite_idem_new(&o, &shared, &ec), &ec);
+	/* The store holds its own reference: the opener may let go first. */
+	sqlite_state_free(st);
+	ck_assert_int_eq(claim(shared, "shared-1", "host:1:0", T0, NULL), IDEM_CLAIMED);
+	ck_assert_ok(sqlite_idem_get(is, "shared-1", &rec, &ec), &ec);
+	ck_assert_str_eq(rec.owner, "host:1:0");
+	shared->ops->free(shared);
+}
+END_TEST
+
 /* Run keys read records back; the account lease admits one run at a time. */
 static enum idem_lease_result
 lease(struct idem_store *s, const char *owner, const char *run, int64_t now, int64_t len,
@@ -338,6 +489,7 @@ suite_sqlite_idem(void)
 	tcase_add_test(tc, test_sqlite_idem_release_by_owner_only);
 	tcase_add_test(tc, test_sqlite_idem_expired_record_is_claimed_again);
 	tcase_add_test(tc, test_sqlite_idem_rejects_bad_claims);
+	tcase_add_test(tc, test_sqlite_idem_batches_answer_per_item);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("intent");
 	tcase_add_checked_fixture(tc, setup, teardown);
@@ -347,6 +499,8 @@ suite_sqlite_idem(void)
 	tc = tcase_create("concurrency");
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_sqlite_idem_one_winner_among_threads_and_connections);
+	tcase_add_test(tc, test_sqlite_idem_group_commit_returns_committed);
+	tcase_add_test(tc, test_sqlite_idem_shares_a_state);
 	suite_add_tcase(s, tc);
 	return s;
 }
