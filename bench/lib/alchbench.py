@@ -768,12 +768,13 @@ def cmd_moto(a):
         if not runs:
             return None
         base = res[k0][0]["cpu"] if k0 and res.get(k0) else 0.0
-        return median([(r["cpu"] - base) * 1e6 / r["n"] for r in runs])
+        # A run killed at its limit handled fewer: divide by what it did.
+        return median([(r["cpu"] - base) * 1e6 / (r.get("done") or r["n"]) for r in runs])
 
     def reqs(k, k0):
-        runs = res.get(k)
-        if not runs or any(r.get("requests") is None for r in runs):
-            return None
+        runs = [r for r in res.get(k) or [] if r.get("requests") is not None]
+        if not runs:
+            return None	# killed before it logged its count
         base = res[k0][0].get("requests") or 0 if k0 and res.get(k0) else 0
         return median([(r["requests"] - base) / r["n"] for r in runs])
 

@@ -66,7 +66,7 @@ tests_integration_aws_itest_aws_SOURCES = \
 	tests/integration/aws/itest_dynamodb.c \
 	tests/integration/aws/itest_dynamodb_runs.c
 tests_integration_aws_itest_aws_CPPFLAGS = $(AM_CPPFLAGS) -DITEST_HAVE_EVENTBRIDGE -DITEST_HAVE_DYNAMODB
-tests_integration_aws_itest_aws_LDADD = $(AWS_TEST_LIBS)
+tests_integration_aws_itest_aws_LDADD = $(STAGES_LIB) $(AWS_TEST_LIBS)
 AWS_ITESTS = \
 	tests/integration/aws/moto.sh \
 	tests/integration/aws/dynalite.sh \

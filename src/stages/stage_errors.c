@@ -6,7 +6,10 @@
  * distinct runs mailed per minute and lists the rest in one summary mail.
  * WorkflowCompleted is only logged (completed).
  */
+#include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "alchemiser/core/config.h"
@@ -20,24 +23,81 @@
 #include "alchemiser/router/route.h"
 #include "alchemiser/stages/run_key.h"
 #include "alchemiser/stages/storm.h"
+#include "alchemiser/stages/storm_store.h"
 #include "stages_internal.h"
 
-/* The storm guard's summary: one mail listing the runs it kept from mailing
- * one by one (issue #17, B2). Its id derives from the minute, so a resend is
- * the same mail. */
+/* Summary lines named in one mail; the rest are counted. */
+#define SUMMARY_LINES_MAX 200
+
+/* Whether the run of line ("<run> <what>") is in list ("line\n" each). */
+static bool
+run_listed(const char *list, const char *line)
+{
+	size_t len = strcspn(line, " ");
+	const char *p;
+
+	for (p = list; *p != '\0'; p = strchr(p, '\n') + 1) {
+		if (strncmp(p, line, len) == 0 && (p[len] == ' ' || p[len] == '\n'))
+			return true;
+	}
+	return false;
+}
+
+/* Add line to list (a run once); *n counts the distinct runs. */
 static void
-send_storm_summary(const struct stage_ctx *ctx, struct stage_output *out)
+list_add(char **list, size_t *n, const char *line, size_t line_len)
+{
+	_cleanup_free_ char *l = xstrndup(line, line_len);
+	char *grown;
+
+	if (*l == '\0' || run_listed(*list, l))
+		return;
+	(*n)++;
+	if (*n > SUMMARY_LINES_MAX)
+		return;
+	grown = xasprintf("%s%s\n", *list, l);
+	free(*list);
+	*list = grown;
+}
+
+/* The storm guard's summary: one mail listing the runs it kept from mailing
+ * one by one (issue #17, B2): this process's list joined with the one kept in
+ * the idempotency store (stages/storm_store.h), which survives a restart. Its
+ * id derives from the minute, so a resend (after a restart, or by another
+ * bearer of the minute) is the same mail. */
+static void
+send_storm_summary(const struct stage_ctx *ctx, struct stage_output *out, int64_t minute)
 {
 	const struct domain_event *wf = ctx->in->event;
-	_cleanup_free_ char *list = NULL, *title = NULL, *report = NULL, *key = NULL;
+	_cleanup_free_ char *mem = NULL, *title = NULL, *report = NULL, *key = NULL;
+	char *list = xstrdup(""), **kept = NULL, *p;
 	struct stage_ctx per_minute = *ctx;
-	size_t n = 0;
-	int64_t minute = 0;
+	size_t i, n = 0, n_mem = 0, n_kept = 0;
+	int64_t mem_minute = 0;
 	char ts[RFC3339_STRLEN];
 	json_t *payload;
+	struct errctx ec = { 0 };
 
-	list = storm_guard_take_summary(ctx->storm, wf->correlation_id, &n, &minute);
-	if (list == NULL) {
+	if (ctx->idem != NULL && storm_store_list(ctx->idem, minute, ctx->now_usec, &kept, &n_kept,
+	    &ec) < 0) {
+		free(list);
+		stage_set(out, OUTCOME_RETRY, "%s", errctx_msg(&ec));
+		out->dependency_failure = true;
+		return;
+	}
+	mem = storm_guard_take_summary(ctx->storm, wf->correlation_id, &n_mem, &mem_minute);
+	for (i = 0; i < n_kept; i++) {
+		list_add(&list, &n, kept[i], strlen(kept[i]));
+		free(kept[i]);
+	}
+	free(kept);
+	for (p = mem; p != NULL && *p != '\0'; p += strcspn(p, "\n") + 1)
+		list_add(&list, &n, p, strcspn(p, "\n"));
+	/* The memory counts runs past its 200 lines too. */
+	if (n_mem > n)
+		n = n_mem;
+	if (n == 0) {
+		free(list);
 		stage_set(out, OUTCOME_DONE, "storm guard: nothing left to summarise");
 		return;
 	}
@@ -45,9 +105,11 @@ send_storm_summary(const struct stage_ctx *ctx, struct stage_output *out)
 	report = xasprintf("Trading System Error Report\n\n"
 	    "More than %lld workflows failed within the minute from %s; the storm guard\n"
 	    "mailed those one by one and lists the other %zu here (correlation id,\n"
-	    "failed step, reason). Each is also in the journal at warning level.\n\n%s",
+	    "failed step, reason). Each is also in the journal at warning level.\n\n%s%s",
 	    (long long)config_int(ctx->cfg, "daemon.error_storm_limit"),
-	    time_format_rfc3339(minute * 60 * USEC_PER_SEC, ts), n, list);
+	    time_format_rfc3339(minute * 60 * USEC_PER_SEC, ts), n, list,
+	    n > SUMMARY_LINES_MAX ? "(and more, in the journal)\n" : "");
+	free(list);
 	payload = json_pack("{s:s, s:s, s:s, s:s, s:s, s:n}",
 	    "error_severity", "high", "error_priority", "HIGH", "error_title", title,
 	    "error_report", report, "error_code", "error_storm", "recipient_override");
@@ -57,6 +119,25 @@ send_storm_summary(const struct stage_ctx *ctx, struct stage_output *out)
 	    payload) < 0)
 		return;
 	stage_set(out, OUTCOME_DONE, "storm guard: summary of %zu suppressed runs requested", n);
+}
+
+/* A run the store says is listed (after a restart too): a bearer holds until
+ * its minute is over, then sends the summary; any other run is done. */
+static void
+listed_run(const struct stage_ctx *ctx, struct stage_output *out, int64_t minute, bool bearer)
+{
+	const struct domain_event *wf = ctx->in->event;
+	int64_t end = (minute + 1) * 60 * USEC_PER_SEC;
+
+	if (!bearer)
+		stage_set(out, OUTCOME_DONE, "storm guard: run %s is listed in the summary mail of "
+		    "minute %lld", wf->correlation_id, (long long)minute);
+	else if (ctx->now_usec < end) {
+		stage_set(out, OUTCOME_RETRY, "storm guard: run %s carries the summary mail, sent "
+		    "when its minute is over", wf->correlation_id);
+		out->hold_usec = end - ctx->now_usec + USEC_PER_SEC;
+	} else
+		send_storm_summary(ctx, out, minute);
 }
 
 /* error_details for a person reading the mail: one "key: value" line per
@@ -118,7 +199,9 @@ stage_errors_handle(const struct stage_ctx *ctx, struct stage_output *out)
 	_cleanup_free_ char *title = NULL, *report = NULL, *line = NULL;
 	struct stage_ctx per_run = *ctx;
 	enum storm_verdict v = STORM_SEND;
-	int64_t wait = 0;
+	int64_t wait = 0, minute = 0;
+	bool bearer = false;
+	int r;
 	char ts[RFC3339_STRLEN];
 	json_t *payload;
 	struct errctx ec = { 0 };
@@ -135,9 +218,33 @@ stage_errors_handle(const struct stage_ctx *ctx, struct stage_output *out)
 	/* Every failed run reaches the journal at warning, mailed or not. */
 	log_warning("workflow %s failed at %s: %s", wf->correlation_id, step, reason);
 	line = xasprintf("(%s: %s)", step, reason);
+	if (ctx->storm != NULL && ctx->idem != NULL) {
+		/* Listed already, by this process or one before a restart. */
+		r = storm_store_find(ctx->idem, wf->correlation_id, ctx->now_usec, &minute, &bearer,
+		    &ec);
+		if (r == 0) {
+			listed_run(ctx, out, minute, bearer);
+			return;
+		}
+		if (r != -ENOENT) {
+			stage_set(out, OUTCOME_RETRY, "%s", errctx_msg(&ec));
+			out->dependency_failure = true;
+			return;
+		}
+		errctx_clear(&ec);
+	}
 	if (ctx->storm != NULL)
 		v = storm_guard_run(ctx->storm, wf->correlation_id, line, ctx->now_usec,
-		    config_int(ctx->cfg, "daemon.error_storm_limit"), &wait);
+		    config_int(ctx->cfg, "daemon.error_storm_limit"), &wait, &minute);
+	/* A listed run is kept in the store before its message is done (or
+	 * held), so the summary still names it after a restart. */
+	if ((v == STORM_SUPPRESSED || v == STORM_BEARER) && ctx->idem != NULL &&
+	    storm_store_note(ctx->idem, minute, wf->correlation_id, line, v == STORM_BEARER,
+	    ctx->owner, ctx->now_usec, config_usec(ctx->cfg, "daemon.dedup_window"), &ec) < 0) {
+		stage_set(out, OUTCOME_RETRY, "%s", errctx_msg(&ec));
+		out->dependency_failure = true;
+		return;
+	}
 	switch (v) {
 	case STORM_SUPPRESSED:
 		stage_set(out, OUTCOME_DONE, "storm guard: more than %lld failed runs this minute; "
@@ -155,7 +262,7 @@ stage_errors_handle(const struct stage_ctx *ctx, struct stage_output *out)
 		out->hold_usec = wait + USEC_PER_SEC;
 		return;
 	case STORM_SUMMARY_DUE:
-		send_storm_summary(ctx, out);
+		send_storm_summary(ctx, out, minute);
 		return;
 	default:
 		break;

@@ -88,7 +88,7 @@ clear_suppressed_locked(struct storm_guard *g)
 
 enum storm_verdict
 storm_guard_run(struct storm_guard *g, const char *run, const char *line, int64_t now_usec,
-    int64_t limit_per_minute, int64_t *wait_usec)
+    int64_t limit_per_minute, int64_t *wait_usec, int64_t *sup_minute)
 {
 	int64_t minute = now_usec / USEC_PER_MINUTE;
 	enum storm_verdict v;
@@ -130,6 +130,8 @@ storm_guard_run(struct storm_guard *g, const char *run, const char *line, int64_
 			g->lines[g->n_lines++] = xasprintf("%s %s", run, line);
 		g->n_suppressed++;
 	}
+	if (v == STORM_SUPPRESSED || v == STORM_BEARER || v == STORM_SUMMARY_DUE)
+		*sup_minute = g->sup_minute;
 	pthread_mutex_unlock(&g->lock);
 	return v;
 }

@@ -152,23 +152,46 @@ note_order(struct item *it, const struct broker_order *o)
 }
 
 /* Find what earlier runs placed for this item: attempts 0.. until an id is
- * unknown. Open ones (a crash mid-chain) are cancelled and absorbed. */
+ * unknown. Open ones (a crash mid-chain) are cancelled and absorbed. A chain
+ * whose last attempt filled reached its quantity: under a live plan it is
+ * done, though the plan (made now, after other runs traded the account)
+ * may ask for more (or the other way): this run traded this leg already,
+ * and a run whose message came back after it finished (killed before its
+ * claim completed) must not trade it twice. */
 static int
 resolve_chain(struct run *R, struct item *it)
 {
 	int max = R->o->max_reprices + 2;
 	struct broker_order o;
 	char cid[BROKER_CLIENT_ID_MAX];
+	bool filled = false;
 	int r;
 
+	if (R->o->plan_is_live) {
+		/* The same goes for a leg this run traded the other way: a plan
+		 * made now does not undo it. */
+		order_id_make(R->event_id, it->pi->symbol, it->side == BROKER_SIDE_BUY ?
+		    BROKER_SIDE_SELL : BROKER_SIDE_BUY, 0, cid);
+		r = R->b->ops->get_order_by_client_id(R->b, cid, &o, R->ec);
+		if (r == 0) {
+			it->done = true;
+			return 0;
+		}
+		if (r != -ENOENT)
+			return r;
+		errctx_clear(R->ec);
+	}
 	for (int k = 0; k < max; k++) {
 		order_id_make(R->event_id, it->pi->symbol, it->side, k, cid);
 		r = R->b->ops->get_order_by_client_id(R->b, cid, &o, R->ec);
 		if (r == -ENOENT) {
 			errctx_clear(R->ec);
 			it->next_attempt = k;
+			if (filled && R->o->plan_is_live)
+				it->done = true;
 			return 0;
 		}
+		filled = o.status == BROKER_STATUS_FILLED;
 		if (r < 0)
 			return r;
 		if (k == 0 && !R->o->plan_is_live) {

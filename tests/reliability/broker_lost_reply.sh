@@ -23,7 +23,7 @@ done
 lost=$(grep -c '"fault": "\(5xx\|reset\)-after"' "$WORK/broker.jsonl" || true)
 ok=0
 "$PY" "$REL/tally.py" verify-mail "$STATE/mail" lost- "$N" || ok=1
-"$PY" "$REL/tally.py" orders-fixture "$FIX_URL" | tee "$WORK/orders.txt" || ok=1
+tee_status "$WORK/orders.txt" "$PY" "$REL/tally.py" orders-fixture "$FIX_URL" || ok=1
 grep -o 'done execution: [^=]*' "$WORK/daemon.log" | cut -c1-200
 say "broker_lost_reply: runs=$N order replies lost=$lost"
 [ "$lost" -gt 0 ] || fail "no reply was lost: the test proved nothing"

@@ -128,8 +128,8 @@ wait "$DAEMON_PID" || rc=$?
 [ "$rc" = 0 ] || fail "SIGTERM: exit $rc"
 drain_bodies "$DLQ" >"$WORK/dlq.txt"
 ok=0
-"$PY" "$REL/tally.py" verify-mail "$WORK/sink" fault- "$N" "$WORK/dlq.txt" | tee "$WORK/mail.txt" || ok=1
-"$PY" "$REL/tally.py" orders-fixture "$FIX_URL" | tee "$WORK/orders.txt" || ok=1
+tee_status "$WORK/mail.txt" "$PY" "$REL/tally.py" verify-mail "$WORK/sink" fault- "$N" "$WORK/dlq.txt" || ok=1
+tee_status "$WORK/orders.txt" "$PY" "$REL/tally.py" orders-fixture "$FIX_URL" || ok=1
 total=0
 for p in sqs events dynamodb broker smtp; do
 	s=$("$PY" -c 'import json,sys; d=json.load(open(sys.argv[1])); print(d["requests"], sum(v for k, v in d["faults"].items() if not k.startswith("outage")), json.dumps(d["faults"], sort_keys=True))' "$WORK/$p.stats")

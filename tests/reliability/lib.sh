@@ -32,7 +32,9 @@ cleanup() {
 	fi
 }
 trap cleanup EXIT
-trap 'exit 1' INT TERM HUP
+trap 'exit 1' INT HUP
+# The watchdog's TERM: a stall; take the stacks first when asked (see fail).
+trap '[ "${REL_STACKS_ON_FAIL:-0}" = 1 ] && all_stacks; exit 1' TERM
 
 # The test stops by itself: a watchdog signals us at the budget (and takes its
 # sleep along when the test ends first).
@@ -48,6 +50,9 @@ say() { echo "[$(($(date +%s) - T0))s] $*"; }
 
 fail() {
 	echo "FAIL: $*" >&2
+	# REL_STACKS_ON_FAIL=1: the stacks of every process this test started
+	# (gdb), taken before the trap stops them (with REL_KEEP_ON_FAIL=1 to keep them).
+	[ "${REL_STACKS_ON_FAIL:-0}" = 1 ] && all_stacks
 	for f in "$WORK"/*.log; do [ -f "$f" ] && { echo "---- $f"; tail -n 30 "$f"; } >&2; done
 	exit 1
 }
@@ -318,7 +323,30 @@ dump_stacks() {
 	sleep 1
 }
 
+# all_stacks: every live process of $PIDS, one $WORK/stacks-PID.txt each.
+all_stacks() {
+	command -v gdb >/dev/null || return 0
+	for p in $PIDS; do
+		kill -0 "$p" 2>/dev/null || continue
+		{ tr '\0' ' ' </proc/"$p"/cmdline; echo; timeout 60 gdb -batch -ex 'thread apply all bt' -p "$p"; } \
+		    >"$WORK/stacks-$p.txt" 2>&1 || true
+	done
+	echo "stacks of every live process: $WORK/stacks-*.txt" >&2
+}
+
 # ---- tallies -----------------------------------------------------------------
+
+# tee_status FILE COMMAND...: run COMMAND, its output to FILE and to stdout;
+# returns COMMAND's status ("COMMAND | tee FILE || ok=1" takes tee's status:
+# sh has no pipefail, and the soaks passed with duplicate orders reported).
+tee_status() {
+	tfile=$1
+	shift
+	trc=0
+	"$@" >"$tfile" || trc=$?
+	cat "$tfile"
+	return $trc
+}
 
 # mail_tally DIR: "CORRELATION KIND MESSAGE-ID" per delivered email (maildir new/ or sink *.eml).
 mail_tally() { "$PY" "$REL/tally.py" mail "$1"; }

@@ -20,12 +20,6 @@
   tally.py failed-mailed DIR DAEMON_LOG PREFIX
       every run PREFIX* the log says failed ("workflow X failed at", warning)
       has an error email, or is named in a storm-guard summary email
-  tally.py recovery FILE [GOAL_SECONDS]
-      FILE lines "RESTART_USEC LIFE_END_USEC DEAD_PID KEY OWNER CLAIMED_USEC":
-      a claim the killed process DEAD_PID held, and where it was when the next
-      life ended. Prints the recovery times (restart to takeover) and how many
-      claims were not yet resumed when that life ended (and whether that life
-      lasted longer than the goal)
   tally.py receives DAEMON_LOG REDRIVE
       the daemon's receives per SQS message and life (a life starts at each
       "alchemiserd started"): no message received twice in one life (a wait
@@ -34,8 +28,26 @@
       while the message was in flight: the queue's redrive parks it on the next
       receive, as it must park a message that crashes the daemon). Prints
       "spent_by_kills=K"; exit 1 on a receive spent within a life.
+  tally.py resumed LOG LIVES
+      exit 0 when every message in flight at the last kill has been received
+      again by a later life (or nothing was in flight), 1 otherwise
+  tally.py recovery-log LOG LIVES VISIBILITY_SECONDS GOAL_SECONDS
+      the recovery after each kill -9, from the daemon's own log (millisecond
+      timestamps): for each message in flight at the kill (its last line in the
+      killed life is its "received message"), kill time to its next "received
+      message" in a later life. VISIBILITY_SECONDS > 0 (SQS): each message's
+      goal is the rest of its visibility timeout at the kill (its receive, plus
+      the heartbeat's extensions at half-time), plus GOAL_SECONDS; 0: the goal
+      is GOAL_SECONDS (the embedded queue gives a dead receiver's messages back
+      at once). Printed, never asserted.
+  tally.py inflight-receives LOG LIVES
+      the highest receive count among the messages the current (last) life
+      holds in flight (0 if none)
+  LIVES: one line per daemon life, "FIRST_LOG_LINE KILL_USEC" (KILL_USEC "-"
+      for a life that was not killed)
 """
 import collections
+import datetime
 import email
 import email.policy
 import glob
@@ -282,31 +294,144 @@ def failed_mailed(d, log, prefix):
     return 1 if missing else 0
 
 
-def recovery(path, goal=10.0):
-    times, pending = [], []
+SQSID_RE = re.compile(r" SQS_MESSAGE_ID=(\S+)")
+TS_RE = re.compile(r"^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3})Z ")
+
+
+def read_lives(path):
+    lives = []
     with open(path) as f:
         for line in f:
             p = line.split()
-            if len(p) < 6:
+            if len(p) == 2:
+                lives.append((int(p[0]), None if p[1] == "-" else int(p[1]) / 1e6))
+    return lives
+
+
+def log_events(path, first=1):
+    """(line number, epoch seconds, "recv" | "end", sqs id) per line of a message,
+    from line first on."""
+    out = []
+    with open(path, errors="replace") as f:
+        for n, line in enumerate(f, 1):
+            if n < first:
                 continue
-            restart, end, pid, owner, claimed = int(p[0]), int(p[1]), p[2], p[4], int(p[5])
-            if owner == "gone":
+            m, t = SQSID_RE.search(line), TS_RE.match(line)
+            if not m or not t:
                 continue
-            if (":%s:" % pid) in owner:
-                pending.append((end - restart) / 1e6)
-            else:
-                # Taken over after the restart (DynamoDB keeps whole seconds).
-                times.append(max(0, claimed - restart) / 1e6)
-    times.sort()
-    if times:
-        med = times[len(times) // 2]
-        print("recovery after kill -9: %d claims resumed, restart to takeover: median %.2f s, "
-              "max %.2f s (goal %.0f s)" % (len(times), med, times[-1], goal))
+            ts = datetime.datetime.strptime(t.group(1), "%Y-%m-%dT%H:%M:%S.%f").replace(
+                tzinfo=datetime.timezone.utc).timestamp()
+            kind = "recv" if "received message" in line else "end" if " OUTCOME=" in line else None
+            if kind:
+                out.append((n, ts, kind, m.group(1)))
+    return out
+
+
+def kills(log, lives_path, last_only=False):
+    """Per killed life: (kill time, {sqs id: last receive time in that life}, the
+    later lives' (life index, first receive time) per id). last_only: the last
+    killed life only (reads the log from its start)."""
+    lives = read_lives(lives_path)
+    first = 1
+    if last_only:
+        killed = [start for start, kill in lives if kill is not None]
+        if not killed:
+            return []
+        first = killed[-1]
+    ev = log_events(log, first)
+    bounds = [start for start, _ in lives] + [float("inf")]
+    life_of = lambda n: max(i for i in range(len(lives)) if bounds[i] <= n)
+    per_life = collections.defaultdict(list)
+    for n, ts, kind, mid in ev:
+        if n >= bounds[0]:
+            per_life[life_of(n)].append((ts, kind, mid))
+    out = []
+    for i, (start, kill) in enumerate(lives):
+        if kill is None or start < first:
+            continue
+        last = {}
+        for ts, kind, mid in per_life[i]:
+            last[mid] = (kind, ts)
+        inflight = {mid: ts for mid, (kind, ts) in last.items() if kind == "recv"}
+        again = {}
+        for j in range(i + 1, len(lives)):
+            for ts, kind, mid in per_life[j]:
+                if kind == "recv" and mid in inflight and mid not in again:
+                    again[mid] = (j, ts)
+        out.append((i, kill, inflight, again))
+    return out
+
+
+def resumed(log, lives_path):
+    k = kills(log, lives_path, last_only=True)
+    if not k:
+        return 0
+    _, _, inflight, again = k[-1]
+    return 0 if set(inflight) <= set(again) else 1
+
+
+RECV_RE = re.compile(r"received message \(receive count (\d+)")
+
+
+def inflight_receives(log, lives_path):
+    lives = read_lives(lives_path)
+    first = lives[-1][0] if lives else 1
+    count, last = {}, {}
+    with open(log, errors="replace") as f:
+        for n, line in enumerate(f, 1):
+            m = SQSID_RE.search(line)
+            if n < first or not m:
+                continue
+            r = RECV_RE.search(line)
+            if r:
+                count[m.group(1)] = int(r.group(1))
+                last[m.group(1)] = "recv"
+            elif " OUTCOME=" in line:
+                last[m.group(1)] = "end"
+    print(max([count[k] for k, v in last.items() if v == "recv"] or [0]))
+    return 0
+
+
+def recovery_log(log, lives_path, vis, goal):
+    took_all, rest_all, after_all, later, missing, over = [], [], [], 0, 0, []
+    for i, kill, inflight, again in kills(log, lives_path):
+        for mid, recv in inflight.items():
+            if mid not in again:
+                missing += 1
+                continue
+            j, ts = again[mid]
+            if j != i + 1:
+                later += 1
+                continue
+            took = ts - kill
+            rest = 0.0
+            if vis > 0:
+                # The heartbeat (a 1 s tick) extends the visibility to a full
+                # timeout once half of it has passed: at most 1 s late.
+                half = vis / 2
+                ext = int(max(0.0, kill - recv) // half)
+                rest = max(0.0, recv + vis + half * ext + (1.0 if ext else 0.0) - kill)
+            took_all.append(took)
+            rest_all.append(rest)
+            after_all.append(took - rest)
+            if took > rest + goal:
+                over.append("%s %.2f s > %.2f + %g s" % (mid[:8], took, rest, goal))
+    med = lambda v: sorted(v)[len(v) // 2]
+    if not took_all:
+        print("recovery after kill -9: no message in flight at a kill")
+    elif vis > 0:
+        print("recovery after kill -9 (SQS, visibility timeout %g s): %d messages in flight at a "
+              "kill, redelivered to the next life: kill to redelivery median %.2f s, max %.2f s; "
+              "the rest of their visibility timeout at the kill median %.2f s, max %.2f s; "
+              "redelivery after that median %.2f s, max %.2f s (goal %g s: restart, poll, a free "
+              "worker)" % (vis, len(took_all), med(took_all), max(took_all), med(rest_all),
+                           max(rest_all), med(after_all), max(after_all), goal))
     else:
-        print("recovery after kill -9: no claim of a killed process was resumed in the next life")
-    late = [t for t in pending if t >= goal]
-    print("recovery: %d claims not resumed before the next kill (lives of %s s); %d in lives of %.0f s "
-          "or more" % (len(pending), ", ".join("%.1f" % t for t in pending[:8]), len(late), goal))
+        print("recovery after kill -9 (embedded): %d messages in flight at a kill, redelivered "
+              "to the next life: kill to redelivery median %.2f s, max %.2f s (goal %g s)" % (
+                  len(took_all), med(took_all), max(took_all), goal))
+    print("recovery: %d over the goal %s; %d resumed only after a further kill; %d never "
+          "received again" % (len(over), " ".join(over[:5]), later, missing))
     return 0
 
 
@@ -354,8 +479,12 @@ def main(argv):
         return failed_mailed(argv[2], argv[3], argv[4])
     if cmd == "receives":
         return receives(argv[2], int(argv[3]))
-    if cmd == "recovery":
-        return recovery(argv[2], float(argv[3]) if len(argv) > 3 else 10.0)
+    if cmd == "resumed":
+        return resumed(argv[2], argv[3])
+    if cmd == "inflight-receives":
+        return inflight_receives(argv[2], argv[3])
+    if cmd == "recovery-log":
+        return recovery_log(argv[2], argv[3], float(argv[4]), float(argv[5]))
     print(__doc__, file=sys.stderr)
     return 2
 

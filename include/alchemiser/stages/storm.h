@@ -7,8 +7,9 @@
  *   - the runs over the limit are listed in one summary mail once their
  *     minute is over: the first suppressed run's handler is held until then
  *     (STORM_BEARER) and sends it (STORM_SUMMARY_DUE).
- * The lists live in this process: after a restart the held bearer finds
- * nothing and its run is handled as a fresh failure (its own mail).
+ * The verdicts live in this process; the errors stage keeps every listed run
+ * and the bearer in the idempotency store too (stages/storm_store.h), so a
+ * restart still sends the summary, naming every listed run once.
  * Thread: any (mutex inside). Memory: storm_guard_new/free; the summary
  * string belongs to the caller.
  */
@@ -33,9 +34,10 @@ enum storm_verdict {
 
 struct storm_guard *storm_guard_new(void);
 /* One failure of run (its correlation id) at now_usec; line says what failed
- * (kept for the summary). wait_usec is set for STORM_BEARER. */
+ * (kept for the summary). wait_usec is set for STORM_BEARER; minute (the
+ * summary's, epoch minutes) for STORM_SUPPRESSED, _BEARER and _SUMMARY_DUE. */
 enum storm_verdict storm_guard_run(struct storm_guard *g, const char *run, const char *line,
-	    int64_t now_usec, int64_t limit_per_minute, int64_t *wait_usec);
+	    int64_t now_usec, int64_t limit_per_minute, int64_t *wait_usec, int64_t *minute);
 /* For STORM_SUMMARY_DUE: the suppressed runs of the bearer's minute, one
  * line each (caller frees), their count and the minute (epoch minutes);
  * forgets them. NULL if there is nothing. */

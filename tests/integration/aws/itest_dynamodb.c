@@ -9,6 +9,7 @@
 #include "alchemiser/aws/credentials.h"
 #include "alchemiser/aws/dynamodb.h"
 #include "alchemiser/core/xalloc.h"
+#include "alchemiser/stages/storm_store.h"
 #include "../../unit/helpers.h"
 #include "itest.h"
 
@@ -275,6 +276,43 @@ START_TEST(test_itest_dynamodb_intent)
 }
 END_TEST
 
+/* The storm guard's pending summaries (issue #17) on DynamoDB: slots taken in
+ * order (past a power of two), read back in order, a run's mark found. */
+START_TEST(test_itest_dynamodb_storm_store)
+{
+	struct aws_credentials *creds = itest_creds(NULL);
+	struct idem_store *s = make(creds, itest_env("ALC_TABLE"));
+	int64_t now = aws_now_usec(), minute = now / (60 * SEC), got = 0;
+	char run[32], want[96], **lines = NULL;
+	bool bearer = false;
+	size_t n = 0;
+	struct errctx ec;
+
+	errctx_clear(&ec);
+	for (int i = 1; i <= 5; i++) {
+		snprintf(run, sizeof run, "itest-storm-%d", i);
+		ck_assert_ok(storm_store_note(s, minute, run, "(trade_execution: broker refused)", i == 1,
+		    "host:1:0", now, 3600 * SEC, &ec), &ec);
+	}
+	ck_assert_ok(storm_store_list(s, minute, now, &lines, &n, &ec), &ec);
+	ck_assert_uint_eq(n, 5);
+	for (size_t i = 0; i < n; i++) {
+		snprintf(want, sizeof want, "itest-storm-%zu (trade_execution: broker refused)", i + 1);
+		ck_assert_str_eq(lines[i], want);
+		free(lines[i]);
+	}
+	free(lines);
+	ck_assert_ok(storm_store_find(s, "itest-storm-1", now, &got, &bearer, &ec), &ec);
+	ck_assert_int_eq(got, minute);
+	ck_assert(bearer);
+	ck_assert_ok(storm_store_find(s, "itest-storm-3", now, &got, &bearer, &ec), &ec);
+	ck_assert(!bearer);
+	ck_assert_err(storm_store_find(s, "itest-storm-9", now, &got, &bearer, &ec), -ENOENT, &ec);
+	s->ops->free(s);
+	aws_credentials_free(creds);
+}
+END_TEST
+
 /* Batches (issue #13): one TransactWriteItems on moto, one call per item on
  * dynalite (no transactions: the fallback is what runs there); each item
  * answered as claim()/complete() would. */
@@ -427,6 +465,7 @@ itest_dynamodb_tcase(void)
 	tcase_add_test(tc, test_itest_dynamodb_protocol);
 	tcase_add_test(tc, test_itest_dynamodb_race_and_failures);
 	tcase_add_test(tc, test_itest_dynamodb_intent);
+	tcase_add_test(tc, test_itest_dynamodb_storm_store);
 	tcase_add_test(tc, test_itest_dynamodb_batch);
 	return tc;
 }

@@ -667,6 +667,50 @@ START_TEST(test_executor_live_plan_resumes_chain)
 }
 END_TEST
 
+/* A run whose execution finished (every leg filled) but whose message came
+ * back (killed before its claim was completed) after another run traded the
+ * account: its chains ended in fills, so it trades nothing again, although
+ * a plan made now toward its old targets would (seen in the kill -9 soak on
+ * SQS: every leg ordered twice, attempts 0 and 1). */
+START_TEST(test_executor_live_plan_rerun_after_other_run)
+{
+	static const struct planner_target others[] = { { "AAPL", 0.1 }, { "MSFT", 0.8 } };
+	struct planner_options po = { .cash_reserve = dec("0.05"), .min_trade = dec("0.01"),
+	    .count_open_orders = true, .own_plan_event_id = "rebalance-planned-F" };
+	struct executor_options o = opts();
+	struct broker *b = open_sim(0);
+	struct executor_result *res;
+	struct planner_plan *pl;
+	struct decimal aapl, msft;
+	struct errctx ec;
+	int64_t before;
+
+	run_live(b, "rebalance-planned-E", &res);
+	ck_assert_int_eq(res->orders_placed, 2);
+	executor_result_free(res);
+	/* Run F, other targets, trades after E. */
+	o.use_limit_orders = false;
+	o.plan_is_live = true;
+	ck_assert_ok(planner_build_from_broker(b, others, 2, &po, "live-F", "corr-F", "cause", wall,
+	    &pl, &ec), &ec);
+	ck_assert_ok(executor_run(b, pl, "rebalance-planned-F", &o, &res, &ec), &ec);
+	ck_assert_msg(res->success, "%s", res->failure_reason);
+	ck_assert_int_gt(res->orders_placed, 0);
+	executor_result_free(res);
+	planner_plan_free(pl);
+	aapl = position(b, "AAPL");
+	msft = position(b, "MSFT");
+	/* E again: nothing ordered, F's positions stand. */
+	before = order_count(b);
+	run_live(b, "rebalance-planned-E", &res);
+	executor_result_free(res);
+	ck_assert_int_eq(order_count(b), before);
+	ck_assert_int_eq(decimal_cmp(position(b, "AAPL"), aapl), 0);
+	ck_assert_int_eq(decimal_cmp(position(b, "MSFT"), msft), 0);
+	broker_free(b);
+}
+END_TEST
+
 static Suite *
 executor_suite(void)
 {
@@ -688,6 +732,7 @@ executor_suite(void)
 	tcase_add_test(tc, test_executor_live_plan_never_past_target);
 	tcase_add_test(tc, test_executor_live_plan_counts_open_orders);
 	tcase_add_test(tc, test_executor_live_plan_resumes_chain);
+	tcase_add_test(tc, test_executor_live_plan_rerun_after_other_run);
 	suite_add_tcase(s, tc);
 	return s;
 }
