@@ -687,20 +687,136 @@ key_seen(const char *const *keys, size_t i)
 
 enum { ITEM_TX, ITEM_SINGLE, ITEM_DONE };
 
+/* What claims and completions do differently in tx_batch_part. */
+struct tx_ops {
+	/* Item i of the part (a Put or an Update) into the transaction. */
+	void	(*write)(struct ddb_store *s, struct reqbuf *b, void *part, size_t i);
+	/* The transaction applied item i. */
+	void	(*applied)(void *part, size_t i);
+	/* The transaction was cancelled and item i would not have passed
+	 * (code, reason: its CancellationReasons entry): ITEM_DONE when that
+	 * decides it, else ITEM_SINGLE. */
+	int	(*refused)(void *part, size_t i, const char *code, const json_t *reason,
+		    struct errctx *ec);
+	/* Item i alone, as a single conditional call. */
+	int	(*single)(struct idem_store *is, void *part, size_t i, struct errctx *ec);
+};
+
+/* One part of a batch (at most TX_MAX items, state[] ITEM_TX or
+ * ITEM_SINGLE): transaction rounds while two or more items can go together,
+ * then a single call for every item no round decided. */
+static void
+tx_batch_part(struct idem_store *is, const struct tx_ops *ops, void *part, size_t m, int *state,
+    struct errctx *ec)
+{
+	struct ddb_store *s = (struct ddb_store *)is;
+	size_t in_tx = 0, i, k;
+
+	for (i = 0; i < m; i++)
+		in_tx += state[i] == ITEM_TX;
+	/* One item gains nothing from a transaction and would lose ALL_OLD. */
+	for (int round = 0; in_tx >= 2 && !atomic_load(&s->no_tx) && round < CLAIM_ROUNDS;
+	    round++) {
+		struct reqbuf tx = { 0 };
+		json_t *reasons = NULL;
+		size_t idx[TX_MAX];
+		int r;
+
+		reqbuf_raw(&tx, "{\"TransactItems\":[");
+		for (i = 0, k = 0; i < m; i++)
+			if (state[i] == ITEM_TX) {
+				if (k > 0)
+					reqbuf_raw(&tx, ",");
+				idx[k++] = i;
+				ops->write(s, &tx, part, i);
+			}
+		r = tx_call(s, &tx, k, &reasons, ec);
+		if (r == 0) {
+			for (i = 0; i < k; i++) {
+				ops->applied(part, idx[i]);
+				state[idx[i]] = ITEM_DONE;
+			}
+			break;
+		}
+		if (r == -ENOTSUP)
+			break;
+		if (r != -ECANCELED) {
+			/* A failed transaction (5xx after retries, throttling, a
+			 * conflict with another transaction) applied nothing, or
+			 * applied all if only its answer was lost: each item goes
+			 * alone, conditional as ever, so no claim is taken unfenced,
+			 * no record is left IN_PROGRESS (a redelivered copy could
+			 * take it over once the lease ends), and one bad batch does
+			 * not fail ten messages. */
+			errctx_clear(ec);
+			break;
+		}
+		/* Cancelled: the items that would have passed ("None") go again;
+		 * the others are decided by their reason or alone. */
+		in_tx = 0;
+		for (i = 0; i < k; i++) {
+			const char *code = reason_code(reasons, i);
+
+			if (strcmp(code, "None") == 0 || code[0] == '\0')
+				in_tx++;
+			else
+				state[idx[i]] = ops->refused(part, idx[i], code,
+				    json_array_get(reasons, i), ec);
+		}
+		json_decref(reasons);
+	}
+	for (i = 0; i < m; i++) {
+		struct errctx iec = { 0 };
+
+		if (state[i] == ITEM_DONE)
+			continue;
+		if (ops->single(is, part, i, &iec) < 0)
+			*ec = iec;
+	}
+}
+
+static void
+claim_write(struct ddb_store *s, struct reqbuf *b, void *part, size_t i)
+{
+	tx_claim_put(s, b, &((struct idem_claim_item *)part)[i].c);
+}
+
+static void
+claim_applied(void *part, size_t i)
+{
+	((struct idem_claim_item *)part)[i].r = 0;
+	((struct idem_claim_item *)part)[i].res = IDEM_CLAIMED;
+}
+
+static int
+claim_refused(void *part, size_t i, const char *code, const json_t *reason, struct errctx *ec)
+{
+	(void)ec;
+	return strcmp(code, "ConditionalCheckFailed") == 0 &&
+	    decided_from_old(&((struct idem_claim_item *)part)[i], json_object_get(reason, "Item")) ?
+	    ITEM_DONE : ITEM_SINGLE;
+}
+
+static int
+claim_single(struct idem_store *is, void *part, size_t i, struct errctx *ec)
+{
+	struct idem_claim_item *it = &((struct idem_claim_item *)part)[i];
+
+	return it->r = ddb_claim(is, &it->c, &it->res, it->holder, ec);
+}
+
+static const struct tx_ops claim_ops = { claim_write, claim_applied, claim_refused, claim_single };
+
 static int
 ddb_claim_batch(struct idem_store *is, struct idem_claim_item *items, size_t n, struct errctx *ec)
 {
-	struct ddb_store *s = (struct ddb_store *)is;
-	size_t i;
-
 	for (size_t base = 0; base < n; base += TX_MAX) {
-		size_t m = n - base < TX_MAX ? n - base : TX_MAX, k;
+		size_t m = n - base < TX_MAX ? n - base : TX_MAX;
 		struct idem_claim_item *part = items + base;
 		const char *keys[TX_MAX];
 		int state[TX_MAX];
-		size_t in_tx = 0;
 
-		for (i = 0; i < m; i++) {
+		for (size_t i = 0; i < m; i++) {
 			const struct idem_claim *c = &part[i].c;
 
 			keys[i] = c->key != NULL ? c->key : "";
@@ -709,74 +825,8 @@ ddb_claim_batch(struct idem_store *is, struct idem_claim_item *items, size_t n, 
 			/* Dead holders are rare and need the fenced condition: one by one. */
 			state[i] = c->dead_owner != NULL || c->key == NULL || c->owner == NULL ||
 			    key_seen(keys, i) ? ITEM_SINGLE : ITEM_TX;
-			in_tx += state[i] == ITEM_TX;
 		}
-		/* One item gains nothing from a transaction and would lose ALL_OLD. */
-		for (int round = 0; in_tx >= 2 && !atomic_load(&s->no_tx) && round < CLAIM_ROUNDS;
-		    round++) {
-			struct reqbuf tx = { 0 };
-			json_t *reasons = NULL;
-			size_t idx[TX_MAX];
-			int r;
-
-			reqbuf_raw(&tx, "{\"TransactItems\":[");
-			for (i = 0, k = 0; i < m; i++)
-				if (state[i] == ITEM_TX) {
-					if (k > 0)
-						reqbuf_raw(&tx, ",");
-					idx[k++] = i;
-					tx_claim_put(s, &tx, &part[i].c);
-				}
-			r = tx_call(s, &tx, k, &reasons, ec);
-			if (r == 0) {
-				for (i = 0; i < k; i++) {
-					part[idx[i]].r = 0;
-					part[idx[i]].res = IDEM_CLAIMED;
-					state[idx[i]] = ITEM_DONE;
-				}
-				in_tx = 0;
-				break;
-			}
-			if (r == -ENOTSUP)
-				break;
-			if (r != -ECANCELED) {
-				/* A failed transaction (5xx after retries, throttling, a
-				 * conflict with another transaction) applied nothing, or
-				 * applied all if only its answer was lost: each item goes
-				 * alone, conditional as ever, so none runs unclaimed and
-				 * one bad batch does not fail ten messages. */
-				errctx_clear(ec);
-				for (i = 0; i < k; i++)
-					state[idx[i]] = ITEM_SINGLE;
-				in_tx = 0;
-				break;
-			}
-			/* Cancelled: the items that would have passed ("None") go
-			 * again; the others are decided from the old item or alone. */
-			in_tx = 0;
-			for (i = 0; i < k; i++) {
-				const char *code = reason_code(reasons, i);
-				const json_t *old = json_object_get(json_array_get(reasons, i), "Item");
-
-				if (strcmp(code, "None") == 0 || code[0] == '\0')
-					in_tx++;
-				else if (strcmp(code, "ConditionalCheckFailed") == 0 &&
-				    decided_from_old(&part[idx[i]], old))
-					state[idx[i]] = ITEM_DONE;
-				else
-					state[idx[i]] = ITEM_SINGLE;
-			}
-			json_decref(reasons);
-		}
-		for (i = 0; i < m; i++) {
-			struct errctx iec = { 0 };
-
-			if (state[i] == ITEM_DONE)
-				continue;
-			part[i].r = ddb_claim(is, &part[i].c, &part[i].res, part[i].holder, &iec);
-			if (part[i].r < 0)
-				*ec = iec;
-		}
+		tx_batch_part(is, &claim_ops, part, m, state, ec);
 	}
 	return 0;
 }
@@ -798,6 +848,43 @@ tx_complete_update(struct ddb_store *s, struct reqbuf *b, const struct idem_comp
 	reqbuf_raw(b, "}}}");
 }
 
+static void
+complete_write(struct ddb_store *s, struct reqbuf *b, void *part, size_t i)
+{
+	tx_complete_update(s, b, &((struct idem_complete_item *)part)[i]);
+}
+
+static void
+complete_applied(void *part, size_t i)
+{
+	((struct idem_complete_item *)part)[i].r = 0;
+}
+
+static int
+complete_refused(void *part, size_t i, const char *code, const json_t *reason, struct errctx *ec)
+{
+	struct idem_complete_item *it = &((struct idem_complete_item *)part)[i];
+
+	(void)reason;
+	if (strcmp(code, "ConditionalCheckFailed") != 0)
+		return ITEM_SINGLE;
+	it->r = errctx_set(ec, -EEXIST, "DynamoDB UpdateItem of '%s': the record is no longer "
+	    "owned by %s", it->key, it->owner);
+	return ITEM_DONE;
+}
+
+static int
+complete_single(struct idem_store *is, void *part, size_t i, struct errctx *ec)
+{
+	struct idem_complete_item *it = &((struct idem_complete_item *)part)[i];
+
+	return it->r = ddb_complete(is, it->key, it->owner, it->now_usec, ec);
+}
+
+static const struct tx_ops complete_ops = {
+	complete_write, complete_applied, complete_refused, complete_single
+};
+
 /* Completions are conditional updates in a transaction, not BatchWriteItem:
  * that takes no conditions, so it could complete a record another owner
  * took over after our lease lapsed. */
@@ -805,84 +892,19 @@ static int
 ddb_complete_batch(struct idem_store *is, struct idem_complete_item *items, size_t n,
     struct errctx *ec)
 {
-	struct ddb_store *s = (struct ddb_store *)is;
-	size_t i;
-
 	for (size_t base = 0; base < n; base += TX_MAX) {
-		size_t m = n - base < TX_MAX ? n - base : TX_MAX, k;
+		size_t m = n - base < TX_MAX ? n - base : TX_MAX;
 		struct idem_complete_item *part = items + base;
 		const char *keys[TX_MAX];
 		int state[TX_MAX];
-		size_t in_tx = 0;
 
-		for (i = 0; i < m; i++) {
+		for (size_t i = 0; i < m; i++) {
 			keys[i] = part[i].key != NULL ? part[i].key : "";
 			part[i].r = -EIO;
 			state[i] = part[i].key == NULL || part[i].owner == NULL || key_seen(keys, i) ?
 			    ITEM_SINGLE : ITEM_TX;
-			in_tx += state[i] == ITEM_TX;
 		}
-		for (int round = 0; in_tx >= 2 && !atomic_load(&s->no_tx) && round < CLAIM_ROUNDS;
-		    round++) {
-			struct reqbuf tx = { 0 };
-			json_t *reasons = NULL;
-			size_t idx[TX_MAX];
-			int r;
-
-			reqbuf_raw(&tx, "{\"TransactItems\":[");
-			for (i = 0, k = 0; i < m; i++)
-				if (state[i] == ITEM_TX) {
-					if (k > 0)
-						reqbuf_raw(&tx, ",");
-					idx[k++] = i;
-					tx_complete_update(s, &tx, &part[i]);
-				}
-			r = tx_call(s, &tx, k, &reasons, ec);
-			if (r == 0) {
-				for (i = 0; i < k; i++) {
-					part[idx[i]].r = 0;
-					state[idx[i]] = ITEM_DONE;
-				}
-				in_tx = 0;
-				break;
-			}
-			if (r == -ENOTSUP)
-				break;
-			if (r != -ECANCELED) {
-				/* As for claims: a record left IN_PROGRESS would let a
-				 * redelivered copy take it over once the lease ends, so
-				 * every completion gets its own conditional try. */
-				errctx_clear(ec);
-				for (i = 0; i < k; i++)
-					state[idx[i]] = ITEM_SINGLE;
-				in_tx = 0;
-				break;
-			}
-			in_tx = 0;
-			for (i = 0; i < k; i++) {
-				const char *code = reason_code(reasons, i);
-
-				if (strcmp(code, "None") == 0 || code[0] == '\0')
-					in_tx++;
-				else if (strcmp(code, "ConditionalCheckFailed") == 0) {
-					part[idx[i]].r = errctx_set(ec, -EEXIST, "DynamoDB UpdateItem of '%s': "
-					    "the record is no longer owned by %s", part[idx[i]].key,
-					    part[idx[i]].owner);
-					state[idx[i]] = ITEM_DONE;
-				} else
-					state[idx[i]] = ITEM_SINGLE;
-			}
-			json_decref(reasons);
-		}
-		for (i = 0; i < m; i++) {
-			struct errctx iec = { 0 };
-
-			if (state[i] == ITEM_DONE)
-				continue;
-			part[i].r = ddb_complete(is, part[i].key, part[i].owner, part[i].now_usec, &iec);
-			if (part[i].r < 0)
-				*ec = iec;
-		}
+		tx_batch_part(is, &complete_ops, part, m, state, ec);
 	}
 	return 0;
 }
