@@ -224,9 +224,10 @@ receive_run(struct op *op)
 	op_schedule(op, sleep_usec);
 }
 
-/* Loop thread: the WAL was written while a receive slept. */
+/* Loop thread: a sleeping receive checks the queue at once. The doorbell
+ * (the WAL written by any process) and a same-process wake both call it. */
 static void
-bell_cb(evutil_socket_t fd, short what, void *arg)
+wake_receive_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct sqlite_transport *t = arg;
 
@@ -292,7 +293,7 @@ bell_open(struct sqlite_transport *t, const char *path)
 		t->bell_fd = -1;
 		return;
 	}
-	t->bell_ev = event_new(t->base, t->bell_fd, EV_READ, bell_cb, t);
+	t->bell_ev = event_new(t->base, t->bell_fd, EV_READ, wake_receive_cb, t);
 	if (t->bell_ev == NULL)
 		abort();	/* only fails on out of memory */
 }
@@ -475,20 +476,6 @@ sqlite_transport_preflight(struct transport *tp, struct errctx *ec)
 	return sqlite_state_check(to_sqlite(tp)->st, ec);
 }
 
-/* Loop thread: a waiting receive re-checks at once instead of at its next tick. */
-static void
-transport_wake_cb(evutil_socket_t fd, short what, void *arg)
-{
-	struct sqlite_transport *t = arg;
-
-	(void)fd;
-	(void)what;
-	if (t->receiving == NULL || t->receiving->cancelled)
-		return;
-	(void)event_del(t->receiving->ev);
-	op_schedule(t->receiving, 0);
-}
-
 void
 sqlite_transport_wake(struct transport *tp)
 {
@@ -550,7 +537,7 @@ sqlite_transport_new(struct event_base *base, const struct sqlite_queue_options 
 	t->pub.ops = &sqlite_transport_ops;
 	t->base = base;
 	TAILQ_INIT(&t->ops);
-	t->wake_ev = event_new(base, -1, 0, transport_wake_cb, t);
+	t->wake_ev = event_new(base, -1, 0, wake_receive_cb, t);
 	if (t->wake_ev == NULL)
 		abort();	/* only fails on out of memory */
 	t->conf.queue = xstrdup(o->queue);
