@@ -97,9 +97,16 @@ report_doc_para(struct report_doc *d, const char *text)
 	textbuf_printf(&d->text, "%s\n", text);
 	textbuf_append(&d->html, "<p style=\"margin:6px 0;\">");
 	for (p = text; *p != '\0'; ) {
-		size_t n = strcspn(p, "\n");
-		char *line = xstrndup(p, n);
+		size_t n = strcspn(p, "\n"), indent = strspn(p, " ");
+		char *line;
 
+		/* HTML collapses spaces: keep an indented line indented (the
+		 * error report's nested details), in every mail reader. */
+		if (indent > n)
+			indent = n;
+		for (size_t i = 0; i < indent; i++)
+			textbuf_append(&d->html, "&nbsp;");
+		line = xstrndup(p + indent, n - indent);
 		textbuf_append_html(&d->html, line);
 		free(line);
 		p += n;
