@@ -44,6 +44,8 @@ data "aws_iam_policy_document" "daemon" {
     actions = [
       "sqs:SendMessage", # rejected messages, with the reason as attributes
       "sqs:GetQueueAttributes",
+      "sqs:ReceiveMessage",          # the dead-letter watch (aws.dlq_watch_interval) reads what SQS parked
+      "sqs:ChangeMessageVisibility", # ... and makes it visible again (it never deletes one)
     ]
     resources = [aws_sqs_queue.dlq.arn]
   }

@@ -133,6 +133,7 @@ fill_message(const json_t *m, struct sqs_dlq_message *out)
 
 	memset(out, 0, sizeof *out);
 	out->message_id = xstrdup(json_string_value(json_object_get(m, "MessageId")));
+	out->receipt = xstrdup(json_string_value(json_object_get(m, "ReceiptHandle")));
 	out->source_message_id = xstrdup_or_null(attr_str(mattrs, "alchemiser.source_message_id"));
 	out->body = xstrdup(json_string_value(json_object_get(m, "Body")));
 	out->reason = xstrdup_or_null(attr_str(mattrs, "alchemiser.reject_reason"));
@@ -205,6 +206,71 @@ sqs_dlq_peek(struct transport *t, size_t max, struct sqs_dlq_message **ret, size
 	return 0;
 }
 
+int
+sqs_dlq_receive(struct transport *t, size_t max, unsigned max_calls, int visibility_s,
+    struct sqs_dlq_message **ret, size_t *n, struct errctx *ec)
+{
+	struct sqs_dlq_message *out = NULL;
+	char **extra = NULL;
+	size_t got = 0, n_extra = 0, k;
+	struct dlq_ctx c;
+	json_t *msgs, *m;
+	unsigned calls;
+	int r;
+
+	*ret = NULL;
+	*n = 0;
+	r = dlq_ctx_init(t, &c, ec);
+	if (r < 0)
+		return r;
+	for (calls = 0; got < max && calls < max_calls; calls++) {
+		r = receive_some(&c, visibility_s, &msgs, ec);
+		if (r < 0 || json_array_size(msgs) == 0) {
+			json_decref(msgs);
+			break;
+		}
+		json_array_foreach(msgs, k, m) {
+			if (!well_formed(m))
+				continue;
+			/* Beyond max, or a second copy (a standard queue may deliver
+			 * one twice): not the caller's, visible again below. */
+			if (got < max && !seen_before(out, got, json_string_value(json_object_get(m, "MessageId")))) {
+				out = xreallocarray(out, got + 1, sizeof *out);
+				fill_message(m, &out[got++]);
+				continue;
+			}
+			extra = xreallocarray(extra, n_extra + 1, sizeof *extra);
+			extra[n_extra++] = xstrdup(json_string_value(json_object_get(m, "ReceiptHandle")));
+		}
+		json_decref(msgs);
+	}
+	release(&c, extra, n_extra);
+	free_receipts(extra, n_extra);
+	if (r < 0 && got == 0)
+		return r;
+	/* What arrived before a failed call is still the caller's to give back. */
+	*ret = out;
+	*n = got;
+	return 0;
+}
+
+void
+sqs_dlq_release(struct transport *t, const struct sqs_dlq_message *m, size_t n)
+{
+	struct errctx ec = { 0 };
+	struct dlq_ctx c;
+	char **receipts;
+	size_t i;
+
+	if (n == 0 || dlq_ctx_init(t, &c, &ec) < 0)
+		return;
+	receipts = xcalloc(n, sizeof *receipts);
+	for (i = 0; i < n; i++)
+		receipts[i] = m[i].receipt;
+	release(&c, receipts, n);
+	free(receipts);
+}
+
 void
 sqs_dlq_messages_free(struct sqs_dlq_message *m, size_t n)
 {
@@ -212,6 +278,7 @@ sqs_dlq_messages_free(struct sqs_dlq_message *m, size_t n)
 
 	for (i = 0; m != NULL && i < n; i++) {
 		free(m[i].message_id);
+		free(m[i].receipt);
 		free(m[i].source_message_id);
 		free(m[i].body);
 		free(m[i].reason);

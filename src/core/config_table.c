@@ -85,6 +85,8 @@ static const struct config_key keys[] = {
 	  "DynamoDB table of idempotency records (key event_id, TTL on expires_at)." },
 	{ "aws.runs_table", CONFIG_STRING, "", 0, 0, NULL, false,
 	  "DynamoDB table of the dashboard's run and parked-message records (key event_id, TTL on expires_at; the idempotency table will do); empty: none on AWS." },
+	{ "aws.dlq_watch_interval", CONFIG_DURATION, "60s", 0, DAY(1), NULL, false,
+	  "How often each daemon sweeps the SQS dead-letter queue for messages SQS parked by itself and ends their runs cleanly; 0: never." },
 	{ "aws.runs_retention", CONFIG_DURATION, "90d", DAY(1), DAY(3650), NULL, false,
 	  "How long run records on AWS are kept (their expires_at)." },
 	{ "aws.sqs_endpoint", CONFIG_STRING, "", 0, 0, NULL, false,

@@ -43,6 +43,7 @@ struct dead_letters {
 	const char			*where;		/* queue name or URL */
 	struct sqlite_queue_parked	*local;
 	struct sqs_dlq_message		*sqs;
+	json_t				*park_records;	/* SQS: the daemons' records (reasons) */
 	size_t				 n_backend;
 };
 
@@ -97,10 +98,23 @@ read_local(struct backends *b, const struct config *cfg, struct dead_letters *d,
 	return 0;
 }
 
+static const char *
+park_record_reason(const json_t *records, const char *message_id)
+{
+	const json_t *v;
+	size_t i;
+
+	json_array_foreach(records, i, v)
+		if (strcmp(json_string_value(json_object_get(v, "message_id")) ?: "", message_id) == 0)
+			return json_string_value(json_object_get(v, "reason"));
+	return NULL;
+}
+
 static int
 read_sqs(struct backends *b, const struct config *cfg, struct dead_letters *d, struct errctx *ec)
 {
 	uint64_t visible = 0, in_flight = 0;
+	struct errctx pec = { 0 };
 	size_t i;
 	int r;
 
@@ -112,6 +126,11 @@ read_sqs(struct backends *b, const struct config *cfg, struct dead_letters *d, s
 	r = sqs_dlq_peek(b->transport, DEADLETTERS_MAX, &d->sqs, &d->n_backend, ec);
 	if (r < 0)
 		return r;
+	/* A message SQS parked itself carries no reason; the DLQ watcher's park
+	 * record (runtime/dlq_watch.h) says what became of its run. Without the
+	 * records the list still stands. */
+	if (runsource_list_parked(cfg, b, &d->park_records, &pec) < 0)
+		log_debug("--dead-letters: no park records: %s", errctx_msg(&pec));
 	d->v = xcalloc(d->n_backend + 1, sizeof *d->v);
 	for (i = 0; i < d->n_backend; i++) {
 		const struct sqs_dlq_message *m = &d->sqs[i];
@@ -120,6 +139,8 @@ read_sqs(struct backends *b, const struct config *cfg, struct dead_letters *d, s
 			.id = m->message_id, .original_id = m->source_message_id, .reason = m->reason,
 			.body = m->body, .receive_count = m->receive_count, .parked_usec = m->parked_usec,
 		};
+		if (m->reason == NULL)
+			d->v[i].reason = park_record_reason(d->park_records, m->message_id);
 	}
 	d->n = d->n_backend;
 	return 0;
@@ -130,6 +151,7 @@ dead_letters_clear(struct dead_letters *d)
 {
 	sqlite_queue_parked_free(d->local, d->local != NULL ? d->n_backend : 0);
 	sqs_dlq_messages_free(d->sqs, d->sqs != NULL ? d->n_backend : 0);
+	json_decref(d->park_records);
 	free(d->v);
 	memset(d, 0, sizeof *d);
 }

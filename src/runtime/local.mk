@@ -10,6 +10,7 @@ src_runtime_libruntime_a_SOURCES = \
 	src/runtime/backends_trading.c \
 	src/runtime/dashboard.c \
 	src/runtime/deadletters.c \
+	src/runtime/dlq_watch.c \
 	src/runtime/httpd.c \
 	src/runtime/metrics.c \
 	src/runtime/pages.c \
@@ -22,8 +23,10 @@ src_runtime_libruntime_a_SOURCES = \
 	src/runtime/runtime.c \
 	src/runtime/runtime_main.c
 
-RUNTIME_TESTS = tests/unit/runtime/test_once
+RUNTIME_TESTS = tests/unit/runtime/test_once tests/unit/runtime/test_dlq_watch
 check_PROGRAMS += $(RUNTIME_TESTS)
 TESTS += $(RUNTIME_TESTS)
 tests_unit_runtime_test_once_SOURCES = tests/unit/runtime/test_once.c
 tests_unit_runtime_test_once_LDADD = $(RUNTIME_LIB) $(ROUTER_LIB) $(TRADING_LIB) $(EVENTS_LIB) $(CORE_LIB) $(TEST_LIBS) $(DEPS_LIBS)
+tests_unit_runtime_test_dlq_watch_SOURCES = tests/unit/runtime/test_dlq_watch.c
+tests_unit_runtime_test_dlq_watch_LDADD = $(ALL_LAYER_LIBS) $(TEST_LIBS) $(DEPS_LIBS)

@@ -88,6 +88,8 @@ struct pipeline {
 };
 
 static void *renewer_main(void *arg);
+static void end_dead_letter_run(struct pipeline *p, struct job *job, const struct route *rt,
+    const char *why);
 
 struct job *
 job_new(struct queue_message *msg, struct config *cfg)
@@ -814,10 +816,11 @@ resolve_run_key(struct pipeline *p, struct job *job, struct route *rt)
 
 /* A parked message must not leave its claim IN_PROGRESS behind: free it if
  * it is ours or its holder is provably dead. A live holder keeps it. */
-static void
-release_for_dead_letter(struct pipeline *p, struct job *job, const struct route *rt)
+static int
+release_for_dead_letter(struct pipeline *p, struct job *job, const struct route *rt,
+    enum idem_claim_result *ret)
 {
-	enum idem_claim_result claim;
+	enum idem_claim_result claim = IDEM_BUSY;
 	struct errctx ec = { 0 };
 	char owner[OWNER_MAX], holder[128] = "";
 	struct idem_claim c = {
@@ -837,6 +840,8 @@ release_for_dead_letter(struct pipeline *p, struct job *job, const struct route 
 	if (r < 0)
 		log_warning("releasing the claim on %s of a dead-lettered message failed (its lease "
 		    "will expire): %s", rt->idempotency_key, errctx_msg(&ec));
+	*ret = claim;
+	return r;
 }
 
 /* The run of this message ends in the dead-letter queue (the loop decided:
@@ -845,13 +850,7 @@ release_for_dead_letter(struct pipeline *p, struct job *job, const struct route 
 static void
 process_dead_letter(struct pipeline *p, struct job *job, const struct route *rt)
 {
-	struct stage_output out = { .outcome = OUTCOME_DONE };
-	struct errctx ec = { 0 };
-	struct stage_ctx ctx = {
-		.cfg = job->cfg, .in = rt, .key = rt->idempotency_key, .owner = NULL,
-		.now_usec = time_now_realtime_usec(), .broker = p->b->broker,
-		.marketdata = p->b->marketdata, .mailer = p->b->mailer, .storm = p->b->storm,
-	};
+	enum idem_claim_result claim;
 	char why[sizeof job->reason];
 
 	(void)snprintf(why, sizeof why, "%s", job->reason);
@@ -859,7 +858,22 @@ process_dead_letter(struct pipeline *p, struct job *job, const struct route *rt)
 		job_result(job, OUTCOME_REJECT, "%s", why);
 		return;
 	}
-	release_for_dead_letter(p, job, rt);
+	(void)release_for_dead_letter(p, job, rt, &claim);
+	end_dead_letter_run(p, job, rt, why);
+}
+
+/* The clean end itself (stage_deadletter_handle), its claim already released. */
+static void
+end_dead_letter_run(struct pipeline *p, struct job *job, const struct route *rt, const char *why)
+{
+	struct stage_output out = { .outcome = OUTCOME_DONE };
+	struct errctx ec = { 0 };
+	struct stage_ctx ctx = {
+		.cfg = job->cfg, .in = rt, .key = rt->idempotency_key, .owner = NULL,
+		.now_usec = time_now_realtime_usec(), .broker = p->b->broker,
+		.marketdata = p->b->marketdata, .mailer = p->b->mailer, .storm = p->b->storm,
+	};
+
 	stage_deadletter_handle(&ctx, &out, rt->handler != NULL ? rt->handler : "router", why);
 	if (out.outcome == OUTCOME_REJECT && out.n_events > 0 && publish(p, rt, &out, &ec) < 0) {
 		job->infra_failure = true;
@@ -913,4 +927,83 @@ pipeline_process(struct pipeline *p, struct job *job)
 	job->duration_ms = (time_now_monotonic_usec() - job->received_usec) / USEC_PER_MSEC;
 	/* Whatever way it ended, no batch waits for it any more. */
 	pipeline_forget(p, job);
+}
+
+static void
+parked_reason(char *buf, size_t size, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+static void
+parked_reason(char *buf, size_t size, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (buf == NULL || size == 0)
+		return;
+	va_start(ap, fmt);
+	(void)vsnprintf(buf, size, fmt, ap);
+	va_end(ap);
+}
+
+/* The queue parked msg by itself (runtime/dlq_watch.h): the same clean end as
+ * process_dead_letter, but only where one is due. Its stage's claim decides:
+ * completed -> the stage finished (only its delete was lost), nothing to end;
+ * held by a live holder -> not now; free or a dead holder's -> released and
+ * the run ended. Under the run's lock, like any message of it. */
+enum pipeline_parked
+pipeline_end_parked(struct pipeline *p, struct queue_message *msg, struct config *cfg,
+    const char *why, char *reason, size_t size)
+{
+	struct job *job = job_new(msg, cfg);
+	enum idem_claim_result claim;
+	enum pipeline_parked res;
+	struct route *rt;
+	const char *corr;
+
+	rt = route_message(msg->body, msg->body_len, msg->message_id);
+	job->handler = xstrdup_or_null(rt->handler);
+	if (rt->event != NULL)
+		job->correlation_id = xstrdup(rt->event->correlation_id);
+	else if (rt->command != NULL && rt->command->correlation_id != NULL)
+		job->correlation_id = xstrdup(rt->command->correlation_id);
+	if (rt->rejected) {
+		res = PIPELINE_PARKED_NO_RUN;
+		parked_reason(reason, size, "%s; the router rejects it: %s", why, rt->reason);
+		goto out;
+	}
+	if (job->correlation_id == NULL || rt->handler == NULL || rt->idempotency_key == NULL ||
+	    strcmp(rt->handler, "errors") == 0 || strcmp(rt->handler, "error-mail") == 0) {
+		/* No run to end, or the error path's own message (the circuit breaker). */
+		res = PIPELINE_PARKED_NO_RUN;
+		parked_reason(reason, size, "%s; no run to end (%s)", why,
+		    rt->handler != NULL ? rt->handler : "no handler");
+		goto out;
+	}
+	if (rt->key_source == IDEM_KEY_RUN && resolve_run_key(p, job, rt) < 0) {
+		res = PIPELINE_PARKED_RETRY;
+		parked_reason(reason, size, "%s", job->reason);
+		goto out;
+	}
+	corr = job->correlation_id;
+	corr_acquire(p, job, corr);
+	if (release_for_dead_letter(p, job, rt, &claim) < 0) {
+		res = PIPELINE_PARKED_RETRY;
+		parked_reason(reason, size, "the idempotency store did not answer for %s",
+		    rt->idempotency_key);
+	} else if (claim == IDEM_COMPLETED) {
+		res = PIPELINE_PARKED_COMPLETED;
+		parked_reason(reason, size, "%s; its stage (%s) had completed: nothing to end",
+		    why, rt->handler);
+	} else if (claim == IDEM_BUSY) {
+		res = PIPELINE_PARKED_HELD;
+		parked_reason(reason, size, "its claim %s is held by a live holder", rt->idempotency_key);
+	} else {
+		end_dead_letter_run(p, job, rt, why);
+		res = job->outcome == OUTCOME_RETRY ? PIPELINE_PARKED_RETRY : PIPELINE_PARKED_ENDED;
+		parked_reason(reason, size, "%s", job->reason);
+	}
+	corr_release(p, corr);
+out:
+	route_free(rt);
+	job_free(job);
+	return res;
 }

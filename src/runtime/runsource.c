@@ -302,6 +302,25 @@ runsource_forget_parked(const struct config *cfg, struct backends *b, const char
 }
 
 int
+runsource_list_parked(const struct config *cfg, struct backends *b, json_t **ret,
+    struct errctx *ec)
+{
+	struct dynamodb_runs_options o;
+	struct dynamodb_runs *ddb = NULL;
+	int r;
+
+	*ret = NULL;
+	if (strcmp(b->kind, "aws") != 0 || config_str(cfg, "aws.runs_table")[0] == '\0')
+		return 0;
+	ddb_options(cfg, &o);
+	r = dynamodb_runs_new(&o, b->aws_credentials, &ddb, ec);
+	if (r == 0)
+		r = dynamodb_runs_parked(ddb, time_now_realtime_usec(), SIZE_MAX, ret, ec);
+	dynamodb_runs_free(ddb);
+	return r;
+}
+
+int
 runsource_new(const struct config *cfg, struct backends *b, struct event_base *base,
     struct runsource **ret, struct errctx *ec)
 {
@@ -360,6 +379,16 @@ runsource_parked(struct runsource *rs, const char *message_id, const char *reaso
 		.receive_count = receive_count, .time_usec = time_now_realtime_usec() };
 	if (pagework_submit(rs->bg, park_fn, park_done_cb, t) < 0)
 		park_done_cb(t, true);
+}
+
+int
+runsource_park_now(struct runsource *rs, const char *message_id, const char *reason,
+    unsigned receive_count, const char *body, struct errctx *ec)
+{
+	if (rs == NULL || rs->ddb == NULL || message_id == NULL)
+		return 0;
+	return dynamodb_runs_park(rs->ddb, message_id, reason, receive_count, body,
+	    time_now_realtime_usec(), ec);
 }
 
 void

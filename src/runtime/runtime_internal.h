@@ -51,6 +51,7 @@ struct runtime {
 	struct httpd			*httpd;		/* NULL = no listener */
 	struct pagework			*pagework;	/* renders blocking pages; with httpd */
 	struct runsource		*runs;		/* the dashboard's run records */
+	struct dlq_watch		*dlq;		/* NULL = off (runtime/dlq_watch.h) */
 	enum runtime_state		 state;
 	bool				 forced;
 	bool				 fatal;		/* stopped because a backend is gone: exit 1 */

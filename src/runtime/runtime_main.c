@@ -21,6 +21,7 @@
 #include "alchemiser/core/uuid.h"
 #include "alchemiser/core/xalloc.h"
 #include "alchemiser/runtime/backends.h"
+#include "alchemiser/runtime/dlq_watch.h"
 #include "alchemiser/runtime/httpd.h"
 #include "alchemiser/runtime/pagework.h"
 #include "alchemiser/runtime/runsource.h"
@@ -75,6 +76,7 @@ runtime_tick(struct runtime *rt)
 	char status[256];
 
 	runtime_heartbeat(rt);
+	dlq_watch_tick(rt->dlq, rt->cfg, rt->state == RUNTIME_RUNNING);
 	if (rt->state == RUNTIME_RUNNING) {
 		struct errctx ec = { 0 };
 
@@ -349,6 +351,9 @@ runtime_run(struct config *cfg, const struct runtime_options *o)
 		}
 		log_info("serving /metrics and the dashboard on http://%s/", config_str(cfg, "http.listen"));
 	}
+	if (dlq_watch_new(cfg, o->once, rt.b, rt.pipeline, rt.runs, rt.base, &rt.dlq, &ec) < 0)
+		/* Only a thread that cannot start: run without the watch, loudly. */
+		log_error("the dead-letter watch is off: %s", errctx_msg(&ec));
 	rt.workers = workers_new(rt.base, rt.pipeline, (unsigned)config_int(cfg, "daemon.concurrency"),
 	    runtime_finished_event_cb, &rt);
 	for (i = 0; i < 3; i++) {
@@ -422,6 +427,8 @@ runtime_run(struct config *cfg, const struct runtime_options *o)
 		    "%zu failed, %zu unfinished, %zu message(s) rejected", rc, ok, failed,
 		    once_unfinished(rt.once), rejected);
 	}
+	/* Before the workers: a sweep may wait for a run's lock a worker holds. */
+	dlq_watch_free(rt.dlq);
 	workers_stop(rt.workers, true);
 	event_free(rt.ev_once_deadline);
 	event_free(rt.ev_start_retry);

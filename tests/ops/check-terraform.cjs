@@ -281,7 +281,8 @@ async function main() {
 	// --- daemon IAM ----------------------------------------------------------
 	const expected = {
 		'${aws_sqs_queue.work.arn}': ['sqs:ChangeMessageVisibility', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes', 'sqs:ReceiveMessage'],
-		'${aws_sqs_queue.dlq.arn}': ['sqs:GetQueueAttributes', 'sqs:SendMessage'],
+		'${aws_sqs_queue.dlq.arn}': ['sqs:ChangeMessageVisibility', 'sqs:GetQueueAttributes', 'sqs:ReceiveMessage',
+			'sqs:SendMessage'],
 		'${aws_cloudwatch_event_bus.this.arn}': ['events:DescribeEventBus', 'events:PutEvents'],
 		'${aws_dynamodb_table.idempotency.arn}': ['dynamodb:BatchGetItem', 'dynamodb:DeleteItem', 'dynamodb:DescribeTable',
 			'dynamodb:DescribeTimeToLive', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],

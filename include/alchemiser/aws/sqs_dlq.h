@@ -15,8 +15,12 @@
  *            the DLQ. A message is deleted only after its copy was sent, so a
  *            failure in between duplicates it (absorbed by idempotency), never
  *            loses it.
+ *   receive / release   the DLQ watcher's read (runtime/dlq_watch.h): the
+ *            messages with their receipts, hidden while it looks at them,
+ *            then visible again; the watcher never deletes one.
  * An id is the DLQ's MessageId or the original one (alchemiser.source_message_id).
- * Thread:  blocking calls, main thread (the CLI), the transport not in use by a loop.
+ * Thread:  blocking calls (aws_client_call, any thread): the CLI's main
+ *          thread, or the watcher's own thread while the loop runs.
  * Memory:  returned arrays are the caller's (sqs_dlq_messages_free).
  */
 #ifndef ALCHEMISER_AWS_SQS_DLQ_H
@@ -31,6 +35,7 @@ struct transport;
 
 struct sqs_dlq_message {
 	char		*message_id;		/* in the DLQ */
+	char		*receipt;		/* of the receive that read it */
 	char		*source_message_id;	/* on the work queue, NULL if unknown */
 	char		*body;
 	char		*reason;		/* alchemiser.reject_reason, NULL after a native redrive */
@@ -51,6 +56,15 @@ int	sqs_dlq_count(struct transport *t, uint64_t *visible, uint64_t *in_flight,
 /* Up to max parked messages, each once. */
 int	sqs_dlq_peek(struct transport *t, size_t max, struct sqs_dlq_message **ret, size_t *n,
 	    struct errctx *ec);
+/* For the DLQ watcher (runtime/dlq_watch.h): up to max messages, each once,
+ * in at most max_calls receives, hidden for visibility_s; they stay hidden
+ * until sqs_dlq_release (or their visibility lapses). A failed call after
+ * some arrived returns those (0); with none, the error. */
+int	sqs_dlq_receive(struct transport *t, size_t max, unsigned max_calls, int visibility_s,
+	    struct sqs_dlq_message **ret, size_t *n, struct errctx *ec);
+/* Visible again now (ChangeMessageVisibilityBatch 0); a failure only leaves
+ * them hidden until their visibility lapses. */
+void	sqs_dlq_release(struct transport *t, const struct sqs_dlq_message *m, size_t n);
 void	sqs_dlq_messages_free(struct sqs_dlq_message *m, size_t n);
 /* Move the message with id (NULL = all) back to the work queue. try_move_task:
  * all messages through a message-move task when the service has one. *method

@@ -87,6 +87,22 @@ struct metrics;
 void	pipeline_set_metrics(struct pipeline *p, struct metrics *m);
 /* Process job on the calling worker thread. */
 void	pipeline_process(struct pipeline *p, struct job *job);
+/* What pipeline_end_parked found for a message the queue parked by itself. */
+enum pipeline_parked {
+	PIPELINE_PARKED_ENDED,		/* run ended: orders cancelled, claim released, WorkflowFailed out */
+	PIPELINE_PARKED_COMPLETED,	/* its stage had completed: nothing to end, no mail */
+	PIPELINE_PARKED_NO_RUN,		/* no run to end (router rejects it, the error path's own) */
+	PIPELINE_PARKED_HELD,		/* its claim is held by a live holder: ask again later */
+	PIPELINE_PARKED_RETRY,		/* a dependency failed: ask again later */
+	_PIPELINE_PARKED_MAX
+};
+/* msg (taken) was parked by the queue itself (an SQS redrive policy, after
+ * its last permitted receive was killed): end its run as a dead-lettered
+ * job's would be ended, with why as the reason, where one is due. reason
+ * (size) gets what was done, for the park record and the log. Blocking; any
+ * thread but the loop's (the DLQ watcher's). */
+enum pipeline_parked pipeline_end_parked(struct pipeline *p, struct queue_message *msg,
+	    struct config *cfg, const char *why, char *reason, size_t size);
 /* The owner string of this process (core/owner.h), for claims. */
 const char *pipeline_owner(struct pipeline *p, char *buf, size_t size);
 /* Release every claim held right now (a forced stop; the main thread may

@@ -22,6 +22,8 @@
 
 #include <stddef.h>
 
+#include <jansson.h>
+
 struct backends;
 struct config;
 struct event_base;
@@ -38,10 +40,19 @@ const struct dashboard_source *runsource_get(const struct runsource *rs);
  * lost (a warning) when 16 records already wait or the daemon stops first. */
 void	runsource_parked(struct runsource *rs, const char *message_id, const char *reason,
 	    unsigned receive_count, const char *body);
+/* The same, written now by the calling thread (blocking; any thread but the
+ * loop's: the DLQ watcher's). 0 when there is nowhere to record it. */
+int	runsource_park_now(struct runsource *rs, const char *message_id, const char *reason,
+	    unsigned receive_count, const char *body, struct errctx *ec);
 void	runsource_free(struct runsource *rs);
 /* --dead-letters redrive moved message_id (NULL: all) back: forget the park
  * records (AWS with aws.runs_table; 0 and *removed 0 otherwise). Main thread. */
 int	runsource_forget_parked(const struct config *cfg, struct backends *b,
 	    const char *message_id, size_t *removed, struct errctx *ec);
+
+/* --dead-letters: the park records (AWS with aws.runs_table), in
+ * dynamodb_runs_parked's shape; *ret NULL and 0 otherwise. Main thread. */
+int	runsource_list_parked(const struct config *cfg, struct backends *b, json_t **ret,
+	    struct errctx *ec);
 
 #endif
