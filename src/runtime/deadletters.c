@@ -98,15 +98,15 @@ read_local(struct backends *b, const struct config *cfg, struct dead_letters *d,
 	return 0;
 }
 
-static const char *
-park_record_reason(const json_t *records, const char *message_id)
+static const json_t *
+park_record(const json_t *records, const char *message_id)
 {
 	const json_t *v;
 	size_t i;
 
 	json_array_foreach(records, i, v)
 		if (strcmp(json_string_value(json_object_get(v, "message_id")) ?: "", message_id) == 0)
-			return json_string_value(json_object_get(v, "reason"));
+			return v;
 	return NULL;
 }
 
@@ -115,6 +115,7 @@ read_sqs(struct backends *b, const struct config *cfg, struct dead_letters *d, s
 {
 	uint64_t visible = 0, in_flight = 0;
 	struct errctx pec = { 0 };
+	const json_t *rec;
 	size_t i;
 	int r;
 
@@ -139,8 +140,11 @@ read_sqs(struct backends *b, const struct config *cfg, struct dead_letters *d, s
 			.id = m->message_id, .original_id = m->source_message_id, .reason = m->reason,
 			.body = m->body, .receive_count = m->receive_count, .parked_usec = m->parked_usec,
 		};
-		if (m->reason == NULL)
-			d->v[i].reason = park_record_reason(d->park_records, m->message_id);
+		if (m->reason == NULL && (rec = park_record(d->park_records, m->message_id)) != NULL) {
+			d->v[i].reason = json_string_value(json_object_get(rec, "reason"));
+			d->v[i].receive_count = (unsigned)json_integer_value(json_object_get(rec,
+			    "receive_count"));
+		}
 	}
 	d->n = d->n_backend;
 	return 0;

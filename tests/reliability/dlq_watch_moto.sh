@@ -101,8 +101,8 @@ C=$DAEMON_PID
 ended() { logs | grep -q 'dead-letter watch: message .* its run is ended'; }
 recorded() { logs | grep -q 'after its stage completed: recorded'; }
 error_mail() { [ -n "$(error_mails)" ]; }
-wait_until 90 ended || fail "no daemon ended the parked run"
-wait_until 60 error_mail || fail "no error mail"
+wait_until 120 error_mail || fail "no error mail; $(open_orders) open order(s) left"
+wait_until 30 ended || fail "no daemon logged the end of the parked run"
 wait_until 30 recorded || fail "the completed stage's message was not recorded"
 # Several more sweeps of both daemons: nobody handles either message again.
 sleep 6
@@ -139,7 +139,7 @@ for want in ("dlw-1", "execution", "parked by SQS after 2 receives"):
 [ "$(queue_depth "$DLQ")" = 2 ] || fail "the DLQ holds $(queue_depth "$DLQ") message(s), not 2"
 "$BIN" -c "$CONF" --dead-letters list >"$WORK/dead-letters.txt" 2>&1 || fail "--dead-letters list"
 cat "$WORK/dead-letters.txt"
-grep -q 'parked by SQS after 2 receives.*run dlw-1 ended' "$WORK/dead-letters.txt" ||
+grep -Eq '^[^ ]+ +2 +.*parked by SQS after 2 receives.*run dlw-1 ended' "$WORK/dead-letters.txt" ||
 	fail "--dead-letters does not show the parked run's reason"
 grep -q 'stage (execution) had completed' "$WORK/dead-letters.txt" ||
 	fail "--dead-letters does not show the completed stage's record"
