@@ -177,9 +177,9 @@ sweep_fn(void *arg)
 {
 	struct sweep *s = arg;
 	struct dlq_watch *w = s->w;
-	struct sqs_dlq_message *m = NULL;
+	struct sqs_dlq_message *m = NULL, *mine, *theirs;
 	struct errctx ec = { 0 };
-	size_t n = 0, i;
+	size_t n = 0, i, n_mine = 0, n_theirs = 0;
 	unsigned handled = 0;
 
 	if (sqs_dlq_receive(w->b->transport, DLQ_WATCH_MAX_MESSAGES, DLQ_WATCH_MAX_CALLS,
@@ -188,14 +188,26 @@ sweep_fn(void *arg)
 		    errctx_msg(&ec));
 		return;
 	}
+	/* The daemons' own parkings go back at once (the operator's
+	 * --dead-letters should find them); the others after a look. Every
+	 * one stays in the DLQ, visible again: the operator inspects and
+	 * redrives them. */
+	mine = xcalloc(n + 1, sizeof *mine);	/* shallow copies: m owns the strings */
+	theirs = xcalloc(n + 1, sizeof *theirs);
+	for (i = 0; i < n; i++)
+		if (dlq_watch_wanted(m[i].reason, m[i].source_message_id))
+			mine[n_mine++] = m[i];
+		else
+			theirs[n_theirs++] = m[i];
+	sqs_dlq_release(w->b->transport, theirs, n_theirs);
+	free(theirs);
 	if (n > 0)
-		log_debug("dead-letter watch: %zu message(s) in the dead-letter queue to look at", n);
-	for (i = 0; i < n && handled < DLQ_WATCH_MAX_ENDS && !atomic_load(&w->stopping); i++)
-		if (dlq_watch_wanted(m[i].reason, m[i].source_message_id) && look_at(w, s->cfg, &m[i]))
+		log_debug("dead-letter watch: %zu message(s) read, %zu parked by SQS", n, n_mine);
+	for (i = 0; i < n_mine && handled < DLQ_WATCH_MAX_ENDS && !atomic_load(&w->stopping); i++)
+		if (look_at(w, s->cfg, &mine[i]))
 			handled++;
-	/* Every one stays in the DLQ, visible again: the operator inspects and
-	 * redrives them (--dead-letters). */
-	sqs_dlq_release(w->b->transport, m, n);
+	sqs_dlq_release(w->b->transport, mine, n_mine);
+	free(mine);
 	sqs_dlq_messages_free(m, n);
 }
 

@@ -28,7 +28,10 @@ BACKEND=aws write_config "$WORK/d1.conf" "[trading]" "use_limit_orders = no"
 sed -i 's/^log_level = .*/log_level = info/' "$WORK/d1.conf"
 {
 	aws_config_lines "$MOTO_URL" "$MOTO_URL" "$MOTO_URL"
-	printf '%s\n' "runs_table = alchemiser-idempotency" "[http]" "listen = 127.0.0.1:$P1"
+	# The dead-letter watch must receive from the DLQ (runtime/dlq_watch.h);
+	# off here, where the point is that the pages never do.
+	printf '%s\n' "runs_table = alchemiser-idempotency" "dlq_watch_interval = 0s" "[http]" \
+	    "listen = 127.0.0.1:$P1"
 } >>"$WORK/d1.conf"
 sed "s/^listen = .*/listen = 127.0.0.1:$P2/" "$WORK/d1.conf" >"$WORK/d2.conf"
 # d2 runs rotation.clj alone: other targets than d1's two strategies, so its run trades too.
