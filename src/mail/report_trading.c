@@ -491,7 +491,7 @@ report_trading_render(const json_t *detail, struct report *ret, struct errctx *e
 		/* A newer run of the account traded instead (stage execution). */
 		free(ret->subject);
 		ret->subject = xasprintf("[SUPERSEDED] The Alchemiser - %s Trading Report", subject_mode);
-		banner = xasprintf("%s Run Superseded: No Orders Placed", mode);
+		banner = xasprintf("%s Run Superseded: No Further Orders", mode);
 		status = xasprintf("Status: Superseded by run %s | %s", superseded,
 		    json_get_str(detail, "timestamp") != NULL ? json_get_str(detail, "timestamp") :
 		    REPORT_NA);

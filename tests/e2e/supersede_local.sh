@@ -40,10 +40,11 @@ wait_until 60 sh -c "[ \$(sqlite3 -batch -noheader '$STATE/state.sqlite' 'SELECT
 kill -9 "$DAEMON_PID"
 wait "$DAEMON_PID" 2>/dev/null || true
 a_orders=$(orders)
-# old-A's plan out of reach until new-B is done (as if its redelivery came late).
-sql "UPDATE queue_messages SET visible_usec = visible_usec + 3600000000 WHERE body LIKE '%RebalancePlanned%old-A%'"
-[ "$(sql "SELECT COUNT(*) FROM queue_messages WHERE body LIKE '%RebalancePlanned%old-A%' AND visible_usec > 0")" = 1 ] ||
-	fail "old-A's RebalancePlanned is not in the queue"
+# old-A's plan out of reach until new-B is done (as if its redelivery came
+# late): moved aside in the queue file, put back afterwards.
+A_MSG="queue = 'alchemiser-work' AND CAST(body AS TEXT) LIKE '%RebalancePlanned%' AND CAST(body AS TEXT) LIKE '%old-A%'"
+sql "CREATE TABLE held_aside AS SELECT * FROM queue_messages WHERE $A_MSG; DELETE FROM queue_messages WHERE $A_MSG"
+[ "$(sql "SELECT COUNT(*) FROM held_aside")" = 1 ] || fail "old-A's RebalancePlanned is not in the queue"
 echo "superseded: old-A killed after $a_orders order(s); new-B runs now"
 rc=0
 timeout -s KILL 90 "$BIN" -c "$WORK/b.conf" --once --event '{"mode":"trade","correlation_id":"new-B"}' \
@@ -52,7 +53,7 @@ timeout -s KILL 90 "$BIN" -c "$WORK/b.conf" --once --event '{"mode":"trade","cor
 b_pos=$(positions)
 b_orders=$(orders)
 [ "$b_orders" -gt "$a_orders" ] || fail "new-B placed no order (its targets equal old-A's?)"
-sql "UPDATE queue_messages SET visible_usec = 0 WHERE body LIKE '%RebalancePlanned%old-A%'"
+sql "UPDATE held_aside SET visible_usec = 0, receipt = NULL; INSERT INTO queue_messages SELECT * FROM held_aside; DROP TABLE held_aside"
 start_daemon
 wait_until 60 ended old-A || fail "old-A did not end after it came back"
 stop_daemon
