@@ -77,34 +77,44 @@ set_strategy "$CONF" 1
 "$BIN" -c "$CONF" --send --event '{"mode":"trade","correlation_id":"dlw-1"}' || fail "--send dlw-1"
 start_daemon d1 "$CONF"
 wait_until 90 has_open || fail "run dlw-1 placed no open order"
-first=$(all_orders)
 kill -9 "$DAEMON_PID"
 wait "$DAEMON_PID" 2>/dev/null || true
-say "killed on receive 1 with $(open_orders) open order(s)"
+# Counted after the kill: the handler was still placing legs until then.
+first=$(all_orders)
+say "killed on receive 1 with $(open_orders) open order(s) (of $first)"
 start_daemon d2 "$CONF"
-# The redelivery (receive 2, the last permitted) resumes: the old orders are
-# cancelled and the legs placed again, then the handler waits for fills.
+# The redelivery (receive 2, the last permitted) takes the dead holder's claim
+# over and resumes: the old orders are cancelled and the legs placed again,
+# then the handler waits for fills.
+wait_until 60 grep -q 'took over the claim' "$WORK/d2.log" ||
+	fail "receive 2 did not take the dead holder's claim over"
 wait_until 60 more_orders_than "$first" || fail "receive 2 of dlw-1's RebalancePlanned placed no order"
 kill -9 "$DAEMON_PID"
 wait "$DAEMON_PID" 2>/dev/null || true
 say "killed on receive 2 with $(open_orders) open order(s) (of $(all_orders))"
-grep -q 'took over the claim' "$WORK/d2.log" || fail "receive 2 did not take the dead holder's claim over"
 
 # 3. Two daemons with the watch; SQS parks the message at their first receive
-#    after its visibility lapses. A completed stage's message is parked too.
-aws $EP sqs send-message --queue-url "$DLQ" --message-body "$(cat "$WORK/done-body.json")" \
-    >/dev/null || fail "send the completed stage's message to the DLQ"
+#    after its visibility lapses. A completed stage's message is parked too,
+#    once they run (sent earlier, the receive a killed daemon left waiting
+#    at moto could take it and hide it for a minute: a dead long poll).
 start_daemon b "$CONF"
 B=$DAEMON_PID
 start_daemon c "$CONF"
 C=$DAEMON_PID
-ended() { logs | grep -q 'dead-letter watch: message .* its run is ended'; }
-recorded() { logs | grep -q 'after its stage completed: recorded'; }
+INJ=$(aws $EP sqs send-message --queue-url "$DLQ" --message-body "$(cat "$WORK/done-body.json")" \
+    --query MessageId --output text) || fail "send the completed stage's message to the DLQ"
+# watched KIND: "ID" per message the watch settled ("ended" or "recorded"),
+# one line per time.
+watched() {
+	logs | sed -n "s/.*dead-letter watch: message \([^ ]*\) was parked by SQS$1.*/\1/p"
+}
+ended() { watched '; its run is ended' | grep -q .; }
+recorded() { watched ' after its stage completed: recorded' | grep -qx "$INJ"; }
 error_mail() { [ -n "$(error_mails)" ]; }
 wait_until 120 error_mail || fail "no error mail; $(open_orders) open order(s) left"
 wait_until 30 ended || fail "no daemon logged the end of the parked run"
-wait_until 30 recorded || fail "the completed stage's message was not recorded"
-# Several more sweeps of both daemons: nobody handles either message again.
+wait_until 60 recorded || fail "the completed stage's message $INJ was not recorded"
+# Several more sweeps of both daemons: nobody handles a message again.
 sleep 6
 for p in $B $C; do
 	kill -TERM "$p"
@@ -113,10 +123,15 @@ for p in $B $C; do
 	[ "$rc" = 0 ] || fail "daemon $p exited $rc on SIGTERM"
 done
 
-n=$(logs | grep -c 'dead-letter watch: message .* its run is ended' || true)
-[ "$n" = 1 ] || fail "the parked run was ended $n times"
-n=$(logs | grep -c 'after its stage completed: recorded' || true)
-[ "$n" = 1 ] || fail "the completed stage's message was recorded $n times"
+# Exactly once per parked message across both daemons. (Besides the two, a
+# kill right after a redelivered message's duplicate answer, before its
+# delete, parks a message whose stage completed: recorded the same way.)
+watched '; its run is ended' >"$WORK/ended.txt"
+watched ' after its stage completed: recorded' >"$WORK/recorded.txt"
+say "ended: $(wc -l <"$WORK/ended.txt"), recorded: $(wc -l <"$WORK/recorded.txt") (injected $INJ)"
+[ -z "$(sort "$WORK/ended.txt" "$WORK/recorded.txt" | uniq -d)" ] ||
+	fail "a parked message was handled twice: $(sort "$WORK/ended.txt" "$WORK/recorded.txt" | uniq -d)"
+[ "$(grep -cx "$INJ" "$WORK/recorded.txt")" = 1 ] || fail "the completed stage's message was not recorded once"
 [ "$(open_orders)" = 0 ] || fail "$(open_orders) open orders left behind"
 # The run's claims (the account lease, account-lease:*, is the executor's: a
 # dead holder's is taken over by the next run, a live one's lapses).
@@ -136,7 +151,10 @@ text = " ".join(text.split())
 for want in ("dlw-1", "execution", "parked by SQS after 2 receives"):
     if want not in text:
         sys.exit("the error mail does not say %r" % want)' "$mails" || fail "error mail: $mails"
-[ "$(queue_depth "$DLQ")" = 2 ] || fail "the DLQ holds $(queue_depth "$DLQ") message(s), not 2"
+# Every parked message is still there, and each was looked at.
+parked=$(cat "$WORK/ended.txt" "$WORK/recorded.txt" | wc -l)
+[ "$(queue_depth "$DLQ")" = "$parked" ] ||
+	fail "the DLQ holds $(queue_depth "$DLQ") message(s); the watch settled $parked"
 "$BIN" -c "$CONF" --dead-letters list >"$WORK/dead-letters.txt" 2>&1 || fail "--dead-letters list"
 cat "$WORK/dead-letters.txt"
 grep -Eq '^[^ ]+ +2 +.*parked by SQS after 2 receives.*run dlw-1 ended' "$WORK/dead-letters.txt" ||
