@@ -155,6 +155,26 @@ pipeline_expect(struct pipeline *p, struct job *job)
 	pthread_mutex_unlock(&p->batch_lock);
 }
 
+/* Enough to send: everyone expected is here, or a full batch. For claims,
+ * the workers of an answered completion batch still on their way back count
+ * too: they take the next queued (prefetched) job as they return. */
+static bool
+batch_full(const struct pipeline *p, const struct batcher *bt, bool completions)
+{
+	unsigned heading = completions ? p->heading_completes : p->heading_claims + p->finishing;
+
+	return heading == 0 || bt->n >= TRANSPORT_MAX_BATCH;
+}
+
+/* A leader is gathering the claims (or completions) and may send now. */
+static bool
+batch_ready(const struct pipeline *p, bool completions)
+{
+	const struct batcher *bt = completions ? &p->completes_b : &p->claims_b;
+
+	return bt->leader && batch_full(p, bt, completions);
+}
+
 static void
 heading_leave_locked(struct pipeline *p, struct job *job, bool completes)
 {
@@ -167,8 +187,10 @@ heading_leave_locked(struct pipeline *p, struct job *job, bool completes)
 		p->heading_completes--;
 	else
 		p->heading_claims--;
-	/* A leader counting on this job should look again. */
-	pthread_cond_broadcast(&p->batch_cond);
+	/* A leader counting on this job should look again (only when it can
+	 * send now: every wake-up is a futex round trip). */
+	if (batch_ready(p, completes))
+		pthread_cond_broadcast(&p->batch_cond);
 }
 
 /* job will not join the claim (or completion) batch now. */
@@ -198,6 +220,8 @@ pipeline_job_returned(struct pipeline *p, struct job *job)
 	if (job->finishing) {
 		job->finishing = false;
 		p->finishing--;
+		if (batch_ready(p, false))
+			pthread_cond_broadcast(&p->batch_cond);
 	}
 	pthread_mutex_unlock(&p->batch_lock);
 }
@@ -209,15 +233,6 @@ pipeline_forget(struct pipeline *p, struct job *job)
 	heading_leave_locked(p, job, false);
 	heading_leave_locked(p, job, true);
 	pthread_mutex_unlock(&p->batch_lock);
-}
-
-/* Enough to send: everyone expected is here, or a full batch. */
-static bool
-batch_full(const struct pipeline *p, const struct batcher *bt, bool completions)
-{
-	unsigned heading = completions ? p->heading_completes : p->heading_claims;
-
-	return heading == 0 || bt->n >= TRANSPORT_MAX_BATCH;
 }
 
 static void
@@ -277,7 +292,8 @@ batch_join(struct pipeline *p, struct batcher *bt, struct batch_slot *slot, stru
 	bt->tail = &slot->next;
 	bt->n++;
 	if (bt->leader) {
-		pthread_cond_broadcast(&p->batch_cond);
+		if (batch_full(p, bt, completions))
+			pthread_cond_broadcast(&p->batch_cond);
 		while (!slot->done)
 			pthread_cond_wait(&p->batch_cond, &p->batch_lock);
 		pthread_mutex_unlock(&p->batch_lock);
@@ -354,7 +370,10 @@ batched_complete(struct pipeline *p, struct job *job, const char *key, const cha
     int64_t now_usec, struct errctx *ec)
 {
 	struct idem_store *idem = p->b->idem;
-	struct idem_complete_item it = { .key = key, .owner = owner, .now_usec = now_usec };
+	struct idem_complete_item it = {
+		.key = key, .owner = owner, .now_usec = now_usec,
+		.receipt = job->synthetic ? NULL : job->msg->receipt,
+	};
 	struct batch_slot slot = { .job = job, .complete = &it };
 
 	if (idem->ops->complete_batch == NULL)
@@ -362,6 +381,8 @@ batched_complete(struct pipeline *p, struct job *job, const char *key, const cha
 	batch_join(p, &p->completes_b, &slot, job, true);
 	if (it.r < 0)
 		*ec = slot.ec;
+	/* The embedded store deleted the message with the completion. */
+	job->deleted = it.deleted;
 	return it.r;
 }
 
@@ -884,6 +905,7 @@ pipeline_process(struct pipeline *p, struct job *job)
 	free(job->correlation_id);
 	job->detail_type = job->source = job->handler = job->event_id = job->correlation_id = NULL;
 	job->retry_delay_usec = 0;
+	job->deleted = false;
 	job->infra_failure = false;
 	job->lease_wait = false;
 	job->deferred = false;

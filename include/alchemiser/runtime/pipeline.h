@@ -49,6 +49,7 @@ struct job {
 	bool			 lease_wait;	/* retry because another live holder has the claim */
 	bool			 deferred;	/* retry asked by the stage (stage_output.hold_usec) */
 	bool			 dead_letter;	/* run again only to end the run; then parked */
+	bool			 deleted;	/* its completion deleted the message (embedded store) */
 	/* Counted by a batch forming (pipeline.c, under its batch lock). */
 	bool			 heading_claim;
 	bool			 heading_complete;
