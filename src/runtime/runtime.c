@@ -524,9 +524,6 @@ runtime_receive_cb(struct queue_message **msgs, size_t n, int r, const struct er
 			log_full(LOG_DEBUG, &f, "received message (receive count %u)", msgs[i]->receive_count);
 		rt->received++;
 		if (rt->state == RUNTIME_RUNNING && n_start < ELEMENTSOF(start)) {
-			/* Counted for the claim batch before any of them starts. */
-			if (n_start < n_free)
-				pipeline_expect(rt->pipeline, job);
 			start[n_start++] = job;
 		} else if (rt->state == RUNTIME_RUNNING)
 			runtime_submit(rt, job);
@@ -536,6 +533,12 @@ runtime_receive_cb(struct queue_message **msgs, size_t n, int r, const struct er
 			job_free(job);
 		}
 	}
+	/* Embedded: their claims go with the receive, from here (pipeline.h). */
+	if (rt->prefetch)
+		pipeline_preclaim(rt->pipeline, start, n_start);
+	/* Counted for the claim (or completion) batch before any of them starts. */
+	for (i = 0; i < n_start && i < n_free; i++)
+		pipeline_expect(rt->pipeline, start[i]);
 	/* They start together: their claims go to the store as one batch. */
 	for (i = 0; i < n_start; i++)
 		runtime_submit(rt, start[i]);
