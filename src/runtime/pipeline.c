@@ -35,6 +35,7 @@ struct corr_entry {
 /* A claim held right now; the renewer extends its lease while the handler runs. */
 struct claim_entry {
 	char			*key;
+	bool			 done;	/* handled; the loop completes it: never released */
 	char			 owner[128];
 	int64_t			 lease_usec;
 	int64_t			 renewed_usec;	/* monotonic */
@@ -85,12 +86,14 @@ struct pipeline {
 	unsigned		 heading_completes;	/* claimed jobs not yet at their completion */
 	unsigned		 sending;	/* batches at the store right now */
 	unsigned		 finishing;	/* jobs of an answered completion batch not yet back in the pool */
+	bool			 loop_completes;	/* embedded: no completion batches (set once) */
 };
 
 static void *renewer_main(void *arg);
 static bool	claims_reserve(struct pipeline *p, const char *key, const char *owner,
 		    int64_t lease_usec);
 static void	claims_remove(struct pipeline *p, const char *key, const char *owner);
+static void	claims_mark_done(struct pipeline *p, const char *key, const char *owner);
 
 struct job *
 job_new(struct queue_message *msg, struct config *cfg)
@@ -116,6 +119,8 @@ job_free(struct job *j)
 	free(j->source);
 	free(j->handler);
 	route_free(j->route);
+	free(j->complete_key);
+	free(j->complete_corr);
 	free(j);
 }
 
@@ -154,7 +159,7 @@ pipeline_expect(struct pipeline *p, struct job *job)
 	pthread_mutex_lock(&p->batch_lock);
 	/* A job claimed with its receive goes straight to its handler: it
 	 * is expected at the completion batch instead. */
-	if (job->preclaimed && !job->heading_complete) {
+	if (job->preclaimed && !job->heading_complete && !p->loop_completes) {
 		job->heading_complete = true;
 		p->heading_completes++;
 	} else if (!job->preclaimed && !job->heading_claim) {
@@ -349,6 +354,7 @@ batch_join(struct pipeline *p, struct batcher *bt, struct batch_slot *slot, stru
 		 * completion batch waits for it (before anyone wakes, or the
 		 * first one back would complete alone). */
 		if (list->claim != NULL && list->claim->r == 0 && !list->job->heading_complete &&
+		    !p->loop_completes &&
 		    (list->claim->res == IDEM_CLAIMED || list->claim->res == IDEM_TAKEN_OVER)) {
 			list->job->heading_complete = true;
 			p->heading_completes++;
@@ -475,6 +481,72 @@ pipeline_preclaim(struct pipeline *p, struct job **jobs, size_t n)
 		} else
 			/* Busy, done, or an error: the worker asks again its own way. */
 			claims_remove(p, items[i].c.key, owner);
+	}
+}
+
+void
+pipeline_set_loop_completes(struct pipeline *p, bool on)
+{
+	p->loop_completes = on;
+}
+
+static void corr_release(struct pipeline *p, const char *id);
+
+/* Why on the loop (embedded, issue #13): a completion batch formed by the
+ * workers costs each a sleep until it is answered, and a commit for every
+ * few messages. The loop finds the finished jobs together anyway; their
+ * completions and deletes go in one transaction. The claim and the run's
+ * lock are held until then, so the next message of the run still starts
+ * only after this one is complete, as before. */
+void
+pipeline_complete_finished(struct pipeline *p, struct job **jobs, size_t n)
+{
+	struct idem_store *idem = p->b->idem;
+	struct idem_complete_item items[TRANSPORT_MAX_BATCH];
+	struct job *who[TRANSPORT_MAX_BATCH];
+	char owner[OWNER_MAX];
+	size_t i = 0, k, j;
+
+	pipeline_owner(p, owner, sizeof owner);
+	while (i < n) {
+		struct errctx ec = { 0 };
+		int64_t now = time_now_realtime_usec();
+
+		for (k = 0; i < n && k < ELEMENTSOF(items); i++) {
+			if (jobs[i]->complete_key == NULL)
+				continue;
+			items[k] = (struct idem_complete_item){
+				.key = jobs[i]->complete_key, .owner = owner, .now_usec = now,
+				.receipt = jobs[i]->synthetic ? NULL : jobs[i]->msg->receipt,
+			};
+			who[k++] = jobs[i];
+		}
+		if (k == 0)
+			break;
+		if (idem->ops->complete_batch != NULL)
+			(void)idem->ops->complete_batch(idem, items, k, &ec);
+		else
+			for (j = 0; j < k; j++)
+				items[j].r = idem->ops->complete(idem, items[j].key, owner, now, &ec);
+		for (j = 0; j < k; j++) {
+			struct job *job = who[j];
+
+			/* The effect happened; a redelivery re-runs with the same ids
+			 * and is absorbed. */
+			if (items[j].r < 0)
+				log_full(LOG_WARNING, &(struct log_fields){ .event_id = job->event_id,
+				    .handler = job->handler, .correlation_id = job->correlation_id,
+				    .duration_ms = -1 },
+				    "completing idempotency record %s failed, continuing: %s",
+				    job->complete_key, errctx_msg(&ec));
+			job->deleted = items[j].deleted;
+			claims_remove(p, job->complete_key, owner);
+			if (job->complete_corr != NULL)
+				corr_release(p, job->complete_corr);
+			free(job->complete_key);
+			free(job->complete_corr);
+			job->complete_key = job->complete_corr = NULL;
+		}
 	}
 }
 
@@ -637,6 +709,22 @@ claims_held(struct pipeline *p, const char *key)
 	return c != NULL;
 }
 
+/* The effect of key's handler happened: a stop must not release its claim
+ * before the loop completes it (a release would let it run again). */
+static void
+claims_mark_done(struct pipeline *p, const char *key, const char *owner)
+{
+	struct claim_entry *c;
+
+	pthread_mutex_lock(&p->claims_lock);
+	for (c = p->claims; c != NULL; c = c->next)
+		if (strcmp(c->key, key) == 0 && strcmp(c->owner, owner) == 0) {
+			c->done = true;
+			break;
+		}
+	pthread_mutex_unlock(&p->claims_lock);
+}
+
 static void
 claims_remove(struct pipeline *p, const char *key, const char *owner)
 {
@@ -718,7 +806,7 @@ pipeline_release_claims(struct pipeline *p)
 
 	pthread_mutex_lock(&p->claims_lock);
 	for (c = p->claims; c != NULL; c = c->next)
-		if (p->b->idem->ops->release(p->b->idem, c->key, c->owner, &ec) < 0)
+		if (!c->done && p->b->idem->ops->release(p->b->idem, c->key, c->owner, &ec) < 0)
 			log_warning("releasing the claim on %s failed (its lease will expire): %s", c->key,
 			    errctx_msg(&ec));
 	pthread_mutex_unlock(&p->claims_lock);
@@ -827,6 +915,13 @@ run_claimed(struct pipeline *p, struct job *job, const struct route *rt, const s
 
 	run.correlation_id = job->correlation_id;
 	errctx_clear(&ec);
+	if (job->outcome == OUTCOME_DONE && p->loop_completes) {
+		/* The loop completes it with the other finished ones (one commit),
+		 * and only then lets the claim and the run's lock go. */
+		job->complete_key = xstrdup(rt->idempotency_key);
+		claims_mark_done(p, rt->idempotency_key, owner);
+		return;
+	}
 	if (job->outcome == OUTCOME_DONE) {
 		r = batched_complete(p, job, rt->idempotency_key, owner, time_now_realtime_usec(), &ec);
 		/* The effect happened; a redelivery re-runs with the same ids and is absorbed. */
@@ -950,7 +1045,10 @@ process_routed(struct pipeline *p, struct job *job, const struct route *rt)
 			    holder[0] ? holder : "an unknown owner", rt->idempotency_key);
 		run_claimed(p, job, rt, st, owner);
 	}
-	corr_release(p, corr);
+	if (job->complete_key != NULL)
+		job->complete_corr = xstrdup(corr);	/* the loop releases it after the completion */
+	else
+		corr_release(p, corr);
 }
 
 /* A trade/signal-only command's key is its run key (stages/run_key.h): it

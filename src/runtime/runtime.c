@@ -455,9 +455,23 @@ void
 runtime_finished_event_cb(void *arg)
 {
 	struct runtime *rt = arg;
-	struct job *job, *next;
+	struct job *job, *next, *head = workers_drain_finished(rt->workers);
+	size_t n = 0;
 
-	for (job = workers_drain_finished(rt->workers); job != NULL; job = next) {
+	/* Embedded: their completions (and deletes) first, in one transaction. */
+	for (job = head; job != NULL; job = job->next)
+		n += job->complete_key != NULL;
+	if (n > 0) {
+		struct job **done = xcalloc(n, sizeof *done);
+
+		n = 0;
+		for (job = head; job != NULL; job = job->next)
+			if (job->complete_key != NULL)
+				done[n++] = job;
+		pipeline_complete_finished(rt->pipeline, done, n);
+		free(done);
+	}
+	for (job = head; job != NULL; job = next) {
 		next = job->next;
 		job->next = NULL;
 		if (act_on_outcome(rt, job))
@@ -720,6 +734,8 @@ force_stop(struct runtime *rt)
 	struct job *running[64];
 	size_t n, i;
 
+	/* Finished ones first: their claims are completed, not released. */
+	runtime_finished_event_cb(rt);
 	n = workers_running(rt->workers, running, ELEMENTSOF(running));
 	log_warning("stop deadline: releasing %zu message(s) still being handled", n);
 	for (i = 0; i < n; i++)

@@ -58,6 +58,11 @@ struct job {
 	struct route		*route;
 	bool			 preclaimed;
 	bool			 preclaim_took_over;
+	/* Done, its claim not completed yet: the loop completes it (and
+	 * deletes the message) with the others it finds finished, then frees
+	 * the claim and the run's lock (pipeline_complete_finished). */
+	char			*complete_key;
+	char			*complete_corr;
 	/* Counted by a batch forming (pipeline.c, under its batch lock). */
 	bool			 heading_claim;
 	bool			 heading_complete;
@@ -86,6 +91,13 @@ struct pipeline *pipeline_new(struct backends *b);
  * submitted. A job whose key another job of this process holds, or that
  * the store does not give at once, is left to the worker's own claim. */
 void	pipeline_preclaim(struct pipeline *p, struct job **jobs, size_t n);
+/* Embedded: the loop completes the claims of finished jobs (on) instead of
+ * the workers' completion batches. Set once, before any job. */
+void	pipeline_set_loop_completes(struct pipeline *p, bool on);
+/* Loop thread: complete, in one batch, the claims of the finished jobs
+ * that hold one (job->complete_key), deleting their messages with them;
+ * then free their claims and run locks. Others are left alone. */
+void	pipeline_complete_finished(struct pipeline *p, struct job **jobs, size_t n);
 /* job (of a receive, about to be submitted) is heading for its claim: the
  * claim batch forming waits for it. */
 void	pipeline_expect(struct pipeline *p, struct job *job);
