@@ -27,6 +27,7 @@ struct workers {
 	unsigned		 queued;
 	unsigned		 busy;
 	struct job		*done_head, *done_tail;
+	unsigned		 done;		/* jobs in the done list */
 	bool			 stopping;
 	unsigned		 n;
 	struct worker		*threads;
@@ -80,6 +81,7 @@ return_locked(struct worker *self, struct job *job, bool *wake)
 	 * whole list after reading the eventfd, so a job added to a list that
 	 * is not empty is seen without another write. */
 	*wake = w->done_head == NULL;
+	w->done++;
 	if (w->done_tail != NULL)
 		w->done_tail->next = job;
 	else
@@ -189,7 +191,9 @@ workers_free_slots(struct workers *w)
 	unsigned used;
 
 	pthread_mutex_lock(&w->lock);
-	used = w->queued + w->busy;
+	/* A finished job the loop has not taken back still holds its claim
+	 * and its run's lock (the loop completes it): its slot is not free. */
+	used = w->queued + w->busy + w->done;
 	pthread_mutex_unlock(&w->lock);
 	return used >= w->n ? 0 : w->n - used;
 }
@@ -230,6 +234,7 @@ workers_drain_finished(struct workers *w)
 	pthread_mutex_lock(&w->lock);
 	head = w->done_head;
 	w->done_head = w->done_tail = NULL;
+	w->done = 0;
 	pthread_mutex_unlock(&w->lock);
 	return head;
 }
