@@ -485,6 +485,17 @@ pipeline_preclaim(struct pipeline *p, struct job **jobs, size_t n)
 }
 
 void
+pipeline_abandon(struct pipeline *p, struct job *job)
+{
+	char owner[OWNER_MAX];
+
+	if (!job->preclaimed)
+		return;
+	job->preclaimed = false;
+	claims_remove(p, job->route->idempotency_key, pipeline_owner(p, owner, sizeof owner));
+}
+
+void
 pipeline_set_loop_completes(struct pipeline *p, bool on)
 {
 	p->loop_completes = on;

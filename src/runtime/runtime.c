@@ -25,6 +25,7 @@
 #include "alchemiser/core/log.h"
 #include "alchemiser/core/timeutil.h"
 #include "alchemiser/core/xalloc.h"
+#include "alchemiser/local/sqlite_queue.h"
 #include "alchemiser/runtime/backends.h"
 #include "alchemiser/runtime/metrics.h"
 #include "alchemiser/runtime/notify.h"
@@ -547,9 +548,28 @@ runtime_receive_cb(struct queue_message **msgs, size_t n, int r, const struct er
 			job_free(job);
 		}
 	}
-	/* Embedded: their claims go with the receive, from here (pipeline.h). */
-	if (rt->prefetch)
+	/* Embedded: their claims go with the receive, from here (pipeline.h),
+	 * in its transaction: one commit for both, and none of it stands if
+	 * that commit fails (the messages are back in the queue: drop them). */
+	if (rt->prefetch && n_start > 0) {
+		struct errctx cec = { 0 };
+
 		pipeline_preclaim(rt->pipeline, start, n_start);
+		if (sqlite_transport_commit_receive(rt->b->transport, &cec) < 0) {
+			log_warning("receiving from the queue failed, will retry: %s", errctx_msg(&cec));
+			for (i = 0; i < n_start; i++) {
+				pipeline_abandon(rt->pipeline, start[i]);
+				job_free(start[i]);
+			}
+			rt->received -= n_start;
+			n_start = 0;
+			if (!evtimer_pending(rt->ev_poll_retry, NULL)) {
+				struct timeval tv = tv_of(USEC_PER_SEC);
+
+				evtimer_add(rt->ev_poll_retry, &tv);
+			}
+		}
+	}
 	/* Counted for the claim (or completion) batch before any of them starts. */
 	for (i = 0; i < n_start && i < n_free; i++)
 		pipeline_expect(rt->pipeline, start[i]);

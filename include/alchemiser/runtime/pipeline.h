@@ -91,6 +91,9 @@ struct pipeline *pipeline_new(struct backends *b);
  * submitted. A job whose key another job of this process holds, or that
  * the store does not give at once, is left to the worker's own claim. */
 void	pipeline_preclaim(struct pipeline *p, struct job **jobs, size_t n);
+/* The claim pipeline_preclaim took for job was undone with its receive's
+ * transaction: forget it (no store call). */
+void	pipeline_abandon(struct pipeline *p, struct job *job);
 /* Embedded: the loop completes the claims of finished jobs (on) instead of
  * the workers' completion batches. Set once, before any job. */
 void	pipeline_set_loop_completes(struct pipeline *p, bool on);
