@@ -354,7 +354,9 @@ hold_for_lease(struct runtime *rt, struct job *job)
 	tv = tv_of(delay);
 	evtimer_add(job->resubmit_ev, &tv);
 	mark_waiting(rt, job, true);
-	if (job->deferred || job->lease_waits == 1)
+	/* The first wait, then the 2nd, 4th, 8th...: runs queued behind one
+	 * account are asked again every second, and must not flood the journal. */
+	if ((job->lease_waits & (job->lease_waits - 1)) == 0)
 		log_info("%s: %s; held, asking again in %lld s", job->handler != NULL ? job->handler :
 		    "message", job->reason, (long long)(delay / USEC_PER_SEC));
 	return true;
