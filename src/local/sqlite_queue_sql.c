@@ -153,14 +153,22 @@ any_visible_locked(struct sqlite_state *st, const char *queue, int64_t now, stru
 	return r;
 }
 
+/* Read the batch first, then update its rows: an UPDATE between the steps
+ * of the SELECT moves entries of the index the SELECT walks, so every step
+ * re-seeks its cursor (issue #13: half the receive's instructions). */
 static int
 claim_rows_locked(struct sqlite_state *st, const struct sqlite_queue_conf *c, unsigned max,
     int64_t now, int64_t visibility_usec, struct queue_message **msgs, size_t *n,
     struct errctx *ec)
 {
 	sqlite3_stmt *sel = NULL, *upd = NULL;
-	int r, rc;
+	int64_t seqs[TRANSPORT_MAX_BATCH];
+	char self[OWNER_MAX];
+	size_t i;
+	int r, rc = SQLITE_DONE;
 
+	if (max > TRANSPORT_MAX_BATCH)
+		max = TRANSPORT_MAX_BATCH;
 	r = sqlite_state_prepare_locked(st, "SELECT seq, message_id, body, attributes, receive_count,"
 	    " sent_usec, first_receive_usec FROM queue_messages WHERE queue = :q AND"
 	    " visible_usec <= :now ORDER BY visible_usec, seq LIMIT :max", &sel, ec);
@@ -170,19 +178,20 @@ claim_rows_locked(struct sqlite_state *st, const struct sqlite_queue_conf *c, un
 		    " first_receive_usec = coalesce(first_receive_usec, :now) WHERE seq = :seq", &upd, ec);
 	if (r < 0)
 		goto out;
+	/* The receiver's owner string last: after a kill -9 the next process
+	 * can tell these are free (sqlite_queue_recover_dead). */
+	owner_self(self, sizeof self);
 	bind_text(sel, ":q", c->queue);
 	bind_int(sel, ":now", now);
 	bind_int(sel, ":max", max);
-	while ((rc = sqlite3_step(sel)) == SQLITE_ROW) {
+	while (*n < max && (rc = sqlite3_step(sel)) == SQLITE_ROW) {
 		struct queue_message *m = xcalloc(1, sizeof *m);
-		int64_t seq = sqlite3_column_int64(sel, 0);
-		char rnd[33], self[OWNER_MAX];
+		char rnd[33];
 
+		seqs[*n] = sqlite3_column_int64(sel, 0);
 		msgs[(*n)++] = m;
 		local_random_hex(rnd, 16);
-		/* The receiver's owner string last: after a kill -9 the next
-		 * process can tell these are free (sqlite_queue_recover_dead). */
-		m->receipt = xasprintf("%lld.%s.%s", (long long)seq, rnd, owner_self(self, sizeof self));
+		m->receipt = xasprintf("%lld.%s.%s", (long long)seqs[*n - 1], rnd, self);
 		m->message_id = column_dup(sel, 1, NULL);
 		m->body = column_dup(sel, 2, &m->body_len);
 		m->attributes = column_json(sel, 3);
@@ -190,21 +199,35 @@ claim_rows_locked(struct sqlite_state *st, const struct sqlite_queue_conf *c, un
 		m->sent_usec = sqlite3_column_int64(sel, 5);
 		m->first_receive_usec = sqlite3_column_type(sel, 6) == SQLITE_NULL ? now :
 		    sqlite3_column_int64(sel, 6);
+	}
+	if (*n < max && rc != SQLITE_DONE) {
+		r = sqlite_state_err(sqlite3_db_handle(sel), rc, ec, "receive");
+		goto out;
+	}
+	(void)sqlite3_reset(sel);
+	bind_int(upd, ":vis", now + visibility_usec);
+	bind_int(upd, ":now", now);
+	for (i = 0; i < *n; i++) {
 		(void)sqlite3_reset(upd);
-		bind_int(upd, ":vis", now + visibility_usec);
-		bind_text(upd, ":receipt", m->receipt);
-		bind_int(upd, ":now", now);
-		bind_int(upd, ":seq", seq);
+		bind_text(upd, ":receipt", msgs[i]->receipt);
+		bind_int(upd, ":seq", seqs[i]);
 		if ((r = step_done(st, upd, ec, "receive")) < 0)
 			goto out;
 	}
-	if (rc != SQLITE_DONE)
-		r = sqlite_state_err(sqlite3_db_handle(sel), rc, ec, "receive");
 out:
 	sqlite_state_release_locked(st, sel);
 	sqlite_state_release_locked(st, upd);
 	return r < 0 ? r : 0;
 }
+
+/* A message held in place while it waits (transport mark_waiting) carries
+ * its receipt of that moment in alchemiser.waiting: a flag left by an earlier
+ * receive never matches the current receipt, so it cannot excuse a later
+ * receiver's crash. */
+#define WAITING_PATH "'$.\"alchemiser.waiting\"'"
+#define WAITING_OF(receipt) "(json_extract(attributes, " WAITING_PATH ") IS " receipt ")"
+#define WAITING_CLEAR "CASE WHEN attributes IS NULL THEN NULL ELSE json_remove(attributes, " \
+	WAITING_PATH ") END"
 
 /* Receives given back to messages whose receiver died (kept in the message's
  * attributes, SQS style): a kill -9 is not the message's fault, but a message
@@ -227,11 +250,15 @@ sqlite_queue_recover_dead(struct sqlite_state *st, const struct sqlite_queue_con
 	r = sqlite_state_prepare_locked(st, "SELECT seq, receipt FROM queue_messages WHERE"
 	    " queue = :q AND visible_usec > :now AND receipt IS NOT NULL", &sel, ec);
 	if (r == 0)
+		/* A receiver that died while the message waited spent nothing of
+		 * it: that refund is not capped and not counted as a crash. */
 		r = sqlite_state_prepare_locked(st, "UPDATE queue_messages SET visible_usec = :now,"
-		    " receipt = NULL, receive_count = CASE WHEN receive_count > 0 AND " REFUNDS " < :cap"
+		    " receipt = NULL, receive_count = CASE WHEN receive_count > 0 AND"
+		    " (" WAITING_OF("receipt") " OR " REFUNDS " < :cap)"
 		    " THEN receive_count - 1 ELSE receive_count END,"
-		    " attributes = json_set(coalesce(attributes, '{}'), '$.\"alchemiser.crash_refunds\"',"
-		    "   json_object('DataType', 'Number', 'StringValue', CAST(" REFUNDS " + 1 AS TEXT)))"
+		    " attributes = json_remove(json_set(coalesce(attributes, '{}'),"
+		    "   '$.\"alchemiser.crash_refunds\"', json_object('DataType', 'Number', 'StringValue',"
+		    "   CAST(" REFUNDS " + (NOT " WAITING_OF("receipt") ") AS TEXT))), " WAITING_PATH ")"
 		    " WHERE seq = :seq AND receipt = :r", &upd, ec);
 	if (r < 0)
 		goto done;
@@ -339,7 +366,15 @@ sqlite_queue_apply(struct sqlite_state *st, const struct sqlite_queue_conf *c, e
 {
 	static const char *const sql[] = {
 		[QUEUE_APPLY_DELETE] = "DELETE FROM queue_messages WHERE queue = :q AND receipt = :r",
-		[QUEUE_APPLY_VISIBILITY] = "UPDATE queue_messages SET visible_usec = :vis"
+		/* Released now (:release) while it waited: the receive is given back. */
+		[QUEUE_APPLY_VISIBILITY] = "UPDATE queue_messages SET visible_usec = :vis,"
+		    " receive_count = CASE WHEN :release AND receive_count > 0 AND " WAITING_OF(":r")
+		    " THEN receive_count - 1 ELSE receive_count END,"
+		    " attributes = CASE WHEN :release AND " WAITING_OF(":r") " THEN " WAITING_CLEAR
+		    " ELSE attributes END WHERE queue = :q AND receipt = :r",
+		[QUEUE_APPLY_WAIT] = "UPDATE queue_messages SET attributes = json_set(coalesce(attributes,"
+		    " '{}'), " WAITING_PATH ", :r) WHERE queue = :q AND receipt = :r",
+		[QUEUE_APPLY_RUN] = "UPDATE queue_messages SET attributes = " WAITING_CLEAR
 		    " WHERE queue = :q AND receipt = :r",
 		[QUEUE_APPLY_PARK] = "UPDATE queue_messages SET " PARK_SET
 		    " WHERE queue = :q AND receipt = :r",
@@ -367,8 +402,10 @@ sqlite_queue_apply(struct sqlite_state *st, const struct sqlite_queue_conf *c, e
 		(void)sqlite3_clear_bindings(s);
 		bind_text(s, ":q", c->queue);
 		bind_text(s, ":r", receipts[i]);
-		if (op == QUEUE_APPLY_VISIBILITY)
+		if (op == QUEUE_APPLY_VISIBILITY) {
 			bind_int(s, ":vis", now + timeouts[i]);
+			bind_int(s, ":release", timeouts[i] == 0);
+		}
 		if (op == QUEUE_APPLY_PARK) {
 			bind_text(s, ":dlq", c->dlq);
 			bind_text(s, ":reason", reason);
