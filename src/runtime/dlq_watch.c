@@ -26,6 +26,7 @@ struct dlq_watch {
 	struct pipeline		*p;
 	struct runsource	*rs;
 	struct pagework		*thread;	/* one thread: one sweep at a time */
+	int64_t			 interval_usec;	/* a restart key: the value at start-up */
 	bool			 sweeping;	/* loop thread */
 	int64_t			 next_usec;	/* monotonic: the next sweep is due */
 	atomic_bool		 stopping;
@@ -219,7 +220,7 @@ sweep_done_cb(void *arg, bool cancelled)
 
 	(void)cancelled;
 	w->sweeping = false;
-	w->next_usec = time_now_monotonic_usec() + config_usec(s->cfg, "aws.dlq_watch_interval");
+	w->next_usec = time_now_monotonic_usec() + w->interval_usec;
 	config_unref(s->cfg);
 	free(s);
 }
@@ -255,6 +256,7 @@ dlq_watch_new(const struct config *cfg, bool once, struct backends *b, struct pi
 	w->b = b;
 	w->p = p;
 	w->rs = rs;
+	w->interval_usec = interval;
 	atomic_init(&w->stopping, false);
 	/* Soon after a start (a restart after kills is when parked runs wait),
 	 * then every interval. */
