@@ -10,6 +10,7 @@
 #ifndef ALCHEMISER_TRADING_DSL_INTERNAL_H
 #define ALCHEMISER_TRADING_DSL_INTERNAL_H
 
+#include <stdalign.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -20,7 +21,11 @@
 struct errctx;
 
 /* ---- arena ---- */
-struct dsl_chunk;
+struct dsl_chunk {
+	struct dsl_chunk *next;
+	size_t		  size, used;
+	alignas(16) unsigned char data[];
+};
 struct dsl_arena {
 	struct dsl_chunk *head;		/* newest chunk first */
 	size_t		  total;
@@ -30,7 +35,22 @@ struct dsl_arena_mark {
 	size_t		  used;
 };
 
-void	*dsl_arena_alloc(struct dsl_arena *a, size_t size);
+void	*dsl_arena_alloc_slow(struct dsl_arena *a, size_t size);
+/* size bytes, 16-aligned, until the arena is reset past them or freed.
+ * Inline: the evaluator allocates a few values per node evaluated. */
+static inline void *
+dsl_arena_alloc(struct dsl_arena *a, size_t size)
+{
+	struct dsl_chunk *c = a->head;
+	void *p;
+
+	size = (size + 15) & ~(size_t)15;
+	if (c == NULL || c->size - c->used < size)
+		return dsl_arena_alloc_slow(a, size);
+	p = c->data + c->used;
+	c->used += size;
+	return p;
+}
 char	*dsl_arena_strndup(struct dsl_arena *a, const char *s, size_t n);
 void	dsl_arena_mark(struct dsl_arena *a, struct dsl_arena_mark *m);
 void	dsl_arena_reset(struct dsl_arena *a, const struct dsl_arena_mark *m);
@@ -328,6 +348,11 @@ int	dsl_sim_score(struct dsl_ctx *c, const struct dsl_unit *u, enum indicator_ki
 int	dsl_sim_fallback(struct dsl_ctx *c, const struct dsl_unit *u, enum indicator_kind kind,
 	    int window, double *ret, struct errctx *ec);
 void	dsl_memo_free(struct dsl_memo *m);
+/* Inside a block history (sim_depth > 0): the value of n as of c->day when
+ * an earlier block history evaluated the same expression on that day and
+ * kept it (a fragment or a ticker: what dsl_eval would give again, bit for
+ * bit; lists are not kept). false: evaluate n. */
+bool	dsl_sim_memo_value(struct dsl_ctx *c, const struct dsl_node *n, struct dsl_val *ret);
 /* The score series of one evaluation: free, and bytes of its table (the
  * values live in the context's score_arena). */
 void	dsl_scores_free(struct dsl_scores *t);

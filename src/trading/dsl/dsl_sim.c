@@ -4,7 +4,10 @@
  * trading day, hold that day's selection over the next close-to-close
  * return, compound, and apply the same formula as for a ticker (window on
  * the synthetic series). Holdings are memoised per (block, day), so nested
- * blocks and the days shared by successive series cost one evaluation each.
+ * blocks and the days shared by successive series cost one evaluation each;
+ * the block is keyed by its structural id (dsl_canon.c), so a repeated
+ * block shares them, and its value is kept too, for the same block met
+ * again on that day inside another block's history (dsl_sim_memo_value).
  *
  * Length: the indicator's minimum history (rsi: w+1); for the smoothers
  * (rsi, EMA) all the history there is, as §7 item 16 does for tickers: 3
@@ -41,6 +44,8 @@ struct memo_ent {
 	uint32_t	 node;
 	int32_t		 day;		/* -1: empty slot */
 	struct dsl_frag	*f;		/* NULL: the block failed that day */
+	struct dsl_val	*val;		/* the block's value, when a fragment or a
+					 * ticker (dsl_sim_memo_value); else NULL */
 };
 
 struct dsl_memo {
@@ -63,6 +68,9 @@ struct dsl_scores {
 };
 
 static size_t	memo_hash(uint32_t node, int32_t day, size_t mask);
+static const struct memo_ent *memo_lookup(const struct dsl_ctx *c, uint32_t node, int32_t day);
+static bool	frag_same(const struct dsl_frag *a, const struct dsl_frag *b);
+static struct dsl_frag *frag_copy(struct dsl_arena *a, const struct dsl_frag *f);
 static struct memo_ent *memo_find(struct dsl_ctx *c, uint32_t node, int32_t day, bool *found);
 static const struct dsl_frag *block_at(struct dsl_ctx *c, const struct dsl_node *node, int32_t day);
 static size_t	scores_hash(uint32_t node, int32_t kind, int32_t window, size_t mask);
@@ -125,8 +133,61 @@ memo_find(struct dsl_ctx *c, uint32_t node, int32_t day, bool *found)
 	m->e[i].node = node;
 	m->e[i].day = day;
 	m->e[i].f = NULL;
+	m->e[i].val = NULL;
 	m->n++;
 	return &m->e[i];
+}
+
+/* The entry of (node, day), or NULL; never adds one. */
+static const struct memo_ent *
+memo_lookup(const struct dsl_ctx *c, uint32_t node, int32_t day)
+{
+	const struct dsl_memo *m = c->memo;
+	size_t i, mask;
+
+	if (m == NULL || m->cap == 0)
+		return NULL;
+	mask = m->cap - 1;
+	for (i = memo_hash(node, day, mask); m->e[i].day >= 0; i = (i + 1) & mask)
+		if (m->e[i].node == node && m->e[i].day == day)
+			return &m->e[i];
+	return NULL;
+}
+
+/* Same entries in the same order with the same weight bits (a value whose
+ * weights sum to exactly 1 is its own holdings: one copy kept, not two). */
+static bool
+frag_same(const struct dsl_frag *a, const struct dsl_frag *b)
+{
+	return a->n == b->n && memcmp(a->tix, b->tix, a->n * sizeof(*a->tix)) == 0 &&
+	    memcmp(a->w, b->w, a->n * sizeof(*a->w)) == 0;
+}
+
+/* An exact copy (same entries, order and weight bits). */
+static struct dsl_frag *
+frag_copy(struct dsl_arena *a, const struct dsl_frag *f)
+{
+	struct dsl_frag *g = dsl_frag_new(a, f->n);
+
+	memcpy(g->tix, f->tix, f->n * sizeof(*g->tix));
+	memcpy(g->w, f->w, f->n * sizeof(*g->w));
+	g->n = f->n;
+	return g;
+}
+
+bool
+dsl_sim_memo_value(struct dsl_ctx *c, const struct dsl_node *n, struct dsl_val *ret)
+{
+	const struct memo_ent *e;
+
+	if (c->day < 0 || (e = memo_lookup(c, n->canon, (int32_t)c->day)) == NULL ||
+	    e->val == NULL)
+		return false;
+	*ret = *e->val;
+	if (ret->kind == DSL_V_FRAG)
+		ret->u.frag = frag_copy(&c->scratch, e->val->u.frag);
+	ret->node = n;
+	return true;
 }
 
 void
@@ -209,6 +270,7 @@ block_at(struct dsl_ctx *c, const struct dsl_node *node, int32_t day)
 	bool found, cv = c->cmp_valid;
 	double cl = c->cmp_l, cr = c->cmp_r;
 	struct dsl_frag *f = NULL;
+	struct dsl_val *kept = NULL;
 
 	e = memo_find(c, node->canon, day, &found);
 	if (found)
@@ -221,6 +283,15 @@ block_at(struct dsl_ctx *c, const struct dsl_node *node, int32_t day)
 		f = dsl_value_holdings(c, &c->keep, &v);
 		if (f->n == 0 || !(dsl_frag_sum(f) > 0))
 			f = NULL;
+		/* The value itself, for the same expression on the same day met
+		 * again inside another block's history (dsl_sim_memo_value). */
+		if (v.kind == DSL_V_FRAG || v.kind == DSL_V_STR) {
+			kept = dsl_arena_alloc(&c->keep, sizeof(*kept));
+			*kept = v;
+			if (v.kind == DSL_V_FRAG)
+				kept->u.frag = f != NULL && frag_same(f, v.u.frag) ? f :
+				    frag_copy(&c->keep, v.u.frag);
+		}
 	}
 	c->sim_depth--;
 	c->day = saved;
@@ -231,6 +302,7 @@ block_at(struct dsl_ctx *c, const struct dsl_node *node, int32_t day)
 	/* The table may have grown during the evaluation: look the slot up again. */
 	e = memo_find(c, node->canon, day, &found);
 	e->f = f;
+	e->val = kept;
 	return f;
 }
 
