@@ -8,6 +8,7 @@ E2E_TESTS = \
 	tests/e2e/freshness_local.sh \
 	tests/e2e/run_intent_local.sh \
 	tests/e2e/overlap_local.sh \
+	tests/e2e/supersede_local.sh \
 	tests/e2e/once_exit.sh \
 	tests/e2e/hostile_input.sh \
 	tests/e2e/careless_input.sh \

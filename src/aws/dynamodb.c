@@ -347,6 +347,10 @@ static int ddb_lease_acquire(struct idem_store *is, const struct idem_lease *l,
     enum idem_lease_result *ret, char *holder, struct errctx *ec);
 static int ddb_lease_renew(struct idem_store *is, const char *key, const char *owner,
     const char *run, int64_t lease_until_usec, struct errctx *ec);
+static int ddb_done_put(struct idem_store *is, const char *key, const char *run, int64_t plan_usec,
+    int64_t now_usec, int64_t retention_usec, struct errctx *ec);
+static int ddb_done_get(struct idem_store *is, const char *key, int64_t now_usec, char *run,
+    size_t run_size, int64_t *plan_usec, struct errctx *ec);
 static int ddb_lease_release(struct idem_store *is, const char *key, const char *owner,
     const char *run, struct errctx *ec);
 static int ddb_claim_batch(struct idem_store *is, struct idem_claim_item *items, size_t n,
@@ -366,6 +370,8 @@ static const struct idem_ops ddb_ops = {
 	.lease_acquire = ddb_lease_acquire,
 	.lease_renew = ddb_lease_renew,
 	.lease_release = ddb_lease_release,
+	.done_put = ddb_done_put,
+	.done_get = ddb_done_get,
 	.claim_batch = ddb_claim_batch,
 	.complete_batch = ddb_complete_batch,
 };
@@ -551,6 +557,62 @@ ddb_lease_release(struct idem_store *is, const char *key, const char *owner, con
 {
 	return lease_write((struct ddb_store *)is, "DeleteItem", key, owner, run, NULL, json_object(),
 	    ec);
+}
+
+/* The account's last execution: an item of the idempotency table, status
+ * COMPLETED, detail_type AccountDone, correlation_id = the run, plan_usec =
+ * its plan's time; the condition keeps the latest plan time. */
+static int
+ddb_done_put(struct idem_store *is, const char *key, const char *run, int64_t plan_usec,
+    int64_t now_usec, int64_t retention_usec, struct errctx *ec)
+{
+	struct ddb_store *s = (struct ddb_store *)is;
+	json_t *req, *resp = NULL;
+	int r;
+
+	if (key == NULL || *key == '\0' || run == NULL || *run == '\0' || retention_usec <= 0)
+		return errctx_set(ec, -EINVAL, "DynamoDB account done: key, run and a positive retention are required");
+	req = json_pack("{s:s, s:{s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}, s:s, s:{s:s, s:s, s:s},"
+	    " s:{s:o, s:o}}", "TableName", s->table,
+	    "Item", "event_id", str(key), "status", str(ST_COMPLETED), "owner", str("account-done"),
+	    "detail_type", str("AccountDone"), "correlation_id", str(run), "plan_usec", num(plan_usec),
+	    "completed_at", num(sec_floor(now_usec)),
+	    "expires_at", num(sec_ceil(now_usec + retention_usec)),
+	    "ConditionExpression", "attribute_not_exists(#id) OR #plan < :plan OR #exp < :now",
+	    "ExpressionAttributeNames", "#id", "event_id", "#plan", "plan_usec", "#exp", "expires_at",
+	    "ExpressionAttributeValues", ":plan", num(plan_usec), ":now", num(sec_floor(now_usec)));
+	r = aws_client_call(s->client, "PutItem", req, &resp, NULL, ec);
+	json_decref(req);
+	json_decref(resp);
+	if (r == -EEXIST) {
+		errctx_clear(ec);
+		return 0;	/* a later plan is recorded: it stays */
+	}
+	return r < 0 ? errctx_prefix(ec, "DynamoDB account done '%s'", key) : 0;
+}
+
+static int
+ddb_done_get(struct idem_store *is, const char *key, int64_t now_usec, char *run, size_t run_size,
+    int64_t *plan_usec, struct errctx *ec)
+{
+	struct ddb_store *s = (struct ddb_store *)is;
+	json_t *item = NULL;
+	const char *v;
+	int r;
+
+	r = get_item(s, key, &item, ec);
+	if (r < 0)
+		return errctx_prefix(ec, "DynamoDB account done '%s'", key);
+	v = item_s(item, "correlation_id");
+	if (item == NULL || item_n(item, "expires_at") < sec_floor(now_usec) || v == NULL ||
+	    json_object_get(item, "plan_usec") == NULL) {
+		json_decref(item);
+		return errctx_set(ec, -ENOENT, "DynamoDB account done '%s': none recorded", key);
+	}
+	(void)snprintf(run, run_size, "%s", v);
+	*plan_usec = item_n(item, "plan_usec");
+	json_decref(item);
+	return 0;
 }
 
 /* ---- batches (issue #13): one TransactWriteItems per receive ------------- */

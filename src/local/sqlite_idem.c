@@ -361,6 +361,10 @@ static int sqlite_idem_lease_acquire(struct idem_store *is, const struct idem_le
     enum idem_lease_result *ret, char *holder, struct errctx *ec);
 static int sqlite_idem_lease_renew(struct idem_store *is, const char *key, const char *owner,
     const char *run, int64_t lease_until_usec, struct errctx *ec);
+static int sqlite_idem_done_put(struct idem_store *is, const char *key, const char *run,
+    int64_t plan_usec, int64_t now_usec, int64_t retention_usec, struct errctx *ec);
+static int sqlite_idem_done_get(struct idem_store *is, const char *key, int64_t now_usec,
+    char *run, size_t run_size, int64_t *plan_usec, struct errctx *ec);
 static int sqlite_idem_lease_release(struct idem_store *is, const char *key, const char *owner,
     const char *run, struct errctx *ec);
 
@@ -376,6 +380,8 @@ static const struct idem_ops sqlite_idem_ops = {
 	.lease_acquire = sqlite_idem_lease_acquire,
 	.lease_renew = sqlite_idem_lease_renew,
 	.lease_release = sqlite_idem_lease_release,
+	.done_put = sqlite_idem_done_put,
+	.done_get = sqlite_idem_done_get,
 	.claim_batch = sqlite_idem_claim_batch,
 	.complete_batch = sqlite_idem_complete_batch,
 };
@@ -570,4 +576,58 @@ sqlite_idem_lease_release(struct idem_store *is, const char *key, const char *ow
 {
 	return lease_write(is, "release", "DELETE FROM idempotency WHERE key = ?1 AND owner = ?2"
 	    " AND detail_type = ?3 AND status = 'IN_PROGRESS'", key, owner, run, NULL, 0, ec);
+}
+
+/* The account's last execution: a COMPLETED row owned by "account-done", the
+ * run in detail_type (correlation_id stays NULL: no step of that run), the
+ * plan time in claimed_usec. The upsert keeps the latest plan time. */
+static int
+sqlite_idem_done_put(struct idem_store *is, const char *key, const char *run, int64_t plan_usec,
+    int64_t now_usec, int64_t retention_usec, struct errctx *ec)
+{
+	struct sqlite_state *st = to_sqlite(is)->st;
+	const char *texts[2] = { key, run };
+	int64_t ints[3] = { plan_usec, now_usec, now_usec + retention_usec };
+	int r;
+
+	if (key == NULL || *key == '\0' || run == NULL || *run == '\0' || retention_usec <= 0)
+		return errctx_set(ec, -EINVAL, "account done: key, run and a positive retention are required");
+	sqlite_state_lock(st);
+	r = sqlite_state_begin_locked(st, ec);
+	if (r == 0)
+		r = run_locked(st, "INSERT INTO idempotency (key, status, owner, detail_type,"
+		    " correlation_id, claimed_usec, completed_usec, expires_usec)"
+		    " VALUES (?1, 'COMPLETED', 'account-done', ?2, NULL, ?3, ?4, ?5)"
+		    " ON CONFLICT(key) DO UPDATE SET status = 'COMPLETED', owner = 'account-done',"
+		    " detail_type = excluded.detail_type, claimed_usec = excluded.claimed_usec,"
+		    " completed_usec = excluded.completed_usec, expires_usec = excluded.expires_usec,"
+		    " lease_expires_usec = NULL"
+		    " WHERE idempotency.claimed_usec < excluded.claimed_usec"
+		    " OR idempotency.expires_usec < excluded.completed_usec", texts, 2, ints, 3, ec);
+	if (r >= 0)
+		r = sqlite_state_commit_locked(st, ec);
+	else
+		sqlite_state_rollback_locked(st);
+	sqlite_state_unlock(st);
+	return r < 0 ? errctx_prefix(ec, "account done '%s'", key) : 0;
+}
+
+static int
+sqlite_idem_done_get(struct idem_store *is, const char *key, int64_t now_usec, char *run,
+    size_t run_size, int64_t *plan_usec, struct errctx *ec)
+{
+	struct sqlite_state *st = to_sqlite(is)->st;
+	struct sqlite_idem_record rec;
+	int r;
+
+	sqlite_state_lock(st);
+	r = read_locked(st, key, &rec, ec);
+	sqlite_state_unlock(st);
+	if (r < 0)
+		return errctx_prefix(ec, "account done '%s'", key);
+	if (r == 0 || rec.expires_usec < now_usec || strcmp(rec.owner, "account-done") != 0)
+		return errctx_set(ec, -ENOENT, "account done '%s': none recorded", key);
+	(void)snprintf(run, run_size, "%s", rec.detail_type);
+	*plan_usec = rec.claimed_usec;
+	return 0;
 }

@@ -459,7 +459,7 @@ report_trading_render(const json_t *detail, struct report *ret, struct errctx *e
 {
 	struct report_doc d;
 	const json_t *ed, *ok;
-	const char *mode_in, *code, *reason;
+	const char *mode_in, *code, *reason, *superseded;
 	char *mode, *subject_mode, *subject_code = NULL, *banner, *status;
 	bool failed, known;
 
@@ -486,7 +486,16 @@ report_trading_render(const json_t *detail, struct report *ret, struct errctx *e
 	ret->subject = xasprintf("[%s]%s%s%s The Alchemiser - %s Trading Report",
 	    !known ? "UNKNOWN" : failed ? "FAILURE" : "SUCCESS", subject_code != NULL ? "[" : "",
 	    subject_code != NULL ? subject_code : "", subject_code != NULL ? "]" : "", subject_mode);
-	if (failed) {
+	superseded = json_get_str(ed, "superseded_by");
+	if (superseded != NULL && !failed) {
+		/* A newer run of the account traded instead (stage execution). */
+		free(ret->subject);
+		ret->subject = xasprintf("[SUPERSEDED] The Alchemiser - %s Trading Report", subject_mode);
+		banner = xasprintf("%s Run Superseded: No Further Orders", mode);
+		status = xasprintf("Status: Superseded by run %s | %s", superseded,
+		    json_get_str(detail, "timestamp") != NULL ? json_get_str(detail, "timestamp") :
+		    REPORT_NA);
+	} else if (failed) {
 		banner = xasprintf("%s Trading Execution Failed", mode);
 		status = xasprintf("Status: %s | %s", known ? "Failure" : "Unknown (trading_success "
 		    "missing)", json_get_str(detail, "timestamp") != NULL ?
@@ -502,6 +511,12 @@ report_trading_render(const json_t *detail, struct report *ret, struct errctx *e
 
 		report_doc_begin(&d, title, banner, status, failed);
 		free(title);
+	}
+	if (superseded != NULL && !failed) {
+		report_doc_section(&d, "Superseded");
+		report_doc_para(&d, json_get_str(ed, "superseded_reason") != NULL ?
+		    json_get_str(ed, "superseded_reason") : "A newer run of this account completed "
+		    "its execution; this run placed no orders.");
 	}
 	if (failed) {
 		report_doc_section(&d, "Execution Failure Details");

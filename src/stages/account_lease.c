@@ -21,6 +21,7 @@
 
 struct account_lease {
 	struct idem_store	*s;
+	char			*account;
 	char			*key;
 	char			*owner;
 	char			*run;
@@ -29,9 +30,14 @@ struct account_lease {
 	pthread_cond_t		 wake;
 	bool			 stop;
 	pthread_t		 renewer;
+	/* Fencing (under lock): once lost, never held again by this object. */
+	bool			 lost;
+	char			 lost_why[256];
+	int64_t			 held_until_mono;	/* the last confirmed lease's end */
 };
 
 static void *renewer_main(void *arg);
+static int renew_now(struct account_lease *l, struct errctx *ec);
 
 static bool
 holder_dead(struct idem_store *s, const char *key, struct idem_lease *req)
@@ -95,7 +101,9 @@ account_lease_acquire(struct idem_store *s, const char *account, const char *own
 		log_notice("took over the lapsed account lease of %s (%s)", account, who);
 	l = xcalloc(1, sizeof *l);
 	l->s = s;
+	l->account = xstrdup(account);
 	l->key = xstrdup(key);
+	l->held_until_mono = time_now_monotonic_usec() + lease_usec;
 	l->owner = xstrdup(owner);
 	l->run = xstrdup(run);
 	l->lease_usec = lease_usec;
@@ -135,15 +143,95 @@ renewer_main(void *arg)
 		(void)pthread_cond_timedwait(&l->wake, &l->lock, &at);
 		if (l->stop)
 			break;
+		if (l->lost)
+			break;	/* fenced: the run stops placing orders */
 		pthread_mutex_unlock(&l->lock);
 		errctx_clear(&ec);
-		if (l->s->ops->lease_renew(l->s, l->key, l->owner, l->run,
-		    time_now_realtime_usec() + l->lease_usec, &ec) < 0)
+		if (renew_now(l, &ec) < 0)
 			log_warning("renewing %s for run %s failed: %s", l->key, l->run, errctx_msg(&ec));
 		pthread_mutex_lock(&l->lock);
 	}
 	pthread_mutex_unlock(&l->lock);
 	return NULL;
+}
+
+/* Renew once; a lease found not ours (-EEXIST), or one whose renewals failed
+ * until it lapsed, is lost for good: the run must stop (fencing). */
+static int
+renew_now(struct account_lease *l, struct errctx *ec)
+{
+	int64_t start = time_now_monotonic_usec();
+	struct idem_record rec;
+	struct errctx lec = { 0 };
+	int r;
+
+	pthread_mutex_lock(&l->lock);
+	if (l->lost) {
+		r = errctx_set(ec, -ENOLCK, "%s", l->lost_why);
+		pthread_mutex_unlock(&l->lock);
+		return r;
+	}
+	pthread_mutex_unlock(&l->lock);
+	r = l->s->ops->lease_renew(l->s, l->key, l->owner, l->run,
+	    time_now_realtime_usec() + l->lease_usec, ec);
+	pthread_mutex_lock(&l->lock);
+	if (r == 0) {
+		if (!l->lost)
+			l->held_until_mono = start + l->lease_usec;
+	} else if (!l->lost && (r == -EEXIST || time_now_monotonic_usec() >= l->held_until_mono)) {
+		l->lost = true;
+		if (r == -EEXIST && l->s->ops->lookup(l->s, l->key, time_now_realtime_usec(), &rec,
+		    &lec) == 0)
+			(void)snprintf(l->lost_why, sizeof l->lost_why, "the account lease of %s is held "
+			    "by another run (%s)", l->account, rec.owner);
+		else
+			(void)snprintf(l->lost_why, sizeof l->lost_why, "the account lease of %s %s: %s",
+			    l->account, r == -EEXIST ? "is no longer this run's" :
+			    "lapsed while its renewals failed", errctx_msg(ec));
+		log_warning("run %s places no more orders: %s", l->run, l->lost_why);
+	}
+	pthread_mutex_unlock(&l->lock);
+	return r;
+}
+
+bool
+account_lease_held(struct account_lease *l, char *why, size_t why_size)
+{
+	struct errctx ec = { 0 };
+
+	if (renew_now(l, &ec) == 0)
+		return true;
+	pthread_mutex_lock(&l->lock);
+	if (l->lost)
+		(void)snprintf(why, why_size, "%s", l->lost_why);
+	else
+		(void)snprintf(why, why_size, "the account lease of %s could not be confirmed: %s",
+		    l->account, errctx_msg(&ec));
+	pthread_mutex_unlock(&l->lock);
+	return false;
+}
+
+int
+account_lease_last_done(struct idem_store *s, const char *account, int64_t now_usec, char *run,
+    size_t run_size, int64_t *plan_usec, struct errctx *ec)
+{
+	_cleanup_free_ char *key = xasprintf("account-done:%s", account);
+
+	if (s->ops->done_get == NULL)
+		return errctx_set(ec, -ENOENT, "the store keeps no account record");
+	return s->ops->done_get(s, key, now_usec, run, run_size, plan_usec, ec);
+}
+
+int
+account_lease_mark_done(struct account_lease *l, int64_t plan_usec, int64_t retention_usec,
+    struct errctx *ec)
+{
+	_cleanup_free_ char *key = xasprintf("account-done:%s", l->account);
+
+	if (l->s->ops->done_put == NULL)
+		return 0;
+	return l->s->ops->done_put(l->s, key, l->run, plan_usec, time_now_realtime_usec(),
+	    retention_usec, ec);
 }
 
 void
@@ -158,11 +246,13 @@ account_lease_release(struct account_lease *l)
 	pthread_cond_signal(&l->wake);
 	pthread_mutex_unlock(&l->lock);
 	pthread_join(l->renewer, NULL);
-	if (l->s->ops->lease_release(l->s, l->key, l->owner, l->run, &ec) < 0)
+	/* A lost lease is another run's now: nothing of ours to release. */
+	if (!l->lost && l->s->ops->lease_release(l->s, l->key, l->owner, l->run, &ec) < 0)
 		log_warning("releasing %s for run %s failed (it lapses by itself): %s", l->key, l->run,
 		    errctx_msg(&ec));
 	pthread_mutex_destroy(&l->lock);
 	pthread_cond_destroy(&l->wake);
+	free(l->account);
 	free(l->key);
 	free(l->owner);
 	free(l->run);

@@ -17,9 +17,12 @@ src_stages_libstages_a_SOURCES = \
 	src/stages/run_key.c \
 	src/stages/account_lease.c
 
-STAGES_TESTS = tests/unit/stages/test_storm
+STAGES_TESTS = tests/unit/stages/test_storm tests/unit/stages/test_stage_execution
 check_PROGRAMS += $(STAGES_TESTS)
 TESTS += $(STAGES_TESTS)
 tests_unit_stages_test_storm_SOURCES = tests/unit/stages/test_storm.c
 tests_unit_stages_test_storm_LDADD = $(STAGES_LIB) $(ROUTER_LIB) $(TRADING_LIB) $(DSL_LIB) $(TRADING_LIB) \
 	$(MAIL_LIB) $(LOCAL_LIB) $(EVENTS_LIB) $(CORE_LIB) $(TEST_LIBS) $(DEPS_LIBS)
+tests_unit_stages_test_stage_execution_SOURCES = tests/unit/stages/test_stage_execution.c
+tests_unit_stages_test_stage_execution_LDADD = $(STAGES_LIB) $(ROUTER_LIB) $(TRADING_LIB) $(DSL_LIB) \
+	$(TRADING_LIB) $(MAIL_LIB) $(LOCAL_LIB) $(EVENTS_LIB) $(CORE_LIB) $(TEST_LIBS) $(DEPS_LIBS)

@@ -3,8 +3,11 @@
  * WorkflowFailed. Orders carry deterministic client_order_ids, so a re-run
  * (redelivery after a crash, a retry after a transient broker error) resumes
  * its orders instead of placing new ones (trading/executor.h). Signal-only
- * runs place nothing and say so in the events.
+ * runs place nothing and say so in the events. A run planned before the
+ * account's last completed execution ends superseded (no orders); a run that
+ * loses the account lease stops placing orders (fencing) and waits to resume.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -12,6 +15,7 @@
 #include "alchemiser/core/decimal.h"
 #include "alchemiser/core/err.h"
 #include "alchemiser/core/json.h"
+#include "alchemiser/core/log.h"
 #include "alchemiser/core/timeutil.h"
 #include "alchemiser/events/domain_event.h"
 #include "alchemiser/router/route.h"
@@ -24,9 +28,21 @@
 /* How often a run waiting for the account looks again. */
 #define ACCOUNT_WAIT_POLL_USEC (INT64_C(1000) * 1000)
 
+/* What execute_live found besides the result. */
+struct live {
+	char	account[128];
+	/* Non-empty: a newer run of the account completed its execution; this
+	 * one placed nothing (its own open orders cancelled). */
+	char	superseded_by[128];
+	int64_t	superseded_plan_usec;
+};
+
 static int execute_live(const struct stage_ctx *ctx, const struct domain_event *rp,
     const json_t *in_meta, struct executor_options *opt, struct planner_plan **plan,
-    struct executor_result **res, char *account, size_t account_size, struct errctx *ec);
+    struct executor_result **res, struct live *live, struct errctx *ec);
+static void end_superseded(const struct stage_ctx *ctx, struct stage_output *out,
+    const struct domain_event *rp, const json_t *in_meta, json_t *plan_json,
+    const struct live *live);
 
 static void
 executor_options_from_config(const struct stage_ctx *ctx, bool signal_only,
@@ -69,7 +85,8 @@ stage_execution_handle(const struct stage_ctx *ctx, struct stage_output *out)
 	struct executor_options opt;
 	struct errctx ec = { 0 };
 	json_t *exec, *meta, *payload, *failed, *plan_json;
-	char account[128] = "";
+	struct live live = { "", "", 0 };
+	const char *account = live.account;
 	int r;
 
 	if (ctx->broker == NULL) {
@@ -86,7 +103,7 @@ stage_execution_handle(const struct stage_ctx *ctx, struct stage_output *out)
 	if (signal_only)
 		r = executor_run(ctx->broker, plan, rp->event_id, &opt, &res, &ec);
 	else
-		r = execute_live(ctx, rp, in_meta, &opt, &plan, &res, account, sizeof account, &ec);
+		r = execute_live(ctx, rp, in_meta, &opt, &plan, &res, &live, &ec);
 	/* What was executed is what the report shows: the plan made now. */
 	plan_json = opt.plan_is_live && r == 0 ? planner_plan_to_json(plan) :
 	    json_incref(domain_event_get(rp, "rebalance_plan"));
@@ -104,7 +121,20 @@ stage_execution_handle(const struct stage_ctx *ctx, struct stage_output *out)
 		json_decref(plan_json);
 		stage_fail_workflow(ctx, out, rp->correlation_id, "trade_execution", NULL,
 		    "account %s busy: %s still executing after trading.account_wait; this run placed "
-		    "no orders", account, errctx_msg(&ec));
+		    "no (further) orders", account, errctx_msg(&ec));
+		return;
+	}
+	if (r == -ENOLCK) {
+		/* Fenced: another run has the account. Held like a wait for it; the
+		 * re-run then waits, resumes, or ends superseded. */
+		json_decref(plan_json);
+		stage_set(out, OUTCOME_RETRY, "stopped: %s; this run's open orders are cancelled "
+		    "and it waits for the account to resume", errctx_msg(&ec));
+		out->hold_usec = ACCOUNT_WAIT_POLL_USEC;
+		return;
+	}
+	if (r == 0 && live.superseded_by[0] != '\0') {
+		end_superseded(ctx, out, rp, in_meta, plan_json, &live);
 		return;
 	}
 	if (r < 0) {
@@ -157,15 +187,68 @@ out:
 	executor_result_free(res);
 }
 
+/* A run superseded: TradeExecuted with no orders and WorkflowCompleted, both
+ * naming the newer run, so its one email (the trading report) and its run
+ * record say so; the journal says it at warning. */
+static void
+end_superseded(const struct stage_ctx *ctx, struct stage_output *out,
+    const struct domain_event *rp, const json_t *in_meta, json_t *plan_json,
+    const struct live *live)
+{
+	char ours[RFC3339_STRLEN], theirs[RFC3339_STRLEN], why[512];
+	json_t *meta, *payload;
+
+	time_format_rfc3339(rp->timestamp_usec, ours);
+	time_format_rfc3339(live->superseded_plan_usec, theirs);
+	(void)snprintf(why, sizeof why, "superseded by run %s: that run, planned at %s, completed "
+	    "its execution on account %s after this run was planned (%s); this run placed no "
+	    "further orders and its open orders were cancelled", live->superseded_by, theirs,
+	    live->account, ours);
+	log_warning("run %s %s", rp->correlation_id, why);
+	meta = json_is_object(in_meta) ? json_deep_copy(in_meta) : json_object();
+	json_object_set_new(meta, "rebalance_plan", plan_json);
+	payload = json_pack("{s:{s:b, s:s, s:s, s:s, s:[], s:[], s:I, s:I, s:s}, s:b, s:I, s:I, "
+	    "s:[], s:o}",
+	    "execution_data", "success", 1, "status", "superseded", "superseded_by",
+	    live->superseded_by, "superseded_reason", why, "orders", "failed_symbols",
+	    "orders_placed", (json_int_t)0, "orders_succeeded", (json_int_t)0,
+	    "total_trade_value", "0",
+	    "success", 1, "orders_placed", (json_int_t)0, "orders_succeeded", (json_int_t)0,
+	    "failed_symbols", "metadata", meta);
+	if (stage_emit(ctx, out, EVENT_TRADE_EXECUTED, 0, rp->correlation_id, payload) < 0)
+		return;
+	payload = json_pack("{s:s, s:I, s:b, s:s, s:{s:I, s:I, s:s, s:s}}",
+	    "workflow_type", "trading",
+	    "workflow_duration_ms", (json_int_t)workflow_duration_ms(in_meta),
+	    "success", 1, "superseded_by", live->superseded_by,
+	    "summary", "orders_placed", (json_int_t)0, "orders_succeeded", (json_int_t)0,
+	    "total_trade_value", "0", "superseded_by", live->superseded_by);
+	if (stage_emit(ctx, out, EVENT_WORKFLOW_COMPLETED, 1, rp->correlation_id, payload) < 0)
+		return;
+	stage_set(out, OUTCOME_DONE, "%s", why);
+}
+
+static bool
+lease_fence_cb(void *userdata, char *why, size_t why_size)
+{
+	return account_lease_held(userdata, why, why_size);
+}
+
 /* Why under a lease and from the broker's positions now: another run (a
  * forced one, a distinct correlation id, a copy on another daemon) may have
  * traded since this run planned; re-planning from what the account holds
  * and has open, one run at a time, never buys past the target. The order
- * ids stay those of this plan event, so a re-run resumes its chains. */
+ * ids stay those of this plan event, so a re-run resumes its chains.
+ * Why superseded: a run planned before the account's last completed
+ * execution (a killed run redelivered, or one that waited for the lease
+ * meanwhile) would trade toward an intent a newer run has already decided
+ * on; it places nothing. Why fenced: a run that lost the lease (taken by
+ * another, or lapsed while its renewals failed) must not trade beside the
+ * run that has it. */
 static int
 execute_live(const struct stage_ctx *ctx, const struct domain_event *rp, const json_t *in_meta,
     struct executor_options *opt, struct planner_plan **plan, struct executor_result **res,
-    char *account, size_t account_size, struct errctx *ec)
+    struct live *lv, struct errctx *ec)
 {
 	json_t *alloc = json_object_get(json_object_get(in_meta, "consolidated_portfolio"),
 	    "target_allocations");
@@ -179,21 +262,40 @@ execute_live(const struct stage_ctx *ctx, const struct domain_event *rp, const j
 	struct account_lease *lease = NULL;
 	struct planner_target *targets = NULL;
 	struct planner_plan *live = NULL;
+	struct errctx mec = { 0 };
 	char holder[128] = "";
 	size_t n = 0;
 	int r;
 
-	r = run_key_account(ctx->broker, account, account_size, ec);
+	r = run_key_account(ctx->broker, lv->account, sizeof lv->account, ec);
 	if (r < 0)
 		return r;
 	if (ctx->idem != NULL) {
-		r = account_lease_acquire(ctx->idem, account, ctx->owner, rp->correlation_id,
+		r = account_lease_acquire(ctx->idem, lv->account, ctx->owner, rp->correlation_id,
 		    config_usec(ctx->cfg, "daemon.idempotency_lease"),
 		    0, &lease, holder, sizeof holder, ec);
 		if (r < 0)
 			return r;
+		r = account_lease_last_done(ctx->idem, lv->account, ctx->now_usec, lv->superseded_by,
+		    sizeof lv->superseded_by, &lv->superseded_plan_usec, ec);
+		if (r == -ENOENT || (r == 0 && (strcmp(lv->superseded_by, rp->correlation_id) == 0 ||
+		    lv->superseded_plan_usec <= rp->timestamp_usec))) {
+			errctx_clear(ec);
+			lv->superseded_by[0] = '\0';
+			r = 0;
+		}
+		if (r < 0) {
+			account_lease_release(lease);
+			return errctx_prefix(ec, "the account's last execution");
+		}
+		opt->fence_cb = lease_fence_cb;
+		opt->fence_userdata = lease;
 	}
 	r = executor_settle_run(ctx->broker, rp->event_id, opt, ec);
+	if (r == 0 && lv->superseded_by[0] != '\0') {
+		account_lease_release(lease);
+		return 0;	/* own orders cancelled; nothing placed */
+	}
 	if (r == 0 && alloc != NULL) {
 		r = planner_targets_from_json(alloc, &targets, &n, ec);
 		if (r == 0)
@@ -209,6 +311,14 @@ execute_live(const struct stage_ctx *ctx, const struct domain_event *rp, const j
 	}
 	if (r == 0)
 		r = executor_run(ctx->broker, *plan, rp->event_id, opt, res, ec);
+	/* Executed: a run planned before this one never trades after it. A
+	 * record that cannot be written only weakens that check (logged). */
+	if (r == 0 && lease != NULL && account_lease_mark_done(lease, rp->timestamp_usec,
+	    config_usec(ctx->cfg, "daemon.dedup_window"), &mec) < 0)
+		log_warning("run %s: recording the account's last execution failed: %s",
+		    rp->correlation_id, errctx_msg(&mec));
 	account_lease_release(lease);
+	opt->fence_cb = NULL;
+	opt->fence_userdata = NULL;
 	return r;
 }

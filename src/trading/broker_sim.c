@@ -473,7 +473,13 @@ sim_cancel_order(struct broker *b, const char *id, struct errctx *ec)
 	if (r == 0 && broker_order_status_is_terminal(o.status))
 		r = errctx_set(ec, -EBADMSG, "order is not cancelable (status %s)",
 		    broker_order_status_to_string(o.status));
-	if (r == 0)
+	if (r == 0 && s->opt.fill_on_cancel) {
+		/* The fill won the race: accepted, yet the order ends filled. */
+		r = sim_fill_rest(s, &o, ec);
+		if (r == 0 && o.status != BROKER_STATUS_FILLED)
+			r = sim_db_exec_args(s, ec, "UPDATE broker_sim_orders SET status = 'canceled', "
+			    "updated_usec = ?2 WHERE id = ?1", "si", id, sim_now(s));
+	} else if (r == 0)
 		r = sim_db_exec_args(s, ec, "UPDATE broker_sim_orders SET status = 'canceled', "
 		    "updated_usec = ?2 WHERE id = ?1", "si", id, sim_now(s));
 	r = sim_db_end(s, r, ec);

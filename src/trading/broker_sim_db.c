@@ -48,6 +48,8 @@ static int db_err(struct sim *s, const char *what, struct errctx *ec);
 static void row_order(sqlite3_stmt *st, struct broker_order *o);
 static int apply_fill(struct sim *s, const struct broker_order *o, struct decimal qty,
     struct decimal px, struct errctx *ec);
+static int record_fill(struct sim *s, struct broker_order *o, struct decimal qty,
+    struct decimal px, int64_t capped, struct errctx *ec);
 static struct decimal dmul(struct decimal a, struct decimal b, int places);
 
 int
@@ -357,9 +359,8 @@ int
 sim_try_fill(struct sim *s, struct broker_order *o, struct errctx *ec)
 {
 	struct broker_asset asset;
-	struct decimal ref, px, qty, total, value;
+	struct decimal ref, px, qty;
 	int64_t capped = 0;
-	int r;
 
 	if (sim_price(s, o->symbol, &ref, NULL) < 0)
 		return 0;	/* no price now: keep resting */
@@ -391,6 +392,31 @@ sim_try_fill(struct sim *s, struct broker_order *o, struct errctx *ec)
 	}
 	if (qty.units <= 0)
 		return 0;
+	return record_fill(s, o, qty, px, capped, ec);
+}
+
+int
+sim_fill_rest(struct sim *s, struct broker_order *o, struct errctx *ec)
+{
+	struct decimal ref, px, qty;
+
+	if (sim_price(s, o->symbol, &ref, NULL) < 0)
+		return 0;	/* nothing to fill at: the cancel wins */
+	px = o->type == BROKER_ORDER_LIMIT ? o->limit_price : sim_fill_price(s, o->side, ref);
+	decimal_sub(o->qty, o->filled_qty, &qty);
+	if (qty.units <= 0)
+		return 0;
+	return record_fill(s, o, qty, px, 0, ec);
+}
+
+/* Book a fill of qty at px into the account and the order row; updates o. */
+static int
+record_fill(struct sim *s, struct broker_order *o, struct decimal qty, struct decimal px,
+    int64_t capped, struct errctx *ec)
+{
+	struct decimal total, value;
+	int r;
+
 	r = apply_fill(s, o, qty, px, ec);
 	if (r < 0)
 		return r;

@@ -379,7 +379,13 @@ place_next(struct run *R, struct item *it)
 	/* Looked up first: a crash between submit and our bookkeeping. */
 	r = R->b->ops->get_order_by_client_id(R->b, cid, &it->open, R->ec);
 	if (r == -ENOENT) {
+		char why[256] = "";
+
 		errctx_clear(R->ec);
+		/* Fencing: a run that lost the account places nothing more. */
+		if (R->o->fence_cb != NULL && !R->o->fence_cb(R->o->fence_userdata, why, sizeof why))
+			return errctx_set(R->ec, -ENOLCK, "not placing %s %s: %s",
+			    broker_side_to_string(it->side), it->pi->symbol, why);
 		r = R->b->ops->submit_order(R->b, &req, &it->open, R->ec);
 		if (r == -EEXIST) {
 			errctx_clear(R->ec);

@@ -204,6 +204,16 @@ executor_run(struct broker *b, const struct planner_plan *plan, const char *plan
 			summarise(&R, &buys[i], res);
 		classify(opt, res);
 	}
+	if (r == -ENOLCK) {
+		/* Fenced: leave nothing of ours working on an account another run
+		 * now trades; the re-run resumes (or is superseded). */
+		struct errctx cec = { 0 };
+
+		R.ec = &cec;
+		if (cancel_stale(&R) < 0)
+			errctx_prefix(ec, "(cancelling this run's open orders failed too: %s)",
+			    errctx_msg(&cec));
+	}
 	free(R.pos);
 	free(sells);
 	free(buys);

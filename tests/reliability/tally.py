@@ -12,7 +12,18 @@
       Prints a summary; exit 1 on a lost run or a duplicate email.
   tally.py orders-sim STATE_FILE
       the paper broker's ledger: a duplicate order is a second client_order_id for
-      the same run, symbol and side (market orders: one order per leg)
+      the same run, symbol and side that is not canceled/rejected/expired (one
+      live or filled order per leg), or a skipped attempt number. Kept strict
+      (unlike orders-fixture's judge_chains) because with the paper broker a
+      legitimate re-plan never makes a second filled order of a leg: a cancel
+      there ends an order canceled at once (the fill never wins the race, unless
+      the fill_on_cancel test mode is on, which these soaks do not use); a
+      resumed run cancels and settles its own orders before it plans (its
+      attempts are then terminal when it resolves them) and a leg whose last
+      attempt filled is done; and a run planned before the account's last
+      completed execution no longer trades at all (superseded), so the case the
+      fixture tally allows (attempt k after a full fill because another run
+      traded the symbol in between) cannot arise from an old intent either.
   tally.py orders-fixture URL
       the same over the POST /v2/orders requests the Alpaca fixture recorded (printed),
       then judged by the fixture's order states and fills (judge_chains): a

@@ -17,6 +17,10 @@
  *            keyed "account-lease:<account>" held by (owner, run), taken when
  *            absent, lapsed, or already ours; renew/release conditional on
  *            (owner, run), -EEXIST when it is no longer ours
+ *   done_*   the account's last completed execution (issue #17 follow-up): a
+ *            record keyed "account-done:<account>" holding the run and the
+ *            time of the plan it executed; put keeps the latest plan time
+ *            (an older one never overwrites it). Optional: NULL = not kept.
  * Errors fail closed: a store that cannot answer makes the message retry later,
  * never run unclaimed.
  * Thread:  any worker thread, concurrently.
@@ -127,6 +131,15 @@ struct idem_ops {
 		    struct errctx *ec);
 	int	(*complete_batch)(struct idem_store *s, struct idem_complete_item *items, size_t n,
 		    struct errctx *ec);
+	/* Record run (a correlation id) as the last execution of key, unless a
+	 * plan time >= plan_usec is recorded already (then 0, nothing written).
+	 * Kept retention_usec from now_usec. */
+	int	(*done_put)(struct idem_store *s, const char *key, const char *run, int64_t plan_usec,
+		    int64_t now_usec, int64_t retention_usec, struct errctx *ec);
+	/* The last execution of key: run (up to run_size bytes) and its plan
+	 * time; -ENOENT when none is recorded (or it is past its retention). */
+	int	(*done_get)(struct idem_store *s, const char *key, int64_t now_usec, char *run,
+		    size_t run_size, int64_t *plan_usec, struct errctx *ec);
 };
 
 struct idem_store {

@@ -18,6 +18,9 @@
  * Refusals as Alpaca answers them: buy beyond buying power or sell beyond the
  * available quantity -> -EACCES (nothing stored); a non-tradable or unpriced
  * symbol -> the order is stored as "rejected".
+ * Test modes (ours, not Alpaca's behaviour on demand): order_delay_usec (a
+ * slow broker) and fill_on_cancel (an order that fills while it is being
+ * cancelled: the cancel is accepted, the fill wins).
  *
  * Thread:  any worker thread; one connection guarded by a mutex, each change in
  *          one IMMEDIATE transaction (other processes wait busy_timeout_ms).
@@ -53,6 +56,10 @@ struct broker_sim_options {
 	bool			 refuse_orders;		/* every order is accepted, then rejected */
 	int			 busy_timeout_ms;	/* 0 = 5000 */
 	int64_t			 order_delay_usec;	/* tests: pause before taking each order */
+	/* Tests: the race of a cancel with a fill. A cancel of an open order is
+	 * accepted (0, as Alpaca's 204), but the order fills in full first (at its
+	 * limit, or the market's price), and reads filled afterwards. */
+	bool			 fill_on_cancel;
 	broker_sim_price_cb	 price_cb;		/* may be NULL */
 	void			*price_userdata;
 	broker_sim_now_cb	 now_cb;		/* NULL = real time */

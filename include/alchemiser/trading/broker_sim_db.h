@@ -45,6 +45,9 @@ int	sim_order_insert(struct sim *s, const struct broker_order *o, struct errctx 
 int	sim_open_orders(struct sim *s, struct broker_order **ret, size_t *n, struct errctx *ec);
 /* Fill o (stored, status new) if its price allows; updates o. */
 int	sim_try_fill(struct sim *s, struct broker_order *o, struct errctx *ec);
+/* Fill what o has left at once (its limit price, or the market's), whatever
+ * the price: the fill_on_cancel test mode. Updates o. */
+int	sim_fill_rest(struct sim *s, struct broker_order *o, struct errctx *ec);
 int	sim_match_open(struct sim *s, struct errctx *ec);
 
 int	sim_account(struct sim *s, struct broker_account *ret, struct errctx *ec);

@@ -16,7 +16,8 @@
  * Errors: broker refusals of one order (-EACCES, -EBADMSG) fail that item and
  * the run goes on; trouble that a retry may cure (-EAGAIN, -ETIMEDOUT,
  * -ECONNRESET, -EIO) ends the run with that code: the message is retried and
- * the re-run resumes. "bot" mode (signal only) places nothing.
+ * the re-run resumes. A fence (fence_cb) that says no ends it with -ENOLCK
+ * before the next new order, after cancelling this run's open orders. "bot" mode (signal only) places nothing.
  * Results follow the seed's rule (§8.9): an order succeeded when it ends
  * filled or partially filled; SUCCESS when all placed succeeded, PARTIAL when
  * some did, FAILURE when none (or none placed); success = SUCCESS, or
@@ -56,6 +57,9 @@ enum executor_status {
 /* Clock hooks (tests drive time; NULL = CLOCK_MONOTONIC and nanosleep). */
 typedef int64_t (*executor_now_cb)(void *userdata);
 typedef void (*executor_sleep_cb)(void *userdata, int64_t usec);
+/* Fencing: asked before each new order; false = this run may place no more
+ * (why says so, up to why_size bytes). */
+typedef bool (*executor_fence_cb)(void *userdata, char *why, size_t why_size);
 
 struct executor_options {
 	enum executor_mode	mode;
@@ -76,6 +80,11 @@ struct executor_options {
 	executor_now_cb		now_cb;
 	executor_sleep_cb	sleep_cb;
 	void			*clock_userdata;
+	/* NULL = no fence. When it says no, the run places nothing more,
+	 * cancels its own open orders and ends with -ENOLCK (stage execution:
+	 * the account lease was lost, the message waits to resume). */
+	executor_fence_cb	fence_cb;
+	void			*fence_userdata;
 };
 
 /* The defaults: trade mode, limit orders, 1 re-price (2.27.4's effective

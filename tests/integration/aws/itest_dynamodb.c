@@ -278,6 +278,45 @@ END_TEST
 
 /* The storm guard's pending summaries (issue #17) on DynamoDB: slots taken in
  * order (past a power of two), read back in order, a run's mark found. */
+/* The account's last execution: the latest plan time stays; an older one
+ * never replaces it; past its retention it is gone. */
+START_TEST(test_itest_dynamodb_account_done)
+{
+	struct aws_credentials *creds = itest_creds(NULL);
+	struct idem_store *s = make(creds, itest_env("ALC_TABLE"));
+	const char *k = "account-done:itest";
+	int64_t now = aws_now_usec(), plan = 0;
+	char run[128] = "";
+	struct errctx ec;
+
+	ck_assert_err(s->ops->done_get(s, k, now, run, sizeof run, &plan, &ec), -ENOENT, &ec);
+	ck_assert_ok(s->ops->done_put(s, k, "run-B", now - 30 * SEC, now, 3600 * SEC, &ec), &ec);
+	ck_assert_ok(s->ops->done_get(s, k, now, run, sizeof run, &plan, &ec), &ec);
+	ck_assert_str_eq(run, "run-B");
+	ck_assert_int_eq(plan, now - 30 * SEC);
+	/* An older plan (A, resumed) does not replace it; an equal one neither. */
+	ck_assert_ok(s->ops->done_put(s, k, "run-A", now - 60 * SEC, now, 3600 * SEC, &ec), &ec);
+	ck_assert_ok(s->ops->done_put(s, k, "run-X", now - 30 * SEC, now, 3600 * SEC, &ec), &ec);
+	ck_assert_ok(s->ops->done_get(s, k, now, run, sizeof run, &plan, &ec), &ec);
+	ck_assert_str_eq(run, "run-B");
+	ck_assert_int_eq(plan, now - 30 * SEC);
+	/* A newer one does. */
+	ck_assert_ok(s->ops->done_put(s, k, "run-C", now - 10 * SEC, now, 3600 * SEC, &ec), &ec);
+	ck_assert_ok(s->ops->done_get(s, k, now, run, sizeof run, &plan, &ec), &ec);
+	ck_assert_str_eq(run, "run-C");
+	ck_assert_int_eq(plan, now - 10 * SEC);
+	/* Past its retention: none, and any plan may be recorded again. */
+	ck_assert_err(s->ops->done_get(s, k, now + 7200 * SEC, run, sizeof run, &plan, &ec), -ENOENT,
+	    &ec);
+	ck_assert_ok(s->ops->done_put(s, k, "run-D", now - 90 * SEC, now + 7200 * SEC, 3600 * SEC, &ec),
+	    &ec);
+	ck_assert_ok(s->ops->done_get(s, k, now + 7200 * SEC, run, sizeof run, &plan, &ec), &ec);
+	ck_assert_str_eq(run, "run-D");
+	s->ops->free(s);
+	aws_credentials_free(creds);
+}
+END_TEST
+
 START_TEST(test_itest_dynamodb_storm_store)
 {
 	struct aws_credentials *creds = itest_creds(NULL);
@@ -465,6 +504,7 @@ itest_dynamodb_tcase(void)
 	tcase_add_test(tc, test_itest_dynamodb_protocol);
 	tcase_add_test(tc, test_itest_dynamodb_race_and_failures);
 	tcase_add_test(tc, test_itest_dynamodb_intent);
+	tcase_add_test(tc, test_itest_dynamodb_account_done);
 	tcase_add_test(tc, test_itest_dynamodb_storm_store);
 	tcase_add_test(tc, test_itest_dynamodb_batch);
 	return tc;

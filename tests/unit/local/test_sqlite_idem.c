@@ -475,6 +475,35 @@ START_TEST(test_sqlite_idem_account_lease)
 }
 END_TEST
 
+/* The account's last execution keeps the latest plan time. */
+START_TEST(test_sqlite_idem_account_done)
+{
+	const char *k = "account-done:paper-1";
+	char run[128] = "";
+	int64_t plan = 0;
+	struct errctx ec;
+
+	ck_assert_err(is->ops->done_get(is, k, T0, run, sizeof run, &plan, &ec), -ENOENT, &ec);
+	ck_assert_ok(is->ops->done_put(is, k, "run-B", T0 - 30 * SEC, T0, 3600 * SEC, &ec), &ec);
+	ck_assert_ok(is->ops->done_put(is, k, "run-A", T0 - 60 * SEC, T0, 3600 * SEC, &ec), &ec);
+	ck_assert_ok(is->ops->done_put(is, k, "run-X", T0 - 30 * SEC, T0, 3600 * SEC, &ec), &ec);
+	ck_assert_ok(is->ops->done_get(is, k, T0, run, sizeof run, &plan, &ec), &ec);
+	ck_assert_str_eq(run, "run-B");
+	ck_assert_int_eq(plan, T0 - 30 * SEC);
+	ck_assert_ok(is->ops->done_put(is, k, "run-C", T0 - 10 * SEC, T0, 3600 * SEC, &ec), &ec);
+	ck_assert_ok(is->ops->done_get(is, k, T0, run, sizeof run, &plan, &ec), &ec);
+	ck_assert_str_eq(run, "run-C");
+	ck_assert_int_eq(plan, T0 - 10 * SEC);
+	/* No claim of any run, and past its retention it is gone. */
+	ck_assert_err(is->ops->done_get(is, k, T0 + 7200 * SEC, run, sizeof run, &plan, &ec), -ENOENT,
+	    &ec);
+	ck_assert_ok(is->ops->done_put(is, k, "run-D", T0 - 90 * SEC, T0 + 7200 * SEC, 3600 * SEC, &ec),
+	    &ec);
+	ck_assert_ok(is->ops->done_get(is, k, T0 + 7200 * SEC, run, sizeof run, &plan, &ec), &ec);
+	ck_assert_str_eq(run, "run-D");
+}
+END_TEST
+
 static Suite *
 suite_sqlite_idem(void)
 {
@@ -495,6 +524,7 @@ suite_sqlite_idem(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_sqlite_idem_lookup);
 	tcase_add_test(tc, test_sqlite_idem_account_lease);
+	tcase_add_test(tc, test_sqlite_idem_account_done);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("concurrency");
 	tcase_add_checked_fixture(tc, setup, teardown);

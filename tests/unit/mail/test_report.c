@@ -185,6 +185,28 @@ START_TEST(test_report_trading_lenient_about_missing_fields)
 }
 END_TEST
 
+/* A superseded run: its one email says so, names the newer run, and is no
+ * failure. */
+START_TEST(test_report_trading_superseded)
+{
+	struct errctx ec = { 0 };
+	struct report r = { 0 };
+	json_t *j = json_pack("{s:b, s:s, s:I, s:I, s:{s:s, s:s, s:[]}}", "trading_success", 1,
+	    "trading_mode", "paper", "orders_placed", (json_int_t)0, "orders_succeeded", (json_int_t)0,
+	    "execution_data", "superseded_by", "run-B", "superseded_reason",
+	    "superseded by run run-B: that run, planned at T2, completed its execution", "orders");
+
+	ck_assert_ok(report_trading_render(j, &r, &ec), &ec);
+	ck_assert_str_eq(r.subject, "[SUPERSEDED] The Alchemiser - PAPER Trading Report");
+	ck_assert_ptr_nonnull(strstr(r.text, "Status: Superseded by run run-B"));
+	ck_assert_ptr_nonnull(strstr(r.text, "superseded by run run-B: that run, planned at T2"));
+	ck_assert_ptr_nonnull(strstr(r.html, "Superseded by run run-B"));
+	ck_assert_ptr_null(strstr(r.text, "Recommended Actions"));
+	report_clear(&r);
+	json_decref(j);
+}
+END_TEST
+
 /* Wrong types anywhere render as n/a or leave a section out; never a crash. */
 START_TEST(test_report_trading_survives_wrong_types)
 {
@@ -435,6 +457,7 @@ suite_report(void)
 	tcase_add_test(tc, test_report_trading_failure_reason_and_actions);
 	tcase_add_test(tc, test_report_trading_pipeline_fields);
 	tcase_add_test(tc, test_report_trading_lenient_about_missing_fields);
+	tcase_add_test(tc, test_report_trading_superseded);
 	tcase_add_test(tc, test_report_trading_survives_wrong_types);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("error");

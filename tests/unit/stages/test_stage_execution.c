@@ -1,0 +1,443 @@
+/*
+ * test_stage_execution: the execution stage on a real SQLite state file
+ * (the idempotency store and the paper broker share it, as in the embedded
+ * default): a run planned before the account's last completed execution
+ * ends superseded and places nothing (a killed run redelivered after a newer
+ * run traded); a run that loses the account lease mid-execution stops placing
+ * orders (fencing) and resumes later without going past its targets; an own
+ * order that fills while it is being cancelled (the paper broker's
+ * fill_on_cancel mode) is not bought twice.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <sqlite3.h>
+
+#include "alchemiser/core/config.h"
+#include "alchemiser/core/json.h"
+#include "alchemiser/core/timeutil.h"
+#include "alchemiser/core/xalloc.h"
+#include "alchemiser/events/domain_event.h"
+#include "alchemiser/local/sqlite_idem.h"
+#include "alchemiser/router/route.h"
+#include "alchemiser/seams/idem_store.h"
+#include "alchemiser/stages/stage.h"
+#include "alchemiser/trading/broker_sim.h"
+#include "alchemiser/trading/order_id.h"
+#include "../helpers.h"
+
+#define SEC INT64_C(1000000)
+#define OWNER "testhost:4242:1"
+
+static char *dir, *path;
+static struct idem_store *is;
+static struct broker *b;
+static struct config *cfg;
+static int64_t now0;
+
+static struct decimal
+dec(const char *s)
+{
+	struct decimal d;
+	struct errctx ec;
+
+	ck_assert_ok(decimal_parse(s, &d, &ec), &ec);
+	return d;
+}
+
+static void
+open_broker(int64_t delay_usec, bool fill_on_cancel)
+{
+	struct broker_sim_options o = {
+		.state_path = path, .starting_cash = dec("10000"),
+		.order_delay_usec = delay_usec, .fill_on_cancel = fill_on_cancel,
+	};
+	static const char *const syms[] = { "SPY", "BIL", "GLD", "IEF", "TLT", "QQQ" };
+	struct errctx ec;
+
+	ck_assert_ok(broker_sim_new(&o, &b, &ec), &ec);
+	for (size_t i = 0; i < sizeof syms / sizeof *syms; i++)
+		ck_assert_ok(broker_sim_set_price(b, syms[i], dec("100"), &ec), &ec);
+}
+
+static void
+setup_with(int64_t delay_usec, bool fill_on_cancel)
+{
+	struct sqlite_idem_options o;
+	struct errctx ec;
+
+	dir = test_tmpdir();
+	path = xasprintf("%s/state.sqlite", dir);
+	o = (struct sqlite_idem_options){ .path = path };
+	ck_assert_ok(sqlite_idem_new(&o, &is, &ec), &ec);
+	open_broker(delay_usec, fill_on_cancel);
+	ck_assert_ok(config_load_string("[daemon]\nidempotency_lease = 6s\n[trading]\n"
+	    "use_limit_orders = no\ncash_reserve = 0\norder_poll_interval = 100ms\n", "test", dir,
+	    NULL, &cfg, &ec), &ec);
+	now0 = time_now_realtime_usec();
+}
+
+static void setup(void) { setup_with(0, false); }
+static void setup_slow(void) { setup_with(300 * 1000, false); }
+static void setup_fill_on_cancel(void) { setup_with(0, true); }
+
+static void
+teardown(void)
+{
+	char *cmd = xasprintf("rm -rf '%s'", dir);
+
+	broker_free(b);
+	is->ops->free(is);
+	config_unref(cfg);
+	ck_assert_int_eq(system(cmd), 0);
+	free(cmd);
+	free(path);
+	free(dir);
+}
+
+/* RebalancePlanned of run corr (event eid) planned at plan_usec, targets
+ * alloc (a JSON object of weights), through the execution stage at now. */
+static void
+execute(const char *eid, const char *corr, int64_t plan_usec, const char *alloc,
+    struct stage_output *out)
+{
+	char ts[RFC3339_STRLEN];
+	_cleanup_free_ char *body = NULL;
+	struct route *r;
+	struct stage_ctx ctx = {
+		.cfg = cfg, .owner = OWNER, .now_usec = time_now_realtime_usec(), .broker = b,
+		.idem = is,
+	};
+
+	time_format_rfc3339(plan_usec, ts);
+	body = xasprintf("{\"version\":\"0\",\"id\":\"%s\",\"detail-type\":\"RebalancePlanned\","
+	    "\"source\":\"alchemiser.portfolio\",\"account\":\"1\",\"time\":\"%s\",\"region\":"
+	    "\"us-east-1\",\"resources\":[],\"detail\":{\"event_id\":\"%s\",\"correlation_id\":"
+	    "\"%s\",\"causation_id\":\"cause-%s\",\"event_type\":\"RebalancePlanned\",\"timestamp\":"
+	    "\"%s\",\"source_module\":\"portfolio_v2.handlers\",\"source_component\":\"alchemiserd\","
+	    "\"schema_version\":\"1.0\",\"rebalance_plan\":{\"items\":[{\"symbol\":\"SPY\","
+	    "\"current_weight\":\"0\",\"target_weight\":\"1\",\"weight_diff\":\"1\",\"target_value\":"
+	    "\"100\",\"current_value\":\"0\",\"trade_amount\":\"100\",\"action\":\"BUY\",\"priority\":1}],"
+	    "\"total_portfolio_value\":\"10000\",\"total_trade_value\":\"100\",\"timestamp\":\"%s\"},"
+	    "\"allocation_comparison\":{},\"trades_required\":true,\"metadata\":{\"signal_only\":false,"
+	    "\"consolidated_portfolio\":{\"target_allocations\":%s}}}}",
+	    eid, ts, eid, corr, corr, ts, ts, alloc);
+	r = route_message(body, strlen(body), NULL);
+	ck_assert_msg(!r->rejected, "route: %s", r->reason);
+	ctx.in = r;
+	ctx.key = r->idempotency_key;
+	memset(out, 0, sizeof *out);
+	stage_find("execution")->handle(&ctx, out);
+	route_free(r);
+}
+
+static int64_t
+order_count(void)
+{
+	int64_t n;
+	struct errctx ec;
+
+	ck_assert_ok(broker_sim_order_count(b, &n, &ec), &ec);
+	return n;
+}
+
+static struct decimal
+position(const char *sym)
+{
+	struct broker_position *pos;
+	struct decimal q = DECIMAL_ZERO;
+	size_t n;
+	struct errctx ec;
+
+	ck_assert_ok(b->ops->list_positions(b, &pos, &n, &ec), &ec);
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(pos[i].symbol, sym) == 0)
+			q = pos[i].qty;
+	free(pos);
+	return q;
+}
+
+static const struct domain_event *
+event_of(const struct stage_output *out, enum event_type t)
+{
+	for (size_t i = 0; i < out->n_events; i++)
+		if (out->events[i]->type == t)
+			return out->events[i];
+	return NULL;
+}
+
+/* A resting limit order of run eid's chain (attempt k), as a run killed
+ * mid-chain leaves it: far from the market, so it does not fill by itself. */
+static void
+resting_order(const char *eid, const char *sym, enum broker_side side, int k, const char *qty)
+{
+	char cid[BROKER_CLIENT_ID_MAX];
+	struct broker_order_request req = {
+		.symbol = sym, .side = side, .type = BROKER_ORDER_LIMIT, .qty = dec(qty),
+		.limit_price = dec(side == BROKER_SIDE_BUY ? "50" : "150"), .client_order_id = cid,
+	};
+	struct broker_order o;
+	struct errctx ec;
+
+	order_id_make(eid, sym, side, k, cid);
+	ck_assert_ok(b->ops->submit_order(b, &req, &o, &ec), &ec);
+	ck_assert_int_eq(o.status, BROKER_STATUS_NEW);
+}
+
+static enum broker_order_status
+status_of(const char *eid, const char *sym, enum broker_side side, int k)
+{
+	char cid[BROKER_CLIENT_ID_MAX];
+	struct broker_order o;
+	struct errctx ec;
+
+	order_id_make(eid, sym, side, k, cid);
+	ck_assert_ok(b->ops->get_order_by_client_id(b, cid, &o, &ec), &ec);
+	return o.status;
+}
+
+#define EID_A "0a0a0a0a-0000-4000-8000-00000000000a"
+#define EID_B "0b0b0b0b-0000-4000-8000-00000000000b"
+
+/* Run A planned (SPY), killed after its first leg; run B planned later
+ * (BIL) executes and completes; A's redelivered plan must not trade toward
+ * SPY again: it ends superseded by B, places nothing, and its own open order
+ * is cancelled. */
+START_TEST(test_stage_execution_superseded)
+{
+	struct stage_output out;
+	const struct domain_event *te, *wc;
+	json_t *ed;
+	int64_t n;
+
+	/* A's first leg: 20 SPY filled (market), as A placed it before the kill. */
+	{
+		char cid[BROKER_CLIENT_ID_MAX];
+		struct broker_order_request req = {
+			.symbol = "SPY", .side = BROKER_SIDE_BUY, .type = BROKER_ORDER_MARKET,
+			.qty = dec("20"), .client_order_id = cid,
+		};
+		struct broker_order o;
+		struct errctx ec;
+
+		order_id_make(EID_A, "SPY", BROKER_SIDE_BUY, 0, cid);
+		ck_assert_ok(b->ops->submit_order(b, &req, &o, &ec), &ec);
+		ck_assert_int_eq(o.status, BROKER_STATUS_FILLED);
+	}
+	execute(EID_B, "run-B", now0 - 30 * SEC, "{\"BIL\":\"0.5\",\"GLD\":\"0.5\"}", &out);
+	ck_assert_int_eq(out.outcome, OUTCOME_DONE);
+	ck_assert_ptr_nonnull(event_of(&out, EVENT_WORKFLOW_COMPLETED));
+	stage_output_clear(&out);
+	ck_assert(decimal_is_zero(position("SPY")));
+	ck_assert_int_eq(position("BIL").units / DECIMAL_SCALE, 50);
+	/* A still had an order working somewhere in its chain. */
+	resting_order(EID_A, "IEF", BROKER_SIDE_BUY, 0, "1");
+	n = order_count();
+
+	execute(EID_A, "run-A", now0 - 60 * SEC, "{\"SPY\":\"0.6\",\"TLT\":\"0.4\"}", &out);
+	ck_assert_msg(out.outcome == OUTCOME_DONE, "outcome %d: %s", out.outcome, out.reason);
+	ck_assert_msg(strstr(out.reason, "superseded by run run-B") != NULL, "reason: %s", out.reason);
+	ck_assert_int_eq(order_count(), n);		/* nothing placed */
+	ck_assert_int_eq(status_of(EID_A, "IEF", BROKER_SIDE_BUY, 0), BROKER_STATUS_CANCELED);
+	ck_assert(decimal_is_zero(position("SPY")));
+	ck_assert(decimal_is_zero(position("TLT")));
+	ck_assert_int_eq(position("BIL").units / DECIMAL_SCALE, 50);
+	te = event_of(&out, EVENT_TRADE_EXECUTED);
+	wc = event_of(&out, EVENT_WORKFLOW_COMPLETED);
+	ck_assert_ptr_nonnull(te);
+	ck_assert_ptr_nonnull(wc);
+	ed = domain_event_get(te, "execution_data");
+	ck_assert_str_eq(json_get_str(ed, "superseded_by"), "run-B");
+	ck_assert_int_eq(json_integer_value(domain_event_get(te, "orders_placed")), 0);
+	ck_assert_str_eq(json_string_value(domain_event_get(wc, "superseded_by")), "run-B");
+	stage_output_clear(&out);
+
+	/* Redelivered again: the same answer, still nothing placed. */
+	execute(EID_A, "run-A", now0 - 60 * SEC, "{\"SPY\":\"0.6\",\"TLT\":\"0.4\"}", &out);
+	ck_assert(strstr(out.reason, "superseded by run run-B") != NULL);
+	ck_assert_int_eq(order_count(), n);
+	stage_output_clear(&out);
+}
+END_TEST
+
+/* Newer is by plan time: a run planned after the last completed execution
+ * trades; the run that completed it resumes (its own record), not superseded. */
+START_TEST(test_stage_execution_newer_plan_trades)
+{
+	struct stage_output out;
+	int64_t n;
+
+	execute(EID_B, "run-B", now0 - 60 * SEC, "{\"BIL\":\"1\"}", &out);
+	ck_assert_int_eq(out.outcome, OUTCOME_DONE);
+	stage_output_clear(&out);
+	n = order_count();
+	ck_assert_int_gt(n, 0);
+	/* B redelivered after it completed: its own record, nothing new. */
+	execute(EID_B, "run-B", now0 - 60 * SEC, "{\"BIL\":\"1\"}", &out);
+	ck_assert_int_eq(out.outcome, OUTCOME_DONE);
+	ck_assert(strstr(out.reason, "superseded") == NULL);
+	ck_assert_int_eq(order_count(), n);
+	stage_output_clear(&out);
+	/* A planned after B: trades from what B left. */
+	execute(EID_A, "run-A", now0 - 30 * SEC, "{\"SPY\":\"1\"}", &out);
+	ck_assert_msg(out.outcome == OUTCOME_DONE, "%s", out.reason);
+	ck_assert(strstr(out.reason, "superseded") == NULL);
+	ck_assert_int_gt(order_count(), n);
+	ck_assert(decimal_is_zero(position("BIL")));
+	ck_assert_int_ge(position("SPY").units / DECIMAL_SCALE, 98);
+	ck_assert_int_le(position("SPY").units / DECIMAL_SCALE, 100);
+	stage_output_clear(&out);
+	/* And now B (planned before A) is superseded by A. */
+	n = order_count();
+	execute(EID_B, "run-B", now0 - 60 * SEC, "{\"BIL\":\"1\"}", &out);
+	ck_assert(strstr(out.reason, "superseded by run run-A") != NULL);
+	ck_assert_int_eq(order_count(), n);
+	stage_output_clear(&out);
+}
+END_TEST
+
+/* ---- fencing: the lease stolen mid-execution ------------------------------ */
+
+struct thief {
+	pthread_t	 thread;
+	int64_t		 stolen_orders;	/* orders in the book when the lease was stolen */
+	bool		 stolen;
+};
+
+static int64_t
+sql_int(sqlite3 *db, const char *q)
+{
+	sqlite3_stmt *st;
+	int64_t v = -1;
+
+	if (sqlite3_prepare_v2(db, q, -1, &st, NULL) != SQLITE_OK)
+		return -1;
+	if (sqlite3_step(st) == SQLITE_ROW)
+		v = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return v;
+}
+
+/* Once the run placed its first order, another owner takes the account lease
+ * in the store (as a run of another host whose clock ran ahead would). */
+static void *
+thief_main(void *arg)
+{
+	struct thief *t = arg;
+	sqlite3 *db;
+	char *q;
+
+	ck_assert_int_eq(sqlite3_open(path, &db), SQLITE_OK);
+	sqlite3_busy_timeout(db, 5000);
+	for (int i = 0; i < 3000; i++) {
+		if (sql_int(db, "SELECT COUNT(*) FROM broker_sim_orders") >= 1)
+			break;
+		usleep(5000);
+	}
+	q = sqlite3_mprintf("UPDATE idempotency SET owner = 'otherhost:77:1', detail_type ="
+	    " 'run-thief', lease_expires_usec = %lld WHERE key LIKE 'account-lease:%%'",
+	    (long long)(time_now_realtime_usec() + 3600 * SEC));
+	t->stolen = sqlite3_exec(db, q, NULL, NULL, NULL) == SQLITE_OK && sqlite3_changes(db) == 1;
+	sqlite3_free(q);
+	t->stolen_orders = sql_int(db, "SELECT COUNT(*) FROM broker_sim_orders");
+	sqlite3_close(db);
+	return NULL;
+}
+
+START_TEST(test_stage_execution_fenced)
+{
+	static const char alloc[] = "{\"SPY\":\"0.2\",\"BIL\":\"0.2\",\"GLD\":\"0.2\",\"IEF\":\"0.2\","
+	    "\"TLT\":\"0.2\"}";
+	struct thief t = { 0 };
+	struct stage_output out;
+	sqlite3 *db;
+	char *q;
+
+	ck_assert_int_eq(pthread_create(&t.thread, NULL, thief_main, &t), 0);
+	execute(EID_A, "run-A", now0 - 10 * SEC, alloc, &out);
+	pthread_join(t.thread, NULL);
+	ck_assert(t.stolen);
+	ck_assert_msg(out.outcome == OUTCOME_RETRY, "outcome %d: %s", out.outcome, out.reason);
+	ck_assert_int_gt(out.hold_usec, 0);
+	ck_assert_msg(strstr(out.reason, "held by another run") != NULL, "reason: %s", out.reason);
+	/* At most the order already on its way when the lease was taken. */
+	ck_assert_int_le(order_count(), t.stolen_orders + 1);
+	ck_assert_int_lt(order_count(), 5);
+	stage_output_clear(&out);
+
+	/* While the other run holds it: a wait, nothing placed. */
+	execute(EID_A, "run-A", now0 - 10 * SEC, alloc, &out);
+	ck_assert_int_eq(out.outcome, OUTCOME_RETRY);
+	ck_assert_msg(strstr(out.reason, "run-thief") != NULL, "reason: %s", out.reason);
+	stage_output_clear(&out);
+
+	/* The other run ends; this one resumes and reaches its targets, no more. */
+	ck_assert_int_eq(sqlite3_open(path, &db), SQLITE_OK);
+	q = sqlite3_mprintf("DELETE FROM idempotency WHERE key LIKE 'account-lease:%%'");
+	ck_assert_int_eq(sqlite3_exec(db, q, NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_free(q);
+	sqlite3_close(db);
+	execute(EID_A, "run-A", now0 - 10 * SEC, alloc, &out);
+	ck_assert_msg(out.outcome == OUTCOME_DONE, "outcome %d: %s", out.outcome, out.reason);
+	stage_output_clear(&out);
+	/* Each at its target (20; the buying-power cap may leave the last at 19). */
+	for (const char *const *s = (const char *const[]){ "SPY", "BIL", "GLD", "IEF", "TLT", NULL };
+	    *s != NULL; s++)
+		ck_assert_msg(position(*s).units / DECIMAL_SCALE >= 19 &&
+		    decimal_cmp(position(*s), dec("20")) <= 0, "%s: %lld", *s,
+		    (long long)(position(*s).units / DECIMAL_SCALE));
+}
+END_TEST
+
+/* ---- an own order that fills while it is cancelled ------------------------ */
+
+/* A was killed with its SPY buy (40 of 100 shares' chain) resting; on resume
+ * the stage cancels it before reading positions, and the broker fills it in
+ * the meantime: the live plan sees the 40 and buys only the rest. */
+START_TEST(test_stage_execution_fill_on_cancel)
+{
+	struct stage_output out;
+
+	resting_order(EID_A, "SPY", BROKER_SIDE_BUY, 0, "40");
+	execute(EID_A, "run-A", now0 - 10 * SEC, "{\"SPY\":\"0.5\",\"BIL\":\"0.5\"}", &out);
+	ck_assert_msg(out.outcome == OUTCOME_DONE, "outcome %d: %s", out.outcome, out.reason);
+	stage_output_clear(&out);
+	ck_assert_int_eq(status_of(EID_A, "SPY", BROKER_SIDE_BUY, 0), BROKER_STATUS_FILLED);
+	/* 40 filled at 50: equity 12000, half is 60 SPY. The 40 count toward
+	 * them (a plan that missed the fill would buy 60 on top: 100); the chain
+	 * filled, so this run's SPY leg is done (executor.c, resolve_chain). */
+	ck_assert_int_eq(decimal_cmp(position("SPY"), dec("40")), 0);
+	ck_assert_int_le(decimal_cmp(position("BIL"), dec("60")), 0);
+	ck_assert_int_ge(decimal_cmp(position("BIL"), dec("59")), 0);
+	ck_assert_int_eq(order_count(), 2);	/* the SPY attempt and one BIL order */
+}
+END_TEST
+
+static Suite *
+stage_execution_suite(void)
+{
+	Suite *s = suite_create("stage_execution");
+	TCase *tc = tcase_create("superseded");
+
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_stage_execution_superseded);
+	tcase_add_test(tc, test_stage_execution_newer_plan_trades);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("fenced");
+	tcase_set_timeout(tc, 60);
+	tcase_add_checked_fixture(tc, setup_slow, teardown);
+	tcase_add_test(tc, test_stage_execution_fenced);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("fill_on_cancel");
+	tcase_add_checked_fixture(tc, setup_fill_on_cancel, teardown);
+	tcase_add_test(tc, test_stage_execution_fill_on_cancel);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+ALC_TEST_MAIN(stage_execution_suite)
