@@ -39,7 +39,6 @@ static bool	fast_decimal(const char *s, size_t n, double *ret);
 static int	parse_number(const char *s, size_t n, double *ret);
 static int	parse_bar(const char *line, size_t len, struct md_bar *b, char *date);
 struct month_memo;
-static size_t	digits4(const char *s, size_t i, size_t n, uint64_t *v);
 static bool	fast_bar(const char *s, size_t n, struct month_memo *mm, struct md_bar *b);
 
 static const struct marketdata_ops csv_ops = {
@@ -142,35 +141,6 @@ parse_bar(const char *line, size_t len, struct md_bar *b, char *date)
 	return 0;
 }
 
-/* Append the decimal digits of s[i..n) to *v (v = 10 v + digit) up to the
- * first other byte; returns its index. Four at a time where four are there
- * (SWAR: the four bytes less '0' are all digits when no byte is over 9 or
- * overflows when 6 is added, then pairs and the pair of pairs combine), a
- * byte at a time for the rest: the same value as the plain loop. */
-static size_t
-digits4(const char *s, size_t i, size_t n, uint64_t *v)
-{
-	uint64_t acc = *v;
-	unsigned c;
-
-	while (__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__ && n - i >= 4) {
-		uint32_t x;
-
-		memcpy(&x, s + i, 4);
-		x -= 0x30303030u;
-		if (((x | (x + 0x06060606u)) & 0xf0f0f0f0u) != 0)
-			break;
-		x = ((x * 10) + (x >> 8)) & 0x00ff00ffu;	/* little-endian: b0 b1 -> 10 b0 + b1 */
-		x = (x * 100 + (x >> 16)) & 0xffffu;
-		acc = acc * 10000 + x;
-		i += 4;
-	}
-	for (; i < n && (c = (unsigned)(unsigned char)s[i] - '0') <= 9; i++)
-		acc = acc * 10 + c;
-	*v = acc;
-	return i;
-}
-
 /* The month of the previous row: its first day and length (rows of a month
  * share them, so a date costs a few digit checks). */
 struct month_memo {
@@ -220,13 +190,16 @@ fast_bar(const char *s, size_t n, struct month_memo *mm, struct md_bar *b)
 	for (i = 11, k = 0; k < 5; k++) {
 		uint64_t v = 0;
 		size_t start = i, frac = 0, digits;
+		unsigned c;
 
 		/* digits, then an optional dot and digits */
-		i = digits4(s, i, n, &v);
+		for (; i < n && (c = (unsigned)(unsigned char)s[i] - '0') <= 9; i++)
+			v = v * 10 + c;
 		if (i < n && s[i] == '.') {
 			size_t f0 = ++i;
 
-			i = digits4(s, i, n, &v);
+			for (; i < n && (c = (unsigned)(unsigned char)s[i] - '0') <= 9; i++)
+				v = v * 10 + c;
 			frac = i - f0;
 			start++;	/* the dot is not a digit */
 		}
