@@ -196,6 +196,7 @@ end_superseded(const struct stage_ctx *ctx, struct stage_output *out,
     const struct live *live)
 {
 	char ours[RFC3339_STRLEN], theirs[RFC3339_STRLEN], why[512];
+	struct errctx ec = { 0 };
 	json_t *meta, *payload;
 
 	time_format_rfc3339(rp->timestamp_usec, ours);
@@ -205,6 +206,14 @@ end_superseded(const struct stage_ctx *ctx, struct stage_output *out,
 	    "further orders and its open orders were cancelled", live->superseded_by, theirs,
 	    live->account, ours);
 	log_warning("run %s %s", rp->correlation_id, why);
+	if (ctx->idem != NULL && run_key_mark_superseded(ctx->idem, rp->correlation_id, ctx->owner,
+	    ctx->now_usec, config_usec(ctx->cfg, "daemon.dedup_window"), &ec) < 0) {
+		json_decref(plan_json);
+		stage_set(out, OUTCOME_RETRY, "recording that run %s is superseded: %s",
+		    rp->correlation_id, errctx_msg(&ec));
+		out->dependency_failure = true;
+		return;
+	}
 	meta = json_is_object(in_meta) ? json_deep_copy(in_meta) : json_object();
 	json_object_set_new(meta, "rebalance_plan", plan_json);
 	payload = json_pack("{s:{s:b, s:s, s:s, s:s, s:[], s:[], s:I, s:I, s:s}, s:b, s:I, s:I, "

@@ -24,6 +24,8 @@
 #include "alchemiser/core/xalloc.h"
 #include "alchemiser/events/domain_event.h"
 #include "alchemiser/local/sqlite_idem.h"
+#include "alchemiser/local/sqlite_runs.h"
+#include "alchemiser/local/sqlite_state.h"
 #include "alchemiser/router/route.h"
 #include "alchemiser/seams/idem_store.h"
 #include "alchemiser/stages/stage.h"
@@ -256,6 +258,35 @@ START_TEST(test_stage_execution_superseded)
 	ck_assert_int_eq(json_integer_value(domain_event_get(te, "orders_placed")), 0);
 	ck_assert_str_eq(json_string_value(domain_event_get(wc, "superseded_by")), "run-B");
 	stage_output_clear(&out);
+	/* The run record's outcome, whatever steps come after. */
+	{
+		struct idem_claim c = {
+			.key = "wc-of-run-A", .owner = OWNER, .detail_type = "WorkflowCompleted",
+			.correlation_id = "run-A", .now_usec = time_now_realtime_usec() + SEC,
+			.lease_usec = 60 * SEC, .retention_usec = 3600 * SEC,
+		};
+		enum idem_claim_result res;
+		struct sqlite_state *st;
+		struct errctx ec;
+		json_t *runs;
+		size_t i, found = 0;
+
+		ck_assert_ok(is->ops->claim(is, &c, &res, NULL, &ec), &ec);
+		ck_assert_ok(is->ops->complete(is, c.key, OWNER, c.now_usec, &ec), &ec);
+		ck_assert_ok(sqlite_state_open(path, 0, &st, &ec), &ec);
+		ck_assert_ok(sqlite_runs_list(st, 10, &runs, &ec), &ec);
+		for (i = 0; i < json_array_size(runs); i++) {
+			json_t *run = json_array_get(runs, i);
+
+			if (strcmp(json_get_str(run, "correlation_id"), "run-A") != 0)
+				continue;
+			found++;
+			ck_assert_str_eq(json_get_str(run, "outcome"), "superseded");
+		}
+		ck_assert_uint_eq(found, 1);
+		json_decref(runs);
+		sqlite_state_free(st);
+	}
 
 	/* Redelivered again: the same answer, still nothing placed. */
 	execute(EID_A, "run-A", now0 - 60 * SEC, "{\"SPY\":\"0.6\",\"TLT\":\"0.4\"}", &out);
