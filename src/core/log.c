@@ -189,10 +189,31 @@ escape_text(const char *in, char *buf, size_t size, bool field)
 	static const char hex[] = "0123456789abcdef";
 	const unsigned char *p = (const unsigned char *)in;
 	size_t n = strlen(in), i = 0, o = 0;
+	unsigned char lo = field ? 0x21 : 0x20;	/* a field's value escapes spaces */
 
 	while (i < n) {
 		char tmp[8];
-		size_t tn, k = utf8_seq_len(p + i, n - i);
+		size_t tn, k, run = i;
+
+		/* Why a fast path: the outcome line of every message goes through
+		 * here (issue #13); plain printable ASCII is copied as a run. */
+		while (run < n && p[run] >= lo && p[run] < 0x7f)
+			run++;
+		if (run > i) {
+			tn = run - i;
+			if (o + tn + 4 > size)
+				tn = size > o + 4 ? size - o - 4 : 0;
+			memcpy(buf + o, p + i, tn);
+			o += tn;
+			i += tn;
+			if (i < run) {
+				memcpy(buf + o, "...", 3);
+				o += 3;
+				break;
+			}
+			continue;
+		}
+		k = utf8_seq_len(p + i, n - i);
 
 		if (p[i] == '\n' || p[i] == '\t' || p[i] == '\r') {
 			tmp[0] = '\\';
@@ -218,6 +239,21 @@ escape_text(const char *in, char *buf, size_t size, bool field)
 		i += k;
 	}
 	buf[o] = '\0';
+}
+
+/* Append s at buf + len, cut to what fits with its NUL; the new length. */
+static size_t
+append(char *buf, size_t len, size_t size, const char *s)
+{
+	size_t n = strlen(s);
+
+	if (len >= size - 1)
+		return len;
+	if (n > size - 1 - len)
+		n = size - 1 - len;
+	memcpy(buf + len, s, n);
+	buf[len + n] = '\0';
+	return len + n;
 }
 
 static void
@@ -268,13 +304,13 @@ log_emit(int level, const struct log_fields *f, const char *fmt, va_list ap)
 	}
 
 	len = line_prefix(level, line, sizeof line);
-	n = snprintf(line + len, sizeof line - len, "%s", msg);
-	len += n < 0 ? 0 : (size_t)n >= sizeof line - len ? sizeof line - len - 1 : (size_t)n;
+	/* Appends as snprintf would cut them, without its format parsing. */
+	len = append(line, len, sizeof line, msg);
 	for (i = 0; i < nf && len < sizeof line - 1; i++) {
-		n = snprintf(line + len, sizeof line - len, " %s=%s", fields[i].key, fields[i].value);
-		if (n < 0)
-			break;
-		len += (size_t)n >= sizeof line - len ? sizeof line - len - 1 : (size_t)n;
+		len = append(line, len, sizeof line, " ");
+		len = append(line, len, sizeof line, fields[i].key);
+		len = append(line, len, sizeof line, "=");
+		len = append(line, len, sizeof line, fields[i].value);
 	}
 	line[len++] = '\n';
 	/* One write(2) per line keeps concurrent workers' lines whole. */

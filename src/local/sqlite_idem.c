@@ -221,6 +221,19 @@ sqlite_idem_claim_batch(struct idem_store *is, struct idem_claim_item *items, si
 	return 0;
 }
 
+/* Delete the queue message of receipt (unique over every queue) inside the
+ * open transaction: 1 deleted, 0 not there (any more), < 0 an SQL error.
+ * No SAVEPOINT: one statement is atomic by itself, and an error that ends
+ * the whole transaction is caught by the caller's autocommit check. */
+static int
+delete_locked(struct sqlite_state *st, const char *receipt)
+{
+	const char *texts[1] = { receipt };
+	struct errctx sub = { 0 };
+
+	return run_locked(st, "DELETE FROM queue_messages WHERE receipt = ?", texts, 1, NULL, 0, &sub);
+}
+
 static int
 sqlite_idem_complete_batch(struct idem_store *is, struct idem_complete_item *items, size_t n,
     struct errctx *ec)
@@ -235,10 +248,16 @@ sqlite_idem_complete_batch(struct idem_store *is, struct idem_complete_item *ite
 	r = sqlite_state_begin_locked(st, ec);
 	for (i = 0; r == 0 && i < n; i++) {
 		errctx_clear(&sub);
+		items[i].deleted = false;
 		items[i].r = owner_write_locked(st, "complete", COMPLETE_SQL, items[i].key,
 		    items[i].owner, &items[i].now_usec, 1, &sub);
 		if (items[i].r < 0)
 			*ec = sub;
+		/* The finished message goes in the same commit as its completion
+		 * (the queue lives in this file): a failed delete only leaves it
+		 * to the caller's delete, as before. */
+		else if (items[i].receipt != NULL && delete_locked(st, items[i].receipt) > 0)
+			items[i].deleted = true;
 		/* The whole transaction gone (I/O error): every item fails below. */
 		if (sqlite3_get_autocommit(db))
 			r = errctx_set(ec, -EIO, "the transaction was rolled back");

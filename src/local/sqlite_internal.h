@@ -41,6 +41,14 @@ int	sqlite_state_commit_locked(struct sqlite_state *st, struct errctx *ec);
 int	sqlite_state_item_begin_locked(struct sqlite_state *st, struct errctx *ec);
 int	sqlite_state_item_end_locked(struct sqlite_state *st, bool keep, struct errctx *ec);
 void	sqlite_state_rollback_locked(struct sqlite_state *st);
+/* A hold: the calling thread's writes from now on join one transaction
+ * that stays open (other threads' writes join it and wait) until the same
+ * thread calls release_hold, which COMMITs it and returns how that went.
+ * Its writes return before they are committed: the holder must not act on
+ * them (tell anyone) before release_hold said 0; on an error they are all
+ * undone. Not under the lock; one hold at a time. */
+void	sqlite_state_hold(struct sqlite_state *st);
+int	sqlite_state_release_hold(struct sqlite_state *st, struct errctx *ec);
 /* A prepared statement for sql, from the connection's cache (prepared once,
  * SQLITE_PREPARE_PERSISTENT). sql must be a string literal (or live as long
  * as the state and never change): its address is the cache key. Give the

@@ -60,6 +60,7 @@ struct sqlite_transport {
 	TAILQ_HEAD(, op)	 ops;
 	struct event		*wake_ev;	/* another thread published: re-check now */
 	bool			 recovered;	/* sqlite_queue_recover_dead ran */
+	bool			 hold_receives;	/* a receive's transaction waits for its callback */
 	/* The doorbell: an inotify watch on the state file's folder, for writes
 	 * to its WAL (every commit of every process appends to it). Armed only
 	 * while a receive sleeps; -1 when inotify is unavailable (then the
@@ -173,6 +174,12 @@ receive_finish(struct op *op, struct queue_message **msgs, size_t n, int r,
 	t->receiving = NULL;
 	op_free(op);
 	cb(msgs, n, r, ec, arg);
+	/* The callback did not commit what it was handed: do it now. */
+	if (n > 0 && t->hold_receives) {
+		struct errctx sub = { 0 };
+
+		(void)sqlite_state_release_hold(t->st, &sub);
+	}
 }
 
 static void
@@ -200,7 +207,21 @@ receive_run(struct op *op)
 	errctx_clear(&ec);
 	/* Drain before looking: a write after this rings again. */
 	rung = bell_drain(t);
+	/* Held: the callback's own writes (the claims of these messages) join
+	 * this transaction, one commit for both (sqlite_transport_commit_receive). */
+	if (t->hold_receives)
+		sqlite_state_hold(t->st);
 	r = sqlite_queue_claim(t->st, &t->conf, op->max, op->visibility_usec, rung, msgs, &n, &ec);
+	if (t->hold_receives && (r < 0 || n == 0)) {
+		struct errctx sub = { 0 };
+
+		/* Nothing handed over: commit what the receive did (parked or
+		 * recovered messages) now; if that fails, the receive failed. */
+		if (sqlite_state_release_hold(t->st, &sub) < 0 && r == 0) {
+			ec = sub;
+			r = sub.code;
+		}
+	}
 	if (r < 0) {
 		receive_finish(op, NULL, 0, r, &ec);
 		return;
@@ -474,6 +495,24 @@ static int
 sqlite_transport_preflight(struct transport *tp, struct errctx *ec)
 {
 	return sqlite_state_check(to_sqlite(tp)->st, ec);
+}
+
+void
+sqlite_transport_hold_receives(struct transport *tp)
+{
+	to_sqlite(tp)->hold_receives = true;
+}
+
+int
+sqlite_transport_commit_receive(struct transport *tp, struct errctx *ec)
+{
+	struct sqlite_transport *t = to_sqlite(tp);
+	int r;
+
+	if (!t->hold_receives)
+		return 0;
+	r = sqlite_state_release_hold(t->st, ec);
+	return r < 0 ? errctx_prefix(ec, "queue '%s': receive", t->conf.queue) : 0;
 }
 
 void

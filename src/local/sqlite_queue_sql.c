@@ -153,14 +153,22 @@ any_visible_locked(struct sqlite_state *st, const char *queue, int64_t now, stru
 	return r;
 }
 
+/* Read the batch first, then update its rows: an UPDATE between the steps
+ * of the SELECT moves entries of the index the SELECT walks, so every step
+ * re-seeks its cursor (issue #13: half the receive's instructions). */
 static int
 claim_rows_locked(struct sqlite_state *st, const struct sqlite_queue_conf *c, unsigned max,
     int64_t now, int64_t visibility_usec, struct queue_message **msgs, size_t *n,
     struct errctx *ec)
 {
 	sqlite3_stmt *sel = NULL, *upd = NULL;
-	int r, rc;
+	int64_t seqs[TRANSPORT_MAX_BATCH];
+	char self[OWNER_MAX];
+	size_t i;
+	int r, rc = SQLITE_DONE;
 
+	if (max > TRANSPORT_MAX_BATCH)
+		max = TRANSPORT_MAX_BATCH;
 	r = sqlite_state_prepare_locked(st, "SELECT seq, message_id, body, attributes, receive_count,"
 	    " sent_usec, first_receive_usec FROM queue_messages WHERE queue = :q AND"
 	    " visible_usec <= :now ORDER BY visible_usec, seq LIMIT :max", &sel, ec);
@@ -170,19 +178,20 @@ claim_rows_locked(struct sqlite_state *st, const struct sqlite_queue_conf *c, un
 		    " first_receive_usec = coalesce(first_receive_usec, :now) WHERE seq = :seq", &upd, ec);
 	if (r < 0)
 		goto out;
+	/* The receiver's owner string last: after a kill -9 the next process
+	 * can tell these are free (sqlite_queue_recover_dead). */
+	owner_self(self, sizeof self);
 	bind_text(sel, ":q", c->queue);
 	bind_int(sel, ":now", now);
 	bind_int(sel, ":max", max);
-	while ((rc = sqlite3_step(sel)) == SQLITE_ROW) {
+	while (*n < max && (rc = sqlite3_step(sel)) == SQLITE_ROW) {
 		struct queue_message *m = xcalloc(1, sizeof *m);
-		int64_t seq = sqlite3_column_int64(sel, 0);
-		char rnd[33], self[OWNER_MAX];
+		char rnd[33];
 
+		seqs[*n] = sqlite3_column_int64(sel, 0);
 		msgs[(*n)++] = m;
 		local_random_hex(rnd, 16);
-		/* The receiver's owner string last: after a kill -9 the next
-		 * process can tell these are free (sqlite_queue_recover_dead). */
-		m->receipt = xasprintf("%lld.%s.%s", (long long)seq, rnd, owner_self(self, sizeof self));
+		m->receipt = xasprintf("%lld.%s.%s", (long long)seqs[*n - 1], rnd, self);
 		m->message_id = column_dup(sel, 1, NULL);
 		m->body = column_dup(sel, 2, &m->body_len);
 		m->attributes = column_json(sel, 3);
@@ -190,16 +199,21 @@ claim_rows_locked(struct sqlite_state *st, const struct sqlite_queue_conf *c, un
 		m->sent_usec = sqlite3_column_int64(sel, 5);
 		m->first_receive_usec = sqlite3_column_type(sel, 6) == SQLITE_NULL ? now :
 		    sqlite3_column_int64(sel, 6);
+	}
+	if (*n < max && rc != SQLITE_DONE) {
+		r = sqlite_state_err(sqlite3_db_handle(sel), rc, ec, "receive");
+		goto out;
+	}
+	(void)sqlite3_reset(sel);
+	bind_int(upd, ":vis", now + visibility_usec);
+	bind_int(upd, ":now", now);
+	for (i = 0; i < *n; i++) {
 		(void)sqlite3_reset(upd);
-		bind_int(upd, ":vis", now + visibility_usec);
-		bind_text(upd, ":receipt", m->receipt);
-		bind_int(upd, ":now", now);
-		bind_int(upd, ":seq", seq);
+		bind_text(upd, ":receipt", msgs[i]->receipt);
+		bind_int(upd, ":seq", seqs[i]);
 		if ((r = step_done(st, upd, ec, "receive")) < 0)
 			goto out;
 	}
-	if (rc != SQLITE_DONE)
-		r = sqlite_state_err(sqlite3_db_handle(sel), rc, ec, "receive");
 out:
 	sqlite_state_release_locked(st, sel);
 	sqlite_state_release_locked(st, upd);

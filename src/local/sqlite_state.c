@@ -78,6 +78,11 @@ struct sqlite_state {
 	unsigned		 group_ops;
 	int64_t			 group_start_usec;	/* monotonic */
 	struct group_member	*members;
+	/* A hold (sqlite_state_hold): the group stays open until its holder
+	 * releases it; the holder's own writes return without waiting. */
+	bool			 held;
+	bool			 hold_broken;	/* the open group was rolled back meanwhile */
+	pthread_t		 holder;
 };
 
 struct migration {
@@ -121,7 +126,7 @@ static const struct migration migrations[] = {
 	  "CREATE INDEX queue_messages_exhausted ON queue_messages(queue, receive_count, visible_usec);" },
 };
 
-static void	group_finish_locked(struct sqlite_state *st);
+static int	group_finish_locked(struct sqlite_state *st, struct errctx *ret);
 
 static int64_t
 realtime_usec(void *arg)
@@ -442,7 +447,8 @@ sqlite_state_free(struct sqlite_state *st)
 	if (st == NULL || atomic_fetch_sub(&st->refs, 1) > 1)
 		return;
 	(void)pthread_mutex_lock(&st->lock);
-	group_finish_locked(st);
+	st->held = false;
+	(void)group_finish_locked(st, NULL);
 	(void)pthread_mutex_unlock(&st->lock);
 	for (i = 0; i < STMT_CACHE_MAX; i++)
 		sqlite3_finalize(st->stmts[i].s);
@@ -549,6 +555,8 @@ group_due_locked(struct sqlite_state *st)
 {
 	int64_t age;
 
+	if (st->held)
+		return false;
 	if (st->group_ops >= GROUP_MAX_OPS)
 		return true;
 	age = monotonic_usec() - st->group_start_usec;
@@ -577,29 +585,32 @@ group_notify_locked(struct sqlite_state *st, const struct errctx *ec)
 
 /* COMMIT the open group (ROLLBACK when no write of it is left) and tell
  * its members. */
-static void
-group_finish_locked(struct sqlite_state *st)
+static int
+group_finish_locked(struct sqlite_state *st, struct errctx *ret)
 {
 	struct errctx ec = { 0 };
 	int r = 0;
 
 	if (!st->group_open || st->op_open)
-		return;
+		return 0;
 	st->group_open = false;
 	if (st->group_ops == 0) {
 		if (!sqlite3_get_autocommit(st->db))
 			(void)step_locked(st, "ROLLBACK", &ec);
 		group_notify_locked(st, NULL);
-		return;
+		return 0;
 	}
 	r = step_locked(st, "COMMIT", &ec);
 	if (r < 0) {
 		if (!sqlite3_get_autocommit(st->db))
 			(void)step_locked(st, "ROLLBACK", NULL);
 		errctx_prefix(&ec, "commit");
+		if (ret != NULL)
+			*ret = ec;
 	} else
 		atomic_store(&nospace_since_usec, 0);
 	group_notify_locked(st, &ec);
+	return r;
 }
 
 sqlite3 *
@@ -617,7 +628,7 @@ sqlite_state_unlock(struct sqlite_state *st)
 	/* The last one out commits what the group's writers left open
 	 * (they wait for it), even when this call only read. */
 	if (st->group_open && !st->op_open && group_due_locked(st))
-		group_finish_locked(st);
+		(void)group_finish_locked(st, NULL);
 	(void)pthread_mutex_unlock(&st->lock);
 }
 
@@ -655,9 +666,12 @@ sqlite_state_commit_locked(struct sqlite_state *st, struct errctx *ec)
 		return r;
 	}
 	st->op_open = false;
+	st->group_ops++;
+	/* The holder commits the group itself when it releases its hold. */
+	if (st->held && pthread_equal(st->holder, pthread_self()))
+		return 0;
 	me.next = st->members;
 	st->members = &me;
-	st->group_ops++;
 	/* Timed: whoever finds the group due when it wakes commits it, so a
 	 * group never outlives its window whoever else comes or goes. */
 	while (!me.done) {
@@ -665,7 +679,12 @@ sqlite_state_commit_locked(struct sqlite_state *st, struct errctx *ec)
 		int64_t at;
 
 		if (st->group_open && !st->op_open && group_due_locked(st)) {
-			group_finish_locked(st);
+			(void)group_finish_locked(st, NULL);
+			continue;
+		}
+		if (st->held) {
+			/* Its holder commits it: sqlite_state_release_hold wakes us. */
+			(void)pthread_cond_wait(&st->committed, &st->lock);
 			continue;
 		}
 		at = st->group_start_usec + GROUP_WINDOW_USEC;
@@ -676,6 +695,37 @@ sqlite_state_commit_locked(struct sqlite_state *st, struct errctx *ec)
 	if (me.ec.code < 0)
 		return errctx_set(ec, me.ec.code, "%s", me.ec.msg);
 	return 0;
+}
+
+void
+sqlite_state_hold(struct sqlite_state *st)
+{
+	sqlite_state_lock(st);
+	st->held = true;
+	st->hold_broken = false;
+	st->holder = pthread_self();
+	(void)pthread_mutex_unlock(&st->lock);
+}
+
+int
+sqlite_state_release_hold(struct sqlite_state *st, struct errctx *ec)
+{
+	int r = 0;
+
+	sqlite_state_lock(st);
+	if (!st->held || !pthread_equal(st->holder, pthread_self())) {
+		(void)pthread_mutex_unlock(&st->lock);
+		return 0;
+	}
+	st->held = false;
+	if (st->hold_broken)
+		r = errctx_set(ec, -EIO, "the transaction was rolled back: %s", sqlite3_errmsg(st->db));
+	else if (st->group_open && !st->op_open)
+		r = group_finish_locked(st, ec);
+	/* Members that joined meanwhile wait untimed: wake them either way. */
+	(void)pthread_cond_broadcast(&st->committed);
+	(void)pthread_mutex_unlock(&st->lock);
+	return r;
 }
 
 int
@@ -713,6 +763,8 @@ sqlite_state_rollback_locked(struct sqlite_state *st)
 		/* SQLite rolled the whole transaction back (I/O error, disk
 		 * full): the group's earlier writes are gone with it. */
 		st->group_open = false;
+		if (st->held)
+			st->hold_broken = true;
 		(void)errctx_set(&ec, -EIO, "the group transaction was rolled back: %s",
 		    sqlite3_errmsg(st->db));
 		group_notify_locked(st, &ec);

@@ -35,6 +35,7 @@ struct corr_entry {
 /* A claim held right now; the renewer extends its lease while the handler runs. */
 struct claim_entry {
 	char			*key;
+	bool			 done;	/* handled; the loop completes it: never released */
 	char			 owner[128];
 	int64_t			 lease_usec;
 	int64_t			 renewed_usec;	/* monotonic */
@@ -85,9 +86,14 @@ struct pipeline {
 	unsigned		 heading_completes;	/* claimed jobs not yet at their completion */
 	unsigned		 sending;	/* batches at the store right now */
 	unsigned		 finishing;	/* jobs of an answered completion batch not yet back in the pool */
+	bool			 loop_completes;	/* embedded: no completion batches (set once) */
 };
 
 static void *renewer_main(void *arg);
+static bool	claims_reserve(struct pipeline *p, const char *key, const char *owner,
+		    int64_t lease_usec);
+static void	claims_remove(struct pipeline *p, const char *key, const char *owner);
+static void	claims_mark_done(struct pipeline *p, const char *key, const char *owner);
 
 struct job *
 job_new(struct queue_message *msg, struct config *cfg)
@@ -112,6 +118,9 @@ job_free(struct job *j)
 	free(j->detail_type);
 	free(j->source);
 	free(j->handler);
+	route_free(j->route);
+	free(j->complete_key);
+	free(j->complete_corr);
 	free(j);
 }
 
@@ -148,11 +157,37 @@ void
 pipeline_expect(struct pipeline *p, struct job *job)
 {
 	pthread_mutex_lock(&p->batch_lock);
-	if (!job->heading_claim) {
+	/* A job claimed with its receive goes straight to its handler: it
+	 * is expected at the completion batch instead. */
+	if (job->preclaimed && !job->heading_complete && !p->loop_completes) {
+		job->heading_complete = true;
+		p->heading_completes++;
+	} else if (!job->preclaimed && !job->heading_claim) {
 		job->heading_claim = true;
 		p->heading_claims++;
 	}
 	pthread_mutex_unlock(&p->batch_lock);
+}
+
+/* Enough to send: everyone expected is here, or a full batch. The workers
+ * of an answered completion batch still on their way back count too: they
+ * take the next queued (prefetched) job as they return, and it heads for a
+ * claim, or (claimed with its receive) for a completion. */
+static bool
+batch_full(const struct pipeline *p, const struct batcher *bt, bool completions)
+{
+	unsigned heading = (completions ? p->heading_completes : p->heading_claims) + p->finishing;
+
+	return heading == 0 || bt->n >= TRANSPORT_MAX_BATCH;
+}
+
+/* A leader is gathering the claims (or completions) and may send now. */
+static bool
+batch_ready(const struct pipeline *p, bool completions)
+{
+	const struct batcher *bt = completions ? &p->completes_b : &p->claims_b;
+
+	return bt->leader && batch_full(p, bt, completions);
 }
 
 static void
@@ -167,8 +202,10 @@ heading_leave_locked(struct pipeline *p, struct job *job, bool completes)
 		p->heading_completes--;
 	else
 		p->heading_claims--;
-	/* A leader counting on this job should look again. */
-	pthread_cond_broadcast(&p->batch_cond);
+	/* A leader counting on this job should look again (only when it can
+	 * send now: every wake-up is a futex round trip). */
+	if (batch_ready(p, completes))
+		pthread_cond_broadcast(&p->batch_cond);
 }
 
 /* job will not join the claim (or completion) batch now. */
@@ -198,6 +235,8 @@ pipeline_job_returned(struct pipeline *p, struct job *job)
 	if (job->finishing) {
 		job->finishing = false;
 		p->finishing--;
+		if (batch_ready(p, false) || batch_ready(p, true))
+			pthread_cond_broadcast(&p->batch_cond);
 	}
 	pthread_mutex_unlock(&p->batch_lock);
 }
@@ -209,15 +248,18 @@ pipeline_forget(struct pipeline *p, struct job *job)
 	heading_leave_locked(p, job, false);
 	heading_leave_locked(p, job, true);
 	pthread_mutex_unlock(&p->batch_lock);
-}
+	if (job->preclaimed) {
+		struct errctx ec = { 0 };
+		char owner[OWNER_MAX];
 
-/* Enough to send: everyone expected is here, or a full batch. */
-static bool
-batch_full(const struct pipeline *p, const struct batcher *bt, bool completions)
-{
-	unsigned heading = completions ? p->heading_completes : p->heading_claims;
-
-	return heading == 0 || bt->n >= TRANSPORT_MAX_BATCH;
+		/* Released unstarted: the claim goes back now, not after its lease. */
+		job->preclaimed = false;
+		pipeline_owner(p, owner, sizeof owner);
+		if (p->b->idem->ops->release(p->b->idem, job->route->idempotency_key, owner, &ec) < 0)
+			log_warning("releasing the claim on %s failed (its lease will expire): %s",
+			    job->route->idempotency_key, errctx_msg(&ec));
+		claims_remove(p, job->route->idempotency_key, owner);
+	}
 }
 
 static void
@@ -277,7 +319,8 @@ batch_join(struct pipeline *p, struct batcher *bt, struct batch_slot *slot, stru
 	bt->tail = &slot->next;
 	bt->n++;
 	if (bt->leader) {
-		pthread_cond_broadcast(&p->batch_cond);
+		if (batch_full(p, bt, completions))
+			pthread_cond_broadcast(&p->batch_cond);
 		while (!slot->done)
 			pthread_cond_wait(&p->batch_cond, &p->batch_lock);
 		pthread_mutex_unlock(&p->batch_lock);
@@ -311,6 +354,7 @@ batch_join(struct pipeline *p, struct batcher *bt, struct batch_slot *slot, stru
 		 * completion batch waits for it (before anyone wakes, or the
 		 * first one back would complete alone). */
 		if (list->claim != NULL && list->claim->r == 0 && !list->job->heading_complete &&
+		    !p->loop_completes &&
 		    (list->claim->res == IDEM_CLAIMED || list->claim->res == IDEM_TAKEN_OVER)) {
 			list->job->heading_complete = true;
 			p->heading_completes++;
@@ -354,7 +398,10 @@ batched_complete(struct pipeline *p, struct job *job, const char *key, const cha
     int64_t now_usec, struct errctx *ec)
 {
 	struct idem_store *idem = p->b->idem;
-	struct idem_complete_item it = { .key = key, .owner = owner, .now_usec = now_usec };
+	struct idem_complete_item it = {
+		.key = key, .owner = owner, .now_usec = now_usec,
+		.receipt = job->synthetic ? NULL : job->msg->receipt,
+	};
 	struct batch_slot slot = { .job = job, .complete = &it };
 
 	if (idem->ops->complete_batch == NULL)
@@ -362,7 +409,156 @@ batched_complete(struct pipeline *p, struct job *job, const char *key, const cha
 	batch_join(p, &p->completes_b, &slot, job, true);
 	if (it.r < 0)
 		*ec = slot.ec;
+	/* The embedded store deleted the message with the completion. */
+	job->deleted = it.deleted;
 	return it.r;
+}
+
+/* Why on the loop, with the receive: a claim batch formed by the workers
+ * costs each of them a sleep until the batch is answered, and a commit for
+ * every few messages; here the claims of a whole receive (up to 10) go in
+ * one call without anyone waiting (issue #13). Only for a store whose calls
+ * are short and local (the embedded one): the loop must not wait on a
+ * network. Safety: each key is registered in this process (claims_reserve)
+ * before it is claimed, so no other job here takes it for "our own live
+ * claim"; the job keeps its route, so its body is parsed once. */
+void
+pipeline_preclaim(struct pipeline *p, struct job **jobs, size_t n)
+{
+	struct idem_store *idem = p->b->idem;
+	struct idem_claim_item items[TRANSPORT_MAX_BATCH];
+	struct job *who[TRANSPORT_MAX_BATCH];
+	struct errctx ec = { 0 };
+	char owner[OWNER_MAX];
+	int64_t now = time_now_realtime_usec();
+	size_t i, k = 0;
+
+	if (idem->ops->claim_batch == NULL)
+		return;
+	pipeline_owner(p, owner, sizeof owner);
+	for (i = 0; i < n && k < ELEMENTSOF(items); i++) {
+		struct job *job = jobs[i];
+		const struct stage *st;
+		struct route *rt;
+		const char *corr;
+
+		if (job->synthetic || job->dead_letter || job->route != NULL)
+			continue;
+		rt = job->route = route_message(job->msg->body, job->msg->body_len, job->msg->message_id);
+		st = rt->handler != NULL ? stage_find(rt->handler) : NULL;
+		/* Anything unusual takes the worker's path, which knows what to do. */
+		if (rt->rejected || rt->idempotency_key == NULL || rt->key_source == IDEM_KEY_RUN ||
+		    st == NULL || st->handle == NULL)
+			continue;
+		if (!claims_reserve(p, rt->idempotency_key, owner,
+		    config_usec(job->cfg, "daemon.idempotency_lease")))
+			continue;
+		corr = rt->event != NULL ? rt->event->correlation_id :
+		    rt->command != NULL ? rt->command->correlation_id : NULL;
+		items[k] = (struct idem_claim_item){ .c = {
+			.key = rt->idempotency_key, .owner = owner, .detail_type = rt->detail_type,
+			.correlation_id = corr, .now_usec = now,
+			.lease_usec = config_usec(job->cfg, "daemon.idempotency_lease"),
+			.retention_usec = config_usec(job->cfg, "daemon.dedup_window"),
+		} };
+		who[k++] = job;
+	}
+	if (k == 0)
+		return;
+	(void)idem->ops->claim_batch(idem, items, k, &ec);
+	for (i = 0; i < k; i++) {
+		struct job *job = who[i];
+
+		if (items[i].r == 0 && (items[i].res == IDEM_CLAIMED || items[i].res == IDEM_TAKEN_OVER)) {
+			job->preclaimed = true;
+			job->preclaim_took_over = items[i].res == IDEM_TAKEN_OVER;
+			if (job->preclaim_took_over)
+				log_full(LOG_NOTICE, &(struct log_fields){
+				    .correlation_id = items[i].c.correlation_id,
+				    .event_id = job->route->event != NULL ? job->route->event->event_id : NULL,
+				    .duration_ms = -1 }, "took over the expired claim of %s on %s",
+				    items[i].holder[0] ? items[i].holder : "an unknown owner", items[i].c.key);
+		} else
+			/* Busy, done, or an error: the worker asks again its own way. */
+			claims_remove(p, items[i].c.key, owner);
+	}
+}
+
+void
+pipeline_abandon(struct pipeline *p, struct job *job)
+{
+	char owner[OWNER_MAX];
+
+	if (!job->preclaimed)
+		return;
+	job->preclaimed = false;
+	claims_remove(p, job->route->idempotency_key, pipeline_owner(p, owner, sizeof owner));
+}
+
+void
+pipeline_set_loop_completes(struct pipeline *p, bool on)
+{
+	p->loop_completes = on;
+}
+
+static void corr_release(struct pipeline *p, const char *id);
+
+/* Why on the loop (embedded, issue #13): a completion batch formed by the
+ * workers costs each a sleep until it is answered, and a commit for every
+ * few messages. The loop finds the finished jobs together anyway; their
+ * completions and deletes go in one transaction. The claim and the run's
+ * lock are held until then, so the next message of the run still starts
+ * only after this one is complete, as before. */
+void
+pipeline_complete_finished(struct pipeline *p, struct job **jobs, size_t n)
+{
+	struct idem_store *idem = p->b->idem;
+	struct idem_complete_item items[TRANSPORT_MAX_BATCH];
+	struct job *who[TRANSPORT_MAX_BATCH];
+	char owner[OWNER_MAX];
+	size_t i = 0, k, j;
+
+	pipeline_owner(p, owner, sizeof owner);
+	while (i < n) {
+		struct errctx ec = { 0 };
+		int64_t now = time_now_realtime_usec();
+
+		for (k = 0; i < n && k < ELEMENTSOF(items); i++) {
+			if (jobs[i]->complete_key == NULL)
+				continue;
+			items[k] = (struct idem_complete_item){
+				.key = jobs[i]->complete_key, .owner = owner, .now_usec = now,
+				.receipt = jobs[i]->synthetic ? NULL : jobs[i]->msg->receipt,
+			};
+			who[k++] = jobs[i];
+		}
+		if (k == 0)
+			break;
+		if (idem->ops->complete_batch != NULL)
+			(void)idem->ops->complete_batch(idem, items, k, &ec);
+		else
+			for (j = 0; j < k; j++)
+				items[j].r = idem->ops->complete(idem, items[j].key, owner, now, &ec);
+		for (j = 0; j < k; j++) {
+			struct job *job = who[j];
+
+			/* The effect happened; a redelivery re-runs with the same ids
+			 * and is absorbed. */
+			if (items[j].r < 0)
+				log_full(LOG_WARNING, &(struct log_fields){ .event_id = job->event_id,
+				    .handler = job->handler, .correlation_id = job->correlation_id,
+				    .duration_ms = -1 },
+				    "completing idempotency record %s failed, continuing: %s",
+				    job->complete_key, errctx_msg(&ec));
+			job->deleted = items[j].deleted;
+			claims_remove(p, job->complete_key, owner);
+			if (job->complete_corr != NULL)
+				corr_release(p, job->complete_corr);
+			free(job->complete_key);
+			free(job->complete_corr);
+			job->complete_key = job->complete_corr = NULL;
+		}
+	}
 }
 
 void
@@ -452,8 +648,10 @@ corr_acquire(struct pipeline *p, struct job *job, const char *id)
 	pthread_mutex_lock(&p->lock);
 	/* Waiting for another message of its run: no batch should wait for it.
 	 * (Lock order: p->lock, then batch_lock; never the other way.) */
-	if (corr_is_busy_locked(p, id))
+	if (corr_is_busy_locked(p, id)) {
 		heading_leave(p, job, false);
+		heading_leave(p, job, true);
+	}
 	while (corr_is_busy_locked(p, id))
 		pthread_cond_wait(&p->released, &p->lock);
 	e->next = p->busy;
@@ -479,20 +677,62 @@ corr_release(struct pipeline *p, const char *id)
 	pthread_mutex_unlock(&p->lock);
 }
 
-static void
-claims_add(struct pipeline *p, const char *key, const char *owner, int64_t lease_usec)
+/* Register key as claimed by this process unless it already is: one job at
+ * a time may hold a key here (a claim taken with a receive must never look
+ * like "our own live claim" to another job's claim of the same key). */
+static bool
+claims_reserve(struct pipeline *p, const char *key, const char *owner, int64_t lease_usec)
 {
-	struct claim_entry *c = xcalloc(1, sizeof *c);
+	struct claim_entry *n = xcalloc(1, sizeof *n), *c;
 
-	c->key = xstrdup(key);
-	(void)snprintf(c->owner, sizeof c->owner, "%s", owner);
-	c->lease_usec = lease_usec;
-	c->renewed_usec = time_now_monotonic_usec();
+	n->key = xstrdup(key);
+	(void)snprintf(n->owner, sizeof n->owner, "%s", owner);
+	n->lease_usec = lease_usec;
+	n->renewed_usec = time_now_monotonic_usec();
 	pthread_mutex_lock(&p->claims_lock);
-	c->next = p->claims;
-	p->claims = c;
-	if (p->renewer_idle)
-		pthread_cond_signal(&p->claims_wake);
+	for (c = p->claims; c != NULL; c = c->next)
+		if (strcmp(c->key, key) == 0)
+			break;
+	if (c == NULL) {
+		n->next = p->claims;
+		p->claims = n;
+		if (p->renewer_idle)
+			pthread_cond_signal(&p->claims_wake);
+	}
+	pthread_mutex_unlock(&p->claims_lock);
+	if (c != NULL) {
+		free(n->key);
+		free(n);
+	}
+	return c == NULL;
+}
+
+static bool
+claims_held(struct pipeline *p, const char *key)
+{
+	struct claim_entry *c;
+
+	pthread_mutex_lock(&p->claims_lock);
+	for (c = p->claims; c != NULL; c = c->next)
+		if (strcmp(c->key, key) == 0)
+			break;
+	pthread_mutex_unlock(&p->claims_lock);
+	return c != NULL;
+}
+
+/* The effect of key's handler happened: a stop must not release its claim
+ * before the loop completes it (a release would let it run again). */
+static void
+claims_mark_done(struct pipeline *p, const char *key, const char *owner)
+{
+	struct claim_entry *c;
+
+	pthread_mutex_lock(&p->claims_lock);
+	for (c = p->claims; c != NULL; c = c->next)
+		if (strcmp(c->key, key) == 0 && strcmp(c->owner, owner) == 0) {
+			c->done = true;
+			break;
+		}
 	pthread_mutex_unlock(&p->claims_lock);
 }
 
@@ -577,7 +817,7 @@ pipeline_release_claims(struct pipeline *p)
 
 	pthread_mutex_lock(&p->claims_lock);
 	for (c = p->claims; c != NULL; c = c->next)
-		if (p->b->idem->ops->release(p->b->idem, c->key, c->owner, &ec) < 0)
+		if (!c->done && p->b->idem->ops->release(p->b->idem, c->key, c->owner, &ec) < 0)
 			log_warning("releasing the claim on %s failed (its lease will expire): %s", c->key,
 			    errctx_msg(&ec));
 	pthread_mutex_unlock(&p->claims_lock);
@@ -686,6 +926,13 @@ run_claimed(struct pipeline *p, struct job *job, const struct route *rt, const s
 
 	run.correlation_id = job->correlation_id;
 	errctx_clear(&ec);
+	if (job->outcome == OUTCOME_DONE && p->loop_completes) {
+		/* The loop completes it with the other finished ones (one commit),
+		 * and only then lets the claim and the run's lock go. */
+		job->complete_key = xstrdup(rt->idempotency_key);
+		claims_mark_done(p, rt->idempotency_key, owner);
+		return;
+	}
 	if (job->outcome == OUTCOME_DONE) {
 		r = batched_complete(p, job, rt->idempotency_key, owner, time_now_realtime_usec(), &ec);
 		/* The effect happened; a redelivery re-runs with the same ids and is absorbed. */
@@ -732,7 +979,7 @@ process_routed(struct pipeline *p, struct job *job, const struct route *rt)
 	struct errctx ec = { 0 };
 	char owner[128], holder[128] = "";
 	const char *corr;
-	bool from_dead = false;
+	bool from_dead = false, pre;
 	int r;
 
 	if (st == NULL || st->handle == NULL) {
@@ -746,7 +993,22 @@ process_routed(struct pipeline *p, struct job *job, const struct route *rt)
 	pipeline_owner(p, owner, sizeof owner);
 	corr = job->correlation_id != NULL ? job->correlation_id : rt->idempotency_key;
 	corr_acquire(p, job, corr);
-	{
+	pre = job->preclaimed;
+	job->preclaimed = false;
+	if (pre) {
+		/* Claimed (and registered) by the loop with the receive. */
+		r = 0;
+		claim = job->preclaim_took_over ? IDEM_TAKEN_OVER : IDEM_CLAIMED;
+		from_dead = true;	/* its takeover was logged then */
+	} else if (!claims_reserve(p, rt->idempotency_key, owner,
+	    config_usec(job->cfg, "daemon.idempotency_lease"))) {
+		/* Another job of this process holds the key (one claimed with
+		 * its receive and not run yet): wait for it as for any holder. */
+		heading_leave(p, job, false);
+		r = 0;
+		claim = IDEM_BUSY;
+		(void)snprintf(holder, sizeof holder, "another worker of this process");
+	} else {
 		struct idem_claim c = {
 			.key = rt->idempotency_key, .owner = owner, .detail_type = rt->detail_type,
 			.correlation_id = job->correlation_id, .now_usec = time_now_realtime_usec(),
@@ -759,6 +1021,10 @@ process_routed(struct pipeline *p, struct job *job, const struct route *rt)
 			from_dead = true;
 			r = claim_from_dead(p, &c, &claim, holder, &ec);
 		}
+		/* Registered before the claim, so no claim taken with a receive
+		 * can slip in between; dropped when it is not ours. */
+		if (r < 0 || (claim != IDEM_CLAIMED && claim != IDEM_TAKEN_OVER))
+			claims_remove(p, rt->idempotency_key, owner);
 	}
 	if (r < 0) {
 		/* Fail closed: never run without a claim. */
@@ -788,10 +1054,12 @@ process_routed(struct pipeline *p, struct job *job, const struct route *rt)
 			    .event_id = job->event_id, .duration_ms = -1 },
 			    "took over the expired claim of %s on %s",
 			    holder[0] ? holder : "an unknown owner", rt->idempotency_key);
-		claims_add(p, rt->idempotency_key, owner, config_usec(job->cfg, "daemon.idempotency_lease"));
 		run_claimed(p, job, rt, st, owner);
 	}
-	corr_release(p, corr);
+	if (job->complete_key != NULL)
+		job->complete_corr = xstrdup(corr);	/* the loop releases it after the completion */
+	else
+		corr_release(p, corr);
 }
 
 /* A trade/signal-only command's key is its run key (stages/run_key.h): it
@@ -829,6 +1097,9 @@ release_for_dead_letter(struct pipeline *p, struct job *job, const struct route 
 	};
 	int r;
 
+	/* Another job of this process holds it: that one completes or frees it. */
+	if (claims_held(p, rt->idempotency_key))
+		return;
 	r = p->b->idem->ops->claim(p->b->idem, &c, &claim, holder, &ec);
 	if (r == 0 && claim == IDEM_BUSY)
 		r = claim_from_dead(p, &c, &claim, holder, &ec);
@@ -884,10 +1155,14 @@ pipeline_process(struct pipeline *p, struct job *job)
 	free(job->correlation_id);
 	job->detail_type = job->source = job->handler = job->event_id = job->correlation_id = NULL;
 	job->retry_delay_usec = 0;
+	job->deleted = false;
 	job->infra_failure = false;
 	job->lease_wait = false;
 	job->deferred = false;
-	rt = route_message(job->msg->body, job->msg->body_len, job->msg->message_id);
+	/* Parsed once: a job routed on the loop with its receive keeps it. */
+	rt = job->route != NULL ? job->route : route_message(job->msg->body, job->msg->body_len,
+	    job->msg->message_id);
+	job->route = NULL;
 	job->detail_type = xstrdup_or_null(rt->detail_type);
 	job->source = xstrdup_or_null(rt->source);
 	job->handler = xstrdup_or_null(rt->handler);

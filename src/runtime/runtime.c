@@ -25,6 +25,7 @@
 #include "alchemiser/core/log.h"
 #include "alchemiser/core/timeutil.h"
 #include "alchemiser/core/xalloc.h"
+#include "alchemiser/local/sqlite_queue.h"
 #include "alchemiser/runtime/backends.h"
 #include "alchemiser/runtime/metrics.h"
 #include "alchemiser/runtime/notify.h"
@@ -413,7 +414,8 @@ act_on_outcome(struct runtime *rt, struct job *job)
 	switch (job->outcome) {
 	case OUTCOME_DONE:
 	case OUTCOME_DUPLICATE:
-		queue_delete(rt, job->msg->receipt);
+		if (!job->deleted)
+			queue_delete(rt, job->msg->receipt);
 		break;
 	case OUTCOME_RETRY: {
 		int64_t delay = retry_backoff_usec(job->cfg, job->msg->receive_count);
@@ -454,9 +456,23 @@ void
 runtime_finished_event_cb(void *arg)
 {
 	struct runtime *rt = arg;
-	struct job *job, *next;
+	struct job *job, *next, *head = workers_drain_finished(rt->workers);
+	size_t n = 0;
 
-	for (job = workers_drain_finished(rt->workers); job != NULL; job = next) {
+	/* Embedded: their completions (and deletes) first, in one transaction. */
+	for (job = head; job != NULL; job = job->next)
+		n += job->complete_key != NULL;
+	if (n > 0) {
+		struct job **done = xcalloc(n, sizeof *done);
+
+		n = 0;
+		for (job = head; job != NULL; job = job->next)
+			if (job->complete_key != NULL)
+				done[n++] = job;
+		pipeline_complete_finished(rt->pipeline, done, n);
+		free(done);
+	}
+	for (job = head; job != NULL; job = next) {
 		next = job->next;
 		job->next = NULL;
 		if (act_on_outcome(rt, job))
@@ -478,7 +494,7 @@ runtime_receive_cb(struct queue_message **msgs, size_t n, int r, const struct er
 	struct runtime *rt = arg;
 	bool idle_before = rt->idle_at_poll;
 	struct job *start[TRANSPORT_MAX_BATCH];
-	size_t i, n_start = 0;
+	size_t i, n_start = 0, n_free;
 
 	rt->receive_outstanding = false;
 	if (r == -ECANCELED) {
@@ -503,6 +519,9 @@ runtime_receive_cb(struct queue_message **msgs, size_t n, int r, const struct er
 	}
 	rt->poll_backoff_usec = 0;
 	metrics_received(rt->metrics, n);
+	/* The jobs free workers take at once head for one claim batch; the
+	 * prefetched rest count when a worker takes them (workers.c). */
+	n_free = workers_free_slots(rt->workers);
 	for (i = 0; i < n; i++) {
 		struct job *job = job_new(msgs[i], rt->cfg);
 		struct log_fields f = { .message_id = LOG_MID_RECEIVED, .sqs_message_id = msgs[i]->message_id,
@@ -520,8 +539,6 @@ runtime_receive_cb(struct queue_message **msgs, size_t n, int r, const struct er
 			log_full(LOG_DEBUG, &f, "received message (receive count %u)", msgs[i]->receive_count);
 		rt->received++;
 		if (rt->state == RUNTIME_RUNNING && n_start < ELEMENTSOF(start)) {
-			/* Counted for the claim batch before any of them starts. */
-			pipeline_expect(rt->pipeline, job);
 			start[n_start++] = job;
 		} else if (rt->state == RUNTIME_RUNNING)
 			runtime_submit(rt, job);
@@ -531,6 +548,31 @@ runtime_receive_cb(struct queue_message **msgs, size_t n, int r, const struct er
 			job_free(job);
 		}
 	}
+	/* Embedded: their claims go with the receive, from here (pipeline.h),
+	 * in its transaction: one commit for both, and none of it stands if
+	 * that commit fails (the messages are back in the queue: drop them). */
+	if (rt->prefetch && n_start > 0) {
+		struct errctx cec = { 0 };
+
+		pipeline_preclaim(rt->pipeline, start, n_start);
+		if (sqlite_transport_commit_receive(rt->b->transport, &cec) < 0) {
+			log_warning("receiving from the queue failed, will retry: %s", errctx_msg(&cec));
+			for (i = 0; i < n_start; i++) {
+				pipeline_abandon(rt->pipeline, start[i]);
+				job_free(start[i]);
+			}
+			rt->received -= n_start;
+			n_start = 0;
+			if (!evtimer_pending(rt->ev_poll_retry, NULL)) {
+				struct timeval tv = tv_of(USEC_PER_SEC);
+
+				evtimer_add(rt->ev_poll_retry, &tv);
+			}
+		}
+	}
+	/* Counted for the claim (or completion) batch before any of them starts. */
+	for (i = 0; i < n_start && i < n_free; i++)
+		pipeline_expect(rt->pipeline, start[i]);
 	/* They start together: their claims go to the store as one batch. */
 	for (i = 0; i < n_start; i++)
 		runtime_submit(rt, start[i]);
@@ -551,7 +593,7 @@ static void
 poll_queue(struct runtime *rt)
 {
 	struct errctx ec = { 0 };
-	unsigned free_slots;
+	unsigned free_slots, want;
 	int64_t wait, vis;
 
 	if (rt->state != RUNTIME_RUNNING || rt->receive_outstanding ||
@@ -562,6 +604,22 @@ poll_queue(struct runtime *rt)
 		return;
 	if (free_slots > TRANSPORT_MAX_BATCH)
 		free_slots = TRANSPORT_MAX_BATCH;
+	want = free_slots;
+	/* Embedded: a receive takes up to TRANSPORT_MAX_BATCH messages even
+	 * with fewer free workers (issue #13: one receive commit for 10, and
+	 * the workers take the rest one after another without a trip through
+	 * the loop). At most TRANSPORT_MAX_BATCH in flight beyond the workers
+	 * busy now; the prefetched ones stay hidden (the heartbeat extends
+	 * them), go back at once on a stop, and a kill -9 frees them at the
+	 * next start (recover_dead). Not on SQS: a message waiting here is one
+	 * another consumer could run now. */
+	if (rt->prefetch && workers_queued(rt->workers) == 0) {
+		unsigned n = workers_size(rt->workers);
+
+		want = free_slots + (n < TRANSPORT_MAX_BATCH ? TRANSPORT_MAX_BATCH - n : 0);
+		if (want > TRANSPORT_MAX_BATCH)
+			want = TRANSPORT_MAX_BATCH;
+	}
 	/* With a batching store, a receive for one or two free workers while the
 	 * others wait for their batch's answer (they will be free together)
 	 * costs a request each time: wait for that answer, at most
@@ -586,7 +644,7 @@ poll_queue(struct runtime *rt)
 	rt->idle_at_poll = rt->n_inflight == 0 && rt->ops_outstanding == 0;
 	rt->receive_outstanding = true;
 	rt->receive_started_usec = now_usec();
-	if (rt->b->transport->ops->receive(rt->b->transport, free_slots, wait, vis,
+	if (rt->b->transport->ops->receive(rt->b->transport, want, wait, vis,
 	    runtime_receive_cb, rt, &ec) < 0) {
 		struct timeval tv = tv_of(USEC_PER_SEC);
 
@@ -696,6 +754,8 @@ force_stop(struct runtime *rt)
 	struct job *running[64];
 	size_t n, i;
 
+	/* Finished ones first: their claims are completed, not released. */
+	runtime_finished_event_cb(rt);
 	n = workers_running(rt->workers, running, ELEMENTSOF(running));
 	log_warning("stop deadline: releasing %zu message(s) still being handled", n);
 	for (i = 0; i < n; i++)

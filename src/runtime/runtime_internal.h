@@ -72,6 +72,7 @@ struct runtime {
 	struct event			*ev_start_retry;	/* start-up preflight again */
 	struct event			*ev_once_deadline;	/* daemon.once_timeout */
 
+	bool				 prefetch;	/* embedded: receive beyond the free workers */
 	bool				 receive_outstanding;
 	bool				 idle_at_poll;
 	int64_t				 receive_started_usec;

@@ -20,6 +20,7 @@
 #include "alchemiser/core/timeutil.h"
 #include "alchemiser/core/uuid.h"
 #include "alchemiser/core/xalloc.h"
+#include "alchemiser/local/sqlite_queue.h"
 #include "alchemiser/runtime/backends.h"
 #include "alchemiser/runtime/httpd.h"
 #include "alchemiser/runtime/pagework.h"
@@ -351,6 +352,10 @@ runtime_run(struct config *cfg, const struct runtime_options *o)
 	}
 	rt.workers = workers_new(rt.base, rt.pipeline, (unsigned)config_int(cfg, "daemon.concurrency"),
 	    runtime_finished_event_cb, &rt);
+	rt.prefetch = strcmp(config_str(cfg, "daemon.backend"), "local") == 0;
+	pipeline_set_loop_completes(rt.pipeline, rt.prefetch);
+	if (rt.prefetch)
+		sqlite_transport_hold_receives(rt.b->transport);
 	for (i = 0; i < 3; i++) {
 		rt.ev_sig[i] = evsignal_new(rt.base, sigs[i], runtime_signal_event_cb, &rt);
 		evsignal_add(rt.ev_sig[i], NULL);

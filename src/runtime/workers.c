@@ -27,6 +27,7 @@ struct workers {
 	unsigned		 queued;
 	unsigned		 busy;
 	struct job		*done_head, *done_tail;
+	unsigned		 done;		/* jobs in the done list */
 	bool			 stopping;
 	unsigned		 n;
 	struct worker		*threads;
@@ -36,6 +37,59 @@ struct workers {
 	void			*arg;
 };
 
+/* Take the first queued job (pool lock held). It heads for its claim from
+ * now on: a claim batch forming waits for it (pipeline.c), which matters for
+ * the jobs of a receive beyond the free workers (prefetched). Not a job
+ * sent back only to end its run: it claims nothing through a batch. */
+static struct job *
+take_locked(struct worker *self)
+{
+	struct workers *w = self->pool;
+	struct job *job = w->queue_head;
+
+	w->queue_head = job->next;
+	if (w->queue_head == NULL)
+		w->queue_tail = NULL;
+	job->next = NULL;
+	w->queued--;
+	w->busy++;
+	self->current = job;
+	if (!job->dead_letter)
+		pipeline_expect(w->pipeline, job);
+	return job;
+}
+
+/* job is done (pool lock held): count its slot free, hand it to the loop,
+ * and take the next queued job in the same breath, counted for its claim
+ * before this one counts as returned, so a claim batch forming sees this
+ * worker coming (issue #13: prefetched jobs flow from worker to worker
+ * without a trip through the loop). *wake: the loop must be woken. */
+static struct job *
+return_locked(struct worker *self, struct job *job, bool *wake)
+{
+	struct workers *w = self->pool;
+	struct job *next;
+
+	self->current = NULL;
+	w->busy--;
+	next = w->queue_head != NULL && !w->stopping ? take_locked(self) : NULL;
+	/* With the slot counted free and before the loop may take the job:
+	 * a receive waiting for a batch's workers sees them all free once
+	 * none is finishing. (Lock order: pool, then the pipeline's.) */
+	pipeline_job_returned(w->pipeline, job);
+	/* One wake-up of the loop per batch of finished jobs: it drains the
+	 * whole list after reading the eventfd, so a job added to a list that
+	 * is not empty is seen without another write. */
+	*wake = w->done_head == NULL;
+	w->done++;
+	if (w->done_tail != NULL)
+		w->done_tail->next = job;
+	else
+		w->done_head = job;
+	w->done_tail = job;
+	return next;
+}
+
 static void *
 worker_main(void *arg)
 {
@@ -43,42 +97,29 @@ worker_main(void *arg)
 	struct workers *w = self->pool;
 	struct job *job;
 	uint64_t one = 1;
+	bool wake;
 
+	pthread_mutex_lock(&w->lock);
 	for (;;) {
-		pthread_mutex_lock(&w->lock);
 		while (w->queue_head == NULL && !w->stopping)
 			pthread_cond_wait(&w->work, &w->lock);
 		if (w->queue_head == NULL) {
 			pthread_mutex_unlock(&w->lock);
 			return NULL;
 		}
-		job = w->queue_head;
-		w->queue_head = job->next;
-		if (w->queue_head == NULL)
-			w->queue_tail = NULL;
-		job->next = NULL;
-		w->queued--;
-		w->busy++;
-		self->current = job;
-		pthread_mutex_unlock(&w->lock);
-
-		pipeline_process(w->pipeline, job);
-
-		pthread_mutex_lock(&w->lock);
-		self->current = NULL;
-		w->busy--;
-		/* With the slot counted free and before the loop may take the job:
-		 * a receive waiting for a batch's workers sees them all free once
-		 * none is finishing. (Lock order: pool, then the pipeline's.) */
-		pipeline_job_returned(w->pipeline, job);
-		if (w->done_tail != NULL)
-			w->done_tail->next = job;
-		else
-			w->done_head = job;
-		w->done_tail = job;
-		pthread_mutex_unlock(&w->lock);
-		/* Wake the loop; a failed write only delays it to the next event. */
-		(void)!write(w->efd, &one, sizeof one);
+		job = take_locked(self);
+		while (job != NULL) {
+			pthread_mutex_unlock(&w->lock);
+			pipeline_process(w->pipeline, job);
+			pthread_mutex_lock(&w->lock);
+			job = return_locked(self, job, &wake);
+			if (wake) {
+				pthread_mutex_unlock(&w->lock);
+				/* A failed write only delays the loop to its next event. */
+				(void)!write(w->efd, &one, sizeof one);
+				pthread_mutex_lock(&w->lock);
+			}
+		}
 	}
 }
 
@@ -150,9 +191,22 @@ workers_free_slots(struct workers *w)
 	unsigned used;
 
 	pthread_mutex_lock(&w->lock);
-	used = w->queued + w->busy;
+	/* A finished job the loop has not taken back still holds its claim
+	 * and its run's lock (the loop completes it): its slot is not free. */
+	used = w->queued + w->busy + w->done;
 	pthread_mutex_unlock(&w->lock);
 	return used >= w->n ? 0 : w->n - used;
+}
+
+unsigned
+workers_queued(struct workers *w)
+{
+	unsigned n;
+
+	pthread_mutex_lock(&w->lock);
+	n = w->queued;
+	pthread_mutex_unlock(&w->lock);
+	return n;
 }
 
 unsigned
@@ -180,6 +234,7 @@ workers_drain_finished(struct workers *w)
 	pthread_mutex_lock(&w->lock);
 	head = w->done_head;
 	w->done_head = w->done_tail = NULL;
+	w->done = 0;
 	pthread_mutex_unlock(&w->lock);
 	return head;
 }

@@ -66,6 +66,17 @@ struct sqlite_queue_options {
 int	sqlite_transport_new(struct event_base *base, const struct sqlite_queue_options *o,
 	    struct transport **ret, struct errctx *ec);
 
+/* From now on a receive that hands over messages keeps its transaction open
+ * for its callback (issue #13): the callback's writes on the same thread
+ * (the claims of those messages) join it, and the callback commits all
+ * with sqlite_transport_commit_receive before acting on the messages; on
+ * an error everything since the receive is undone (the messages are back
+ * in the queue) and the callback must drop them. If the callback does not
+ * commit, the transport does when it returns. Other threads' writes meanwhile
+ * join the transaction and wait for that commit. Loop thread. */
+void	sqlite_transport_hold_receives(struct transport *t);
+int	sqlite_transport_commit_receive(struct transport *t, struct errctx *ec);
+
 /* Wake a receive that is waiting for messages so it re-checks now (the bus of
  * the same process just published). Any thread; needs a thread-aware base
  * (evthread_use_pthreads() before event_base_new()). */

@@ -20,6 +20,8 @@
 
 #include "alchemiser/router/outcome.h"
 
+struct route;
+
 struct config;
 struct queue_message;
 struct backends;
@@ -49,6 +51,18 @@ struct job {
 	bool			 lease_wait;	/* retry because another live holder has the claim */
 	bool			 deferred;	/* retry asked by the stage (stage_output.hold_usec) */
 	bool			 dead_letter;	/* run again only to end the run; then parked */
+	bool			 deleted;	/* its completion deleted the message (embedded store) */
+	/* Claimed by the loop with its receive (embedded, issue #13): route
+	 * is the body parsed once (the worker uses it, then frees it), and the
+	 * claim is held (registered for renewal); the worker skips its own. */
+	struct route		*route;
+	bool			 preclaimed;
+	bool			 preclaim_took_over;
+	/* Done, its claim not completed yet: the loop completes it (and
+	 * deletes the message) with the others it finds finished, then frees
+	 * the claim and the run's lock (pipeline_complete_finished). */
+	char			*complete_key;
+	char			*complete_corr;
 	/* Counted by a batch forming (pipeline.c, under its batch lock). */
 	bool			 heading_claim;
 	bool			 heading_complete;
@@ -72,6 +86,21 @@ void	job_free(struct job *j);
 #define PIPELINE_BATCH_WINDOW_USEC	(20 * 1000)
 
 struct pipeline *pipeline_new(struct backends *b);
+/* Loop thread, embedded store only (its calls are short and local): route
+ * the jobs of a receive and claim their keys in one batch before they are
+ * submitted. A job whose key another job of this process holds, or that
+ * the store does not give at once, is left to the worker's own claim. */
+void	pipeline_preclaim(struct pipeline *p, struct job **jobs, size_t n);
+/* The claim pipeline_preclaim took for job was undone with its receive's
+ * transaction: forget it (no store call). */
+void	pipeline_abandon(struct pipeline *p, struct job *job);
+/* Embedded: the loop completes the claims of finished jobs (on) instead of
+ * the workers' completion batches. Set once, before any job. */
+void	pipeline_set_loop_completes(struct pipeline *p, bool on);
+/* Loop thread: complete, in one batch, the claims of the finished jobs
+ * that hold one (job->complete_key), deleting their messages with them;
+ * then free their claims and run locks. Others are left alone. */
+void	pipeline_complete_finished(struct pipeline *p, struct job **jobs, size_t n);
 /* job (of a receive, about to be submitted) is heading for its claim: the
  * claim batch forming waits for it. */
 void	pipeline_expect(struct pipeline *p, struct job *job);
@@ -80,7 +109,8 @@ void	pipeline_expect(struct pipeline *p, struct job *job);
 bool	pipeline_batching(struct pipeline *p);
 /* The worker that ran job is free again (workers.c, after counting it free). */
 void	pipeline_job_returned(struct pipeline *p, struct job *job);
-/* job will not be processed now (released unstarted): wait for it no more. */
+/* job will not be processed now (released unstarted): wait for it no more,
+ * and give back the claim taken with its receive. */
 void	pipeline_forget(struct pipeline *p, struct job *job);
 struct metrics;
 /* Counters to update (orders and the account after an execution); may be NULL. */

@@ -29,6 +29,8 @@ struct workers *workers_new(struct event_base *base, struct pipeline *p, unsigne
 void	workers_submit(struct workers *w, struct job *job);
 /* Idle workers minus queued jobs: how many messages the loop may receive. */
 unsigned workers_free_slots(struct workers *w);
+/* Jobs submitted that no worker has taken yet. */
+unsigned workers_queued(struct workers *w);
 /* How many workers the pool has. */
 unsigned workers_size(const struct workers *w);
 /* Jobs queued or running. */

@@ -29,6 +29,7 @@
 #ifndef ALCHEMISER_SEAMS_IDEM_STORE_H
 #define ALCHEMISER_SEAMS_IDEM_STORE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -88,12 +89,19 @@ struct idem_claim_item {
 	char			 holder[128];
 };
 
-/* One item of complete_batch: key, owner, now_usec in; r out (as complete()'s). */
+/* One item of complete_batch: key, owner, now_usec in; r out (as complete()'s).
+ * receipt (may be NULL): the queue message this completion finishes. A store
+ * that keeps the queue in its own database (the embedded one) deletes that
+ * message in the transaction of the completion and sets deleted (issue #13:
+ * one commit for both, and no window where one is durable without the
+ * other); any other store leaves deleted false and the caller deletes. */
 struct idem_complete_item {
 	const char	*key;
 	const char	*owner;
 	int64_t		 now_usec;
+	const char	*receipt;
 	int		 r;
+	bool		 deleted;
 };
 
 struct idem_ops {

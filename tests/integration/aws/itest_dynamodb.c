@@ -396,7 +396,7 @@ START_TEST(test_itest_dynamodb_batch)
 	for (i = 0; i < 10; i++) {
 		ck_assert_int_eq(it[i].r, 0);
 		ck_assert_int_eq(it[i].res, IDEM_CLAIMED);
-		done[i] = (struct idem_complete_item){ it[i].c.key, me, now, -1 };
+		done[i] = (struct idem_complete_item){ .key = it[i].c.key, .owner = me, .now_usec = now, .r = -1 };
 	}
 	ck_assert_uint_eq(used, tx ? 1 : 10);
 	printf("dynamodb batch (%s): 10 claims in %llu request(s)\n", itest_env("ALC_ITEST"),
@@ -468,7 +468,7 @@ START_TEST(test_itest_dynamodb_batch)
 		int want[] = { 0, -EEXIST, 0, 0, -EEXIST, 0, 0 };
 
 		for (i = 0; i < 7; i++)
-			done[i] = (struct idem_complete_item){ keys[i], me, now, -1 };
+			done[i] = (struct idem_complete_item){ .key = keys[i], .owner = me, .now_usec = now, .r = -1 };
 		ck_assert_ok(s->ops->complete_batch(s, done, 7, &ec), &ec);
 		for (i = 0; i < 7; i++)
 			ck_assert_msg(done[i].r == want[i], "%s: %d, wanted %d", keys[i], done[i].r, want[i]);

@@ -6,6 +6,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sqlite3.h>
 
 #include "alchemiser/core/xalloc.h"
 #include "alchemiser/local/sqlite_idem.h"
@@ -311,6 +312,63 @@ START_TEST(test_sqlite_idem_batches_answer_per_item)
 }
 END_TEST
 
+/* Issue #13: a completion given its queue message's receipt deletes that
+ * message in the same transaction; a refused completion, or a receipt that
+ * matches nothing (any more), leaves the deleting to the caller. */
+static int
+queue_rows(const char *message_id)
+{
+	sqlite3 *db = NULL;
+	sqlite3_stmt *s = NULL;
+	int n;
+
+	ck_assert_int_eq(sqlite3_open(path, &db), SQLITE_OK);
+	ck_assert_int_eq(sqlite3_prepare_v2(db, "SELECT count(*) FROM queue_messages WHERE message_id = ?",
+	    -1, &s, NULL), SQLITE_OK);
+	(void)sqlite3_bind_text(s, 1, message_id, -1, SQLITE_STATIC);
+	ck_assert_int_eq(sqlite3_step(s), SQLITE_ROW);
+	n = sqlite3_column_int(s, 0);
+	sqlite3_finalize(s);
+	sqlite3_close(db);
+	return n;
+}
+
+START_TEST(test_sqlite_idem_complete_deletes_its_message)
+{
+	struct idem_complete_item co[3];
+	struct sqlite_idem_record rec;
+	struct errctx ec;
+	sqlite3 *db = NULL;
+
+	ck_assert_int_eq(claim(is, "d-mine", "host:1:0", T0, NULL), IDEM_CLAIMED);
+	ck_assert_int_eq(claim(is, "d-other", "host:9:0", T0, NULL), IDEM_CLAIMED);
+	ck_assert_int_eq(claim(is, "d-gone", "host:1:0", T0, NULL), IDEM_CLAIMED);
+	ck_assert_int_eq(sqlite3_open(path, &db), SQLITE_OK);
+	ck_assert_int_eq(sqlite3_exec(db, "INSERT INTO queue_messages (queue, message_id, body,"
+	    " sent_usec, visible_usec, receipt) VALUES ('q', 'm-mine', x'7b7d', 1, 1, '1.aa.host:1:0'),"
+	    " ('q', 'm-other', x'7b7d', 1, 1, '2.bb.host:1:0')", NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+	co[0] = (struct idem_complete_item){ .key = "d-mine", .owner = "host:1:0",
+	    .now_usec = T0 + SEC, .receipt = "1.aa.host:1:0" };
+	co[1] = (struct idem_complete_item){ .key = "d-other", .owner = "host:1:0",
+	    .now_usec = T0 + SEC, .receipt = "2.bb.host:1:0" };
+	co[2] = (struct idem_complete_item){ .key = "d-gone", .owner = "host:1:0",
+	    .now_usec = T0 + SEC, .receipt = "3.cc.host:1:0" };
+	ck_assert_ok(is->ops->complete_batch(is, co, 3, &ec), &ec);
+	ck_assert_int_eq(co[0].r, 0);
+	ck_assert(co[0].deleted);
+	ck_assert_int_eq(queue_rows("m-mine"), 0);
+	ck_assert_ok(sqlite_idem_get(is, "d-mine", &rec, &ec), &ec);
+	ck_assert_str_eq(rec.status, "COMPLETED");
+	/* Not ours: neither the record nor the message changed. */
+	ck_assert_int_eq(co[1].r, -EEXIST);
+	ck_assert(!co[1].deleted);
+	ck_assert_int_eq(queue_rows("m-other"), 1);
+	ck_assert_int_eq(co[2].r, 0);
+	ck_assert(!co[2].deleted);
+}
+END_TEST
+
 /* Group commit (issue #13): threads writing through one shared connection
  * have their writes committed in groups, yet none returns before its write
  * is committed: a second connection (another process, for SQLite) must see
@@ -519,6 +577,7 @@ suite_sqlite_idem(void)
 	tcase_add_test(tc, test_sqlite_idem_expired_record_is_claimed_again);
 	tcase_add_test(tc, test_sqlite_idem_rejects_bad_claims);
 	tcase_add_test(tc, test_sqlite_idem_batches_answer_per_item);
+	tcase_add_test(tc, test_sqlite_idem_complete_deletes_its_message);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("intent");
 	tcase_add_checked_fixture(tc, setup, teardown);

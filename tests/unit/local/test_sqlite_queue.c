@@ -188,6 +188,77 @@ START_TEST(test_sqlite_queue_send_receive_attributes)
 }
 END_TEST
 
+/* Issue #13: a held receive is committed by its callback (or after it),
+ * never before: another connection sees the receive only then. */
+struct hold_check {
+	bool	done;
+	bool	commit;		/* the callback commits itself */
+	int	seen_before, seen_after;
+	int	r;
+};
+
+static int
+committed_receives(void)
+{
+	sqlite3 *db = NULL;
+	sqlite3_stmt *s = NULL;
+	int n;
+
+	ck_assert_int_eq(sqlite3_open(path, &db), SQLITE_OK);
+	ck_assert_int_eq(sqlite3_prepare_v2(db, "SELECT coalesce(sum(receive_count), 0) FROM"
+	    " queue_messages", -1, &s, NULL), SQLITE_OK);
+	ck_assert_int_eq(sqlite3_step(s), SQLITE_ROW);
+	n = sqlite3_column_int(s, 0);
+	sqlite3_finalize(s);
+	sqlite3_close(db);
+	return n;
+}
+
+static void
+hold_cb(struct queue_message **msgs, size_t n, int r, const struct errctx *ec, void *arg)
+{
+	struct hold_check *h = arg;
+	struct errctx sub;
+	size_t i;
+
+	(void)ec;
+	h->done = true;
+	h->r = r;
+	ck_assert_uint_eq(n, 2);
+	h->seen_before = committed_receives();
+	if (h->commit) {
+		errctx_clear(&sub);
+		ck_assert_ok(sqlite_transport_commit_receive(tr, &sub), &sub);
+		h->seen_after = committed_receives();
+	}
+	for (i = 0; i < n; i++)
+		queue_message_free(msgs[i]);
+}
+
+START_TEST(test_sqlite_queue_held_receive_commits_with_its_callback)
+{
+	struct hold_check h = { .commit = true };
+	struct errctx ec;
+
+	sqlite_transport_hold_receives(tr);
+	send_body("one");
+	send_body("two");
+	errctx_clear(&ec);
+	ck_assert_ok(tr->ops->receive(tr, 10, 0, 30 * SEC, hold_cb, &h, &ec), &ec);
+	run_until(base, &h.done);
+	ck_assert_int_eq(h.r, 0);
+	ck_assert_int_eq(h.seen_before, 0);
+	ck_assert_int_eq(h.seen_after, 2);
+	/* A callback that does not commit: the transport does after it. */
+	memset(&h, 0, sizeof h);
+	fake_now_usec += 60 * SEC;
+	ck_assert_ok(tr->ops->receive(tr, 10, 0, 30 * SEC, hold_cb, &h, &ec), &ec);
+	run_until(base, &h.done);
+	ck_assert_int_eq(h.seen_before, 2);
+	ck_assert_int_eq(committed_receives(), 4);
+}
+END_TEST
+
 START_TEST(test_sqlite_queue_visibility_expiry_redelivers)
 {
 	struct recv_result a, b;
@@ -635,6 +706,7 @@ suite_sqlite_queue(void)
 	tc = tcase_create("semantics");
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_sqlite_queue_send_receive_attributes);
+	tcase_add_test(tc, test_sqlite_queue_held_receive_commits_with_its_callback);
 	tcase_add_test(tc, test_sqlite_queue_visibility_expiry_redelivers);
 	tcase_add_test(tc, test_sqlite_queue_dlq_after_max_receive_count);
 	tcase_add_test(tc, test_sqlite_queue_dead_receiver_freed_at_once);
