@@ -416,6 +416,14 @@ sqlite_transport_change_visibility(struct transport *tp, const struct transport_
 }
 
 static int
+sqlite_transport_mark_waiting(struct transport *tp, const char *receipt, bool waiting,
+    transport_batch_cb cb, void *arg, struct errctx *ec)
+{
+	return batch_start(to_sqlite(tp), waiting ? QUEUE_APPLY_WAIT : QUEUE_APPLY_RUN, &receipt,
+	    NULL, 1, NULL, cb, arg, ec);
+}
+
+static int
 sqlite_transport_reject(struct transport *tp, const struct queue_message *m, const char *reason,
     transport_batch_cb cb, void *arg, struct errctx *ec)
 {
@@ -552,6 +560,7 @@ static const struct transport_ops sqlite_transport_ops = {
 	.cancel_receive = sqlite_transport_cancel_receive,
 	.delete_batch = sqlite_transport_delete_batch,
 	.change_visibility = sqlite_transport_change_visibility,
+	.mark_waiting = sqlite_transport_mark_waiting,
 	.reject = sqlite_transport_reject,
 	.send = sqlite_transport_send_op,
 	.preflight = sqlite_transport_preflight,

@@ -25,6 +25,8 @@ enum queue_apply {
 	QUEUE_APPLY_DELETE,
 	QUEUE_APPLY_VISIBILITY,
 	QUEUE_APPLY_PARK,
+	QUEUE_APPLY_WAIT,	/* held in place, waiting (transport mark_waiting) */
+	QUEUE_APPLY_RUN,	/* running again */
 	_QUEUE_APPLY_MAX
 };
 
@@ -42,10 +44,12 @@ int	sqlite_queue_next_visible(struct sqlite_state *st, const char *queue, int64_
 /* Make visible now the messages this queue's receivers hold whose receiver
  * (the owner in their receipt, core/owner.h) is provably dead, giving back
  * the receive the dead one spent (at most 2 x max_receive_count times per
- * message: attribute alchemiser.crash_refunds); returns how many, or < 0. */
+ * message: attribute alchemiser.crash_refunds; without limit when it was
+ * waiting, alchemiser.waiting); returns how many, or < 0. */
 int	sqlite_queue_recover_dead(struct sqlite_state *st, const struct sqlite_queue_conf *c,
 	    struct errctx *ec);
-/* Delete, change visibility (timeouts[i]) or park (reason) by receipt;
+/* Delete, change visibility (timeouts[i]; 0 also gives back the receive of
+ * a waiting message), mark waiting or running, or park (reason) by receipt;
  * results[i] = 0, -ENOENT (stale or unknown receipt) or -EINVAL. */
 int	sqlite_queue_apply(struct sqlite_state *st, const struct sqlite_queue_conf *c,
 	    enum queue_apply op, const char *const *receipts, const int64_t *timeouts, size_t n,

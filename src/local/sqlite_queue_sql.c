@@ -220,6 +220,15 @@ out:
 	return r < 0 ? r : 0;
 }
 
+/* A message held in place while it waits (transport mark_waiting) carries
+ * its receipt of that moment in alchemiser.waiting: a flag left by an earlier
+ * receive never matches the current receipt, so it cannot excuse a later
+ * receiver's crash. */
+#define WAITING_PATH "'$.\"alchemiser.waiting\"'"
+#define WAITING_OF(receipt) "(json_extract(attributes, " WAITING_PATH ") IS " receipt ")"
+#define WAITING_CLEAR "CASE WHEN attributes IS NULL THEN NULL ELSE json_remove(attributes, " \
+	WAITING_PATH ") END"
+
 /* Receives given back to messages whose receiver died (kept in the message's
  * attributes, SQS style): a kill -9 is not the message's fault, but a message
  * that kills its receiver every time must still reach the dead-letter queue,
@@ -241,11 +250,15 @@ sqlite_queue_recover_dead(struct sqlite_state *st, const struct sqlite_queue_con
 	r = sqlite_state_prepare_locked(st, "SELECT seq, receipt FROM queue_messages WHERE"
 	    " queue = :q AND visible_usec > :now AND receipt IS NOT NULL", &sel, ec);
 	if (r == 0)
+		/* A receiver that died while the message waited spent nothing of
+		 * it: that refund is not capped and not counted as a crash. */
 		r = sqlite_state_prepare_locked(st, "UPDATE queue_messages SET visible_usec = :now,"
-		    " receipt = NULL, receive_count = CASE WHEN receive_count > 0 AND " REFUNDS " < :cap"
+		    " receipt = NULL, receive_count = CASE WHEN receive_count > 0 AND"
+		    " (" WAITING_OF("receipt") " OR " REFUNDS " < :cap)"
 		    " THEN receive_count - 1 ELSE receive_count END,"
-		    " attributes = json_set(coalesce(attributes, '{}'), '$.\"alchemiser.crash_refunds\"',"
-		    "   json_object('DataType', 'Number', 'StringValue', CAST(" REFUNDS " + 1 AS TEXT)))"
+		    " attributes = json_remove(json_set(coalesce(attributes, '{}'),"
+		    "   '$.\"alchemiser.crash_refunds\"', json_object('DataType', 'Number', 'StringValue',"
+		    "   CAST(" REFUNDS " + (NOT " WAITING_OF("receipt") ") AS TEXT))), " WAITING_PATH ")"
 		    " WHERE seq = :seq AND receipt = :r", &upd, ec);
 	if (r < 0)
 		goto done;
@@ -353,7 +366,15 @@ sqlite_queue_apply(struct sqlite_state *st, const struct sqlite_queue_conf *c, e
 {
 	static const char *const sql[] = {
 		[QUEUE_APPLY_DELETE] = "DELETE FROM queue_messages WHERE queue = :q AND receipt = :r",
-		[QUEUE_APPLY_VISIBILITY] = "UPDATE queue_messages SET visible_usec = :vis"
+		/* Released now (:release) while it waited: the receive is given back. */
+		[QUEUE_APPLY_VISIBILITY] = "UPDATE queue_messages SET visible_usec = :vis,"
+		    " receive_count = CASE WHEN :release AND receive_count > 0 AND " WAITING_OF(":r")
+		    " THEN receive_count - 1 ELSE receive_count END,"
+		    " attributes = CASE WHEN :release AND " WAITING_OF(":r") " THEN " WAITING_CLEAR
+		    " ELSE attributes END WHERE queue = :q AND receipt = :r",
+		[QUEUE_APPLY_WAIT] = "UPDATE queue_messages SET attributes = json_set(coalesce(attributes,"
+		    " '{}'), " WAITING_PATH ", :r) WHERE queue = :q AND receipt = :r",
+		[QUEUE_APPLY_RUN] = "UPDATE queue_messages SET attributes = " WAITING_CLEAR
 		    " WHERE queue = :q AND receipt = :r",
 		[QUEUE_APPLY_PARK] = "UPDATE queue_messages SET " PARK_SET
 		    " WHERE queue = :q AND receipt = :r",
@@ -381,8 +402,10 @@ sqlite_queue_apply(struct sqlite_state *st, const struct sqlite_queue_conf *c, e
 		(void)sqlite3_clear_bindings(s);
 		bind_text(s, ":q", c->queue);
 		bind_text(s, ":r", receipts[i]);
-		if (op == QUEUE_APPLY_VISIBILITY)
+		if (op == QUEUE_APPLY_VISIBILITY) {
 			bind_int(s, ":vis", now + timeouts[i]);
+			bind_int(s, ":release", timeouts[i] == 0);
+		}
 		if (op == QUEUE_APPLY_PARK) {
 			bind_text(s, ":dlq", c->dlq);
 			bind_text(s, ":reason", reason);

@@ -228,6 +228,27 @@ note_outcome(struct runtime *rt, const struct job *job)
 	}
 }
 
+/* Tell the queue a held job waits (or runs again), so that a kill during the
+ * wait, or its release at a stop, gives back the receive instead of spending
+ * it (issue #17, B1). Only the embedded queue can; SQS counts every receive. */
+static void
+mark_waiting(struct runtime *rt, struct job *job, bool waiting)
+{
+	const struct transport_ops *ops = rt->b->transport->ops;
+	struct errctx ec = { 0 };
+
+	if (ops->mark_waiting == NULL || job->marked_waiting == waiting)
+		return;
+	rt->ops_outstanding++;
+	if (ops->mark_waiting(rt->b->transport, job->msg->receipt, waiting, op_done_cb, rt, &ec) < 0) {
+		rt->ops_outstanding--;
+		log_warning("marking a held message as %s failed: %s", waiting ? "waiting" : "running",
+		    errctx_msg(&ec));
+		return;
+	}
+	job->marked_waiting = waiting;
+}
+
 /* Give a job held in place back to the queue now (drain). */
 static void
 release_held(struct runtime *rt, struct job *job)
@@ -250,7 +271,8 @@ runtime_resubmit_cb(evutil_socket_t fd, short what, void *arg)
 	if (rt->state == RUNTIME_RUNNING) {
 		event_free(job->resubmit_ev);
 		job->resubmit_ev = NULL;
-			workers_submit(rt->workers, job);
+		mark_waiting(rt, job, false);
+		workers_submit(rt->workers, job);
 		return;
 	}
 	release_held(rt, job);
@@ -287,6 +309,7 @@ hold_in_place(struct runtime *rt, struct job *job)
 	/* No new work while a dependency is failing. */
 	if (!evtimer_pending(rt->ev_poll_retry, NULL))
 		evtimer_add(rt->ev_poll_retry, &tv);
+	mark_waiting(rt, job, true);
 	log_full(LOG_WARNING, &f, "%s %s: %s; held, retrying in %lld s (%u/%d)",
 	    outcome_to_string(job->outcome),
 	    job->handler != NULL ? job->handler : "message", job->reason,
@@ -330,7 +353,10 @@ hold_for_lease(struct runtime *rt, struct job *job)
 	job->resubmit_ev = evtimer_new(rt->base, runtime_resubmit_cb, job);
 	tv = tv_of(delay);
 	evtimer_add(job->resubmit_ev, &tv);
-	if (job->deferred || job->lease_waits == 1)
+	mark_waiting(rt, job, true);
+	/* The first wait, then the 2nd, 4th, 8th...: runs queued behind one
+	 * account are asked again every second, and must not flood the journal. */
+	if ((job->lease_waits & (job->lease_waits - 1)) == 0)
 		log_info("%s: %s; held, asking again in %lld s", job->handler != NULL ? job->handler :
 		    "message", job->reason, (long long)(delay / USEC_PER_SEC));
 	return true;

@@ -44,7 +44,10 @@ copies() {
 		PIDS="$PIDS $!"
 		d=$((d + 1))
 	done
-	settled() { [ $(($(starts done) + $(starts duplicate))) -ge "$n" ] && [ "$(mails)" -ge 1 ]; }
+	# Every daemon up too: a SIGTERM before its handlers are in place ends it
+	# by the signal (143), which says nothing about the runs.
+	up() { for f in "$WORK"/d*.log; do grep -q 'alchemiserd started' "$f" || return 1; done; }
+	settled() { [ $(($(starts done) + $(starts duplicate))) -ge "$n" ] && [ "$(mails)" -ge 1 ] && up; }
 	wait_until 90 settled || fail "$n copies: $(starts done) started, $(starts duplicate) duplicates, $(mails) mails"
 	kill -TERM $dpids
 	for p in $dpids; do wait "$p" || fail "daemon $p exited $? on SIGTERM"; done

@@ -9,6 +9,7 @@ RELIABILITY_TESTS = \
 	tests/reliability/scaleout.sh \
 	tests/reliability/lifecycle.sh \
 	tests/reliability/kill9_lease.sh \
+	tests/reliability/kill9_waiting.sh \
 	tests/reliability/kill9_recovery.sh \
 	tests/reliability/storm.sh \
 	tests/reliability/deadletter.sh \

@@ -70,6 +70,11 @@ sys.exit(0 if not missing and not twice else 1)
 PY
 }
 wait_until 100 named || true
+if ! kill -0 "$DAEMON_PID" 2>/dev/null; then
+	st=0
+	wait "$DAEMON_PID" || st=$?
+	fail "the restarted daemon exited by itself (status $st)"
+fi
 kill -TERM "$DAEMON_PID"
 wait "$DAEMON_PID" || fail "SIGTERM: exit $?"
 res=$(named) || fail "failed runs without any mail: $res"

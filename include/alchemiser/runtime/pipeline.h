@@ -73,6 +73,7 @@ struct job {
 	/* Held in place (loop thread only): a dependency failure is retried
 	 * without giving the message back, so it costs no receive count. */
 	unsigned		 inplace_retries;
+	bool			 marked_waiting;	/* the queue knows it waits (transport mark_waiting) */
 	struct event		*resubmit_ev;
 	struct runtime		*runtime;	/* for the resubmit timer */
 	struct job		*next;		/* queue links (owner decides) */

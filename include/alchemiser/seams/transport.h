@@ -11,6 +11,7 @@
 #ifndef ALCHEMISER_SEAMS_TRANSPORT_H
 #define ALCHEMISER_SEAMS_TRANSPORT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <jansson.h>
@@ -68,6 +69,14 @@ struct transport_ops {
 	/* Change the visibility of up to 10 messages. */
 	int	(*change_visibility)(struct transport *t, const struct transport_visibility *v,
 		    size_t n, transport_batch_cb cb, void *arg, struct errctx *ec);
+	/* Optional (NULL: the queue counts every receive, as SQS does). Mark a
+	 * message held in place as waiting (for another holder's lease, or a
+	 * stage that asked to run later) or as running again. A waiting
+	 * message's receive is given back when it is released or its receiver
+	 * dies: a wait is not an attempt, and kills during long waits must not
+	 * park a healthy run (issue #17, B1). */
+	int	(*mark_waiting)(struct transport *t, const char *receipt, bool waiting,
+		    transport_batch_cb cb, void *arg, struct errctx *ec);
 	/* Park a message in the dead-letter queue with the reason (kept as a message
 	 * attribute), then delete it from the work queue. */
 	int	(*reject)(struct transport *t, const struct queue_message *m, const char *reason,

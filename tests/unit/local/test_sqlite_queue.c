@@ -393,6 +393,123 @@ START_TEST(test_sqlite_queue_dead_receiver_freed_at_once)
 }
 END_TEST
 
+static void
+mark_waiting(const char *receipt, bool waiting)
+{
+	struct batch_result res = { 0 };
+	struct errctx ec;
+
+	ck_assert_ok(tr->ops->mark_waiting(tr, receipt, waiting, batch_cb, &res, &ec), &ec);
+	run_until(base, &res.done);
+	ck_assert_int_eq(res.r, 0);
+	ck_assert_int_eq(res.results[0], 0);
+}
+
+/* One column of one message, read by plain SQL (NULL: no row or NULL). */
+static char *
+message_sql(sqlite3 *db, const char *body, const char *expr)
+{
+	char *sql = sqlite3_mprintf("SELECT %s FROM queue_messages WHERE CAST(body AS TEXT) = %Q",
+	    expr, body), *ret = NULL;
+	sqlite3_stmt *s;
+
+	ck_assert_int_eq(sqlite3_prepare_v2(db, sql, -1, &s, NULL), SQLITE_OK);
+	if (sqlite3_step(s) == SQLITE_ROW && sqlite3_column_text(s, 0) != NULL)
+		ret = xstrdup((const char *)sqlite3_column_text(s, 0));
+	sqlite3_finalize(s);
+	sqlite3_free(sql);
+	return ret;
+}
+
+/* The message's receiver dies: its receipt now names an exited process. A
+ * receiver that was waiting had marked it with that same receipt. */
+static void
+receiver_dies(sqlite3 *db, const char *body, bool was_waiting)
+{
+	char owner[OWNER_MAX], *sql;
+
+	dead_owner(owner, sizeof owner);
+	sql = sqlite3_mprintf("UPDATE queue_messages SET receipt = '1.x.%q'%s WHERE CAST(body AS TEXT) = %Q",
+	    owner, was_waiting ? ", attributes = json_set(coalesce(attributes, '{}'),"
+	    " '$.\"alchemiser.waiting\"', '1.x.' || ?1)" : "", body);
+	{
+		sqlite3_stmt *s;
+
+		ck_assert_int_eq(sqlite3_prepare_v2(db, sql, -1, &s, NULL), SQLITE_OK);
+		if (was_waiting)
+			ck_assert_int_eq(sqlite3_bind_text(s, 1, owner, -1, SQLITE_TRANSIENT), SQLITE_OK);
+		ck_assert_int_eq(sqlite3_step(s), SQLITE_DONE);
+		sqlite3_finalize(s);
+	}
+	ck_assert_int_eq(sqlite3_changes(db), 1);
+	sqlite3_free(sql);
+}
+
+/* Issue #17, B1: a message held in place while it waits for another
+ * holder's lease spends no receive count, however many receivers die during
+ * its waits or stop and release it; a flag left by an earlier receive does
+ * not excuse a later receiver's crash, and a running message counts again. */
+START_TEST(test_sqlite_queue_waiting_spends_no_receive)
+{
+	struct recv_result a;
+	struct batch_result v;
+	sqlite3 *db;
+	char *got;
+	int i;
+
+	send_body("waiter");
+	ck_assert_int_eq(sqlite3_open(path, &db), SQLITE_OK);
+	receive(1, 0, 300 * SEC, &a);
+	ck_assert_uint_eq(a.n, 1);
+	mark_waiting(a.msgs[0]->receipt, true);
+	got = message_sql(db, "waiter", "json_extract(attributes, '$.\"alchemiser.waiting\"')");
+	ck_assert_str_eq(got, a.msgs[0]->receipt);
+	free(got);
+	/* Released at a stop while waiting: the receive is given back. */
+	visibility(a.msgs[0]->receipt, 0, &v);
+	ck_assert_int_eq(v.results[0], 0);
+	recv_clear(&a);
+	/* Ten deaths while waiting: more than the 2 x 3 crash refunds. */
+	for (i = 0; i < 10; i++) {
+		receive(1, 0, 300 * SEC, &a);
+		ck_assert_uint_eq(a.n, 1);
+		ck_assert_uint_eq(a.msgs[0]->receive_count, 1);
+		mark_waiting(a.msgs[0]->receipt, true);
+		recv_clear(&a);
+		receiver_dies(db, "waiter", true);
+		tr->ops->free(tr);
+		open_transport(3);
+	}
+	got = message_sql(db, "waiter", "coalesce(json_extract(attributes,"
+	    " '$.\"alchemiser.crash_refunds\".StringValue'), '0')");
+	ck_assert_str_eq(got, "0");
+	free(got);
+	/* Running again (the wait is over): a release now counts. */
+	receive(1, 0, 300 * SEC, &a);
+	ck_assert_uint_eq(a.msgs[0]->receive_count, 1);
+	mark_waiting(a.msgs[0]->receipt, true);
+	mark_waiting(a.msgs[0]->receipt, false);
+	visibility(a.msgs[0]->receipt, 0, &v);
+	recv_clear(&a);
+	receive(1, 0, 300 * SEC, &a);
+	ck_assert_uint_eq(a.msgs[0]->receive_count, 2);
+	/* A stale flag (an earlier receipt) does not make a crash free. */
+	mark_waiting(a.msgs[0]->receipt, true);
+	recv_clear(&a);
+	receiver_dies(db, "waiter", false);
+	tr->ops->free(tr);
+	open_transport(3);
+	receive(1, 0, 300 * SEC, &a);
+	ck_assert_uint_eq(a.msgs[0]->receive_count, 2);	/* a crash refund: 1 of 6 */
+	recv_clear(&a);
+	got = message_sql(db, "waiter", "json_extract(attributes,"
+	    " '$.\"alchemiser.crash_refunds\".StringValue')");
+	ck_assert_str_eq(got, "1");
+	free(got);
+	sqlite3_close(db);
+}
+END_TEST
+
 START_TEST(test_sqlite_queue_batch_delete_reports_bad_receipts)
 {
 	struct recv_result res;
@@ -710,6 +827,7 @@ suite_sqlite_queue(void)
 	tcase_add_test(tc, test_sqlite_queue_visibility_expiry_redelivers);
 	tcase_add_test(tc, test_sqlite_queue_dlq_after_max_receive_count);
 	tcase_add_test(tc, test_sqlite_queue_dead_receiver_freed_at_once);
+	tcase_add_test(tc, test_sqlite_queue_waiting_spends_no_receive);
 	tcase_add_test(tc, test_sqlite_queue_batch_delete_reports_bad_receipts);
 	tcase_add_test(tc, test_sqlite_queue_change_visibility);
 	tcase_add_test(tc, test_sqlite_queue_delay);
