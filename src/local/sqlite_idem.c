@@ -171,8 +171,9 @@ sqlite_idem_claim(struct idem_store *is, const struct idem_claim *c, enum idem_c
 
 /*
  * The batch forms: every item of the batch in one transaction (one COMMIT,
- * one fsync), each in a SAVEPOINT of its own so a failed item leaves the
- * others; each item's answer is what claim() / complete() would have said,
+ * one fsync); an item writes at most one statement, which SQLite undoes by
+ * itself when it fails, so a failed item leaves the others (no SAVEPOINT
+ * per item: issue #13); each item's answer is what claim() / complete() would have said,
  * and none is given before the COMMIT succeeded (if it fails, every item
  * fails with its reason).
  */
@@ -182,6 +183,7 @@ sqlite_idem_claim_batch(struct idem_store *is, struct idem_claim_item *items, si
 {
 	struct sqlite_state *st = to_sqlite(is)->st;
 	struct errctx sub;
+	sqlite3 *db;
 	size_t i;
 	int r;
 
@@ -189,7 +191,7 @@ sqlite_idem_claim_batch(struct idem_store *is, struct idem_claim_item *items, si
 		items[i].r = 0;
 		items[i].holder[0] = '\0';
 	}
-	sqlite_state_lock(st);
+	db = sqlite_state_lock(st);
 	r = sqlite_state_begin_locked(st, ec);
 	for (i = 0; r == 0 && i < n; i++) {
 		errctx_clear(&sub);
@@ -197,16 +199,16 @@ sqlite_idem_claim_batch(struct idem_store *is, struct idem_claim_item *items, si
 			*ec = sub;
 			continue;
 		}
-		if ((r = sqlite_state_item_begin_locked(st, &sub)) < 0)
-			break;
+		/* No SAVEPOINT per item: an item writes at most one statement
+		 * (claim_locked), which SQLite undoes by itself when it fails. */
 		items[i].r = claim_locked(st, &items[i].c, &items[i].res, items[i].holder, &sub);
 		if (items[i].r < 0) {
 			errctx_prefix(&sub, "idempotency claim '%s'", items[i].c.key);
 			*ec = sub;
 		}
 		/* The whole transaction gone (I/O error): every item fails below. */
-		if ((r = sqlite_state_item_end_locked(st, items[i].r == 0, &sub)) < 0)
-			*ec = sub;
+		if (sqlite3_get_autocommit(db))
+			r = errctx_set(ec, -EIO, "the transaction was rolled back: %s", sqlite3_errmsg(db));
 	}
 	if (r == 0)
 		r = sqlite_state_commit_locked(st, ec);
@@ -287,9 +289,8 @@ owner_write_locked(struct sqlite_state *st, const char *what, const char *sql, c
 
 	if (key == NULL || owner == NULL)
 		return errctx_set(ec, -EINVAL, "idempotency %s: key and owner are required", what);
-	r = sqlite_state_item_begin_locked(st, ec);
-	if (r < 0)
-		return errctx_prefix(ec, "idempotency %s '%s'", what, key);
+	/* No SAVEPOINT: the one UPDATE is undone by SQLite itself if it fails,
+	 * and when it changes nothing there is nothing to undo. */
 	r = run_locked(st, sql, texts, 2, ints, ni, ec);
 	if (r == 0) {
 		/* Say who has it now, for the log line of a lost race. */
@@ -302,14 +303,10 @@ owner_write_locked(struct sqlite_state *st, const char *what, const char *sql, c
 		else
 			r = found;
 	}
-	{
-		struct errctx sub = { 0 };
-
-		if (sqlite_state_item_end_locked(st, r > 0, &sub) < 0) {
-			*ec = sub;
-			r = sub.code;
-		}
-	}
+	/* An I/O error or a full disk can end the whole transaction: what
+	 * follows must not run outside it. */
+	if (sqlite3_get_autocommit(sqlite_state_db_locked(st)))
+		r = errctx_set(ec, -EIO, "the transaction was rolled back");
 	return r < 0 ? errctx_prefix(ec, "idempotency %s '%s'", what, key) : 0;
 }
 

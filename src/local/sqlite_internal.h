@@ -24,6 +24,8 @@ struct sqlite_state;
 #define LOCAL_MAX_REASON 4096
 
 sqlite3	*sqlite_state_lock(struct sqlite_state *st);
+/* The connection, for a caller holding the lock. */
+sqlite3	*sqlite_state_db_locked(struct sqlite_state *st);
 void	sqlite_state_unlock(struct sqlite_state *st);
 
 /* BEGIN IMMEDIATE: takes the write lock now, so a read-then-write cannot be
@@ -35,11 +37,6 @@ void	sqlite_state_unlock(struct sqlite_state *st);
  * group has not committed. */
 int	sqlite_state_begin_locked(struct sqlite_state *st, struct errctx *ec);
 int	sqlite_state_commit_locked(struct sqlite_state *st, struct errctx *ec);
-/* One item of a batch inside begin/commit (SAVEPOINT item): end keeps or
- * undoes the item; end fails (-EIO) when SQLite ended the whole transaction,
- * and the caller must then roll back. */
-int	sqlite_state_item_begin_locked(struct sqlite_state *st, struct errctx *ec);
-int	sqlite_state_item_end_locked(struct sqlite_state *st, bool keep, struct errctx *ec);
 void	sqlite_state_rollback_locked(struct sqlite_state *st);
 /* A hold: the calling thread's writes from now on join one transaction
  * that stays open (other threads' writes join it and wait) until the same

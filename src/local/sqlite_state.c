@@ -622,6 +622,12 @@ sqlite_state_lock(struct sqlite_state *st)
 	return st->db;
 }
 
+sqlite3 *
+sqlite_state_db_locked(struct sqlite_state *st)
+{
+	return st->db;
+}
+
 void
 sqlite_state_unlock(struct sqlite_state *st)
 {
@@ -726,27 +732,6 @@ sqlite_state_release_hold(struct sqlite_state *st, struct errctx *ec)
 	(void)pthread_cond_broadcast(&st->committed);
 	(void)pthread_mutex_unlock(&st->lock);
 	return r;
-}
-
-int
-sqlite_state_item_begin_locked(struct sqlite_state *st, struct errctx *ec)
-{
-	return step_locked(st, "SAVEPOINT item", ec);
-}
-
-int
-sqlite_state_item_end_locked(struct sqlite_state *st, bool keep, struct errctx *ec)
-{
-	if (!sqlite3_get_autocommit(st->db)) {
-		if (!keep)
-			(void)step_locked(st, "ROLLBACK TO item", NULL);
-		(void)step_locked(st, "RELEASE item", NULL);
-	}
-	/* An I/O error or a full disk can end the whole transaction: what
-	 * follows must not run outside it. */
-	if (sqlite3_get_autocommit(st->db))
-		return errctx_set(ec, -EIO, "the transaction was rolled back: %s", sqlite3_errmsg(st->db));
-	return 0;
 }
 
 void

@@ -114,6 +114,10 @@ start_daemon
 second=$DAEMON_PID
 drained() { [ "$(sql "SELECT COUNT(*) FROM queue_messages WHERE queue = 'alchemiser-work'")" = 0 ]; }
 wait_until 60 drained || fail "two daemons did not drain the queue"
+# Both up before the stop: one daemon can drain the 120 before the other has
+# even started (a SIGTERM before its loop runs ends it by the signal, 143).
+both_started() { [ "$(grep -c 'alchemiserd started' "$WORK/daemon.log")" = 2 ]; }
+wait_until 30 both_started || fail "the second daemon did not start"
 kill -TERM "$first" "$second"
 wait "$first" || fail "first daemon exit"
 wait "$second" || fail "second daemon exit"
