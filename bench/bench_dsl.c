@@ -15,9 +15,14 @@
  * (tools/gen-sample-data's bars: 600 weekdays, seed 1): the 10 seed files as
  * one set, then each file alone (median over files of each file's median),
  * wall time and CPU time (user + sys of the child, which a machine shared by
- * other jobs inflates less). Then 100k distinct tickers in one file through
- * the engine in process (load, freshness, evaluation, consolidation; bars in
- * memory, since 100k CSV files would measure the file system). Goals beside. */
+ * other jobs inflates less), and the set's peak RSS. With BASELINE (another
+ * alchemiserd, e.g. main's), its runs alternate with ALCHEMISERD's, run by
+ * run, and get rows of their own: a busy machine slows both alike. Then 100k
+ * distinct tickers in one file through the engine in process (load,
+ * freshness, evaluation, consolidation; bars in memory, since 100k CSV files
+ * would measure the file system). Goals beside.
+ *
+ *   bench/bench_dsl [STRATEGIES_DIR [ALCHEMISERD [BASELINE]]] */
 #include <dirent.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -44,8 +49,8 @@ static char	*slurp(const char *path, size_t *len);
 static void	row(const char *what, double ms, const char *note);
 static int	bench_set(const char *dir, const char *name, int64_t as_of);
 static int	run_cold(const char *bin, const char *target, const char *data, double *wall,
-		    double *cpu);
-static int	bench_cold(const char *dir, const char *bin);
+		    double *cpu, long *rss_kib);
+static int	bench_cold(const char *dir, const char *const bins[2]);
 static int	bench_many(const char *tmp, int64_t as_of);
 static void	row2(const char *what, double now, const char *goal, const char *note);
 static void	rm_dir(const char *dir);
@@ -174,9 +179,11 @@ row2(const char *what, double now, const char *goal, const char *note)
 	printf("| %-44s | %10.1f | %-8s | %-40s |\n", what, now, goal, note);
 }
 
-/* One `--evaluate TARGET --data DATA` as a fresh process: wall and CPU ms. */
+/* One `--evaluate TARGET --data DATA` as a fresh process: wall and CPU ms,
+ * peak RSS in KiB. */
 static int
-run_cold(const char *bin, const char *target, const char *data, double *wall, double *cpu)
+run_cold(const char *bin, const char *target, const char *data, double *wall, double *cpu,
+    long *rss_kib)
 {
 	struct rusage ru;
 	double t0 = now_ms();
@@ -199,6 +206,7 @@ run_cold(const char *bin, const char *target, const char *data, double *wall, do
 	*wall = now_ms() - t0;
 	*cpu = (ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1e3 +
 	    (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e3;
+	*rss_kib = ru.ru_maxrss;
 	return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -1;
 }
 
@@ -223,17 +231,20 @@ rm_dir(const char *dir)
 }
 
 static int
-bench_cold(const char *dir, const char *bin)
+bench_cold(const char *dir, const char *const bins[2])
 {
-	char tmpl[] = "/tmp/bench-dsl.XXXXXX", *tmp, *setp, note[96];
-	double wall[COLD_RUNS], cpu[COLD_RUNS], fwall[NSEED], fcpu[NSEED], w, c;
+	char tmpl[] = "/tmp/bench-dsl.XXXXXX", *tmp, *setp, note[96], what[64];
+	double wall[2][COLD_RUNS], cpu[2][COLD_RUNS], fwall[2][NSEED], fcpu[2][NSEED], w, c;
+	long rss[2][COLD_RUNS];
+	const char *tag[2] = { "", " [baseline]" };
 	struct errctx ec;
 	int64_t end;
-	size_t i, k, r;
+	size_t i, k, r, b, nb = bins[1] != NULL ? 2 : 1;
 	FILE *f;
 
-	if ((tmp = mkdtemp(tmpl)) == NULL || access(bin, X_OK) != 0) {
-		fprintf(stderr, "bench_dsl: %s not executable: cold rows skipped\n", bin);
+	if ((tmp = mkdtemp(tmpl)) == NULL || access(bins[0], X_OK) != 0 ||
+	    (nb == 2 && access(bins[1], X_OK) != 0)) {
+		fprintf(stderr, "bench_dsl: %s not executable: cold rows skipped\n", bins[0]);
 		return 0;
 	}
 	dsl_parse_date("2026-11-20", &end, &ec);
@@ -262,33 +273,51 @@ bench_cold(const char *dir, const char *bin)
 	}
 	fputs("]}\n", f);
 	fclose(f);
-	(void)run_cold(bin, setp, tmp, &w, &c);	/* page cache warm, as in production */
+	/* page cache warm, as in production */
+	for (b = 0; b < nb; b++)
+		(void)run_cold(bins[b], setp, tmp, &w, &c, &rss[b][0]);
 	for (r = 0; r < COLD_RUNS; r++)
-		if (run_cold(bin, setp, tmp, &wall[r], &cpu[r]) < 0) {
-			fprintf(stderr, "bench_dsl: %s --evaluate %s failed\n", bin, setp);
-			return -1;
-		}
-	w = median(wall, COLD_RUNS);
-	c = median(cpu, COLD_RUNS);
-	snprintf(note, sizeof(note), "median of %d; CPU %.1f ms", COLD_RUNS, c);
-	row2("10 seed files as one set, one cold process", w, "<= 40", note);
+		for (b = 0; b < nb; b++)
+			if (run_cold(bins[b], setp, tmp, &wall[b][r], &cpu[b][r], &rss[b][r]) < 0) {
+				fprintf(stderr, "bench_dsl: %s --evaluate %s failed\n", bins[b], setp);
+				return -1;
+			}
+	for (b = 0; b < nb; b++) {
+		double m[COLD_RUNS];
+
+		for (r = 0; r < COLD_RUNS; r++)
+			m[r] = (double)rss[b][r];
+		w = median(wall[b], COLD_RUNS);
+		c = median(cpu[b], COLD_RUNS);
+		snprintf(note, sizeof(note), "median of %d; CPU %.1f ms; RSS %.1f MiB", COLD_RUNS, c,
+		    median(m, COLD_RUNS) / 1024);
+		snprintf(what, sizeof(what), "10 seed files as one set, one cold process%s", tag[b]);
+		row2(what, w, "<= 40", note);
+	}
 	for (i = 0; i < NSEED; i++) {
 		char *p = xasprintf("%s/%s", dir, seed_files[i]);
 
 		for (r = 0; r < COLD_RUNS; r++)
-			if (run_cold(bin, p, tmp, &wall[r], &cpu[r]) < 0) {
-				fprintf(stderr, "bench_dsl: %s --evaluate %s failed\n", bin, p);
-				return -1;
-			}
-		fwall[i] = median(wall, COLD_RUNS);
-		fcpu[i] = median(cpu, COLD_RUNS);
+			for (b = 0; b < nb; b++)
+				if (run_cold(bins[b], p, tmp, &wall[b][r], &cpu[b][r], &rss[b][r]) < 0) {
+					fprintf(stderr, "bench_dsl: %s --evaluate %s failed\n", bins[b],
+					    p);
+					return -1;
+				}
+		for (b = 0; b < nb; b++) {
+			fwall[b][i] = median(wall[b], COLD_RUNS);
+			fcpu[b][i] = median(cpu[b], COLD_RUNS);
+		}
 		free(p);
 	}
-	c = median(fcpu, NSEED);
-	w = median(fwall, NSEED);
-	qsort(fwall, NSEED, sizeof(*fwall), cmp_double);
-	snprintf(note, sizeof(note), "max %.1f; CPU median %.1f ms", fwall[NSEED - 1], c);
-	row2("each seed file alone, cold (median of files)", w, "<= 10", note);
+	for (b = 0; b < nb; b++) {
+		c = median(fcpu[b], NSEED);	/* sorts: the last is the largest */
+		w = median(fwall[b], NSEED);
+		snprintf(note, sizeof(note), "max %.1f; CPU median %.1f ms, max %.1f", fwall[b][NSEED - 1],
+		    c, fcpu[b][NSEED - 1]);
+		snprintf(what, sizeof(what), "each seed file alone, cold (median)%s", tag[b]);
+		row2(what, w, "<= 10", note);
+	}
 	for (r = 0; r < COLD_RUNS; r++) {
 		pid_t pid = fork();
 		struct rusage ru;
@@ -299,16 +328,16 @@ bench_cold(const char *dir, const char *bin)
 			int fd = open("/dev/null", O_WRONLY);
 
 			dup2(fd, 1);
-			execl(bin, bin, "--version", (char *)NULL);
+			execl(bins[0], bins[0], "--version", (char *)NULL);
 			_exit(127);
 		}
 		wait4(pid, &st, 0, &ru);
-		wall[r] = now_ms() - t0;
-		cpu[r] = (ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1e3 +
+		wall[0][r] = now_ms() - t0;
+		cpu[0][r] = (ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1e3 +
 		    (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e3;
 	}
-	snprintf(note, sizeof(note), "CPU %.1f ms", median(cpu, COLD_RUNS));
-	row2("process start (--version), for reference", median(wall, COLD_RUNS), "", note);
+	snprintf(note, sizeof(note), "CPU %.1f ms", median(cpu[0], COLD_RUNS));
+	row2("process start (--version), for reference", median(wall[0], COLD_RUNS), "", note);
 	free(setp);
 	bench_many(tmp, end);
 	rm_dir(tmp);
@@ -424,8 +453,13 @@ main(int argc, char **argv)
 	    "goal ms", "note");
 	printf("|%s|%s|%s|%s|\n", "----------------------------------------------", "------------",
 	    "----------", "------------------------------------------");
-	if (bench_cold(dir, argc > 2 ? argv[2] : "src/alchemiserd") < 0)
-		return 1;
+	{
+		const char *bins[2] = { argc > 2 ? argv[2] : "src/alchemiserd",
+		    argc > 3 ? argv[3] : NULL };
+
+		if (bench_cold(dir, bins) < 0)
+			return 1;
+	}
 	free(text);
 	free(path);
 	free(dir);

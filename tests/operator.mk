@@ -33,7 +33,8 @@ OPERATOR_TESTS = tests/operator/install-config.sh \
 	tests/operator/dashboard-slow-broker.sh \
 	tests/operator/dashboard-aws.sh \
 	tests/operator/alert-rules.sh \
-	tests/operator/held-retry.sh
+	tests/operator/held-retry.sh \
+	tests/operator/held-duration.sh
 TESTS += $(OPERATOR_TESTS)
 EXTRA_DIST += $(OPERATOR_TESTS) tests/operator/alert-rules-test.yml
 print-operator-confdir:

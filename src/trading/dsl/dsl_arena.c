@@ -9,32 +9,20 @@
 
 #define CHUNK_MIN (64u * 1024)
 
-struct dsl_chunk {
-	struct dsl_chunk *next;
-	size_t		  size, used;
-	alignas(16) unsigned char data[];
-};
-
+/* dsl_arena_alloc (dsl_internal.h) when the newest chunk is full: a new
+ * chunk for size bytes (already rounded). */
 void *
-dsl_arena_alloc(struct dsl_arena *a, size_t size)
+dsl_arena_alloc_slow(struct dsl_arena *a, size_t size)
 {
-	struct dsl_chunk *c = a->head;
-	void *p;
+	size_t cs = size > CHUNK_MIN ? size : CHUNK_MIN;
+	struct dsl_chunk *c = xmalloc(sizeof(*c) + cs);
 
-	size = (size + 15) & ~(size_t)15;
-	if (c == NULL || c->size - c->used < size) {
-		size_t cs = size > CHUNK_MIN ? size : CHUNK_MIN;
-
-		c = xmalloc(sizeof(*c) + cs);
-		c->size = cs;
-		c->used = 0;
-		c->next = a->head;
-		a->head = c;
-		a->total += cs;
-	}
-	p = c->data + c->used;
-	c->used += size;
-	return p;
+	c->size = cs;
+	c->used = size;
+	c->next = a->head;
+	a->head = c;
+	a->total += cs;
+	return c->data;
 }
 
 char *

@@ -258,6 +258,13 @@ dsl_eval(struct dsl_ctx *c, const struct dsl_node *n, struct dsl_val *ret, struc
 	}
 	ret->kind = DSL_V_NONE;
 	ret->tix = DSL_NO_TICKER;
+	/* A block history meets the blocks nested in it as of days their own
+	 * histories already evaluated: take the kept value (dsl_sim.c). */
+	if (c->sim_depth > 0 && n->type == DSL_N_LIST && n->op != DSL_OP_NONE &&
+	    dsl_sim_memo_value(c, n, ret)) {
+		c->depth--;
+		return 0;
+	}
 	switch (n->type) {
 	case DSL_N_NUMBER:
 		ret->kind = DSL_V_NUM;

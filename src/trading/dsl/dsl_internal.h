@@ -4,11 +4,13 @@
  * Thread:  an evaluation context belongs to one evaluation on one thread.
  * Memory:  AST nodes live in the program's arena; values live in the
  *          context's scratch arena (reset between simulated days) or its memo
- *          arena (block holdings kept for the whole evaluation).
+ *          arena (block holdings kept for the whole evaluation); block score
+ *          series live in its score arena (this evaluation only).
  */
 #ifndef ALCHEMISER_TRADING_DSL_INTERNAL_H
 #define ALCHEMISER_TRADING_DSL_INTERNAL_H
 
+#include <stdalign.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -19,7 +21,11 @@
 struct errctx;
 
 /* ---- arena ---- */
-struct dsl_chunk;
+struct dsl_chunk {
+	struct dsl_chunk *next;
+	size_t		  size, used;
+	alignas(16) unsigned char data[];
+};
 struct dsl_arena {
 	struct dsl_chunk *head;		/* newest chunk first */
 	size_t		  total;
@@ -29,7 +35,22 @@ struct dsl_arena_mark {
 	size_t		  used;
 };
 
-void	*dsl_arena_alloc(struct dsl_arena *a, size_t size);
+void	*dsl_arena_alloc_slow(struct dsl_arena *a, size_t size);
+/* size bytes, 16-aligned, until the arena is reset past them or freed.
+ * Inline: the evaluator allocates a few values per node evaluated. */
+static inline void *
+dsl_arena_alloc(struct dsl_arena *a, size_t size)
+{
+	struct dsl_chunk *c = a->head;
+	void *p;
+
+	size = (size + 15) & ~(size_t)15;
+	if (c == NULL || c->size - c->used < size)
+		return dsl_arena_alloc_slow(a, size);
+	p = c->data + c->used;
+	c->used += size;
+	return p;
+}
 char	*dsl_arena_strndup(struct dsl_arena *a, const char *s, size_t n);
 void	dsl_arena_mark(struct dsl_arena *a, struct dsl_arena_mark *m);
 void	dsl_arena_reset(struct dsl_arena *a, const struct dsl_arena_mark *m);
@@ -116,7 +137,20 @@ struct dsl_node {
 	double		 num;		/* number literal value */
 	const char	*label;		/* trace label of calls: "rsi(SPY,10)" */
 	uint32_t	 lookback;	/* bars the subtree needs (fetch hint) */
+	uint32_t	 canon;		/* equal subtrees, equal canon (dsl_canon.c) */
 };
+
+/* Structural identity (dsl_canon.c), built while parsing. */
+#define DSL_CANON_ATOM 0x80000000u	/* atoms: this bit | id, never shared */
+struct dsl_canon {
+	uint32_t		*slot;		/* open addressing: canon or UINT32_MAX */
+	const struct dsl_node	**rep;		/* canon -> its first node */
+	size_t			 n, cap;
+};
+/* Set n->canon; its children have theirs. */
+void	dsl_canon_node(struct dsl_canon *t, struct dsl_node *n);
+size_t	dsl_canon_size(const struct dsl_canon *t);
+void	dsl_canon_fini(struct dsl_canon *t);
 
 struct dsl_sym;
 
@@ -215,6 +249,7 @@ const double *dsl_series_indicator(struct dsl_bars *b, struct dsl_series *s,
 
 /* ---- evaluation context ---- */
 struct dsl_memo;
+struct dsl_scores;
 
 struct dsl_tk {
 	struct dsl_series *s;		/* NULL: no bars for this ticker */
@@ -232,6 +267,9 @@ struct dsl_ctx {
 	struct dsl_arena	 scratch;
 	struct dsl_arena	 keep;		/* memoised block holdings */
 	struct dsl_memo		*memo;
+	struct dsl_scores	*scores;	/* block score series (dsl_sim.c) */
+	struct dsl_arena	 score_arena;	/* ...their values, for this evaluation */
+	size_t			 score_mem;	/* bytes of both */
 	unsigned		 sim_depth;	/* > 0 while building a block history */
 	unsigned		 depth;		/* recursion depth guard */
 	uint64_t		 steps, max_steps;	/* evaluation budget */
@@ -262,9 +300,27 @@ dsl_ctx_tracing(const struct dsl_ctx *c)
 }
 
 int	dsl_eval(struct dsl_ctx *c, const struct dsl_node *n, struct dsl_val *ret, struct errctx *ec);
+/* Memory one evaluation holds: values (scratch), the holdings it memoised
+ * and its block score series; histories kept from earlier days (a
+ * backtest) are not its cost. */
+static inline size_t
+dsl_ctx_memory(const struct dsl_ctx *c)
+{
+	return c->scratch.total + (c->keep.total - c->keep0) + c->score_mem;
+}
+int	dsl_ctx_spend_slow(struct dsl_ctx *c, struct errctx *ec);
 /* Spend n steps of the budget: -E2BIG once it is exhausted (and from then
- * on, so a block history that swallows errors stops at once). */
-int	dsl_ctx_spend(struct dsl_ctx *c, uint64_t n, struct errctx *ec);
+ * on, so a block history that swallows errors stops at once). Called for
+ * every node evaluated: inline while nothing is to be recorded (within the
+ * budget, memory not above its peak so far). */
+static inline int
+dsl_ctx_spend(struct dsl_ctx *c, uint64_t n, struct errctx *ec)
+{
+	c->steps += n;
+	if (c->steps <= c->max_steps && !c->over_budget && dsl_ctx_memory(c) <= c->peak_mem)
+		return 0;
+	return dsl_ctx_spend_slow(c, ec);
+}
 /* Units for weight-equal / filter / inverse-volatility: every string or
  * fragment in v (lists spliced recursively), with the node it came from. */
 struct dsl_unit {
@@ -292,6 +348,15 @@ int	dsl_sim_score(struct dsl_ctx *c, const struct dsl_unit *u, enum indicator_ki
 int	dsl_sim_fallback(struct dsl_ctx *c, const struct dsl_unit *u, enum indicator_kind kind,
 	    int window, double *ret, struct errctx *ec);
 void	dsl_memo_free(struct dsl_memo *m);
+/* Inside a block history (sim_depth > 0): the value of n as of c->day when
+ * an earlier block history evaluated the same expression on that day and
+ * kept it (a fragment or a ticker: what dsl_eval would give again, bit for
+ * bit; lists are not kept). false: evaluate n. */
+bool	dsl_sim_memo_value(struct dsl_ctx *c, const struct dsl_node *n, struct dsl_val *ret);
+/* The score series of one evaluation: free, and bytes of its table (the
+ * values live in the context's score_arena). */
+void	dsl_scores_free(struct dsl_scores *t);
+size_t	dsl_scores_size(const struct dsl_scores *t);
 /* Points of a block's simulated series to fetch bars for (kind, window):
  * the minimum history (rsi: w+1) plus 3w of warm-up for rsi and EMA. The
  * score itself uses every point there is for rsi and EMA (dsl_sim.c). */

@@ -166,6 +166,7 @@ parse(struct dsl_program *p, struct dsl_lexer *lx, struct errctx *ec)
 {
 	struct frame *fr = NULL;
 	struct dsl_node **kids = NULL;
+	struct dsl_canon canon = { 0 };
 	size_t nfr = 0, frcap = 0, nkids = 0, kidcap = 0;
 	size_t mem_limit = DSL_MEM_PROGRAM * lx->len + DSL_MEM_PROGRAM_SLACK;
 	int r;
@@ -254,10 +255,11 @@ parse(struct dsl_program *p, struct dsl_lexer *lx, struct errctx *ec)
 		}
 		if ((r = dsl_compile_node(p, lx, n, ec)) < 0)
 			goto out;
+		dsl_canon_node(&canon, n);
 		/* An expression costs ~100 bytes: bound the program by its size
 		 * (dsl.h) before a file of "1 1 1 ..." takes 50 times it. */
 		if (p->arena.total + p->symcap * sizeof(*p->syms) + kidcap * sizeof(*kids) +
-		    frcap * sizeof(*fr) > mem_limit) {
+		    frcap * sizeof(*fr) + dsl_canon_size(&canon) > mem_limit) {
 			r = dsl_lexer_error(lx, ec, -E2BIG, SIZE_MAX, lx->tline, lx->tcol,
 			    "the program needs more than %zu MiB (%d times its %zu bytes + 1 MiB): "
 			    "too many expressions for its size", (mem_limit + (1u << 20) - 1) >> 20,
@@ -278,6 +280,7 @@ trailing:
 	r = dsl_lexer_error(lx, ec, -EBADMSG, (size_t)(lx->start - lx->text), lx->tline, lx->tcol,
 	    "unexpected tokens after the expression");
 out:
+	dsl_canon_fini(&canon);
 	free(fr);
 	free(kids);
 	return r;

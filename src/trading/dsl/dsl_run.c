@@ -162,16 +162,12 @@ finalise(struct dsl_ctx *c, const struct dsl_val *v0, struct dsl_result *ret, st
 }
 
 int
-dsl_ctx_spend(struct dsl_ctx *c, uint64_t n, struct errctx *ec)
+dsl_ctx_spend_slow(struct dsl_ctx *c, struct errctx *ec)
 {
-	size_t mem;
+	size_t mem = dsl_ctx_memory(c);
 
-	c->steps += n;
 	if (c->steps > c->max_steps)
 		c->over_budget = true;
-	/* Memory: values (scratch) and the holdings this evaluation memoised;
-	 * histories kept from earlier days (a backtest) are not its cost. */
-	mem = c->scratch.total + (c->keep.total - c->keep0);
 	if (mem > c->peak_mem)
 		c->peak_mem = mem;
 	if (!c->over_memory && mem > c->max_mem)
@@ -274,6 +270,8 @@ dsl_evaluate(const struct dsl_program *p, struct dsl_bars *b, int64_t as_of_day,
 		dsl_memo_free(c.memo);
 		dsl_arena_free(&c.keep);
 	}
+	dsl_scores_free(c.scores);
+	dsl_arena_free(&c.score_arena);
 	dsl_arena_free(&c.scratch);
 	free(c.tk);
 	return r;

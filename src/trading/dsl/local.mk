@@ -14,6 +14,7 @@ src_trading_dsl_libdsl_a_SOURCES = \
 	src/trading/dsl/dsl_lex.c \
 	src/trading/dsl/dsl_parse.c \
 	src/trading/dsl/dsl_compile.c \
+	src/trading/dsl/dsl_canon.c \
 	src/trading/dsl/dsl_value.c \
 	src/trading/dsl/dsl_eval.c \
 	src/trading/dsl/dsl_select.c \

@@ -141,6 +141,20 @@ START_TEST(test_json_canonical_is_sorted_and_stable)
 	free(sb);
 	json_decref(a);
 	json_decref(b);
+	/* reals shortest, a real staying a real, strings untouched */
+	a = json_pack("{s:f, s:f, s:s, s:f, s:i}", "w", 0.06, "one", 1.0, "s", "0.059999999999999998",
+	    "third", 1.0 / 3, "n", (json_int_t)7);
+	sa = json_dump_canonical(a);
+	ck_assert_str_eq(sa, "{\"n\":7,\"one\":1.0,\"s\":\"0.059999999999999998\","
+	    "\"third\":0.3333333333333333,\"w\":0.06}");
+	b = parse_ok(sa);
+	sb = json_dump_canonical(b);
+	ck_assert_str_eq(sa, sb);
+	ck_assert(json_equal(a, b));
+	free(sa);
+	free(sb);
+	json_decref(a);
+	json_decref(b);
 }
 END_TEST
 

@@ -308,6 +308,29 @@ START_TEST(test_strategy_set_csv_marketdata)
 			free(bars);
 			free(line);
 		}
+		/* random plain decimals of 1 to 17 digits, the dot anywhere or
+		 * nowhere (four digits at a time in the fast path), as strtod */
+		srand(14);
+		for (i = 0; i < 3000; i++) {
+			char dec[24], *line;
+			size_t nd = 1 + (size_t)rand() % 17, dot = (size_t)rand() % (nd + 2), k, o = 0;
+			double want;
+
+			for (k = 0; k < nd; k++) {
+				if (k == dot && k > 0)
+					dec[o++] = '.';
+				dec[o++] = (char)('0' + (k == 0 ? 1 + rand() % 9 : rand() % 10));
+			}
+			dec[o] = '\0';
+			want = strtod(dec, NULL);
+			line = xasprintf("date,open,high,low,close,volume\n2026-01-02,%s,%s,%s,%s,%s\n",
+			    dec, dec, dec, dec, dec);
+			ck_assert_ok(marketdata_csv_parse(line, strlen(line), INT64_MAX, &bars, &n, &ec), &ec);
+			ck_assert_msg(n == 1 && bars[0].open == want && bars[0].volume == want,
+			    "%s read as %.17g, strtod says %.17g", dec, bars[0].open, want);
+			free(bars);
+			free(line);
+		}
 	}
 
 	ck_assert_ptr_null(marketdata_csv_new("/nonexistent/dir", &ec));

@@ -252,6 +252,46 @@ START_TEST(test_ids_are_deterministic_and_distinct)
 }
 END_TEST
 
+/* SignalGenerated carries the engine's weights as reals: the encoded text
+ * has them in their shortest round-trip form (0.06, not 0.059999999999999998,
+ * as the backtest summary and --evaluate print them), reads back to the same
+ * doubles, re-encodes to the same bytes, and the event id (derived from the
+ * cause, never from the text) is the same whatever the weights' text. */
+START_TEST(test_event_signal_reals_shortest)
+{
+	struct errctx ec = { 0 };
+	struct domain_event *e = NULL, *e2 = NULL;
+	char id[UUID_STRLEN], id2[UUID_STRLEN], *s, *s2;
+	json_t *p, *d;
+
+	ck_assert_ok(event_id_derive("run-1", EVENT_SIGNAL_GENERATED, 0, id), NULL);
+	p = json_pack("{s:{s:{s:f, s:s, s:{s:f, s:f, s:f}}}, s:{s:{s:s}}, s:i}", "signals_data",
+	    "a.clj", "weight", 1.0, "status", "ok", "allocation", "SPY", 0.06, "TQQQ", 1.0 / 3,
+	    "BIL", 1.0 - 0.06 - 1.0 / 3, "consolidated_portfolio",
+	    "target_allocations", "SPY", "0.06", "signal_count", 3);
+	ck_assert_ok(domain_event_new(EVENT_SIGNAL_GENERATED, id, "corr-1", "run-1",
+	    1700000000 * (int64_t)1000000, p, &e, &ec), &ec);
+	s = domain_event_encode(e);
+	ck_assert_ptr_nonnull(strstr(s, "\"allocation\":{\"BIL\":0.6066666666666667,"
+	    "\"SPY\":0.06,\"TQQQ\":0.3333333333333333},"));
+	ck_assert_ptr_nonnull(strstr(s, "\"weight\":1.0}"));
+	ck_assert_ptr_null(strstr(s, "0.059999999999999998"));
+	d = parse(s);
+	ck_assert_ok(domain_event_from_detail(EVENT_SIGNAL_GENERATED, d, &e2, &ec), &ec);
+	ck_assert(json_equal(e->detail, e2->detail));	/* the same doubles */
+	s2 = domain_event_encode(e2);
+	ck_assert_str_eq(s, s2);
+	ck_assert_ok(event_id_derive("run-1", EVENT_SIGNAL_GENERATED, 0, id2), NULL);
+	ck_assert_str_eq(id, id2);
+	ck_assert_str_eq(e2->event_id, id);
+	free(s);
+	free(s2);
+	json_decref(d);
+	domain_event_free(e);
+	domain_event_free(e2);
+}
+END_TEST
+
 /* The Python system's captured bodies, read in place from ../shared. */
 START_TEST(test_seed_event_bodies_decode)
 {
@@ -303,6 +343,7 @@ suite_events(void)
 	tcase_add_test(tc, test_event_validation_names_field);
 	tcase_add_test(tc, test_event_type_mismatch_is_rejected);
 	tcase_add_test(tc, test_event_new_builds_valid_event);
+	tcase_add_test(tc, test_event_signal_reals_shortest);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("catalogue");
 	tcase_add_test(tc, test_event_catalogue_sources);
