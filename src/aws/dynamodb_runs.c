@@ -141,7 +141,8 @@ dynamodb_runs_record(struct dynamodb_runs *r, const char *detail_type, const cha
 	if (completed || failed) {
 		json_object_set_new(names, "#f", json_string("finished_usec"));
 		json_object_set_new(names, "#o", json_string("outcome"));
-		json_object_set_new(vals, ":o", av_s(completed ? "success" : "failure"));
+		json_object_set_new(vals, ":o", av_s(!completed ? "failure" :
+		    json_is_string(json_object_get(d, "superseded_by")) ? "superseded" : "success"));
 	}
 	rc = call(r, "UpdateItem", json_pack("{s:o, s:s, s:o, s:o}", "Key", key_of("run#", corr),
 	    "UpdateExpression", expr, "ExpressionAttributeNames", names,

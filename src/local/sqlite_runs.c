@@ -31,7 +31,12 @@ run_steps_locked(struct sqlite_state *st, const char *corr, json_t *run, struct 
 
 			json_array_append_new(steps, json_pack("{s:s?, s:o, s:o}", "detail_type", dt,
 			    "claimed_usec", int_or_null(s, 1), "completed_usec", int_or_null(s, 2)));
-			if (dt != NULL && strcmp(dt, "WorkflowCompleted") == 0)
+			/* RunSuperseded stays, whatever the order of the steps. */
+			if (strcmp(outcome, "superseded") == 0)
+				continue;
+			if (dt != NULL && strcmp(dt, "RunSuperseded") == 0)
+				outcome = "superseded";
+			else if (dt != NULL && strcmp(dt, "WorkflowCompleted") == 0)
 				outcome = "success";
 			else if (dt != NULL && strcmp(dt, "WorkflowFailed") == 0)
 				outcome = "failure";

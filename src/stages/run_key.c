@@ -128,13 +128,13 @@ run_key_for_command(struct idem_store *s, struct broker *b, const struct command
 	return r;
 }
 
-int
-run_key_mark_failed(struct idem_store *s, const char *correlation_id, const char *owner,
-    int64_t now_usec, int64_t retention_usec, struct errctx *ec)
+static int
+mark(struct idem_store *s, const char *prefix, const char *detail_type, const char *correlation_id,
+    const char *owner, int64_t now_usec, int64_t retention_usec, struct errctx *ec)
 {
-	_cleanup_free_ char *key = xasprintf(FAILED_PREFIX "%s", correlation_id);
+	_cleanup_free_ char *key = xasprintf("%s%s", prefix, correlation_id);
 	struct idem_claim c = {
-		.key = key, .owner = owner, .detail_type = "RunFailed",
+		.key = key, .owner = owner, .detail_type = detail_type,
 		.correlation_id = correlation_id, .now_usec = now_usec, .lease_usec = 60 * INT64_C(1000000),
 		.retention_usec = retention_usec,
 	};
@@ -147,6 +147,21 @@ run_key_mark_failed(struct idem_store *s, const char *correlation_id, const char
 	if (res == IDEM_COMPLETED || res == IDEM_BUSY)
 		return 0;	/* marked already (or being marked) */
 	return s->ops->complete(s, key, owner, now_usec, ec);
+}
+
+int
+run_key_mark_failed(struct idem_store *s, const char *correlation_id, const char *owner,
+    int64_t now_usec, int64_t retention_usec, struct errctx *ec)
+{
+	return mark(s, FAILED_PREFIX, "RunFailed", correlation_id, owner, now_usec, retention_usec, ec);
+}
+
+int
+run_key_mark_superseded(struct idem_store *s, const char *correlation_id, const char *owner,
+    int64_t now_usec, int64_t retention_usec, struct errctx *ec)
+{
+	return mark(s, "run-superseded:", "RunSuperseded", correlation_id, owner, now_usec,
+	    retention_usec, ec);
 }
 
 void

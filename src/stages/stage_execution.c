@@ -196,6 +196,7 @@ end_superseded(const struct stage_ctx *ctx, struct stage_output *out,
     const struct live *live)
 {
 	char ours[RFC3339_STRLEN], theirs[RFC3339_STRLEN], why[512];
+	struct errctx ec = { 0 };
 	json_t *meta, *payload;
 
 	time_format_rfc3339(rp->timestamp_usec, ours);
@@ -205,6 +206,14 @@ end_superseded(const struct stage_ctx *ctx, struct stage_output *out,
 	    "further orders and its open orders were cancelled", live->superseded_by, theirs,
 	    live->account, ours);
 	log_warning("run %s %s", rp->correlation_id, why);
+	if (ctx->idem != NULL && run_key_mark_superseded(ctx->idem, rp->correlation_id, ctx->owner,
+	    ctx->now_usec, config_usec(ctx->cfg, "daemon.dedup_window"), &ec) < 0) {
+		json_decref(plan_json);
+		stage_set(out, OUTCOME_RETRY, "recording that run %s is superseded: %s",
+		    rp->correlation_id, errctx_msg(&ec));
+		out->dependency_failure = true;
+		return;
+	}
 	meta = json_is_object(in_meta) ? json_deep_copy(in_meta) : json_object();
 	json_object_set_new(meta, "rebalance_plan", plan_json);
 	payload = json_pack("{s:{s:b, s:s, s:s, s:s, s:[], s:[], s:I, s:I, s:s}, s:b, s:I, s:I, "
@@ -228,10 +237,41 @@ end_superseded(const struct stage_ctx *ctx, struct stage_output *out,
 	stage_set(out, OUTCOME_DONE, "%s", why);
 }
 
+/* What the fence asks about: this run's lease, and whether a newer run of
+ * the account completed since this one took it. */
+struct fence {
+	const struct stage_ctx		*ctx;
+	const struct domain_event	*rp;
+	struct account_lease		*lease;
+	const char			*account;
+};
+
 static bool
 lease_fence_cb(void *userdata, char *why, size_t why_size)
 {
-	return account_lease_held(userdata, why, why_size);
+	struct fence *f = userdata;
+	struct errctx ec = { 0 };
+	char run[128];
+	int64_t plan;
+	int r;
+
+	if (!account_lease_held(f->lease, why, why_size))
+		return false;
+	/* A newer run can only have completed beside this one if this one's
+	 * lease lapsed meanwhile (a stall): then it must not trade on. */
+	r = account_lease_last_done(f->ctx->idem, f->account, time_now_realtime_usec(), run,
+	    sizeof run, &plan, &ec);
+	if (r == 0 && strcmp(run, f->rp->correlation_id) != 0 && plan > f->rp->timestamp_usec) {
+		(void)snprintf(why, why_size, "run %s, planned after this one, completed its execution "
+		    "on account %s meanwhile", run, f->account);
+		return false;
+	}
+	if (r < 0 && r != -ENOENT) {
+		(void)snprintf(why, why_size, "the account's last execution could not be read: %s",
+		    errctx_msg(&ec));
+		return false;
+	}
+	return true;
 }
 
 /* Why under a lease and from the broker's positions now: another run (a
@@ -260,6 +300,7 @@ execute_live(const struct stage_ctx *ctx, const struct domain_event *rp, const j
 		.own_plan_event_id = rp->event_id,
 	};
 	struct account_lease *lease = NULL;
+	struct fence fence = { ctx, rp, NULL, lv->account };
 	struct planner_target *targets = NULL;
 	struct planner_plan *live = NULL;
 	struct errctx mec = { 0 };
@@ -288,8 +329,9 @@ execute_live(const struct stage_ctx *ctx, const struct domain_event *rp, const j
 			account_lease_release(lease);
 			return errctx_prefix(ec, "the account's last execution");
 		}
+		fence.lease = lease;
 		opt->fence_cb = lease_fence_cb;
-		opt->fence_userdata = lease;
+		opt->fence_userdata = &fence;
 	}
 	r = executor_settle_run(ctx->broker, rp->event_id, opt, ec);
 	if (r == 0 && lv->superseded_by[0] != '\0') {

@@ -60,6 +60,8 @@ stop_daemon
 [ "$(orders)" = "$b_orders" ] || fail "old-A traded toward its old intent after new-B: $(($(orders) - b_orders)) order(s)"
 [ "$(positions)" = "$b_pos" ] || fail "old-A changed the positions: $(positions), new-B left $b_pos"
 grep -q 'warning run old-A superseded by run new-B' "$WORK/daemon.log" || fail "no warning naming the newer run"
+[ "$(sql "SELECT COUNT(*) FROM idempotency WHERE correlation_id = 'old-A' AND detail_type = 'RunSuperseded'")" = 1 ] ||
+	fail "old-A's run record has no RunSuperseded step"
 [ "$(mails_of 'old-A')" = 1 ] || fail "old-A has $(mails_of old-A) emails, not one"
 grep -q '^Subject: \[SUPERSEDED\]' "$(mail_list | awk '$1 == "old-A" { print $4 }')" ||
 	fail "old-A's email does not say superseded"

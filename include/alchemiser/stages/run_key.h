@@ -48,6 +48,11 @@ int	run_key_for_command(struct idem_store *s, struct broker *b, const struct com
  * closed). */
 int	run_key_mark_failed(struct idem_store *s, const char *correlation_id, const char *owner,
 	    int64_t now_usec, int64_t retention_usec, struct errctx *ec);
+/* Record that run correlation_id ended superseded by a newer run of its
+ * account ("run-superseded:<correlation id>", a step RunSuperseded of the
+ * run: its run record's outcome is then "superseded"). */
+int	run_key_mark_superseded(struct idem_store *s, const char *correlation_id, const char *owner,
+	    int64_t now_usec, int64_t retention_usec, struct errctx *ec);
 /* The outcome reason of a refused copy: the run it duplicates, how to force one. */
 void	run_key_duplicate_reason(const char *key, char *buf, size_t size);
 /* --explain: fill "run_key" with today's session and say where the parts come from. */

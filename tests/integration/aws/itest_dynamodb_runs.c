@@ -85,6 +85,21 @@ START_TEST(test_itest_dynamodb_runs_two_writers)
 	ck_assert_uint_eq(json_array_size(runs), 1);
 	json_decref(runs);
 
+	/* A run superseded by a newer one says so in its outcome. */
+	{
+		char corr_s[64], *detail;
+
+		(void)snprintf(corr_s, sizeof corr_s, "itest-run-s-%lld", (long long)t0);
+		detail = xasprintf("{\"correlation_id\": \"%s\", \"event_id\": \"%s-wc\", "
+		    "\"superseded_by\": \"%s\"}", corr_s, corr_s, corr_b);
+		ck_assert_ok(dynamodb_runs_record(a, "WorkflowCompleted", detail, t0 + 30 * SEC, &ec), &ec);
+		free(detail);
+		ck_assert_ok(dynamodb_runs_list(a, t0 + 40 * SEC, 1, &runs, &ec), &ec);
+		ck_assert_str_eq(str(json_array_get(runs, 0), "correlation_id"), corr_s);
+		ck_assert_str_eq(str(json_array_get(runs, 0), "outcome"), "superseded");
+		json_decref(runs);
+	}
+
 	ck_assert_ok(dynamodb_runs_events(a, corr_a, &ev, &ec), &ec);
 	ck_assert_uint_eq(json_array_size(ev), 3);
 	ck_assert_str_eq(str(json_array_get(ev, 0), "detail_type"), "WorkflowStarted");

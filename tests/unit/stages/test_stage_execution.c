@@ -24,6 +24,8 @@
 #include "alchemiser/core/xalloc.h"
 #include "alchemiser/events/domain_event.h"
 #include "alchemiser/local/sqlite_idem.h"
+#include "alchemiser/local/sqlite_runs.h"
+#include "alchemiser/local/sqlite_state.h"
 #include "alchemiser/router/route.h"
 #include "alchemiser/seams/idem_store.h"
 #include "alchemiser/stages/stage.h"
@@ -256,6 +258,35 @@ START_TEST(test_stage_execution_superseded)
 	ck_assert_int_eq(json_integer_value(domain_event_get(te, "orders_placed")), 0);
 	ck_assert_str_eq(json_string_value(domain_event_get(wc, "superseded_by")), "run-B");
 	stage_output_clear(&out);
+	/* The run record's outcome, whatever steps come after. */
+	{
+		struct idem_claim c = {
+			.key = "wc-of-run-A", .owner = OWNER, .detail_type = "WorkflowCompleted",
+			.correlation_id = "run-A", .now_usec = time_now_realtime_usec() + SEC,
+			.lease_usec = 60 * SEC, .retention_usec = 3600 * SEC,
+		};
+		enum idem_claim_result res;
+		struct sqlite_state *st;
+		struct errctx ec;
+		json_t *runs;
+		size_t i, found = 0;
+
+		ck_assert_ok(is->ops->claim(is, &c, &res, NULL, &ec), &ec);
+		ck_assert_ok(is->ops->complete(is, c.key, OWNER, c.now_usec, &ec), &ec);
+		ck_assert_ok(sqlite_state_open(path, 0, &st, &ec), &ec);
+		ck_assert_ok(sqlite_runs_list(st, 10, &runs, &ec), &ec);
+		for (i = 0; i < json_array_size(runs); i++) {
+			json_t *run = json_array_get(runs, i);
+
+			if (strcmp(json_get_str(run, "correlation_id"), "run-A") != 0)
+				continue;
+			found++;
+			ck_assert_str_eq(json_get_str(run, "outcome"), "superseded");
+		}
+		ck_assert_uint_eq(found, 1);
+		json_decref(runs);
+		sqlite_state_free(st);
+	}
 
 	/* Redelivered again: the same answer, still nothing placed. */
 	execute(EID_A, "run-A", now0 - 60 * SEC, "{\"SPY\":\"0.6\",\"TLT\":\"0.4\"}", &out);
@@ -305,6 +336,7 @@ END_TEST
 
 struct thief {
 	pthread_t	 thread;
+	bool		 newer_run;	/* record a newer run's execution instead of stealing */
 	int64_t		 stolen_orders;	/* orders in the book when the lease was stolen */
 	bool		 stolen;
 };
@@ -339,9 +371,19 @@ thief_main(void *arg)
 			break;
 		usleep(5000);
 	}
-	q = sqlite3_mprintf("UPDATE idempotency SET owner = 'otherhost:77:1', detail_type ="
-	    " 'run-thief', lease_expires_usec = %lld WHERE key LIKE 'account-lease:%%'",
-	    (long long)(time_now_realtime_usec() + 3600 * SEC));
+	if (t->newer_run) {
+		/* What a newer run leaves when it completes beside this one (this
+		 * one's lease having lapsed in a stall): the account's last execution. */
+		q = sqlite3_mprintf("INSERT INTO idempotency (key, status, owner, detail_type,"
+		    " claimed_usec, completed_usec, expires_usec) SELECT 'account-done:' ||"
+		    " substr(key, 15), 'COMPLETED', 'account-done', 'run-newer', %lld, %lld, %lld"
+		    " FROM idempotency WHERE key LIKE 'account-lease:%%'",
+		    (long long)(now0 - 5 * SEC), (long long)time_now_realtime_usec(),
+		    (long long)(time_now_realtime_usec() + 3600 * SEC));
+	} else
+		q = sqlite3_mprintf("UPDATE idempotency SET owner = 'otherhost:77:1', detail_type ="
+		    " 'run-thief', lease_expires_usec = %lld WHERE key LIKE 'account-lease:%%'",
+		    (long long)(time_now_realtime_usec() + 3600 * SEC));
 	t->stolen = sqlite3_exec(db, q, NULL, NULL, NULL) == SQLITE_OK && sqlite3_changes(db) == 1;
 	sqlite3_free(q);
 	t->stolen_orders = sql_int(db, "SELECT COUNT(*) FROM broker_sim_orders");
@@ -394,6 +436,34 @@ START_TEST(test_stage_execution_fenced)
 }
 END_TEST
 
+/* A newer run completed its execution while this one still ran (its lease
+ * had lapsed): this one stops placing orders, and ends superseded. */
+START_TEST(test_stage_execution_fenced_by_newer_run)
+{
+	static const char alloc[] = "{\"SPY\":\"0.2\",\"BIL\":\"0.2\",\"GLD\":\"0.2\",\"IEF\":\"0.2\","
+	    "\"TLT\":\"0.2\"}";
+	struct thief t = { .newer_run = true };
+	struct stage_output out;
+	int64_t n;
+
+	ck_assert_int_eq(pthread_create(&t.thread, NULL, thief_main, &t), 0);
+	execute(EID_A, "run-A", now0 - 10 * SEC, alloc, &out);
+	pthread_join(t.thread, NULL);
+	ck_assert(t.stolen);
+	ck_assert_msg(out.outcome == OUTCOME_RETRY, "outcome %d: %s", out.outcome, out.reason);
+	ck_assert_msg(strstr(out.reason, "run run-newer, planned after this one") != NULL, "reason: %s",
+	    out.reason);
+	ck_assert_int_le(order_count(), t.stolen_orders + 1);
+	stage_output_clear(&out);
+	n = order_count();
+	execute(EID_A, "run-A", now0 - 10 * SEC, alloc, &out);
+	ck_assert_msg(out.outcome == OUTCOME_DONE, "outcome %d: %s", out.outcome, out.reason);
+	ck_assert(strstr(out.reason, "superseded by run run-newer") != NULL);
+	ck_assert_int_eq(order_count(), n);
+	stage_output_clear(&out);
+}
+END_TEST
+
 /* ---- an own order that fills while it is cancelled ------------------------ */
 
 /* A was killed with its SPY buy (40 of 100 shares' chain) resting; on resume
@@ -432,6 +502,7 @@ stage_execution_suite(void)
 	tcase_set_timeout(tc, 60);
 	tcase_add_checked_fixture(tc, setup_slow, teardown);
 	tcase_add_test(tc, test_stage_execution_fenced);
+	tcase_add_test(tc, test_stage_execution_fenced_by_newer_run);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("fill_on_cancel");
 	tcase_add_checked_fixture(tc, setup_fill_on_cancel, teardown);

@@ -59,11 +59,12 @@ teardown(void)
 }
 
 static struct broker *
-open_sim(int partial)
+open_sim_mode(int partial, bool fill_on_cancel)
 {
 	struct broker_sim_options o = {
 		.state_path = path, .starting_cash = dec("10000"), .slippage_bps = 5,
 		.spread_bps = 10, .partial_fill_pct = partial, .now_cb = wall_cb,
+		.fill_on_cancel = fill_on_cancel,
 	};
 	struct broker *b;
 	struct errctx ec;
@@ -73,6 +74,12 @@ open_sim(int partial)
 	ck_assert_ok(broker_sim_set_price(b, "MSFT", dec("200"), &ec), &ec);
 	ck_assert_ok(broker_sim_set_price(b, "GOOGL", dec("150"), &ec), &ec);
 	return b;
+}
+
+static struct broker *
+open_sim(int partial)
+{
+	return open_sim_mode(partial, false);
 }
 
 static void
@@ -711,6 +718,84 @@ START_TEST(test_executor_live_plan_rerun_after_other_run)
 }
 END_TEST
 
+/* A resting limit that fills while the executor cancels it to re-price (the
+ * paper broker's fill_on_cancel): the chain is complete, no next attempt,
+ * nothing bought or sold twice. */
+START_TEST(test_executor_fill_on_cancel)
+{
+	struct broker *b = open_sim_mode(0, true);
+	static const struct planner_target t[] = { { "MSFT", 1.0 } };
+	struct planner_plan *pl;
+	struct executor_result *res;
+	struct executor_options o = opts();
+	struct broker_order ord;
+	char cid[BROKER_CLIENT_ID_MAX];
+	struct errctx ec;
+
+	buy_setup(b, "AAPL", "20");
+	pl = plan_from(b, t, 1);
+	ck_assert_ok(executor_run(b, pl, "rebalance-planned-FC", &o, &res, &ec), &ec);
+	for (size_t i = 0; i < res->n_orders; i++) {
+		/* Each chain: attempt 0 rested, was cancelled at the re-price and
+		 * filled instead; attempt 1 was never placed. */
+		ck_assert_int_eq(res->orders[i].attempts, 1);
+		order_id_make("rebalance-planned-FC", res->orders[i].symbol,
+		    res->orders[i].action == PLANNER_SELL ? BROKER_SIDE_SELL : BROKER_SIDE_BUY, 0, cid);
+		ck_assert_ok(b->ops->get_order_by_client_id(b, cid, &ord, &ec), &ec);
+		ck_assert_int_eq(ord.status, BROKER_STATUS_FILLED);
+		ck_assert_int_eq(ord.type, BROKER_ORDER_LIMIT);
+	}
+	ck_assert_int_eq(order_count(b), 1 + 2);	/* setup, the sell, the buy */
+	ck_assert(decimal_is_zero(position(b, "AAPL")));
+	ck_assert_int_eq(decimal_cmp(position(b, "MSFT"), res->orders[1].qty), 0);
+	ck_assert_msg(res->success, "%s", res->failure_reason);
+	executor_result_free(res);
+	planner_plan_free(pl);
+	broker_free(b);
+}
+END_TEST
+
+/* The fence: once it says no, no new order; this run's open orders are
+ * cancelled and the run ends -ENOLCK with the reason. */
+static int fence_calls;
+
+static bool
+fence_after_one(void *ud, char *why, size_t size)
+{
+	(void)ud;
+	if (++fence_calls <= 1)
+		return true;
+	snprintf(why, size, "the account lease is held by another run");
+	return false;
+}
+
+START_TEST(test_executor_fenced)
+{
+	struct broker *b = open_sim(0);
+	static const struct planner_target t[] = { { "MSFT", 0.5 }, { "GOOGL", 0.5 } };
+	struct planner_plan *pl;
+	struct executor_result *res = NULL;
+	struct executor_options o = opts();
+	struct broker_order *open;
+	size_t n;
+	struct errctx ec;
+
+	buy_setup(b, "AAPL", "20");
+	pl = plan_from(b, t, 2);
+	o.fence_cb = fence_after_one;
+	fence_calls = 0;
+	ck_assert_err(executor_run(b, pl, "rebalance-planned-FN", &o, &res, &ec), -ENOLCK, &ec);
+	ck_assert_ptr_null(res);
+	ck_assert_ptr_nonnull(strstr(errctx_msg(&ec), "held by another run"));
+	ck_assert_int_eq(order_count(b), 1 + 1);	/* setup and the one sell it was allowed */
+	ck_assert_ok(b->ops->list_open_orders(b, &open, &n, &ec), &ec);
+	ck_assert_uint_eq(n, 0);			/* the resting sell was cancelled */
+	free(open);
+	planner_plan_free(pl);
+	broker_free(b);
+}
+END_TEST
+
 static Suite *
 executor_suite(void)
 {
@@ -733,6 +818,8 @@ executor_suite(void)
 	tcase_add_test(tc, test_executor_live_plan_counts_open_orders);
 	tcase_add_test(tc, test_executor_live_plan_resumes_chain);
 	tcase_add_test(tc, test_executor_live_plan_rerun_after_other_run);
+	tcase_add_test(tc, test_executor_fill_on_cancel);
+	tcase_add_test(tc, test_executor_fenced);
 	suite_add_tcase(s, tc);
 	return s;
 }
