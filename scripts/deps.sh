@@ -9,7 +9,7 @@ libevent-dev libsystemd-dev libjansson-dev libsqlite3-dev check"
 # prometheus for promtool (the metrics and alert-rule checks), chromium for
 # the dashboard's browser test and the backtest report (tests/e2e/backtest.sh),
 # debhelper, lintian and dpkg-dev for the package.
-TEST_PACKAGES="python3-aiosmtpd awscli swaks groff-base man-db valgrind clang libclang-rt-14-dev
+TEST_PACKAGES="python3-aiosmtpd awscli swaks groff-base man-db valgrind gdb clang libclang-rt-14-dev
 sqlite3 nodejs npm iproute2 openssl curl prometheus chromium debhelper lintian dpkg-dev"
 
 as_root() {

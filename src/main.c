@@ -24,6 +24,7 @@
 #include "alchemiser/local/pattern.h"
 #include "alchemiser/core/timeutil.h"
 #include "alchemiser/router/route.h"
+#include "alchemiser/runtime/runtime.h"
 #include "alchemiser/stages/run_key.h"
 #include "alchemiser/trading/backtest.h"
 #include "alchemiser/trading/dsl_cli.h"
@@ -130,6 +131,8 @@ main(int argc, char **argv)
 	default:
 		break;
 	}
+	if (args.command == CLI_RUN)
+		runtime_hold_signals();
 	if (load_config(&args, &cfg) < 0)
 		return EXIT_CONFIG;
 	switch (args.command) {

@@ -13,7 +13,8 @@ E2E_TESTS = \
 	tests/e2e/hostile_input.sh \
 	tests/e2e/careless_input.sh \
 	tests/e2e/state_full.sh \
-	tests/e2e/doorbell_local.sh
+	tests/e2e/doorbell_local.sh \
+	tests/e2e/stop_during_startup.sh
 # --backtest: same allocations as --evaluate, statistics, the report in Chromium.
 E2E_TESTS += tests/e2e/backtest.sh
 # Hostile strategy files: size and memory bounds under an address-space cap.

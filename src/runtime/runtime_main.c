@@ -4,6 +4,7 @@
  * the exact reverse of start-up.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -295,10 +296,30 @@ start_event(struct runtime *rt, const char *body, size_t len)
 	return 0;
 }
 
+static const int runtime_sigs[3] = { SIGHUP, SIGTERM, SIGINT };
+
+static void
+runtime_signal_mask(int how)
+{
+	sigset_t set;
+	int i;
+
+	sigemptyset(&set);
+	for (i = 0; i < 3; i++)
+		sigaddset(&set, runtime_sigs[i]);
+	pthread_sigmask(how, &set, NULL);
+}
+
+void
+runtime_hold_signals(void)
+{
+	runtime_signal_mask(SIG_BLOCK);
+}
+
 int
 runtime_run(struct config *cfg, const struct runtime_options *o)
 {
-	static const int sigs[3] = { SIGHUP, SIGTERM, SIGINT };
+	const int *sigs = runtime_sigs;
 	struct runtime rt = { .opt = o, .state = RUNTIME_STARTING };
 	struct log_fields f = { .message_id = LOG_MID_STARTED, .duration_ms = -1 };
 	struct errctx ec = { 0 };
@@ -365,6 +386,9 @@ runtime_run(struct config *cfg, const struct runtime_options *o)
 		rt.ev_sig[i] = evsignal_new(rt.base, sigs[i], runtime_signal_event_cb, &rt);
 		evsignal_add(rt.ev_sig[i], NULL);
 	}
+	/* Handlers in place: a signal held since start-up arrives now (threads
+	 * started meanwhile keep them blocked, so it comes to this one). */
+	runtime_signal_mask(SIG_UNBLOCK);
 	rt.watchdog_usec = notify_watchdog_usec();
 	tick.tv_usec = rt.watchdog_usec > 0 && rt.watchdog_usec / 4 < TICK_USEC ? rt.watchdog_usec / 4 : 0;
 	if (tick.tv_usec == 0)

@@ -21,6 +21,12 @@ struct runtime_options {
 };
 
 int	runtime_run(struct config *cfg, const struct runtime_options *o);
+/* Called first thing in a process that will run the daemon: a stop
+ * (SIGTERM, SIGINT) or reload (SIGHUP) that comes while it starts is held
+ * pending until runtime_run() has its handlers in place, so a stop during
+ * start-up ends the daemon cleanly (exit 0) instead of killing it by the
+ * signal. A process that returns before runtime_run() exits with them held. */
+void	runtime_hold_signals(void);
 /* Put one body on the configured work queue (alchemiserd --send); exit code. */
 int	runtime_send(struct config *cfg, const char *body, size_t len);
 
