@@ -160,98 +160,86 @@ seen_before(const struct sqs_dlq_message *out, size_t n, const char *id)
 	return false;
 }
 
-int
-sqs_dlq_peek(struct transport *t, size_t max, struct sqs_dlq_message **ret, size_t *n,
-    struct errctx *ec)
+/* Receive up to max distinct messages in at most max_calls calls, hidden for
+ * visibility_s. The receipts of what is not the caller's (beyond max, or a
+ * second copy: a standard queue may deliver one twice), and with give_back
+ * of everything, are made visible again before returning. *ret holds what
+ * was collected even when a call failed (the return value says so). */
+static int
+collect(struct dlq_ctx *c, size_t max, unsigned max_calls, int visibility_s, bool give_back,
+    struct sqs_dlq_message **ret, size_t *n, struct errctx *ec)
 {
 	struct sqs_dlq_message *out = NULL;
-	char **receipts = NULL;
-	size_t n_receipts = 0, got = 0, k;
-	struct dlq_ctx c;
+	char **back = NULL;
+	size_t got = 0, n_back = 0, k;
 	json_t *msgs, *m;
 	unsigned calls;
-	int r;
+	int r = 0;
 
-	*ret = NULL;
-	*n = 0;
-	r = dlq_ctx_init(t, &c, ec);
-	if (r < 0)
-		return r;
-	for (calls = 0; got < max && calls < DLQ_MAX_RECEIVES; calls++) {
-		r = receive_some(&c, DLQ_READ_VISIBILITY, &msgs, ec);
+	for (calls = 0; got < max && calls < max_calls; calls++) {
+		r = receive_some(c, visibility_s, &msgs, ec);
 		if (r < 0 || json_array_size(msgs) == 0) {
 			json_decref(msgs);
 			break;
 		}
 		json_array_foreach(msgs, k, m) {
+			bool mine;
+
 			if (!well_formed(m))
 				continue;
-			receipts = xreallocarray(receipts, n_receipts + 1, sizeof *receipts);
-			receipts[n_receipts++] = xstrdup(json_string_value(json_object_get(m, "ReceiptHandle")));
-			if (got < max && !seen_before(out, got, json_string_value(json_object_get(m, "MessageId")))) {
+			mine = got < max && !seen_before(out, got, json_string_value(json_object_get(m, "MessageId")));
+			if (mine) {
 				out = xreallocarray(out, got + 1, sizeof *out);
 				fill_message(m, &out[got++]);
+			}
+			if (!mine || give_back) {
+				back = xreallocarray(back, n_back + 1, sizeof *back);
+				back[n_back++] = xstrdup(json_string_value(json_object_get(m, "ReceiptHandle")));
 			}
 		}
 		json_decref(msgs);
 	}
-	release(&c, receipts, n_receipts);
-	free_receipts(receipts, n_receipts);
-	if (r < 0) {
-		sqs_dlq_messages_free(out, got);
-		return r;
-	}
+	release(c, back, n_back);
+	free_receipts(back, n_back);
 	*ret = out;
 	*n = got;
-	return 0;
+	return r;
+}
+
+int
+sqs_dlq_peek(struct transport *t, size_t max, struct sqs_dlq_message **ret, size_t *n,
+    struct errctx *ec)
+{
+	struct dlq_ctx c;
+	int r;
+
+	*ret = NULL;
+	*n = 0;
+	r = dlq_ctx_init(t, &c, ec);
+	if (r == 0)
+		r = collect(&c, max, DLQ_MAX_RECEIVES, DLQ_READ_VISIBILITY, true, ret, n, ec);
+	if (r < 0) {
+		sqs_dlq_messages_free(*ret, *n);
+		*ret = NULL;
+		*n = 0;
+	}
+	return r;
 }
 
 int
 sqs_dlq_receive(struct transport *t, size_t max, unsigned max_calls, int visibility_s,
     struct sqs_dlq_message **ret, size_t *n, struct errctx *ec)
 {
-	struct sqs_dlq_message *out = NULL;
-	char **extra = NULL;
-	size_t got = 0, n_extra = 0, k;
 	struct dlq_ctx c;
-	json_t *msgs, *m;
-	unsigned calls;
 	int r;
 
 	*ret = NULL;
 	*n = 0;
 	r = dlq_ctx_init(t, &c, ec);
-	if (r < 0)
-		return r;
-	for (calls = 0; got < max && calls < max_calls; calls++) {
-		r = receive_some(&c, visibility_s, &msgs, ec);
-		if (r < 0 || json_array_size(msgs) == 0) {
-			json_decref(msgs);
-			break;
-		}
-		json_array_foreach(msgs, k, m) {
-			if (!well_formed(m))
-				continue;
-			/* Beyond max, or a second copy (a standard queue may deliver
-			 * one twice): not the caller's, visible again below. */
-			if (got < max && !seen_before(out, got, json_string_value(json_object_get(m, "MessageId")))) {
-				out = xreallocarray(out, got + 1, sizeof *out);
-				fill_message(m, &out[got++]);
-				continue;
-			}
-			extra = xreallocarray(extra, n_extra + 1, sizeof *extra);
-			extra[n_extra++] = xstrdup(json_string_value(json_object_get(m, "ReceiptHandle")));
-		}
-		json_decref(msgs);
-	}
-	release(&c, extra, n_extra);
-	free_receipts(extra, n_extra);
-	if (r < 0 && got == 0)
-		return r;
+	if (r == 0)
+		r = collect(&c, max, max_calls, visibility_s, false, ret, n, ec);
 	/* What arrived before a failed call is still the caller's to give back. */
-	*ret = out;
-	*n = got;
-	return 0;
+	return r < 0 && *n == 0 ? r : 0;
 }
 
 void
