@@ -282,20 +282,31 @@ ddb_options(const struct config *cfg, struct dynamodb_runs_options *o)
 	};
 }
 
+/* The park records' store for a one-shot command: *ret NULL (and 0) when
+ * the backend keeps none (not aws, or no runs table). */
+static int
+parked_store_open(const struct config *cfg, struct backends *b, struct dynamodb_runs **ret,
+    struct errctx *ec)
+{
+	struct dynamodb_runs_options o;
+
+	*ret = NULL;
+	if (strcmp(b->kind, "aws") != 0 || config_str(cfg, "aws.runs_table")[0] == '\0')
+		return 0;
+	ddb_options(cfg, &o);
+	return dynamodb_runs_new(&o, b->aws_credentials, ret, ec);
+}
+
 int
 runsource_forget_parked(const struct config *cfg, struct backends *b, const char *message_id,
     size_t *removed, struct errctx *ec)
 {
-	struct dynamodb_runs_options o;
-	struct dynamodb_runs *ddb = NULL;
+	struct dynamodb_runs *ddb;
 	int r;
 
 	*removed = 0;
-	if (strcmp(b->kind, "aws") != 0 || config_str(cfg, "aws.runs_table")[0] == '\0')
-		return 0;
-	ddb_options(cfg, &o);
-	r = dynamodb_runs_new(&o, b->aws_credentials, &ddb, ec);
-	if (r == 0)
+	r = parked_store_open(cfg, b, &ddb, ec);
+	if (r == 0 && ddb != NULL)
 		r = dynamodb_runs_unpark(ddb, message_id, time_now_realtime_usec(), removed, ec);
 	dynamodb_runs_free(ddb);
 	return r;
@@ -305,16 +316,12 @@ int
 runsource_list_parked(const struct config *cfg, struct backends *b, json_t **ret,
     struct errctx *ec)
 {
-	struct dynamodb_runs_options o;
-	struct dynamodb_runs *ddb = NULL;
+	struct dynamodb_runs *ddb;
 	int r;
 
 	*ret = NULL;
-	if (strcmp(b->kind, "aws") != 0 || config_str(cfg, "aws.runs_table")[0] == '\0')
-		return 0;
-	ddb_options(cfg, &o);
-	r = dynamodb_runs_new(&o, b->aws_credentials, &ddb, ec);
-	if (r == 0)
+	r = parked_store_open(cfg, b, &ddb, ec);
+	if (r == 0 && ddb != NULL)
 		r = dynamodb_runs_parked(ddb, time_now_realtime_usec(), SIZE_MAX, ret, ec);
 	dynamodb_runs_free(ddb);
 	return r;
