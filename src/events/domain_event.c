@@ -10,11 +10,31 @@
 #include "alchemiser/core/xalloc.h"
 #include "alchemiser/events/domain_event.h"
 
+static int decode(enum event_type t, json_t *copy, struct domain_event **ret, struct errctx *ec);
+
 static int
 field_error(struct errctx *ec, const struct field_spec *f, const char *want, const json_t *got)
 {
 	return errctx_set(ec, -EBADMSG, "field '%s': expected %s, got %s", f->name, want,
 	    got == NULL ? "nothing" : json_type_name(got));
+}
+
+/* A catalogue default ("{}", "[]", "null", a plain "string", or other JSON)
+ * as a new value; the common forms without a parse (issue #13). */
+static json_t *
+default_value(const char *def)
+{
+	size_t n = strlen(def);
+
+	if (strcmp(def, "{}") == 0)
+		return json_object();
+	if (strcmp(def, "[]") == 0)
+		return json_array();
+	if (strcmp(def, "null") == 0)
+		return json_null();
+	if (n >= 2 && def[0] == '"' && def[n - 1] == '"' && memchr(def + 1, '\\', n - 2) == NULL)
+		return json_stringn(def + 1, n - 2);
+	return json_loads(def, JSON_DECODE_ANY, NULL);
 }
 
 /* Check one field of detail (owned copy) and normalise it in place. */
@@ -31,7 +51,7 @@ check_field(json_t *detail, const struct field_spec *f, int64_t *ts_usec, struct
 		if (f->required)
 			return errctx_set(ec, -EBADMSG, "field '%s': required field is missing", f->name);
 		if (f->def != NULL)
-			json_object_set_new(detail, f->name, json_loads(f->def, JSON_DECODE_ANY, NULL));
+			json_object_set_new(detail, f->name, default_value(f->def));
 		return 0;
 	}
 	switch (f->kind) {
@@ -81,7 +101,9 @@ check_field(json_t *detail, const struct field_spec *f, int64_t *ts_usec, struct
 			return field_error(ec, f, "RFC 3339 timestamp string", v);
 		if (time_parse_rfc3339(json_string_value(v), ts_usec, &sub) < 0)
 			return errctx_set(ec, -EBADMSG, "field '%s': %s", f->name, errctx_msg(&sub));
-		json_object_set_new(detail, f->name, json_string(time_format_rfc3339(*ts_usec, buf)));
+		/* Already in the normal form (our own events, mostly): nothing to replace. */
+		if (strcmp(time_format_rfc3339(*ts_usec, buf), json_string_value(v)) != 0)
+			json_object_set_new(detail, f->name, json_string(buf));
 		break;
 	}
 	default:
@@ -117,19 +139,50 @@ check_flags(const json_t *detail, struct errctx *ec)
 int
 domain_event_from_detail(enum event_type t, const json_t *detail, struct domain_event **ret, struct errctx *ec)
 {
-	const struct field_spec *f = event_type_fields(t);
-	const char *declared;
-	struct domain_event *e;
-	json_t *copy;
-	int64_t ts = 0;
-	int r;
-
-	if (f == NULL)
+	if (event_type_fields(t) == NULL)
 		return errctx_set(ec, -EINVAL, "unknown event type %d", (int)t);
 	if (!json_is_object(detail))
 		return errctx_set(ec, -EBADMSG, "detail: expected object, got %s", json_type_name(detail));
 	/* A deep copy: normalisation must not change what the caller holds. */
-	copy = json_deep_copy(detail);
+	return decode(t, json_deep_copy(detail), ret, ec);
+}
+
+int
+domain_event_from_detail_take(enum event_type t, json_t *detail, struct domain_event **ret,
+    struct errctx *ec)
+{
+	json_t *own;
+	int r;
+
+	if (event_type_fields(t) == NULL || !json_is_object(detail)) {
+		r = domain_event_from_detail(t, detail, ret, ec);
+		json_decref(detail);
+		return r;
+	}
+	/* Why the reference count is read: with the only reference, the caller
+	 * can see no change, so the object is normalised in place and becomes
+	 * the event's (no copy of the tree: issue #13). Anyone else holding it
+	 * gets the old behaviour, a deep copy. */
+	if (detail->refcount == 1)
+		own = detail;
+	else {
+		own = json_deep_copy(detail);
+		json_decref(detail);
+	}
+	return decode(t, own, ret, ec);
+}
+
+/* Validate and normalise copy (owned, an object) as type t; it becomes the
+ * event's detail, or is released on failure. */
+static int
+decode(enum event_type t, json_t *copy, struct domain_event **ret, struct errctx *ec)
+{
+	const struct field_spec *f = event_type_fields(t);
+	const char *declared;
+	struct domain_event *e;
+	int64_t ts = 0;
+	int r;
+
 	for (; f->name != NULL; f++) {
 		r = check_field(copy, f, &ts, ec);
 		if (r < 0) {
@@ -166,7 +219,6 @@ domain_event_new(enum event_type t, const char *event_id, const char *correlatio
     struct errctx *ec)
 {
 	char ts[RFC3339_STRLEN];
-	int r;
 
 	if (payload == NULL)
 		payload = json_object();
@@ -181,9 +233,7 @@ domain_event_new(enum event_type t, const char *event_id, const char *correlatio
 	if (json_object_get(payload, "source_component") == NULL)
 		json_object_set_new(payload, "source_component", json_string("alchemiserd"));
 	json_object_set_new(payload, "schema_version", json_string("1.0"));
-	r = domain_event_from_detail(t, payload, ret, ec);
-	json_decref(payload);
-	return r;
+	return domain_event_from_detail_take(t, payload, ret, ec);
 }
 
 char *

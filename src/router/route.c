@@ -72,8 +72,11 @@ trusted_source(const char *source)
 	    strlen(TRUSTED_SOURCE_PREFIX)) == 0;
 }
 
+/* body is the router's own parse: its detail is taken out of it and handed
+ * to the event, so validation normalises it in place instead of copying the
+ * tree (issue #13); body is only released after this. */
 static struct route *
-route_domain(struct route *r, const json_t *body, enum event_type t)
+route_domain(struct route *r, json_t *body, enum event_type t)
 {
 	struct errctx ec = { 0 };
 	json_t *detail = NULL;
@@ -82,11 +85,10 @@ route_domain(struct route *r, const json_t *body, enum event_type t)
 	r->type = t;
 	if (envelope_detail_object(body, &detail, &ec) < 0)
 		return reject(r, "%s: %s", event_type_name(t), errctx_msg(&ec));
-	if (domain_event_from_detail(t, detail, &r->event, &ec) < 0) {
-		json_decref(detail);
+	/* Ours alone now (a detail string was parsed into a new object anyway). */
+	(void)json_object_del(body, "detail");
+	if (domain_event_from_detail_take(t, detail, &r->event, &ec) < 0)
 		return reject(r, "%s", errctx_msg(&ec));
-	}
-	json_decref(detail);
 	if (check_ids(r->event->event_id, r->event->correlation_id, r->event->causation_id, &ec) < 0)
 		return reject(r, "%s detail: %s", event_type_name(t), errctx_msg(&ec));
 	if (t == EVENT_REBALANCE_PLANNED && check_plan(r->event, &ec) < 0)

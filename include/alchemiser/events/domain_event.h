@@ -30,6 +30,12 @@ struct domain_event {
 /* Validate detail (an object; borrowed) as type t. -EBADMSG names the field. */
 int	domain_event_from_detail(enum event_type t, const json_t *detail, struct domain_event **ret,
 	    struct errctx *ec);
+/* The same, taking the caller's reference to detail (also on failure): when
+ * it was the only one, detail is normalised in place and becomes the event's
+ * (no copy); otherwise it is copied as above. For callers that are done
+ * with detail: the router (its parsed body) and domain_event_new. */
+int	domain_event_from_detail_take(enum event_type t, json_t *detail, struct domain_event **ret,
+	    struct errctx *ec);
 /* Build a new event of type t for publishing: base fields from the arguments
  * (timestamp_usec 0 = now), payload holds the type-specific fields (stolen).
  * Validated like a received one. */

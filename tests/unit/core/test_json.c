@@ -233,6 +233,132 @@ START_TEST(test_json_dumps_shortest_reals)
 }
 END_TEST
 
+/* What jansson makes of text with the flags json_parse_bounded gives it. */
+static json_t *
+jansson_parse(const char *text, size_t len)
+{
+	return json_loadb(text, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, NULL);
+}
+
+/* The plain parser against jansson on one input: whatever it accepts,
+ * jansson accepts as an equal value with the same key order. Returns
+ * whether the plain parser accepted. */
+static bool
+plain_agrees(const char *text, size_t len)
+{
+	json_t *fast = json_parse_plain(text, len, JSON_MAX_DEPTH), *slow;
+	char *a, *b;
+
+	if (fast == NULL)
+		return false;
+	slow = jansson_parse(text, len);
+	ck_assert_msg(slow != NULL, "plain accepted what jansson refuses: %.*s", (int)len, text);
+	ck_assert_msg(json_equal(fast, slow), "plain and jansson differ: %.*s", (int)len, text);
+	a = json_dumps(fast, JSON_COMPACT | JSON_ENCODE_ANY);
+	b = json_dumps(slow, JSON_COMPACT | JSON_ENCODE_ANY);
+	ck_assert_str_eq(a, b);
+	free(a);
+	free(b);
+	json_decref(fast);
+	json_decref(slow);
+	return true;
+}
+
+#define WC_BODY "{\"detail-type\":\"WorkflowCompleted\",\"source\":\"alchemiser.execution\",\"detail\":" \
+	"{\"event_id\":\"d-1\",\"correlation_id\":\"d-1-run\",\"causation_id\":\"bench\"," \
+	"\"event_type\":\"WorkflowCompleted\",\"timestamp\":\"2025-10-14T12:00:00Z\"," \
+	"\"source_module\":\"bench\",\"workflow_type\":\"trading\",\"workflow_duration_ms\":1,\"success\":true}}"
+
+START_TEST(test_json_plain_takes_the_common_forms)
+{
+	static const char *plain[] = {
+		WC_BODY, "{}", "[]", " { } ", "\t[\n1 ,\r-2,0,-0 ]\n", "\"\"", "\"x\"", "true", "false", "null",
+		"123456789012345678", "-123456789012345678", "{\"a\":{\"b\":[{},[],{\"c\":null}]}}",
+		"{\"\":\"\",\"a b\":\"~\x7f\"}", "[[[[[[[[1]]]]]]]]",
+	};
+	size_t i;
+
+	for (i = 0; i < ELEMENTSOF(plain); i++)
+		ck_assert_msg(plain_agrees(plain[i], strlen(plain[i])), "declined: %s", plain[i]);
+}
+END_TEST
+
+/* Anything outside the subset goes to jansson: these are declined, and
+ * json_parse_bounded still gives jansson's value or error for them. */
+START_TEST(test_json_plain_declines_the_rest)
+{
+	static const char *other[] = {
+		"", " ", "{", "}", "[1,]", "{\"a\":1,}", "{\"a\" 1}", "{a:1}", "[1 2]", "\"a\\nb\"",
+		"\"\\u0041\"", "\"caf\xc3\xa9\"", "\"a\tb\"", "1.5", "1e3", "-1E3", "01", "-", "-01", "--1",
+		"1234567890123456789", "99999999999999999999", "tru", "True", "nul", "truex", "{\"a\":1}x",
+		"{\"a\":1,\"a\":2}", "{\"a\":{\"b\":1,\"b\":1}}", "[1]]", "\"open", "{\"a\"", "{\"a\":",
+		"[-]", "NaN", "Infinity", "\xef\xbb\xbf{}",
+	};
+	size_t i;
+
+	char deep[2 * (JSON_MAX_DEPTH + 1)];
+	json_t *v;
+
+	for (i = 0; i < ELEMENTSOF(other); i++)
+		ck_assert_msg(!plain_agrees(other[i], strlen(other[i])), "accepted: %s", other[i]);
+	/* A NUL inside the length (not a terminator). */
+	ck_assert(!plain_agrees("{\"a\":1}\0", 8));
+	ck_assert(!plain_agrees("\"a\0b\"", 5));
+	/* Nesting: the caller's limit, and never deeper than JSON_MAX_DEPTH. */
+	ck_assert_ptr_null(json_parse_plain("[[1]]", 5, 1));
+	v = json_parse_plain("[[1]]", 5, 2);
+	ck_assert_ptr_nonnull(v);
+	json_decref(v);
+	memset(deep, '[', JSON_MAX_DEPTH + 1);
+	memset(deep + JSON_MAX_DEPTH + 1, ']', JSON_MAX_DEPTH + 1);
+	ck_assert_ptr_null(json_parse_plain(deep, sizeof deep, SIZE_MAX));
+	ck_assert(plain_agrees(deep + 1, sizeof deep - 2));
+}
+END_TEST
+
+/* Every one-byte change and every cut of a real body: the plain parser and
+ * jansson agree wherever the plain parser answers, and json_parse_bounded
+ * answers exactly as jansson (value or error text) wherever it does not. */
+START_TEST(test_json_plain_agrees_under_mutation)
+{
+	static const char subst[] = "{}[]\",:\\0123-.eEtfnulx \t\n\x01\x7f\x80\xc3";
+	const char *body = WC_BODY;
+	size_t len = strlen(body), i, k, accepted = 0;
+	char buf[sizeof WC_BODY];
+
+	for (i = 0; i <= len; i++) {
+		accepted += plain_agrees(body, i);
+		for (k = 0; i < len && k < sizeof subst - 1; k++) {
+			struct errctx ec = { 0 };
+			json_error_t jerr;
+			json_t *v = NULL, *slow;
+			char want[256];
+			int r;
+
+			memcpy(buf, body, len);
+			buf[i] = subst[k];
+			if (plain_agrees(buf, len)) {
+				accepted++;
+				continue;
+			}
+			r = json_parse_bounded(buf, len, JSON_MAX_BODY, JSON_MAX_DEPTH, &v, &ec);
+			slow = json_loadb(buf, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &jerr);
+			if (r == 0) {
+				ck_assert(slow != NULL && json_equal(v, slow));
+				json_decref(v);
+			} else if (r == -EBADMSG && slow == NULL && strstr(ec.msg, "UTF-8") == NULL) {
+				snprintf(want, sizeof want, "malformed JSON at line %d column %d: %s", jerr.line,
+				    jerr.column, jerr.text);
+				ck_assert_str_eq(ec.msg, want);
+			}
+			json_decref(slow);
+		}
+	}
+	/* The full body, and the changes that keep it plain (a digit for a digit, ...). */
+	ck_assert_uint_gt(accepted, 100);
+}
+END_TEST
+
 static Suite *
 suite_json(void)
 {
@@ -242,6 +368,11 @@ suite_json(void)
 	tcase_add_test(tc, test_json_parses_object);
 	tcase_add_test(tc, test_json_rejects_malformed_with_position);
 	tcase_add_test(tc, test_json_rejects_duplicate_keys);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("plain");
+	tcase_add_test(tc, test_json_plain_takes_the_common_forms);
+	tcase_add_test(tc, test_json_plain_declines_the_rest);
+	tcase_add_test(tc, test_json_plain_agrees_under_mutation);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("limits");
 	tcase_add_test(tc, test_json_rejects_oversized_body);

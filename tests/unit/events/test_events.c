@@ -332,6 +332,59 @@ START_TEST(test_seed_event_bodies_decode)
 }
 END_TEST
 
+/* Taking the caller's only reference: the object itself becomes the event's
+ * detail, normalised in place; a shared one is copied, the other holder sees
+ * no change; a failure releases it with the same reason as the borrowing
+ * form (ASan finds a leak). */
+START_TEST(test_event_take_normalises_in_place)
+{
+	const char *text = "{\"event_id\":\"e-1\",\"correlation_id\":\"c-1\",\"causation_id\":\"k-1\","
+	    "\"event_type\":\"WorkflowCompleted\",\"timestamp\":\"2025-01-01T05:00:00-05:00\","
+	    "\"source_module\":\"m\",\"workflow_type\":\"trading\",\"workflow_duration_ms\":5,\"success\":true}";
+	struct errctx ec = { 0 }, ec2 = { 0 };
+	struct domain_event *e = NULL, *e2 = NULL;
+	json_t *d = parse(text), *shared = parse(text), *bad;
+	char *s1, *s2;
+
+	ck_assert_ok(domain_event_from_detail_take(EVENT_WORKFLOW_COMPLETED, d, &e, &ec), &ec);
+	ck_assert_ptr_eq(e->detail, d);
+	ck_assert_str_eq(json_string_value(domain_event_get(e, "timestamp")), "2025-01-01T10:00:00Z");
+	ck_assert_str_eq(json_string_value(domain_event_get(e, "schema_version")), "1.0");
+	ck_assert(json_is_object(domain_event_get(e, "summary")));
+	ck_assert_int_eq(e->timestamp_usec, INT64_C(1735725600000000));
+	/* The same as the borrowing form, byte for byte. */
+	ck_assert_ok(domain_event_from_detail(EVENT_WORKFLOW_COMPLETED, shared, &e2, &ec), &ec);
+	s1 = domain_event_encode(e);
+	s2 = domain_event_encode(e2);
+	ck_assert_str_eq(s1, s2);
+	free(s1);
+	free(s2);
+	domain_event_free(e);
+	domain_event_free(e2);
+	e = e2 = NULL;
+
+	json_incref(shared);
+	ck_assert_ok(domain_event_from_detail_take(EVENT_WORKFLOW_COMPLETED, shared, &e, &ec), &ec);
+	ck_assert_ptr_ne(e->detail, shared);
+	ck_assert_str_eq(json_string_value(json_object_get(shared, "timestamp")), "2025-01-01T05:00:00-05:00");
+	ck_assert_ptr_null(json_object_get(shared, "schema_version"));
+	domain_event_free(e);
+	e = NULL;
+
+	json_object_set_new(shared, "success", json_string("yes"));
+	bad = json_deep_copy(shared);
+	ck_assert_err(domain_event_from_detail(EVENT_WORKFLOW_COMPLETED, shared, &e2, &ec2), -EBADMSG, &ec2);
+	ck_assert_err(domain_event_from_detail_take(EVENT_WORKFLOW_COMPLETED, bad, &e, &ec), -EBADMSG, &ec);
+	ck_assert_str_eq(ec.msg, ec2.msg);
+	ck_assert_str_eq(ec.msg, "WorkflowCompleted detail: field 'success': expected boolean, got string");
+	ck_assert_ptr_null(e);
+	bad = json_array();
+	ck_assert_err(domain_event_from_detail_take(EVENT_WORKFLOW_COMPLETED, bad, &e, &ec), -EBADMSG, &ec);
+	ck_assert_str_eq(ec.msg, "detail: expected object, got array");
+	json_decref(shared);
+}
+END_TEST
+
 static Suite *
 suite_events(void)
 {
@@ -344,6 +397,7 @@ suite_events(void)
 	tcase_add_test(tc, test_event_type_mismatch_is_rejected);
 	tcase_add_test(tc, test_event_new_builds_valid_event);
 	tcase_add_test(tc, test_event_signal_reals_shortest);
+	tcase_add_test(tc, test_event_take_normalises_in_place);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("catalogue");
 	tcase_add_test(tc, test_event_catalogue_sources);

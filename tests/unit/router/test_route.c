@@ -296,6 +296,122 @@ START_TEST(test_route_seed_events)
 }
 END_TEST
 
+/* The bench's body (bench/lib/alchbench.py WC_BODY) in parts, to vary one. */
+#define WC_ENV(detail) \
+	"{\"detail-type\":\"WorkflowCompleted\",\"source\":\"alchemiser.execution\",\"detail\":" detail "}"
+#define WC_IDS "\"event_id\":\"e-1\",\"correlation_id\":\"c-1\",\"causation_id\":\"bench\""
+#define WC_REST "\"event_type\":\"WorkflowCompleted\",\"timestamp\":\"2025-10-14T12:00:00Z\"," \
+	"\"source_module\":\"bench\",\"workflow_type\":\"trading\""
+#define WC_TAIL "\"workflow_duration_ms\":1,\"success\":true"
+#define WC(ids, rest, tail) WC_ENV("{" ids "," rest "," tail "}")
+
+/* Bad envelopes and their reasons, word for word as the router gave them
+ * before the plain parser and the in-place validation (issue #13; taken
+ * from `alchemiserd --explain` of 439af1a). Both parse paths are here: the
+ * plain one (most) and jansson's (escapes, reals, errors). */
+static const struct { const char *name, *body, *reason; } rejects[] = {
+	{ "missing event_id", WC("\"correlation_id\":\"c-1\",\"causation_id\":\"bench\"", WC_REST, WC_TAIL),
+	  "WorkflowCompleted detail: field 'event_id': required field is missing" },
+	{ "empty event_id", WC("\"event_id\":\"\",\"correlation_id\":\"c-1\",\"causation_id\":\"bench\"", WC_REST, WC_TAIL),
+	  "WorkflowCompleted detail: field 'event_id': must not be empty" },
+	{ "integer event_id", WC("\"event_id\":7,\"correlation_id\":\"c-1\",\"causation_id\":\"bench\"", WC_REST, WC_TAIL),
+	  "WorkflowCompleted detail: field 'event_id': expected string, got integer" },
+	{ "correlation id with a newline escape", WC("\"event_id\":\"e-1\",\"correlation_id\":\"c\\n1\",\"causation_id\":\"bench\"",
+	    WC_REST, WC_TAIL),
+	  "WorkflowCompleted detail: field 'correlation_id': character 2 (0x0a) is not allowed "
+	  "(letters, digits and -_.:+=@/~# only)" },
+	{ "raw control byte in a string", WC("\"event_id\":\"e-1\",\"correlation_id\":\"c-1\",\"causation_id\":\"a\tb\"",
+	    WC_REST, WC_TAIL),
+	  "body: malformed JSON at line 1 column 134: control character 0x9 near '\"a'" },
+	{ "success as string", WC(WC_IDS, WC_REST, "\"workflow_duration_ms\":1,\"success\":\"true\""),
+	  "WorkflowCompleted detail: field 'success': expected boolean, got string" },
+	{ "duration as real", WC(WC_IDS, WC_REST, "\"workflow_duration_ms\":1.5,\"success\":true"),
+	  "WorkflowCompleted detail: field 'workflow_duration_ms': expected integer, got number" },
+	{ "duration with leading zero", WC(WC_IDS, WC_REST, "\"workflow_duration_ms\":01,\"success\":true"),
+	  "body: malformed JSON at line 1 column 282: invalid token near '0'" },
+	{ "duration over int64", WC(WC_IDS, WC_REST,
+	    "\"workflow_duration_ms\":99999999999999999999,\"success\":true"),
+	  "body: malformed JSON at line 1 column 301: too big integer near '99999999999999999999'" },
+	{ "bare word", WC(WC_IDS, WC_REST, "\"workflow_duration_ms\":1,\"success\":True"),
+	  "body: malformed JSON at line 1 column 297: invalid token near 'True'" },
+	{ "duplicate key", WC(WC_IDS, WC_REST, WC_TAIL ",\"success\":false"),
+	  "body: malformed JSON at line 1 column 307: duplicate object key near '\"success\"'" },
+	{ "signal_only as string", WC(WC_IDS, WC_REST, WC_TAIL ",\"metadata\":{\"signal_only\":\"true\"}"),
+	  "WorkflowCompleted detail: field 'metadata.signal_only': expected boolean, got string" },
+	{ "summary not an object", WC(WC_IDS, WC_REST, WC_TAIL ",\"summary\":[]"),
+	  "WorkflowCompleted detail: field 'summary': expected object, got array" },
+	{ "bad timestamp", WC(WC_IDS, "\"event_type\":\"WorkflowCompleted\",\"timestamp\":\"2025-13-14T12:00:00Z\","
+	    "\"source_module\":\"bench\",\"workflow_type\":\"trading\"", WC_TAIL),
+	  "WorkflowCompleted detail: field 'timestamp': '2025-13-14T12:00:00Z' is not an RFC 3339 "
+	  "timestamp: bad date" },
+	{ "event_type mismatch", WC(WC_IDS, "\"event_type\":\"WorkflowStarted\",\"timestamp\":\"2025-10-14T12:00:00Z\","
+	    "\"source_module\":\"bench\",\"workflow_type\":\"trading\"", WC_TAIL),
+	  "WorkflowCompleted detail: field 'event_type': says 'WorkflowStarted'" },
+	{ "trailing garbage", WC(WC_IDS, WC_REST, WC_TAIL) "x",
+	  "body: malformed JSON at line 1 column 300: end of file expected near 'x'" },
+	{ "detail is an array", WC_ENV("[1]"),
+	  "WorkflowCompleted: detail: expected object, got array" },
+	{ "detail string holds an array", WC_ENV("\"[1]\""),
+	  "WorkflowCompleted: detail string holds array, not an object" },
+	{ "no detail", "{\"detail-type\":\"WorkflowCompleted\",\"source\":\"alchemiser.execution\"}",
+	  "WorkflowCompleted: detail: expected object, got nothing" },
+	{ "untrusted source", "{\"detail-type\":\"WorkflowCompleted\",\"source\":\"evil.execution\","
+	  "\"detail\":{}}",
+	  "detail-type WorkflowCompleted needs a source starting with 'alchemiser.', got 'evil.execution'" },
+
+};
+
+START_TEST(test_route_rejects_as_before)
+{
+	struct route *r = route_message(rejects[_i].body, strlen(rejects[_i].body), "sqs-1");
+
+	ck_assert_msg(r->rejected, "%s: not rejected", rejects[_i].name);
+	ck_assert_msg(strcmp(r->reason, rejects[_i].reason) == 0, "%s: reason '%s', want '%s'",
+	    rejects[_i].name, r->reason, rejects[_i].reason);
+	ck_assert_ptr_null(r->handler);
+	ck_assert_ptr_null(r->idempotency_key);
+	route_free(r);
+}
+END_TEST
+
+/* The same message through the plain parser and through jansson (an escape
+ * sends it there): the same decision, the same event, byte for byte. */
+START_TEST(test_route_plain_and_jansson_agree)
+{
+	static const char *plain = WC(WC_IDS, WC_REST, WC_TAIL);
+	static const char *escaped = WC(WC_IDS, "\"event_type\":\"WorkflowCompleted\","
+	    "\"timestamp\":\"2025-10-14T12:00:00Z\",\"source_module\":\"b\\u0065nch\","
+	    "\"workflow_type\":\"trading\"", WC_TAIL);
+	struct route *a = route_message(plain, strlen(plain), "sqs-1");
+	struct route *b = route_message(escaped, strlen(escaped), "sqs-1");
+	json_t *ja = route_explain(a), *jb = route_explain(b);
+	char *sa = json_dumps(ja, JSON_COMPACT | JSON_SORT_KEYS);
+	char *sb = json_dumps(jb, JSON_COMPACT | JSON_SORT_KEYS);
+	char *ea, *eb;
+
+	ck_assert_ptr_null(json_parse_plain(escaped, strlen(escaped), JSON_MAX_DEPTH));
+	ck_assert_msg(!a->rejected, "%s", a->reason);
+	ck_assert_str_eq(sa, sb);
+	ck_assert_str_eq(a->handler, "completed");
+	ck_assert_str_eq(a->idempotency_key, "e-1");
+	ea = domain_event_encode(a->event);
+	eb = domain_event_encode(b->event);
+	ck_assert_str_eq(ea, eb);
+	ck_assert_ptr_nonnull(strstr(ea, "\"schema_version\":\"1.0\""));
+	ck_assert_ptr_nonnull(strstr(ea, "\"summary\":{}"));
+	ck_assert_int_eq(json_integer_value(domain_event_get(a->event, "workflow_duration_ms")), 1);
+	ck_assert(json_is_true(domain_event_get(a->event, "success")));
+	free(ea);
+	free(eb);
+	free(sa);
+	free(sb);
+	json_decref(ja);
+	json_decref(jb);
+	route_free(a);
+	route_free(b);
+}
+END_TEST
+
 START_TEST(test_outcome_mapping)
 {
 	ck_assert_int_eq(outcome_from_errno(0), OUTCOME_DONE);
@@ -319,6 +435,8 @@ suite_route(void)
 
 	tcase_add_loop_test(tc, test_route_acceptance_case, 0, (int)ELEMENTSOF(cases));
 	tcase_add_test(tc, test_route_seed_events);
+	tcase_add_loop_test(tc, test_route_rejects_as_before, 0, (int)ELEMENTSOF(rejects));
+	tcase_add_test(tc, test_route_plain_and_jansson_agree);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("details");
 	tcase_add_test(tc, test_route_pnl_fields);
