@@ -24,6 +24,7 @@ import os
 import re
 import subprocess
 import sys
+import tempfile
 
 CHROMIUM = os.environ.get("CHROMIUM", "chromium")
 
@@ -307,12 +308,11 @@ def main():
     if html_part is None:
         sys.exit(f"{name}: no text/html part in {mailfile}")
     plain = plain_part.get_content() if plain_part is not None else None
-    work = os.path.join(artdir, "." + name + ".work")
-    os.makedirs(work, exist_ok=True)
-    html_path = os.path.join(work, name + ".html")
-    with open(html_path, "w") as f:
-        f.write(html_part.get_content())
-    dom_text, png = render(html_path, artdir, name, work)
+    with tempfile.TemporaryDirectory(prefix="mail-render-") as work:
+        html_path = os.path.join(work, name + ".html")
+        with open(html_path, "w") as f:
+            f.write(html_part.get_content())
+        dom_text, png = render(html_path, artdir, name, work)
     dom = Dom()
     dom.feed(dom_text)
     c = Checks(name)
