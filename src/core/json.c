@@ -117,20 +117,21 @@ plain_ws(struct plain *pl)
 		pl->p++;
 }
 
+/* The bytes a plain string holds as they are: printable ASCII and DEL, but
+ * the quote and the backslash (a table: one load a byte). */
+static const bool plain_byte[256] = {
+	[0x20 ... 0x21] = true, [0x23 ... 0x5b] = true, [0x5d ... 0x7f] = true,
+};
+
 /* At the opening quote: the bytes of a string with nothing to decode. */
 static bool
 plain_string(struct plain *pl, const char **s, size_t *n)
 {
 	const char *q = pl->p + 1;
 
-	while (q < pl->end && *q != '"') {
-		unsigned char c = (unsigned char)*q;
-
-		if (c < 0x20 || c >= 0x80 || c == '\\')
-			return false;
+	while (q < pl->end && plain_byte[(unsigned char)*q])
 		q++;
-	}
-	if (q == pl->end)
+	if (q == pl->end || *q != '"')
 		return false;
 	*s = pl->p + 1;
 	*n = (size_t)(q - (pl->p + 1));

@@ -242,6 +242,19 @@ invalid:
 	    why);
 }
 
+/* v in exactly n decimal digits, zero-padded, at p; returns the end. */
+static char *
+put_digits(char *p, unsigned v, int n)
+{
+	int i;
+
+	for (i = n - 1; i >= 0; i--) {
+		p[i] = (char)('0' + v % 10);
+		v /= 10;
+	}
+	return p + n;
+}
+
 char *
 time_format_rfc3339(int64_t usec, char *buf)
 {
@@ -258,6 +271,30 @@ time_format_rfc3339(int64_t usec, char *buf)
 	unsigned month, day;
 
 	time_civil_from_days(days, &year, &month, &day);
+	if (year >= 0 && year <= 9999) {
+		/* The same text without snprintf: every received event's timestamp is
+		 * formatted to check its normal form (issue #13). */
+		char *p = buf;
+
+		p = put_digits(p, (unsigned)year, 4);
+		*p++ = '-';
+		p = put_digits(p, month, 2);
+		*p++ = '-';
+		p = put_digits(p, day, 2);
+		*p++ = 'T';
+		p = put_digits(p, (unsigned)(sod / 3600), 2);
+		*p++ = ':';
+		p = put_digits(p, (unsigned)(sod / 60 % 60), 2);
+		*p++ = ':';
+		p = put_digits(p, (unsigned)(sod % 60), 2);
+		if (us != 0) {
+			*p++ = '.';
+			p = put_digits(p, (unsigned)us, 6);
+		}
+		*p++ = 'Z';
+		*p = '\0';
+		return buf;
+	}
 	if (us == 0)
 		snprintf(buf, RFC3339_STRLEN, "%04d-%02u-%02uT%02d:%02d:%02dZ", year, month, day,
 		    (int)(sod / 3600), (int)(sod / 60 % 60), (int)(sod % 60));
