@@ -449,6 +449,11 @@ act_on_outcome(struct runtime *rt, struct job *job)
 
 		if (job->retry_delay_usec > delay)
 			delay = job->retry_delay_usec;
+		/* A wait (another holder's claim or lease, or the stage asked to
+		 * run later) that ends during a stop goes back at once, as a job
+		 * held in place does (runtime_begin_drain): nothing failed. */
+		if ((job->lease_wait || job->deferred) && rt->state != RUNTIME_RUNNING)
+			delay = 0;
 		if (delay > RUNTIME_MAX_VISIBILITY_USEC)
 			delay = RUNTIME_MAX_VISIBILITY_USEC;
 		change_visibility(rt, job->msg->receipt, delay);
