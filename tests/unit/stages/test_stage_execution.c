@@ -255,7 +255,13 @@ START_TEST(test_stage_execution_superseded)
 	ck_assert_ptr_nonnull(wc);
 	ed = domain_event_get(te, "execution_data");
 	ck_assert_str_eq(json_get_str(ed, "superseded_by"), "run-B");
-	ck_assert_int_eq(json_integer_value(domain_event_get(te, "orders_placed")), 0);
+	/* A's own earlier orders, read back from the broker: the SPY leg it
+	 * filled before the kill and the IEF one cancelled now. */
+	ck_assert_int_eq(json_integer_value(domain_event_get(te, "orders_placed")), 2);
+	ck_assert_int_eq(json_integer_value(domain_event_get(te, "orders_succeeded")), 1);
+	ck_assert_msg(strstr(out.reason, "this run placed 2 orders earlier") != NULL &&
+	    strstr(out.reason, "buy SPY 20 of 20 filled") != NULL &&
+	    strstr(out.reason, "buy IEF 0 of 1 canceled") != NULL, "reason: %s", out.reason);
 	ck_assert_str_eq(json_string_value(domain_event_get(wc, "superseded_by")), "run-B");
 	stage_output_clear(&out);
 	/* The run record's outcome, whatever steps come after. */
@@ -323,11 +329,38 @@ START_TEST(test_stage_execution_newer_plan_trades)
 	ck_assert_int_ge(position("SPY").units / DECIMAL_SCALE, 98);
 	ck_assert_int_le(position("SPY").units / DECIMAL_SCALE, 100);
 	stage_output_clear(&out);
-	/* And now B (planned before A) is superseded by A. */
+	/* And now B (planned before A) is superseded by A. B fully executed
+	 * before (its claim never completed, as after a kill): its report says
+	 * what it placed then, and that it places nothing more. */
 	n = order_count();
 	execute(EID_B, "run-B", now0 - 60 * SEC, "{\"BIL\":\"1\"}", &out);
 	ck_assert(strstr(out.reason, "superseded by run run-A") != NULL);
+	ck_assert_msg(strstr(out.reason, "this run placed 1 order earlier (buy BIL ") != NULL &&
+	    strstr(out.reason, "places no further orders") != NULL, "reason: %s", out.reason);
 	ck_assert_int_eq(order_count(), n);
+	{
+		const struct domain_event *te = event_of(&out, EVENT_TRADE_EXECUTED);
+		const struct domain_event *wc = event_of(&out, EVENT_WORKFLOW_COMPLETED);
+		json_t *ed, *o;
+
+		ck_assert_ptr_nonnull(te);
+		ck_assert_ptr_nonnull(wc);
+		ed = domain_event_get(te, "execution_data");
+		ck_assert_str_eq(json_get_str(ed, "status"), "superseded");
+		ck_assert_int_eq(json_integer_value(domain_event_get(te, "orders_placed")), 1);
+		ck_assert_int_eq(json_integer_value(domain_event_get(te, "orders_succeeded")), 1);
+		ck_assert_uint_eq(json_array_size(json_object_get(ed, "orders")), 1);
+		o = json_array_get(json_object_get(ed, "orders"), 0);
+		ck_assert_str_eq(json_get_str(o, "symbol"), "BIL");
+		ck_assert_str_eq(json_get_str(o, "side"), "buy");
+		ck_assert_str_eq(json_get_str(o, "status"), "filled");
+		/* B bought 98..100 BIL (the buying-power cap) in its one run. */
+		ck_assert_int_eq(decimal_cmp(dec(json_get_str(o, "filled_qty")),
+		    dec(json_get_str(o, "shares"))), 0);
+		ck_assert_int_ge(decimal_cmp(dec(json_get_str(o, "filled_qty")), dec("98")), 0);
+		ck_assert_int_eq(json_integer_value(json_object_get(domain_event_get(wc, "summary"),
+		    "orders_placed")), 1);
+	}
 	stage_output_clear(&out);
 }
 END_TEST
