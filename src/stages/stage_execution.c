@@ -151,8 +151,10 @@ stage_execution_handle(const struct stage_ctx *ctx, struct stage_output *out)
 	if (r < 0) {
 		json_decref(plan_json);
 		if (errno_is_transient(r)) {
-			/* The re-run resumes the same client_order_ids: nothing is placed twice. */
-			stage_set(out, OUTCOME_RETRY, "broker: %s; the run resumes on retry", errctx_msg(&ec));
+			/* The re-run resumes the same client_order_ids: nothing is placed
+			 * twice. The broker or the state store (the account lease): the
+			 * error names which. */
+			stage_set(out, OUTCOME_RETRY, "%s; the run resumes on retry", errctx_msg(&ec));
 			out->dependency_failure = true;
 		} else
 			stage_fail_workflow(ctx, out, rp->correlation_id, "trade_execution", NULL,
@@ -426,11 +428,13 @@ execute_live(const struct stage_ctx *ctx, const struct domain_event *rp, const j
 
 	r = run_key_account(ctx->broker, lv->account, sizeof lv->account, ec);
 	if (r < 0)
-		return r;
+		return errctx_prefix(ec, "broker");
 	if (ctx->idem != NULL) {
 		r = account_lease_acquire(ctx->idem, lv->account, ctx->owner, rp->correlation_id,
 		    config_usec(ctx->cfg, "daemon.idempotency_lease"),
 		    0, &lease, holder, sizeof holder, ec);
+		if (r < 0 && r != -EBUSY)
+			errctx_prefix(ec, "state store");
 		if (r < 0)
 			return r;
 		r = account_lease_last_done(ctx->idem, lv->account, ctx->now_usec, lv->superseded_by,
@@ -462,7 +466,7 @@ execute_live(const struct stage_ctx *ctx, const struct domain_event *rp, const j
 			r = earlier_orders(ctx, rp, *plan, alloc, open, n_open, res, ec);
 		free(open);
 		account_lease_release(lease);
-		return r;
+		return r < 0 ? errctx_prefix(ec, "broker") : 0;
 	}
 	r = executor_settle_run(ctx->broker, rp->event_id, opt, ec);
 	if (r == 0 && alloc != NULL) {
@@ -480,6 +484,8 @@ execute_live(const struct stage_ctx *ctx, const struct domain_event *rp, const j
 	}
 	if (r == 0)
 		r = executor_run(ctx->broker, *plan, rp->event_id, opt, res, ec);
+	if (r < 0 && r != -ENOLCK && errno_is_transient(r))
+		r = errctx_prefix(ec, "broker");
 	/* Executed: a run planned before this one never trades after it. A
 	 * record that cannot be written only weakens that check (logged). */
 	if (r == 0 && lease != NULL && account_lease_mark_done(lease, rp->timestamp_usec,

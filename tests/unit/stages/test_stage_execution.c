@@ -37,6 +37,7 @@
 #define OWNER "testhost:4242:1"
 
 static char *dir, *path;
+static char *bpath;		/* the paper broker's file: path, or its own (lapse) */
 static struct idem_store *is;
 static struct broker *b;
 static struct config *cfg;
@@ -56,7 +57,7 @@ static void
 open_broker(int64_t delay_usec, bool fill_on_cancel)
 {
 	struct broker_sim_options o = {
-		.state_path = path, .starting_cash = dec("10000"),
+		.state_path = bpath != NULL ? bpath : path, .starting_cash = dec("10000"),
 		.order_delay_usec = delay_usec, .fill_on_cancel = fill_on_cancel,
 	};
 	static const char *const syms[] = { "SPY", "BIL", "GLD", "IEF", "TLT", "QQQ" };
@@ -99,6 +100,8 @@ teardown(void)
 	ck_assert_int_eq(system(cmd), 0);
 	free(cmd);
 	free(path);
+	free(bpath);
+	bpath = NULL;
 	free(dir);
 }
 
@@ -521,6 +524,131 @@ START_TEST(test_stage_execution_fill_on_cancel)
 }
 END_TEST
 
+/* ---- fencing: the lease lapsed while its renewals failed ------------------- */
+
+/* The idempotency store in its own file, locked by another connection (a
+ * writer holding its lock: the store answers "busy" after its 300 ms busy
+ * timeout), so every renewal fails for a real reason; the paper broker in
+ * another file keeps working. Limit orders rest (1 % spread) and are
+ * re-priced after 8 s, longer than the 6 s lease: the lease lapses while the
+ * run waits, and the re-price is its next new order. */
+static void
+setup_lapse(void)
+{
+	struct sqlite_idem_options o;
+	struct broker_sim_options bo;
+	static const char *const syms[] = { "SPY", "BIL" };
+	struct errctx ec;
+
+	dir = test_tmpdir();
+	path = xasprintf("%s/state.sqlite", dir);
+	bpath = xasprintf("%s/broker.sqlite", dir);
+	o = (struct sqlite_idem_options){ .path = path, .busy_timeout_usec = 300 * 1000 };
+	ck_assert_ok(sqlite_idem_new(&o, &is, &ec), &ec);
+	bo = (struct broker_sim_options){ .state_path = bpath, .starting_cash = dec("10000"),
+	    .spread_bps = 100 };
+	ck_assert_ok(broker_sim_new(&bo, &b, &ec), &ec);
+	for (size_t i = 0; i < sizeof syms / sizeof *syms; i++)
+		ck_assert_ok(broker_sim_set_price(b, syms[i], dec("100"), &ec), &ec);
+	ck_assert_ok(config_load_string("[daemon]\nidempotency_lease = 6s\n[trading]\n"
+	    "use_limit_orders = yes\nmax_reprices = 0\nreprice_interval = 8s\ncash_reserve = 0\n"
+	    "order_poll_interval = 100ms\n", "test", dir, NULL, &cfg, &ec), &ec);
+	now0 = time_now_realtime_usec();
+}
+
+struct locker {
+	pthread_t	 thread;
+	volatile bool	 done;		/* the stage returned: let go */
+	bool		 locked;
+	int64_t		 orders_at_lock;
+};
+
+static void *
+locker_main(void *arg)
+{
+	struct locker *l = arg;
+	sqlite3 *db, *bdb;
+
+	ck_assert_int_eq(sqlite3_open(bpath, &bdb), SQLITE_OK);
+	sqlite3_busy_timeout(bdb, 5000);
+	ck_assert_int_eq(sqlite3_open(path, &db), SQLITE_OK);
+	sqlite3_busy_timeout(db, 5000);
+	/* Both legs placed (their fences passed): the run now waits for fills. */
+	for (int i = 0; i < 3000; i++) {
+		if (sql_int(bdb, "SELECT COUNT(*) FROM broker_sim_orders") >= 2)
+			break;
+		usleep(5000);
+	}
+	l->locked = sqlite3_exec(db, "BEGIN EXCLUSIVE", NULL, NULL, NULL) == SQLITE_OK;
+	l->orders_at_lock = sql_int(bdb, "SELECT COUNT(*) FROM broker_sim_orders");
+	for (int i = 0; i < 9000 && !l->done; i++)
+		usleep(10000);
+	(void)sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+	sqlite3_close(db);
+	sqlite3_close(bdb);
+	return NULL;
+}
+
+/* Renewals fail (the store is locked) until the lease lapses: the run places
+ * nothing more, cancels its open orders, and is held (retry with a hold: no
+ * receive spent, no WorkflowFailed); once the store answers again it resumes
+ * and ends at its targets, no further. */
+START_TEST(test_stage_execution_fenced_by_lapse)
+{
+	struct broker_order *open;
+	struct stage_output out;
+	struct locker l = { 0 };
+	struct config *market;
+	struct errctx ec;
+	size_t n_open;
+
+	ck_assert_int_eq(pthread_create(&l.thread, NULL, locker_main, &l), 0);
+	execute(EID_A, "run-A", now0 - 10 * SEC, "{\"SPY\":\"0.5\",\"BIL\":\"0.5\"}", &out);
+	ck_assert(l.locked);
+	ck_assert_msg(out.outcome == OUTCOME_RETRY, "outcome %d: %s", out.outcome, out.reason);
+	ck_assert_int_gt(out.hold_usec, 0);
+	ck_assert_msg(strstr(out.reason, "lapsed while its renewals failed") != NULL, "reason: %s",
+	    out.reason);
+	ck_assert_ptr_null(event_of(&out, EVENT_WORKFLOW_FAILED));
+	ck_assert_uint_eq(out.n_events, 0);
+	ck_assert_int_eq(order_count(), l.orders_at_lock);	/* the re-price never went out */
+	ck_assert_ok(b->ops->list_open_orders(b, &open, &n_open, &ec), &ec);
+	free(open);
+	ck_assert_uint_eq(n_open, 0);				/* its resting limits cancelled */
+	ck_assert_int_eq(status_of(EID_A, "SPY", BROKER_SIDE_BUY, 0), BROKER_STATUS_CANCELED);
+	stage_output_clear(&out);
+
+	/* Handled again while the store still fails: a retry (a dependency:
+	 * held in place by the runtime) that names the store, not the broker;
+	 * nothing placed. */
+	execute(EID_A, "run-A", now0 - 10 * SEC, "{\"SPY\":\"0.5\",\"BIL\":\"0.5\"}", &out);
+	ck_assert_msg(out.outcome == OUTCOME_RETRY && out.dependency_failure, "outcome %d: %s",
+	    out.outcome, out.reason);
+	ck_assert_msg(strncmp(out.reason, "state store: ", 13) == 0 &&
+	    strstr(out.reason, "locked") != NULL, "reason: %s", out.reason);
+	ck_assert_uint_eq(out.n_events, 0);
+	ck_assert_int_eq(order_count(), l.orders_at_lock);
+	stage_output_clear(&out);
+	l.done = true;
+	pthread_join(l.thread, NULL);
+
+	/* The store answers again: the run resumes (market orders now, not to
+	 * wait out another re-price) and ends at its targets. */
+	ck_assert_ok(config_load_string("[daemon]\nidempotency_lease = 6s\n[trading]\n"
+	    "use_limit_orders = no\ncash_reserve = 0\norder_poll_interval = 100ms\n", "test", dir,
+	    NULL, &market, &ec), &ec);
+	config_unref(cfg);
+	cfg = market;
+	execute(EID_A, "run-A", now0 - 10 * SEC, "{\"SPY\":\"0.5\",\"BIL\":\"0.5\"}", &out);
+	ck_assert_msg(out.outcome == OUTCOME_DONE, "outcome %d: %s", out.outcome, out.reason);
+	stage_output_clear(&out);
+	for (const char *const *s = (const char *const[]){ "SPY", "BIL", NULL }; *s != NULL; s++)
+		ck_assert_msg(decimal_cmp(position(*s), dec("48")) >= 0 &&
+		    decimal_cmp(position(*s), dec("50")) <= 0, "%s: %lld", *s,
+		    (long long)(position(*s).units / DECIMAL_SCALE));
+}
+END_TEST
+
 static Suite *
 stage_execution_suite(void)
 {
@@ -536,6 +664,11 @@ stage_execution_suite(void)
 	tcase_add_checked_fixture(tc, setup_slow, teardown);
 	tcase_add_test(tc, test_stage_execution_fenced);
 	tcase_add_test(tc, test_stage_execution_fenced_by_newer_run);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("lapsed");
+	tcase_set_timeout(tc, 90);
+	tcase_add_checked_fixture(tc, setup_lapse, teardown);
+	tcase_add_test(tc, test_stage_execution_fenced_by_lapse);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("fill_on_cancel");
 	tcase_add_checked_fixture(tc, setup_fill_on_cancel, teardown);
