@@ -419,7 +419,9 @@ render_orders(struct report_doc *d, const json_t *ed, bool superseded)
 	static const char *const side_keys[] = { "side", "action", NULL };
 	static const char *const price_keys[] = { "average_price", "avg_fill_price",
 		"filled_avg_price", "price", NULL };
-	static const char *const detail_keys[] = { "error_message", "error", NULL };
+	/* note: what the executor changed on its own (a buy placed again,
+	 * smaller, after a buying-power refusal). */
+	static const char *const detail_keys[] = { "error_message", "error", "note", NULL };
 	const json_t *orders = json_object_get(ed, "orders"), *o;
 	size_t i, k;
 

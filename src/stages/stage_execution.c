@@ -161,6 +161,13 @@ stage_execution_handle(const struct stage_ctx *ctx, struct stage_output *out)
 			    "execution: %s", errctx_msg(&ec));
 		return;
 	}
+	/* What the executor changed on its own is in the report; the journal
+	 * says it too. */
+	for (size_t i = 0; i < res->n_orders; i++)
+		if (res->orders[i].note[0] != '\0')
+			log_notice("run %s: %s %s: %s", rp->correlation_id,
+			    planner_action_to_string(res->orders[i].action), res->orders[i].symbol,
+			    res->orders[i].note);
 	exec = executor_result_to_json(res);
 	failed = json_object_get(exec, "failed_symbols");
 	meta = json_is_object(in_meta) ? json_deep_copy(in_meta) : json_object();

@@ -14,7 +14,12 @@
  * never places an order twice; the quantity of a resumed item is the one its
  * first attempt was placed with.
  * Errors: broker refusals of one order (-EACCES, -EBADMSG) fail that item and
- * the run goes on; trouble that a retry may cure (-EAGAIN, -ETIMEDOUT,
+ * the run goes on, except a buy refused for buying power (the cap prices
+ * shares at the ask + 1 %; a fast market, or Alpaca's own 2.5-4 % estimate
+ * of a market buy, can need more): the executor reads buying power and the
+ * quote again and places that order once more, smaller (within buying power
+ * at the ask + 5 %, never above what the chain still wants), and says so in
+ * the order's note; refused again, the item fails as before; trouble that a retry may cure (-EAGAIN, -ETIMEDOUT,
  * -ECONNRESET, -EIO) ends the run with that code: the message is retried and
  * the re-run resumes. A fence (fence_cb) that says no ends it with -ENOLCK
  * before the next new order, after cancelling this run's open orders. "bot" mode (signal only) places nothing.
@@ -107,6 +112,9 @@ struct executor_order {
 	bool			placed;		/* an order was attempted */
 	bool			success;
 	char			error[192];	/* why not, "" on success */
+	/* What the executor changed on its own, "" if nothing: a buy the broker
+	 * refused for buying power and that was placed again, smaller. */
+	char			note[192];
 	int64_t			filled_at_usec;
 };
 

@@ -237,6 +237,27 @@ START_TEST(test_report_trading_superseded_after_orders)
 }
 END_TEST
 
+/* A buy the executor placed again, smaller, after a buying-power refusal:
+ * its note is the order's detail in the table. */
+START_TEST(test_report_trading_order_note)
+{
+	struct errctx ec = { 0 };
+	struct report r = { 0 };
+	json_t *j = json_pack("{s:b, s:s, s:I, s:I, s:{s:[{s:s, s:s, s:s, s:s, s:s, s:b, s:n, "
+	    "s:s}]}}", "trading_success", 1, "trading_mode", "paper",
+	    "orders_placed", (json_int_t)1, "orders_succeeded", (json_int_t)1,
+	    "execution_data", "orders", "symbol", "MSFT", "side", "buy", "shares", "22.85",
+	    "filled_qty", "22.85", "status", "filled", "success", 1, "error_message",
+	    "note", "refused for buying power at 24.73 shares; placed again with 22.85");
+
+	ck_assert_ok(report_trading_render(j, &r, &ec), &ec);
+	ck_assert_ptr_nonnull(strstr(r.text, "placed again with 22.85"));
+	ck_assert_ptr_nonnull(strstr(r.html, "placed again with 22.85"));
+	report_clear(&r);
+	json_decref(j);
+}
+END_TEST
+
 /* Wrong types anywhere render as n/a or leave a section out; never a crash. */
 START_TEST(test_report_trading_survives_wrong_types)
 {
@@ -489,6 +510,7 @@ suite_report(void)
 	tcase_add_test(tc, test_report_trading_lenient_about_missing_fields);
 	tcase_add_test(tc, test_report_trading_superseded);
 	tcase_add_test(tc, test_report_trading_superseded_after_orders);
+	tcase_add_test(tc, test_report_trading_order_note);
 	tcase_add_test(tc, test_report_trading_survives_wrong_types);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("error");
