@@ -9,6 +9,7 @@ E2E_TESTS = \
 	tests/e2e/run_intent_local.sh \
 	tests/e2e/overlap_local.sh \
 	tests/e2e/supersede_local.sh \
+	tests/e2e/email_render.sh \
 	tests/e2e/once_exit.sh \
 	tests/e2e/hostile_input.sh \
 	tests/e2e/careless_input.sh \
@@ -20,7 +21,8 @@ E2E_TESTS += tests/e2e/backtest.sh
 # Hostile strategy files: size and memory bounds under an address-space cap.
 E2E_TESTS += tests/e2e/strategy_limits.sh
 TESTS += $(E2E_TESTS)
-EXTRA_DIST += $(E2E_TESTS) tests/lib/e2e.sh tests/lib/notify_listener.py tests/lib/backtest_check.py
+EXTRA_DIST += $(E2E_TESTS) tests/lib/e2e.sh tests/lib/notify_listener.py tests/lib/backtest_check.py \
+	tests/lib/mail_render.py
 
 # Tests install pinned npm packages into the build tree when the source tree
 # has none (make distcheck): remove them with the build, never in the source.

@@ -344,6 +344,17 @@ draw_line(struct sbuf *b, const struct svgchart *c, const struct frame *f, size_
 		pen = true;
 	}
 	sb_printf(b, "\"/>");
+	/* A 1.5-pixel dot is easy to miss: the first day of an equity curve is
+	 * one point, so lone points also get a marker the eye finds. */
+	for (size_t i = 0; i < c->n; i++) {
+		double v = value(c, s, i);
+
+		if (isnan(v) || (i > 0 && !isnan(value(c, s, i - 1))) ||
+		    (i + 1 < c->n && !isnan(value(c, s, i + 1))))
+			continue;
+		sb_printf(b, "<circle class=\"point\" cx=\"%.2f\" cy=\"%.2f\" r=\"4\" fill=\"%s\"/>",
+		    px_x(f, i), px_y(f, v), series_color(c, s));
+	}
 }
 
 /* A filled band between below[] and top[] (data units). */

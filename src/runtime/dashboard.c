@@ -345,11 +345,74 @@ event_of(const json_t *events, const char *type)
 }
 
 static void
-run_signals(struct textbuf *b, const json_t *sg)
+dl_item(struct textbuf *b, const char *cls, const char *term, const char *text)
 {
-	static const char *const h[] = { "Strategy file", "Weight", "Status", "Allocation", NULL };
+	textbuf_append(b, "<dt>");
+	textbuf_append_html(b, term);
+	textbuf_printf(b, "</dt><dd class=\"%s\">", cls);
+	textbuf_append_html(b, text != NULL ? text : "not recorded");
+	textbuf_append(b, "</dd>");
+}
+
+/* What the run came to and what it traded on, before the details: the
+ * outcome (a failure with its step and reason, a superseded run with the run
+ * that replaced it), the session it was for and the bars it really had. */
+static void
+run_summary(struct textbuf *b, const json_t *events)
+{
+	const json_t *sg = event_of(events, "SignalGenerated");
+	const json_t *te = event_of(events, "TradeExecuted");
+	const json_t *wf = event_of(events, "WorkflowFailed");
+	const json_t *meta = json_object_get(sg, "metadata");
+	const json_t *details = json_object_get(wf, "error_details");
+	const json_t *ed = json_object_get(te, "execution_data");
+	const char *newer = json_string_value(json_object_get(ed, "superseded_by"));
+	const char *as_of = json_string_value(json_object_get(meta, "as_of"));
+	const char *bars = json_string_value(json_object_get(meta, "bars_as_of"));
+	char *text = NULL;
+
+	if (as_of == NULL)
+		as_of = json_string_value(json_object_get(details, "as_of"));
+	if (bars == NULL)
+		bars = json_string_value(json_object_get(details, "bars_as_of"));
+	textbuf_append(b, "<dl id=\"run-summary\">");
+	if (wf != NULL) {
+		text = xasprintf("failed at %s: %s",
+		    json_string_value(json_object_get(wf, "failure_step")) ?: "an unknown step",
+		    json_string_value(json_object_get(wf, "failure_reason")) ?: "no reason given");
+		dl_item(b, "bad", "Outcome", text);
+	} else if (newer != NULL) {
+		text = xasprintf("superseded by run %s", newer);
+		dl_item(b, "warn", "Outcome", text);
+	} else if (event_of(events, "WorkflowCompleted") != NULL)
+		dl_item(b, "ok", "Outcome", "success");
+	else
+		dl_item(b, "warn", "Outcome", "in progress");
+	free(text);
+	dl_item(b, "", "Session", as_of);
+	dl_item(b, bars != NULL && as_of != NULL && strcmp(bars, as_of) != 0 ? "warn" : "",
+	    "Bars as of", bars);
+	if (te != NULL) {
+		text = xasprintf("%lld placed, %lld succeeded",
+		    (long long)json_integer_value(json_object_get(te, "orders_placed")),
+		    (long long)json_integer_value(json_object_get(te, "orders_succeeded")));
+		dl_item(b, "", "Orders", text);
+		free(text);
+	}
+	textbuf_append(b, "</dl>\n");
+}
+
+static void
+run_signals(struct textbuf *b, const json_t *sg, const json_t *wf)
+{
+	static const char *const h[] = { "Strategy file", "Weight", "Status", "Bars as of",
+		"Allocation or error", NULL };
 	const json_t *signals = json_object_get(sg, "signals_data"), *s, *v;
 	const char *file, *sym;
+
+	/* A run that failed in the signals stage has its files' outcomes in the failure. */
+	if (signals == NULL)
+		signals = json_object_get(json_object_get(wf, "error_details"), "strategies");
 
 	textbuf_append(b, "<h2>Signals per strategy file</h2>\n");
 	if (!json_is_object(signals)) {
@@ -364,6 +427,13 @@ run_signals(struct textbuf *b, const json_t *sg)
 		cell(b, file);
 		cell_num(b, SVGCHART_UNIT_PERCENT, num(json_object_get(s, "weight")), 1);
 		cell(b, json_string_value(json_object_get(s, "status")));
+		cell(b, json_string_value(json_object_get(s, "bars_as_of")));
+		if (json_is_string(json_object_get(s, "error"))) {
+			textbuf_append(b, "<td class=\"bad\">");
+			textbuf_append_html(b, json_string_value(json_object_get(s, "error")));
+			textbuf_append(b, "</td></tr>\n");
+			continue;
+		}
 		textbuf_append(b, "<td>");
 		json_object_foreach(json_object_get(s, "allocation"), sym, v) {
 			char pct[32];
@@ -440,7 +510,7 @@ run_plan(struct textbuf *b, const json_t *te, const json_t *rp)
 }
 
 static void
-run_orders(struct textbuf *b, const json_t *te)
+run_orders(struct textbuf *b, const json_t *te, bool failed)
 {
 	static const char *const h[] = { "Symbol", "Side", "Type", "Shares", "Filled", "Price",
 		"Status", "Refusal or error", NULL };
@@ -449,7 +519,8 @@ run_orders(struct textbuf *b, const json_t *te)
 
 	textbuf_append(b, "<h2 id=\"orders\">Orders and fills</h2>\n");
 	if (te == NULL) {
-		para(b, "warn", "Not executed (yet).");
+		para(b, "warn", failed ? "Not executed: the run failed before its execution." :
+		    "Not executed (yet).");
 		return;
 	}
 	if (json_array_size(orders) == 0) {
@@ -540,10 +611,11 @@ page_run(const struct dashboard_ctx *c, const char *id, struct httpd_reply *repl
 	sg = event_of(events, "SignalGenerated");
 	rp = event_of(events, "RebalancePlanned");
 	te = event_of(events, "TradeExecuted");
-	run_signals(&b, sg);
+	run_summary(&b, events);
+	run_signals(&b, sg, event_of(events, "WorkflowFailed"));
 	run_targets(&b, sg);
 	run_plan(&b, te, rp);
-	run_orders(&b, te);
+	run_orders(&b, te, event_of(events, "WorkflowFailed") != NULL);
 	run_email(&b, event_of(events, "TradingNotificationRequested"), event_of(events, "WorkflowFailed"));
 	json_decref(events);
 	page_end(&b, reply, 200);

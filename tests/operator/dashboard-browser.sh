@@ -69,6 +69,11 @@ dom run 'Rebalance plan'
 dom run '<tr class="order"><td>[A-Z]+</td><td>buy</td><td>MARKET</td>'
 dom run '<td class="ok">filled</td>'
 dom run 'id="email-subject">\[SUCCESS\] The Alchemiser - PAPER Trading Report<'
+# What the run came to and which session its data is from, before the details.
+dom run '<dl id="run-summary"><dt>Outcome</dt><dd class="ok">success</dd>'
+dom run '<dt>Session</dt><dd class="">2026-11-20</dd><dt>Bars as of</dt><dd class="">2026-11-20</dd>'
+dom run "<dt>Orders</dt><dd class=\"\">[0-9]+ placed, [0-9]+ succeeded</dd>"
+dom run '<td>rotation.clj</td><td class="n">40.0%</td><td>ok</td><td>2026-11-20</td><td>[A-Z]+ [0-9.]+%'
 charts run
 
 browse portfolio /portfolio
@@ -104,10 +109,26 @@ browse second-runs /runs
 URL=$FIRST_URL
 dom second-runs '<a href="/runs/dash-run-1">dash-run-1</a>'
 dom second-runs '<a href="/runs/dash-run-2">dash-run-2</a>'
-kill -TERM "$SECOND"
-wait "$SECOND" || fail "the second daemon exited $? on SIGTERM"
+# A run that fails on stale bars: its page says where and why it failed, the
+# session it was for, the older bars it had, and each file's error.
 kill -TERM "$DAEMON_PID"
 wait "$DAEMON_PID" 2>/dev/null || true
+sed -i 's/^as_of = .*/as_of = 2026-12-04/' "$WORK/second.conf"
+kill -HUP "$SECOND"
+wait_until 20 grep -q 'reload' "$WORK/second.log" || fail "the second daemon did not reload"
+"$BIN" -c "$WORK/second.conf" --send --event '{"mode":"trade","correlation_id":"dash-stale"}' >/dev/null ||
+	fail "--send dash-stale"
+URL="http://127.0.0.1:$PORT2"
+wait_until 60 sh -c "curl -s '$URL/runs' | grep -q '>dash-stale</a>.*>failure<'" || fail "dash-stale did not fail"
+browse stale /runs/dash-stale
+URL=$FIRST_URL
+dom stale '<dl id="run-summary"><dt>Outcome</dt><dd class="bad">failed at signal_generation: 2 of 2 strategy files failed'
+dom stale '<dt>Session</dt><dd class="">2026-12-04</dd><dt>Bars as of</dt><dd class="warn">2026-11-20</dd>'
+dom stale '<td>rotation.clj</td><td class="n">40.0%</td><td>failed</td><td>2026-11-20</td><td class="bad">SPY: last bar 2026-11-20 is 9 sessions before'
+dom stale 'Failed at signal_generation'
+dom stale 'Not executed: the run failed before its execution'
+kill -TERM "$SECOND"
+wait "$SECOND" || fail "the second daemon exited $? on SIGTERM"
 ! grep -q 'Sanitizer\|runtime error' "$WORK/daemon.log" || fail "sanitizer report"
 # "completed in N ms" is the whole run: at least its execution step's time.
 run_ms=$(sed -n 's/.*workflow dash-run-1 completed (success) in \([0-9]*\) ms.*/\1/p' "$WORK/daemon.log")

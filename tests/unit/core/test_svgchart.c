@@ -128,8 +128,19 @@ START_TEST(test_svgchart_gaps_break_the_line)
 	d = series_d(svg, 0);
 	ck_assert_uint_eq(count(d, "M"), 2);
 	ck_assert_uint_eq(count(d, "L"), 2);
+	ck_assert_ptr_null(strstr(svg, "<circle"));	/* no lone point here */
 	free(d);
 	free(svg);
+	/* A point alone between two gaps gets its marker; its neighbours' runs do not. */
+	{
+		const double y2[] = { 1, 2, NAN, 3, NAN };
+		const struct svgchart_series s2 = { .y = y2 };
+
+		c.series = &s2;
+		ck_assert_ok(svgchart_render(&c, &svg, &ec), &ec);
+		ck_assert_uint_eq(count(svg, "<circle class=\"point\""), 1);
+		free(svg);
+	}
 }
 END_TEST
 
@@ -318,6 +329,8 @@ START_TEST(test_svgchart_rejects_bad_descriptions)
 	c.width = 0;
 	ck_assert_ok(svgchart_render(&c, &svg, &ec), &ec);
 	ck_assert_ptr_nonnull(strstr(svg, "h0"));
+	/* ... and a marker big enough to see. */
+	ck_assert_ptr_nonnull(strstr(svg, "<circle class=\"point\""));
 	free(svg);
 }
 END_TEST
