@@ -15,11 +15,13 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/wait.h>
 
 #include <sqlite3.h>
 
 #include "alchemiser/core/config.h"
 #include "alchemiser/core/json.h"
+#include "alchemiser/core/owner.h"
 #include "alchemiser/core/timeutil.h"
 #include "alchemiser/core/xalloc.h"
 #include "alchemiser/events/domain_event.h"
@@ -28,6 +30,8 @@
 #include "alchemiser/local/sqlite_state.h"
 #include "alchemiser/router/route.h"
 #include "alchemiser/seams/idem_store.h"
+#include "alchemiser/stages/account_lease.h"
+#include "alchemiser/stages/run_key.h"
 #include "alchemiser/stages/stage.h"
 #include "alchemiser/trading/broker_sim.h"
 #include "alchemiser/trading/order_id.h"
@@ -649,6 +653,80 @@ START_TEST(test_stage_execution_fenced_by_lapse)
 }
 END_TEST
 
+/* ---- a run ended from outside frees its account lease --------------------- */
+
+/* The owner string of a process that has exited (core/owner.h). */
+static void
+dead_owner(char *out, size_t size)
+{
+	int fd[2];
+	pid_t pid;
+	ssize_t n;
+
+	ck_assert_int_eq(pipe(fd), 0);
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		char buf[OWNER_MAX];
+
+		owner_self(buf, sizeof buf);
+		(void)!write(fd[1], buf, strlen(buf));
+		_exit(0);
+	}
+	close(fd[1]);
+	n = read(fd[0], out, size - 1);
+	ck_assert_int_gt(n, 0);
+	out[n] = '\0';
+	close(fd[0]);
+	ck_assert_int_eq(waitpid(pid, NULL, 0), pid);
+}
+
+/* The dead-letter watch ends a run whose execution was killed on every
+ * receive (runtime/dlq_watch.c): that run's lease, or a dead holder's, is
+ * released; another live run's stays. */
+START_TEST(test_stage_execution_lease_released_when_ended)
+{
+	char dead[OWNER_MAX], account[128], holder[256] = "", busy[128] = "";
+	_cleanup_free_ char *key = NULL;
+	struct account_lease *l = NULL;
+	enum idem_lease_result res;
+	struct idem_record rec;
+	struct errctx ec;
+	int64_t now = time_now_realtime_usec();
+
+	dead_owner(dead, sizeof dead);
+	ck_assert_ok(run_key_account(b, account, sizeof account, &ec), &ec);
+	key = xasprintf("account-lease:%s", account);
+	{
+		struct idem_lease req = { key, OWNER, "run-A", now, 600 * SEC };
+
+		ck_assert_ok(is->ops->lease_acquire(is, &req, &res, NULL, &ec), &ec);
+	}
+	/* Another live run's lease (OWNER's format is never judged dead): kept. */
+	ck_assert_int_eq(account_lease_release_ended(is, account, "run-B", holder, sizeof holder, &ec), 0);
+	ck_assert_ok(is->ops->lookup(is, key, now, &rec, &ec), &ec);
+	ck_assert_str_eq(rec.correlation_id, "run-A");
+	ck_assert_str_eq(rec.status, "IN_PROGRESS");
+	/* The ended run's own: released, conditionally on its holder. */
+	ck_assert_int_eq(account_lease_release_ended(is, account, "run-A", holder, sizeof holder, &ec), 1);
+	ck_assert_msg(strstr(holder, "run-A") != NULL, "holder: %s", holder);
+	ck_assert_int_eq(is->ops->lookup(is, key, now, &rec, &ec), -ENOENT);
+	ck_assert_int_eq(account_lease_release_ended(is, account, "run-A", holder, sizeof holder, &ec), 0);
+	/* A dead process's lease of another run: released too. */
+	{
+		struct idem_lease req = { key, dead, "run-C", now, 600 * SEC };
+
+		ck_assert_ok(is->ops->lease_acquire(is, &req, &res, NULL, &ec), &ec);
+	}
+	ck_assert_int_eq(account_lease_release_ended(is, account, "run-A", holder, sizeof holder, &ec), 1);
+	ck_assert_int_eq(is->ops->lookup(is, key, now, &rec, &ec), -ENOENT);
+	/* The account's next run takes it at once, no lease to wait out. */
+	ck_assert_ok(account_lease_acquire(is, account, OWNER, "run-D", 60 * SEC, 0, &l, busy,
+	    sizeof busy, &ec), &ec);
+	account_lease_release(l);
+}
+END_TEST
+
 static Suite *
 stage_execution_suite(void)
 {
@@ -669,6 +747,10 @@ stage_execution_suite(void)
 	tcase_set_timeout(tc, 90);
 	tcase_add_checked_fixture(tc, setup_lapse, teardown);
 	tcase_add_test(tc, test_stage_execution_fenced_by_lapse);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("lease_ended");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_stage_execution_lease_released_when_ended);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("fill_on_cancel");
 	tcase_add_checked_fixture(tc, setup_fill_on_cancel, teardown);
