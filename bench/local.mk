@@ -6,6 +6,9 @@ bench_binaries = bench/bench_dsl$(EXEEXT) bench/bench_aws$(EXEEXT) bench/bench_t
 	tools/gen-sample-data$(EXEEXT) bench/floor_sqlite$(EXEEXT)
 
 dist_noinst_SCRIPTS += bench/run
+# The workflow bench counts only runs that end in the trading report (rows, not times).
+TESTS += bench/workflow_check.sh
+EXTRA_DIST += bench/workflow_check.sh
 EXTRA_DIST += bench/README.md bench/lib bench/peers/package.json bench/peers/package-lock.json \
 	bench/peers/consumer.mjs
 

@@ -855,76 +855,252 @@ def cmd_idle_table(a):
 
 
 # ---- 3. workflow latency ---------------------------------------------------
+#
+# One run = one fresh state file and `--once --event '{"mode":"trade"}'`. A run
+# counts as latency only if it ended as the trading workflow should: exit 0,
+# every stage of WF_STAGES done exactly once (no other handler ran), and the
+# email in maildir/new is the trading report ("[SUCCESS] ... Trading Report").
+# Anything else is a failure row with its reason, never a latency (an earlier
+# version timed the error report of a failed run as if it were the trading
+# email).
+#
+# Where the time goes, per run, on one clock (realtime; the harness's
+# monotonic times are shifted by the offset taken at exec):
+#   exec -> READY=1            the harness's NOTIFY_SOCKET receives it
+#   READY -> start received    the command message's claim (idempotency
+#                              table, claimed_usec of its run: key)
+#   stage X                    received (claimed_usec of its input event) ->
+#                              its output event published (sent_usec of the
+#                              copy in the run archive, queue alchemiser-runs)
+#   hop X -> Y                 published -> received by Y: the publish's
+#                              commit, the wake-up, Y's receive + claim commit
+#   notify received -> email   the file appears in maildir/new (polled 0.5 ms)
+# These pieces add up to the latency by construction (the note says how
+# close the sum of their medians comes). DURATION_MS of each stage's outcome
+# line (the handler alone) is shown beside it.
 
-def cmd_workflow(a):
-    lat, total, exit_ms = [], [], []
-    stages = {}
-    order = []
-    with tempfile.TemporaryDirectory(prefix="alchbench-", dir=a.tmp) as w:
-        for i in range(a.runs):
-            state = os.path.join(w, f"state{i}")
-            extra = f"[local]\npoll_interval = {a.poll_interval}\n" if a.poll_interval else ""
-            conf = local_conf(w, state, extra)
-            new = os.path.join(state, "mail", "new")
+# (handler, its input detail-type; None = the command message), on the path
+# from the command to the trading email, in order.
+WF_PATH = [("start", None), ("signals", "WorkflowStarted"), ("portfolio", "SignalGenerated"),
+           ("execution", "RebalancePlanned"), ("monitor", "TradeExecuted"),
+           ("notify", "TradingNotificationRequested")]
+# Every handler a successful trading run runs, once each.
+WF_STAGES = {h for h, _ in WF_PATH} | {"completed"}
+WF_SAMPLE_AS_OF = "2026-11-20"  # the sample bars end on this session (trading.as_of)
+
+
+def wf_log_outcomes(txt):
+    """The outcome lines: list of dict(handler, outcome, event_id, duration_ms, text)."""
+    out = []
+    for line in txt.splitlines():
+        if " HANDLER=" not in line:
+            continue
+        f = dict(m.groups() for m in re.finditer(r" ([A-Z_]+)=(\S*)", line))
+        out.append({"handler": f.get("HANDLER"), "outcome": f.get("OUTCOME"),
+                    "event_id": f.get("EVENT_ID"), "text": line,
+                    "duration_ms": int(f["DURATION_MS"]) if f.get("DURATION_MS", "").isdigit() else None})
+    return out
+
+
+def wf_subject(path):
+    try:
+        with open(path, errors="replace") as f:
+            for line in f:
+                if line in ("\n", "\r\n"):
+                    break
+                if line.lower().startswith("subject:"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return None
+
+
+def wf_db_times(db):
+    """(claims {key: (detail_type, claimed_usec)}, published {event_id: (detail_type, sent_usec)})."""
+    claims, pub = {}, {}
+    try:
+        with sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=10) as c:
+            for k, dt, cl in c.execute("SELECT key, coalesce(detail_type, ''), claimed_usec FROM idempotency"):
+                claims[k] = (dt, cl)
+            for eid, dt, sent in c.execute(
+                    "SELECT json_extract(body, '$.detail.event_id'), json_extract(body, '$.detail-type'),"
+                    " sent_usec FROM queue_messages WHERE queue = 'alchemiser-runs'"):
+                if eid:
+                    pub[eid] = (dt, sent)
+    except sqlite3.Error as e:
+        log(f"workflow: cannot read {db}: {e}")
+    return claims, pub
+
+
+def wf_one(binp, w, i, poll_interval, as_of=WF_SAMPLE_AS_OF):
+    """One run; returns dict(ok, reason, lat, exit, load, splits {name: ms}, dur {handler: ms})."""
+    state = os.path.join(w, f"state{i}")
+    extra = f"[trading]\nas_of = {as_of}\n"
+    if poll_interval:
+        extra += f"[local]\npoll_interval = {poll_interval}\n"
+    conf = local_conf(w, state, extra)
+    new = os.path.join(state, "mail", "new")
+    logp = os.path.join(w, "wf.log")
+    nt = Notify(w)
+    load0 = os.getloadavg()[0]
+    r = {"ok": False, "reason": None, "splits": {}, "dur": {}, "at": time.strftime("%H:%M:%S")}
+    try:
+        with open(logp, "w") as lf:
+            off = time.time() - time.monotonic()
             t0 = time.monotonic()
-            lf = open(os.path.join(w, "wf.log"), "w")
-            p = spawn([a.bin, "-c", conf, "--once", "--event", '{"mode":"trade"}'], stderr=lf)
-            tm = None
+            p = spawn([binp, "-c", conf, "--once", "--event", '{"mode":"trade"}'], stderr=lf,
+                      env=dict(os.environ, NOTIFY_SOCKET=nt.path))
+            tm, mail = None, None
             end = t0 + 60
             while time.monotonic() < end:
-                if os.path.isdir(new) and os.listdir(new):
-                    tm = time.monotonic()
+                names = os.listdir(new) if os.path.isdir(new) else []
+                if names:
+                    tm, mail = time.monotonic(), os.path.join(new, names[0])
                     break
-                if p.poll() is not None and not (os.path.isdir(new) and os.listdir(new)):
+                if p.poll() is not None:
                     break
-                time.sleep(0.001)
+                time.sleep(0.0005)
             rc, _ = wait_rusage(p, 60)
             te = time.monotonic()
-            lf.close()
-            txt = open(os.path.join(w, "wf.log")).read()
-            if tm is None:
-                log(f"workflow run {i}: no email (rc {rc}): {txt[-300:]}")
-                continue
-            lat.append((tm - t0) * 1000)
-            exit_ms.append((te - t0) * 1000)
-            s = 0
-            for line in txt.splitlines():
-                if "HANDLER=" not in line or "DURATION_MS=" not in line:
-                    continue
-                h = line.split("HANDLER=", 1)[1].split()[0]
-                d = int(line.split("DURATION_MS=", 1)[1].split()[0])
-                if h not in stages:
-                    stages[h] = []
-                    order.append(h)
-                stages[h].append(d)
-                s += d
-            total.append(s)
-            shutil.rmtree(state, ignore_errors=True)
-    if a.poll_interval:
-        emit_json({"bench": "workflow", "poll_interval": a.poll_interval, "latency_ms": lat,
-                   "handler_sum_ms": total})
-        if lat:
-            gap = [l - t for l, t in zip(lat, total)]
-            print(f"| same with `local.poll_interval = {a.poll_interval}` (a poll; default 10s backstop), latency | "
-                  f"{statistics.median(lat):.0f} | {pct(lat, 99):.0f} | {len(lat)} runs; stages "
-                  f"{statistics.median(total):.0f}, rest {statistics.median(gap):.0f} (median ms) |", flush=True)
+        ready = nt.wait_for(lambda f: f.get("READY") == "1", 0.5)
+    finally:
+        nt.close()
+        os.unlink(nt.path)
+    r["load"] = max(load0, os.getloadavg()[0])
+    txt = open(logp, errors="replace").read()
+    outs = wf_log_outcomes(txt)
+    ran = [o["handler"] for o in outs]
+    subject = wf_subject(mail) if mail else None
+    if rc != 0:
+        r["reason"] = f"exit {rc}"
+    elif mail is None:
+        r["reason"] = "no email"
+    elif subject is None or not subject.startswith("[SUCCESS]") or "Trading Report" not in subject:
+        r["reason"] = f"email '{subject}'"
+    elif sorted(ran) != sorted(WF_STAGES) or any(o["outcome"] != "done" for o in outs):
+        r["reason"] = "stages " + ",".join(f"{o['handler']}:{o['outcome']}" for o in outs)
+    if r["reason"] is not None:
+        log(f"workflow run {i}: {r['reason']}: {txt[-400:]}")
+        shutil.rmtree(state, ignore_errors=True)
+        return r
+    r["ok"] = True
+    r["lat"] = (tm - t0) * 1000
+    r["exit"] = (te - t0) * 1000
+    r["dur"] = {o["handler"]: o["duration_ms"] for o in outs}
+    # The splits, on the realtime clock in µs.
+    claims, pub = wf_db_times(os.path.join(state, "state.sqlite"))
+    by_handler = {o["handler"]: o["event_id"] for o in outs}
+    run_claims = [cl for k, (dt, cl) in claims.items() if k.startswith("run:")]
+    recv = {}
+    for h, dt in WF_PATH:
+        if dt is None:
+            recv[h] = run_claims[0] if len(run_claims) == 1 else None
+        else:
+            eid = by_handler.get(h)
+            recv[h] = claims[eid][1] if eid in claims else None
+    exec_us = (t0 + off) * 1e6
+    sp = r["splits"]
+    if ready is not None:
+        ready_us = (ready[0] + off) * 1e6
+        sp["exec -> READY=1 (new state file)"] = (ready_us - exec_us) / 1000
+        if recv["start"] is not None:
+            sp["READY=1 -> command received (`start` claims it)"] = (recv["start"] - ready_us) / 1000
+    for k, (h, _) in enumerate(WF_PATH[:-1]):
+        nh, ndt = WF_PATH[k + 1]
+        eid = by_handler.get(nh)
+        sent = pub.get(eid, (None, None))[1]
+        if recv[h] is not None and sent is not None:
+            sp[f"stage `{h}`: received -> {ndt} published"] = (sent - recv[h]) / 1000
+        if sent is not None and recv[nh] is not None:
+            sp[f"hop {ndt}: published -> received by `{nh}`"] = (recv[nh] - sent) / 1000
+    if recv["notify"] is not None:
+        sp["stage `notify`: received -> email in maildir/new"] = ((tm + off) * 1e6 - recv["notify"]) / 1000
+    shutil.rmtree(state, ignore_errors=True)
+    return r
+
+
+def wf_rows(res, label, poll_interval, batches=1):
+    """Print the table rows of one binary's runs (per batch, then over all)."""
+    ok = [x for x in res if x["ok"]]
+    tag = f"{label}: " if label else ""
+    if batches > 1 and not poll_interval:
+        size = -(-len(res) // batches)
+        for b in range(0, len(res), size):
+            part = res[b:b + size]
+            lat = [x["lat"] for x in part if x["ok"]]
+            ld = [x["load"] for x in part]
+            nf = sum(1 for x in part if not x["ok"])
+            print(f"| {tag}batch {b // size + 1} of {batches} ({part[0]['at']}), trade command -> trading report | "
+                  f"{statistics.median(lat) if lat else float('nan'):.1f} | {pct(lat, 99):.1f} | "
+                  f"{min(ld):.1f}-{max(ld):.1f} | {len(lat)} runs{f', {nf} FAILED' if nf else ''} |")
+    loads = [x["load"] for x in res]
+    ld = f"{min(loads):.1f}-{max(loads):.1f}" if loads else "-"
+    fails = {}
+    for x in res:
+        if not x["ok"]:
+            fails[x["reason"]] = fails.get(x["reason"], 0) + 1
+    emit_json({"bench": "workflow", "label": label, "poll_interval": poll_interval,
+               "latency_ms": [x["lat"] for x in ok], "exit_ms": [x["exit"] for x in ok],
+               "load": loads, "failures": fails,
+               "splits": {k: [x["splits"].get(k) for x in ok] for k in (ok[0]["splits"] if ok else {})},
+               "duration_ms": {h: [x["dur"].get(h) for x in ok] for h in sorted(WF_STAGES)}})
+    for reason, n in sorted(fails.items()):
+        print(f"| {tag}**FAILED run** (not a latency): {reason[:160]} | - | - | {ld} | {n} of {len(res)} runs |")
+    if not ok:
+        print(f"| {tag}trade command -> trading report email | no run ended in a trading report | | {ld} | |",
+              flush=True)
         return
-    emit_json({"bench": "workflow", "latency_ms": lat, "handler_sum_ms": total, "exit_ms": exit_ms,
-               "stages": stages})
-    if not lat:
-        print("| trade command -> trading email | no run produced an email | | |")
+    lat = [x["lat"] for x in ok]
+    what = (f"same with `local.poll_interval = {poll_interval}`: trade command -> trading report"
+            if poll_interval else "**trade command -> trading report email in maildir/new**")
+    print(f"| {tag}{what} | **{statistics.median(lat):.1f}** | **{pct(lat, 99):.1f}** | {ld} | "
+          f"{len(ok)} of {len(res)} runs, min {min(lat):.1f}, max {max(lat):.1f} |")
+    if poll_interval:
         return
-    print(f"| **trade command -> email in the maildir** (exec of `--once --event` to the file) | "
-          f"**{statistics.median(lat):.0f}** | **{pct(lat, 99):.0f}** | {len(lat)} runs, min {min(lat):.0f}, max {max(lat):.0f} |")
-    for h in order:
-        v = stages[h]
-        print(f"| stage `{h}` (DURATION_MS) | {statistics.median(v):.0f} | {pct(v, 99):.0f} | {len(v)} messages |")
-    gap = [l - t for l, t in zip(lat, total)]
-    print(f"| sum of the stages | {statistics.median(total):.0f} | {pct(total, 99):.0f} | |")
-    print(f"| rest: start-up, queue hops between stages, mail write | {statistics.median(gap):.0f} | "
-          f"{pct(gap, 99):.0f} | latency minus the sum of the stages |")
-    print(f"| process exit (`--once` idle wait 100 ms included) | {statistics.median(exit_ms):.0f} | "
-          f"{pct(exit_ms, 99):.0f} | |", flush=True)
+    names = []
+    for x in ok:
+        for k in x["splits"]:
+            if k not in names:
+                names.append(k)
+    total = 0.0
+    for k in names:
+        v = [x["splits"][k] for x in ok if k in x["splits"]]
+        total += statistics.median(v)
+        h = re.match(r"stage `(\w+)`", k)
+        note = f"{len(v)} runs"
+        if h and any(x["dur"].get(h.group(1)) is not None for x in ok):
+            d = [x["dur"][h.group(1)] for x in ok if x["dur"].get(h.group(1)) is not None]
+            note += f"; its handler alone (DURATION_MS) {statistics.median(d):.0f} ms median"
+        print(f"| {tag}{k} | {statistics.median(v):.1f} | {pct(v, 99):.1f} | {ld} | {note} |")
+    d = [x["dur"]["completed"] for x in ok if x["dur"].get("completed") is not None]
+    if d:
+        print(f"| {tag}stage `completed` (off the path to the email), DURATION_MS | {statistics.median(d):.0f} | "
+              f"{pct(d, 99):.0f} | {ld} | runs beside `monitor` |")
+    print(f"| {tag}sum of the medians above | {total:.1f} | | {ld} | the pieces add up to each run's latency; "
+          f"medians need not |")
+    ex = [x["exit"] for x in ok]
+    print(f"| {tag}process exit (`--once`: idle wait {ONCE_IDLE_WAIT} included) | {statistics.median(ex):.1f} | "
+          f"{pct(ex, 99):.1f} | {ld} | |", flush=True)
+
+
+ONCE_IDLE_WAIT = "100ms"
+
+
+def cmd_workflow(a):
+    bins = [(a.label or "", a.bin)]
+    if a.compare:
+        bins.append((a.compare_label, os.path.abspath(a.compare)))
+        if not bins[0][0]:
+            bins[0] = ("new", a.bin)
+    res = {lab: [] for lab, _ in bins}
+    with tempfile.TemporaryDirectory(prefix="alchbench-", dir=a.tmp) as w:
+        for i in range(a.runs):
+            # Interleaved: the binaries alternate, and so does who goes first.
+            order = bins if i % 2 == 0 else list(reversed(bins))
+            for lab, b in order:
+                res[lab].append(wf_one(b, w, f"{lab}{i}", a.poll_interval, a.as_of))
+    for lab, _ in bins:
+        wf_rows(res[lab], lab, a.poll_interval, a.batches)
 
 
 def main():
@@ -967,6 +1143,12 @@ def main():
     s = sub.add_parser("workflow")
     s.add_argument("--runs", type=int, default=50)
     s.add_argument("--poll-interval", help="local.poll_interval for a diagnostic row")
+    s.add_argument("--label", help="name of --bin's rows")
+    s.add_argument("--compare", help="a second alchemiserd binary, run interleaved with --bin")
+    s.add_argument("--compare-label", default="old")
+    s.add_argument("--batches", type=int, default=1, help="a headline row per batch of runs, with its load")
+    s.add_argument("--as-of", default=WF_SAMPLE_AS_OF,
+                   help="trading.as_of (bench/workflow_check.sh makes runs fail with a stale one)")
     ARGS = ap.parse_args()
     ARGS.bin = os.path.abspath(ARGS.bin)
     ARGS.srcdir = os.path.abspath(ARGS.srcdir)

@@ -3,6 +3,7 @@
  * error helpers the queue, bus and idempotency store share.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdatomic.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -83,6 +84,9 @@ struct sqlite_state {
 	bool			 held;
 	bool			 hold_broken;	/* the open group was rolled back meanwhile */
 	pthread_t		 holder;
+	/* busy_wait: the connection is only used under lock. */
+	int64_t			 busy_timeout_usec;
+	int64_t			 busy_since_usec;	/* monotonic, first SQLITE_BUSY of this wait */
 };
 
 struct migration {
@@ -127,6 +131,7 @@ static const struct migration migrations[] = {
 };
 
 static int	group_finish_locked(struct sqlite_state *st, struct errctx *ret);
+static int64_t	monotonic_usec(void);
 
 static int64_t
 realtime_usec(void *arg)
@@ -312,6 +317,35 @@ fail:
 	return r;
 }
 
+/* SQLite's busy handler for the write lock another connection holds (the
+ * paper broker's in this process, or another process). Why not
+ * sqlite3_busy_timeout: it sleeps 1 ms at the first collision and 2, 5,
+ * 10 ms after, while a commit holds the lock for well under a millisecond
+ * here; each of the workflow's paper orders cost a millisecond or more of
+ * sleep that way. Short steps first (50 us, doubling to 1 ms), then 1 ms
+ * steps up to 100 ms of waiting and 5 ms after, until the busy timeout. */
+static int
+busy_wait(void *arg, int count)
+{
+	struct sqlite_state *st = arg;
+	int64_t now = monotonic_usec(), waited, step;
+	struct timespec ts;
+
+	if (count == 0)
+		st->busy_since_usec = now;
+	waited = now - st->busy_since_usec;
+	if (waited >= st->busy_timeout_usec)
+		return 0;
+	step = count < 5 ? INT64_C(50) << count : waited < 100000 ? 1000 : 5000;
+	if (step > st->busy_timeout_usec - waited)
+		step = st->busy_timeout_usec - waited;
+	ts.tv_sec = 0;
+	ts.tv_nsec = (long)step * 1000;
+	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+		;
+	return 1;
+}
+
 static int
 open_locked(struct sqlite_state *st, int64_t busy_timeout_usec, int create, struct errctx *ec)
 {
@@ -325,7 +359,8 @@ open_locked(struct sqlite_state *st, int64_t busy_timeout_usec, int create, stru
 	    SQLITE_OPEN_READWRITE | create | SQLITE_OPEN_NOMUTEX, NULL);
 	if (rc != SQLITE_OK)
 		return sqlite_state_err(st->db, rc, ec, "open");
-	(void)sqlite3_busy_timeout(st->db, (int)(busy_timeout_usec / 1000));
+	st->busy_timeout_usec = busy_timeout_usec;
+	(void)sqlite3_busy_handler(st->db, busy_wait, st);
 	/* journal_mode is the first statement that reads the header: a file
 	 * that is not a database fails here with SQLITE_NOTADB. */
 	r = pragma_text(st, "PRAGMA journal_mode = WAL", buf, sizeof buf, ec);
@@ -372,25 +407,79 @@ state_new(const char *path)
 	return st;
 }
 
+/* The schema of a new file, built under its private name. Nothing may see
+ * that file before it is complete, so its writes need no journal on disk
+ * and no fsync each (journal_mode MEMORY, synchronous OFF: building it took
+ * nine fdatasyncs, the biggest part of a first start-up); the caller syncs
+ * the finished file once before linking it into place. WAL is set last, so
+ * the first real open finds the file in its final mode. */
+static int
+build_locked(struct sqlite_state *st, int64_t busy_timeout_usec, struct errctx *ec)
+{
+	char buf[32];
+	int rc, r;
+
+	rc = sqlite3_open_v2(st->path, &st->db,
+	    SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
+	if (rc != SQLITE_OK)
+		return sqlite_state_err(st->db, rc, ec, "open");
+	st->busy_timeout_usec = busy_timeout_usec;
+	(void)sqlite3_busy_handler(st->db, busy_wait, st);
+	if ((r = exec_locked(st, "PRAGMA journal_mode = MEMORY", ec)) < 0 ||
+	    (r = exec_locked(st, "PRAGMA synchronous = OFF", ec)) < 0 ||
+	    (r = migrate_locked(st, ec)) < 0)
+		return r;
+	r = pragma_text(st, "PRAGMA journal_mode = WAL", buf, sizeof buf, ec);
+	if (r < 0)
+		return r;
+	if (strcmp(buf, "wal") != 0)
+		return errctx_set(ec, -EIO, "cannot use WAL mode (journal mode is '%s'): "
+		    "the state file must be on a local file system", buf);
+	return 0;
+}
+
+/* fsync a file or a folder by name. */
+static int
+sync_path(const char *path, bool folder, struct errctx *ec)
+{
+	int fd = open(path, (folder ? O_DIRECTORY : 0) | O_RDONLY | O_CLOEXEC);
+	int r = 0;
+
+	if (fd < 0)
+		return errctx_set(ec, -errno, "cannot open '%s' to sync it: %s", path, strerror(errno));
+	if (fsync(fd) < 0)
+		r = errctx_set(ec, -errno, "cannot sync '%s': %s", path, strerror(errno));
+	(void)close(fd);
+	return r;
+}
+
 /* Only a missing file is created, and never as an empty file at its final
- * name: the schema is built under a private name and linked into place (if
- * another process won the race, its file is used). So an empty file at the
- * path can only be one that lost its contents, and it is refused. */
+ * name: the schema is built under a private name, synced, and linked into
+ * place (if another process won the race, its file is used), and the link
+ * is synced with its folder. So an empty file at the path can only be one
+ * that lost its contents, and it is refused. */
 static int
 create_state_file(const char *path, int64_t busy_timeout_usec, struct errctx *ec)
 {
 	_cleanup_free_ char *tmp = xasprintf("%s.new-%ld", path, (long)getpid());
+	const char *slash = strrchr(path, '/');
+	_cleanup_free_ char *dir = slash == NULL ? xstrdup(".") :
+	    slash == path ? xstrdup("/") : xstrndup(path, (size_t)(slash - path));
 	struct sqlite_state *st;
 	int r;
 
 	(void)unlink(tmp);
 	st = state_new(tmp);
-	r = open_locked(st, busy_timeout_usec, SQLITE_OPEN_CREATE, ec);
+	r = build_locked(st, busy_timeout_usec, ec);
 	/* Closing the only connection checkpoints and removes the -wal and -shm files. */
 	sqlite_state_free(st);
+	if (r == 0)
+		r = sync_path(tmp, false, ec);
 	if (r == 0 && link(tmp, path) < 0 && errno != EEXIST)
 		r = errctx_set(ec, -errno, "cannot create it: %s", strerror(errno));
 	(void)unlink(tmp);
+	if (r == 0)
+		r = sync_path(dir, true, ec);
 	return r;
 }
 

@@ -2,7 +2,10 @@
  * test_sqlite_state: opening the state file: schema, migrations, and clear
  * errors (never a crash) for corrupt, foreign, newer or unreachable files.
  */
+#include <dirent.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -76,6 +79,177 @@ START_TEST(test_sqlite_state_creates_and_reopens)
 	ck_assert_int_eq(v, SQLITE_STATE_SCHEMA_VERSION);
 	sqlite_state_free(st);
 	sqlite_state_free(NULL);
+}
+END_TEST
+
+/* One value of a one-row query on a raw connection (read only). */
+static char *
+raw_text(const char *sql)
+{
+	sqlite3 *db;
+	sqlite3_stmt *s;
+	char *out;
+
+	ck_assert_int_eq(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+	ck_assert_int_eq(sqlite3_prepare_v2(db, sql, -1, &s, NULL), SQLITE_OK);
+	ck_assert_int_eq(sqlite3_step(s), SQLITE_ROW);
+	out = xstrdup((const char *)sqlite3_column_text(s, 0));
+	sqlite3_finalize(s);
+	sqlite3_close(db);
+	return out;
+}
+
+static void
+assert_raw(const char *sql, const char *want)
+{
+	char *got = raw_text(sql);
+
+	ck_assert_msg(strcmp(got, want) == 0, "%s: got '%s', want '%s'", sql, got, want);
+	free(got);
+}
+
+/* Every table and index of the current schema, its migrations recorded,
+ * WAL mode, our application id, nothing else left in the folder. */
+static void
+assert_complete_state_file(void)
+{
+	DIR *d;
+	struct dirent *e;
+
+	assert_raw("PRAGMA journal_mode", "wal");
+	assert_raw("PRAGMA application_id", "1097622376");
+	assert_raw("PRAGMA quick_check", "ok");
+	assert_raw("SELECT group_concat(version, ',') FROM (SELECT version FROM schema_migrations"
+	    " ORDER BY version)", "1,2");
+	assert_raw("SELECT group_concat(name, ',') FROM (SELECT name FROM sqlite_master WHERE"
+	    " name NOT LIKE 'sqlite_%' ORDER BY name)", "idempotency,idempotency_expires,"
+	    "queue_messages,queue_messages_exhausted,queue_messages_ready,schema_migrations");
+	/* Usable: a row goes into each table. */
+	raw_exec("INSERT INTO queue_messages (queue, message_id, body, sent_usec, visible_usec)"
+	    " VALUES ('q', 'm', 'b', 1, 1);"
+	    "INSERT INTO idempotency (key, status, owner, claimed_usec, expires_usec)"
+	    " VALUES ('k', 'IN_PROGRESS', 'o', 1, 2)");
+	/* The private file it was built under is gone (no -journal either). */
+	d = opendir(dir);
+	ck_assert_ptr_nonnull(d);
+	while ((e = readdir(d)) != NULL)
+		ck_assert_msg(strstr(e->d_name, ".new-") == NULL && strstr(e->d_name, "-journal") == NULL,
+		    "left behind: %s", e->d_name);
+	closedir(d);
+}
+
+/* A new file is built without a journal on disk and synced once (start-up
+ * speed, issue #13): it must come out the same as the step-by-step one. */
+START_TEST(test_sqlite_state_new_file_is_complete)
+{
+	struct sqlite_state *st = NULL;
+	struct errctx ec;
+
+	errctx_clear(&ec);
+	ck_assert_ok(sqlite_state_open(path, 0, &st, &ec), &ec);
+	ck_assert_ok(sqlite_state_check(st, &ec), &ec);
+	sqlite_state_free(st);
+	assert_complete_state_file();
+	ck_assert_ok(sqlite_state_open(path, 0, &st, &ec), &ec);
+	ck_assert_ok(sqlite_state_check(st, &ec), &ec);
+	sqlite_state_free(st);
+}
+END_TEST
+
+/* A state file of an earlier release (schema version 1, written before the
+ * fast creation existed, rows in it) opens, migrates and keeps its rows. */
+START_TEST(test_sqlite_state_old_file_still_opens)
+{
+	struct sqlite_state *st = NULL;
+	struct errctx ec;
+	int v;
+
+	raw_exec("PRAGMA journal_mode = WAL; PRAGMA application_id = 1097622376;"
+	    "CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY,"
+	    " applied_usec INTEGER NOT NULL, description TEXT NOT NULL);"
+	    "CREATE TABLE queue_messages (seq INTEGER PRIMARY KEY AUTOINCREMENT,"
+	    " queue TEXT NOT NULL, message_id TEXT NOT NULL, body BLOB NOT NULL, attributes TEXT,"
+	    " sent_usec INTEGER NOT NULL, visible_usec INTEGER NOT NULL,"
+	    " receive_count INTEGER NOT NULL DEFAULT 0, first_receive_usec INTEGER,"
+	    " receipt TEXT UNIQUE, source_queue TEXT, dlq_reason TEXT, dlq_usec INTEGER);"
+	    "CREATE INDEX queue_messages_ready ON queue_messages(queue, visible_usec);"
+	    "CREATE TABLE idempotency (key TEXT PRIMARY KEY, status TEXT NOT NULL CHECK"
+	    " (status IN ('IN_PROGRESS', 'COMPLETED')), owner TEXT NOT NULL,"
+	    " lease_expires_usec INTEGER, detail_type TEXT, correlation_id TEXT,"
+	    " claimed_usec INTEGER NOT NULL, completed_usec INTEGER, expires_usec INTEGER NOT NULL);"
+	    "CREATE INDEX idempotency_expires ON idempotency(expires_usec);"
+	    "INSERT INTO schema_migrations VALUES (1, 1, 'queue messages and idempotency records');"
+	    "INSERT INTO queue_messages (queue, message_id, body, sent_usec, visible_usec)"
+	    " VALUES ('old', 'old-1', 'kept', 1, 1)");
+	errctx_clear(&ec);
+	ck_assert_ok(sqlite_state_open(path, 0, &st, &ec), &ec);
+	ck_assert_ok(sqlite_state_schema_version(st, &v, &ec), &ec);
+	ck_assert_int_eq(v, SQLITE_STATE_SCHEMA_VERSION);
+	ck_assert_ok(sqlite_state_check(st, &ec), &ec);
+	sqlite_state_free(st);
+	assert_raw("SELECT body FROM queue_messages WHERE message_id = 'old-1'", "kept");
+	assert_complete_state_file();
+}
+END_TEST
+
+struct holder {
+	sqlite3		*db;
+	int		 hold_ms;
+	atomic_bool	 released;
+};
+
+static void *
+release_later(void *arg)
+{
+	struct holder *h = arg;
+	struct timespec ts = { h->hold_ms / 1000, (long)(h->hold_ms % 1000) * 1000000 };
+
+	(void)nanosleep(&ts, NULL);
+	atomic_store(&h->released, true);
+	ck_assert_int_eq(sqlite3_exec(h->db, "COMMIT", NULL, NULL, NULL), SQLITE_OK);
+	return NULL;
+}
+
+/* Our busy handler (short steps, not sqlite3_busy_timeout's): a write waits
+ * for another connection's write lock and goes through once it is free... */
+START_TEST(test_sqlite_state_waits_for_another_writer)
+{
+	struct sqlite_state *st = NULL;
+	struct holder h = { .hold_ms = 150 };
+	struct errctx ec;
+	pthread_t th;
+
+	errctx_clear(&ec);
+	ck_assert_ok(sqlite_state_open(path, 0, &st, &ec), &ec);
+	sqlite_state_free(st);
+	ck_assert_int_eq(sqlite3_open(path, &h.db), SQLITE_OK);
+	ck_assert_int_eq(sqlite3_exec(h.db, "BEGIN IMMEDIATE", NULL, NULL, NULL), SQLITE_OK);
+	ck_assert_int_eq(pthread_create(&th, NULL, release_later, &h), 0);
+	/* Opening migrates inside BEGIN IMMEDIATE: it must wait for the lock. */
+	ck_assert_ok(sqlite_state_open(path, 30 * INT64_C(1000000), &st, &ec), &ec);
+	ck_assert(atomic_load(&h.released));
+	ck_assert_int_eq(pthread_join(th, NULL), 0);
+	sqlite_state_free(st);
+	sqlite3_close(h.db);
+}
+END_TEST
+
+/* ...and gives up with -EAGAIN once its busy timeout has passed. */
+START_TEST(test_sqlite_state_busy_timeout_gives_up)
+{
+	struct sqlite_state *st = NULL;
+	struct errctx ec;
+	sqlite3 *db;
+
+	errctx_clear(&ec);
+	ck_assert_ok(sqlite_state_open(path, 0, &st, &ec), &ec);
+	sqlite_state_free(st);
+	ck_assert_int_eq(sqlite3_open(path, &db), SQLITE_OK);
+	ck_assert_int_eq(sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL), SQLITE_OK);
+	ck_assert_err(sqlite_state_open(path, 200 * INT64_C(1000), &st, &ec), -EAGAIN, &ec);
+	ck_assert_ptr_null(st);
+	ck_assert_int_eq(sqlite3_exec(db, "COMMIT", NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
 }
 END_TEST
 
@@ -180,6 +354,10 @@ suite_sqlite_state(void)
 	tc = tcase_create("open");
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_sqlite_state_creates_and_reopens);
+	tcase_add_test(tc, test_sqlite_state_new_file_is_complete);
+	tcase_add_test(tc, test_sqlite_state_old_file_still_opens);
+	tcase_add_test(tc, test_sqlite_state_waits_for_another_writer);
+	tcase_add_test(tc, test_sqlite_state_busy_timeout_gives_up);
 	tcase_add_test(tc, test_sqlite_state_garbage_file_is_a_clear_error);
 	tcase_add_test(tc, test_sqlite_state_damaged_pages_are_a_clear_error);
 	tcase_add_test(tc, test_sqlite_state_foreign_database_is_refused);
