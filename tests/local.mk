@@ -16,6 +16,8 @@ E2E_TESTS = \
 	tests/e2e/state_full.sh \
 	tests/e2e/doorbell_local.sh \
 	tests/e2e/stop_during_startup.sh
+# Issue #13: on_loop stages on the loop thread, batched outcome lines, the doorbell's watch.
+E2E_TESTS += tests/e2e/loop_handlers_local.sh
 # --backtest: same allocations as --evaluate, statistics, the report in Chromium.
 E2E_TESTS += tests/e2e/backtest.sh
 # Hostile strategy files: size and memory bounds under an address-space cap.

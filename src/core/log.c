@@ -1,4 +1,5 @@
 #include <errno.h>
+#include <limits.h>
 #include <stdbool.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -19,6 +20,16 @@
 
 static int log_max_level = LOG_INFO;
 static enum log_target log_target = LOG_TARGET_STDERR;
+
+/* The calling thread's batch (log_batch_begin): PIPE_BUF bytes, so one
+ * write of it is atomic on a pipe too. */
+static __thread bool batch_on;
+static __thread size_t batch_len;
+static __thread char batch_buf[PIPE_BUF];
+/* The second line_prefix formatted last (gmtime_r and strftime once a
+ * second, not once a line). */
+static __thread time_t prefix_sec = -1;
+static __thread char prefix_when[32];
 
 static int stderr_is_journal(void);
 static size_t line_prefix(int level, char *buf, size_t size);
@@ -88,18 +99,62 @@ line_prefix(int level, char *buf, size_t size)
 		[LOG_WARNING] = "warning", [LOG_NOTICE] = "notice", [LOG_INFO] = "info",
 		[LOG_DEBUG] = "debug",
 	};
+	const char *word = level >= LOG_EMERG && level <= LOG_DEBUG ? words[level] : "info";
+	size_t wl = strlen(word), ml;
 	struct timespec ts;
 	struct tm tm;
-	char when[32];
+	long ms;
 	int n;
 
 	clock_gettime(CLOCK_REALTIME, &ts);
-	gmtime_r(&ts.tv_sec, &tm);
-	if (strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%S", &tm) == 0)
-		when[0] = '\0';
-	n = snprintf(buf, size, "%s.%03ldZ %s ", when, ts.tv_nsec / 1000000L,
-	    level >= LOG_EMERG && level <= LOG_DEBUG ? words[level] : "info");
-	return n < 0 ? 0 : (size_t)n >= size ? size - 1 : (size_t)n;
+	if (ts.tv_sec != prefix_sec) {
+		gmtime_r(&ts.tv_sec, &tm);
+		if (strftime(prefix_when, sizeof prefix_when, "%Y-%m-%dT%H:%M:%S", &tm) == 0)
+			prefix_when[0] = '\0';
+		prefix_sec = ts.tv_sec;
+	}
+	ml = strlen(prefix_when);
+	/* "<when>.mmmZ <word> ", as snprintf would write it, without its parsing. */
+	if (ml + 6 + wl + 1 >= size) {
+		n = snprintf(buf, size, "%s.%03ldZ %s ", prefix_when, ts.tv_nsec / 1000000L, word);
+		return n < 0 ? 0 : (size_t)n >= size ? size - 1 : (size_t)n;
+	}
+	ms = ts.tv_nsec / 1000000L;
+	memcpy(buf, prefix_when, ml);
+	buf[ml] = '.';
+	buf[ml + 1] = (char)('0' + ms / 100);
+	buf[ml + 2] = (char)('0' + ms / 10 % 10);
+	buf[ml + 3] = (char)('0' + ms % 10);
+	buf[ml + 4] = 'Z';
+	buf[ml + 5] = ' ';
+	memcpy(buf + ml + 6, word, wl);
+	buf[ml + 6 + wl] = ' ';
+	buf[ml + 7 + wl] = '\0';
+	return ml + 7 + wl;
+}
+
+static void
+batch_flush(void)
+{
+	if (batch_len > 0)
+		(void)!write(STDERR_FILENO, batch_buf, batch_len);
+	batch_len = 0;
+}
+
+void
+log_batch_begin(void)
+{
+	batch_on = true;
+}
+
+void
+log_batch_end(void)
+{
+	int saved_errno = errno;
+
+	batch_flush();
+	batch_on = false;
+	errno = saved_errno;
 }
 
 struct field_ref {
@@ -313,6 +368,18 @@ log_emit(int level, const struct log_fields *f, const char *fmt, va_list ap)
 		len = append(line, len, sizeof line, fields[i].value);
 	}
 	line[len++] = '\n';
+	/* Batched: appended whole (the buffer written first when it would not
+	 * fit); an error line goes out at once, after what came before it. */
+	if (batch_on && len <= sizeof batch_buf && level > LOG_ERR) {
+		if (batch_len + len > sizeof batch_buf)
+			batch_flush();
+		memcpy(batch_buf + batch_len, line, len);
+		batch_len += len;
+		errno = saved_errno;
+		return;
+	}
+	if (batch_on)
+		batch_flush();
 	/* One write(2) per line keeps concurrent workers' lines whole. */
 	(void)!write(STDERR_FILENO, line, len);
 	errno = saved_errno;

@@ -28,6 +28,10 @@ struct owner_id {
 static pthread_once_t self_once = PTHREAD_ONCE_INIT;
 static struct owner_id self_id;
 static char self_str[OWNER_MAX];
+/* Set in a forked child (pthread_atfork): the cached identity is the
+ * parent's. Why not getpid() on every call: owner_self runs more than once
+ * per message (issue #13), and getpid is a system call. */
+static volatile bool self_stale;
 
 static void
 read_boot(char out[9])
@@ -79,6 +83,12 @@ read_start(long pid)
 }
 
 static void
+child_after_fork(void)
+{
+	self_stale = true;
+}
+
+static void
 init_self(void)
 {
 	struct stat st;
@@ -94,14 +104,38 @@ init_self(void)
 	    self_id.boot, self_id.pidns, self_id.start);
 }
 
+static void
+init_once(void)
+{
+	(void)pthread_atfork(NULL, NULL, child_after_fork);
+	init_self();
+}
+
+/* The identity is computed again in a forked child (single-threaded there:
+ * another process). */
+static void
+self_current(void)
+{
+	(void)pthread_once(&self_once, init_once);
+	if (self_stale) {
+		self_stale = false;
+		init_self();
+	}
+}
+
 const char *
 owner_self(char *buf, size_t size)
 {
-	(void)pthread_once(&self_once, init_self);
-	/* A forked child (single-threaded there) is another process. */
-	if (self_id.pid != (long)getpid())
-		init_self();
-	(void)snprintf(buf, size, "%s", self_str);
+	size_t n;
+
+	self_current();
+	n = strlen(self_str);
+	if (size == 0)
+		return buf;
+	if (n >= size)
+		n = size - 1;
+	memcpy(buf, self_str, n);
+	buf[n] = '\0';
 	return buf;
 }
 
@@ -130,9 +164,7 @@ owner_is_dead(const char *holder, char *why, size_t why_size)
 	struct owner_id o;
 	unsigned long long start;
 
-	(void)pthread_once(&self_once, init_self);
-	if (self_id.pid != (long)getpid())
-		init_self();
+	self_current();
 	if (holder == NULL || parse(holder, &o) < 0 || strcmp(o.host, self_id.host) != 0)
 		return false;
 	if (strcmp(o.boot, self_id.boot) != 0) {

@@ -62,12 +62,20 @@ struct sqlite_transport {
 	bool			 recovered;	/* sqlite_queue_recover_dead ran */
 	bool			 hold_receives;	/* a receive's transaction waits for its callback */
 	/* The doorbell: an inotify watch on the state file's folder, for writes
-	 * to its WAL (every commit of every process appends to it). Armed only
-	 * while a receive sleeps; -1 when inotify is unavailable (then the
+	 * to its WAL (every commit of every process appends to it). The watch
+	 * exists only from the moment a receive is about to sleep until one
+	 * returns messages (issue #13: while messages flow, our own WAL writes
+	 * would queue an event each); -1 when inotify is unavailable (then the
 	 * queue is re-checked every SQLITE_QUEUE_FALLBACK_POLL_USEC). */
 	int			 bell_fd;
+	int			 bell_wd;	/* the watch, -1 = none now */
 	struct event		*bell_ev;
+	char			*bell_dir;
 	char			*wal_name;	/* "<state file name>-wal" */
+	/* The last receive returned messages: the next one goes straight to
+	 * the write transaction (the read that spares an idle poll the write
+	 * lock would only cost a statement). */
+	bool			 flowing;
 };
 
 static void	op_run_cb(evutil_socket_t fd, short what, void *arg);
@@ -143,7 +151,8 @@ bell_drain(struct sqlite_transport *t)
 	bool rung = false;
 	ssize_t n;
 
-	if (t->bell_fd < 0)
+	/* No watch (messages flow): nothing rings; what it left is read at the next arm. */
+	if (t->bell_fd < 0 || t->bell_wd < 0)
 		return false;
 	while ((n = read(t->bell_fd, buf, sizeof buf)) > 0) {
 		char *p = buf;
@@ -160,6 +169,28 @@ bell_drain(struct sqlite_transport *t)
 	return rung;
 }
 
+/* Arm the doorbell: true when the watch is new (the caller must look at
+ * the queue once more, under the write lock: a commit whose WAL frames
+ * were written before the watch existed rang nothing). */
+static bool
+bell_arm(struct sqlite_transport *t)
+{
+	if (t->bell_fd < 0 || t->bell_wd >= 0)
+		return false;
+	t->bell_wd = inotify_add_watch(t->bell_fd, t->bell_dir, IN_MODIFY);
+	return t->bell_wd >= 0;
+}
+
+/* Messages flow: no watch until a receive is about to sleep again. */
+static void
+bell_disarm(struct sqlite_transport *t)
+{
+	if (t->bell_wd < 0)
+		return;
+	(void)inotify_rm_watch(t->bell_fd, t->bell_wd);
+	t->bell_wd = -1;
+}
+
 static void
 receive_finish(struct op *op, struct queue_message **msgs, size_t n, int r,
     const struct errctx *ec)
@@ -170,6 +201,9 @@ receive_finish(struct op *op, struct queue_message **msgs, size_t n, int r,
 
 	if (t->bell_ev != NULL)
 		(void)event_del(t->bell_ev);
+	t->flowing = n > 0;
+	if (n > 0)
+		bell_disarm(t);
 	/* Unlink first: the callback may start the next receive. */
 	t->receiving = NULL;
 	op_free(op);
@@ -207,11 +241,13 @@ receive_run(struct op *op)
 	errctx_clear(&ec);
 	/* Drain before looking: a write after this rings again. */
 	rung = bell_drain(t);
+again:
 	/* Held: the callback's own writes (the claims of these messages) join
 	 * this transaction, one commit for both (sqlite_transport_commit_receive). */
 	if (t->hold_receives)
 		sqlite_state_hold(t->st);
-	r = sqlite_queue_claim(t->st, &t->conf, op->max, op->visibility_usec, rung, msgs, &n, &ec);
+	r = sqlite_queue_claim(t->st, &t->conf, op->max, op->visibility_usec, rung || t->flowing,
+	    msgs, &n, &ec);
 	if (t->hold_receives && (r < 0 || n == 0)) {
 		struct errctx sub = { 0 };
 
@@ -231,9 +267,18 @@ receive_run(struct op *op)
 		receive_finish(op, msgs, n, 0, &ec);
 		return;
 	}
+	t->flowing = false;
+	/* About to sleep: the doorbell first, then one more look under the
+	 * write lock (it waits for a commit in progress), so no write between
+	 * the look above and the watch goes unheard. */
+	if (bell_arm(t)) {
+		(void)bell_drain(t);
+		rung = true;
+		goto again;
+	}
 	/* Sleep until the doorbell, a wake, the wait's end, the backstop, or
 	 * the moment the earliest hidden message of the queue shows again. */
-	sleep_usec = t->bell_fd >= 0 ? t->poll_interval_usec : SQLITE_QUEUE_FALLBACK_POLL_USEC;
+	sleep_usec = t->bell_wd >= 0 ? t->poll_interval_usec : SQLITE_QUEUE_FALLBACK_POLL_USEC;
 	if (left < sleep_usec)
 		sleep_usec = left;
 	errctx_clear(&ec);
@@ -309,11 +354,14 @@ bell_open(struct sqlite_transport *t, const char *path)
 	t->bell_fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
 	if (t->bell_fd < 0)
 		return;
-	if (inotify_add_watch(t->bell_fd, dir, IN_MODIFY) < 0) {
+	/* Tried once here, kept only while a receive sleeps (bell_arm). */
+	t->bell_wd = inotify_add_watch(t->bell_fd, dir, IN_MODIFY);
+	if (t->bell_wd < 0) {
 		(void)close(t->bell_fd);
 		t->bell_fd = -1;
 		return;
 	}
+	t->bell_dir = xstrdup(dir);
 	t->bell_ev = event_new(t->base, t->bell_fd, EV_READ, wake_receive_cb, t);
 	if (t->bell_ev == NULL)
 		abort();	/* only fails on out of memory */
@@ -546,6 +594,7 @@ sqlite_transport_free(struct transport *tp)
 	if (t->bell_fd >= 0)
 		(void)close(t->bell_fd);
 	free(t->wal_name);
+	free(t->bell_dir);
 	while (!TAILQ_EMPTY(&t->ops))
 		op_free(TAILQ_FIRST(&t->ops));
 	sqlite_state_free(t->st);
@@ -582,6 +631,7 @@ sqlite_transport_new(struct event_base *base, const struct sqlite_queue_options 
 		    o->queue != NULL ? o->queue : "");
 	t = xcalloc(1, sizeof *t);
 	t->bell_fd = -1;
+	t->bell_wd = -1;
 	t->pub.ops = &sqlite_transport_ops;
 	t->base = base;
 	TAILQ_INIT(&t->ops);

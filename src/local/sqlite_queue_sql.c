@@ -163,7 +163,7 @@ claim_rows_locked(struct sqlite_state *st, const struct sqlite_queue_conf *c, un
 {
 	sqlite3_stmt *sel = NULL, *upd = NULL;
 	int64_t seqs[TRANSPORT_MAX_BATCH];
-	char self[OWNER_MAX];
+	char self[OWNER_MAX], rnd[32 * TRANSPORT_MAX_BATCH + 1];
 	size_t i;
 	int r, rc = SQLITE_DONE;
 
@@ -184,14 +184,15 @@ claim_rows_locked(struct sqlite_state *st, const struct sqlite_queue_conf *c, un
 	bind_text(sel, ":q", c->queue);
 	bind_int(sel, ":now", now);
 	bind_int(sel, ":max", max);
+	/* The receipts' random parts, 16 bytes each, in one system call. */
+	local_random_hex(rnd, 16 * (size_t)max);
 	while (*n < max && (rc = sqlite3_step(sel)) == SQLITE_ROW) {
 		struct queue_message *m = xcalloc(1, sizeof *m);
-		char rnd[33];
 
 		seqs[*n] = sqlite3_column_int64(sel, 0);
 		msgs[(*n)++] = m;
-		local_random_hex(rnd, 16);
-		m->receipt = xasprintf("%lld.%s.%s", (long long)seqs[*n - 1], rnd, self);
+		m->receipt = xasprintf("%lld.%.32s.%s", (long long)seqs[*n - 1], rnd + 32 * (*n - 1),
+		    self);
 		m->message_id = column_dup(sel, 1, NULL);
 		m->body = column_dup(sel, 2, &m->body_len);
 		m->attributes = column_json(sel, 3);

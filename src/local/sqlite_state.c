@@ -936,7 +936,7 @@ void
 local_random_hex(char *out, size_t nbytes)
 {
 	static const char hex[] = "0123456789abcdef";
-	unsigned char b[64];
+	unsigned char b[256];
 	size_t i, got = 0;
 	ssize_t n;
 

@@ -96,6 +96,7 @@ static bool	claims_reserve(struct pipeline *p, const char *key, const char *owne
 		    int64_t lease_usec);
 static void	claims_remove(struct pipeline *p, const char *key, const char *owner);
 static void	claims_mark_done(struct pipeline *p, const char *key, const char *owner);
+static bool	corr_try_acquire(struct pipeline *p, const char *id);
 
 struct job *
 job_new(struct queue_message *msg, struct config *cfg)
@@ -661,6 +662,26 @@ corr_acquire(struct pipeline *p, struct job *job, const char *id)
 	pthread_mutex_unlock(&p->lock);
 }
 
+/* corr_acquire without the wait: false when another job of the run holds it
+ * (the loop thread must never wait for a worker). */
+static bool
+corr_try_acquire(struct pipeline *p, const char *id)
+{
+	struct corr_entry *e;
+
+	pthread_mutex_lock(&p->lock);
+	if (corr_is_busy_locked(p, id)) {
+		pthread_mutex_unlock(&p->lock);
+		return false;
+	}
+	e = xcalloc(1, sizeof *e);
+	e->id = xstrdup(id);
+	e->next = p->busy;
+	p->busy = e;
+	pthread_mutex_unlock(&p->lock);
+	return true;
+}
+
 static void
 corr_release(struct pipeline *p, const char *id)
 {
@@ -994,7 +1015,11 @@ process_routed(struct pipeline *p, struct job *job, const struct route *rt)
 	}
 	pipeline_owner(p, owner, sizeof owner);
 	corr = job->correlation_id != NULL ? job->correlation_id : rt->idempotency_key;
-	corr_acquire(p, job, corr);
+	/* On the loop, the run's lock was taken without waiting (pipeline_on_loop). */
+	if (job->corr_held)
+		job->corr_held = false;
+	else
+		corr_acquire(p, job, corr);
 	pre = job->preclaimed;
 	job->preclaimed = false;
 	if (pre) {
@@ -1204,6 +1229,50 @@ pipeline_process(struct pipeline *p, struct job *job)
 	job->duration_ms = (time_now_monotonic_usec() - job->received_usec) / USEC_PER_MSEC;
 	/* Whatever way it ended, no batch waits for it any more. */
 	pipeline_forget(p, job);
+}
+
+/* Why on the loop (issue #13): a handler that is short and pure (stage
+ * on_loop) costs less than its hand-off to a worker and back (a mutex, a
+ * condition variable and an eventfd, two thread wake-ups). Only a job the
+ * loop claimed with its receive (embedded store): its claim is held and
+ * registered, so the order is the worker's (run lock, claim, handler,
+ * publish, then the loop's completion), and the run's lock is taken without
+ * waiting or not at all (the job then goes to a worker, which waits). */
+bool
+pipeline_loop_eligible(const struct pipeline *p, const struct job *job)
+{
+	const struct route *rt = job->route;
+	const struct stage *st;
+
+	if (!p->loop_completes || !job->preclaimed || rt == NULL || job->dead_letter ||
+	    job->synthetic || rt->rejected || rt->idempotency_key == NULL ||
+	    rt->key_source == IDEM_KEY_RUN)
+		return false;
+	st = rt->handler != NULL ? stage_find(rt->handler) : NULL;
+	return st != NULL && st->handle != NULL && st->on_loop;
+}
+
+bool
+pipeline_on_loop(struct pipeline *p, struct job *job)
+{
+	const struct route *rt = job->route;
+	const char *corr;
+
+	if (!pipeline_loop_eligible(p, job))
+		return false;
+	/* The worker's choice of lock (process_routed): the run, else the key. */
+	corr = rt->event != NULL ? rt->event->correlation_id :
+	    rt->command != NULL ? rt->command->correlation_id : NULL;
+	if (corr == NULL)
+		corr = rt->idempotency_key;
+	if (!corr_try_acquire(p, corr))
+		return false;
+	job->corr_held = true;
+	pipeline_process(p, job);
+	log_full(LOG_DEBUG, &(struct log_fields){ .event_id = job->event_id,
+	    .correlation_id = job->correlation_id, .handler = job->handler, .duration_ms = -1 },
+	    "handled on the loop thread (stage %s runs on the loop)", job->handler);
+	return true;
 }
 
 static void

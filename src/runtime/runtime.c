@@ -40,6 +40,7 @@
 
 
 static void poll_queue(struct runtime *rt);
+static void run_on_loop(struct runtime *rt, struct job **jobs, size_t n);
 static void maybe_finish(struct runtime *rt);
 
 static int64_t
@@ -448,6 +449,11 @@ act_on_outcome(struct runtime *rt, struct job *job)
 
 		if (job->retry_delay_usec > delay)
 			delay = job->retry_delay_usec;
+		/* A wait (another holder's claim or lease, or the stage asked to
+		 * run later) that ends during a stop goes back at once, as a job
+		 * held in place does (runtime_begin_drain): nothing failed. */
+		if ((job->lease_wait || job->deferred) && rt->state != RUNTIME_RUNNING)
+			delay = 0;
 		if (delay > RUNTIME_MAX_VISIBILITY_USEC)
 			delay = RUNTIME_MAX_VISIBILITY_USEC;
 		change_visibility(rt, job->msg->receipt, delay);
@@ -478,11 +484,13 @@ act_on_outcome(struct runtime *rt, struct job *job)
 	return false;
 }
 
-void
-runtime_finished_event_cb(void *arg)
+/* Act on the outcomes of the finished jobs of list head (a worker's, or
+ * the loop's own: pipeline_on_loop), their completions first. Their outcome
+ * lines go out together (log_batch_begin): one write for the batch. */
+static void
+finish_jobs(struct runtime *rt, struct job *head)
 {
-	struct runtime *rt = arg;
-	struct job *job, *next, *head = workers_drain_finished(rt->workers);
+	struct job *job, *next;
 	size_t n = 0;
 
 	/* Embedded: their completions (and deletes) first, in one transaction. */
@@ -498,6 +506,7 @@ runtime_finished_event_cb(void *arg)
 		pipeline_complete_finished(rt->pipeline, done, n);
 		free(done);
 	}
+	log_batch_begin();
 	for (job = head; job != NULL; job = next) {
 		next = job->next;
 		job->next = NULL;
@@ -506,6 +515,18 @@ runtime_finished_event_cb(void *arg)
 		inflight_remove(rt, job);
 		job_free(job);
 	}
+	log_batch_end();
+}
+
+void
+runtime_finished_event_cb(void *arg)
+{
+	struct runtime *rt = arg;
+
+	finish_jobs(rt, workers_drain_finished(rt->workers));
+	/* Jobs for the loop waiting for a run's lock a finished job may have freed. */
+	if (rt->n_loop_wait > 0)
+		run_on_loop(rt, NULL, 0);
 	if (rt->state != RUNTIME_RUNNING)
 		flush_deletes(rt);
 	poll_queue(rt);
@@ -514,13 +535,69 @@ runtime_finished_event_cb(void *arg)
 
 /* ---- receiving ---------------------------------------------------------- */
 
+/* Back to the queue at once (a stop): a job for the loop not yet run. */
+static void
+release_unrun(struct runtime *rt, struct job *job)
+{
+	inflight_remove(rt, job);
+	pipeline_forget(rt->pipeline, job);
+	change_visibility(rt, job->msg->receipt, 0);
+	job_free(job);
+}
+
+/* The jobs whose stage runs on the loop (pipeline_on_loop: jobs, n, in
+ * flight), with those that waited for a run's lock (rt->loop_wait), in
+ * rounds: the finished jobs of the workers first (their completions free
+ * the run locks the next stage of a run waits for), then every job whose
+ * run's lock is free, completed together (one transaction) and acted on;
+ * a job whose lock a job of the round before held runs in the next round.
+ * One whose lock a worker's job holds waits in rt->loop_wait (at most
+ * TRANSPORT_MAX_BATCH; beyond that it goes to the workers, which wait). */
+static void
+run_on_loop(struct runtime *rt, struct job **jobs, size_t n)
+{
+	struct job *all[2 * TRANSPORT_MAX_BATCH];
+	size_t i, m = 0;
+
+	for (i = 0; i < rt->n_loop_wait; i++)
+		all[m++] = rt->loop_wait[i];
+	rt->n_loop_wait = 0;
+	for (i = 0; i < n; i++)
+		all[m++] = jobs[i];
+	finish_jobs(rt, workers_drain_finished(rt->workers));
+	while (m > 0 && rt->state == RUNTIME_RUNNING) {
+		struct job *done = NULL, **tail = &done;
+		size_t k = 0;
+
+		for (i = 0; i < m; i++) {
+			if (pipeline_on_loop(rt->pipeline, all[i])) {
+				*tail = all[i];
+				tail = &all[i]->next;
+			} else
+				all[k++] = all[i];
+		}
+		if (done == NULL)
+			break;
+		finish_jobs(rt, done);
+		m = k;
+	}
+	for (i = 0; i < m; i++) {
+		if (rt->state != RUNTIME_RUNNING)
+			release_unrun(rt, all[i]);
+		else if (rt->n_loop_wait < ELEMENTSOF(rt->loop_wait))
+			rt->loop_wait[rt->n_loop_wait++] = all[i];
+		else
+			workers_submit(rt->workers, all[i]);
+	}
+}
+
 static void
 runtime_receive_cb(struct queue_message **msgs, size_t n, int r, const struct errctx *ec, void *arg)
 {
 	struct runtime *rt = arg;
 	bool idle_before = rt->idle_at_poll;
-	struct job *start[TRANSPORT_MAX_BATCH];
-	size_t i, n_start = 0, n_free;
+	struct job *start[TRANSPORT_MAX_BATCH], *on_loop[TRANSPORT_MAX_BATCH];
+	size_t i, n_start = 0, n_free, n_on_loop = 0;
 
 	rt->receive_outstanding = false;
 	if (r == -ECANCELED) {
@@ -596,12 +673,28 @@ runtime_receive_cb(struct queue_message **msgs, size_t n, int r, const struct er
 			}
 		}
 	}
+	/* Embedded: a short, pure handler runs here and now (pipeline_on_loop);
+	 * the rest go to the workers first. */
+	if (rt->prefetch && rt->state == RUNTIME_RUNNING) {
+		size_t k = 0;
+
+		for (i = 0; i < n_start; i++) {
+			if (pipeline_loop_eligible(rt->pipeline, start[i])) {
+				inflight_add(rt, start[i]);
+				on_loop[n_on_loop++] = start[i];
+			} else
+				start[k++] = start[i];
+		}
+		n_start = k;
+	}
 	/* Counted for the claim (or completion) batch before any of them starts. */
 	for (i = 0; i < n_start && i < n_free; i++)
 		pipeline_expect(rt->pipeline, start[i]);
 	/* They start together: their claims go to the store as one batch. */
 	for (i = 0; i < n_start; i++)
 		runtime_submit(rt, start[i]);
+	if (n_on_loop > 0)
+		run_on_loop(rt, on_loop, n_on_loop);
 	/* --once ends when every run it moved has ended and the queue has nothing
 	 * visible for it; a run still going (a message of it hidden for a while,
 	 * or retried) keeps it polling until daemon.once_timeout. */
@@ -758,6 +851,10 @@ runtime_begin_drain(struct runtime *rt, const char *why)
 			change_visibility(rt, job->msg->receipt, 0);
 		job_free(job);
 	}
+	/* So do jobs for the loop waiting for a run's lock. */
+	for (size_t i = 0; i < rt->n_loop_wait; i++)
+		release_unrun(rt, rt->loop_wait[i]);
+	rt->n_loop_wait = 0;
 	/* Held jobs go back at once too (their timers would only release them). */
 	for (size_t i = 0; i < rt->n_inflight;) {
 		struct job *held = rt->inflight[i];

@@ -80,6 +80,11 @@ struct runtime {
 	int64_t				 poll_backoff_usec;
 	unsigned			 ops_outstanding;
 
+	/* Jobs for the loop (pipeline_on_loop) whose run's lock a worker's job
+	 * holds: they run when it is released (runtime_finished_event_cb). In
+	 * flight; back to the queue at once on a stop. */
+	struct job			*loop_wait[TRANSPORT_MAX_BATCH];
+	size_t				 n_loop_wait;
 	struct job			**inflight;	/* received, outcome not yet acted on */
 	size_t				 n_inflight, cap_inflight;
 	char				*deletes[TRANSPORT_MAX_BATCH];

@@ -20,18 +20,21 @@ static char	*failure_reason(const char *fmt, va_list ap) __attribute__((format(p
 
 /* Every stage the dispatch table names. A NULL handler means the stage is not
  * built into this daemon yet: the pipeline retries such messages with the
- * reason "stage not available" rather than dropping them. */
+ * reason "stage not available" rather than dropping them. on_loop (the last
+ * column): monitor builds its notification from the event alone, completed
+ * only logs; every other stage calls the broker, market data, the mailer,
+ * the storm store or the idempotency store, and stays on the workers. */
 static const struct stage stages[] = {
-	{ "start", stage_start_handle, true },
-	{ "signals", stage_signals_handle, true },
-	{ "portfolio", stage_portfolio_handle, true },
-	{ "execution", stage_execution_handle, true },
-	{ "monitor", stage_monitor_handle, true },
-	{ "notify", stage_notify_handle, true },
-	{ "errors", stage_errors_handle, true },
-	{ "error-mail", stage_error_mail_handle, false },
-	{ "completed", stage_completed_handle, true },
-	{ "pnl", stage_pnl_handle, true },
+	{ "start", stage_start_handle, true, false },
+	{ "signals", stage_signals_handle, true, false },
+	{ "portfolio", stage_portfolio_handle, true, false },
+	{ "execution", stage_execution_handle, true, false },
+	{ "monitor", stage_monitor_handle, true, true },
+	{ "notify", stage_notify_handle, true, false },
+	{ "errors", stage_errors_handle, true, false },
+	{ "error-mail", stage_error_mail_handle, false, false },
+	{ "completed", stage_completed_handle, true, true },
+	{ "pnl", stage_pnl_handle, true, false },
 };
 
 const struct stage *

@@ -5,7 +5,8 @@
  * RFC 3339 with milliseconds, then the level word) for a terminal or a file.
  * Who logs: main, runtime/, router/dispatch, stages/. Lower layers return an
  * errctx instead and never log above debug.
- * Thread:  any; each call writes one line atomically.
+ * Thread:  any; each call writes one line atomically (or, batched, at
+ *          log_batch_end: see there).
  * Memory:  nothing retained; strings are copied or written immediately.
  * Safety:  every message and field is escaped on both paths (control and C1
  *          characters, invalid UTF-8, line separators; blanks in fields), so
@@ -58,6 +59,18 @@ int	log_full_errno(int level, int err, const struct log_fields *f, const char *f
 #define log_debug(...)   log_full(LOG_DEBUG, NULL, __VA_ARGS__)
 #define log_error_errno(r, ...) log_full_errno(LOG_ERR, (r), NULL, __VA_ARGS__)
 #define log_warning_errno(r, ...) log_full_errno(LOG_WARNING, (r), NULL, __VA_ARGS__)
+
+/* Batching (issue #13): between log_batch_begin and log_batch_end, the
+ * stderr lines of the calling thread are kept in a buffer of PIPE_BUF bytes
+ * and written together, each line whole and in order (a line that does not
+ * fit writes the buffer out first), so one write(2) carries a batch of
+ * outcome lines and a pipe still never interleaves another thread's line
+ * into one. The journald path stays one sd_journal_sendv per line. Lines
+ * at LOG_ERR or worse are written at once (with what the buffer holds
+ * before them). Not nested; log_batch_end writes what is left. A kill -9
+ * between a line and log_batch_end loses that batch's lines. */
+void	log_batch_begin(void);
+void	log_batch_end(void);
 
 /* Copy untrusted text into buf (size bytes) with control characters and
  * non-UTF-8 bytes escaped (\n, \x1b) and truncated with "..." if longer. */

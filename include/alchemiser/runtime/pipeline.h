@@ -63,6 +63,8 @@ struct job {
 	 * the claim and the run's lock (pipeline_complete_finished). */
 	char			*complete_key;
 	char			*complete_corr;
+	/* The run's lock is held already (taken on the loop: pipeline_on_loop). */
+	bool			 corr_held;
 	/* Counted by a batch forming (pipeline.c, under its batch lock). */
 	bool			 heading_claim;
 	bool			 heading_complete;
@@ -118,6 +120,14 @@ struct metrics;
 void	pipeline_set_metrics(struct pipeline *p, struct metrics *m);
 /* Process job on the calling worker thread. */
 void	pipeline_process(struct pipeline *p, struct job *job);
+/* Loop thread, embedded store: process job right here when its stage is
+ * on_loop (stages/stage.h: short, no I/O of its own), its claim was taken
+ * with its receive (pipeline_preclaim) and its run's lock is free now;
+ * true = processed (its outcome is set; the loop completes its claim as for
+ * a worker's job). false = nothing done: submit it to the workers. */
+bool	pipeline_on_loop(struct pipeline *p, struct job *job);
+/* Whether pipeline_on_loop may take job at all (its run's lock aside). */
+bool	pipeline_loop_eligible(const struct pipeline *p, const struct job *job);
 /* What pipeline_end_parked found for a message the queue parked by itself. */
 enum pipeline_parked {
 	PIPELINE_PARKED_ENDED,		/* run ended: orders cancelled, claim released, WorkflowFailed out */

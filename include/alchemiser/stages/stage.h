@@ -7,7 +7,8 @@
  * them, before the idempotency record is completed.
  * Thread:  handlers run on worker threads, several at once (different
  *          correlation ids); anything they share is in the context and
- *          thread-safe by the seams' contracts.
+ *          thread-safe by the seams' contracts. A stage marked on_loop may
+ *          also run on the loop thread (embedded backend, runtime/pipeline.h).
  * Memory:  the output owns the events it holds (stage_output_clear frees them).
  */
 #ifndef ALCHEMISER_STAGES_STAGE_H
@@ -66,6 +67,13 @@ struct stage {
 	const char	*name;		/* "start", "signals", ... (router/dispatch.c names) */
 	stage_handle_fn	 handle;	/* NULL: not built into this daemon yet */
 	bool		 may_publish_errors;	/* false for error-mail (the circuit breaker) */
+	/* Short and pure: the handler does no I/O of its own and never blocks
+	 * (no broker, market data, mail, storm store or idempotency call);
+	 * its only output is the events it returns. On the embedded backend
+	 * such a handler runs on the loop thread with its receive (no hand-off
+	 * to a worker: issue #13); its events go to the embedded bus, the
+	 * state file the loop writes anyway. */
+	bool		 on_loop;
 };
 
 /* The run of ctx->in goes to the dead-letter queue from stage (the handler's

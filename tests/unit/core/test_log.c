@@ -79,6 +79,81 @@ emit_hostile(void)
 	log_full(LOG_ERR, &f, "reject: bad id '%s' \xff caf\xc3\xa9", "a\r\n<3>fake\tline\x07");
 }
 
+/* Size of what stderr (a file here) holds right now. */
+static long
+stderr_size(void)
+{
+	return lseek(STDERR_FILENO, 0, SEEK_CUR);
+}
+
+static long batch_sizes[4];
+
+/* Issue #13: a batch's lines stay in the buffer until log_batch_end (or
+ * an error line, which goes out at once after what came before it). */
+static void
+emit_batch(void)
+{
+	log_open(LOG_TARGET_STDERR);
+	log_set_max_level(LOG_INFO);
+	log_batch_begin();
+	log_info("one");
+	log_warning("two");
+	batch_sizes[0] = stderr_size();
+	log_error("three");
+	batch_sizes[1] = stderr_size();
+	log_info("four");
+	batch_sizes[2] = stderr_size();
+	log_batch_end();
+	batch_sizes[3] = stderr_size();
+	log_info("five");
+}
+
+/* More lines than the buffer holds: written whole, in order. */
+static void
+emit_big_batch(void)
+{
+	int i;
+
+	log_open(LOG_TARGET_STDERR);
+	log_set_max_level(LOG_INFO);
+	log_batch_begin();
+	for (i = 0; i < 100; i++)
+		log_info("line %03d %0200d", i, 0);
+	log_batch_end();
+}
+
+START_TEST(test_log_batch_one_write)
+{
+	char *out = capture(emit_batch);
+
+	ck_assert_int_eq(batch_sizes[0], 0);
+	ck_assert_int_gt(batch_sizes[1], 0);
+	ck_assert_int_eq(batch_sizes[2], batch_sizes[1]);
+	ck_assert_int_gt(batch_sizes[3], batch_sizes[2]);
+	assert_matches(out, "^" TS " info one\n" TS " warning two\n" TS " error three\n"
+	    TS " info four\n" TS " info five\n$");
+	free(out);
+}
+END_TEST
+
+START_TEST(test_log_batch_overflow_keeps_lines)
+{
+	char *out = capture(emit_big_batch), *p = out;
+	char want[16];
+	int i;
+
+	for (i = 0; i < 100; i++) {
+		(void)snprintf(want, sizeof want, "line %03d ", i);
+		p = strstr(p, want);
+		ck_assert_msg(p != NULL, "line %d missing or out of order", i);
+		p = strchr(p, '\n');
+		ck_assert_ptr_nonnull(p);
+	}
+	ck_assert_int_eq(p[1], '\0');
+	free(out);
+}
+END_TEST
+
 START_TEST(test_log_stderr_prefix_and_filter)
 {
 	char *out = capture(emit_levels);
@@ -144,6 +219,8 @@ suite_log(void)
 	tcase_add_test(tc, test_log_escape_untrusted);
 	tcase_add_test(tc, test_log_escapes_every_field);
 	tcase_add_test(tc, test_log_level_names);
+	tcase_add_test(tc, test_log_batch_one_write);
+	tcase_add_test(tc, test_log_batch_overflow_keeps_lines);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -47,6 +47,25 @@ START_TEST(test_owner_self_format)
 }
 END_TEST
 
+/* The identity is cached (issue #13: no getpid per call), but a forked
+ * child must still name itself, not the parent it was cached in. */
+START_TEST(test_owner_self_after_fork)
+{
+	char mine[OWNER_MAX], child[OWNER_MAX], host[64];
+	long pid;
+
+	owner_self(mine, sizeof mine);
+	child_owner(child, sizeof child);
+	ck_assert_str_ne(mine, child);
+	ck_assert_int_eq(gethostname(host, sizeof host), 0);
+	ck_assert_int_eq(sscanf(child + strlen(host) + 1, "%ld:", &pid), 1);
+	ck_assert_int_ne(pid, (long)getpid());
+	/* And the parent's stays its own. */
+	owner_self(child, sizeof child);
+	ck_assert_str_eq(mine, child);
+}
+END_TEST
+
 START_TEST(test_owner_dead_process_of_this_host)
 {
 	char dead[OWNER_MAX], why[128] = "";
@@ -108,6 +127,7 @@ suite_owner(void)
 	TCase *tc = tcase_create("liveness");
 
 	tcase_add_test(tc, test_owner_self_format);
+	tcase_add_test(tc, test_owner_self_after_fork);
 	tcase_add_test(tc, test_owner_dead_process_of_this_host);
 	tcase_add_test(tc, test_owner_previous_boot);
 	tcase_add_test(tc, test_owner_not_judged);
