@@ -29,6 +29,9 @@
  * of it shares the state file and its file system. */
 static _Atomic int64_t nospace_since_usec;
 
+/* How long a passed quick_check answers for (sqlite_state_check). */
+#define STATE_CHECK_FRESH_USEC (1000 * 1000)
+
 /* "Alch": marks the file as ours, so a foreign SQLite file is refused. */
 #define STATE_APPLICATION_ID 0x416c6368
 
@@ -83,6 +86,11 @@ struct sqlite_state {
 	 * releases it; the holder's own writes return without waiting. */
 	bool			 held;
 	bool			 hold_broken;	/* the open group was rolled back meanwhile */
+	/* When PRAGMA quick_check last passed (monotonic, 0 = never): the
+	 * queue, bus and store of a process share this connection, and each
+	 * preflight asked again right after the open's (issue #13: four reads
+	 * of the whole file per start-up, a large backlog's start included). */
+	int64_t			 checked_usec;
 	pthread_t		 holder;
 	/* busy_wait: the connection is only used under lock. */
 	int64_t			 busy_timeout_usec;
@@ -382,6 +390,7 @@ open_locked(struct sqlite_state *st, int64_t busy_timeout_usec, int create, stru
 	if (strcmp(buf, "ok") != 0)
 		return errctx_set(ec, -EIO, "the state file is corrupt (quick_check: %s); "
 		    "move it aside to start with an empty state", buf);
+	st->checked_usec = monotonic_usec();
 	return migrate_locked(st, ec);
 }
 
@@ -576,9 +585,16 @@ sqlite_state_check(struct sqlite_state *st, struct errctx *ec)
 	int v, r;
 
 	sqlite_state_lock(st);
-	r = pragma_text(st, "PRAGMA quick_check", buf, sizeof buf, ec);
-	if (r == 0 && strcmp(buf, "ok") != 0)
-		r = errctx_set(ec, -EIO, "the state file is corrupt (quick_check: %s)", buf);
+	/* One check answers for every seam sharing the connection for a
+	 * moment: the queue's, the bus's and the store's preflights in a row. */
+	if (st->checked_usec == 0 || monotonic_usec() - st->checked_usec >= STATE_CHECK_FRESH_USEC) {
+		r = pragma_text(st, "PRAGMA quick_check", buf, sizeof buf, ec);
+		if (r == 0 && strcmp(buf, "ok") != 0)
+			r = errctx_set(ec, -EIO, "the state file is corrupt (quick_check: %s)", buf);
+		if (r == 0)
+			st->checked_usec = monotonic_usec();
+	} else
+		r = 0;
 	sqlite_state_unlock(st);
 	if (r == 0)
 		r = sqlite_state_schema_version(st, &v, ec);
