@@ -960,7 +960,7 @@ def wf_one(binp, w, i, poll_interval, as_of=WF_SAMPLE_AS_OF):
                 if p.poll() is not None:
                     break
                 time.sleep(0.0005)
-            rc, _ = wait_rusage(p, 60)
+            rc, ru = wait_rusage(p, 60)
             te = time.monotonic()
         ready = nt.wait_for(lambda f: f.get("READY") == "1", 0.5)
     finally:
@@ -986,6 +986,7 @@ def wf_one(binp, w, i, poll_interval, as_of=WF_SAMPLE_AS_OF):
     r["ok"] = True
     r["lat"] = (tm - t0) * 1000
     r["exit"] = (te - t0) * 1000
+    r["cpu"] = (ru.ru_utime + ru.ru_stime) * 1000 if ru is not None else None
     r["dur"] = {o["handler"]: o["duration_ms"] for o in outs}
     # The splits, on the realtime clock in µs.
     claims, pub = wf_db_times(os.path.join(state, "state.sqlite"))
@@ -1041,6 +1042,7 @@ def wf_rows(res, label, poll_interval, batches=1):
             fails[x["reason"]] = fails.get(x["reason"], 0) + 1
     emit_json({"bench": "workflow", "label": label, "poll_interval": poll_interval,
                "latency_ms": [x["lat"] for x in ok], "exit_ms": [x["exit"] for x in ok],
+               "cpu_ms": [x.get("cpu") for x in ok],
                "load": loads, "failures": fails,
                "splits": {k: [x["splits"].get(k) for x in ok] for k in (ok[0]["splits"] if ok else {})},
                "duration_ms": {h: [x["dur"].get(h) for x in ok] for h in sorted(WF_STAGES)}})
@@ -1078,6 +1080,11 @@ def wf_rows(res, label, poll_interval, batches=1):
               f"{pct(d, 99):.0f} | {ld} | runs beside `monitor` |")
     print(f"| {tag}sum of the medians above | {total:.1f} | | {ld} | the pieces add up to each run's latency; "
           f"medians need not |")
+    cpu = [x["cpu"] for x in ok if x.get("cpu") is not None]
+    if cpu:
+        print(f"| {tag}the daemon's CPU per run (user + sys, wait4), exec to exit | {statistics.median(cpu):.1f} | "
+              f"{pct(cpu, 99):.1f} | {ld} | what the load multiplies: on 2 shared cores a run waits for its "
+              f"share of them |")
     ex = [x["exit"] for x in ok]
     print(f"| {tag}process exit (`--once`: idle wait {ONCE_IDLE_WAIT} included) | {statistics.median(ex):.1f} | "
           f"{pct(ex, 99):.1f} | {ld} | |", flush=True)

@@ -4,6 +4,7 @@
  * source answers with the last close), so both share one view of the market.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +12,7 @@
 #include "alchemiser/core/config.h"
 #include "alchemiser/core/decimal.h"
 #include "alchemiser/core/err.h"
+#include "alchemiser/core/timeutil.h"
 #include "alchemiser/core/xalloc.h"
 #include "alchemiser/mail/maildir.h"
 #include "alchemiser/mail/smtp.h"
@@ -22,19 +24,87 @@
 #include "alchemiser/trading/broker_sim.h"
 #include "backends_internal.h"
 
+/* The paper broker's prices from CSV bars: each symbol's price remembered
+ * for PRICE_MEMO_USEC. Why: the paper broker asks for a price at every
+ * order, position and account valuation (about ten times per order of a
+ * trade run), and the CSV source answers each time by reading and parsing
+ * the symbol's whole file (7 % of a trade run's CPU, the workflow-latency
+ * bench). Its price is a daily bar's close, rewritten at most once a day;
+ * a live source (Alpaca data) is asked every time. */
+#define PRICE_MEMO_USEC (INT64_C(1000) * 1000)
+#define PRICE_MEMO_MAX 64
+
+struct price_memo {
+	struct marketdata	*md;
+	bool			 remember;	/* CSV bars: yes */
+	pthread_mutex_t		 lock;		/* the broker's threads ask together */
+	size_t			 next;		/* slot to reuse when all are taken */
+	struct {
+		char		symbol[24];
+		struct decimal	price;
+		int64_t		at_usec;	/* monotonic; 0: empty */
+	} e[PRICE_MEMO_MAX];
+};
+
+static bool
+memo_get(struct price_memo *pm, const char *symbol, int64_t now, struct decimal *ret)
+{
+	bool hit = false;
+	size_t i;
+
+	(void)pthread_mutex_lock(&pm->lock);
+	for (i = 0; i < PRICE_MEMO_MAX && !hit; i++)
+		if (pm->e[i].at_usec != 0 && now - pm->e[i].at_usec < PRICE_MEMO_USEC &&
+		    strcmp(pm->e[i].symbol, symbol) == 0) {
+			*ret = pm->e[i].price;
+			hit = true;
+		}
+	(void)pthread_mutex_unlock(&pm->lock);
+	return hit;
+}
+
+static void
+memo_put(struct price_memo *pm, const char *symbol, int64_t now, const struct decimal *price)
+{
+	size_t i, slot = PRICE_MEMO_MAX;
+
+	if (strlen(symbol) >= sizeof pm->e[0].symbol)
+		return;
+	(void)pthread_mutex_lock(&pm->lock);
+	for (i = 0; i < PRICE_MEMO_MAX && slot == PRICE_MEMO_MAX; i++)
+		if (pm->e[i].at_usec == 0 || now - pm->e[i].at_usec >= PRICE_MEMO_USEC ||
+		    strcmp(pm->e[i].symbol, symbol) == 0)
+			slot = i;
+	if (slot == PRICE_MEMO_MAX) {
+		slot = pm->next;
+		pm->next = (pm->next + 1) % PRICE_MEMO_MAX;
+	}
+	(void)snprintf(pm->e[slot].symbol, sizeof pm->e[slot].symbol, "%s", symbol);
+	pm->e[slot].price = *price;
+	pm->e[slot].at_usec = now;
+	(void)pthread_mutex_unlock(&pm->lock);
+}
+
 static int
 sim_price_cb(void *userdata, const char *symbol, struct decimal *ret, struct errctx *ec)
 {
-	struct marketdata *md = userdata;
+	struct price_memo *pm = userdata;
+	struct marketdata *md = pm->md;
+	int64_t now = time_now_monotonic_usec();
 	struct md_quote q;
 	int r;
 
+	if (pm->remember && memo_get(pm, symbol, now, ret))
+		return 0;
 	r = md->ops->latest_quote(md, symbol, &q, ec);
 	if (r < 0)
 		return r;
 	if (!(q.price > 0))
 		return errctx_set(ec, -ENOENT, "no price for %s", symbol);
-	return decimal_from_double(q.price, DECIMAL_ROUND_HALF_EVEN, ret);
+	r = decimal_from_double(q.price, DECIMAL_ROUND_HALF_EVEN, ret);
+	if (r == 0 && pm->remember)
+		memo_put(pm, symbol, now, ret);
+	return r;
 }
 
 static int
@@ -72,14 +142,21 @@ open_broker(const struct config *cfg, struct backends *b, struct errctx *ec)
 		r = broker_alpaca_new(&o, &b->broker, ec);
 	} else {
 		_cleanup_free_ char *state = backends_state_file(cfg);
-		struct broker_sim_options o = {
+		struct price_memo *pm = xcalloc(1, sizeof *pm);
+		struct broker_sim_options o;
+
+		pm->md = b->marketdata;
+		pm->remember = strcmp(config_str(cfg, "trading.market_data"), "csv") == 0;
+		(void)pthread_mutex_init(&pm->lock, NULL);
+		b->price_memo = pm;
+		o = (struct broker_sim_options){
 			.state_path = state,
 			.starting_cash = config_decimal(cfg, "trading.starting_cash"),
 			.slippage_bps = (int)config_int(cfg, "trading.slippage_bps"),
 			.order_delay_usec = config_usec(cfg, "trading.paper_order_delay"),
 			.refuse_orders = config_bool(cfg, "trading.paper_refuse_orders"),
 			.price_cb = sim_price_cb,
-			.price_userdata = b->marketdata,
+			.price_userdata = pm,
 		};
 
 		r = broker_sim_new(&o, &b->broker, ec);
@@ -159,4 +236,8 @@ backends_close_trading(struct backends *b)
 		b->broker->ops->free(b->broker);
 	if (b->marketdata != NULL)
 		b->marketdata->ops->free(b->marketdata);
+	if (b->price_memo != NULL) {
+		(void)pthread_mutex_destroy(&b->price_memo->lock);
+		free(b->price_memo);
+	}
 }

@@ -24,9 +24,12 @@ src_runtime_libruntime_a_SOURCES = \
 	src/runtime/runtime_main.c
 
 RUNTIME_TESTS = tests/unit/runtime/test_once tests/unit/runtime/test_dlq_watch
+RUNTIME_TESTS += tests/unit/runtime/test_backends_trading
 check_PROGRAMS += $(RUNTIME_TESTS)
 TESTS += $(RUNTIME_TESTS)
 tests_unit_runtime_test_once_SOURCES = tests/unit/runtime/test_once.c
 tests_unit_runtime_test_once_LDADD = $(RUNTIME_LIB) $(ROUTER_LIB) $(TRADING_LIB) $(EVENTS_LIB) $(CORE_LIB) $(TEST_LIBS) $(DEPS_LIBS)
 tests_unit_runtime_test_dlq_watch_SOURCES = tests/unit/runtime/test_dlq_watch.c
+tests_unit_runtime_test_backends_trading_SOURCES = tests/unit/runtime/test_backends_trading.c
+tests_unit_runtime_test_backends_trading_LDADD = $(ALL_LAYER_LIBS) $(TEST_LIBS) $(DEPS_LIBS)
 tests_unit_runtime_test_dlq_watch_LDADD = $(ALL_LAYER_LIBS) $(TEST_LIBS) $(DEPS_LIBS)

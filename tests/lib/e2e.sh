@@ -89,6 +89,8 @@ once() {
 	echo "$rc"
 }
 
+# A busy timeout: the daemon (and its paper broker) hold the write lock for
+# moments; without one a write here fails at once with "database is locked".
 sql() {
-	sqlite3 -batch -noheader "$STATE/state.sqlite" "$1"
+	sqlite3 -batch -noheader -cmd ".timeout 10000" "$STATE/state.sqlite" "$1"
 }

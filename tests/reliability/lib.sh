@@ -156,7 +156,7 @@ set_strategy() {
 	sed -i "s|^strategy_set = .*|strategy_set = $WORK/sets/set$2.json|" "$1"
 }
 
-sql() { sqlite3 -batch -noheader "$STATE/state.sqlite" "$1"; }
+sql() { sqlite3 -batch -noheader -cmd ".timeout 10000" "$STATE/state.sqlite" "$1"; }
 
 # start_daemon NAME CONF [args...]: background daemon, stderr to $WORK/NAME.log
 # (appended across restarts); sets DAEMON_PID.

@@ -23,6 +23,7 @@ struct backends {
 	struct mailer		*mailer;
 	struct storm_guard	*storm;
 	struct aws_credentials	*aws_credentials;	/* AWS backend only */
+	struct price_memo	*price_memo;	/* the paper broker's prices (backends_trading.c) */
 	const char		*kind;		/* "local" | "aws" */
 };
 
