@@ -483,7 +483,11 @@ sqlite_idem_lookup(struct idem_store *is, const char *key, int64_t now_usec,
 		return errctx_set(ec, -ENOENT, "idempotency record '%s' not found", key);
 	(void)snprintf(ret->status, sizeof ret->status, "%s", rec.status);
 	(void)snprintf(ret->owner, sizeof ret->owner, "%s", rec.owner);
-	(void)snprintf(ret->correlation_id, sizeof ret->correlation_id, "%s", rec.correlation_id);
+	/* A lease row keeps its run in detail_type (lease_acquire below): the
+	 * run is what a reader of the lease wants, as DynamoDB's item gives it. */
+	(void)snprintf(ret->correlation_id, sizeof ret->correlation_id, "%s",
+	    rec.correlation_id[0] == '\0' && strncmp(key, "account-lease:", 14) == 0 ?
+	    rec.detail_type : rec.correlation_id);
 	ret->lease_expires_usec = rec.lease_expires_usec;
 	return 0;
 }

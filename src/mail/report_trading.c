@@ -21,7 +21,7 @@ static void	render_signals(struct report_doc *d, const json_t *ed);
 static void	render_signal_row(struct report_doc *d, const char *name, const json_t *sig);
 static char	*allocation_text(const json_t *alloc);
 static void	render_strategy_row(struct report_doc *d, const char *file, const json_t *sig);
-static void	render_orders(struct report_doc *d, const json_t *ed);
+static void	render_orders(struct report_doc *d, const json_t *ed, bool superseded);
 static const char *order_status(const json_t *o);
 static const char *quantity_text(const json_t *o, char buf[REPORT_MONEY_STRLEN]);
 static char	*upper_dup(const char *s);
@@ -408,24 +408,30 @@ quantity_text(const json_t *o, char buf[REPORT_MONEY_STRLEN])
 	return NULL;
 }
 
+/* superseded: the orders are what the run placed before it was stopped
+ * (stage execution lists them from the broker); none means none, not "no
+ * rebalancing required". */
 static void
-render_orders(struct report_doc *d, const json_t *ed)
+render_orders(struct report_doc *d, const json_t *ed, bool superseded)
 {
 	static const char *const head[] = { "Side", "Symbol", "Quantity", "Amount", "Status",
 		"Avg Price", "Detail" };
 	static const char *const side_keys[] = { "side", "action", NULL };
 	static const char *const price_keys[] = { "average_price", "avg_fill_price",
 		"filled_avg_price", "price", NULL };
-	static const char *const detail_keys[] = { "error_message", "error", NULL };
+	/* note: what the executor changed on its own (a buy placed again,
+	 * smaller, after a buying-power refusal). */
+	static const char *const detail_keys[] = { "error_message", "error", "note", NULL };
 	const json_t *orders = json_object_get(ed, "orders"), *o;
 	size_t i, k;
 
 	if (!json_is_array(orders) || json_array_size(orders) == 0)
 		orders = json_object_get(ed, "orders_executed");
-	report_doc_section(d, "Order Execution Details");
+	report_doc_section(d, superseded ? "Orders This Run Placed Before It Was Superseded" :
+	    "Order Execution Details");
 	if (!json_is_array(orders) || json_array_size(orders) == 0) {
-		report_doc_para(d, "No rebalancing orders required. Current portfolio allocation "
-		    "matches target strategy parameters.");
+		report_doc_para(d, superseded ? "This run placed no orders." : "No rebalancing orders "
+		    "required. Current portfolio allocation matches target strategy parameters.");
 		return;
 	}
 	report_doc_table_begin(d, ELEMENTSOF(head), head);
@@ -460,6 +466,7 @@ report_trading_render(const json_t *detail, struct report *ret, struct errctx *e
 	struct report_doc d;
 	const json_t *ed, *ok;
 	const char *mode_in, *code, *reason, *superseded;
+	json_int_t earlier;
 	char *mode, *subject_mode, *subject_code = NULL, *banner, *status;
 	bool failed, known;
 
@@ -516,7 +523,16 @@ report_trading_render(const json_t *detail, struct report *ret, struct errctx *e
 		report_doc_section(&d, "Superseded");
 		report_doc_para(&d, json_get_str(ed, "superseded_reason") != NULL ?
 		    json_get_str(ed, "superseded_reason") : "A newer run of this account completed "
-		    "its execution; this run placed no orders.");
+		    "its execution; this run places no further orders.");
+		earlier = json_integer_value(json_object_get(ed, "orders_placed_earlier"));
+		if (earlier > 0) {
+			char *para = xasprintf("Before it was stopped, this run placed %lld order%s "
+			    "(listed below, as the broker has them now). It places nothing more.",
+			    (long long)earlier, earlier == 1 ? "" : "s");
+
+			report_doc_para(&d, para);
+			free(para);
+		}
 	}
 	if (failed) {
 		report_doc_section(&d, "Execution Failure Details");
@@ -526,7 +542,7 @@ report_trading_render(const json_t *detail, struct report *ret, struct errctx *e
 	    failed);
 	render_plan(&d, ed);
 	render_signals(&d, ed);
-	render_orders(&d, ed);
+	render_orders(&d, ed, superseded != NULL && !failed);
 	if (failed) {
 		report_doc_section(&d, "Recommended Actions");
 		report_doc_list(&d, RECOMMENDED_ACTIONS, ELEMENTSOF(RECOMMENDED_ACTIONS));

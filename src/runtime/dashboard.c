@@ -189,6 +189,14 @@ page_status(const struct dashboard_ctx *c, struct httpd_reply *reply)
 	    (unsigned long long)s->outcomes[OUTCOME_RETRY], (unsigned long long)s->outcomes[OUTCOME_REJECT]);
 	textbuf_printf(&b, "<dt>Last successful run</dt><dd>%s</dd>", when(s->last_success_usec, ts));
 	textbuf_printf(&b, "<dt>Last failed run</dt><dd>%s</dd>", when(s->last_failure_usec, ts));
+	if (s->last_run[0] != '\0') {
+		textbuf_printf(&b, "<dt>Last run</dt><dd class=\"%s\"><a href=\"/runs/",
+		    s->last_run_success ? "ok" : "bad");
+		textbuf_append_html(&b, s->last_run);
+		textbuf_append(&b, "\">");
+		textbuf_append_html(&b, s->last_run);
+		textbuf_append(&b, s->last_run_success ? "</a> succeeded</dd>" : "</a> FAILED</dd>");
+	}
 	textbuf_append(&b, "</dl>\n<h2>In hand</h2>\n");
 	if (c->n_jobs == 0)
 		para(&b, "ok", "Idle: no message in hand.");

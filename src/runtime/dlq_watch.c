@@ -20,6 +20,10 @@
 #include "alchemiser/runtime/runsource.h"
 #include "alchemiser/seams/idem_store.h"
 #include "alchemiser/seams/transport.h"
+#include "alchemiser/events/domain_event.h"
+#include "alchemiser/router/route.h"
+#include "alchemiser/stages/account_lease.h"
+#include "alchemiser/stages/run_key.h"
 
 struct dlq_watch {
 	struct backends		*b;
@@ -109,6 +113,37 @@ claim_key(struct dlq_watch *w, const struct config *cfg, const char *key, const 
 	return idem->ops->claim(idem, &c, res, holder, ec);
 }
 
+/* The run just ended held the account lease (its execution was killed on
+ * every receive): free it now, so the account's next run does not wait a
+ * whole lease for it (daemon.idempotency_lease, 5 min by default). Only an
+ * execution step holds one; only that run's lease, or a dead holder's, is
+ * freed (account_lease_release_ended), and conditionally on that holder. */
+static void
+release_ended_lease(struct dlq_watch *w, const struct sqs_dlq_message *m,
+    const struct log_fields *f)
+{
+	struct route *rt = route_message(m->body, strlen(m->body), m->message_id);
+	char account[128], holder[256] = "";
+	struct errctx ec = { 0 };
+	int r;
+
+	if (w->b->broker == NULL || rt->rejected || rt->event == NULL || rt->handler == NULL ||
+	    strcmp(rt->handler, "execution") != 0)
+		goto out;
+	r = run_key_account(w->b->broker, account, sizeof account, &ec);
+	if (r == 0)
+		r = account_lease_release_ended(w->b->idem, account, rt->event->correlation_id, holder,
+		    sizeof holder, &ec);
+	if (r < 0)
+		log_full(LOG_WARNING, f, "dead-letter watch: the account lease of run %s not released "
+		    "(it lapses by itself): %s", rt->event->correlation_id, errctx_msg(&ec));
+	else if (r > 0)
+		log_full(LOG_NOTICE, f, "dead-letter watch: released the account lease of %s held by "
+		    "%s", account, holder);
+out:
+	route_free(rt);
+}
+
 /* One parked message; true when it was ours to handle (counts against
  * DLQ_WATCH_MAX_ENDS). */
 static bool
@@ -161,9 +196,11 @@ look_at(struct dlq_watch *w, struct config *cfg, const struct sqs_dlq_message *m
 	if (idem->ops->complete(idem, key, owner, time_now_realtime_usec(), &ec) < 0)
 		log_full(LOG_WARNING, &f, "dead-letter watch: completing %s failed (a later sweep ends "
 		    "the run again, which changes nothing): %s", key, errctx_msg(&ec));
-	if (res == PIPELINE_PARKED_ENDED)
+	if (res == PIPELINE_PARKED_ENDED) {
 		log_full(LOG_WARNING, &f, "dead-letter watch: message %s was parked by SQS; its run is "
 		    "ended: %s", m->message_id, reason);
+		release_ended_lease(w, m, &f);
+	}
 	else if (res == PIPELINE_PARKED_COMPLETED)
 		log_full(LOG_NOTICE, &f, "dead-letter watch: message %s was parked by SQS after its "
 		    "stage completed: recorded, nothing to end", m->message_id);

@@ -35,6 +35,8 @@ struct metrics {
 	uint64_t		dep_errors[_METRICS_DEP_MAX];
 	int64_t			dep_down_since[_METRICS_DEP_MAX];	/* 0 = up */
 	int64_t			last_success_usec, last_failure_usec;
+	char			last_run[128];
+	bool			last_run_success;
 	uint64_t		orders_placed, orders_filled, orders_refused;
 	bool			have_account;
 	double			equity, cash;
@@ -143,11 +145,15 @@ metrics_dependency(struct metrics *m, enum metrics_dependency d, bool ok, int64_
 }
 
 void
-metrics_run_finished(struct metrics *m, bool success, int64_t now_usec)
+metrics_run_finished(struct metrics *m, const char *correlation_id, bool success,
+    int64_t now_usec)
 {
 	if (m == NULL)
 		return;
 	pthread_mutex_lock(&m->lock);
+	(void)snprintf(m->last_run, sizeof m->last_run, "%s", correlation_id != NULL ?
+	    correlation_id : "");
+	m->last_run_success = success;
 	if (success)
 		m->last_success_usec = now_usec;
 	else
@@ -297,6 +303,8 @@ metrics_summary(struct metrics *m, struct metrics_summary *ret)
 	}
 	ret->last_success_usec = m->last_success_usec;
 	ret->last_failure_usec = m->last_failure_usec;
+	memcpy(ret->last_run, m->last_run, sizeof ret->last_run);
+	ret->last_run_success = m->last_run_success;
 	ret->have_account = m->have_account;
 	ret->equity = m->equity;
 	ret->cash = m->cash;

@@ -223,9 +223,9 @@ note_outcome(struct runtime *rt, const struct job *job)
 			metrics_dependency(rt->metrics, d, true, now);
 		/* The last stage of a run, success or failure, by its handler's name. */
 		if (job->handler != NULL && strcmp(job->handler, "completed") == 0)
-			metrics_run_finished(rt->metrics, true, now);
+			metrics_run_finished(rt->metrics, job->correlation_id, true, now);
 		else if (job->handler != NULL && strcmp(job->handler, "errors") == 0)
-			metrics_run_finished(rt->metrics, false, now);
+			metrics_run_finished(rt->metrics, job->correlation_id, false, now);
 	}
 }
 

@@ -38,14 +38,23 @@
 
 #define TICK_USEC USEC_PER_SEC
 
+/* Room for the counters and the last run's id (up to 127 bytes). */
+#define STATUS_MAX 512
+
+/* The counters, then how the last run ended: `systemctl status` is where an
+ * operator looks first, and "done 14" alone does not say whether today's
+ * run failed. */
 static void
 status_text(struct runtime *rt, char *buf, size_t size)
 {
+	struct metrics_summary s;
+	int n;
+
 	if (rt->state == RUNTIME_STARTING) {
 		(void)snprintf(buf, size, "%s", rt->waiting[0] != '\0' ? rt->waiting : "starting");
 		return;
 	}
-	(void)snprintf(buf, size, "%s; received %llu, done %llu, duplicate %llu, retried %llu, "
+	n = snprintf(buf, size, "%s; received %llu, done %llu, duplicate %llu, retried %llu, "
 	    "rejected %llu, in flight %u",
 	    rt->state == RUNTIME_RUNNING ? "running" : "draining",
 	    (unsigned long long)rt->received,
@@ -54,6 +63,17 @@ status_text(struct runtime *rt, char *buf, size_t size)
 	    (unsigned long long)rt->counters[OUTCOME_RETRY],
 	    (unsigned long long)rt->counters[OUTCOME_REJECT],
 	    (unsigned)rt->n_inflight);
+	if (rt->metrics == NULL || n < 0 || (size_t)n >= size)
+		return;
+	metrics_summary(rt->metrics, &s);
+	if (s.last_run[0] != '\0') {
+		char ts[RFC3339_STRLEN];
+
+		(void)snprintf(buf + n, size - (size_t)n, "; last run %s %s at %s", s.last_run,
+		    s.last_run_success ? "succeeded" : "FAILED",
+		    time_format_rfc3339(s.last_run_success ? s.last_success_usec :
+		    s.last_failure_usec, ts));
+	}
 }
 
 /* Why "progress": WATCHDOG=1 proves more than a ticking timer. A receive that
@@ -75,7 +95,7 @@ void
 runtime_tick(struct runtime *rt)
 {
 	int64_t now = time_now_monotonic_usec();
-	char status[256];
+	char status[STATUS_MAX];
 
 	runtime_heartbeat(rt);
 	dlq_watch_tick(rt->dlq, rt->cfg, rt->state == RUNTIME_RUNNING);
@@ -104,7 +124,7 @@ runtime_tick(struct runtime *rt)
 		if (now - rt->last_status_usec >= config_usec(rt->cfg, "daemon.status_interval")) {
 			status_text(rt, status, sizeof status);
 			if (rt->disk_full) {
-				char full[512];
+				char full[STATUS_MAX + 256];
 
 				(void)snprintf(full, sizeof full, "cannot write: %s; %s", errctx_msg(&ec), status);
 				notify_status(full);
@@ -173,7 +193,7 @@ runtime_reload(struct runtime *rt)
 	}
 	free(problems);
 	if (rt->state == RUNTIME_STARTING) {
-		char status[256];
+		char status[STATUS_MAX];
 
 		status_text(rt, status, sizeof status);
 		notify_ready(status);
@@ -200,7 +220,7 @@ start_when_ready(struct runtime *rt)
 {
 	struct errctx ec = { 0 };
 	struct timeval tv;
-	char status[256];
+	char status[STATUS_MAX];
 	int r;
 
 	/* The preflight blocks the loop (up to the AWS timeouts and retries of

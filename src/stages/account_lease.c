@@ -258,3 +258,35 @@ account_lease_release(struct account_lease *l)
 	free(l->run);
 	free(l);
 }
+
+int
+account_lease_release_ended(struct idem_store *s, const char *account, const char *run,
+    char *holder, size_t holder_size, struct errctx *ec)
+{
+	_cleanup_free_ char *key = xasprintf("account-lease:%s", account);
+	struct idem_record rec;
+	char why[128];
+	int r;
+
+	if (s->ops->lease_release == NULL)
+		return 0;
+	r = s->ops->lookup(s, key, time_now_realtime_usec(), &rec, ec);
+	if (r == -ENOENT) {
+		errctx_clear(ec);
+		return 0;
+	}
+	if (r < 0)
+		return errctx_prefix(ec, "%s", key);
+	if (strcmp(rec.status, "IN_PROGRESS") != 0 || (strcmp(rec.correlation_id, run) != 0 &&
+	    !owner_is_dead(rec.owner, why, sizeof why)))
+		return 0;
+	r = s->ops->lease_release(s, key, rec.owner, rec.correlation_id, ec);
+	if (r == -EEXIST) {
+		errctx_clear(ec);
+		return 0;	/* taken (or released) meanwhile: no longer that holder's */
+	}
+	if (r < 0)
+		return errctx_prefix(ec, "%s", key);
+	(void)snprintf(holder, holder_size, "%s (run %s)", rec.owner, rec.correlation_id);
+	return 1;
+}

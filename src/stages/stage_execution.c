@@ -4,11 +4,13 @@
  * (redelivery after a crash, a retry after a transient broker error) resumes
  * its orders instead of placing new ones (trading/executor.h). Signal-only
  * runs place nothing and say so in the events. A run planned before the
- * account's last completed execution ends superseded (no orders); a run that
+ * account's last completed execution ends superseded (no further orders; its
+ * report lists what it placed before, read back from the broker); a run that
  * loses the account lease stops placing orders (fencing) and waits to resume.
  */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "alchemiser/core/config.h"
@@ -17,9 +19,11 @@
 #include "alchemiser/core/json.h"
 #include "alchemiser/core/log.h"
 #include "alchemiser/core/timeutil.h"
+#include "alchemiser/core/xalloc.h"
 #include "alchemiser/events/domain_event.h"
 #include "alchemiser/router/route.h"
 #include "alchemiser/trading/executor.h"
+#include "alchemiser/trading/order_id.h"
 #include "alchemiser/trading/planner.h"
 #include "alchemiser/stages/account_lease.h"
 #include "alchemiser/stages/run_key.h"
@@ -42,7 +46,13 @@ static int execute_live(const struct stage_ctx *ctx, const struct domain_event *
     struct executor_result **res, struct live *live, struct errctx *ec);
 static void end_superseded(const struct stage_ctx *ctx, struct stage_output *out,
     const struct domain_event *rp, const json_t *in_meta, json_t *plan_json,
-    const struct live *live);
+    const struct live *live, const struct executor_result *earlier);
+static int open_symbols(const struct stage_ctx *ctx, const char *plan_event_id,
+    struct broker_order **ret, size_t *n, struct errctx *ec);
+static int earlier_orders(const struct stage_ctx *ctx, const struct domain_event *rp,
+    const struct planner_plan *plan, const json_t *alloc, const struct broker_order *open,
+    size_t n_open, struct executor_result **ret, struct errctx *ec);
+static size_t describe_orders(const struct executor_result *res, char *buf, size_t size);
 
 static void
 executor_options_from_config(const struct stage_ctx *ctx, bool signal_only,
@@ -134,20 +144,30 @@ stage_execution_handle(const struct stage_ctx *ctx, struct stage_output *out)
 		return;
 	}
 	if (r == 0 && live.superseded_by[0] != '\0') {
-		end_superseded(ctx, out, rp, in_meta, plan_json, &live);
+		end_superseded(ctx, out, rp, in_meta, plan_json, &live, res);
+		executor_result_free(res);
 		return;
 	}
 	if (r < 0) {
 		json_decref(plan_json);
 		if (errno_is_transient(r)) {
-			/* The re-run resumes the same client_order_ids: nothing is placed twice. */
-			stage_set(out, OUTCOME_RETRY, "broker: %s; the run resumes on retry", errctx_msg(&ec));
+			/* The re-run resumes the same client_order_ids: nothing is placed
+			 * twice. The broker or the state store (the account lease): the
+			 * error names which. */
+			stage_set(out, OUTCOME_RETRY, "%s; the run resumes on retry", errctx_msg(&ec));
 			out->dependency_failure = true;
 		} else
 			stage_fail_workflow(ctx, out, rp->correlation_id, "trade_execution", NULL,
 			    "execution: %s", errctx_msg(&ec));
 		return;
 	}
+	/* What the executor changed on its own is in the report; the journal
+	 * says it too. */
+	for (size_t i = 0; i < res->n_orders; i++)
+		if (res->orders[i].note[0] != '\0')
+			log_notice("run %s: %s %s: %s", rp->correlation_id,
+			    planner_action_to_string(res->orders[i].action), res->orders[i].symbol,
+			    res->orders[i].note);
 	exec = executor_result_to_json(res);
 	failed = json_object_get(exec, "failed_symbols");
 	meta = json_is_object(in_meta) ? json_deep_copy(in_meta) : json_object();
@@ -187,24 +207,56 @@ out:
 	executor_result_free(res);
 }
 
-/* A run superseded: TradeExecuted with no orders and WorkflowCompleted, both
- * naming the newer run, so its one email (the trading report) and its run
- * record say so; the journal says it at warning. */
+/* "N orders earlier (buy SPY 20 of 20 filled, ...)" into buf; the length
+ * written (cut with "..." when it does not fit). */
+static size_t
+describe_orders(const struct executor_result *res, char *buf, size_t size)
+{
+	char q[DECIMAL_STRLEN], f[DECIMAL_STRLEN];
+	size_t len;
+
+	len = (size_t)snprintf(buf, size, "%zu order%s earlier (", res->orders_placed,
+	    res->orders_placed == 1 ? "" : "s");
+	for (size_t i = 0; i < res->n_orders && len < size; i++) {
+		const struct executor_order *o = &res->orders[i];
+
+		len += (size_t)snprintf(buf + len, size - len, "%s%s %s %s of %s %s", i > 0 ? ", " : "",
+		    o->action == PLANNER_SELL ? "sell" : "buy", o->symbol, decimal_format(o->filled_qty, f),
+		    decimal_format(o->qty, q), o->success ? "filled" : broker_order_status_to_string(o->status));
+	}
+	if (len < size)
+		len += (size_t)snprintf(buf + len, size - len, ")");
+	if (len >= size && size > 4) {
+		memcpy(buf + size - 4, "...", 4);
+		len = size - 1;
+	}
+	return len;
+}
+
+/* A run superseded: TradeExecuted and WorkflowCompleted, both naming the
+ * newer run, so its one email (the trading report) and its run record say
+ * so; the journal says it at warning. Nothing is placed now, but the run may
+ * have traded before it was killed (its claim never completed): earlier
+ * lists those orders, and the events, the email and the log say them. */
 static void
 end_superseded(const struct stage_ctx *ctx, struct stage_output *out,
     const struct domain_event *rp, const json_t *in_meta, json_t *plan_json,
-    const struct live *live)
+    const struct live *live, const struct executor_result *earlier)
 {
-	char ours[RFC3339_STRLEN], theirs[RFC3339_STRLEN], why[512];
+	char ours[RFC3339_STRLEN], theirs[RFC3339_STRLEN], why[1536], did[640], total[DECIMAL_STRLEN];
+	size_t placed = earlier != NULL ? earlier->orders_placed : 0;
+	size_t succeeded = earlier != NULL ? earlier->orders_succeeded : 0;
 	struct errctx ec = { 0 };
-	json_t *meta, *payload;
+	json_t *meta, *payload, *exec;
 
 	time_format_rfc3339(rp->timestamp_usec, ours);
 	time_format_rfc3339(live->superseded_plan_usec, theirs);
+	if (placed > 0)
+		describe_orders(earlier, did, sizeof did);
 	(void)snprintf(why, sizeof why, "superseded by run %s: that run, planned at %s, completed "
-	    "its execution on account %s after this run was planned (%s); this run placed no "
-	    "further orders and its open orders were cancelled", live->superseded_by, theirs,
-	    live->account, ours);
+	    "its execution on account %s after this run was planned (%s); this run placed %s%s and "
+	    "places no further orders; its open orders were cancelled", live->superseded_by, theirs,
+	    live->account, ours, placed > 0 ? did : "no orders", placed > 0 ? " before it was stopped" : "");
 	log_warning("run %s %s", rp->correlation_id, why);
 	if (ctx->idem != NULL && run_key_mark_superseded(ctx->idem, rp->correlation_id, ctx->owner,
 	    ctx->now_usec, config_usec(ctx->cfg, "daemon.dedup_window"), &ec) < 0) {
@@ -216,25 +268,98 @@ end_superseded(const struct stage_ctx *ctx, struct stage_output *out,
 	}
 	meta = json_is_object(in_meta) ? json_deep_copy(in_meta) : json_object();
 	json_object_set_new(meta, "rebalance_plan", plan_json);
-	payload = json_pack("{s:{s:b, s:s, s:s, s:s, s:[], s:[], s:I, s:I, s:s}, s:b, s:I, s:I, "
-	    "s:[], s:o}",
-	    "execution_data", "success", 1, "status", "superseded", "superseded_by",
-	    live->superseded_by, "superseded_reason", why, "orders", "failed_symbols",
-	    "orders_placed", (json_int_t)0, "orders_succeeded", (json_int_t)0,
-	    "total_trade_value", "0",
-	    "success", 1, "orders_placed", (json_int_t)0, "orders_succeeded", (json_int_t)0,
-	    "failed_symbols", "metadata", meta);
+	if (earlier != NULL)
+		exec = executor_result_to_json(earlier);
+	else
+		exec = json_pack("{s:[], s:[], s:I, s:I, s:s}", "orders", "failed_symbols",
+		    "orders_placed", (json_int_t)0, "orders_succeeded", (json_int_t)0,
+		    "total_trade_value", "0");
+	decimal_format(earlier != NULL ? earlier->total_trade_value : DECIMAL_ZERO, total);
+	json_object_set_new(exec, "success", json_true());
+	json_object_set_new(exec, "status", json_string("superseded"));
+	json_object_set_new(exec, "superseded_by", json_string(live->superseded_by));
+	json_object_set_new(exec, "superseded_reason", json_string(why));
+	json_object_set_new(exec, "orders_placed_earlier", json_integer((json_int_t)placed));
+	json_object_set_new(exec, "failure_reason", json_null());
+	/* Its earlier orders are what this run did: none failed now. */
+	json_object_set_new(exec, "failed_symbols", json_array());
+	payload = json_pack("{s:o, s:b, s:I, s:I, s:[], s:o}",
+	    "execution_data", exec, "success", 1, "orders_placed", (json_int_t)placed,
+	    "orders_succeeded", (json_int_t)succeeded, "failed_symbols", "metadata", meta);
 	if (stage_emit(ctx, out, EVENT_TRADE_EXECUTED, 0, rp->correlation_id, payload) < 0)
 		return;
 	payload = json_pack("{s:s, s:I, s:b, s:s, s:{s:I, s:I, s:s, s:s}}",
 	    "workflow_type", "trading",
 	    "workflow_duration_ms", (json_int_t)workflow_duration_ms(in_meta),
 	    "success", 1, "superseded_by", live->superseded_by,
-	    "summary", "orders_placed", (json_int_t)0, "orders_succeeded", (json_int_t)0,
-	    "total_trade_value", "0", "superseded_by", live->superseded_by);
+	    "summary", "orders_placed", (json_int_t)placed, "orders_succeeded", (json_int_t)succeeded,
+	    "total_trade_value", total, "superseded_by", live->superseded_by);
 	if (stage_emit(ctx, out, EVENT_WORKFLOW_COMPLETED, 1, rp->correlation_id, payload) < 0)
 		return;
 	stage_set(out, OUTCOME_DONE, "%s", why);
+}
+
+/* This run's open orders (before they are cancelled): their symbols are
+ * among those it ordered, whether or not plan, targets or positions name
+ * them. */
+static int
+open_symbols(const struct stage_ctx *ctx, const char *plan_event_id, struct broker_order **ret,
+    size_t *n, struct errctx *ec)
+{
+	size_t own = 0;
+	int r;
+
+	r = ctx->broker->ops->list_open_orders(ctx->broker, ret, n, ec);
+	if (r < 0)
+		return errctx_prefix(ec, "open orders");
+	for (size_t i = 0; i < *n; i++)
+		if (order_id_is_run(plan_event_id, (*ret)[i].client_order_id))
+			(*ret)[own++] = (*ret)[i];
+	*n = own;
+	return 0;
+}
+
+/* The symbols a run of plan may have ordered: its plan's items, its targets,
+ * its open orders, and what the account holds now (a live plan sells
+ * positions that are no target); then what it placed for them, from the
+ * broker. Not found: a position this run sold whole that its plan did not
+ * hold and no target names (another run bought it after this one planned). */
+static int
+earlier_orders(const struct stage_ctx *ctx, const struct domain_event *rp,
+    const struct planner_plan *plan, const json_t *alloc, const struct broker_order *open,
+    size_t n_open, struct executor_result **ret, struct errctx *ec)
+{
+	struct broker_position *pos = NULL;
+	const char **syms;
+	const char *k;
+	json_t *v;
+	size_t n = 0, npos = 0, cap;
+	int r;
+
+	r = ctx->broker->ops->list_positions(ctx->broker, &pos, &npos, ec);
+	if (r < 0)
+		return errctx_prefix(ec, "positions");
+	cap = plan->n_items + npos + n_open + (json_is_object(alloc) ? json_object_size(alloc) : 0) +
+	    1;
+	syms = xcalloc(cap, sizeof *syms);
+	for (size_t i = 0; i < plan->n_items; i++)
+		syms[n++] = plan->items[i].symbol;
+	if (json_is_object(alloc))
+		json_object_foreach((json_t *)alloc, k, v)
+			syms[n++] = k;
+	for (size_t i = 0; i < npos; i++)
+		syms[n++] = pos[i].symbol;
+	for (size_t i = 0; i < n_open; i++)
+		syms[n++] = open[i].symbol;
+	/* Each symbol once: a duplicate would report its orders twice. */
+	for (size_t i = 0; i < n; i++)
+		for (size_t j = i + 1; j < n; j++)
+			if (strcmp(syms[i], syms[j]) == 0)
+				syms[j--] = syms[--n];
+	r = executor_run_history(ctx->broker, rp->event_id, syms, n, ret, ec);
+	free(syms);
+	free(pos);
+	return r < 0 ? errctx_prefix(ec, "this run's earlier orders") : 0;
 }
 
 /* What the fence asks about: this run's lease, and whether a newer run of
@@ -310,11 +435,13 @@ execute_live(const struct stage_ctx *ctx, const struct domain_event *rp, const j
 
 	r = run_key_account(ctx->broker, lv->account, sizeof lv->account, ec);
 	if (r < 0)
-		return r;
+		return errctx_prefix(ec, "broker");
 	if (ctx->idem != NULL) {
 		r = account_lease_acquire(ctx->idem, lv->account, ctx->owner, rp->correlation_id,
 		    config_usec(ctx->cfg, "daemon.idempotency_lease"),
 		    0, &lease, holder, sizeof holder, ec);
+		if (r < 0 && r != -EBUSY)
+			errctx_prefix(ec, "state store");
 		if (r < 0)
 			return r;
 		r = account_lease_last_done(ctx->idem, lv->account, ctx->now_usec, lv->superseded_by,
@@ -333,11 +460,22 @@ execute_live(const struct stage_ctx *ctx, const struct domain_event *rp, const j
 		opt->fence_cb = lease_fence_cb;
 		opt->fence_userdata = &fence;
 	}
-	r = executor_settle_run(ctx->broker, rp->event_id, opt, ec);
-	if (r == 0 && lv->superseded_by[0] != '\0') {
+	if (lv->superseded_by[0] != '\0') {
+		struct broker_order *open = NULL;
+		size_t n_open = 0;
+
+		/* Own orders cancelled and settled; nothing placed now. What it
+		 * placed before (a kill after trading) goes in its report. */
+		r = open_symbols(ctx, rp->event_id, &open, &n_open, ec);
+		if (r == 0)
+			r = executor_settle_run(ctx->broker, rp->event_id, opt, ec);
+		if (r == 0)
+			r = earlier_orders(ctx, rp, *plan, alloc, open, n_open, res, ec);
+		free(open);
 		account_lease_release(lease);
-		return 0;	/* own orders cancelled; nothing placed */
+		return r < 0 ? errctx_prefix(ec, "broker") : 0;
 	}
+	r = executor_settle_run(ctx->broker, rp->event_id, opt, ec);
 	if (r == 0 && alloc != NULL) {
 		r = planner_targets_from_json(alloc, &targets, &n, ec);
 		if (r == 0)
@@ -353,6 +491,8 @@ execute_live(const struct stage_ctx *ctx, const struct domain_event *rp, const j
 	}
 	if (r == 0)
 		r = executor_run(ctx->broker, *plan, rp->event_id, opt, res, ec);
+	if (r < 0 && r != -ENOLCK && errno_is_transient(r))
+		r = errctx_prefix(ec, "broker");
 	/* Executed: a run planned before this one never trades after it. A
 	 * record that cannot be written only weakens that check (logged). */
 	if (r == 0 && lease != NULL && account_lease_mark_done(lease, rp->timestamp_usec,

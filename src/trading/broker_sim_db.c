@@ -260,7 +260,7 @@ sim_quote_from_price(struct sim *s, struct decimal ref, struct broker_quote *ret
 	int64_t half = (int64_t)s->opt.spread_bps * (DECIMAL_SCALE / 20000);
 	int64_t slip = (int64_t)s->opt.slippage_bps * (DECIMAL_SCALE / 10000);
 
-	if (half < slip)
+	if (half < slip && !s->opt.quote_lags_fills)
 		half = slip;
 
 	memset(ret, 0, sizeof *ret);

@@ -27,6 +27,9 @@ static int size_chain(struct run *R, struct item *it, struct decimal price,
     const struct broker_quote *quote);
 static int watch(struct run *R, struct item *it);
 
+static bool buying_power_refusal(int r, const struct item *it, const struct errctx *ec);
+static int shrink_for_buying_power(struct run *R, struct item *it,
+    struct broker_order_request *req);
 static int resolve_chain(struct run *R, struct item *it);
 static int place_next(struct run *R, struct item *it);
 static int settle(struct run *R, struct item *it);
@@ -387,6 +390,19 @@ place_next(struct run *R, struct item *it)
 			return errctx_set(R->ec, -ENOLCK, "not placing %s %s: %s",
 			    broker_side_to_string(it->side), it->pi->symbol, why);
 		r = R->b->ops->submit_order(R->b, &req, &it->open, R->ec);
+		if (buying_power_refusal(r, it, R->ec)) {
+			/* Once, smaller; same client_order_id (a 403 stores no order).
+			 * A new order: the fence is asked again. */
+			r = shrink_for_buying_power(R, it, &req);
+			if (r == 0 && R->o->fence_cb != NULL &&
+			    !R->o->fence_cb(R->o->fence_userdata, why, sizeof why))
+				return errctx_set(R->ec, -ENOLCK, "not placing %s %s: %s",
+				    broker_side_to_string(it->side), it->pi->symbol, why);
+			if (r == 0)
+				r = R->b->ops->submit_order(R->b, &req, &it->open, R->ec);
+			if (r == -EACCES)
+				errctx_prefix(R->ec, "refused again after placing it smaller");
+		}
 		if (r == -EEXIST) {
 			errctx_clear(R->ec);
 			r = R->b->ops->get_order_by_client_id(R->b, cid, &it->open, R->ec);
@@ -407,6 +423,75 @@ place_next(struct run *R, struct item *it)
 	note_order(it, &it->open);
 	if (broker_order_status_is_terminal(it->open.status))
 		return settle(R, it);
+	return 0;
+}
+
+/* A buy the broker refused for want of buying power, not yet placed again. */
+static bool
+buying_power_refusal(int r, const struct item *it, const struct errctx *ec)
+{
+	return r == -EACCES && it->side == BROKER_SIDE_BUY && !it->bp_retried &&
+	    strcasestr(errctx_msg(ec), "buying power") != NULL;
+}
+
+/*
+ * Why: the cap of size_chain prices shares at the ask + 1 %; the broker may
+ * price a buy higher (a market that moved past the quote, Alpaca's 2.5-4 %
+ * estimate of a market buy), refuse the last buy, and fail the run although a
+ * slightly smaller order fits. Read what is true now (buying power, quote) and
+ * size the order within it at the ask + 5 %; always smaller than the refused
+ * one, never more than the chain still wants. The chain then wants only that
+ * much (later attempts of it re-price the same smaller quantity). Nothing
+ * worth placing: the refusal stands (-EACCES, as before).
+ */
+static int
+shrink_for_buying_power(struct run *R, struct item *it, struct broker_order_request *req)
+{
+	struct decimal price, q, cost, cut, floor95;
+	char was[DECIMAL_STRLEN], now[DECIMAL_STRLEN], bp[DECIMAL_STRLEN];
+	_cleanup_free_ char *refusal = xstrdup(errctx_msg(R->ec));
+	struct broker_account acct;
+	struct broker_quote quote;
+	int r;
+
+	it->bp_retried = true;
+	errctx_clear(R->ec);
+	r = R->b->ops->get_account(R->b, &acct, R->ec);
+	if (r < 0)
+		return errctx_prefix(R->ec, "buying power after a refusal");
+	r = R->b->ops->get_quote(R->b, it->pi->symbol, &quote, R->ec);
+	if (r < 0)
+		return errctx_prefix(R->ec, "quote after a refusal");
+	price = decimal_max(quote.ask, quote.bid);
+	if (req->type == BROKER_ORDER_LIMIT)
+		price = decimal_max(price, req->limit_price);
+	decimal_mul(price, decimal_from_units(DECIMAL_SCALE + DECIMAL_SCALE / 20),
+	    DECIMAL_ROUND_CEIL, &price);
+	if (price.units <= 0 || decimal_is_negative(acct.buying_power))
+		return errctx_set(R->ec, -EACCES, "%s", refusal);
+	decimal_div(acct.buying_power, price, DECIMAL_ROUND_DOWN, &q);
+	/* Smaller than the refused order in any case: the broker's estimate
+	 * was above ours, so ours is no proof that the same quantity fits. */
+	decimal_mul(req->qty, decimal_from_units(DECIMAL_SCALE - DECIMAL_SCALE / 20),
+	    DECIMAL_ROUND_DOWN, &floor95);
+	q = decimal_min(q, decimal_min(floor95, executor_remaining(it)));
+	decimal_round_to(q, it->fractionable ? 6 : 0, DECIMAL_ROUND_DOWN, &q);
+	if (executor_too_small(R, it, q, price))
+		return errctx_set(R->ec, -EACCES, "%s (buying power %s: nothing smaller fits)",
+		    refusal, decimal_format(acct.buying_power, bp));
+	/* The chain wants only what is placed now. */
+	decimal_sub(req->qty, q, &cut);
+	decimal_sub(it->desired, cut, &it->desired);
+	decimal_mul(q, price, DECIMAL_ROUND_HALF_EVEN, &cost);
+	decimal_sub(acct.buying_power, cost, &R->buying_power);
+	if (decimal_is_negative(R->buying_power))
+		R->buying_power = DECIMAL_ZERO;
+	(void)snprintf(it->out->note, sizeof it->out->note, "refused for buying power at %s "
+	    "shares; placed again with %s (buying power %s)", decimal_format(req->qty, was),
+	    decimal_format(q, now), decimal_format(acct.buying_power, bp));
+	req->qty = q;
+	if (R->b->ops->whole_share_limits)
+		broker_request_fit_fractional(req);
 	return 0;
 }
 

@@ -189,6 +189,8 @@ executor_result_to_json(const struct executor_result *r)
 		json_object_set_new(j, "success", json_boolean(e->success));
 		json_object_set_new(j, "error_message", e->error[0] ? json_string(e->error) :
 		    json_null());
+		if (e->note[0] != '\0')
+			json_object_set_new(j, "note", json_string(e->note));
 		json_object_set_new(j, "timestamp", json_string(ts));
 		json_object_set_new(j, "order_type", json_string(e->type == BROKER_ORDER_LIMIT ?
 		    "LIMIT" : "MARKET"));

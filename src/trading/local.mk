@@ -22,6 +22,7 @@ src_trading_libtrading_a_SOURCES = \
 	src/trading/broker_sim_db.c \
 	src/trading/calendar.c \
 	src/trading/executor.c \
+	src/trading/executor_history.c \
 	src/trading/executor_price.c \
 	src/trading/executor_run.c \
 	src/trading/order_id.c \

@@ -23,6 +23,19 @@ wait_until 10 grep -q '^RELOADING=1|MONOTONIC_USEC=[0-9][0-9]*|' "$NOTIFY_LOG" |
 wait_until 10 grep -q '^READY=1|STATUS=running$' "$NOTIFY_LOG" || fail "no READY=1 after reload"
 wait_until 10 grep -q 'configuration reloaded' "$WORK/daemon.log" || fail "reload not logged"
 
+# STATUS says how the last run ended: a success, then a run on stale bars.
+"$BIN" -c "$CONF" --send --event '{"mode":"trade","correlation_id":"status-ok"}' >/dev/null || fail "--send"
+wait_until 60 grep -q '^STATUS=running; .*; last run status-ok succeeded at 20[0-9-]*T' "$NOTIFY_LOG" ||
+	fail "STATUS does not say the last run succeeded"
+cp "$CONF" "$WORK/good.conf"
+sed -i 's/^as_of = .*/as_of = 2026-12-04/' "$CONF"
+kill -HUP "$DAEMON_PID"
+wait_until 10 sh -c "[ \$(grep -c 'configuration reloaded' '$WORK/daemon.log') -ge 2 ]" || fail "second reload not logged"
+"$BIN" -c "$CONF" --send --event '{"mode":"trade","correlation_id":"status-stale"}' >/dev/null || fail "--send"
+wait_until 60 grep -q '^STATUS=running; .*; last run status-stale FAILED at 20[0-9-]*T' "$NOTIFY_LOG" ||
+	fail "STATUS does not say the last run failed"
+cp "$WORK/good.conf" "$CONF"
+
 # A broken reload: every problem logged, the old configuration kept, READY again.
 printf '[daemon]\nconcurrancy = 3\n' >>"$CONF"
 kill -HUP "$DAEMON_PID"

@@ -7,7 +7,8 @@
 #               planned later with another strategy set, executes and
 #               completes; then old-A comes back. It must place no order,
 #               change no position, and end "superseded by run new-B": one
-#               email ([SUPERSEDED] trading report) and a warning in the log.
+#               email ([SUPERSEDED] trading report) and a warning in the log
+#               that lists the orders old-A placed before the kill.
 #   fenced      run fence-C executes with a slow paper broker; once it placed
 #               an order, the account lease is taken in the store by another
 #               owner. The run must place no order after that (at most the one
@@ -60,6 +61,9 @@ stop_daemon
 [ "$(orders)" = "$b_orders" ] || fail "old-A traded toward its old intent after new-B: $(($(orders) - b_orders)) order(s)"
 [ "$(positions)" = "$b_pos" ] || fail "old-A changed the positions: $(positions), new-B left $b_pos"
 grep -q 'warning run old-A superseded by run new-B' "$WORK/daemon.log" || fail "no warning naming the newer run"
+# It traded before the kill: the warning says what, and that it places no more.
+grep -Eq "warning run old-A superseded by run new-B: .*this run placed [1-9][0-9]* orders? earlier \(.*\) before it was stopped and places no further orders" \
+    "$WORK/daemon.log" || fail "the warning does not list old-A's earlier orders"
 [ "$(sql "SELECT COUNT(*) FROM idempotency WHERE correlation_id = 'old-A' AND detail_type = 'RunSuperseded'")" = 1 ] ||
 	fail "old-A's run record has no RunSuperseded step"
 [ "$(mails_of 'old-A')" = 1 ] || fail "old-A has $(mails_of old-A) emails, not one"

@@ -54,6 +54,7 @@ dom status '<h1>Status</h1>'
 dom status '<dt>Backend</dt><dd>local</dd>'
 dom status '<td>queue</td><td class="ok">up</td>'
 dom status '<dt>Rejected</dt><dd>1</dd>'
+dom status '<dt>Last run</dt><dd class="ok"><a href="/runs/dash-run-2">dash-run-2</a> succeeded</dd>'
 
 browse runs /runs
 dom runs '<a href="/runs/dash-run-1">dash-run-1</a>'

@@ -8,7 +8,8 @@
 # dead-letter watch (aws.dlq_watch_interval 1 s): exactly one of them ends the
 # run: its open orders cancelled, its claim no longer IN_PROGRESS, exactly one
 # error mail naming the run, the stage and the reason, the message still in
-# the DLQ, and its park record's reason in --dead-letters list. A second DLQ
+# the DLQ, its account lease released, and its park record's reason in
+# --dead-letters list. A second DLQ
 # message, the RebalancePlanned of a run that completed (dlw-ok, taken from a
 # tap on the bus), is only recorded: no error mail for it.
 # Before the watch: the parked run kept its open orders and its IN_PROGRESS
@@ -141,6 +142,15 @@ inprog=$(aws $EP dynamodb scan --table-name alchemiser-idempotency --consistent-
     '{":p":{"S":"IN_PROGRESS"},":c":{"S":"dlw-1"},":l":{"S":"account-lease:"}}' --select COUNT \
     --query Count --output text)
 [ "$inprog" = 0 ] || fail "$inprog claim(s) of dlw-1 still IN_PROGRESS"
+# The ended run's account lease is released by the watch (the next run of the
+# account must not wait for it to lapse).
+leases=$(aws $EP dynamodb scan --table-name alchemiser-idempotency --consistent-read \
+    --filter-expression 'begins_with(event_id, :l) AND correlation_id = :c' \
+    --expression-attribute-values '{":l":{"S":"account-lease:"},":c":{"S":"dlw-1"}}' --select COUNT \
+    --query Count --output text)
+[ "$leases" = 0 ] || fail "the account lease of the ended run dlw-1 is still there"
+logs | grep -q 'dead-letter watch: released the account lease of .* held by .*(run dlw-1)' ||
+	fail "no log line of the released account lease"
 mails=$(error_mails)
 [ "$(echo "$mails" | wc -l)" = 1 ] || fail "$(echo "$mails" | wc -l) error mails"
 "$PY" -c 'import email, sys

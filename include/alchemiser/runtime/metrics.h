@@ -42,7 +42,9 @@ void	metrics_outcome(struct metrics *m, const char *handler, enum outcome o, int
 /* A dependency failed (counted; down from now) or worked (up again). */
 void	metrics_dependency(struct metrics *m, enum metrics_dependency d, bool ok, int64_t now_usec);
 /* A trading run ended: WorkflowCompleted (success) or WorkflowFailed handled. */
-void	metrics_run_finished(struct metrics *m, bool success, int64_t now_usec);
+/* A run ended (its last stage done); correlation_id NULL = unknown. */
+void	metrics_run_finished(struct metrics *m, const char *correlation_id, bool success,
+	    int64_t now_usec);
 /* Orders of one run, from its TradeExecuted event. */
 void	metrics_orders(struct metrics *m, uint64_t placed, uint64_t filled, uint64_t refused);
 /* The broker account after a run. */
@@ -58,6 +60,8 @@ struct metrics_summary {
 	bool		dependency_up[_METRICS_DEP_MAX];
 	int64_t		down_since_usec[_METRICS_DEP_MAX];	/* 0 when up */
 	int64_t		last_success_usec, last_failure_usec;	/* 0 = none yet */
+	char		last_run[128];		/* the run that ended last, "" = none yet */
+	bool		last_run_success;
 	bool		have_account;
 	double		equity, cash;
 };

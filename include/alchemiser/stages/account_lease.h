@@ -45,6 +45,15 @@ int	account_lease_last_done(struct idem_store *s, const char *account, int64_t n
  * retention_usec; an older plan time never replaces a newer one). */
 int	account_lease_mark_done(struct account_lease *l, int64_t plan_usec, int64_t retention_usec,
 	    struct errctx *ec);
+/* A run was ended from outside (the dead-letter watch: its message parked
+ * by SQS): free the account's lease if that run holds it, or if its holder
+ * is proven dead (core/owner.h), so the next run of the account need not wait
+ * for it to lapse. Conditional on the holder read (owner and run), so a lease
+ * taken meanwhile stays; a live holder of that run that wakes up is fenced
+ * (its renewal fails). 1 when released (holder says whose), 0 when there was
+ * nothing to release (absent, or another live run's), or a store error. */
+int	account_lease_release_ended(struct idem_store *s, const char *account, const char *run,
+	    char *holder, size_t holder_size, struct errctx *ec);
 /* Stop renewing and release (NULL-safe); a lost lease is left alone. A failed release is logged: the
  * lease then lapses by itself. */
 void	account_lease_release(struct account_lease *l);

@@ -19,8 +19,9 @@
  * available quantity -> -EACCES (nothing stored); a non-tradable or unpriced
  * symbol -> the order is stored as "rejected".
  * Test modes (ours, not Alpaca's behaviour on demand): order_delay_usec (a
- * slow broker) and fill_on_cancel (an order that fills while it is being
- * cancelled: the cancel is accepted, the fill wins).
+ * slow broker), fill_on_cancel (an order that fills while it is being
+ * cancelled: the cancel is accepted, the fill wins) and quote_lags_fills
+ * (fills past the quoted ask).
  *
  * Thread:  any worker thread; one connection guarded by a mutex, each change in
  *          one IMMEDIATE transaction (other processes wait busy_timeout_ms).
@@ -60,6 +61,10 @@ struct broker_sim_options {
 	 * accepted (0, as Alpaca's 204), but the order fills in full first (at its
 	 * limit, or the market's price), and reads filled afterwards. */
 	bool			 fill_on_cancel;
+	/* Tests: a fast market. The quote does not widen for the slippage, so a
+	 * market buy fills above the ask (by slippage - half the spread) and a
+	 * buy sized from the quote can be refused for buying power. */
+	bool			 quote_lags_fills;
 	broker_sim_price_cb	 price_cb;		/* may be NULL */
 	void			*price_userdata;
 	broker_sim_now_cb	 now_cb;		/* NULL = real time */

@@ -14,7 +14,12 @@
  * never places an order twice; the quantity of a resumed item is the one its
  * first attempt was placed with.
  * Errors: broker refusals of one order (-EACCES, -EBADMSG) fail that item and
- * the run goes on; trouble that a retry may cure (-EAGAIN, -ETIMEDOUT,
+ * the run goes on, except a buy refused for buying power (the cap prices
+ * shares at the ask + 1 %; a fast market, or Alpaca's own 2.5-4 % estimate
+ * of a market buy, can need more): the executor reads buying power and the
+ * quote again and places that order once more, smaller (within buying power
+ * at the ask + 5 %, never above what the chain still wants), and says so in
+ * the order's note; refused again, the item fails as before; trouble that a retry may cure (-EAGAIN, -ETIMEDOUT,
  * -ECONNRESET, -EIO) ends the run with that code: the message is retried and
  * the re-run resumes. A fence (fence_cb) that says no ends it with -ENOLCK
  * before the next new order, after cancelling this run's open orders. "bot" mode (signal only) places nothing.
@@ -107,6 +112,9 @@ struct executor_order {
 	bool			placed;		/* an order was attempted */
 	bool			success;
 	char			error[192];	/* why not, "" on success */
+	/* What the executor changed on its own, "" if nothing: a buy the broker
+	 * refused for buying power and that was placed again, smaller. */
+	char			note[192];
 	int64_t			filled_at_usec;
 };
 
@@ -135,6 +143,17 @@ void	executor_result_free(struct executor_result *r);
  * read next include everything they filled. -EAGAIN if one did not settle. */
 int	executor_settle_run(struct broker *b, const char *plan_event_id,
 	    const struct executor_options *opt, struct errctx *ec);
+
+/* What the run of plan_event_id placed at the broker for symbols (each side,
+ * every attempt, by client_order_id), whatever happened to it since: one
+ * order per chain (quantity of its first attempt, fills summed over all, the
+ * last attempt's ids and status; filled or partially filled when anything
+ * filled). A run that places nothing now reports its earlier orders with it
+ * (stage execution, superseded). success is true; status classifies the
+ * chains found (SUCCESS when none). */
+int	executor_run_history(struct broker *b, const char *plan_event_id,
+	    const char *const *symbols, size_t n, struct executor_result **ret,
+	    struct errctx *ec);
 
 /* The seed's TradeExecuted execution_data: plan_id, orders_placed,
  * orders_succeeded, total_trade_value (text), execution_timestamp, success,

@@ -26,6 +26,7 @@ struct item {
 	struct decimal		 used[MAX_PRICES];
 	size_t			 n_used;
 	bool			 done;
+	bool			 bp_retried;	/* placed again after a buying-power refusal */
 };
 
 struct run {

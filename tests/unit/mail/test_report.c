@@ -202,6 +202,57 @@ START_TEST(test_report_trading_superseded)
 	ck_assert_ptr_nonnull(strstr(r.text, "superseded by run run-B: that run, planned at T2"));
 	ck_assert_ptr_nonnull(strstr(r.html, "Superseded by run run-B"));
 	ck_assert_ptr_null(strstr(r.text, "Recommended Actions"));
+	/* No orders: it says this run placed none, not "no rebalancing required". */
+	ck_assert_ptr_nonnull(strstr(r.text, "This run placed no orders."));
+	ck_assert_ptr_null(strstr(r.text, "No rebalancing orders required"));
+	report_clear(&r);
+	json_decref(j);
+}
+END_TEST
+
+/* A run superseded after it traded (killed before its claim completed): the
+ * email lists the orders it placed before and says it places nothing more. */
+START_TEST(test_report_trading_superseded_after_orders)
+{
+	struct errctx ec = { 0 };
+	struct report r = { 0 };
+	json_t *j = json_pack("{s:b, s:s, s:I, s:I, s:{s:s, s:s, s:I, s:[{s:s, s:s, s:s, s:s, "
+	    "s:s, s:s, s:b}]}}", "trading_success", 1, "trading_mode", "paper",
+	    "orders_placed", (json_int_t)1, "orders_succeeded", (json_int_t)1,
+	    "execution_data", "superseded_by", "run-B", "superseded_reason",
+	    "superseded by run run-B: this run placed 1 order earlier (buy BIL 50 of 50 filled)",
+	    "orders_placed_earlier", (json_int_t)1, "orders", "symbol", "BIL", "side", "buy",
+	    "shares", "50", "filled_qty", "50", "price", "100", "status", "filled", "success", 1);
+
+	ck_assert_ok(report_trading_render(j, &r, &ec), &ec);
+	ck_assert_str_eq(r.subject, "[SUPERSEDED] The Alchemiser - PAPER Trading Report");
+	ck_assert_ptr_nonnull(strstr(r.text, "buy BIL 50 of 50 filled"));
+	ck_assert_ptr_nonnull(strstr(r.text, "this run placed 1 order (listed below"));
+	ck_assert_ptr_nonnull(strstr(r.text, "Orders This Run Placed Before It Was Superseded"));
+	ck_assert_ptr_nonnull(strstr(r.text, "BIL"));
+	ck_assert_ptr_null(strstr(r.text, "This run placed no orders."));
+	ck_assert_ptr_null(strstr(r.text, "No rebalancing orders required"));
+	report_clear(&r);
+	json_decref(j);
+}
+END_TEST
+
+/* A buy the executor placed again, smaller, after a buying-power refusal:
+ * its note is the order's detail in the table. */
+START_TEST(test_report_trading_order_note)
+{
+	struct errctx ec = { 0 };
+	struct report r = { 0 };
+	json_t *j = json_pack("{s:b, s:s, s:I, s:I, s:{s:[{s:s, s:s, s:s, s:s, s:s, s:b, s:n, "
+	    "s:s}]}}", "trading_success", 1, "trading_mode", "paper",
+	    "orders_placed", (json_int_t)1, "orders_succeeded", (json_int_t)1,
+	    "execution_data", "orders", "symbol", "MSFT", "side", "buy", "shares", "22.85",
+	    "filled_qty", "22.85", "status", "filled", "success", 1, "error_message",
+	    "note", "refused for buying power at 24.73 shares; placed again with 22.85");
+
+	ck_assert_ok(report_trading_render(j, &r, &ec), &ec);
+	ck_assert_ptr_nonnull(strstr(r.text, "placed again with 22.85"));
+	ck_assert_ptr_nonnull(strstr(r.html, "placed again with 22.85"));
 	report_clear(&r);
 	json_decref(j);
 }
@@ -458,6 +509,8 @@ suite_report(void)
 	tcase_add_test(tc, test_report_trading_pipeline_fields);
 	tcase_add_test(tc, test_report_trading_lenient_about_missing_fields);
 	tcase_add_test(tc, test_report_trading_superseded);
+	tcase_add_test(tc, test_report_trading_superseded_after_orders);
+	tcase_add_test(tc, test_report_trading_order_note);
 	tcase_add_test(tc, test_report_trading_survives_wrong_types);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("error");

@@ -15,11 +15,13 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/wait.h>
 
 #include <sqlite3.h>
 
 #include "alchemiser/core/config.h"
 #include "alchemiser/core/json.h"
+#include "alchemiser/core/owner.h"
 #include "alchemiser/core/timeutil.h"
 #include "alchemiser/core/xalloc.h"
 #include "alchemiser/events/domain_event.h"
@@ -28,6 +30,8 @@
 #include "alchemiser/local/sqlite_state.h"
 #include "alchemiser/router/route.h"
 #include "alchemiser/seams/idem_store.h"
+#include "alchemiser/stages/account_lease.h"
+#include "alchemiser/stages/run_key.h"
 #include "alchemiser/stages/stage.h"
 #include "alchemiser/trading/broker_sim.h"
 #include "alchemiser/trading/order_id.h"
@@ -37,6 +41,7 @@
 #define OWNER "testhost:4242:1"
 
 static char *dir, *path;
+static char *bpath;		/* the paper broker's file: path, or its own (lapse) */
 static struct idem_store *is;
 static struct broker *b;
 static struct config *cfg;
@@ -56,7 +61,7 @@ static void
 open_broker(int64_t delay_usec, bool fill_on_cancel)
 {
 	struct broker_sim_options o = {
-		.state_path = path, .starting_cash = dec("10000"),
+		.state_path = bpath != NULL ? bpath : path, .starting_cash = dec("10000"),
 		.order_delay_usec = delay_usec, .fill_on_cancel = fill_on_cancel,
 	};
 	static const char *const syms[] = { "SPY", "BIL", "GLD", "IEF", "TLT", "QQQ" };
@@ -99,6 +104,8 @@ teardown(void)
 	ck_assert_int_eq(system(cmd), 0);
 	free(cmd);
 	free(path);
+	free(bpath);
+	bpath = NULL;
 	free(dir);
 }
 
@@ -255,7 +262,13 @@ START_TEST(test_stage_execution_superseded)
 	ck_assert_ptr_nonnull(wc);
 	ed = domain_event_get(te, "execution_data");
 	ck_assert_str_eq(json_get_str(ed, "superseded_by"), "run-B");
-	ck_assert_int_eq(json_integer_value(domain_event_get(te, "orders_placed")), 0);
+	/* A's own earlier orders, read back from the broker: the SPY leg it
+	 * filled before the kill and the IEF one cancelled now. */
+	ck_assert_int_eq(json_integer_value(domain_event_get(te, "orders_placed")), 2);
+	ck_assert_int_eq(json_integer_value(domain_event_get(te, "orders_succeeded")), 1);
+	ck_assert_msg(strstr(out.reason, "this run placed 2 orders earlier") != NULL &&
+	    strstr(out.reason, "buy SPY 20 of 20 filled") != NULL &&
+	    strstr(out.reason, "buy IEF 0 of 1 canceled") != NULL, "reason: %s", out.reason);
 	ck_assert_str_eq(json_string_value(domain_event_get(wc, "superseded_by")), "run-B");
 	stage_output_clear(&out);
 	/* The run record's outcome, whatever steps come after. */
@@ -323,11 +336,38 @@ START_TEST(test_stage_execution_newer_plan_trades)
 	ck_assert_int_ge(position("SPY").units / DECIMAL_SCALE, 98);
 	ck_assert_int_le(position("SPY").units / DECIMAL_SCALE, 100);
 	stage_output_clear(&out);
-	/* And now B (planned before A) is superseded by A. */
+	/* And now B (planned before A) is superseded by A. B fully executed
+	 * before (its claim never completed, as after a kill): its report says
+	 * what it placed then, and that it places nothing more. */
 	n = order_count();
 	execute(EID_B, "run-B", now0 - 60 * SEC, "{\"BIL\":\"1\"}", &out);
 	ck_assert(strstr(out.reason, "superseded by run run-A") != NULL);
+	ck_assert_msg(strstr(out.reason, "this run placed 1 order earlier (buy BIL ") != NULL &&
+	    strstr(out.reason, "places no further orders") != NULL, "reason: %s", out.reason);
 	ck_assert_int_eq(order_count(), n);
+	{
+		const struct domain_event *te = event_of(&out, EVENT_TRADE_EXECUTED);
+		const struct domain_event *wc = event_of(&out, EVENT_WORKFLOW_COMPLETED);
+		json_t *ed, *o;
+
+		ck_assert_ptr_nonnull(te);
+		ck_assert_ptr_nonnull(wc);
+		ed = domain_event_get(te, "execution_data");
+		ck_assert_str_eq(json_get_str(ed, "status"), "superseded");
+		ck_assert_int_eq(json_integer_value(domain_event_get(te, "orders_placed")), 1);
+		ck_assert_int_eq(json_integer_value(domain_event_get(te, "orders_succeeded")), 1);
+		ck_assert_uint_eq(json_array_size(json_object_get(ed, "orders")), 1);
+		o = json_array_get(json_object_get(ed, "orders"), 0);
+		ck_assert_str_eq(json_get_str(o, "symbol"), "BIL");
+		ck_assert_str_eq(json_get_str(o, "side"), "buy");
+		ck_assert_str_eq(json_get_str(o, "status"), "filled");
+		/* B bought 98..100 BIL (the buying-power cap) in its one run. */
+		ck_assert_int_eq(decimal_cmp(dec(json_get_str(o, "filled_qty")),
+		    dec(json_get_str(o, "shares"))), 0);
+		ck_assert_int_ge(decimal_cmp(dec(json_get_str(o, "filled_qty")), dec("98")), 0);
+		ck_assert_int_eq(json_integer_value(json_object_get(domain_event_get(wc, "summary"),
+		    "orders_placed")), 1);
+	}
 	stage_output_clear(&out);
 }
 END_TEST
@@ -488,6 +528,205 @@ START_TEST(test_stage_execution_fill_on_cancel)
 }
 END_TEST
 
+/* ---- fencing: the lease lapsed while its renewals failed ------------------- */
+
+/* The idempotency store in its own file, locked by another connection (a
+ * writer holding its lock: the store answers "busy" after its 300 ms busy
+ * timeout), so every renewal fails for a real reason; the paper broker in
+ * another file keeps working. Limit orders rest (1 % spread) and are
+ * re-priced after 8 s, longer than the 6 s lease: the lease lapses while the
+ * run waits, and the re-price is its next new order. */
+static void
+setup_lapse(void)
+{
+	struct sqlite_idem_options o;
+	struct broker_sim_options bo;
+	static const char *const syms[] = { "SPY", "BIL" };
+	struct errctx ec;
+
+	dir = test_tmpdir();
+	path = xasprintf("%s/state.sqlite", dir);
+	bpath = xasprintf("%s/broker.sqlite", dir);
+	o = (struct sqlite_idem_options){ .path = path, .busy_timeout_usec = 300 * 1000 };
+	ck_assert_ok(sqlite_idem_new(&o, &is, &ec), &ec);
+	bo = (struct broker_sim_options){ .state_path = bpath, .starting_cash = dec("10000"),
+	    .spread_bps = 100 };
+	ck_assert_ok(broker_sim_new(&bo, &b, &ec), &ec);
+	for (size_t i = 0; i < sizeof syms / sizeof *syms; i++)
+		ck_assert_ok(broker_sim_set_price(b, syms[i], dec("100"), &ec), &ec);
+	ck_assert_ok(config_load_string("[daemon]\nidempotency_lease = 6s\n[trading]\n"
+	    "use_limit_orders = yes\nmax_reprices = 0\nreprice_interval = 8s\ncash_reserve = 0\n"
+	    "order_poll_interval = 100ms\n", "test", dir, NULL, &cfg, &ec), &ec);
+	now0 = time_now_realtime_usec();
+}
+
+struct locker {
+	pthread_t	 thread;
+	volatile bool	 done;		/* the stage returned: let go */
+	bool		 locked;
+	int64_t		 orders_at_lock;
+};
+
+static void *
+locker_main(void *arg)
+{
+	struct locker *l = arg;
+	sqlite3 *db, *bdb;
+
+	ck_assert_int_eq(sqlite3_open(bpath, &bdb), SQLITE_OK);
+	sqlite3_busy_timeout(bdb, 5000);
+	ck_assert_int_eq(sqlite3_open(path, &db), SQLITE_OK);
+	sqlite3_busy_timeout(db, 5000);
+	/* Both legs placed (their fences passed): the run now waits for fills. */
+	for (int i = 0; i < 3000; i++) {
+		if (sql_int(bdb, "SELECT COUNT(*) FROM broker_sim_orders") >= 2)
+			break;
+		usleep(5000);
+	}
+	l->locked = sqlite3_exec(db, "BEGIN EXCLUSIVE", NULL, NULL, NULL) == SQLITE_OK;
+	l->orders_at_lock = sql_int(bdb, "SELECT COUNT(*) FROM broker_sim_orders");
+	for (int i = 0; i < 9000 && !l->done; i++)
+		usleep(10000);
+	(void)sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+	sqlite3_close(db);
+	sqlite3_close(bdb);
+	return NULL;
+}
+
+/* Renewals fail (the store is locked) until the lease lapses: the run places
+ * nothing more, cancels its open orders, and is held (retry with a hold: no
+ * receive spent, no WorkflowFailed); once the store answers again it resumes
+ * and ends at its targets, no further. */
+START_TEST(test_stage_execution_fenced_by_lapse)
+{
+	struct broker_order *open;
+	struct stage_output out;
+	struct locker l = { 0 };
+	struct config *market;
+	struct errctx ec;
+	size_t n_open;
+
+	ck_assert_int_eq(pthread_create(&l.thread, NULL, locker_main, &l), 0);
+	execute(EID_A, "run-A", now0 - 10 * SEC, "{\"SPY\":\"0.5\",\"BIL\":\"0.5\"}", &out);
+	ck_assert(l.locked);
+	ck_assert_msg(out.outcome == OUTCOME_RETRY, "outcome %d: %s", out.outcome, out.reason);
+	ck_assert_int_gt(out.hold_usec, 0);
+	ck_assert_msg(strstr(out.reason, "lapsed while its renewals failed") != NULL, "reason: %s",
+	    out.reason);
+	ck_assert_ptr_null(event_of(&out, EVENT_WORKFLOW_FAILED));
+	ck_assert_uint_eq(out.n_events, 0);
+	ck_assert_int_eq(order_count(), l.orders_at_lock);	/* the re-price never went out */
+	ck_assert_ok(b->ops->list_open_orders(b, &open, &n_open, &ec), &ec);
+	free(open);
+	ck_assert_uint_eq(n_open, 0);				/* its resting limits cancelled */
+	ck_assert_int_eq(status_of(EID_A, "SPY", BROKER_SIDE_BUY, 0), BROKER_STATUS_CANCELED);
+	stage_output_clear(&out);
+
+	/* Handled again while the store still fails: a retry (a dependency:
+	 * held in place by the runtime) that names the store, not the broker;
+	 * nothing placed. */
+	execute(EID_A, "run-A", now0 - 10 * SEC, "{\"SPY\":\"0.5\",\"BIL\":\"0.5\"}", &out);
+	ck_assert_msg(out.outcome == OUTCOME_RETRY && out.dependency_failure, "outcome %d: %s",
+	    out.outcome, out.reason);
+	ck_assert_msg(strncmp(out.reason, "state store: ", 13) == 0 &&
+	    strstr(out.reason, "locked") != NULL, "reason: %s", out.reason);
+	ck_assert_uint_eq(out.n_events, 0);
+	ck_assert_int_eq(order_count(), l.orders_at_lock);
+	stage_output_clear(&out);
+	l.done = true;
+	pthread_join(l.thread, NULL);
+
+	/* The store answers again: the run resumes (market orders now, not to
+	 * wait out another re-price) and ends at its targets. */
+	ck_assert_ok(config_load_string("[daemon]\nidempotency_lease = 6s\n[trading]\n"
+	    "use_limit_orders = no\ncash_reserve = 0\norder_poll_interval = 100ms\n", "test", dir,
+	    NULL, &market, &ec), &ec);
+	config_unref(cfg);
+	cfg = market;
+	execute(EID_A, "run-A", now0 - 10 * SEC, "{\"SPY\":\"0.5\",\"BIL\":\"0.5\"}", &out);
+	ck_assert_msg(out.outcome == OUTCOME_DONE, "outcome %d: %s", out.outcome, out.reason);
+	stage_output_clear(&out);
+	for (const char *const *s = (const char *const[]){ "SPY", "BIL", NULL }; *s != NULL; s++)
+		ck_assert_msg(decimal_cmp(position(*s), dec("48")) >= 0 &&
+		    decimal_cmp(position(*s), dec("50")) <= 0, "%s: %lld", *s,
+		    (long long)(position(*s).units / DECIMAL_SCALE));
+}
+END_TEST
+
+/* ---- a run ended from outside frees its account lease --------------------- */
+
+/* The owner string of a process that has exited (core/owner.h). */
+static void
+dead_owner(char *out, size_t size)
+{
+	int fd[2];
+	pid_t pid;
+	ssize_t n;
+
+	ck_assert_int_eq(pipe(fd), 0);
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		char buf[OWNER_MAX];
+
+		owner_self(buf, sizeof buf);
+		(void)!write(fd[1], buf, strlen(buf));
+		_exit(0);
+	}
+	close(fd[1]);
+	n = read(fd[0], out, size - 1);
+	ck_assert_int_gt(n, 0);
+	out[n] = '\0';
+	close(fd[0]);
+	ck_assert_int_eq(waitpid(pid, NULL, 0), pid);
+}
+
+/* The dead-letter watch ends a run whose execution was killed on every
+ * receive (runtime/dlq_watch.c): that run's lease, or a dead holder's, is
+ * released; another live run's stays. */
+START_TEST(test_stage_execution_lease_released_when_ended)
+{
+	char dead[OWNER_MAX], account[128], holder[256] = "", busy[128] = "";
+	_cleanup_free_ char *key = NULL;
+	struct account_lease *l = NULL;
+	enum idem_lease_result res;
+	struct idem_record rec;
+	struct errctx ec;
+	int64_t now = time_now_realtime_usec();
+
+	dead_owner(dead, sizeof dead);
+	ck_assert_ok(run_key_account(b, account, sizeof account, &ec), &ec);
+	key = xasprintf("account-lease:%s", account);
+	{
+		struct idem_lease req = { key, OWNER, "run-A", now, 600 * SEC };
+
+		ck_assert_ok(is->ops->lease_acquire(is, &req, &res, NULL, &ec), &ec);
+	}
+	/* Another live run's lease (OWNER's format is never judged dead): kept. */
+	ck_assert_int_eq(account_lease_release_ended(is, account, "run-B", holder, sizeof holder, &ec), 0);
+	ck_assert_ok(is->ops->lookup(is, key, now, &rec, &ec), &ec);
+	ck_assert_str_eq(rec.correlation_id, "run-A");
+	ck_assert_str_eq(rec.status, "IN_PROGRESS");
+	/* The ended run's own: released, conditionally on its holder. */
+	ck_assert_int_eq(account_lease_release_ended(is, account, "run-A", holder, sizeof holder, &ec), 1);
+	ck_assert_msg(strstr(holder, "run-A") != NULL, "holder: %s", holder);
+	ck_assert_int_eq(is->ops->lookup(is, key, now, &rec, &ec), -ENOENT);
+	ck_assert_int_eq(account_lease_release_ended(is, account, "run-A", holder, sizeof holder, &ec), 0);
+	/* A dead process's lease of another run: released too. */
+	{
+		struct idem_lease req = { key, dead, "run-C", now, 600 * SEC };
+
+		ck_assert_ok(is->ops->lease_acquire(is, &req, &res, NULL, &ec), &ec);
+	}
+	ck_assert_int_eq(account_lease_release_ended(is, account, "run-A", holder, sizeof holder, &ec), 1);
+	ck_assert_int_eq(is->ops->lookup(is, key, now, &rec, &ec), -ENOENT);
+	/* The account's next run takes it at once, no lease to wait out. */
+	ck_assert_ok(account_lease_acquire(is, account, OWNER, "run-D", 60 * SEC, 0, &l, busy,
+	    sizeof busy, &ec), &ec);
+	account_lease_release(l);
+}
+END_TEST
+
 static Suite *
 stage_execution_suite(void)
 {
@@ -503,6 +742,15 @@ stage_execution_suite(void)
 	tcase_add_checked_fixture(tc, setup_slow, teardown);
 	tcase_add_test(tc, test_stage_execution_fenced);
 	tcase_add_test(tc, test_stage_execution_fenced_by_newer_run);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("lapsed");
+	tcase_set_timeout(tc, 90);
+	tcase_add_checked_fixture(tc, setup_lapse, teardown);
+	tcase_add_test(tc, test_stage_execution_fenced_by_lapse);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("lease_ended");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_stage_execution_lease_released_when_ended);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("fill_on_cancel");
 	tcase_add_checked_fixture(tc, setup_fill_on_cancel, teardown);

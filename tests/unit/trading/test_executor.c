@@ -9,6 +9,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "alchemiser/core/json.h"
 #include "alchemiser/core/xalloc.h"
 #include "alchemiser/trading/broker_sim.h"
 #include "alchemiser/trading/calendar.h"
@@ -435,6 +436,93 @@ START_TEST(test_executor_buying_power_and_refusals)
 }
 END_TEST
 
+/* A fast market (the paper broker fills market buys 5 % above the reference
+ * while its quote stays 0.05 % wide): the cap (ask + 1 %) undersizes, and the
+ * last buy of a full-cash run is refused for buying power. The executor
+ * reads buying power again and places that one order once more, smaller;
+ * with 10 % it is refused again and the item fails as before. */
+static struct broker *
+open_fast_market(int slippage_bps)
+{
+	struct broker_sim_options o = {
+		.state_path = path, .starting_cash = dec("10000"), .slippage_bps = slippage_bps,
+		.spread_bps = 10, .quote_lags_fills = true, .now_cb = wall_cb,
+	};
+	struct broker *b;
+	struct errctx ec;
+
+	ck_assert_ok(broker_sim_new(&o, &b, &ec), &ec);
+	ck_assert_ok(broker_sim_set_price(b, "AAPL", dec("100"), &ec), &ec);
+	ck_assert_ok(broker_sim_set_price(b, "MSFT", dec("200"), &ec), &ec);
+	return b;
+}
+
+static const struct planner_target bp_halves[] = { { "AAPL", 0.5 }, { "MSFT", 0.5 } };
+
+START_TEST(test_executor_buying_power_refusal_retried_smaller)
+{
+	struct broker *b = open_fast_market(500);
+	struct planner_plan *pl = plan_from(b, bp_halves, 2);
+	struct executor_result *res;
+	struct executor_options o = opts();
+	struct broker_account a;
+	struct errctx ec;
+	json_t *j;
+	const struct executor_order *last;
+
+	o.use_limit_orders = false;
+	ck_assert_ok(executor_run(b, pl, "rebalance-planned-BP", &o, &res, &ec), &ec);
+	ck_assert_uint_eq(res->n_orders, 2);
+	last = &res->orders[1];
+	ck_assert_msg(res->success, "%s", res->failure_reason);
+	ck_assert(res->orders[0].success);
+	ck_assert(last->success);
+	ck_assert_msg(strstr(last->note, "refused for buying power at ") != NULL, "note: %s",
+	    last->note);
+	ck_assert_int_eq(res->orders[0].note[0], '\0');
+	/* Smaller than planned, never above the target, within the cash. */
+	ck_assert_int_gt(decimal_cmp(last->filled_qty, DECIMAL_ZERO), 0);
+	ck_assert_int_lt(decimal_cmp(last->filled_qty,
+	    dec(strcmp(last->symbol, "MSFT") == 0 ? "24.75" : "49.5")), 0);
+	ck_assert_int_eq(order_count(b), 2);	/* the refused one stored nothing */
+	ck_assert_ok(b->ops->get_account(b, &a, &ec), &ec);
+	ck_assert(!decimal_is_negative(a.cash));
+	j = executor_result_to_json(res);
+	ck_assert_ptr_nonnull(strstr(json_get_str(json_array_get(json_object_get(j, "orders"), 1),
+	    "note"), "placed again with"));
+	json_decref(j);
+	executor_result_free(res);
+	planner_plan_free(pl);
+	broker_free(b);
+}
+END_TEST
+
+START_TEST(test_executor_buying_power_refusal_twice_fails)
+{
+	struct broker *b = open_fast_market(1000);
+	struct planner_plan *pl = plan_from(b, bp_halves, 2);
+	struct executor_result *res;
+	struct executor_options o = opts();
+	struct broker_account a;
+	struct errctx ec;
+
+	o.use_limit_orders = false;
+	ck_assert_ok(executor_run(b, pl, "rebalance-planned-BP2", &o, &res, &ec), &ec);
+	ck_assert(!res->success);
+	ck_assert(res->orders[0].success);
+	ck_assert(!res->orders[1].success);
+	ck_assert_msg(strstr(res->orders[1].error, "refused again after placing it smaller") != NULL,
+	    "error: %s", res->orders[1].error);
+	ck_assert(strstr(res->failure_reason, "buying power") != NULL);
+	ck_assert_int_eq(order_count(b), 1);
+	ck_assert_ok(b->ops->get_account(b, &a, &ec), &ec);
+	ck_assert(!decimal_is_negative(a.cash));
+	executor_result_free(res);
+	planner_plan_free(pl);
+	broker_free(b);
+}
+END_TEST
+
 /* A real crash: a child process runs the plan against the state file and is
  * killed with SIGKILL while its first sell rests; the restarted run resumes
  * from the file and places no duplicate. */
@@ -812,6 +900,8 @@ executor_suite(void)
 	tcase_add_test(tc, test_executor_escalates_remaining_qty);
 	tcase_add_test(tc, test_executor_bot_mode_and_market);
 	tcase_add_test(tc, test_executor_buying_power_and_refusals);
+	tcase_add_test(tc, test_executor_buying_power_refusal_retried_smaller);
+	tcase_add_test(tc, test_executor_buying_power_refusal_twice_fails);
 	tcase_add_test(tc, test_executor_embedded_story);
 	tcase_add_test(tc, test_executor_kill9_restart);
 	tcase_add_test(tc, test_executor_live_plan_never_past_target);
