@@ -69,6 +69,12 @@ grep -Eq "warning run old-A superseded by run new-B: .*this run placed [1-9][0-9
 [ "$(mails_of 'old-A')" = 1 ] || fail "old-A has $(mails_of old-A) emails, not one"
 grep -q '^Subject: \[SUPERSEDED\]' "$(mail_list | awk '$1 == "old-A" { print $4 }')" ||
 	fail "old-A's email does not say superseded"
+# The email as its reader sees it (headless Chromium, tests/lib/mail_render.py).
+command -v "${CHROMIUM:-chromium}" >/dev/null 2>&1 || fail "chromium not installed (scripts/deps.sh TEST_PACKAGES)"
+"$PY" "$top_srcdir/tests/lib/mail_render.py" superseded "$(mail_list | awk '$1 == "old-A" { print $4 }')" \
+    "$top_builddir/tests/artifacts" email-superseded newer=new-B correlation=old-A as_of=2026-11-20 \
+    earlier="$a_orders" >"$WORK/render.log" 2>&1 || { cat "$WORK/render.log" >&2; fail "old-A's email does not tell the truth"; }
+cat "$WORK/render.log"
 open=$(sql "SELECT COUNT(*) FROM broker_sim_orders WHERE status IN ('new', 'accepted', 'partially_filled')")
 [ "$open" = 0 ] || fail "$open order(s) left open"
 echo "superseded: old-A placed nothing after new-B ($b_orders orders in all), one email"
