@@ -57,6 +57,9 @@ b_orders=$(orders)
 sql "UPDATE held_aside SET visible_usec = 0, receipt = NULL; INSERT INTO queue_messages SELECT * FROM held_aside; DROP TABLE held_aside"
 start_daemon
 wait_until 60 ended old-A || fail "old-A did not end after it came back"
+# The run's end and its email are two stages that may finish in either order.
+wait_until 30 sh -c "[ \$(\"$PY\" '$top_srcdir/tests/reliability/tally.py' mail '$STATE/mail' | grep -c '^old-A ') -ge 1 ]" ||
+	fail "old-A ended but sent no email"
 stop_daemon
 [ "$(orders)" = "$b_orders" ] || fail "old-A traded toward its old intent after new-B: $(($(orders) - b_orders)) order(s)"
 [ "$(positions)" = "$b_pos" ] || fail "old-A changed the positions: $(positions), new-B left $b_pos"
@@ -103,6 +106,8 @@ echo "fenced: $at_loss order(s) when the lease was taken, $after once the run st
 ended fence-C && fail "the run ended while another run held the account"
 sql "DELETE FROM idempotency WHERE key LIKE 'account-lease:%'"
 wait_until 60 ended fence-C || fail "fence-C did not resume after the lease was free"
+wait_until 30 sh -c "[ \$(\"$PY\" '$top_srcdir/tests/reliability/tally.py' mail '$STATE/mail' | grep -c '^fence-C ') -ge 1 ]" ||
+	fail "fence-C ended but sent no email"
 stop_daemon
 for kv in $(positions); do
 	sym=${kv%%=*}
