@@ -29,9 +29,6 @@
  * of it shares the state file and its file system. */
 static _Atomic int64_t nospace_since_usec;
 
-/* How long a passed quick_check answers for (sqlite_state_check). */
-#define STATE_CHECK_FRESH_USEC (1000 * 1000)
-
 /* "Alch": marks the file as ours, so a foreign SQLite file is refused. */
 #define STATE_APPLICATION_ID 0x416c6368
 
@@ -47,6 +44,14 @@ static _Atomic int64_t nospace_since_usec;
  * since its BEGIN (docs/architecture.md "Group commit"). */
 #define GROUP_MAX_OPS 64
 #define GROUP_WINDOW_USEC 2000
+
+/* A quick_check that passed this long ago is not repeated by
+ * sqlite_state_check. Why: start-up ran it four times on the one shared
+ * connection (the open, then the queue's, the bus's and the idempotency
+ * store's preflight), each a read of the whole file: 50-130 ms each on a
+ * 50 MB state file (a run archive of 25,000 events), between READY and the
+ * first receive. A reload's check (later) still reads the file. */
+#define CHECK_REUSE_USEC (INT64_C(10) * 1000000)
 
 struct stmt_slot {
 	const char	*sql;	/* the caller's literal: the key */
@@ -86,15 +91,11 @@ struct sqlite_state {
 	 * releases it; the holder's own writes return without waiting. */
 	bool			 held;
 	bool			 hold_broken;	/* the open group was rolled back meanwhile */
-	/* When PRAGMA quick_check last passed (monotonic, 0 = never): the
-	 * queue, bus and store of a process share this connection, and each
-	 * preflight asked again right after the open's (issue #13: four reads
-	 * of the whole file per start-up, a large backlog's start included). */
-	int64_t			 checked_usec;
 	pthread_t		 holder;
 	/* busy_wait: the connection is only used under lock. */
 	int64_t			 busy_timeout_usec;
 	int64_t			 busy_since_usec;	/* monotonic, first SQLITE_BUSY of this wait */
+	int64_t			 checked_usec;	/* monotonic: the last quick_check that passed; under lock */
 };
 
 struct migration {
@@ -598,16 +599,15 @@ sqlite_state_check(struct sqlite_state *st, struct errctx *ec)
 	int v, r;
 
 	sqlite_state_lock(st);
-	/* One check answers for every seam sharing the connection for a
-	 * moment: the queue's, the bus's and the store's preflights in a row. */
-	if (st->checked_usec == 0 || monotonic_usec() - st->checked_usec >= STATE_CHECK_FRESH_USEC) {
+	if (st->checked_usec != 0 && monotonic_usec() - st->checked_usec < CHECK_REUSE_USEC)
+		r = 0;
+	else {
 		r = pragma_text(st, "PRAGMA quick_check", buf, sizeof buf, ec);
 		if (r == 0 && strcmp(buf, "ok") != 0)
 			r = errctx_set(ec, -EIO, "the state file is corrupt (quick_check: %s)", buf);
 		if (r == 0)
 			st->checked_usec = monotonic_usec();
-	} else
-		r = 0;
+	}
 	sqlite_state_unlock(st);
 	if (r == 0)
 		r = sqlite_state_schema_version(st, &v, ec);
