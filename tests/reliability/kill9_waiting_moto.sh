@@ -18,7 +18,7 @@ CONF="$WORK/alchemiserd.conf"
 BACKEND=aws write_config "$CONF" "[trading]" "use_limit_orders = no"
 {
 	aws_config_lines "$MOTO_URL" "$MOTO_URL" "$MOTO_URL"
-	printf '%s\n' "dlq_watch_interval = 0"
+	printf '%s\n' "dlq_watch_interval = 0s"
 } >>"$CONF"
 sed -i 's/^visibility_timeout = .*/visibility_timeout = 4s/; s/^log_level = .*/log_level = info/' "$CONF"
 "$BIN" -c "$CONF" --check-config >"$WORK/check.log" 2>&1 || fail "config: $(cat "$WORK/check.log")"
@@ -41,7 +41,11 @@ aws $EP dynamodb put-item --table-name alchemiser-idempotency --item \
 
 kills=0
 while :; do
-	wait_until 60 waiting || fail "W never waited for the account (life $((kills + 1)))"
+	if ! wait_until 60 waiting; then
+		[ "$(queue_depth "$DLQ")" = 0 ] ||
+			fail "the waiting run was parked in the DLQ after $kills kills during its wait"
+		fail "W never waited for the account (life $((kills + 1)))"
+	fi
 	[ "$kills" -lt "$KILLS" ] || break
 	sleep 0.5
 	kill -9 "$W"
