@@ -45,6 +45,14 @@ static _Atomic int64_t nospace_since_usec;
 #define GROUP_MAX_OPS 64
 #define GROUP_WINDOW_USEC 2000
 
+/* A quick_check that passed this long ago is not repeated by
+ * sqlite_state_check. Why: start-up ran it four times on the one shared
+ * connection (the open, then the queue's, the bus's and the idempotency
+ * store's preflight), each a read of the whole file: 50-130 ms each on a
+ * 50 MB state file (a run archive of 25,000 events), between READY and the
+ * first receive. A reload's check (later) still reads the file. */
+#define CHECK_REUSE_USEC (INT64_C(10) * 1000000)
+
 struct stmt_slot {
 	const char	*sql;	/* the caller's literal: the key */
 	bool		 busy;
@@ -87,6 +95,7 @@ struct sqlite_state {
 	/* busy_wait: the connection is only used under lock. */
 	int64_t			 busy_timeout_usec;
 	int64_t			 busy_since_usec;	/* monotonic, first SQLITE_BUSY of this wait */
+	int64_t			 checked_usec;	/* monotonic: the last quick_check that passed; under lock */
 };
 
 struct migration {
@@ -382,6 +391,7 @@ open_locked(struct sqlite_state *st, int64_t busy_timeout_usec, int create, stru
 	if (strcmp(buf, "ok") != 0)
 		return errctx_set(ec, -EIO, "the state file is corrupt (quick_check: %s); "
 		    "move it aside to start with an empty state", buf);
+	st->checked_usec = monotonic_usec();
 	return migrate_locked(st, ec);
 }
 
@@ -576,9 +586,15 @@ sqlite_state_check(struct sqlite_state *st, struct errctx *ec)
 	int v, r;
 
 	sqlite_state_lock(st);
-	r = pragma_text(st, "PRAGMA quick_check", buf, sizeof buf, ec);
-	if (r == 0 && strcmp(buf, "ok") != 0)
-		r = errctx_set(ec, -EIO, "the state file is corrupt (quick_check: %s)", buf);
+	if (st->checked_usec != 0 && monotonic_usec() - st->checked_usec < CHECK_REUSE_USEC)
+		r = 0;
+	else {
+		r = pragma_text(st, "PRAGMA quick_check", buf, sizeof buf, ec);
+		if (r == 0 && strcmp(buf, "ok") != 0)
+			r = errctx_set(ec, -EIO, "the state file is corrupt (quick_check: %s)", buf);
+		if (r == 0)
+			st->checked_usec = monotonic_usec();
+	}
 	sqlite_state_unlock(st);
 	if (r == 0)
 		r = sqlite_state_schema_version(st, &v, ec);

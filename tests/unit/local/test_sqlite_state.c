@@ -15,6 +15,7 @@
 
 #include "alchemiser/core/xalloc.h"
 #include "alchemiser/local/sqlite_state.h"
+#include "../../../src/local/sqlite_internal.h"
 #include "local_test.h"
 
 static char *dir;
@@ -253,6 +254,40 @@ START_TEST(test_sqlite_state_busy_timeout_gives_up)
 }
 END_TEST
 
+static int
+count_quick_checks(unsigned type, void *arg, void *stmt, void *x)
+{
+	const char *sql = sqlite3_sql(stmt);
+
+	(void)type;
+	(void)x;
+	if (sql != NULL && strstr(sql, "quick_check") != NULL)
+		(*(int *)arg)++;
+	return 0;
+}
+
+/* Start-up checks the state four times on one connection (the open, then
+ * three preflights): a quick_check that just passed is not repeated (each
+ * reads the whole file). The window is 10 s, far above the time these calls
+ * take; a check after it reads the file again (not waited for here). */
+START_TEST(test_sqlite_state_check_reuses_a_fresh_quick_check)
+{
+	struct sqlite_state *st = NULL;
+	struct errctx ec;
+	int n = 0, i;
+
+	errctx_clear(&ec);
+	ck_assert_ok(sqlite_state_open(path, 0, &st, &ec), &ec);
+	ck_assert_int_eq(sqlite3_trace_v2(sqlite_state_lock(st), SQLITE_TRACE_STMT, count_quick_checks, &n),
+	    SQLITE_OK);
+	sqlite_state_unlock(st);
+	for (i = 0; i < 3; i++)
+		ck_assert_ok(sqlite_state_check(st, &ec), &ec);
+	ck_assert_int_eq(n, 0);
+	sqlite_state_free(st);
+}
+END_TEST
+
 START_TEST(test_sqlite_state_garbage_file_is_a_clear_error)
 {
 	struct sqlite_state *st = NULL;
@@ -358,6 +393,7 @@ suite_sqlite_state(void)
 	tcase_add_test(tc, test_sqlite_state_old_file_still_opens);
 	tcase_add_test(tc, test_sqlite_state_waits_for_another_writer);
 	tcase_add_test(tc, test_sqlite_state_busy_timeout_gives_up);
+	tcase_add_test(tc, test_sqlite_state_check_reuses_a_fresh_quick_check);
 	tcase_add_test(tc, test_sqlite_state_garbage_file_is_a_clear_error);
 	tcase_add_test(tc, test_sqlite_state_damaged_pages_are_a_clear_error);
 	tcase_add_test(tc, test_sqlite_state_foreign_database_is_refused);
