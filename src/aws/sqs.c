@@ -19,7 +19,8 @@
 #define SQS_MAX_VISIBILITY 43200
 #define SQS_MAX_ATTRS 10
 
-enum sqs_op_kind { SQS_OP_RECEIVE, SQS_OP_BATCH, SQS_OP_REJECT_SEND, SQS_OP_REJECT_DELETE };
+enum sqs_op_kind { SQS_OP_RECEIVE, SQS_OP_BATCH, SQS_OP_REJECT_SEND, SQS_OP_REJECT_DELETE,
+	SQS_OP_REQUEUE_SEND };
 
 /* The system attributes a receive asks for (JSON array text). */
 #define RECEIVE_ATTRS "[\"ApproximateReceiveCount\",\"SentTimestamp\"," \
@@ -368,8 +369,10 @@ reject_send_done(json_t *resp, int r, const struct aws_error *err, const struct 
 		transport_batch_cb cb = op->bcb;
 		void *cbarg = op->arg;
 
-		/* Not parked: leave the message where it is; it comes back. */
-		errctx_prefix(&ec, "reject (send to DLQ)");
+		/* Not parked (or not copied): leave the message where it is; it
+		 * comes back. */
+		errctx_prefix(&ec, "%s", op->kind == SQS_OP_REQUEUE_SEND ? "requeue (send a copy)" :
+		    "reject (send to DLQ)");
 		op_free(op);
 		cb(&res, 1, r, &ec, cbarg);
 		return;
@@ -424,6 +427,36 @@ sqs_reject(struct transport *tr, const struct queue_message *m, const char *reas
 	op->receipt = xstrdup(m->receipt);
 	return op_start(op, "SendMessage", json_pack("{s:s, s:s%, s:o}", "QueueUrl", t->dlq_url,
 	    "MessageBody", m->body, m->body_len, "MessageAttributes", attrs), 0, reject_send_done, ec);
+}
+
+/* A fresh copy on the work queue, then the delete of the old one (the
+ * reject's two steps, to the work queue). A kill between them leaves two
+ * copies with one idempotency key: the claim lets one run the step, the
+ * other ends as its duplicate. */
+static int
+sqs_requeue(struct transport *tr, const struct queue_message *m, int64_t delay_usec,
+    transport_batch_cb cb, void *arg, struct errctx *ec)
+{
+	struct sqs_transport *t = (struct sqs_transport *)tr;
+	int64_t delay_s = (delay_usec + 999999) / 1000000;
+	struct sqs_op *op;
+	json_t *req;
+
+	if (delay_s > 900)
+		delay_s = 900;	/* SQS's longest DelaySeconds */
+	if (delay_s < 0)
+		delay_s = 0;
+	req = json_pack("{s:s, s:s%, s:I}", "QueueUrl", t->queue_url, "MessageBody", m->body,
+	    m->body_len, "DelaySeconds", (json_int_t)delay_s);
+	if (req == NULL)
+		return errctx_set(ec, -EINVAL, "SQS: message body is not valid UTF-8");
+	if (json_object_size(m->attributes) > 0)
+		json_object_set(req, "MessageAttributes", m->attributes);
+	op = op_new(t, SQS_OP_REQUEUE_SEND, arg);
+	op->bcb = cb;
+	op->n = 1;
+	op->receipt = xstrdup(m->receipt);
+	return op_start(op, "SendMessage", req, 0, reject_send_done, ec);
 }
 
 static int
@@ -551,6 +584,7 @@ static const struct transport_ops sqs_ops = {
 	.delete_batch = sqs_delete_batch,
 	.change_visibility = sqs_change_visibility,
 	.reject = sqs_reject,
+	.requeue = sqs_requeue,
 	.send = sqs_send,
 	.preflight = sqs_preflight,
 	.free = sqs_free,

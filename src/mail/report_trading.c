@@ -65,6 +65,43 @@ failed_symbols(const json_t *ed)
 	return b.len != 0 ? textbuf_take(&b, NULL) : (textbuf_clear(&b), NULL);
 }
 
+/* The strategy files of the run (the signals stage's shape) and how many of
+ * them failed: a run that traded with some files failed (trading.
+ * on_strategy_failure = cash or renormalise) is a success that must not look
+ * like a clean one. */
+static size_t
+failed_strategy_files(const json_t *ed, size_t *total)
+{
+	const json_t *sigs = json_object_get(ed, "strategy_signals"), *v;
+	const char *file, *status;
+	size_t failed = 0;
+
+	*total = 0;
+	json_object_foreach((json_t *)sigs, file, v) {
+		status = json_get_str(v, "status");
+		if (status == NULL)
+			continue;	/* the Python system's shape: no per-file status */
+		(*total)++;
+		if (strcmp(status, "ok") != 0)
+			failed++;
+	}
+	return failed;
+}
+
+/* "1 of 2 strategy files failed (30.0% kept in cash)". */
+static char *
+partial_text(const json_t *ed, size_t failed, size_t total)
+{
+	char cb[REPORT_MONEY_STRLEN];
+	struct decimal cash;
+
+	if (report_get_decimal(ed, "cash_weight", &cash) && decimal_cmp(cash, DECIMAL_ZERO) > 0)
+		return xasprintf("%zu of %zu strategy files failed (%s kept in cash)", failed, total,
+		    report_format_weight(cash, cb));
+	return xasprintf("%zu of %zu strategy files failed (the others' weights scaled up)",
+	    failed, total);
+}
+
 static void
 render_summary(struct report_doc *d, const json_t *detail, const json_t *ed, const char *status,
     const char *mode, bool failed)
@@ -86,6 +123,15 @@ render_summary(struct report_doc *d, const json_t *detail, const json_t *ed, con
 	report_doc_kv(d, "Correlation ID", json_get_str(detail, "correlation_id"));
 	report_doc_kv(d, "Orders Placed", placed);
 	report_doc_kv(d, "Orders Succeeded", succeeded);
+	{
+		size_t nfiles, nfailed = failed_strategy_files(ed, &nfiles);
+		char *files = nfiles == 0 ? NULL : nfailed == 0 ? xasprintf("%zu of %zu OK", nfiles,
+		    nfiles) : partial_text(ed, nfailed, nfiles);
+
+		if (files != NULL)
+			report_doc_kv(d, "Strategy Files", files);
+		free(files);
+	}
 	if (report_get_decimal(detail, "total_trade_value", &total) ||
 	    report_get_decimal(ed, "total_trade_value", &total))
 		report_doc_kv(d, "Total Trade Value", report_format_money(total, false, money));
@@ -469,6 +515,7 @@ report_trading_render(const json_t *detail, struct report *ret, struct errctx *e
 	json_int_t earlier;
 	char *mode, *subject_mode, *subject_code = NULL, *banner, *status;
 	bool failed, known;
+	size_t nfiles, nfailed_files;
 
 	if (!json_is_object(detail))
 		return errctx_set(ec, -EINVAL, "trading report: detail is %s, not an object",
@@ -494,6 +541,7 @@ report_trading_render(const json_t *detail, struct report *ret, struct errctx *e
 	    !known ? "UNKNOWN" : failed ? "FAILURE" : "SUCCESS", subject_code != NULL ? "[" : "",
 	    subject_code != NULL ? subject_code : "", subject_code != NULL ? "]" : "", subject_mode);
 	superseded = json_get_str(ed, "superseded_by");
+	nfailed_files = failed_strategy_files(ed, &nfiles);
 	if (superseded != NULL && !failed) {
 		/* A newer run of the account traded instead (stage execution). */
 		free(ret->subject);
@@ -507,6 +555,18 @@ report_trading_render(const json_t *detail, struct report *ret, struct errctx *e
 		status = xasprintf("Status: %s | %s", known ? "Failure" : "Unknown (trading_success "
 		    "missing)", json_get_str(detail, "timestamp") != NULL ?
 		    json_get_str(detail, "timestamp") : REPORT_NA);
+	} else if (nfailed_files > 0) {
+		/* Traded, but not on every strategy: said in the subject, kept filterable. */
+		char *partial = partial_text(ed, nfailed_files, nfiles);
+
+		free(ret->subject);
+		ret->subject = xasprintf("[SUCCESS][PARTIAL] The Alchemiser - %s Trading Report",
+		    subject_mode);
+		banner = xasprintf("%s Multi-Strategy Execution Report", mode);
+		status = xasprintf("Status: Completed, but %s | %s", partial,
+		    json_get_str(detail, "timestamp") != NULL ? json_get_str(detail, "timestamp") :
+		    REPORT_NA);
+		free(partial);
 	} else {
 		banner = xasprintf("%s Multi-Strategy Execution Report", mode);
 		status = xasprintf("Status: Completed Successfully | %s",
@@ -538,8 +598,8 @@ report_trading_render(const json_t *detail, struct report *ret, struct errctx *e
 		report_doc_section(&d, "Execution Failure Details");
 		report_doc_para(&d, reason);
 	}
-	render_summary(&d, detail, ed, failed ? (known ? "FAILURE" : REPORT_NA) : "SUCCESS", mode,
-	    failed);
+	render_summary(&d, detail, ed, failed ? (known ? "FAILURE" : REPORT_NA) :
+	    superseded != NULL ? "SUPERSEDED" : "SUCCESS", mode, failed);
 	render_plan(&d, ed);
 	render_signals(&d, ed);
 	render_orders(&d, ed, superseded != NULL && !failed);

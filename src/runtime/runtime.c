@@ -376,6 +376,50 @@ max_receives(struct runtime *rt)
 	return sqs_transport_queue_info(rt->b->transport, &info) == 0 ? info.max_receive_count : 0;
 }
 
+/* Why: on SQS each kill during a wait costs a receive (the queue cannot
+ * give it back, mark_waiting), so a few kills during one run's wait for the
+ * account would park a healthy run. A run held waiting for the account (the
+ * execution stage asked for the hold) whose receive count nears the redrive
+ * limit goes back as a fresh copy instead (transport requeue: same body and
+ * attributes, so the same idempotency key and plan). The wait stays bounded:
+ * trading.account_wait counts from the plan's time, which is in the body.
+ * Not below 3 receives: the copy would be sent again at once, every poll. */
+static bool
+requeue_waiting(struct runtime *rt, struct job *job)
+{
+	const struct transport_ops *ops = rt->b->transport->ops;
+	struct log_fields f = {
+		.event_id = job->event_id, .correlation_id = job->correlation_id,
+		.detail_type = job->detail_type, .handler = job->handler,
+		.outcome = outcome_to_string(job->outcome), .sqs_message_id = job->msg->message_id,
+		.duration_ms = job->duration_ms,
+	};
+	struct errctx ec = { 0 };
+	unsigned max;
+
+	if (ops->requeue == NULL || job->synthetic || !job->deferred ||
+	    rt->state != RUNTIME_RUNNING || job->handler == NULL ||
+	    strcmp(job->handler, "execution") != 0)
+		return false;
+	max = max_receives(rt);
+	if (max < 3 || job->msg->receive_count + 1 < max)
+		return false;
+	rt->ops_outstanding++;
+	if (ops->requeue(rt->b->transport, job->msg, job->retry_delay_usec, op_done_cb, rt,
+	    &ec) < 0) {
+		rt->ops_outstanding--;
+		log_full(LOG_WARNING, &f, "sending a fresh copy of a waiting message failed (held "
+		    "as before): %s", errctx_msg(&ec));
+		return false;
+	}
+	rt->counters[OUTCOME_RETRY]++;
+	note_outcome(rt, job);
+	log_full(LOG_NOTICE, &f, "%s %s: %s; receive %u of %u: sent again as a fresh message, "
+	    "so kills during the wait cannot park it", outcome_to_string(job->outcome), job->handler,
+	    job->reason, job->msg->receive_count, max);
+	return true;
+}
+
 /* Why: a message parked without a word leaves its run half done (open orders,
  * no mail). When the daemon rejects a run's message, or its last permitted
  * receive ends in a retry, the job runs once more to end the run cleanly
@@ -409,6 +453,8 @@ act_on_outcome(struct runtime *rt, struct job *job)
 {
 	struct errctx ec = { 0 };
 
+	if (job->outcome == OUTCOME_RETRY && requeue_waiting(rt, job))
+		return false;	/* the copy carries the run on; this one is deleted */
 	if (job->outcome == OUTCOME_RETRY && hold_for_lease(rt, job))
 		return true;
 	if (job->outcome == OUTCOME_RETRY && hold_in_place(rt, job))

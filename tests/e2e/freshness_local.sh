@@ -65,7 +65,10 @@ set_key on_strategy_failure cash
 rc=$(once '{"mode":"trade","correlation_id":"stale-cash"}')
 [ "$rc" = 0 ] || fail "cash run exited $rc"
 the_mail >"$WORK/m2.txt"
-grep -q 'Subject: \[SUCCESS\] The Alchemiser - PAPER Trading Report' "$WORK/m2.txt" || fail "not a success report"
+grep -q 'Subject: \[SUCCESS\]\[PARTIAL\] The Alchemiser - PAPER Trading Report' "$WORK/m2.txt" ||
+	fail "not a partial success report"
+grep -q 'Status: Completed, but 1 of 2 strategy files failed (40.0% kept in cash)' "$WORK/m2.txt" ||
+	fail "the status does not say a file failed"
 grep -Eq 'trend-guard\.clj +60\.0% +OK +2026-11-20 +TLT 100\.0%' "$WORK/m2.txt" || fail "trend-guard row: $(cat "$WORK/m2.txt")"
 grep -Eq 'rotation\.clj +40\.0% +FAILED +2026-11-19 +Error: GLD: last bar 2026-11-19 is 1 session before the as-of session 2026-11-20' "$WORK/m2.txt" ||
 	fail "rotation row: $(cat "$WORK/m2.txt")"

@@ -57,6 +57,9 @@ b_orders=$(orders)
 sql "UPDATE held_aside SET visible_usec = 0, receipt = NULL; INSERT INTO queue_messages SELECT * FROM held_aside; DROP TABLE held_aside"
 start_daemon
 wait_until 60 ended old-A || fail "old-A did not end after it came back"
+# The run's end and its email are two stages that may finish in either order.
+wait_until 30 sh -c "[ \$(\"$PY\" '$top_srcdir/tests/reliability/tally.py' mail '$STATE/mail' | grep -c '^old-A ') -ge 1 ]" ||
+	fail "old-A ended but sent no email"
 stop_daemon
 [ "$(orders)" = "$b_orders" ] || fail "old-A traded toward its old intent after new-B: $(($(orders) - b_orders)) order(s)"
 [ "$(positions)" = "$b_pos" ] || fail "old-A changed the positions: $(positions), new-B left $b_pos"
@@ -69,6 +72,12 @@ grep -Eq "warning run old-A superseded by run new-B: .*this run placed [1-9][0-9
 [ "$(mails_of 'old-A')" = 1 ] || fail "old-A has $(mails_of old-A) emails, not one"
 grep -q '^Subject: \[SUPERSEDED\]' "$(mail_list | awk '$1 == "old-A" { print $4 }')" ||
 	fail "old-A's email does not say superseded"
+# The email as its reader sees it (headless Chromium, tests/lib/mail_render.py).
+command -v "${CHROMIUM:-chromium}" >/dev/null 2>&1 || fail "chromium not installed (scripts/deps.sh TEST_PACKAGES)"
+"$PY" "$top_srcdir/tests/lib/mail_render.py" superseded "$(mail_list | awk '$1 == "old-A" { print $4 }')" \
+    "$top_builddir/tests/artifacts" email-superseded newer=new-B correlation=old-A as_of=2026-11-20 \
+    earlier="$a_orders" >"$WORK/render.log" 2>&1 || { cat "$WORK/render.log" >&2; fail "old-A's email does not tell the truth"; }
+cat "$WORK/render.log"
 open=$(sql "SELECT COUNT(*) FROM broker_sim_orders WHERE status IN ('new', 'accepted', 'partially_filled')")
 [ "$open" = 0 ] || fail "$open order(s) left open"
 echo "superseded: old-A placed nothing after new-B ($b_orders orders in all), one email"
@@ -97,6 +106,8 @@ echo "fenced: $at_loss order(s) when the lease was taken, $after once the run st
 ended fence-C && fail "the run ended while another run held the account"
 sql "DELETE FROM idempotency WHERE key LIKE 'account-lease:%'"
 wait_until 60 ended fence-C || fail "fence-C did not resume after the lease was free"
+wait_until 30 sh -c "[ \$(\"$PY\" '$top_srcdir/tests/reliability/tally.py' mail '$STATE/mail' | grep -c '^fence-C ') -ge 1 ]" ||
+	fail "fence-C ended but sent no email"
 stop_daemon
 for kv in $(positions); do
 	sym=${kv%%=*}

@@ -188,13 +188,32 @@ def check_trading(c, msg, dom, plain, kw, kind):
     if kind == "superseded":
         c.that(subj.startswith("[SUPERSEDED]"), f"subject: {subj}")
         c.that(status == "SUPERSEDED", f"summary Status {status!r}, want SUPERSEDED")
+        c.that(any(h.startswith("Status: Superseded by run") for h in dom.header), f"banner: {dom.header}")
         newer = kw.get("newer")
         if newer:
             c.that(newer in " ".join(dom.text), f"the report does not name the newer run {newer}")
+        if kw.get("earlier"):
+            # What the run placed before it was stopped is listed, not hidden.
+            n = int(kw["earlier"])
+            rows = rows_as_dicts(table(dom, "Orders This Run Placed Before It Was Superseded"))
+            c.that(len(rows) == n, f"{len(rows)} earlier order rows, the run placed {n}")
+            if n > 0:
+                c.that(re.search(rf"this run placed {n} orders?", " ".join(" ".join(dom.text).split())) is not None,
+                       "the report does not say how many orders the run placed before")
+    elif kind == "partial":
+        # Traded, but not on every file: the subject and the banner say so.
+        c.that(subj.startswith("[SUCCESS][PARTIAL]"), f"subject: {subj}")
+        c.that(status == "SUCCESS", f"summary Status {status!r}, want SUCCESS")
+        c.that(any(re.search(r"Completed, but \d+ of \d+ strategy files failed", h) for h in dom.header),
+               f"banner: {dom.header}")
+        c.that(re.fullmatch(r"\d+ of \d+ strategy files failed \(.*\)", summary.get("Strategy Files", "")),
+               f"summary Strategy Files {summary.get('Strategy Files')!r}")
     else:
-        c.that(subj.startswith("[SUCCESS]"), f"subject: {subj}")
+        c.that(subj.startswith("[SUCCESS] "), f"subject: {subj}")
         c.that(status == "SUCCESS", f"summary Status {status!r}, want SUCCESS")
         c.that(any("Completed Successfully" in h for h in dom.header), f"banner: {dom.header}")
+        c.that(re.fullmatch(r"(\d+) of \1 OK", summary.get("Strategy Files", "")),
+               f"summary Strategy Files {summary.get('Strategy Files')!r}")
     for k in ("Mode", "Correlation ID", "Orders Placed", "Orders Succeeded", "Total Trade Value", "Time"):
         c.that(summary.get(k, "") not in ("", "n/a"), f"summary {k} is {summary.get(k)!r}")
     if kw.get("as_of"):

@@ -21,7 +21,8 @@ RELIABILITY_TESTS = \
 	tests/reliability/intent_moto.sh \
 	tests/reliability/restart_moto.sh \
 	tests/reliability/startup_outage.sh \
-	tests/reliability/dlq_watch_moto.sh
+	tests/reliability/dlq_watch_moto.sh \
+	tests/reliability/kill9_waiting_moto.sh
 # Known daemon bugs go in RELIABILITY_XFAIL with evidence; none today
 # (state_deleted.sh, dynamodb_outage.sh, claim_lost_reply.sh and smtp_outage.sh
 # were there until the fixes: the daemon stops naming a deleted state file, a

@@ -81,6 +81,15 @@ struct transport_ops {
 	 * attribute), then delete it from the work queue. */
 	int	(*reject)(struct transport *t, const struct queue_message *m, const char *reason,
 		    transport_batch_cb cb, void *arg, struct errctx *ec);
+	/* Optional (NULL: not offered; the SQLite queue gives receives back
+	 * instead, mark_waiting). Put a fresh copy of a message held in place
+	 * (same body and message attributes, so the same idempotency key) on the
+	 * work queue, visible after delay_usec, then delete the message: its
+	 * receive count starts again. For a run waiting for the account whose
+	 * count nears the redrive limit: on SQS each kill during a wait costs a
+	 * receive. On failure of the send the message stays as it was. */
+	int	(*requeue)(struct transport *t, const struct queue_message *m, int64_t delay_usec,
+		    transport_batch_cb cb, void *arg, struct errctx *ec);
 	/* Put a body on the work queue (--once, --send, tests). Synchronous: used
 	 * before the loop runs. ret_id (TRANSPORT_ID_MAX bytes, or NULL) gets the
 	 * new message's id. */

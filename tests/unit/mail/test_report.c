@@ -205,6 +205,48 @@ START_TEST(test_report_trading_superseded)
 	/* No orders: it says this run placed none, not "no rebalancing required". */
 	ck_assert_ptr_nonnull(strstr(r.text, "This run placed no orders."));
 	ck_assert_ptr_null(strstr(r.text, "No rebalancing orders required"));
+	/* The summary's status is what happened, not SUCCESS. */
+	ck_assert_ptr_nonnull(strstr(r.text, "Status: SUPERSEDED"));
+	ck_assert_ptr_null(strstr(r.text, "Status: SUCCESS"));
+	report_clear(&r);
+	json_decref(j);
+}
+END_TEST
+
+/* A run that traded although a strategy file failed (on_strategy_failure =
+ * cash): a success, but its subject and status say it was not a clean one,
+ * and how much stayed in cash; a clean run says every file was OK. */
+START_TEST(test_report_trading_partial)
+{
+	struct errctx ec = { 0 };
+	struct report r = { 0 };
+	json_t *j = json_pack("{s:b, s:s, s:I, s:I, s:{s:{s:{s:f, s:s, s:{s:f}}, s:{s:f, s:s, s:s}},"
+	    " s:s, s:[]}}", "trading_success", 1, "trading_mode", "paper",
+	    "orders_placed", (json_int_t)1, "orders_succeeded", (json_int_t)1,
+	    "execution_data", "strategy_signals",
+	    "a.clj", "weight", 0.7, "status", "ok", "allocation", "SPY", 1.0,
+	    "b.clj", "weight", 0.3, "status", "failed", "error", "NODATA: no market data",
+	    "cash_weight", "0.3", "orders");
+
+	ck_assert_ok(report_trading_render(j, &r, &ec), &ec);
+	ck_assert_str_eq(r.subject, "[SUCCESS][PARTIAL] The Alchemiser - PAPER Trading Report");
+	ck_assert_ptr_nonnull(strstr(r.text, "Status: Completed, but 1 of 2 strategy files failed "
+	    "(30.0% kept in cash)"));
+	ck_assert_ptr_nonnull(strstr(r.text, "Strategy Files: 1 of 2 strategy files failed"));
+	ck_assert_ptr_nonnull(strstr(r.html, "Error: NODATA: no market data"));
+	report_clear(&r);
+	/* Renormalised: nothing in cash, said so. */
+	json_object_del(json_object_get(j, "execution_data"), "cash_weight");
+	ck_assert_ok(report_trading_render(j, &r, &ec), &ec);
+	ck_assert_ptr_nonnull(strstr(r.text, "(the others' weights scaled up)"));
+	report_clear(&r);
+	/* Every file OK: the plain subject, and the count. */
+	json_object_set_new(json_object_get(json_object_get(json_object_get(j, "execution_data"),
+	    "strategy_signals"), "b.clj"), "status", json_string("ok"));
+	ck_assert_ok(report_trading_render(j, &r, &ec), &ec);
+	ck_assert_str_eq(r.subject, "[SUCCESS] The Alchemiser - PAPER Trading Report");
+	ck_assert_ptr_nonnull(strstr(r.text, "Strategy Files: 2 of 2 OK"));
+	ck_assert_ptr_nonnull(strstr(r.text, "Status: Completed Successfully"));
 	report_clear(&r);
 	json_decref(j);
 }
@@ -509,6 +551,7 @@ suite_report(void)
 	tcase_add_test(tc, test_report_trading_pipeline_fields);
 	tcase_add_test(tc, test_report_trading_lenient_about_missing_fields);
 	tcase_add_test(tc, test_report_trading_superseded);
+	tcase_add_test(tc, test_report_trading_partial);
 	tcase_add_test(tc, test_report_trading_superseded_after_orders);
 	tcase_add_test(tc, test_report_trading_order_note);
 	tcase_add_test(tc, test_report_trading_survives_wrong_types);
