@@ -2,7 +2,7 @@
  * floor_sqlite: the physical floor of embedded dispatch on this machine
  * (issue #13), for bench/run to compare alchemiserd against. One thread, one
  * SQLite connection, statements prepared once, the daemon's schema and
- * pragmas (WAL, synchronous=FULL), and per batch of B messages two
+ * pragmas (WAL, synchronous=FULL, no memory statistics), and per batch of B messages two
  * transactions: receive + idempotency claims, then completions + deletes.
  * Per message: receive (select, receipt update) -> claim (read, insert) ->
  * no-op handler -> complete (update) -> delete. No JSON, no routing, no
@@ -102,6 +102,9 @@ main(int argc, char **argv)
 		fprintf(stderr, "floor_sqlite: N >= 1, B in 1..32\n");
 		return 2;
 	}
+	/* As the daemon (src/local/sqlite_state.c): no memory statistics, whose
+	 * global mutex every allocation would take. */
+	(void)sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
 	(void)snprintf(path, sizeof path, "%s/floor.sqlite", argv[1]);
 	(void)unlink(path);
 	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,

@@ -493,14 +493,27 @@ create_state_file(const char *path, int64_t busy_timeout_usec, struct errctx *ec
 	return r;
 }
 
+/* Why: SQLite keeps memory statistics by default, behind a global mutex
+ * taken on every allocation of every connection (80 lock/unlock pairs per
+ * message, issue #13); nothing here reads them. Only possible before
+ * SQLite initialises: if another part of the process opened a database
+ * first, the call is refused and nothing changes. */
+static void
+sqlite_global_config(void)
+{
+	(void)sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+}
+
 int
 sqlite_state_open(const char *path, int64_t busy_timeout_usec, struct sqlite_state **ret,
     struct errctx *ec)
 {
+	static pthread_once_t config_once = PTHREAD_ONCE_INIT;
 	struct sqlite_state *st;
 	struct stat sb;
 	int r;
 
+	(void)pthread_once(&config_once, sqlite_global_config);
 	*ret = NULL;
 	if (path == NULL || *path == '\0')
 		return errctx_set(ec, -EINVAL, "state file: no path");
