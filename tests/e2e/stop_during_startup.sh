@@ -16,6 +16,11 @@ write_config
 in_startup() {
 	sig=$1
 	shift
+	# Emptied here, before gdb starts: truncating it in the background job
+	# raced the wait below, which could read the previous run's "started",
+	# and TERM this daemon before it reached backends_open().
+	: >"$WORK/daemon.log"
+	: >"$WORK/gdb.log"
 	# LeakSanitizer cannot run under ptrace (it exits 1 at the end): off for
 	# this one process; the leak checks of the daemon are in the other tests.
 	ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0" \
@@ -25,7 +30,7 @@ in_startup() {
 	    -ex 'break backends_open' -ex 'run' \
 	    -ex "python import os; os.kill(gdb.selected_inferior().pid, $sig)" \
 	    -ex 'continue' -ex 'info inferiors' \
-	    --args "$BIN" -c "$CONF" "$@" >"$WORK/gdb.log" 2>"$WORK/daemon.log" &
+	    --args "$BIN" -c "$CONF" "$@" >>"$WORK/gdb.log" 2>>"$WORK/daemon.log" &
 	g=$!
 	# A HUP is not a stop: the daemon runs on until a TERM ends it.
 	if [ "$sig" = 1 ]; then

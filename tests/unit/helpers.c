@@ -5,8 +5,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
+#include "alchemiser/core/owner.h"
 #include "alchemiser/core/xalloc.h"
 #include "helpers.h"
 
@@ -105,4 +107,29 @@ test_rng_next(void)
 	z = (z ^ (z >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
 	z = (z ^ (z >> 27)) * UINT64_C(0x94d049bb133111eb);
 	return z ^ (z >> 31);
+}
+
+void
+test_dead_owner(char *out, size_t size)
+{
+	int fd[2];
+	pid_t pid;
+	ssize_t n;
+
+	ck_assert_int_eq(pipe(fd), 0);
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		char buf[OWNER_MAX];
+
+		owner_self(buf, sizeof buf);	/* the child computes its own */
+		(void)!write(fd[1], buf, strlen(buf));
+		_exit(0);
+	}
+	close(fd[1]);
+	n = read(fd[0], out, size - 1);
+	ck_assert_int_gt(n, 0);
+	out[n] = '\0';
+	close(fd[0]);
+	ck_assert_int_eq(waitpid(pid, NULL, 0), pid);
 }

@@ -37,6 +37,10 @@ char	*test_data_path(const char *rel);
 /* Read a whole file (NUL-terminated); aborts the test on failure. */
 char	*test_read_file(const char *path, size_t *len);
 
+/* The owner string (core/owner.h) of a child process that has exited by the
+ * time this returns: a lease or claim holder that is provably dead. */
+void	test_dead_owner(char *out, size_t size);
+
 /* A fresh temporary directory for this test (removed by the caller if wanted). */
 char	*test_tmpdir(void);
 

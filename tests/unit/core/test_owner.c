@@ -6,32 +6,6 @@
 #include "alchemiser/core/owner.h"
 #include "helpers.h"
 
-/* The owner string a child process would have (it computes its own). */
-static void
-child_owner(char *out, size_t size)
-{
-	int fd[2];
-	pid_t pid;
-	ssize_t n;
-
-	ck_assert_int_eq(pipe(fd), 0);
-	pid = fork();
-	ck_assert_int_ge(pid, 0);
-	if (pid == 0) {
-		char buf[OWNER_MAX];
-
-		owner_self(buf, sizeof buf);
-		(void)!write(fd[1], buf, strlen(buf));
-		_exit(0);
-	}
-	close(fd[1]);
-	n = read(fd[0], out, size - 1);
-	ck_assert_int_gt(n, 0);
-	out[n] = '\0';
-	close(fd[0]);
-	ck_assert_int_eq(waitpid(pid, NULL, 0), pid);
-}
-
 START_TEST(test_owner_self_format)
 {
 	char buf[OWNER_MAX], host[64], why[128] = "";
@@ -55,7 +29,7 @@ START_TEST(test_owner_self_after_fork)
 	long pid;
 
 	owner_self(mine, sizeof mine);
-	child_owner(child, sizeof child);
+	test_dead_owner(child, sizeof child);
 	ck_assert_str_ne(mine, child);
 	ck_assert_int_eq(gethostname(host, sizeof host), 0);
 	ck_assert_int_eq(sscanf(child + strlen(host) + 1, "%ld:", &pid), 1);
@@ -70,7 +44,7 @@ START_TEST(test_owner_dead_process_of_this_host)
 {
 	char dead[OWNER_MAX], why[128] = "";
 
-	child_owner(dead, sizeof dead);
+	test_dead_owner(dead, sizeof dead);
 	ck_assert_msg(owner_is_dead(dead, why, sizeof why), "%s judged alive", dead);
 	ck_assert_msg(strstr(why, "no longer exists") != NULL, "%s", why);
 }
@@ -98,7 +72,7 @@ START_TEST(test_owner_not_judged)
 	char *p;
 
 	owner_self(self, sizeof self);
-	child_owner(dead, sizeof dead);
+	test_dead_owner(dead, sizeof dead);
 	/* Another host: only its lease can tell. */
 	(void)snprintf(other, sizeof other, "another-host%s", strchr(dead, ':'));
 	ck_assert(!owner_is_dead(other, why, sizeof why));
@@ -111,7 +85,7 @@ START_TEST(test_owner_not_judged)
 	ck_assert(!owner_is_dead(NULL, why, sizeof why));
 	ck_assert(!owner_is_dead("x:1:zz:1:1", why, sizeof why));
 	/* Another pid namespace of this host (a container with our host name). */
-	child_owner(dead, sizeof dead);
+	test_dead_owner(dead, sizeof dead);
 	p = strrchr(dead, ':');
 	*p = '\0';
 	p = strrchr(dead, ':');

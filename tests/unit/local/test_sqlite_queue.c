@@ -323,32 +323,6 @@ START_TEST(test_sqlite_queue_dlq_after_max_receive_count)
 }
 END_TEST
 
-/* The owner string of a process that has exited (core/owner.h). */
-static void
-dead_owner(char *out, size_t size)
-{
-	int fd[2];
-	pid_t pid;
-	ssize_t n;
-
-	ck_assert_int_eq(pipe(fd), 0);
-	pid = fork();
-	ck_assert_int_ge(pid, 0);
-	if (pid == 0) {
-		char buf[OWNER_MAX];
-
-		owner_self(buf, sizeof buf);
-		(void)!write(fd[1], buf, strlen(buf));
-		_exit(0);
-	}
-	close(fd[1]);
-	n = read(fd[0], out, size - 1);
-	ck_assert_int_gt(n, 0);
-	out[n] = '\0';
-	close(fd[0]);
-	ck_assert_int_eq(waitpid(pid, NULL, 0), pid);
-}
-
 /* Issue #17: after kill -9, what the dead receiver held is visible again at
  * the next process's first receive, with the dead one's receive given back
  * (at most 2 x max_receive_count times); a live receiver's messages stay. */
@@ -369,7 +343,7 @@ START_TEST(test_sqlite_queue_dead_receiver_freed_at_once)
 	receive(1, 0, 300 * SEC, &b);
 	ck_assert_uint_eq(b.n, 1);
 	/* The first one's receiver dies (its receipt names an exited process). */
-	dead_owner(owner, sizeof owner);
+	test_dead_owner(owner, sizeof owner);
 	ck_assert_int_eq(sqlite3_open(path, &db), SQLITE_OK);
 	for (i = 0; i < 8; i++) {
 		sql = sqlite3_mprintf("UPDATE queue_messages SET receipt = '1.x.%q' WHERE CAST(body AS TEXT) = 'held-by-dead'",
@@ -428,7 +402,7 @@ receiver_dies(sqlite3 *db, const char *body, bool was_waiting)
 {
 	char owner[OWNER_MAX], *sql;
 
-	dead_owner(owner, sizeof owner);
+	test_dead_owner(owner, sizeof owner);
 	sql = sqlite3_mprintf("UPDATE queue_messages SET receipt = '1.x.%q'%s WHERE CAST(body AS TEXT) = %Q",
 	    owner, was_waiting ? ", attributes = json_set(coalesce(attributes, '{}'),"
 	    " '$.\"alchemiser.waiting\"', '1.x.' || ?1)" : "", body);

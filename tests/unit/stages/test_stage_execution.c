@@ -655,32 +655,6 @@ END_TEST
 
 /* ---- a run ended from outside frees its account lease --------------------- */
 
-/* The owner string of a process that has exited (core/owner.h). */
-static void
-dead_owner(char *out, size_t size)
-{
-	int fd[2];
-	pid_t pid;
-	ssize_t n;
-
-	ck_assert_int_eq(pipe(fd), 0);
-	pid = fork();
-	ck_assert_int_ge(pid, 0);
-	if (pid == 0) {
-		char buf[OWNER_MAX];
-
-		owner_self(buf, sizeof buf);
-		(void)!write(fd[1], buf, strlen(buf));
-		_exit(0);
-	}
-	close(fd[1]);
-	n = read(fd[0], out, size - 1);
-	ck_assert_int_gt(n, 0);
-	out[n] = '\0';
-	close(fd[0]);
-	ck_assert_int_eq(waitpid(pid, NULL, 0), pid);
-}
-
 /* The dead-letter watch ends a run whose execution was killed on every
  * receive (runtime/dlq_watch.c): that run's lease, or a dead holder's, is
  * released; another live run's stays. */
@@ -694,7 +668,7 @@ START_TEST(test_stage_execution_lease_released_when_ended)
 	struct errctx ec;
 	int64_t now = time_now_realtime_usec();
 
-	dead_owner(dead, sizeof dead);
+	test_dead_owner(dead, sizeof dead);
 	ck_assert_ok(run_key_account(b, account, sizeof account, &ec), &ec);
 	key = xasprintf("account-lease:%s", account);
 	{
