@@ -332,3 +332,24 @@ time_new_york_offset_sec(int64_t utc_usec)
 	end = nth_sunday(year, 11, 1) * SEC_PER_DAY + 6 * 3600;
 	return secs >= start && secs < end ? -4 * 3600 : -5 * 3600;
 }
+
+bool
+time_lock_wait(int count, int64_t *since_usec, int64_t timeout_usec)
+{
+	int64_t now = time_now_monotonic_usec(), waited, step;
+	struct timespec ts;
+
+	if (count == 0)
+		*since_usec = now;
+	waited = now - *since_usec;
+	if (waited >= timeout_usec)
+		return false;
+	step = count < 5 ? INT64_C(50) << count : waited < 100000 ? 1000 : 5000;
+	if (step > timeout_usec - waited)
+		step = timeout_usec - waited;
+	ts.tv_sec = 0;
+	ts.tv_nsec = (long)step * 1000;
+	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+		;
+	return true;
+}

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "alchemiser/core/err.h"
+#include "alchemiser/core/timeutil.h"
 #include "alchemiser/core/xalloc.h"
 #include "alchemiser/local/sqlite_state.h"
 #include "sqlite_internal.h"
@@ -337,22 +338,8 @@ static int
 busy_wait(void *arg, int count)
 {
 	struct sqlite_state *st = arg;
-	int64_t now = monotonic_usec(), waited, step;
-	struct timespec ts;
 
-	if (count == 0)
-		st->busy_since_usec = now;
-	waited = now - st->busy_since_usec;
-	if (waited >= st->busy_timeout_usec)
-		return 0;
-	step = count < 5 ? INT64_C(50) << count : waited < 100000 ? 1000 : 5000;
-	if (step > st->busy_timeout_usec - waited)
-		step = st->busy_timeout_usec - waited;
-	ts.tv_sec = 0;
-	ts.tv_nsec = (long)step * 1000;
-	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-		;
-	return 1;
+	return time_lock_wait(count, &st->busy_since_usec, st->busy_timeout_usec) ? 1 : 0;
 }
 
 static int

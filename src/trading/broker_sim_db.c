@@ -11,6 +11,7 @@
 #include <sqlite3.h>
 
 #include "alchemiser/core/err.h"
+#include "alchemiser/core/timeutil.h"
 #include "alchemiser/core/xalloc.h"
 #include "alchemiser/trading/broker_sim_db.h"
 #include "alchemiser/trading/calendar.h"
@@ -52,6 +53,20 @@ static int record_fill(struct sim *s, struct broker_order *o, struct decimal qty
     struct decimal px, int64_t capped, struct errctx *ec);
 static struct decimal dmul(struct decimal a, struct decimal b, int places);
 
+/* The state file's write lock, held by the daemon's own state connection
+ * (or another daemon's), is waited for in the same short steps they use
+ * (time_lock_wait): with SQLite's 1-100 ms sleeps this connection starved
+ * beside them under load, and a daemon starting among busy ones failed to
+ * create its tables ("database is locked"). */
+static int
+lock_wait(void *arg, int count)
+{
+	struct sim *s = arg;
+
+	return time_lock_wait(count, &s->busy_since_usec, (int64_t)(s->opt.busy_timeout_ms > 0 ?
+	    s->opt.busy_timeout_ms : 5000) * USEC_PER_MSEC) ? 1 : 0;
+}
+
 int
 sim_db_open(struct sim *s, struct errctx *ec)
 {
@@ -61,7 +76,7 @@ sim_db_open(struct sim *s, struct errctx *ec)
 	    SQLITE_OPEN_NOMUTEX, NULL);
 	if (r != SQLITE_OK)
 		return db_err(s, "open", ec);
-	sqlite3_busy_timeout(s->db, s->opt.busy_timeout_ms > 0 ? s->opt.busy_timeout_ms : 5000);
+	(void)sqlite3_busy_handler(s->db, lock_wait, s);
 	/* WAL: the daemon's other tables in the same file are read while we write. */
 	if (sqlite3_exec(s->db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;", NULL,
 	    NULL, NULL) != SQLITE_OK || sqlite3_exec(s->db, schema, NULL, NULL, NULL) != SQLITE_OK)

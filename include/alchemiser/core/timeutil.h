@@ -9,6 +9,7 @@
 #ifndef ALCHEMISER_CORE_TIMEUTIL_H
 #define ALCHEMISER_CORE_TIMEUTIL_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 struct errctx;
@@ -21,6 +22,15 @@ struct errctx;
 
 int64_t	time_now_realtime_usec(void);
 int64_t	time_now_monotonic_usec(void);
+
+/* One pause of a lock poller (SQLite's busy handler): count is the attempt
+ * (0 = the first collision, which sets *since_usec). Sleeps a short step and
+ * returns true, or returns false once timeout_usec has passed since then.
+ * Steps: 50 us doubling to 1 ms, 1 ms steps up to 100 ms of waiting, 5 ms
+ * after. Why not sqlite3_busy_timeout: its 1, 2, 5 ... 100 ms sleeps miss
+ * locks held well under a millisecond, and a connection sleeping that way
+ * starves beside connections that poll in short steps. */
+bool	time_lock_wait(int count, int64_t *since_usec, int64_t timeout_usec);
 
 /* Parse RFC 3339 / ISO 8601 as the Python system writes it: "Z" or "+HH:MM"
  * offsets, 0-9 fractional digits (beyond microseconds truncated), "T" or a space

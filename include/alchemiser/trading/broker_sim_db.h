@@ -21,6 +21,7 @@ struct sim {
 	pthread_mutex_t		 lock;
 	struct broker_sim_options opt;
 	char			*path;
+	int64_t			 busy_since_usec;	/* lock_wait: used under lock */
 };
 
 int	sim_db_open(struct sim *s, struct errctx *ec);

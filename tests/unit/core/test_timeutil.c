@@ -376,6 +376,26 @@ START_TEST(test_timeutil_new_york_matches_tzdata)
 }
 END_TEST
 
+
+/* A lock poller's pause: the first call starts the clock, each call sleeps
+ * a short step, and it gives up once the timeout has passed. */
+START_TEST(test_timeutil_lock_wait_steps_then_gives_up)
+{
+	int64_t since = 0, t0 = time_now_monotonic_usec();
+	int count = 0;
+
+	while (time_lock_wait(count, &since, 20000))
+		count++;
+	ck_assert_int_ge(since, t0);
+	ck_assert_int_ge(time_now_monotonic_usec() - t0, 20000);
+	/* Short steps first (50, 100, 200, 400, 800 us, then 1 ms): many tries in 20 ms. */
+	ck_assert_int_ge(count, 10);
+	ck_assert(!time_lock_wait(count, &since, 20000));
+	/* A new wait (count 0) starts a new clock. */
+	ck_assert(time_lock_wait(0, &since, 20000));
+}
+END_TEST
+
 static Suite *
 suite_timeutil(void)
 {
@@ -402,6 +422,7 @@ suite_timeutil(void)
 	tc = tcase_create("new_york");
 	tcase_add_test(tc, test_timeutil_new_york_dst_edges);
 	tcase_add_test(tc, test_timeutil_new_york_matches_tzdata);
+	tcase_add_test(tc, test_timeutil_lock_wait_steps_then_gives_up);
 	suite_add_tcase(s, tc);
 	return s;
 }
