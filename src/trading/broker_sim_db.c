@@ -67,8 +67,8 @@ lock_wait(void *arg, int count)
 	    s->opt.busy_timeout_ms : 5000) * USEC_PER_MSEC) ? 1 : 0;
 }
 
-int
-sim_db_open(struct sim *s, struct errctx *ec)
+static int
+open_once(struct sim *s, struct errctx *ec)
 {
 	int r;
 
@@ -83,6 +83,30 @@ sim_db_open(struct sim *s, struct errctx *ec)
 		return db_err(s, "schema", ec);
 	return sim_db_exec_args(s, ec, "INSERT OR IGNORE INTO broker_sim_account(id, cash, "
 	    "created_usec) VALUES(1, ?1, ?2)", "ii", s->opt.starting_cash.units, sim_now(s));
+}
+
+/* Two daemons starting at once on a file that does not exist yet both
+ * create it and switch it to WAL; SQLite answers one of them "database is
+ * locked" at once, without its busy handler (the lock upgrade would
+ * deadlock). So a busy open is tried again from the start, within the busy
+ * timeout, instead of failing the daemon's start-up. */
+int
+sim_db_open(struct sim *s, struct errctx *ec)
+{
+	int64_t since = 0;
+	int r, attempt = 0;
+
+	for (;;) {
+		r = open_once(s, ec);
+		if (r != -EAGAIN)
+			return r;
+		(void)sqlite3_close(s->db);
+		s->db = NULL;
+		if (!time_lock_wait(attempt++, &since, (int64_t)(s->opt.busy_timeout_ms > 0 ?
+		    s->opt.busy_timeout_ms : 5000) * USEC_PER_MSEC))
+			return r;
+		*ec = (struct errctx){ 0 };
+	}
 }
 
 static int
