@@ -184,10 +184,27 @@ plain_literal(struct plain *pl, const char *word, size_t n, json_t *v)
 	return v;
 }
 
+/* After a member or element: 1 at a ',' (skipped, with the blanks after
+ * it), 0 at the closing bracket (skipped), -1 at anything else. */
+static int
+plain_next(struct plain *pl, char close)
+{
+	plain_ws(pl);
+	if (pl->p < pl->end && (*pl->p == ',' || *pl->p == close)) {
+		bool more = *pl->p++ == ',';
+
+		if (more)
+			plain_ws(pl);
+		return more ? 1 : 0;
+	}
+	return -1;
+}
+
 static json_t *
 plain_object(struct plain *pl)
 {
 	json_t *o = json_object();
+	int r;
 
 	pl->p++;
 	plain_ws(pl);
@@ -213,16 +230,11 @@ plain_object(struct plain *pl)
 		before = json_object_size(o);
 		if (json_object_setn_new_nocheck(o, k, kn, v) < 0 || json_object_size(o) == before)
 			break;
-		plain_ws(pl);
-		if (pl->p < pl->end && *pl->p == ',') {
-			pl->p++;
-			plain_ws(pl);
+		r = plain_next(pl, '}');
+		if (r > 0)
 			continue;
-		}
-		if (pl->p < pl->end && *pl->p == '}') {
-			pl->p++;
+		if (r == 0)
 			return o;
-		}
 		break;
 	}
 	json_decref(o);
@@ -233,6 +245,7 @@ static json_t *
 plain_array(struct plain *pl)
 {
 	json_t *a = json_array(), *v;
+	int r;
 
 	pl->p++;
 	plain_ws(pl);
@@ -243,16 +256,11 @@ plain_array(struct plain *pl)
 	for (;;) {
 		if ((v = plain_value(pl)) == NULL || json_array_append_new(a, v) < 0)
 			break;
-		plain_ws(pl);
-		if (pl->p < pl->end && *pl->p == ',') {
-			pl->p++;
-			plain_ws(pl);
+		r = plain_next(pl, ']');
+		if (r > 0)
 			continue;
-		}
-		if (pl->p < pl->end && *pl->p == ']') {
-			pl->p++;
+		if (r == 0)
 			return a;
-		}
 		break;
 	}
 	json_decref(a);

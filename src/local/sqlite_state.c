@@ -342,29 +342,48 @@ busy_wait(void *arg, int count)
 	return time_lock_wait(count, &st->busy_since_usec, st->busy_timeout_usec) ? 1 : 0;
 }
 
+/* The connection, waiting for another writer's lock in busy_wait's steps. */
 static int
-open_locked(struct sqlite_state *st, int64_t busy_timeout_usec, int create, struct errctx *ec)
+connect_locked(struct sqlite_state *st, int64_t busy_timeout_usec, int create, struct errctx *ec)
 {
-	char buf[256];
-	int rc, r;
-
 	/* NOMUTEX: the state's own mutex already serialises every use of the
 	 * connection (sqlite_state_lock), so SQLite's would be a second lock
 	 * taken per call for nothing. */
-	rc = sqlite3_open_v2(st->path, &st->db,
+	int rc = sqlite3_open_v2(st->path, &st->db,
 	    SQLITE_OPEN_READWRITE | create | SQLITE_OPEN_NOMUTEX, NULL);
+
 	if (rc != SQLITE_OK)
 		return sqlite_state_err(st->db, rc, ec, "open");
 	st->busy_timeout_usec = busy_timeout_usec;
 	(void)sqlite3_busy_handler(st->db, busy_wait, st);
-	/* journal_mode is the first statement that reads the header: a file
-	 * that is not a database fails here with SQLITE_NOTADB. */
-	r = pragma_text(st, "PRAGMA journal_mode = WAL", buf, sizeof buf, ec);
+	return 0;
+}
+
+static int
+use_wal_locked(struct sqlite_state *st, struct errctx *ec)
+{
+	char buf[32];
+	int r = pragma_text(st, "PRAGMA journal_mode = WAL", buf, sizeof buf, ec);
+
 	if (r < 0)
 		return r;
 	if (strcmp(buf, "wal") != 0)
 		return errctx_set(ec, -EIO, "cannot use WAL mode (journal mode is '%s'): "
 		    "the state file must be on a local file system", buf);
+	return 0;
+}
+
+static int
+open_locked(struct sqlite_state *st, int64_t busy_timeout_usec, int create, struct errctx *ec)
+{
+	char buf[256];
+	int r;
+
+	/* journal_mode is the first statement that reads the header: a file
+	 * that is not a database fails here with SQLITE_NOTADB. */
+	if ((r = connect_locked(st, busy_timeout_usec, create, ec)) < 0 ||
+	    (r = use_wal_locked(st, ec)) < 0)
+		return r;
 	/* FULL: a commit survives power loss; a lost delete or claim would mean
 	 * a message handled twice. */
 	if ((r = exec_locked(st, "PRAGMA synchronous = FULL", ec)) < 0)
@@ -413,26 +432,14 @@ state_new(const char *path)
 static int
 build_locked(struct sqlite_state *st, int64_t busy_timeout_usec, struct errctx *ec)
 {
-	char buf[32];
-	int rc, r;
+	int r;
 
-	rc = sqlite3_open_v2(st->path, &st->db,
-	    SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
-	if (rc != SQLITE_OK)
-		return sqlite_state_err(st->db, rc, ec, "open");
-	st->busy_timeout_usec = busy_timeout_usec;
-	(void)sqlite3_busy_handler(st->db, busy_wait, st);
-	if ((r = exec_locked(st, "PRAGMA journal_mode = MEMORY", ec)) < 0 ||
+	if ((r = connect_locked(st, busy_timeout_usec, SQLITE_OPEN_CREATE, ec)) < 0 ||
+	    (r = exec_locked(st, "PRAGMA journal_mode = MEMORY", ec)) < 0 ||
 	    (r = exec_locked(st, "PRAGMA synchronous = OFF", ec)) < 0 ||
 	    (r = migrate_locked(st, ec)) < 0)
 		return r;
-	r = pragma_text(st, "PRAGMA journal_mode = WAL", buf, sizeof buf, ec);
-	if (r < 0)
-		return r;
-	if (strcmp(buf, "wal") != 0)
-		return errctx_set(ec, -EIO, "cannot use WAL mode (journal mode is '%s'): "
-		    "the state file must be on a local file system", buf);
-	return 0;
+	return use_wal_locked(st, ec);
 }
 
 /* fsync a file or a folder by name. */
