@@ -31,6 +31,9 @@
 
 /* How often a run waiting for the account looks again. */
 #define ACCOUNT_WAIT_POLL_USEC (INT64_C(1000) * 1000)
+/* A superseded run's earlier orders are those the broker lists from its plan
+ * time on, less this for a broker clock behind ours. */
+#define HISTORY_CLOCK_SLACK_USEC (INT64_C(3600) * 1000 * 1000)
 
 /* What execute_live found besides the result. */
 struct live {
@@ -47,11 +50,9 @@ static int execute_live(const struct stage_ctx *ctx, const struct domain_event *
 static void end_superseded(const struct stage_ctx *ctx, struct stage_output *out,
     const struct domain_event *rp, const json_t *in_meta, json_t *plan_json,
     const struct live *live, const struct executor_result *earlier);
-static int open_symbols(const struct stage_ctx *ctx, const char *plan_event_id,
-    struct broker_order **ret, size_t *n, struct errctx *ec);
 static int earlier_orders(const struct stage_ctx *ctx, const struct domain_event *rp,
-    const struct planner_plan *plan, const json_t *alloc, const struct broker_order *open,
-    size_t n_open, struct executor_result **ret, struct errctx *ec);
+    const struct planner_plan *plan, const json_t *alloc, struct executor_result **ret,
+    struct errctx *ec);
 static size_t describe_orders(const struct executor_result *res, char *buf, size_t size);
 
 static void
@@ -299,66 +300,31 @@ end_superseded(const struct stage_ctx *ctx, struct stage_output *out,
 	stage_set(out, OUTCOME_DONE, "%s", why);
 }
 
-/* This run's open orders (before they are cancelled): their symbols are
- * among those it ordered, whether or not plan, targets or positions name
- * them. */
-static int
-open_symbols(const struct stage_ctx *ctx, const char *plan_event_id, struct broker_order **ret,
-    size_t *n, struct errctx *ec)
-{
-	size_t own = 0;
-	int r;
-
-	r = ctx->broker->ops->list_open_orders(ctx->broker, ret, n, ec);
-	if (r < 0)
-		return errctx_prefix(ec, "open orders");
-	for (size_t i = 0; i < *n; i++)
-		if (order_id_is_run(plan_event_id, (*ret)[i].client_order_id))
-			(*ret)[own++] = (*ret)[i];
-	*n = own;
-	return 0;
-}
-
-/* The symbols a run of plan may have ordered: its plan's items, its targets,
- * its open orders, and what the account holds now (a live plan sells
- * positions that are no target); then what it placed for them, from the
- * broker. Not found: a position this run sold whole that its plan did not
- * hold and no target names (another run bought it after this one planned). */
+/* What a run placed before: every order of its own the broker lists since
+ * it was planned (its live plan may have sold whole a position that its
+ * RebalancePlanned, its targets and the account now do not name), and the
+ * chains of its plan's items and targets (whatever the broker's clock). */
 static int
 earlier_orders(const struct stage_ctx *ctx, const struct domain_event *rp,
-    const struct planner_plan *plan, const json_t *alloc, const struct broker_order *open,
-    size_t n_open, struct executor_result **ret, struct errctx *ec)
+    const struct planner_plan *plan, const json_t *alloc, struct executor_result **ret,
+    struct errctx *ec)
 {
-	struct broker_position *pos = NULL;
 	const char **syms;
 	const char *k;
 	json_t *v;
-	size_t n = 0, npos = 0, cap;
+	size_t n = 0;
 	int r;
 
-	r = ctx->broker->ops->list_positions(ctx->broker, &pos, &npos, ec);
-	if (r < 0)
-		return errctx_prefix(ec, "positions");
-	cap = plan->n_items + npos + n_open + (json_is_object(alloc) ? json_object_size(alloc) : 0) +
-	    1;
-	syms = xcalloc(cap, sizeof *syms);
+	syms = xcalloc(plan->n_items + (json_is_object(alloc) ? json_object_size(alloc) : 0) + 1,
+	    sizeof *syms);
 	for (size_t i = 0; i < plan->n_items; i++)
 		syms[n++] = plan->items[i].symbol;
 	if (json_is_object(alloc))
 		json_object_foreach((json_t *)alloc, k, v)
 			syms[n++] = k;
-	for (size_t i = 0; i < npos; i++)
-		syms[n++] = pos[i].symbol;
-	for (size_t i = 0; i < n_open; i++)
-		syms[n++] = open[i].symbol;
-	/* Each symbol once: a duplicate would report its orders twice. */
-	for (size_t i = 0; i < n; i++)
-		for (size_t j = i + 1; j < n; j++)
-			if (strcmp(syms[i], syms[j]) == 0)
-				syms[j--] = syms[--n];
-	r = executor_run_history(ctx->broker, rp->event_id, syms, n, ret, ec);
+	r = executor_run_history(ctx->broker, rp->event_id,
+	    rp->timestamp_usec - HISTORY_CLOCK_SLACK_USEC, syms, n, ret, ec);
 	free(syms);
-	free(pos);
 	return r < 0 ? errctx_prefix(ec, "this run's earlier orders") : 0;
 }
 
@@ -461,17 +427,11 @@ execute_live(const struct stage_ctx *ctx, const struct domain_event *rp, const j
 		opt->fence_userdata = &fence;
 	}
 	if (lv->superseded_by[0] != '\0') {
-		struct broker_order *open = NULL;
-		size_t n_open = 0;
-
 		/* Own orders cancelled and settled; nothing placed now. What it
 		 * placed before (a kill after trading) goes in its report. */
-		r = open_symbols(ctx, rp->event_id, &open, &n_open, ec);
+		r = executor_settle_run(ctx->broker, rp->event_id, opt, ec);
 		if (r == 0)
-			r = executor_settle_run(ctx->broker, rp->event_id, opt, ec);
-		if (r == 0)
-			r = earlier_orders(ctx, rp, *plan, alloc, open, n_open, res, ec);
-		free(open);
+			r = earlier_orders(ctx, rp, *plan, alloc, res, ec);
 		account_lease_release(lease);
 		return r < 0 ? errctx_prefix(ec, "broker") : 0;
 	}

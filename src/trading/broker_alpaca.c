@@ -47,6 +47,7 @@ static const struct broker_ops alpaca_ops = {
 	.get_order_by_client_id = alpaca_get_order_by_client_id,
 	.cancel_order = alpaca_cancel_order,
 	.list_open_orders = alpaca_list_open_orders,
+	.list_orders_after = alpaca_list_orders_after,
 	.portfolio_history = alpaca_portfolio_history,
 	.free = ap_free,
 };

@@ -17,10 +17,13 @@ static char *order_body(const struct broker_order_request *req);
 static int order_at(struct alpaca *a, const char *path, struct broker_order *ret,
     struct errctx *ec);
 static int follow_replacements(struct alpaca *a, struct broker_order *ret, struct errctx *ec);
-static int open_page(struct alpaca *a, int64_t after_usec, json_t **ret, struct errctx *ec);
+static int order_page(struct alpaca *a, const char *status, int64_t after_usec, json_t **ret,
+    struct errctx *ec);
+static int list_orders(struct alpaca *a, const char *status, int64_t after_usec,
+    struct broker_order **ret, size_t *n, struct errctx *ec);
 
 #define MAX_REPLACEMENTS 8	/* replaced_by hops followed for one order */
-#define MAX_OPEN_PAGES 200	/* 100,000 open orders: more is a server loop */
+#define MAX_ORDER_PAGES 200	/* 100,000 orders: more is a server loop */
 
 int
 alpaca_parse_order(const json_t *o, struct broker_order *ret, struct errctx *ec)
@@ -228,13 +231,14 @@ alpaca_cancel_order(struct broker *b, const char *id, struct errctx *ec)
 }
 
 static int
-open_page(struct alpaca *a, int64_t after_usec, json_t **ret, struct errctx *ec)
+order_page(struct alpaca *a, const char *status, int64_t after_usec, json_t **ret,
+    struct errctx *ec)
 {
 	char path[160], t[RFC3339_STRLEN];
 	int r;
 
-	snprintf(path, sizeof path, "/v2/orders?status=open&limit=%d&direction=asc&nested=false",
-	    ALPACA_OPEN_PAGE);
+	snprintf(path, sizeof path, "/v2/orders?status=%s&limit=%d&direction=asc&nested=false",
+	    status, ALPACA_OPEN_PAGE);
 	if (after_usec > 0) {
 		time_format_rfc3339(after_usec, t);
 		snprintf(path + strlen(path), sizeof path - strlen(path), "&after=%s", t);
@@ -258,21 +262,21 @@ seen(const struct broker_order *l, size_t n, const char *id)
 }
 
 /*
- * Every open order, 500 a page (Alpaca's maximum), oldest first: the next
- * page starts a microsecond before the last submission time seen, so orders
- * sharing that time are not lost (the overlap is dropped by id). An order
- * we cannot read that the daemon did not place (not our client_order_id
- * prefix: a manual order, another tool's) is left out instead of failing
- * the run; one of ours that we cannot read is an error.
+ * Every order of a status ("open", "all") submitted after after_usec (0: any
+ * time), 500 a page (Alpaca's maximum), oldest first: the next page starts a
+ * microsecond before the last submission time seen, so orders sharing that
+ * time are not lost (the overlap is dropped by id). An order we cannot read
+ * that the daemon did not place (not our client_order_id prefix: a manual
+ * order, another tool's) is left out instead of failing the run; one of ours
+ * that we cannot read is an error.
  */
-int
-alpaca_list_open_orders(struct broker *b, struct broker_order **ret, size_t *n,
-    struct errctx *ec)
+static int
+list_orders(struct alpaca *a, const char *status, int64_t after_usec, struct broker_order **ret,
+    size_t *n, struct errctx *ec)
 {
-	struct alpaca *a = (struct alpaca *)b;
 	struct broker_order *l = NULL, o;
 	size_t cap = 0, len = 0;
-	int64_t after = 0;
+	int64_t after = after_usec;
 	int r = 0;
 
 	for (int page = 0; r == 0; page++) {
@@ -280,12 +284,12 @@ alpaca_list_open_orders(struct broker *b, struct broker_order **ret, size_t *n,
 		int64_t last = 0;
 		json_t *j, *e;
 
-		if (page >= MAX_OPEN_PAGES) {
-			r = errctx_set(ec, -EPROTO, "orders: more than %d pages of open orders",
-			    MAX_OPEN_PAGES);
+		if (page >= MAX_ORDER_PAGES) {
+			r = errctx_set(ec, -EPROTO, "orders: more than %d pages of %s orders",
+			    MAX_ORDER_PAGES, status);
 			break;
 		}
-		r = open_page(a, after, &j, ec);
+		r = order_page(a, status, after, &j, ec);
 		if (r < 0)
 			break;
 		got = json_array_size(j);
@@ -333,6 +337,20 @@ alpaca_list_open_orders(struct broker *b, struct broker_order **ret, size_t *n,
 	*ret = l != NULL ? l : xcalloc(1, sizeof *l);
 	*n = len;
 	return 0;
+}
+
+int
+alpaca_list_open_orders(struct broker *b, struct broker_order **ret, size_t *n,
+    struct errctx *ec)
+{
+	return list_orders((struct alpaca *)b, "open", 0, ret, n, ec);
+}
+
+int
+alpaca_list_orders_after(struct broker *b, int64_t after_usec, struct broker_order **ret,
+    size_t *n, struct errctx *ec)
+{
+	return list_orders((struct alpaca *)b, "all", after_usec, ret, n, ec);
 }
 
 int

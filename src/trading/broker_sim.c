@@ -41,6 +41,8 @@ static int sim_get_order_by_client_id(struct broker *b, const char *cid,
 static int sim_cancel_order(struct broker *b, const char *id, struct errctx *ec);
 static int sim_list_open_orders(struct broker *b, struct broker_order **ret, size_t *n,
     struct errctx *ec);
+static int sim_list_orders_after(struct broker *b, int64_t after_usec, struct broker_order **ret,
+    size_t *n, struct errctx *ec);
 static int sim_portfolio_history(struct broker *b, int days, struct broker_history_point **ret,
     size_t *n, struct errctx *ec);
 static void sim_free(struct broker *b);
@@ -62,6 +64,7 @@ static const struct broker_ops sim_ops = {
 	.get_order_by_client_id = sim_get_order_by_client_id,
 	.cancel_order = sim_cancel_order,
 	.list_open_orders = sim_list_open_orders,
+	.list_orders_after = sim_list_orders_after,
 	.portfolio_history = sim_portfolio_history,
 	.free = sim_free,
 };
@@ -497,6 +500,20 @@ sim_list_open_orders(struct broker *b, struct broker_order **ret, size_t *n, str
 	r = locked_match(s, ec);
 	if (r == 0)
 		r = sim_open_orders(s, ret, n, ec);
+	pthread_mutex_unlock(&s->lock);
+	return r;
+}
+
+static int
+sim_list_orders_after(struct broker *b, int64_t after_usec, struct broker_order **ret, size_t *n,
+    struct errctx *ec)
+{
+	struct sim *s = (struct sim *)b;
+	int r;
+
+	r = locked_match(s, ec);
+	if (r == 0)
+		r = sim_orders_after(s, after_usec, ret, n, ec);
 	pthread_mutex_unlock(&s->lock);
 	return r;
 }

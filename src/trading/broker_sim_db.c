@@ -47,6 +47,8 @@ static const char schema[] =
 static int prepare(struct sim *s, const char *sql, sqlite3_stmt **st, struct errctx *ec);
 static int db_err(struct sim *s, const char *what, struct errctx *ec);
 static void row_order(sqlite3_stmt *st, struct broker_order *o);
+static int order_rows(struct sim *s, sqlite3_stmt *st, const char *what,
+    struct broker_order **ret, size_t *n, struct errctx *ec);
 static int apply_fill(struct sim *s, const struct broker_order *o, struct decimal qty,
     struct decimal px, struct errctx *ec);
 static int record_fill(struct sim *s, struct broker_order *o, struct decimal qty,
@@ -367,17 +369,14 @@ sim_order_insert(struct sim *s, const struct broker_order *o, struct errctx *ec)
 	    o->limit_price.units, broker_order_status_to_string(o->status), o->submitted_at_usec);
 }
 
-int
-sim_open_orders(struct sim *s, struct broker_order **ret, size_t *n, struct errctx *ec)
+/* The orders one prepared statement selects, in its order. */
+static int
+order_rows(struct sim *s, sqlite3_stmt *st, const char *what, struct broker_order **ret,
+    size_t *n, struct errctx *ec)
 {
-	sqlite3_stmt *st;
 	size_t cap = 8;
 	int r;
 
-	r = prepare(s, "SELECT " ORDER_COLS " FROM broker_sim_orders WHERE status IN "
-	    "('new', 'partially_filled') ORDER BY seq", &st, ec);
-	if (r < 0)
-		return r;
 	*n = 0;
 	*ret = xcalloc(cap, sizeof **ret);
 	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
@@ -389,9 +388,38 @@ sim_open_orders(struct sim *s, struct broker_order **ret, size_t *n, struct errc
 	if (r != SQLITE_DONE) {
 		free(*ret);
 		*ret = NULL;
-		return db_err(s, "open orders", ec);
+		*n = 0;
+		return db_err(s, what, ec);
 	}
 	return 0;
+}
+
+int
+sim_open_orders(struct sim *s, struct broker_order **ret, size_t *n, struct errctx *ec)
+{
+	sqlite3_stmt *st;
+	int r;
+
+	r = prepare(s, "SELECT " ORDER_COLS " FROM broker_sim_orders WHERE status IN "
+	    "('new', 'partially_filled') ORDER BY seq", &st, ec);
+	if (r < 0)
+		return r;
+	return order_rows(s, st, "open orders", ret, n, ec);
+}
+
+int
+sim_orders_after(struct sim *s, int64_t after_usec, struct broker_order **ret, size_t *n,
+    struct errctx *ec)
+{
+	sqlite3_stmt *st;
+	int r;
+
+	r = prepare(s, "SELECT " ORDER_COLS " FROM broker_sim_orders WHERE submitted_usec > ?1 "
+	    "ORDER BY seq", &st, ec);
+	if (r < 0)
+		return r;
+	sqlite3_bind_int64(st, 1, after_usec);
+	return order_rows(s, st, "orders", ret, n, ec);
 }
 
 int

@@ -4,8 +4,13 @@
  * executing now (stage execution: superseded) reports from this what it
  * placed before (a kill after its orders, before its claim completed), so
  * its email and run record never say "no orders" of a run that traded.
+ * Which symbols: the broker's own list of the run's orders. A run re-plans
+ * at execution from what the account holds then, so it may sell whole a
+ * position its RebalancePlanned never named; once sold, no plan, target,
+ * position or open order names it, and only the broker remembers.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -19,6 +24,9 @@
 
 static int chain_of(struct broker *b, const char *plan_event_id, const char *symbol,
     enum broker_side side, struct executor_order *out, struct errctx *ec);
+static void add_once(const char **syms, size_t *n, const char *sym);
+static const char **run_symbols(const char *plan_event_id, const char *const *hint,
+    size_t n_hint, const struct broker_order *list, size_t n_list, size_t *n);
 
 /* One chain: attempts 0.. until an id the broker does not know. Leaves
  * out->placed false when attempt 0 is unknown (nothing placed). */
@@ -74,16 +82,50 @@ chain_of(struct broker *b, const char *plan_event_id, const char *symbol, enum b
 	return 0;
 }
 
+/* Each symbol once: a duplicate would report its orders twice. */
+static void
+add_once(const char **syms, size_t *n, const char *sym)
+{
+	for (size_t i = 0; i < *n; i++)
+		if (strcmp(syms[i], sym) == 0)
+			return;
+	syms[(*n)++] = sym;
+}
+
+/* hint, then the symbols of the run's own orders in list. The array is the
+ * caller's; its strings point into hint and list. */
+static const char **
+run_symbols(const char *plan_event_id, const char *const *hint, size_t n_hint,
+    const struct broker_order *list, size_t n_list, size_t *n)
+{
+	const char **syms = xcalloc(n_hint + n_list + 1, sizeof *syms);
+
+	*n = 0;
+	for (size_t i = 0; i < n_hint; i++)
+		add_once(syms, n, hint[i]);
+	for (size_t i = 0; i < n_list; i++)
+		if (order_id_is_run(plan_event_id, list[i].client_order_id))
+			add_once(syms, n, list[i].symbol);
+	return syms;
+}
+
 int
-executor_run_history(struct broker *b, const char *plan_event_id, const char *const *symbols,
-    size_t n, struct executor_result **ret, struct errctx *ec)
+executor_run_history(struct broker *b, const char *plan_event_id, int64_t since_usec,
+    const char *const *hint, size_t n_hint, struct executor_result **ret, struct errctx *ec)
 {
 	struct executor_result *res;
+	struct broker_order *list = NULL;
 	struct timespec ts;
+	const char **symbols;
+	size_t n, n_list = 0;
 	int r = 0;
 
 	if (plan_event_id == NULL || *plan_event_id == '\0')
 		return errctx_set(ec, -EINVAL, "executor: the plan's event id is required");
+	r = b->ops->list_orders_after(b, since_usec, &list, &n_list, ec);
+	if (r < 0)
+		return errctx_prefix(ec, "orders since the plan");
+	symbols = run_symbols(plan_event_id, hint, n_hint, list, n_list, &n);
 	res = xcalloc(1, sizeof *res);
 	res->mode = EXECUTOR_MODE_TRADE;
 	clock_gettime(CLOCK_REALTIME, &ts);
@@ -109,6 +151,8 @@ executor_run_history(struct broker *b, const char *plan_event_id, const char *co
 			}
 		}
 	}
+	free(symbols);
+	free(list);
 	if (r < 0) {
 		executor_result_free(res);
 		return r;

@@ -188,6 +188,10 @@ struct broker_ops {
 	int	(*cancel_order)(struct broker *b, const char *id, struct errctx *ec);
 	int	(*list_open_orders)(struct broker *b, struct broker_order **ret, size_t *n,
 		    struct errctx *ec);
+	/* Every order, open or closed, submitted after after_usec (broker time),
+	 * oldest first: what a run placed, whatever became of its positions. */
+	int	(*list_orders_after)(struct broker *b, int64_t after_usec,
+		    struct broker_order **ret, size_t *n, struct errctx *ec);
 	/* Daily equity for the last `days` calendar days (oldest first). */
 	int	(*portfolio_history)(struct broker *b, int days, struct broker_history_point **ret,
 		    size_t *n, struct errctx *ec);

@@ -82,6 +82,8 @@ int	alpaca_get_order_by_client_id(struct broker *b, const char *cid,
 int	alpaca_cancel_order(struct broker *b, const char *id, struct errctx *ec);
 int	alpaca_list_open_orders(struct broker *b, struct broker_order **ret, size_t *n,
 	    struct errctx *ec);
+int	alpaca_list_orders_after(struct broker *b, int64_t after_usec, struct broker_order **ret,
+	    size_t *n, struct errctx *ec);
 int	alpaca_portfolio_history(struct broker *b, int days, struct broker_history_point **ret,
 	    size_t *n, struct errctx *ec);
 

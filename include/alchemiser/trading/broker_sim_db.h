@@ -44,6 +44,9 @@ int	sim_order_by(struct sim *s, const char *column, const char *value,
 	    struct broker_order *ret, struct errctx *ec);
 int	sim_order_insert(struct sim *s, const struct broker_order *o, struct errctx *ec);
 int	sim_open_orders(struct sim *s, struct broker_order **ret, size_t *n, struct errctx *ec);
+/* Every order submitted after after_usec, in submission order. */
+int	sim_orders_after(struct sim *s, int64_t after_usec, struct broker_order **ret, size_t *n,
+	    struct errctx *ec);
 /* Fill o (stored, status new) if its price allows; updates o. */
 int	sim_try_fill(struct sim *s, struct broker_order *o, struct errctx *ec);
 /* Fill what o has left at once (its limit price, or the market's), whatever

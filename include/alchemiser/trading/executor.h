@@ -144,14 +144,18 @@ void	executor_result_free(struct executor_result *r);
 int	executor_settle_run(struct broker *b, const char *plan_event_id,
 	    const struct executor_options *opt, struct errctx *ec);
 
-/* What the run of plan_event_id placed at the broker for symbols (each side,
- * every attempt, by client_order_id), whatever happened to it since: one
- * order per chain (quantity of its first attempt, fills summed over all, the
- * last attempt's ids and status; filled or partially filled when anything
- * filled). A run that places nothing now reports its earlier orders with it
- * (stage execution, superseded). success is true; status classifies the
- * chains found (SUCCESS when none). */
-int	executor_run_history(struct broker *b, const char *plan_event_id,
+/* What the run of plan_event_id placed at the broker (each side, every
+ * attempt, by client_order_id), whatever happened to it since: one order per
+ * chain (quantity of its first attempt, fills summed over all, the last
+ * attempt's ids and status; filled or partially filled when anything
+ * filled). The symbols looked up are those of the run's own orders in the
+ * broker's list of orders submitted after since_usec (so a position it sold
+ * whole counts, though nothing names it now), and symbols (its plan's items
+ * and targets: found even if the broker's clock lags since_usec). A run that
+ * places nothing now reports its earlier orders with it (stage execution,
+ * superseded). success is true; status classifies the chains found (SUCCESS
+ * when none). */
+int	executor_run_history(struct broker *b, const char *plan_event_id, int64_t since_usec,
 	    const char *const *symbols, size_t n, struct executor_result **ret,
 	    struct errctx *ec);
 

@@ -174,6 +174,43 @@ START_TEST(test_broker_alpaca_order_lifecycle)
 }
 END_TEST
 
+/* Every order since a time (status=all): filled and cancelled ones too,
+ * oldest first, across pages of 500 (the overlap at a page's edge dropped). */
+START_TEST(test_broker_alpaca_orders_after)
+{
+	struct broker_order o1, o2, *l;
+	size_t n;
+	struct errctx ec;
+
+	ck_assert_ok(submit("c-1", "MSFT", "2", &o1, &ec), &ec);
+	fixture_post(&fx, "/__state", "{\"fill\": \"new\"}");
+	ck_assert_ok(submit("c-2", "MSFT", "1", &o2, &ec), &ec);
+	ck_assert_ok(br->ops->cancel_order(br, o2.id, &ec), &ec);
+	ck_assert_ok(br->ops->list_orders_after(br, o1.submitted_at_usec - 1, &l, &n, &ec), &ec);
+	ck_assert_uint_eq(n, 2);
+	ck_assert_str_eq(l[0].client_order_id, "c-1");
+	ck_assert_int_eq(l[0].status, BROKER_STATUS_FILLED);
+	ck_assert_str_eq(l[1].client_order_id, "c-2");
+	ck_assert_int_eq(l[1].status, BROKER_STATUS_CANCELED);
+	free(l);
+	ck_assert_ok(br->ops->list_orders_after(br, o1.submitted_at_usec, &l, &n, &ec), &ec);
+	ck_assert_uint_eq(n, 1);
+	ck_assert_str_eq(l[0].client_order_id, "c-2");
+	free(l);
+	/* 600 more, closed: two pages. */
+	fixture_post(&fx, "/__state", "{\"foreign\": [{\"symbol\": \"MSFT\", \"type\": "
+	    "\"limit\", \"limit_price\": 150, \"status\": \"canceled\", \"count\": 600}]}");
+	ck_assert_ok(br->ops->list_orders_after(br, o1.submitted_at_usec - 1, &l, &n, &ec), &ec);
+	ck_assert_uint_eq(n, 602);
+	ck_assert_str_eq(l[0].client_order_id, "c-1");
+	ck_assert_int_eq(l[601].status, BROKER_STATUS_CANCELED);
+	for (size_t i = 1; i < n; i++)
+		ck_assert_int_le(l[i - 1].submitted_at_usec, l[i].submitted_at_usec);
+	free(l);
+	ck_assert_int_ge(fixture_count(&fx, "GET", "/v2/orders"), 4);
+}
+END_TEST
+
 START_TEST(test_broker_alpaca_retries_idempotent)
 {
 	struct broker_account a;
@@ -401,6 +438,7 @@ broker_alpaca_suite(void)
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_broker_alpaca_reads);
 	tcase_add_test(tc, test_broker_alpaca_order_lifecycle);
+	tcase_add_test(tc, test_broker_alpaca_orders_after);
 	tcase_add_test(tc, test_broker_alpaca_retries_idempotent);
 	tcase_add_test(tc, test_broker_alpaca_post_never_blind);
 	tcase_add_test(tc, test_broker_alpaca_executor_exact_orders);

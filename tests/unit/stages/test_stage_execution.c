@@ -372,6 +372,72 @@ START_TEST(test_stage_execution_newer_plan_trades)
 }
 END_TEST
 
+/* A run's live plan (made at execution from the broker) sells a position
+ * its RebalancePlanned did not name: bought after it was planned, no target.
+ * Superseded later, with that position gone and no order of it open, the
+ * run's report must still list that sell: what it placed is read from the
+ * broker's record of its orders, not guessed from plan, targets and what
+ * the account holds now. */
+START_TEST(test_stage_execution_superseded_lists_whole_sell)
+{
+	struct stage_output out;
+	const struct domain_event *te;
+	json_t *orders, *o;
+	size_t i;
+	bool sold = false, bought = false;
+	int64_t n;
+
+	/* Bought by hand after run A was planned (A's plan names SPY only). */
+	{
+		struct broker_order_request req = {
+			.symbol = "QQQ", .side = BROKER_SIDE_BUY, .type = BROKER_ORDER_MARKET,
+			.qty = dec("30"), .client_order_id = "manual-qqq-1",
+		};
+		struct broker_order bo;
+		struct errctx ec;
+
+		ck_assert_ok(b->ops->submit_order(b, &req, &bo, &ec), &ec);
+		ck_assert_int_eq(bo.status, BROKER_STATUS_FILLED);
+	}
+	execute(EID_A, "run-A", now0 - 60 * SEC, "{\"SPY\":\"1\"}", &out);
+	ck_assert_msg(out.outcome == OUTCOME_DONE, "%s", out.reason);
+	stage_output_clear(&out);
+	ck_assert(decimal_is_zero(position("QQQ")));	/* sold whole by A's live plan */
+	ck_assert(status_of(EID_A, "QQQ", BROKER_SIDE_SELL, 0) == BROKER_STATUS_FILLED);
+	execute(EID_B, "run-B", now0 - 30 * SEC, "{\"BIL\":\"1\"}", &out);
+	ck_assert_msg(out.outcome == OUTCOME_DONE, "%s", out.reason);
+	stage_output_clear(&out);
+	ck_assert(decimal_is_zero(position("SPY")));
+	n = order_count();
+
+	/* A redelivered (its claim never completed): superseded by B. */
+	execute(EID_A, "run-A", now0 - 60 * SEC, "{\"SPY\":\"1\"}", &out);
+	ck_assert_msg(strstr(out.reason, "superseded by run run-B") != NULL, "%s", out.reason);
+	ck_assert_int_eq(order_count(), n);
+	ck_assert_msg(strstr(out.reason, "this run placed 2 orders earlier (sell QQQ 30 of 30 filled, "
+	    "buy SPY ") != NULL, "reason: %s", out.reason);
+	te = event_of(&out, EVENT_TRADE_EXECUTED);
+	ck_assert_ptr_nonnull(te);
+	ck_assert_int_eq(json_integer_value(domain_event_get(te, "orders_placed")), 2);
+	ck_assert_int_eq(json_integer_value(domain_event_get(te, "orders_succeeded")), 2);
+	orders = json_object_get(domain_event_get(te, "execution_data"), "orders");
+	ck_assert_uint_eq(json_array_size(orders), 2);
+	json_array_foreach(orders, i, o) {
+		if (strcmp(json_get_str(o, "symbol"), "QQQ") == 0) {
+			ck_assert_str_eq(json_get_str(o, "side"), "sell");
+			ck_assert_str_eq(json_get_str(o, "status"), "filled");
+			ck_assert_int_eq(decimal_cmp(dec(json_get_str(o, "filled_qty")), dec("30")), 0);
+			sold = true;
+		} else if (strcmp(json_get_str(o, "symbol"), "SPY") == 0) {
+			ck_assert_str_eq(json_get_str(o, "side"), "buy");
+			bought = true;
+		}
+	}
+	ck_assert(sold && bought);
+	stage_output_clear(&out);
+}
+END_TEST
+
 /* ---- fencing: the lease stolen mid-execution ------------------------------ */
 
 struct thief {
@@ -710,6 +776,7 @@ stage_execution_suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_stage_execution_superseded);
 	tcase_add_test(tc, test_stage_execution_newer_plan_trades);
+	tcase_add_test(tc, test_stage_execution_superseded_lists_whole_sell);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("fenced");
 	tcase_set_timeout(tc, 60);

@@ -193,6 +193,50 @@ START_TEST(test_broker_sim_limit_rest_fill_cancel)
 }
 END_TEST
 
+/* Every order since a time, whatever its status (filled, resting,
+ * cancelled), oldest first; none before it. */
+START_TEST(test_broker_sim_orders_after)
+{
+	struct broker *b = open_sim(0, 0);
+	struct broker_order o, *l;
+	int64_t mid;
+	size_t n;
+	struct errctx ec;
+
+	ck_assert_ok(broker_sim_set_price(b, "MSFT", dec("400"), &ec), &ec);
+	ck_assert_ok(submit(b, "a1", "MSFT", BROKER_SIDE_BUY, BROKER_ORDER_MARKET, "2", NULL, &o,
+	    &ec), &ec);
+	mid = fake_now;
+	fake_now += 1000000;
+	ck_assert_ok(submit(b, "a2", "MSFT", BROKER_SIDE_SELL, BROKER_ORDER_MARKET, "2", NULL, &o,
+	    &ec), &ec);
+	ck_assert_int_eq(o.status, BROKER_STATUS_FILLED);
+	ck_assert_ok(submit(b, "a3", "MSFT", BROKER_SIDE_BUY, BROKER_ORDER_LIMIT, "1", "300", &o,
+	    &ec), &ec);
+	ck_assert_ok(submit(b, "a4", "MSFT", BROKER_SIDE_BUY, BROKER_ORDER_LIMIT, "1", "301", &o,
+	    &ec), &ec);
+	ck_assert_ok(b->ops->cancel_order(b, o.id, &ec), &ec);
+
+	ck_assert_ok(b->ops->list_orders_after(b, mid, &l, &n, &ec), &ec);
+	ck_assert_uint_eq(n, 3);
+	ck_assert_str_eq(l[0].client_order_id, "a2");
+	ck_assert_int_eq(l[0].status, BROKER_STATUS_FILLED);
+	ck_assert_str_eq(l[1].client_order_id, "a3");
+	ck_assert_int_eq(l[1].status, BROKER_STATUS_NEW);
+	ck_assert_str_eq(l[2].client_order_id, "a4");
+	ck_assert_int_eq(l[2].status, BROKER_STATUS_CANCELED);
+	free(l);
+	ck_assert_ok(b->ops->list_orders_after(b, mid - 1, &l, &n, &ec), &ec);
+	ck_assert_uint_eq(n, 4);
+	ck_assert_str_eq(l[0].client_order_id, "a1");
+	free(l);
+	ck_assert_ok(b->ops->list_orders_after(b, fake_now, &l, &n, &ec), &ec);
+	ck_assert_uint_eq(n, 0);
+	free(l);
+	broker_free(b);
+}
+END_TEST
+
 START_TEST(test_broker_sim_partial_and_rejections)
 {
 	struct broker *b = open_sim(0, 40);
@@ -368,6 +412,7 @@ broker_sim_suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_broker_sim_market_fill_and_money);
 	tcase_add_test(tc, test_broker_sim_limit_rest_fill_cancel);
+	tcase_add_test(tc, test_broker_sim_orders_after);
 	tcase_add_test(tc, test_broker_sim_partial_and_rejections);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("state");
