@@ -24,7 +24,7 @@ E2E_TESTS += tests/e2e/backtest.sh
 E2E_TESTS += tests/e2e/strategy_limits.sh
 TESTS += $(E2E_TESTS)
 EXTRA_DIST += $(E2E_TESTS) tests/lib/e2e.sh tests/lib/notify_listener.py tests/lib/backtest_check.py \
-	tests/lib/mail_render.py
+	tests/lib/mail_render.py tests/lib/browser.py
 
 # Tests install pinned npm packages into the build tree when the source tree
 # has none (make distcheck): remove them with the build, never in the source.

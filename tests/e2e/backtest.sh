@@ -60,12 +60,15 @@ rc=0; "$BIN" -c "$WORK/bt.conf" --backtest "$SET" --data "$DATA" --from 2025-01-
 [ "$rc" = 2 ] && grep -q "not open or close" "$WORK/bad.log" || fail "--fill noon exited $rc"
 
 # 6. The report in a real browser.
+# chrome FILE DOM_OUT [PNG_OUT]: the page's DOM (and a screenshot) in headless
+# Chromium (tests/lib/browser.py: the load event, a painted frame, a PNG that
+# is not blank); a failure names the condition.
 chrome() {
-	timeout 90 "$CHROMIUM" --headless --no-sandbox --disable-gpu --disable-quic --no-first-run \
-		--disable-background-networking --disable-component-update --disable-sync \
-		--user-data-dir="$WORK/chrome-profile" "$@" 2>>"$WORK/chromium.log"
+	"$PY" "$top_srcdir/tests/lib/browser.py" "file://$1" "$2" "${3:--}" --size 1000,3200 \
+	    --profile "$WORK/chrome-profile" 2>>"$WORK/chromium.log" ||
+		fail "$1 in chromium: $(tail -n 3 "$WORK/chromium.log")"
 }
-chrome --dump-dom "file://$OUT/report.html" >"$WORK/dom.html" || fail "chromium --dump-dom failed"
+chrome "$OUT/report.html" "$WORK/dom.html"
 sed 's#</body>#<script>\
 const out = {charts: [], cells: {}};\
 for (const svg of document.querySelectorAll("svg.svgchart")) {\
@@ -79,12 +82,11 @@ for (const td of document.querySelectorAll("\#summary td[data-key]"))\
 const pre = document.createElement("pre"); pre.id = "probe";\
 pre.textContent = JSON.stringify(out); document.body.appendChild(pre);\
 </script></body>#' "$OUT/report.html" >"$WORK/probe.html"
-chrome --dump-dom "file://$WORK/probe.html" >"$WORK/probe-dom.html" || fail "chromium probe failed"
+chrome "$WORK/probe.html" "$WORK/probe-dom.html"
 $CHECK dom "$OUT" "$WORK/dom.html" "$WORK/probe-dom.html" || fail "rendered report"
 mkdir -p "$ART"
 rm -f "$ART/backtest-report.png"
-(cd "$WORK" && chrome --window-size=1000,3200 --hide-scrollbars \
-	--screenshot="$ART/backtest-report.png" "file://$OUT/report.html" >/dev/null) || fail "screenshot failed"
+chrome "$OUT/report.html" "$WORK/dom-shot.html" "$ART/backtest-report.png"
 [ "$(head -c 8 "$ART/backtest-report.png" | od -An -tx1 | tr -d ' \n')" = 89504e470d0a1a0a ] ||
 	fail "screenshot is not a PNG"
 [ "$(wc -c <"$ART/backtest-report.png")" -gt 20000 ] || fail "screenshot is nearly empty"

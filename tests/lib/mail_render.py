@@ -4,8 +4,8 @@
     mail_render.py KIND MAILFILE ARTDIR NAME [key=value ...]
 
 Takes the RFC 5322 message the daemon wrote to the maildir, extracts its
-text/html part, loads it in headless Chromium (--dump-dom: the DOM Chromium
-built, and --screenshot: ARTDIR/NAME.png, kept for people to look at), reads
+text/html part, loads it in headless Chromium (tests/lib/browser.py: the DOM
+Chromium built, and a screenshot: ARTDIR/NAME.png, kept for people to look at), reads
 the sections (h2 headings and their tables) out of Chromium's DOM and asserts
 that the report tells the truth about the run: numbers that must agree do
 agree (orders listed vs placed, amounts vs the total, weights vs 100 %), the
@@ -22,12 +22,10 @@ import email.policy
 import html.parser
 import os
 import re
-import subprocess
 import sys
 import tempfile
 
-CHROMIUM = os.environ.get("CHROMIUM", "chromium")
-
+import browser
 
 class Dom(html.parser.HTMLParser):
     """Headings, tables (rows of cell texts), paragraphs and all text, in order."""
@@ -152,19 +150,17 @@ def allocation_sum(text):
 
 
 def render(html_path, artdir, name, work):
-    base = [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
-            "--no-first-run", "--disable-background-networking", "--disable-component-update",
-            "--disable-sync", f"--user-data-dir={work}/chrome-profile"]
-    url = "file://" + os.path.abspath(html_path)
-    dom = subprocess.run(base + ["--dump-dom", url], capture_output=True, text=True, timeout=90)
-    if dom.returncode != 0 or "<body" not in dom.stdout:
-        sys.exit(f"{name}: chromium --dump-dom failed (rc {dom.returncode}): {dom.stderr[-400:]}")
     png = os.path.join(artdir, name + ".png")
-    shot = subprocess.run(base + ["--window-size=900,1600", f"--screenshot={png}", url],
-                          capture_output=True, text=True, timeout=90)
-    if shot.returncode != 0 or not os.path.exists(png):
-        sys.exit(f"{name}: chromium --screenshot failed (rc {shot.returncode}): {shot.stderr[-400:]}")
-    return dom.stdout, png
+    if os.path.exists(png):
+        os.unlink(png)
+    try:
+        dom = browser.load("file://" + os.path.abspath(html_path), png, 900, 1600,
+                           os.path.join(work, "chrome-profile"))
+    except browser.BrowserError as e:
+        sys.exit(f"{name}: chromium: {e}")
+    if "<body" not in dom:
+        sys.exit(f"{name}: chromium's DOM has no body")
+    return dom, png
 
 
 def check_common(c, msg, dom, plain, png, kw):

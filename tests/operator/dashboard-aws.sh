@@ -72,15 +72,16 @@ wait_until 30 curl -sf "$U2/metrics" || fail "d2 did not come back"
 BAD=$(cat "$WORK/bad.id")
 wait_until 60 sh -c "curl -s '$U1/dead-letters' | grep -q '$BAD'" || fail "the bad body was not shown as parked"
 
-# browse NAME URL: the DOM after load in $WORK/NAME.html, a screenshot in $SHOTS/aws-NAME.png.
+# browse NAME URL [STATUS]: the page in headless Chromium (tests/lib/browser.py:
+# HTTP STATUS, default 200, the load event, a painted frame), its DOM in
+# $WORK/NAME.html, a screenshot (not blank) in $SHOTS/aws-NAME.png; a failure
+# names the condition.
 browse() {
-	flags="--headless --no-sandbox --disable-gpu --disable-quic --no-first-run --disable-background-networking
-	    --disable-component-update --disable-sync --disable-extensions --user-data-dir=$WORK/chrome-$1"
-	timeout -s KILL 60 "$CHROMIUM" $flags --dump-dom "$2" >"$WORK/$1.html" 2>"$WORK/chrome-$1.out" ||
-		fail "chromium could not load $2"
-	timeout -s KILL 60 "$CHROMIUM" $flags --hide-scrollbars --window-size=1200,1800 \
-	    --screenshot="$SHOTS/aws-$1.png" "$2" >/dev/null 2>>"$WORK/chrome-$1.out" || fail "no screenshot of $2"
-	[ -s "$SHOTS/aws-$1.png" ] || fail "empty screenshot of $2"
+	rm -f "$SHOTS/aws-$1.png" "$WORK/$1.html"
+	"$PY" "$top_srcdir/tests/lib/browser.py" "$2" "$WORK/$1.html" "$SHOTS/aws-$1.png" \
+	    --size 1200,1800 --profile "$WORK/chrome-$1" --status "${3:-200}" 2>"$WORK/browse-$1.out" ||
+		fail "$2 in chromium: $(cat "$WORK/browse-$1.out")"
+	cat "$WORK/browse-$1.out"	# tries that failed before the screenshot, if any
 	grep -q '</html>' "$WORK/$1.html" || fail "$2: no document"
 	! grep -qi '<script' "$WORK/$1.html" || fail "$2: a script"
 }
@@ -110,7 +111,7 @@ browse dead "$U1/dead-letters"
 dom dead "<tr class=\"dead-letter\"><td>$BAD</td>"
 dom dead "is not one of trade\|bot"
 dom dead 'id="dead-letter-total">1 message'
-browse missing "$U2/runs/no-such-run"
+browse missing "$U2/runs/no-such-run" 404
 dom missing 'No such run'
 
 kill -TERM "$D1" "$D2"

@@ -26,15 +26,16 @@ done
 "$BIN" -c "$CONF" --send --event '{"mode":"bogus"}' >"$WORK/bad.id" || fail "--send bad"
 wait_until 30 sh -c "curl -s '$URL/dead-letters' | grep -q '$(cat "$WORK/bad.id")'" || fail "the bad body was not parked"
 
-# browse NAME PATH: the DOM after load in $WORK/NAME.html, a screenshot in $SHOTS/NAME.png.
+# browse NAME PATH [STATUS]: the page in headless Chromium (tests/lib/browser.py:
+# the answer has HTTP STATUS, default 200, the load event fired, a frame was
+# painted), its DOM in $WORK/NAME.html, a screenshot (not blank, 1200x1800)
+# in $SHOTS/NAME.png. A failure names the condition that did not hold.
 browse() {
-	flags="--headless --no-sandbox --disable-gpu --disable-quic --no-first-run --disable-background-networking
-	    --disable-component-update --disable-sync --disable-extensions --user-data-dir=$WORK/chrome-$1"
-	timeout -s KILL 60 "$CHROMIUM" $flags --dump-dom "$URL$2" >"$WORK/$1.html" 2>"$WORK/chrome-$1.log" ||
-		fail "chromium could not load $2"
-	timeout -s KILL 60 "$CHROMIUM" $flags --hide-scrollbars --window-size=1200,1800 \
-	    --screenshot="$SHOTS/$1.png" "$URL$2" >/dev/null 2>>"$WORK/chrome-$1.log" || fail "no screenshot of $2"
-	[ -s "$SHOTS/$1.png" ] || fail "empty screenshot of $2"
+	rm -f "$SHOTS/$1.png" "$WORK/$1.html"
+	"$PY" "$top_srcdir/tests/lib/browser.py" "$URL$2" "$WORK/$1.html" "$SHOTS/$1.png" \
+	    --size 1200,1800 --profile "$WORK/chrome-$1" --status "${3:-200}" 2>"$WORK/browse-$1.log" ||
+		fail "$2 in chromium: $(cat "$WORK/browse-$1.log")"
+	cat "$WORK/browse-$1.log"	# tries that failed before the screenshot, if any
 	grep -q '</html>' "$WORK/$1.html" || fail "$2: no document"
 	! grep -qi '<script' "$WORK/$1.html" || fail "$2: a script"
 }
@@ -88,7 +89,7 @@ browse deadletters /dead-letters
 dom deadletters "<tr class=\"dead-letter\"><td>$(cat "$WORK/bad.id")</td>"
 dom deadletters "is not one of trade\|bot"
 
-browse missing /runs/no-such-run
+browse missing /runs/no-such-run 404
 dom missing 'No such run'
 
 # Strict headers on the pages too; an injected id is escaped, never markup.

@@ -65,12 +65,13 @@ while [ $i -le "$N" ]; do
 	    2>>"$WORK/send.log" || fail "--send fault-$i"
 	i=$((i + 1))
 done
-say "phase 1: $N runs, fault rate $RATE (HTTP) / $SRATE (SMTP)"
+say "setup done in $(elapsed) s; phase 1: $N runs, fault rate $RATE (HTTP) / $SRATE (SMTP)"
 # Faults start once the daemon is up: its start-up checks under faults are
 # the lifecycle tests' business (it exited on one before start-up retries, in
 # 2 of 11 runs of this test).
 : >"$WORK/calm"
 start_daemon daemon "$CONF"
+phase "phase 1: the daemon's $N runs under faults"
 started() { grep -q 'alchemiserd started' "$WORK/daemon.log"; }
 wait_until 60 started || fail "the daemon did not start"
 rm -f "$WORK/calm"
@@ -107,6 +108,7 @@ if [ "$parked" = 0 ]; then
 	before=$(grep -c '"op": "AmazonSQS.ReceiveMessage"' "$WORK/sqs.jsonl" || true)
 	: >"$WORK/sqs.down"
 	say "phase 2: SQS down for $OUT s"
+	phase "phase 2: the daemon through a $OUT s SQS outage"
 	sleep "$OUT"
 	rm -f "$WORK/sqs.down"
 	during=$(grep -c '"fault": "outage' "$WORK/sqs.jsonl" || true)
@@ -122,6 +124,7 @@ if [ "$parked" = 0 ]; then
 	[ "$during" -le $((3 * (OUT / 2 + 1))) ] || fail "$during SQS requests during a $OUT s outage: polling did not pause"
 	N=$((N + 1))
 fi
+phase "the end: the daemon's SIGTERM and the tallies"
 kill -TERM "$DAEMON_PID"
 rc=0
 wait "$DAEMON_PID" || rc=$?

@@ -19,6 +19,14 @@ PIDS=""
 T0=$(date +%s)
 # Hard budget of one test (seconds): a watchdog ends the test if it is exceeded.
 REL_BUDGET=${REL_BUDGET:-300}
+# Bound of one setup step (an emulator starting, a queue or table created):
+# generous, since a loaded machine is slow, but a hung step still ends.
+REL_SETUP_STEP=${REL_SETUP_STEP:-180}
+# What the test is doing (phase TEXT; the first start_daemon ends the setup):
+# the budget's message names it, so a slow setup is not taken for a daemon
+# that stalled.
+SETUP_PHASE="setup (emulators, queues, tables: before any daemon)"
+echo "$SETUP_PHASE" >"$WORK/phase"
 
 cleanup() {
 	rc=$?
@@ -42,7 +50,8 @@ trap '[ "${REL_STACKS_ON_FAIL:-0}" = 1 ] && all_stacks; exit 1' TERM
 	trap 'kill "$s" 2>/dev/null; exit 0' TERM
 	sleep "$REL_BUDGET" >/dev/null 2>&1 &
 	s=$!
-	wait "$s" && { echo "FAIL: budget of $REL_BUDGET s exceeded" >&2; kill -TERM $$; }
+	wait "$s" && { echo "FAIL: budget of $REL_BUDGET s exceeded during $(cat "$WORK/phase")" >&2
+		kill -TERM $$; }
 ) </dev/null >/dev/null &
 WATCHDOG=$!
 
@@ -59,6 +68,32 @@ fail() {
 
 elapsed() { echo $(($(date +%s) - T0)); }
 
+# phase TEXT: what the test does from now on (named if the budget runs out).
+phase() { echo "$*" >"$WORK/phase"; }
+
+# setup_fail WHAT: a step of the test's own setup failed: said as such (not
+# the daemon's failure), with when and the machine's load.
+setup_fail() {
+	fail "setup, not the daemon: $* ($(elapsed) s into the test; load average $(cut -d' ' -f1-3 /proc/loadavg))"
+}
+
+# setup_step WHAT COMMAND...: one setup command (aws against moto, ...),
+# bounded by REL_SETUP_STEP; its stdout is passed on. A failure is the
+# setup's: setup_fail says whether it was killed at the bound or failed, and
+# what it printed.
+setup_step() {
+	swhat=$1
+	shift
+	st0=$(date +%s)
+	src=0
+	timeout -s KILL "$REL_SETUP_STEP" "$@" 2>"$WORK/setup-step.err" || src=$?
+	[ "$src" = 0 ] && return 0
+	if [ "$src" = 137 ]; then
+		setup_fail "$swhat: killed at its bound of $REL_SETUP_STEP s (REL_SETUP_STEP)"
+	fi
+	setup_fail "$swhat: exit $src after $(($(date +%s) - st0)) s: $(tail -c 600 "$WORK/setup-step.err")"
+}
+
 # wait_until SECONDS COMMAND...: run COMMAND until it succeeds or time runs out.
 wait_until() {
 	limit=$1
@@ -74,29 +109,32 @@ pick_port() {
 	"$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
 }
 
-# wait_listen PORT PID: up to 20 s.
+# wait_listen PORT PID: until PORT listens, while PID lives, at most
+# REL_SETUP_STEP seconds (a loaded machine starts a Python server slowly).
 wait_listen() {
-	i=0
-	while [ $i -lt 400 ]; do
+	wend=$(($(date +%s) + REL_SETUP_STEP))
+	while [ "$(date +%s)" -le "$wend" ]; do
 		ss -Hltn "sport = :$1" | grep -q . && return 0
 		kill -0 "$2" 2>/dev/null || return 1
 		sleep 0.05
-		i=$((i + 1))
 	done
 	return 1
 }
 
 # wait_port_file FILE PID: a helper wrote its port into FILE; prints it.
+# Bounded like wait_listen.
 wait_port_file() {
-	i=0
+	wend=$(($(date +%s) + REL_SETUP_STEP))
 	while [ ! -s "$1" ]; do
 		kill -0 "$2" 2>/dev/null || return 1
-		[ $i -lt 400 ] || return 1
+		[ "$(date +%s)" -le "$wend" ] || return 1
 		sleep 0.05
-		i=$((i + 1))
 	done
 	cat "$1"
 }
+
+# alive PID: "running" or "exited" (for setup messages).
+alive() { if kill -0 "$1" 2>/dev/null; then echo "is running"; else echo "has exited"; fi; }
 
 # rand LO HI: a random integer; the sequence repeats under REL_SEED. (A file
 # keeps the draw count, since rand runs in $(...) subshells.)
@@ -164,6 +202,8 @@ start_daemon() {
 	name=$1
 	conf=$2
 	shift 2
+	[ "$(cat "$WORK/phase")" != "$SETUP_PHASE" ] ||
+		phase "the daemons' part (setup done in $(elapsed) s)"
 	"$BIN" -c "$conf" "$@" 2>>"$WORK/$name.log" >/dev/null &
 	DAEMON_PID=$!
 	PIDS="$PIDS $DAEMON_PID"
@@ -177,24 +217,30 @@ start_moto() {
 	MOTO_PORT=$(pick_port)
 	# moto_server with its DynamoDB requests serialised (see moto_serve.py).
 	INITIAL_NO_AUTH_ACTION_COUNT=3 python3 "$top_srcdir/tests/emulators/moto_serve.py" \
-	    -H 127.0.0.1 -p "$MOTO_PORT" >"$WORK/moto.out" 2>&1 &
-	PIDS="$PIDS $!"
-	wait_listen "$MOTO_PORT" $! || fail "moto_server did not start"
+	    -H 127.0.0.1 -p "$MOTO_PORT" >"$WORK/moto.log" 2>&1 &
+	MOTO_PID=$!
+	PIDS="$PIDS $MOTO_PID"
+	wait_listen "$MOTO_PORT" $MOTO_PID ||
+		setup_fail "moto_server did not listen on $MOTO_PORT (it $(alive $MOTO_PID))"
 	MOTO_URL="http://127.0.0.1:$MOTO_PORT"
+	# aws against moto in setup steps: read and connect timeouts a loaded
+	# machine does not hit (setup_step bounds the whole call).
+	MOTO_AWS="aws --endpoint-url $MOTO_URL --cli-read-timeout 120 --cli-connect-timeout 30"
 	export AWS_ACCESS_KEY_ID=bootstrap AWS_SECRET_ACCESS_KEY=bootstrap AWS_DEFAULT_REGION=us-east-1
 	export AWS_EC2_METADATA_DISABLED=true AWS_PAGER=""
 	unset AWS_PROFILE AWS_SESSION_TOKEN 2>/dev/null || true
-	aws --endpoint-url "$MOTO_URL" iam create-user --user-name ci >/dev/null || fail "iam create-user"
-	aws --endpoint-url "$MOTO_URL" iam put-user-policy --user-name ci --policy-name all \
+	setup_step "iam create-user" $MOTO_AWS iam create-user --user-name ci >/dev/null
+	setup_step "iam put-user-policy" $MOTO_AWS iam put-user-policy --user-name ci --policy-name all \
 	    --policy-document '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}' \
-	    >/dev/null || fail "iam put-user-policy"
-	keys=$(aws --endpoint-url "$MOTO_URL" iam create-access-key --user-name ci \
-	    --query 'AccessKey.[AccessKeyId,SecretAccessKey]' --output text) || fail "iam create-access-key"
-	AWS_ACCESS_KEY_ID=$(echo "$keys" | cut -f1)
-	AWS_SECRET_ACCESS_KEY=$(echo "$keys" | cut -f2)
+	    >/dev/null
+	setup_step "iam create-access-key" $MOTO_AWS iam create-access-key --user-name ci \
+	    --query 'AccessKey.[AccessKeyId,SecretAccessKey]' --output text >"$WORK/keys"
+	AWS_ACCESS_KEY_ID=$(cut -f1 "$WORK/keys")
+	AWS_SECRET_ACCESS_KEY=$(cut -f2 "$WORK/keys")
 	export AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY
-	aws --endpoint-url "$MOTO_URL" sqs list-queues >/dev/null || fail "signed call with the issued key"
+	setup_step "a signed call with the issued key" $MOTO_AWS sqs list-queues >/dev/null
 }
+
 
 # moto_resources [MAX_RECEIVE] [WITH_RULE]: work queue + DLQ (redrive at
 # MAX_RECEIVE, default 5), bus and rule (every alchemiser.* event to the work
@@ -202,24 +248,35 @@ start_moto() {
 moto_resources() {
 	maxrc=${1:-5}
 	EP="--endpoint-url $MOTO_URL"
-	aws $EP sqs create-queue --queue-name alchemiser-dlq >/dev/null || fail "create dlq"
-	DLQ=$(aws $EP sqs get-queue-url --queue-name alchemiser-dlq --query QueueUrl --output text)
-	aws $EP sqs create-queue --queue-name alchemiser-work --attributes '{"VisibilityTimeout":"5",'\
+	MOTO_AWS="aws $EP --cli-read-timeout 120 --cli-connect-timeout 30"
+	setup_step "sqs create-queue alchemiser-dlq" $MOTO_AWS sqs create-queue \
+	    --queue-name alchemiser-dlq >/dev/null
+	setup_step "sqs get-queue-url alchemiser-dlq" $MOTO_AWS sqs get-queue-url \
+	    --queue-name alchemiser-dlq --query QueueUrl --output text >"$WORK/dlq.url"
+	DLQ=$(cat "$WORK/dlq.url")
+	setup_step "sqs create-queue alchemiser-work" $MOTO_AWS sqs create-queue --queue-name alchemiser-work \
+	    --attributes '{"VisibilityTimeout":"5",'\
 '"RedrivePolicy":"{\"deadLetterTargetArn\":\"arn:aws:sqs:us-east-1:123456789012:alchemiser-dlq\",\"maxReceiveCount\":\"'"$maxrc"'\"}"}' \
-	    >/dev/null || fail "create work queue"
-	Q=$(aws $EP sqs get-queue-url --queue-name alchemiser-work --query QueueUrl --output text)
-	aws $EP events create-event-bus --name alchemiser >/dev/null || fail "create bus"
+	    >/dev/null
+	setup_step "sqs get-queue-url alchemiser-work" $MOTO_AWS sqs get-queue-url \
+	    --queue-name alchemiser-work --query QueueUrl --output text >"$WORK/q.url"
+	Q=$(cat "$WORK/q.url")
+	setup_step "events create-event-bus" $MOTO_AWS events create-event-bus --name alchemiser >/dev/null
 	if [ "${2:-yes}" = yes ]; then
-		QARN=$(aws $EP sqs get-queue-attributes --queue-url "$Q" --attribute-names QueueArn \
-		    --query Attributes.QueueArn --output text)
-		aws $EP events put-rule --name workflow --event-bus-name alchemiser \
-		    --event-pattern '{"source":[{"prefix":"alchemiser."}]}' >/dev/null || fail "put rule"
-		aws $EP events put-targets --rule workflow --event-bus-name alchemiser \
-		    --targets "Id=work,Arn=$QARN" >/dev/null || fail "put targets"
+		setup_step "sqs get-queue-attributes QueueArn" $MOTO_AWS sqs get-queue-attributes \
+		    --queue-url "$Q" --attribute-names QueueArn --query Attributes.QueueArn \
+		    --output text >"$WORK/q.arn"
+		QARN=$(cat "$WORK/q.arn")
+		setup_step "events put-rule" $MOTO_AWS events put-rule --name workflow \
+		    --event-bus-name alchemiser --event-pattern '{"source":[{"prefix":"alchemiser."}]}' \
+		    >/dev/null
+		setup_step "events put-targets" $MOTO_AWS events put-targets --rule workflow \
+		    --event-bus-name alchemiser --targets "Id=work,Arn=$QARN" >/dev/null
 	fi
-	aws $EP dynamodb create-table --table-name alchemiser-idempotency --billing-mode PAY_PER_REQUEST \
+	setup_step "dynamodb create-table" $MOTO_AWS dynamodb create-table \
+	    --table-name alchemiser-idempotency --billing-mode PAY_PER_REQUEST \
 	    --attribute-definitions AttributeName=event_id,AttributeType=S \
-	    --key-schema AttributeName=event_id,KeyType=HASH >/dev/null || fail "create table"
+	    --key-schema AttributeName=event_id,KeyType=HASH >/dev/null
 }
 
 # aws_config_lines SQS_URL EVENTS_URL DYNAMODB_URL: the [aws] section.
@@ -260,7 +317,8 @@ start_fixture() {
 	    --secret rel-secret >"$WORK/fixture.out" 2>"$WORK/fixture.log" &
 	FIX_PID=$!
 	PIDS="$PIDS $FIX_PID"
-	wait_until 15 grep -q LISTENING "$WORK/fixture.out" || fail "broker fixture did not start"
+	wait_until "$REL_SETUP_STEP" grep -q LISTENING "$WORK/fixture.out" ||
+		setup_fail "the broker fixture did not listen (it $(alive $FIX_PID))"
 	FIX_URL="http://127.0.0.1:$(sed -n 's/LISTENING //p' "$WORK/fixture.out")"
 	prices=$("$PY" "$REL/tally.py" last-closes "$top_srcdir/etc/sample-data")
 	curl -sf -X POST "$FIX_URL/__state" -d "{\"cash\": ${1:-100000000}, \"prices\": $prices}" >/dev/null ||
@@ -290,7 +348,8 @@ start_smtp_sink() {
 	    --port-file "$WORK/smtp-sink.port" --out "$WORK/sink" --tls starttls --cert "$WORK/cert.pem" \
 	    --key "$WORK/key.pem" --user bot --password-file "$WORK/smtp.password" 2>"$WORK/sink.log" &
 	PIDS="$PIDS $!"
-	SMTP_PORT=$(wait_port_file "$WORK/smtp-sink.port" $!) || fail "SMTP sink did not start"
+	SMTP_PORT=$(wait_port_file "$WORK/smtp-sink.port" $!) ||
+		setup_fail "the SMTP sink did not write its port (it $(alive $!))"
 }
 
 # smtp_lines PORT: the [mail] lines for the sink (through whatever listens on PORT).
@@ -309,7 +368,8 @@ start_proxy() {
 	    2>"$WORK/$pname.log" &
 	PIDS="$PIDS $!"
 	PROXY_PIDS="${PROXY_PIDS:-} $!"
-	PROXY_PORT=$(wait_port_file "$WORK/$pname.port" $!) || fail "proxy $pname did not start"
+	PROXY_PORT=$(wait_port_file "$WORK/$pname.port" $!) ||
+		setup_fail "the fault proxy $pname did not write its port (it $(alive $!))"
 }
 
 # dump_stacks: when a test stalls, the stacks of every thread of the daemon

@@ -53,7 +53,7 @@ asks=$(grep -c 'waiting for queue' "$WORK/daemon.log" || true)
 # ---- moto comes up -----------------------------------------------------------------
 python3 "$top_srcdir/tests/emulators/moto_serve.py" -H 127.0.0.1 -p "$MOTO_PORT" >"$WORK/moto.out" 2>&1 &
 PIDS="$PIDS $!"
-wait_listen "$MOTO_PORT" $! || fail "moto_server did not start"
+wait_listen "$MOTO_PORT" $! || setup_fail "moto_server did not listen on $MOTO_PORT"
 moto_resources 5
 [ "$Q" = "$MOTO_URL/123456789012/alchemiser-work" ] || fail "moto's queue URL is $Q, not the one configured"
 say "moto up, resources created"

@@ -12,6 +12,16 @@
 #include "alchemiser/core/xalloc.h"
 #include "helpers.h"
 
+struct decimal
+test_dec(const char *s)
+{
+	struct errctx ec = { 0 };
+	struct decimal d;
+
+	ck_assert_ok(decimal_parse(s, &d, &ec), &ec);
+	return d;
+}
+
 int
 test_run_suite(Suite *s)
 {

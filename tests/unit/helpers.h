@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "alchemiser/core/decimal.h"
 #include "alchemiser/core/err.h"
 
 /* Assert that r is 0 (or positive); on failure print the errno name and *ec. */
@@ -21,6 +22,14 @@
 	int _r = (r); \
 	ck_assert_msg(_r == (want), "%s: got %d (%s) want %d (%s): %s", #r, _r, errno_name(_r), \
 	    (want), errno_name(want), errctx_msg(ec)); \
+} while (0)
+
+/* The decimal written s; fails the test when s is not one. */
+struct decimal test_dec(const char *s);
+/* Assert that decimal d is written exactly s. */
+#define ck_assert_dec(d, s) do { \
+	char _b[DECIMAL_STRLEN]; \
+	ck_assert_str_eq(decimal_format((d), _b), (s)); \
 } while (0)
 
 /* Run one suite and return the process exit status (0 = all passed). */

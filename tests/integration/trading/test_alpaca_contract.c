@@ -29,21 +29,6 @@
 static struct fixture fx;
 static struct broker *br;
 
-static struct decimal
-dec(const char *s)
-{
-	struct decimal d;
-	struct errctx ec;
-
-	ck_assert_ok(decimal_parse(s, &d, &ec), &ec);
-	return d;
-}
-
-#define ck_assert_dec(d, s) do { \
-	char _b[DECIMAL_STRLEN]; \
-	ck_assert_str_eq(decimal_format((d), _b), (s)); \
-} while (0)
-
 static void
 setup(void)
 {
@@ -91,7 +76,7 @@ static int
 plan_from_broker(const struct planner_target *t, size_t n, struct planner_plan **pl,
     struct errctx *ec)
 {
-	struct planner_options po = { .cash_reserve = dec("0.01"), .min_trade = dec("0.01") };
+	struct planner_options po = { .cash_reserve = test_dec("0.01"), .min_trade = test_dec("0.01") };
 
 	return planner_build_from_broker(br, t, n, &po, "plan-contract", "corr-contract", "cause",
 	    INT64_C(1767366900000000), pl, ec);
@@ -222,7 +207,7 @@ START_TEST(test_alpaca_contract_fractional_limits)
 	ck_assert_int_eq(fractions, 2);
 	/* Invested: what is left is the cash reserve and less than a share's rounding. */
 	ck_assert_ok(br->ops->get_account(br, &acct, &ec), &ec);
-	ck_assert_msg(decimal_cmp(acct.cash, dec("200")) < 0, "cash left: %s",
+	ck_assert_msg(decimal_cmp(acct.cash, test_dec("200")) < 0, "cash left: %s",
 	    decimal_format(acct.cash, (char[DECIMAL_STRLEN]){ 0 }));
 	ck_assert_ok(br->ops->list_positions(br, &pos, &n, &ec), &ec);
 	ck_assert_uint_eq(n, 2);
@@ -237,7 +222,7 @@ START_TEST(test_alpaca_contract_class_symbols)
 {
 	struct broker_order_request req = {
 		.symbol = "BRK/B", .side = BROKER_SIDE_BUY, .type = BROKER_ORDER_MARKET,
-		.qty = dec("2"), .client_order_id = "alc-class-1",
+		.qty = test_dec("2"), .client_order_id = "alc-class-1",
 	};
 	struct broker_position *pos;
 	struct broker_asset a;
@@ -285,7 +270,7 @@ START_TEST(test_alpaca_contract_replaced)
 	struct errctx ec;
 	struct broker_order_request req = {
 		.symbol = "GOOGL", .side = BROKER_SIDE_BUY, .type = BROKER_ORDER_MARKET,
-		.qty = dec("3"), .client_order_id = "alc-replaced-1",
+		.qty = test_dec("3"), .client_order_id = "alc-replaced-1",
 	};
 
 	fixture_post(&fx, "/__state", "{\"sequence\": [\"accepted\", \"pending_new\", \"new\","
@@ -306,7 +291,7 @@ START_TEST(test_alpaca_contract_replaced)
 	ck_assert_ok(br->ops->list_positions(br, &pos, &n, &ec), &ec);
 	for (size_t i = 0; i < n; i++)
 		if (strcmp(pos[i].symbol, "MSFT") == 0)
-			ck_assert_msg(decimal_cmp(pos[i].qty, dec("30")) < 0,
+			ck_assert_msg(decimal_cmp(pos[i].qty, test_dec("30")) < 0,
 			    "MSFT bought twice: %s", decimal_format(pos[i].qty,
 			    (char[DECIMAL_STRLEN]){ 0 }));
 	free(pos);
@@ -350,7 +335,7 @@ START_TEST(test_alpaca_contract_calculated)
 {
 	struct broker_order_request req = {
 		.symbol = "MSFT", .side = BROKER_SIDE_BUY, .type = BROKER_ORDER_MARKET,
-		.qty = dec("4"), .client_order_id = "alc-calc-1",
+		.qty = test_dec("4"), .client_order_id = "alc-calc-1",
 	};
 	struct broker_order ord;
 	struct errctx ec;
@@ -411,7 +396,7 @@ START_TEST(test_alpaca_contract_open_order_pages)
 {
 	struct broker_order_request req = {
 		.symbol = "MSFT", .side = BROKER_SIDE_BUY, .type = BROKER_ORDER_LIMIT,
-		.qty = dec("1"), .limit_price = dec("1"), .client_order_id = "alc-page-1",
+		.qty = test_dec("1"), .limit_price = test_dec("1"), .client_order_id = "alc-page-1",
 	};
 	struct broker_order *open, ord;
 	size_t n, ours = 0;
@@ -483,7 +468,7 @@ START_TEST(test_alpaca_contract_status_sequences)
 		char *body = xasprintf("{\"sequence\": %s}", cases[i].seq), cid[32];
 		struct broker_order_request req = {
 			.symbol = "MSFT", .side = BROKER_SIDE_BUY, .type = BROKER_ORDER_MARKET,
-			.qty = dec("4"), .client_order_id = cid,
+			.qty = test_dec("4"), .client_order_id = cid,
 		};
 
 		snprintf(cid, sizeof cid, "alc-seq-%zu", i);
@@ -501,7 +486,7 @@ START_TEST(test_alpaca_contract_status_sequences)
 	{
 		struct broker_order_request req = {
 			.symbol = "MSFT", .side = BROKER_SIDE_BUY, .type = BROKER_ORDER_MARKET,
-			.qty = dec("1"), .client_order_id = "alc-seq-cancel",
+			.qty = test_dec("1"), .client_order_id = "alc-seq-cancel",
 		};
 
 		ck_assert_ok(br->ops->submit_order(br, &req, &ord, &ec), &ec);

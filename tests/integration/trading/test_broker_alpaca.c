@@ -18,21 +18,6 @@
 static struct fixture fx;
 static struct broker *br;
 
-static struct decimal
-dec(const char *s)
-{
-	struct decimal d;
-	struct errctx ec;
-
-	ck_assert_ok(decimal_parse(s, &d, &ec), &ec);
-	return d;
-}
-
-#define ck_assert_dec(d, s) do { \
-	char _b[DECIMAL_STRLEN]; \
-	ck_assert_str_eq(decimal_format((d), _b), (s)); \
-} while (0)
-
 static struct broker *
 open_broker(const char *key)
 {
@@ -73,7 +58,7 @@ submit(const char *cid, const char *sym, const char *qty, struct broker_order *o
     struct errctx *ec)
 {
 	struct broker_order_request req = {
-		.symbol = sym, .side = BROKER_SIDE_BUY, .type = BROKER_ORDER_MARKET, .qty = dec(qty),
+		.symbol = sym, .side = BROKER_SIDE_BUY, .type = BROKER_ORDER_MARKET, .qty = test_dec(qty),
 		.client_order_id = cid,
 	};
 
@@ -276,11 +261,11 @@ static struct planner_plan *
 rotation_plan(void)
 {
 	static const struct planner_target t[] = { { "MSFT", 0.5 }, { "GOOGL", 0.5 } };
-	struct planner_position p[] = { { "AAPL", dec("20"), dec("100") } };
+	struct planner_position p[] = { { "AAPL", test_dec("20"), test_dec("100") } };
 	struct planner_input in = {
 		.targets = t, .n_targets = 2, .positions = p, .n_positions = 1,
-		.portfolio_value = dec("12000"), .cash = dec("10000"), .cash_reserve = dec("0.01"),
-		.min_trade = dec("0.01"), .plan_id = "portfolio_v2_fx",
+		.portfolio_value = test_dec("12000"), .cash = test_dec("10000"), .cash_reserve = test_dec("0.01"),
+		.min_trade = test_dec("0.01"), .plan_id = "portfolio_v2_fx",
 	};
 	struct planner_plan *pl;
 	struct errctx ec;
@@ -381,11 +366,11 @@ END_TEST
 START_TEST(test_broker_alpaca_executor_partial_and_rejected)
 {
 	static const struct planner_target t[] = { { "MSFT", 1.0 } };
-	struct planner_position p[] = { { "AAPL", dec("20"), dec("100") } };
+	struct planner_position p[] = { { "AAPL", test_dec("20"), test_dec("100") } };
 	struct planner_input in = {
 		.targets = t, .n_targets = 1, .positions = p, .n_positions = 1,
-		.portfolio_value = dec("12000"), .cash = dec("10000"), .cash_reserve = dec("0.01"),
-		.min_trade = dec("0.01"), .plan_id = "portfolio_v2_fx6",
+		.portfolio_value = test_dec("12000"), .cash = test_dec("10000"), .cash_reserve = test_dec("0.01"),
+		.min_trade = test_dec("0.01"), .plan_id = "portfolio_v2_fx6",
 	};
 	struct planner_plan *pl;
 	struct executor_options o = fast_opts();

@@ -49,16 +49,6 @@ rng_units(void)
 	return test_rng_next() & 1 ? -u : u;
 }
 
-static struct decimal
-dec(const char *s)
-{
-	struct errctx ec = { 0 };
-	struct decimal d;
-
-	ck_assert_ok(decimal_parse(s, &d, &ec), &ec);
-	return d;
-}
-
 START_TEST(test_decimal_parse_valid)
 {
 	static const struct { const char *in; int64_t units; } cases[] = {
@@ -327,19 +317,19 @@ START_TEST(test_decimal_add_sub_money)
 	struct decimal r, one = decimal_from_units(1);
 
 	/* The classic: exact in decimal, never 0.30000000000000004. */
-	ck_assert_int_eq(decimal_add(dec("0.1"), dec("0.2"), &r), 0);
-	ck_assert_int_eq(decimal_cmp(r, dec("0.3")), 0);
-	ck_assert_int_eq(decimal_sub(dec("0.3"), dec("0.1"), &r), 0);
-	ck_assert_int_eq(r.units, dec("0.2").units);
-	ck_assert_int_eq(decimal_add(dec("19.99"), dec("0.01"), &r), 0);
-	ck_assert_int_eq(r.units, dec("20").units);
-	ck_assert_int_eq(decimal_sub(dec("10"), dec("10.00000001"), &r), 0);
+	ck_assert_int_eq(decimal_add(test_dec("0.1"), test_dec("0.2"), &r), 0);
+	ck_assert_int_eq(decimal_cmp(r, test_dec("0.3")), 0);
+	ck_assert_int_eq(decimal_sub(test_dec("0.3"), test_dec("0.1"), &r), 0);
+	ck_assert_int_eq(r.units, test_dec("0.2").units);
+	ck_assert_int_eq(decimal_add(test_dec("19.99"), test_dec("0.01"), &r), 0);
+	ck_assert_int_eq(r.units, test_dec("20").units);
+	ck_assert_int_eq(decimal_sub(test_dec("10"), test_dec("10.00000001"), &r), 0);
 	ck_assert_int_eq(r.units, -1);
 	/* Ten cents ten times is a dollar. */
 	r = DECIMAL_ZERO;
 	for (int i = 0; i < 10; i++)
-		ck_assert_int_eq(decimal_add(r, dec("0.1"), &r), 0);
-	ck_assert_int_eq(r.units, dec("1").units);
+		ck_assert_int_eq(decimal_add(r, test_dec("0.1"), &r), 0);
+	ck_assert_int_eq(r.units, test_dec("1").units);
 
 	ck_assert_int_eq(decimal_add(decimal_from_units(MAXU), DECIMAL_ZERO, &r), 0);
 	ck_assert_int_eq(decimal_add(decimal_from_units(MAXU), one, &r), -EOVERFLOW);
@@ -376,40 +366,40 @@ START_TEST(test_decimal_mul)
 
 	for (size_t i = 0; i < sizeof ties / sizeof ties[0]; i++)
 		for (int m = 0; m < _DECIMAL_ROUND_MAX; m++) {
-			ck_assert_int_eq(decimal_mul(dec(ties[i].a), dec(ties[i].b), m, &r), 0);
+			ck_assert_int_eq(decimal_mul(test_dec(ties[i].a), test_dec(ties[i].b), m, &r), 0);
 			ck_assert_msg(r.units == ties[i].want[m], "%s * %s %s: got %" PRId64,
 			    ties[i].a, ties[i].b, mode_names[m], r.units);
 		}
-	ck_assert_int_eq(decimal_mul(dec("1.5"), dec("2"), HE, &r), 0);
+	ck_assert_int_eq(decimal_mul(test_dec("1.5"), test_dec("2"), HE, &r), 0);
 	ck_assert_str_eq(decimal_format(r, buf), "3");
-	ck_assert_int_eq(decimal_mul(dec("0.1"), dec("0.1"), HE, &r), 0);
+	ck_assert_int_eq(decimal_mul(test_dec("0.1"), test_dec("0.1"), HE, &r), 0);
 	ck_assert_str_eq(decimal_format(r, buf), "0.01");
 	/* price * qty, exact. */
-	ck_assert_int_eq(decimal_mul(dec("123.45"), dec("0.333"), HE, &r), 0);
+	ck_assert_int_eq(decimal_mul(test_dec("123.45"), test_dec("0.333"), HE, &r), 0);
 	ck_assert_str_eq(decimal_format(r, buf), "41.10885");
-	ck_assert_int_eq(decimal_mul(dec("-123.45"), dec("-0.333"), HE, &r), 0);
+	ck_assert_int_eq(decimal_mul(test_dec("-123.45"), test_dec("-0.333"), HE, &r), 0);
 	ck_assert_str_eq(decimal_format(r, buf), "41.10885");
-	ck_assert_int_eq(decimal_mul(dec("1234.56789"), dec("0"), HE, &r), 0);
+	ck_assert_int_eq(decimal_mul(test_dec("1234.56789"), test_dec("0"), HE, &r), 0);
 	ck_assert_str_eq(decimal_format(r, buf), "0");
 
 	/* Edges: products up to 2^126 in the intermediate never wrap. */
-	ck_assert_int_eq(decimal_mul(decimal_from_units(MAXU), dec("1"), HE, &r), 0);
+	ck_assert_int_eq(decimal_mul(decimal_from_units(MAXU), test_dec("1"), HE, &r), 0);
 	ck_assert_int_eq(r.units, MAXU);
-	ck_assert_int_eq(decimal_mul(decimal_from_units(MAXU), dec("-1"), HE, &r), 0);
+	ck_assert_int_eq(decimal_mul(decimal_from_units(MAXU), test_dec("-1"), HE, &r), 0);
 	ck_assert_int_eq(r.units, -MAXU);
-	ck_assert_int_eq(decimal_mul(decimal_from_units(MAXU), dec("1.00000001"), DN, &r), -EOVERFLOW);
+	ck_assert_int_eq(decimal_mul(decimal_from_units(MAXU), test_dec("1.00000001"), DN, &r), -EOVERFLOW);
 	ck_assert_int_eq(decimal_mul(decimal_from_units(MAXU), decimal_from_units(MAXU), HE, &r), -EOVERFLOW);
 	ck_assert_int_eq(decimal_mul(decimal_from_units(-MAXU), decimal_from_units(MAXU), HE, &r), -EOVERFLOW);
 	ck_assert_int_eq(decimal_mul(decimal_from_units(-MAXU), decimal_from_units(-MAXU), HE, &r), -EOVERFLOW);
-	ck_assert_int_eq(decimal_mul(dec("1000000"), dec("1000000"), HE, &r), -EOVERFLOW);
+	ck_assert_int_eq(decimal_mul(test_dec("1000000"), test_dec("1000000"), HE, &r), -EOVERFLOW);
 	/* 303700^2 fits, 303701^2 does not. */
-	ck_assert_int_eq(decimal_mul(dec("303700"), dec("303700"), HE, &r), 0);
+	ck_assert_int_eq(decimal_mul(test_dec("303700"), test_dec("303700"), HE, &r), 0);
 	ck_assert_str_eq(decimal_format(r, buf), "92233690000");
-	ck_assert_int_eq(decimal_mul(dec("303701"), dec("303701"), HE, &r), -EOVERFLOW);
+	ck_assert_int_eq(decimal_mul(test_dec("303701"), test_dec("303701"), HE, &r), -EOVERFLOW);
 	/* Tiny times huge: the intermediate is big, the result is fine. */
-	ck_assert_int_eq(decimal_mul(decimal_from_units(MAXU), dec("0.00000001"), HE, &r), 0);
+	ck_assert_int_eq(decimal_mul(decimal_from_units(MAXU), test_dec("0.00000001"), HE, &r), 0);
 	ck_assert_str_eq(decimal_format(r, buf), "922.33720369");
-	ck_assert_int_eq(decimal_mul(dec("1"), dec("1"), _DECIMAL_ROUND_MAX, &r), -EINVAL);
+	ck_assert_int_eq(decimal_mul(test_dec("1"), test_dec("1"), _DECIMAL_ROUND_MAX, &r), -EINVAL);
 }
 END_TEST
 
@@ -433,31 +423,31 @@ START_TEST(test_decimal_div)
 
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
 		for (int m = 0; m < _DECIMAL_ROUND_MAX; m++) {
-			ck_assert_int_eq(decimal_div(dec(cases[i].a), dec(cases[i].b), m, &r), 0);
+			ck_assert_int_eq(decimal_div(test_dec(cases[i].a), test_dec(cases[i].b), m, &r), 0);
 			ck_assert_msg(r.units == cases[i].want[m], "%s / %s %s: got %" PRId64,
 			    cases[i].a, cases[i].b, mode_names[m], r.units);
 		}
 	/* Splitting a dollar three ways, and the remainder. */
-	ck_assert_int_eq(decimal_div(dec("100"), dec("3"), DN, &r), 0);
+	ck_assert_int_eq(decimal_div(test_dec("100"), test_dec("3"), DN, &r), 0);
 	ck_assert_str_eq(decimal_format(r, buf), "33.33333333");
-	ck_assert_int_eq(decimal_div(dec("1"), dec("0.00000001"), HE, &r), 0);
+	ck_assert_int_eq(decimal_div(test_dec("1"), test_dec("0.00000001"), HE, &r), 0);
 	ck_assert_str_eq(decimal_format(r, buf), "100000000");
-	ck_assert_int_eq(decimal_div(dec("1000"), dec("0.00000001"), HE, &r), -EOVERFLOW);
-	ck_assert_int_eq(decimal_div(decimal_from_units(MAXU), dec("0.5"), HE, &r), -EOVERFLOW);
-	ck_assert_int_eq(decimal_div(decimal_from_units(MAXU), dec("1"), HE, &r), 0);
+	ck_assert_int_eq(decimal_div(test_dec("1000"), test_dec("0.00000001"), HE, &r), -EOVERFLOW);
+	ck_assert_int_eq(decimal_div(decimal_from_units(MAXU), test_dec("0.5"), HE, &r), -EOVERFLOW);
+	ck_assert_int_eq(decimal_div(decimal_from_units(MAXU), test_dec("1"), HE, &r), 0);
 	ck_assert_int_eq(r.units, MAXU);
-	ck_assert_int_eq(decimal_div(decimal_from_units(-MAXU), dec("-1"), HE, &r), 0);
+	ck_assert_int_eq(decimal_div(decimal_from_units(-MAXU), test_dec("-1"), HE, &r), 0);
 	ck_assert_int_eq(r.units, MAXU);
 	ck_assert_int_eq(decimal_div(decimal_from_units(MAXU), decimal_from_units(MAXU), HE, &r), 0);
 	ck_assert_int_eq(r.units, U(100000000));
 	ck_assert_int_eq(decimal_div(decimal_from_units(1), decimal_from_units(MAXU), CE, &r), 0);
 	ck_assert_int_eq(r.units, 1);
-	r = dec("7");
-	ck_assert_int_eq(decimal_div(dec("1"), DECIMAL_ZERO, HE, &r), -EDOM);
+	r = test_dec("7");
+	ck_assert_int_eq(decimal_div(test_dec("1"), DECIMAL_ZERO, HE, &r), -EDOM);
 	ck_assert_int_eq(decimal_div(DECIMAL_ZERO, DECIMAL_ZERO, HE, &r), -EDOM);
 	ck_assert_int_eq(decimal_div(decimal_from_units(MAXU), DECIMAL_ZERO, CE, &r), -EDOM);
-	ck_assert_int_eq(r.units, dec("7").units);
-	ck_assert_int_eq(decimal_div(dec("1"), dec("1"), -1, &r), -EINVAL);
+	ck_assert_int_eq(r.units, test_dec("7").units);
+	ck_assert_int_eq(decimal_div(test_dec("1"), test_dec("1"), -1, &r), -EINVAL);
 }
 END_TEST
 
@@ -521,26 +511,26 @@ START_TEST(test_decimal_from_to_double)
 	ck_assert_int_eq(decimal_from_double(-INFINITY, HE, &d), -EINVAL);
 	ck_assert_int_eq(decimal_from_double(1.0, _DECIMAL_ROUND_MAX, &d), -EINVAL);
 
-	ck_assert(decimal_to_double(dec("0.1")) == 0.1);
-	ck_assert(decimal_to_double(dec("-2.5")) == -2.5);
+	ck_assert(decimal_to_double(test_dec("0.1")) == 0.1);
+	ck_assert(decimal_to_double(test_dec("-2.5")) == -2.5);
 	ck_assert(decimal_to_double(DECIMAL_ZERO) == 0.0);
 	ck_assert(decimal_to_double(decimal_from_units(1)) == 1e-8);
 	ck_assert(decimal_to_double(decimal_from_units(MAXU)) == 92233720368.54775807);
 	ck_assert(decimal_to_double(decimal_from_units(-MAXU)) == -92233720368.54775807);
-	ck_assert(decimal_to_double(dec("12345678901.23456789")) == 12345678901.23456789);
+	ck_assert(decimal_to_double(test_dec("12345678901.23456789")) == 12345678901.23456789);
 }
 END_TEST
 
 START_TEST(test_decimal_cmp_abs_neg_min_max)
 {
-	struct decimal a = dec("-1.5"), b = dec("2");
+	struct decimal a = test_dec("-1.5"), b = test_dec("2");
 
 	ck_assert_int_eq(decimal_cmp(a, b), -1);
 	ck_assert_int_eq(decimal_cmp(b, a), 1);
-	ck_assert_int_eq(decimal_cmp(a, dec("-1.50")), 0);
-	ck_assert_int_eq(decimal_abs(a).units, dec("1.5").units);
+	ck_assert_int_eq(decimal_cmp(a, test_dec("-1.50")), 0);
+	ck_assert_int_eq(decimal_abs(a).units, test_dec("1.5").units);
 	ck_assert_int_eq(decimal_abs(b).units, b.units);
-	ck_assert_int_eq(decimal_neg(a).units, dec("1.5").units);
+	ck_assert_int_eq(decimal_neg(a).units, test_dec("1.5").units);
 	ck_assert_int_eq(decimal_neg(DECIMAL_ZERO).units, 0);
 	ck_assert_int_eq(decimal_neg(decimal_from_units(MAXU)).units, -MAXU);
 	ck_assert_int_eq(decimal_abs(decimal_from_units(-MAXU)).units, MAXU);
@@ -551,7 +541,7 @@ START_TEST(test_decimal_cmp_abs_neg_min_max)
 	ck_assert_int_eq(decimal_max(a, b).units, b.units);
 	ck_assert(decimal_is_negative(a));
 	ck_assert(!decimal_is_negative(DECIMAL_ZERO));
-	ck_assert(decimal_is_zero(dec("-0.000")));
+	ck_assert(decimal_is_zero(test_dec("-0.000")));
 }
 END_TEST
 

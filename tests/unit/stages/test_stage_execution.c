@@ -47,21 +47,11 @@ static struct broker *b;
 static struct config *cfg;
 static int64_t now0;
 
-static struct decimal
-dec(const char *s)
-{
-	struct decimal d;
-	struct errctx ec;
-
-	ck_assert_ok(decimal_parse(s, &d, &ec), &ec);
-	return d;
-}
-
 static void
 open_broker(int64_t delay_usec, bool fill_on_cancel)
 {
 	struct broker_sim_options o = {
-		.state_path = bpath != NULL ? bpath : path, .starting_cash = dec("10000"),
+		.state_path = bpath != NULL ? bpath : path, .starting_cash = test_dec("10000"),
 		.order_delay_usec = delay_usec, .fill_on_cancel = fill_on_cancel,
 	};
 	static const char *const syms[] = { "SPY", "BIL", "GLD", "IEF", "TLT", "QQQ" };
@@ -69,7 +59,7 @@ open_broker(int64_t delay_usec, bool fill_on_cancel)
 
 	ck_assert_ok(broker_sim_new(&o, &b, &ec), &ec);
 	for (size_t i = 0; i < sizeof syms / sizeof *syms; i++)
-		ck_assert_ok(broker_sim_set_price(b, syms[i], dec("100"), &ec), &ec);
+		ck_assert_ok(broker_sim_set_price(b, syms[i], test_dec("100"), &ec), &ec);
 }
 
 static void
@@ -187,8 +177,8 @@ resting_order(const char *eid, const char *sym, enum broker_side side, int k, co
 {
 	char cid[BROKER_CLIENT_ID_MAX];
 	struct broker_order_request req = {
-		.symbol = sym, .side = side, .type = BROKER_ORDER_LIMIT, .qty = dec(qty),
-		.limit_price = dec(side == BROKER_SIDE_BUY ? "50" : "150"), .client_order_id = cid,
+		.symbol = sym, .side = side, .type = BROKER_ORDER_LIMIT, .qty = test_dec(qty),
+		.limit_price = test_dec(side == BROKER_SIDE_BUY ? "50" : "150"), .client_order_id = cid,
 	};
 	struct broker_order o;
 	struct errctx ec;
@@ -229,7 +219,7 @@ START_TEST(test_stage_execution_superseded)
 		char cid[BROKER_CLIENT_ID_MAX];
 		struct broker_order_request req = {
 			.symbol = "SPY", .side = BROKER_SIDE_BUY, .type = BROKER_ORDER_MARKET,
-			.qty = dec("20"), .client_order_id = cid,
+			.qty = test_dec("20"), .client_order_id = cid,
 		};
 		struct broker_order o;
 		struct errctx ec;
@@ -362,9 +352,9 @@ START_TEST(test_stage_execution_newer_plan_trades)
 		ck_assert_str_eq(json_get_str(o, "side"), "buy");
 		ck_assert_str_eq(json_get_str(o, "status"), "filled");
 		/* B bought 98..100 BIL (the buying-power cap) in its one run. */
-		ck_assert_int_eq(decimal_cmp(dec(json_get_str(o, "filled_qty")),
-		    dec(json_get_str(o, "shares"))), 0);
-		ck_assert_int_ge(decimal_cmp(dec(json_get_str(o, "filled_qty")), dec("98")), 0);
+		ck_assert_int_eq(decimal_cmp(test_dec(json_get_str(o, "filled_qty")),
+		    test_dec(json_get_str(o, "shares"))), 0);
+		ck_assert_int_ge(decimal_cmp(test_dec(json_get_str(o, "filled_qty")), test_dec("98")), 0);
 		ck_assert_int_eq(json_integer_value(json_object_get(domain_event_get(wc, "summary"),
 		    "orders_placed")), 1);
 	}
@@ -391,7 +381,7 @@ START_TEST(test_stage_execution_superseded_lists_whole_sell)
 	{
 		struct broker_order_request req = {
 			.symbol = "QQQ", .side = BROKER_SIDE_BUY, .type = BROKER_ORDER_MARKET,
-			.qty = dec("30"), .client_order_id = "manual-qqq-1",
+			.qty = test_dec("30"), .client_order_id = "manual-qqq-1",
 		};
 		struct broker_order bo;
 		struct errctx ec;
@@ -426,7 +416,7 @@ START_TEST(test_stage_execution_superseded_lists_whole_sell)
 		if (strcmp(json_get_str(o, "symbol"), "QQQ") == 0) {
 			ck_assert_str_eq(json_get_str(o, "side"), "sell");
 			ck_assert_str_eq(json_get_str(o, "status"), "filled");
-			ck_assert_int_eq(decimal_cmp(dec(json_get_str(o, "filled_qty")), dec("30")), 0);
+			ck_assert_int_eq(decimal_cmp(test_dec(json_get_str(o, "filled_qty")), test_dec("30")), 0);
 			sold = true;
 		} else if (strcmp(json_get_str(o, "symbol"), "SPY") == 0) {
 			ck_assert_str_eq(json_get_str(o, "side"), "buy");
@@ -537,7 +527,7 @@ START_TEST(test_stage_execution_fenced)
 	for (const char *const *s = (const char *const[]){ "SPY", "BIL", "GLD", "IEF", "TLT", NULL };
 	    *s != NULL; s++)
 		ck_assert_msg(position(*s).units / DECIMAL_SCALE >= 19 &&
-		    decimal_cmp(position(*s), dec("20")) <= 0, "%s: %lld", *s,
+		    decimal_cmp(position(*s), test_dec("20")) <= 0, "%s: %lld", *s,
 		    (long long)(position(*s).units / DECIMAL_SCALE));
 }
 END_TEST
@@ -587,9 +577,9 @@ START_TEST(test_stage_execution_fill_on_cancel)
 	/* 40 filled at 50: equity 12000, half is 60 SPY. The 40 count toward
 	 * them (a plan that missed the fill would buy 60 on top: 100); the chain
 	 * filled, so this run's SPY leg is done (executor.c, resolve_chain). */
-	ck_assert_int_eq(decimal_cmp(position("SPY"), dec("40")), 0);
-	ck_assert_int_le(decimal_cmp(position("BIL"), dec("60")), 0);
-	ck_assert_int_ge(decimal_cmp(position("BIL"), dec("59")), 0);
+	ck_assert_int_eq(decimal_cmp(position("SPY"), test_dec("40")), 0);
+	ck_assert_int_le(decimal_cmp(position("BIL"), test_dec("60")), 0);
+	ck_assert_int_ge(decimal_cmp(position("BIL"), test_dec("59")), 0);
 	ck_assert_int_eq(order_count(), 2);	/* the SPY attempt and one BIL order */
 }
 END_TEST
@@ -615,11 +605,11 @@ setup_lapse(void)
 	bpath = xasprintf("%s/broker.sqlite", dir);
 	o = (struct sqlite_idem_options){ .path = path, .busy_timeout_usec = 300 * 1000 };
 	ck_assert_ok(sqlite_idem_new(&o, &is, &ec), &ec);
-	bo = (struct broker_sim_options){ .state_path = bpath, .starting_cash = dec("10000"),
+	bo = (struct broker_sim_options){ .state_path = bpath, .starting_cash = test_dec("10000"),
 	    .spread_bps = 100 };
 	ck_assert_ok(broker_sim_new(&bo, &b, &ec), &ec);
 	for (size_t i = 0; i < sizeof syms / sizeof *syms; i++)
-		ck_assert_ok(broker_sim_set_price(b, syms[i], dec("100"), &ec), &ec);
+		ck_assert_ok(broker_sim_set_price(b, syms[i], test_dec("100"), &ec), &ec);
 	ck_assert_ok(config_load_string("[daemon]\nidempotency_lease = 6s\n[trading]\n"
 	    "use_limit_orders = yes\nmax_reprices = 0\nreprice_interval = 8s\ncash_reserve = 0\n"
 	    "order_poll_interval = 100ms\n", "test", dir, NULL, &cfg, &ec), &ec);
@@ -713,8 +703,8 @@ START_TEST(test_stage_execution_fenced_by_lapse)
 	ck_assert_msg(out.outcome == OUTCOME_DONE, "outcome %d: %s", out.outcome, out.reason);
 	stage_output_clear(&out);
 	for (const char *const *s = (const char *const[]){ "SPY", "BIL", NULL }; *s != NULL; s++)
-		ck_assert_msg(decimal_cmp(position(*s), dec("48")) >= 0 &&
-		    decimal_cmp(position(*s), dec("50")) <= 0, "%s: %lld", *s,
+		ck_assert_msg(decimal_cmp(position(*s), test_dec("48")) >= 0 &&
+		    decimal_cmp(position(*s), test_dec("50")) <= 0, "%s: %lld", *s,
 		    (long long)(position(*s).units / DECIMAL_SCALE));
 }
 END_TEST

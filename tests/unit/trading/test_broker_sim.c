@@ -22,27 +22,12 @@ now_cb(void *ud)
 	return fake_now;
 }
 
-static struct decimal
-dec(const char *s)
-{
-	struct decimal d;
-	struct errctx ec;
-
-	ck_assert_ok(decimal_parse(s, &d, &ec), &ec);
-	return d;
-}
-
-#define ck_assert_dec(d, s) do { \
-	char _b[DECIMAL_STRLEN]; \
-	ck_assert_str_eq(decimal_format((d), _b), (s)); \
-} while (0)
-
 static struct broker *
 open_sim(int slippage, int partial)
 {
 	struct broker_sim_options o = {
 		.state_path = path,
-		.starting_cash = dec("10000"),
+		.starting_cash = test_dec("10000"),
 		.slippage_bps = slippage,
 		.spread_bps = 10,
 		.partial_fill_pct = partial,
@@ -81,8 +66,8 @@ submit(struct broker *b, const char *cid, const char *sym, enum broker_side side
     struct errctx *ec)
 {
 	struct broker_order_request req = {
-		.symbol = sym, .side = side, .type = type, .qty = dec(qty),
-		.limit_price = limit ? dec(limit) : DECIMAL_ZERO, .client_order_id = cid,
+		.symbol = sym, .side = side, .type = type, .qty = test_dec(qty),
+		.limit_price = limit ? test_dec(limit) : DECIMAL_ZERO, .client_order_id = cid,
 	};
 
 	return b->ops->submit_order(b, &req, o, ec);
@@ -100,7 +85,7 @@ START_TEST(test_broker_sim_market_fill_and_money)
 	ck_assert_ok(b->ops->get_account(b, &a, &ec), &ec);
 	ck_assert_dec(a.cash, "10000");
 	ck_assert_dec(a.buying_power, "10000");
-	ck_assert_ok(broker_sim_set_price(b, "AAPL", dec("100"), &ec), &ec);
+	ck_assert_ok(broker_sim_set_price(b, "AAPL", test_dec("100"), &ec), &ec);
 	ck_assert_ok(submit(b, "c1", "AAPL", BROKER_SIDE_BUY, BROKER_ORDER_MARKET, "10", NULL,
 	    &o, &ec), &ec);
 	ck_assert_int_eq(o.status, BROKER_STATUS_FILLED);
@@ -159,7 +144,7 @@ START_TEST(test_broker_sim_limit_rest_fill_cancel)
 	size_t n;
 	struct errctx ec;
 
-	ck_assert_ok(broker_sim_set_price(b, "MSFT", dec("400"), &ec), &ec);
+	ck_assert_ok(broker_sim_set_price(b, "MSFT", test_dec("400"), &ec), &ec);
 	ck_assert_ok(b->ops->get_quote(b, "MSFT", &q, &ec), &ec);
 	ck_assert_dec(q.bid, "399.8");
 	ck_assert_dec(q.ask, "400.2");
@@ -172,7 +157,7 @@ START_TEST(test_broker_sim_limit_rest_fill_cancel)
 	ck_assert_uint_eq(n, 1);
 	free(open);
 	/* The price comes down to the limit: the next read fills it. */
-	ck_assert_ok(broker_sim_set_price(b, "MSFT", dec("389.5"), &ec), &ec);
+	ck_assert_ok(broker_sim_set_price(b, "MSFT", test_dec("389.5"), &ec), &ec);
 	ck_assert_ok(b->ops->get_order(b, o.id, &o2, &ec), &ec);
 	ck_assert_int_eq(o2.status, BROKER_STATUS_FILLED);
 	ck_assert_dec(o2.filled_avg_price, "389.5");
@@ -203,7 +188,7 @@ START_TEST(test_broker_sim_orders_after)
 	size_t n;
 	struct errctx ec;
 
-	ck_assert_ok(broker_sim_set_price(b, "MSFT", dec("400"), &ec), &ec);
+	ck_assert_ok(broker_sim_set_price(b, "MSFT", test_dec("400"), &ec), &ec);
 	ck_assert_ok(submit(b, "a1", "MSFT", BROKER_SIDE_BUY, BROKER_ORDER_MARKET, "2", NULL, &o,
 	    &ec), &ec);
 	mid = fake_now;
@@ -245,7 +230,7 @@ START_TEST(test_broker_sim_partial_and_rejections)
 	struct broker_order_request req = { 0 };
 	struct errctx ec;
 
-	ck_assert_ok(broker_sim_set_price(b, "SPY", dec("500"), &ec), &ec);
+	ck_assert_ok(broker_sim_set_price(b, "SPY", test_dec("500"), &ec), &ec);
 	ck_assert_ok(submit(b, "p1", "SPY", BROKER_SIDE_BUY, BROKER_ORDER_LIMIT, "10", "501", &o,
 	    &ec), &ec);
 	ck_assert_int_eq(o.status, BROKER_STATUS_PARTIALLY_FILLED);
@@ -259,7 +244,7 @@ START_TEST(test_broker_sim_partial_and_rejections)
 
 	/* Non-tradable and unpriced: stored as rejected, like Alpaca's async reject. */
 	ck_assert_ok(broker_sim_set_asset(b, "BAD", false, true, &ec), &ec);
-	ck_assert_ok(broker_sim_set_price(b, "BAD", dec("10"), &ec), &ec);
+	ck_assert_ok(broker_sim_set_price(b, "BAD", test_dec("10"), &ec), &ec);
 	ck_assert_ok(submit(b, "r1", "BAD", BROKER_SIDE_BUY, BROKER_ORDER_MARKET, "1", NULL, &o,
 	    &ec), &ec);
 	ck_assert_int_eq(o.status, BROKER_STATUS_REJECTED);
@@ -270,7 +255,7 @@ START_TEST(test_broker_sim_partial_and_rejections)
 
 	/* Whole shares only for a non-fractionable asset; notional buys. */
 	ck_assert_ok(broker_sim_set_asset(b, "BRK", true, false, &ec), &ec);
-	ck_assert_ok(broker_sim_set_price(b, "BRK", dec("50"), &ec), &ec);
+	ck_assert_ok(broker_sim_set_price(b, "BRK", test_dec("50"), &ec), &ec);
 	ck_assert_ok(b->ops->get_asset(b, "BRK", &as, &ec), &ec);
 	ck_assert(as.tradable && !as.fractionable);
 	ck_assert_err(submit(b, "f1", "BRK", BROKER_SIDE_BUY, BROKER_ORDER_MARKET, "1.5", NULL,
@@ -279,7 +264,7 @@ START_TEST(test_broker_sim_partial_and_rejections)
 	req.side = BROKER_SIDE_BUY;
 	req.type = BROKER_ORDER_MARKET;
 	req.use_notional = true;
-	req.notional = dec("250");
+	req.notional = test_dec("250");
 	req.client_order_id = "n1";
 	ck_assert_ok(b->ops->submit_order(b, &req, &o, &ec), &ec);
 	ck_assert_int_eq(o.status, BROKER_STATUS_FILLED);
@@ -300,7 +285,7 @@ START_TEST(test_broker_sim_persists_and_history)
 	size_t n;
 	struct errctx ec;
 
-	ck_assert_ok(broker_sim_set_price(b, "QQQ", dec("400"), &ec), &ec);
+	ck_assert_ok(broker_sim_set_price(b, "QQQ", test_dec("400"), &ec), &ec);
 	ck_assert_ok(b->ops->get_account(b, &a, &ec), &ec);
 	ck_assert_ok(submit(b, "h1", "QQQ", BROKER_SIDE_BUY, BROKER_ORDER_MARKET, "10", NULL, &o,
 	    &ec), &ec);
@@ -312,7 +297,7 @@ START_TEST(test_broker_sim_persists_and_history)
 	/* Next day, price up: a reopened file keeps everything, cash not reset. */
 	fake_now += 86400 * INT64_C(1000000);
 	b = open_sim(0, 0);
-	ck_assert_ok(broker_sim_set_price(b, "QQQ", dec("410"), &ec), &ec);
+	ck_assert_ok(broker_sim_set_price(b, "QQQ", test_dec("410"), &ec), &ec);
 	ck_assert_ok(b->ops->get_account(b, &a, &ec), &ec);
 	ck_assert_dec(a.cash, "6000");
 	ck_assert_dec(a.equity, "10100");
@@ -338,7 +323,7 @@ START_TEST(test_broker_sim_persists_and_history)
 	ck_assert_uint_eq(n, 4);	/* Mon, Tue, Wed, Fri (early) */
 	ck_assert_int_eq(cal[3].close_minute, 780);
 	free(cal);
-	ck_assert_ok(broker_sim_adjust_cash(b, dec("-6000"), &ec), &ec);
+	ck_assert_ok(broker_sim_adjust_cash(b, test_dec("-6000"), &ec), &ec);
 	ck_assert_ok(b->ops->get_account(b, &a, &ec), &ec);
 	ck_assert_dec(a.buying_power, "0");
 	broker_free(b);
@@ -378,7 +363,7 @@ START_TEST(test_broker_sim_concurrent_first_open)
 			ck_assert_int_ge(kids[k], 0);
 			if (kids[k] == 0) {
 				struct broker_sim_options o = {
-					.state_path = p, .starting_cash = dec("10000"), .now_cb = now_cb,
+					.state_path = p, .starting_cash = test_dec("10000"), .now_cb = now_cb,
 				};
 				struct broker *b;
 				struct errctx ec = { 0 };

@@ -24,21 +24,6 @@ static int64_t now_cb(void *ud) { (void)ud; return mono; }
 static int64_t wall_cb(void *ud) { (void)ud; return wall; }
 static void sleep_cb(void *ud, int64_t usec) { (void)ud; mono += usec; wall += usec; }
 
-static struct decimal
-dec(const char *s)
-{
-	struct decimal d;
-	struct errctx ec;
-
-	ck_assert_ok(decimal_parse(s, &d, &ec), &ec);
-	return d;
-}
-
-#define ck_assert_dec(d, s) do { \
-	char _b[DECIMAL_STRLEN]; \
-	ck_assert_str_eq(decimal_format((d), _b), (s)); \
-} while (0)
-
 static void
 setup(void)
 {
@@ -63,7 +48,7 @@ static struct broker *
 open_sim_mode(int partial, bool fill_on_cancel)
 {
 	struct broker_sim_options o = {
-		.state_path = path, .starting_cash = dec("10000"), .slippage_bps = 5,
+		.state_path = path, .starting_cash = test_dec("10000"), .slippage_bps = 5,
 		.spread_bps = 10, .partial_fill_pct = partial, .now_cb = wall_cb,
 		.fill_on_cancel = fill_on_cancel,
 	};
@@ -71,9 +56,9 @@ open_sim_mode(int partial, bool fill_on_cancel)
 	struct errctx ec;
 
 	ck_assert_ok(broker_sim_new(&o, &b, &ec), &ec);
-	ck_assert_ok(broker_sim_set_price(b, "AAPL", dec("100"), &ec), &ec);
-	ck_assert_ok(broker_sim_set_price(b, "MSFT", dec("200"), &ec), &ec);
-	ck_assert_ok(broker_sim_set_price(b, "GOOGL", dec("150"), &ec), &ec);
+	ck_assert_ok(broker_sim_set_price(b, "AAPL", test_dec("100"), &ec), &ec);
+	ck_assert_ok(broker_sim_set_price(b, "MSFT", test_dec("200"), &ec), &ec);
+	ck_assert_ok(broker_sim_set_price(b, "GOOGL", test_dec("150"), &ec), &ec);
 	return b;
 }
 
@@ -87,7 +72,7 @@ static void
 buy_setup(struct broker *b, const char *sym, const char *qty)
 {
 	struct broker_order_request req = {
-		.symbol = sym, .side = BROKER_SIDE_BUY, .type = BROKER_ORDER_MARKET, .qty = dec(qty),
+		.symbol = sym, .side = BROKER_SIDE_BUY, .type = BROKER_ORDER_MARKET, .qty = test_dec(qty),
 		.client_order_id = "setup",
 	};
 	struct broker_order o;
@@ -115,8 +100,8 @@ plan_from(struct broker *b, const struct planner_target *t, size_t nt)
 		pp[i] = (struct planner_position){ pos[i].symbol, pos[i].qty, pos[i].current_price };
 	struct planner_input in = {
 		.targets = t, .n_targets = nt, .positions = pp, .n_positions = n,
-		.portfolio_value = a.portfolio_value, .cash = a.cash, .cash_reserve = dec("0.01"),
-		.min_trade = dec("0.01"), .plan_id = "portfolio_v2_test", .timestamp_usec = wall,
+		.portfolio_value = a.portfolio_value, .cash = a.cash, .cash_reserve = test_dec("0.01"),
+		.min_trade = test_dec("0.01"), .plan_id = "portfolio_v2_test", .timestamp_usec = wall,
 	};
 	ck_assert_ok(planner_build(&in, &pl, &ec), &ec);
 	free(pos);
@@ -167,46 +152,46 @@ START_TEST(test_executor_pricing_rules)
 	struct decimal p, used[1];
 
 	/* §8.4 REST anchor examples. */
-	ck_assert_ok(executor_limit_price(BROKER_SIDE_BUY, dec("100"), dec("100.5"), &p), NULL);
+	ck_assert_ok(executor_limit_price(BROKER_SIDE_BUY, test_dec("100"), test_dec("100.5"), &p), NULL);
 	ck_assert_dec(p, "100.01");
-	ck_assert_ok(executor_limit_price(BROKER_SIDE_SELL, dec("100"), dec("100.5"), &p), NULL);
+	ck_assert_ok(executor_limit_price(BROKER_SIDE_SELL, test_dec("100"), test_dec("100.5"), &p), NULL);
 	ck_assert_dec(p, "100.49");
-	ck_assert_ok(executor_limit_price(BROKER_SIDE_BUY, dec("100"), dec("100.02"), &p), NULL);
+	ck_assert_ok(executor_limit_price(BROKER_SIDE_BUY, test_dec("100"), test_dec("100.02"), &p), NULL);
 	ck_assert_dec(p, "100.01");
-	ck_assert_ok(executor_limit_price(BROKER_SIDE_SELL, dec("100"), dec("100.02"), &p), NULL);
+	ck_assert_ok(executor_limit_price(BROKER_SIDE_SELL, test_dec("100"), test_dec("100.02"), &p), NULL);
 	ck_assert_dec(p, "100.01");
 	ck_assert_int_eq(executor_limit_price(BROKER_SIDE_BUY, DECIMAL_ZERO, DECIMAL_ZERO, &p),
 	    -ENOENT);
 	/* E1 */
-	ck_assert_dec(executor_price_adjust(dec("100"), dec("110"), dec("0.5")), "105");
-	ck_assert_dec(executor_price_adjust(dec("100"), dec("200"), dec("0.25")), "125");
-	ck_assert_dec(executor_price_adjust(dec("100"), dec("200"), dec("0.75")), "175");
+	ck_assert_dec(executor_price_adjust(test_dec("100"), test_dec("110"), test_dec("0.5")), "105");
+	ck_assert_dec(executor_price_adjust(test_dec("100"), test_dec("200"), test_dec("0.25")), "125");
+	ck_assert_dec(executor_price_adjust(test_dec("100"), test_dec("200"), test_dec("0.75")), "175");
 	/* E2: a price already used moves by the improvement step. */
-	used[0] = dec("100");
-	ck_assert_dec(executor_reprice(BROKER_SIDE_BUY, dec("99"), dec("99.9"), dec("99.99"),
-	    dec("0.01"), used, 1), "100.01");
-	ck_assert_dec(executor_reprice(BROKER_SIDE_SELL, dec("101"), dec("100.01"), dec("100.2"),
-	    dec("0.01"), used, 1), "99.99");
-	ck_assert_dec(executor_reprice(BROKER_SIDE_BUY, dec("99"), dec("99.9"), dec("99.95"),
-	    dec("0.05"), used, 1), "100.05");
+	used[0] = test_dec("100");
+	ck_assert_dec(executor_reprice(BROKER_SIDE_BUY, test_dec("99"), test_dec("99.9"), test_dec("99.99"),
+	    test_dec("0.01"), used, 1), "100.01");
+	ck_assert_dec(executor_reprice(BROKER_SIDE_SELL, test_dec("101"), test_dec("100.01"), test_dec("100.2"),
+	    test_dec("0.01"), used, 1), "99.99");
+	ck_assert_dec(executor_reprice(BROKER_SIDE_BUY, test_dec("99"), test_dec("99.9"), test_dec("99.95"),
+	    test_dec("0.05"), used, 1), "100.05");
 	/* §8.5: across the spread by the step. */
-	ck_assert_dec(executor_reprice(BROKER_SIDE_BUY, dec("100.01"), dec("100"), dec("100.5"),
-	    dec("0.02"), none, 0), "100.52");
-	ck_assert_dec(executor_reprice(BROKER_SIDE_SELL, dec("100.49"), dec("100"), dec("100.5"),
-	    dec("0.02"), none, 0), "99.98");
+	ck_assert_dec(executor_reprice(BROKER_SIDE_BUY, test_dec("100.01"), test_dec("100"), test_dec("100.5"),
+	    test_dec("0.02"), none, 0), "100.52");
+	ck_assert_dec(executor_reprice(BROKER_SIDE_SELL, test_dec("100.49"), test_dec("100"), test_dec("100.5"),
+	    test_dec("0.02"), none, 0), "99.98");
 	/* E4 */
 	ck_assert(executor_should_escalate(3, 3));
 	ck_assert(!executor_should_escalate(2, 3));
 	ck_assert(executor_should_escalate(0, 0));
 	/* E9 */
-	ck_assert_ok(executor_mid_price(dec("100"), dec("101"), &p), NULL);
+	ck_assert_ok(executor_mid_price(test_dec("100"), test_dec("101"), &p), NULL);
 	ck_assert_dec(p, "100.5");
-	ck_assert_ok(executor_mid_price(dec("100"), dec("100"), &p), NULL);
+	ck_assert_ok(executor_mid_price(test_dec("100"), test_dec("100"), &p), NULL);
 	ck_assert_dec(p, "100");
-	ck_assert_ok(executor_mid_price(dec("100"), dec("200"), &p), NULL);
+	ck_assert_ok(executor_mid_price(test_dec("100"), test_dec("200"), &p), NULL);
 	ck_assert_dec(p, "150");
-	ck_assert_int_eq(executor_mid_price(DECIMAL_ZERO, dec("101"), &p), -ENOENT);
-	ck_assert_int_eq(executor_mid_price(dec("101"), dec("100"), &p), -ENOENT);
+	ck_assert_int_eq(executor_mid_price(DECIMAL_ZERO, test_dec("101"), &p), -ENOENT);
+	ck_assert_int_eq(executor_mid_price(test_dec("101"), test_dec("100"), &p), -ENOENT);
 }
 END_TEST
 
@@ -310,7 +295,7 @@ START_TEST(test_executor_resume_after_crash)
 	/* The first run died right after placing its first sell (still open). */
 	order_id_make("rebalance-planned-B", "AAPL", BROKER_SIDE_SELL, 0, cid);
 	req = (struct broker_order_request){ .symbol = "AAPL", .side = BROKER_SIDE_SELL,
-	    .type = BROKER_ORDER_LIMIT, .qty = dec("20"), .limit_price = dec("100.04"),
+	    .type = BROKER_ORDER_LIMIT, .qty = test_dec("20"), .limit_price = test_dec("100.04"),
 	    .client_order_id = cid };
 	ck_assert_ok(b->ops->submit_order(b, &req, &ord, &ec), &ec);
 	ck_assert_int_eq(ord.status, BROKER_STATUS_NEW);
@@ -409,7 +394,7 @@ START_TEST(test_executor_buying_power_and_refusals)
 	ck_assert_ok(broker_sim_set_asset(b, "GOOGL", false, true, &ec), &ec);
 	pl = plan_from(b, rotate, 2);
 	/* Cash shrinks after planning: the buy is cut to what buying power allows. */
-	ck_assert_ok(broker_sim_adjust_cash(b, dec("-7000"), &ec), &ec);
+	ck_assert_ok(broker_sim_adjust_cash(b, test_dec("-7000"), &ec), &ec);
 	o.use_limit_orders = false;
 	ck_assert_ok(executor_run(b, pl, "rebalance-planned-E", &o, &res, &ec), &ec);
 	ck_assert_str_eq(res->orders[0].symbol, "GOOGL");	/* alphabetical tie */
@@ -418,8 +403,8 @@ START_TEST(test_executor_buying_power_and_refusals)
 	ck_assert_str_eq(res->orders[1].symbol, "MSFT");
 	ck_assert(res->orders[1].success);
 	/* Planned 24.75 shares; 3000 of buying power at ask + 1 % buys 14.84. */
-	ck_assert_int_lt(decimal_cmp(res->orders[1].filled_qty, dec("15")), 0);
-	ck_assert_int_gt(decimal_cmp(res->orders[1].filled_qty, dec("14.8")), 0);
+	ck_assert_int_lt(decimal_cmp(res->orders[1].filled_qty, test_dec("15")), 0);
+	ck_assert_int_gt(decimal_cmp(res->orders[1].filled_qty, test_dec("14.8")), 0);
 	ck_assert_int_eq(res->status, EXECUTOR_PARTIAL_SUCCESS);
 	ck_assert(!res->success);	/* partial = failure by default */
 	ck_assert(strstr(res->failure_reason, "GOOGL") != NULL);
@@ -445,15 +430,15 @@ static struct broker *
 open_fast_market(int slippage_bps)
 {
 	struct broker_sim_options o = {
-		.state_path = path, .starting_cash = dec("10000"), .slippage_bps = slippage_bps,
+		.state_path = path, .starting_cash = test_dec("10000"), .slippage_bps = slippage_bps,
 		.spread_bps = 10, .quote_lags_fills = true, .now_cb = wall_cb,
 	};
 	struct broker *b;
 	struct errctx ec;
 
 	ck_assert_ok(broker_sim_new(&o, &b, &ec), &ec);
-	ck_assert_ok(broker_sim_set_price(b, "AAPL", dec("100"), &ec), &ec);
-	ck_assert_ok(broker_sim_set_price(b, "MSFT", dec("200"), &ec), &ec);
+	ck_assert_ok(broker_sim_set_price(b, "AAPL", test_dec("100"), &ec), &ec);
+	ck_assert_ok(broker_sim_set_price(b, "MSFT", test_dec("200"), &ec), &ec);
 	return b;
 }
 
@@ -483,7 +468,7 @@ START_TEST(test_executor_buying_power_refusal_retried_smaller)
 	/* Smaller than planned, never above the target, within the cash. */
 	ck_assert_int_gt(decimal_cmp(last->filled_qty, DECIMAL_ZERO), 0);
 	ck_assert_int_lt(decimal_cmp(last->filled_qty,
-	    dec(strcmp(last->symbol, "MSFT") == 0 ? "24.75" : "49.5")), 0);
+	    test_dec(strcmp(last->symbol, "MSFT") == 0 ? "24.75" : "49.5")), 0);
 	ck_assert_int_eq(order_count(b), 2);	/* the refused one stored nothing */
 	ck_assert_ok(b->ops->get_account(b, &a, &ec), &ec);
 	ck_assert(!decimal_is_negative(a.cash));
@@ -581,7 +566,7 @@ START_TEST(test_executor_embedded_story)
 	struct broker *b = open_sim(0);
 	json_t *alloc = json_pack("{s:s, s:f}", "msft", "0.5", "GOOGL", 0.5);
 	json_t *bad = json_pack("{s:s}", "MSFT", "1.5");
-	struct planner_options po = { .cash_reserve = dec("0.01"), .min_trade = dec("0.01") };
+	struct planner_options po = { .cash_reserve = test_dec("0.01"), .min_trade = test_dec("0.01") };
 	struct planner_target *t;
 	struct planner_plan *pl, *decoded;
 	struct executor_result *res;
@@ -612,7 +597,7 @@ START_TEST(test_executor_embedded_story)
 
 		if (it->action != PLANNER_BUY)
 			continue;
-		price = dec(strcmp(it->symbol, "MSFT") == 0 ? "200" : "150");
+		price = test_dec(strcmp(it->symbol, "MSFT") == 0 ? "200" : "150");
 		decimal_mul(held, price, DECIMAL_ROUND_HALF_EVEN, &value);
 		decimal_sub(value, it->target_value, &diff);
 		ck_assert_msg(decimal_cmp(decimal_abs(diff), price) <= 0, "%s off by more than a share",
@@ -636,7 +621,7 @@ static const struct planner_target halves[] = { { "AAPL", 0.5 }, { "MSFT", 0.5 }
 static struct planner_plan *
 live_plan(struct broker *b, const char *plan_event_id)
 {
-	struct planner_options po = { .cash_reserve = dec("0.05"), .min_trade = dec("0.01"),
+	struct planner_options po = { .cash_reserve = test_dec("0.05"), .min_trade = test_dec("0.01"),
 	    .count_open_orders = true, .own_plan_event_id = plan_event_id };
 	struct planner_plan *pl;
 	struct errctx ec;
@@ -706,7 +691,7 @@ START_TEST(test_executor_live_plan_counts_open_orders)
 	b = open_sim(0);
 	/* Another run's AAPL buy rests (limit far below the price). */
 	req = (struct broker_order_request){ .symbol = "AAPL", .side = BROKER_SIDE_BUY,
-	    .type = BROKER_ORDER_LIMIT, .qty = target, .limit_price = dec("1"),
+	    .type = BROKER_ORDER_LIMIT, .qty = target, .limit_price = test_dec("1"),
 	    .client_order_id = "alc-otherrun-aapl-0" };
 	ck_assert_ok(b->ops->submit_order(b, &req, &ord, &ec), &ec);
 	ck_assert_int_eq(ord.status, BROKER_STATUS_NEW);
@@ -739,7 +724,7 @@ START_TEST(test_executor_live_plan_resumes_chain)
 	/* Run D died after attempt 0 of its AAPL buy filled 40 % and rested. */
 	order_id_make("rebalance-planned-D", "AAPL", BROKER_SIDE_BUY, 0, cid);
 	req = (struct broker_order_request){ .symbol = "AAPL", .side = BROKER_SIDE_BUY,
-	    .type = BROKER_ORDER_LIMIT, .qty = target, .limit_price = dec("101"),
+	    .type = BROKER_ORDER_LIMIT, .qty = target, .limit_price = test_dec("101"),
 	    .client_order_id = cid };
 	ck_assert_ok(b->ops->submit_order(b, &req, &ord, &ec), &ec);
 	ck_assert_int_eq(ord.status, BROKER_STATUS_PARTIALLY_FILLED);
@@ -751,10 +736,10 @@ START_TEST(test_executor_live_plan_resumes_chain)
 	ck_assert_int_eq(ord.status, BROKER_STATUS_CANCELED);
 	got = position(b, "AAPL");
 	/* Within 0.1 % (share rounding at the new price basis). */
-	decimal_mul(target, dec("1.001"), DECIMAL_ROUND_HALF_EVEN, &limit);
+	decimal_mul(target, test_dec("1.001"), DECIMAL_ROUND_HALF_EVEN, &limit);
 	ck_assert_msg(decimal_cmp(got, limit) <= 0, "AAPL %lld above target %lld",
 	    (long long)got.units, (long long)target.units);
-	decimal_mul(target, dec("0.99"), DECIMAL_ROUND_HALF_EVEN, &limit);
+	decimal_mul(target, test_dec("0.99"), DECIMAL_ROUND_HALF_EVEN, &limit);
 	ck_assert_msg(decimal_cmp(got, limit) >= 0, "AAPL %lld well below target %lld",
 	    (long long)got.units, (long long)target.units);
 	(void)limit;
@@ -770,7 +755,7 @@ END_TEST
 START_TEST(test_executor_live_plan_rerun_after_other_run)
 {
 	static const struct planner_target others[] = { { "AAPL", 0.1 }, { "MSFT", 0.8 } };
-	struct planner_options po = { .cash_reserve = dec("0.05"), .min_trade = dec("0.01"),
+	struct planner_options po = { .cash_reserve = test_dec("0.05"), .min_trade = test_dec("0.01"),
 	    .count_open_orders = true, .own_plan_event_id = "rebalance-planned-F" };
 	struct executor_options o = opts();
 	struct broker *b = open_sim(0);

@@ -9,22 +9,12 @@
 #include "alchemiser/trading/planner.h"
 #include "helpers.h"
 
-static struct decimal
-dec(const char *s)
-{
-	struct decimal d;
-	struct errctx ec;
-
-	ck_assert_ok(decimal_parse(s, &d, &ec), &ec);
-	return d;
-}
-
 /* |got - want| <= tol */
 #define ck_assert_near(got, want, tol) do { \
 	char _g[DECIMAL_STRLEN]; \
 	struct decimal _d; \
-	decimal_sub((got), dec(want), &_d); \
-	ck_assert_msg(decimal_cmp(decimal_abs(_d), dec(tol)) <= 0, "%s = %s, want %s (+/- %s)", \
+	decimal_sub((got), test_dec(want), &_d); \
+	ck_assert_msg(decimal_cmp(decimal_abs(_d), test_dec(tol)) <= 0, "%s = %s, want %s (+/- %s)", \
 	    #got, decimal_format((got), _g), (want), (tol)); \
 } while (0)
 #define ck_assert_cents(got, want) ck_assert_near(got, want, "0.01")
@@ -35,8 +25,8 @@ plan(const struct planner_target *t, size_t nt, const struct planner_position *p
 {
 	struct planner_input in = {
 		.targets = t, .n_targets = nt, .positions = p, .n_positions = np,
-		.portfolio_value = dec(v), .cash = dec(cash), .cash_reserve = dec("0.01"),
-		.min_trade = dec("0.01"), .seed_suppress_small_exits = seed,
+		.portfolio_value = test_dec(v), .cash = test_dec(cash), .cash_reserve = test_dec("0.01"),
+		.min_trade = test_dec("0.01"), .seed_suppress_small_exits = seed,
 		.plan_id = "portfolio_v2_c1_1767312000", .correlation_id = "c1",
 		.causation_id = "signal-generated-1", .strategy_name = "unknown",
 		.timestamp_usec = INT64_C(1767312000123456),
@@ -70,8 +60,8 @@ START_TEST(test_planner_case_a)
 {
 	struct planner_target t[] = { { "AAPL", 0.4 }, { "MSFT", 0.35 }, { "GOOGL", 0.25 } };
 	struct planner_position p[] = {
-		{ "AAPL", dec("20"), dec("150") }, { "MSFT", dec("15"), dec("150") },
-		{ "GOOGL", dec("5"), dec("300") },
+		{ "AAPL", test_dec("20"), test_dec("150") }, { "MSFT", test_dec("15"), test_dec("150") },
+		{ "GOOGL", test_dec("5"), test_dec("300") },
 	};
 	static const char *const order[] = { "MSFT", "AAPL", "GOOGL" };
 	struct planner_plan *pl = plan(t, 3, p, 3, "10000", "3250", false);
@@ -102,17 +92,17 @@ START_TEST(test_planner_case_a)
 	/* §7.1 step 3: fraction minus percentage, as 2.27.4 publishes it. */
 	ck_assert_uint_eq(pl->n_comparison, 3);
 	ck_assert_str_eq(pl->comparison[0].symbol, "AAPL");
-	ck_assert_int_eq(decimal_cmp(pl->comparison[0].target, dec("0.4")), 0);
-	ck_assert_int_eq(decimal_cmp(pl->comparison[0].current, dec("30")), 0);
-	ck_assert_int_eq(decimal_cmp(pl->comparison[0].delta, dec("-29.6")), 0);
+	ck_assert_int_eq(decimal_cmp(pl->comparison[0].target, test_dec("0.4")), 0);
+	ck_assert_int_eq(decimal_cmp(pl->comparison[0].current, test_dec("30")), 0);
+	ck_assert_int_eq(decimal_cmp(pl->comparison[0].delta, test_dec("-29.6")), 0);
 	planner_plan_free(pl);
 }
 END_TEST
 
 START_TEST(test_planner_case_b_c_d)
 {
-	struct planner_position p10[] = { { "AAPL", dec("10"), dec("100") } };
-	struct planner_position p5[] = { { "AAPL", dec("5"), dec("100") } };
+	struct planner_position p10[] = { { "AAPL", test_dec("10"), test_dec("100") } };
+	struct planner_position p5[] = { { "AAPL", test_dec("5"), test_dec("100") } };
 	struct planner_target tb[] = { { "AAPL", 0.05 }, { "CASH", 0.95 } };
 	struct planner_target tc[] = { { "CASH", 1.0 } };
 	struct planner_target td[] = { { "AAPL", 0.15 }, { "CASH", 0.85 } };
@@ -128,7 +118,7 @@ START_TEST(test_planner_case_b_c_d)
 	ck_assert_int_eq(it->action, PLANNER_SELL);
 	ck_assert_cents(it->trade_amount, "-505");
 	ck_assert_cents(it->target_value, "495");
-	ck_assert_int_eq(decimal_cmp(it->target_weight, dec("0.05")), 0);	/* exactly */
+	ck_assert_int_eq(decimal_cmp(it->target_weight, test_dec("0.05")), 0);	/* exactly */
 	ck_assert_near(it->current_weight, "0.10101", "0.0001");
 	ck_assert_int_eq(it->priority, 3);
 	it = item(pl, "CASH");
@@ -158,7 +148,7 @@ START_TEST(test_planner_case_b_c_d)
 	ck_assert_int_eq(it->action, PLANNER_BUY);
 	ck_assert_cents(it->trade_amount, "985");
 	ck_assert_int_eq(it->priority, 3);
-	ck_assert_int_eq(decimal_cmp(it->target_weight, dec("0.15")), 0);
+	ck_assert_int_eq(decimal_cmp(it->target_weight, test_dec("0.15")), 0);
 	ck_assert_near(it->current_weight, "0.050505", "0.0001");
 	planner_plan_free(pl);
 }
@@ -169,8 +159,8 @@ case_e(bool seed)
 {
 	static const struct planner_target t[] = { { "SPY", 0.5 }, { "QQQ", 0.5 } };
 	struct planner_position p[] = {
-		{ "SPY", dec("10"), dec("500") }, { "QQQ", dec("10"), dec("450") },
-		{ "BIL", dec("0.5"), dec("91.50") },
+		{ "SPY", test_dec("10"), test_dec("500") }, { "QQQ", test_dec("10"), test_dec("450") },
+		{ "BIL", test_dec("0.5"), test_dec("91.50") },
 	};
 
 	return plan(t, 2, p, 3, "9545.75", "45.75", seed);
@@ -196,7 +186,7 @@ START_TEST(test_planner_case_e_seed)
 	it = item(pl, "QQQ");
 	ck_assert_int_eq(it->action, PLANNER_BUY);
 	ck_assert_near(it->trade_amount, "225.14625", "0.00000001");
-	ck_assert_int_eq(decimal_cmp(pl->min_trade_threshold, dec("95.46")), 0);
+	ck_assert_int_eq(decimal_cmp(pl->min_trade_threshold, test_dec("95.46")), 0);
 	planner_plan_free(pl);
 }
 END_TEST
@@ -222,7 +212,7 @@ START_TEST(test_planner_case_f)
 {
 	static const struct planner_target t[] = { { "TQQQ", 0.6 }, { "BIL", 0.4 } };
 	struct planner_position p[] = {
-		{ "SOXL", dec("400"), dec("30") }, { "BIL", dec("100"), dec("91.50") },
+		{ "SOXL", test_dec("400"), test_dec("30") }, { "BIL", test_dec("100"), test_dec("91.50") },
 	};
 	static const char *const order[] = { "SOXL", "BIL", "TQQQ" };
 	struct planner_plan *pl = plan(t, 2, p, 2, "22150", "1000", false);
@@ -252,7 +242,7 @@ START_TEST(test_planner_p4_new_position)
 	static const struct planner_target t[] = { { "AAPL", 1.0 } };
 	struct planner_plan *pl = plan(t, 1, NULL, 0, "1000", "1000", false);
 
-	ck_assert_int_eq(decimal_cmp(item(pl, "AAPL")->target_value, dec("990")), 0);
+	ck_assert_int_eq(decimal_cmp(item(pl, "AAPL")->target_value, test_dec("990")), 0);
 	ck_assert_int_eq(item(pl, "AAPL")->action, PLANNER_BUY);
 	planner_plan_free(pl);
 }
@@ -263,7 +253,7 @@ START_TEST(test_planner_fix_nonpositive_cash)
 	/* P7/P8: 2.27.4 failed the run on cash <= 0. We plan: sells come first and
 	 * the executor buys only within buying power. */
 	static const struct planner_target t[] = { { "QQQ", 1.0 } };
-	struct planner_position p[] = { { "SPY", dec("10"), dec("500") } };
+	struct planner_position p[] = { { "SPY", test_dec("10"), test_dec("500") } };
 	static const char *const order[] = { "SPY", "QQQ" };
 	struct planner_plan *pl = plan(t, 1, p, 1, "4899.50", "-100.50", false);
 
@@ -282,8 +272,8 @@ START_TEST(test_planner_zero_portfolio_and_errors)
 	static const struct planner_target t[] = { { "AAPL", 1.0 } };
 	static const struct planner_target bad[] = { { "AAPL", 1.5 } };
 	static const struct planner_target dup[] = { { "AAPL", 0.5 }, { "aapl", 0.5 } };
-	struct planner_position nop[] = { { "MSFT", dec("1"), dec("0") } };
-	struct planner_input in = { .cash_reserve = dec("0.01"), .min_trade = dec("0.01") };
+	struct planner_position nop[] = { { "MSFT", test_dec("1"), test_dec("0") } };
+	struct planner_input in = { .cash_reserve = test_dec("0.01"), .min_trade = test_dec("0.01") };
 	struct planner_plan *pl;
 	struct errctx ec;
 
@@ -308,7 +298,7 @@ START_TEST(test_planner_zero_portfolio_and_errors)
 	ck_assert_err(planner_build(&in, &pl, &ec), -EINVAL, &ec);
 	ck_assert(strstr(ec.msg, "MSFT") != NULL);
 	struct planner_position twice[] = {
-		{ "MSFT", dec("1"), dec("10") }, { "msft", dec("2"), dec("10") },
+		{ "MSFT", test_dec("1"), test_dec("10") }, { "msft", test_dec("2"), test_dec("10") },
 	};
 	in.positions = twice;
 	in.n_positions = 2;
@@ -325,7 +315,7 @@ qty_ok(enum planner_action a, const char *trade, const char *price, const char *
 	struct errctx ec;
 	char b[DECIMAL_STRLEN];
 
-	ck_assert_ok(planner_order_qty(a, dec(trade), dec(price), dec(held), full, frac, &q, &ec),
+	ck_assert_ok(planner_order_qty(a, test_dec(trade), test_dec(price), test_dec(held), full, frac, &q, &ec),
 	    &ec);
 	ck_assert_str_eq(decimal_format(q, b), want);
 }
@@ -346,11 +336,11 @@ START_TEST(test_planner_order_qty)
 	qty_ok(PLANNER_SELL, "-274.85375", "500", "10", false, true, "0.549707");
 	qty_ok(PLANNER_SELL, "-274.85375", "50", "10", false, false, "5");
 	qty_ok(PLANNER_SELL, "-2000", "100", "10", false, true, "10");
-	ck_assert_err(planner_order_qty(PLANNER_BUY, dec("50"), dec("100"), DECIMAL_ZERO, false,
+	ck_assert_err(planner_order_qty(PLANNER_BUY, test_dec("50"), test_dec("100"), DECIMAL_ZERO, false,
 	    false, &q, &ec), -ERANGE, &ec);
-	ck_assert_err(planner_order_qty(PLANNER_SELL, dec("-50"), dec("100"), DECIMAL_ZERO, true,
+	ck_assert_err(planner_order_qty(PLANNER_SELL, test_dec("-50"), test_dec("100"), DECIMAL_ZERO, true,
 	    true, &q, &ec), -ERANGE, &ec);
-	ck_assert_err(planner_order_qty(PLANNER_BUY, dec("50"), DECIMAL_ZERO, DECIMAL_ZERO, false,
+	ck_assert_err(planner_order_qty(PLANNER_BUY, test_dec("50"), DECIMAL_ZERO, DECIMAL_ZERO, false,
 	    true, &q, &ec), -EINVAL, &ec);
 }
 END_TEST
