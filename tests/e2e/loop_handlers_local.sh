@@ -13,6 +13,22 @@
 
 write_config "[trading]" "use_limit_orders = no" "[local]" "poll_interval = 60s"
 mails() { ls "$STATE/mail/new" 2>/dev/null | wc -l; }
+# A WorkflowCompleted body (on_loop); printf arguments: event id, correlation id.
+COMPLETED='{"detail-type":"WorkflowCompleted","source":"alchemiser.execution","detail":{"event_id":"%s","correlation_id":"%s","causation_id":"t","event_type":"WorkflowCompleted","timestamp":"2025-10-14T12:00:00Z","source_module":"t","workflow_type":"trading","workflow_duration_ms":1,"success":true}}'
+# backlog N TAG IDTAIL: N WorkflowCompleted messages written straight into the
+# work queue, visible now (event ids TAG-1..N, runs TAG-run-1..N, message ids
+# ending in IDTAIL, 12 hex digits).
+backlog() {
+	sqlite3 -batch "$STATE/state.sqlite" <<SQL
+PRAGMA busy_timeout = 10000;
+WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < $1)
+INSERT INTO queue_messages (queue, message_id, body, sent_usec, visible_usec)
+SELECT 'alchemiser-work', printf('%08x-0000-4000-8000-$3', i),
+       CAST(printf('$COMPLETED', '$2-' || i, '$2-run-' || i) AS BLOB),
+       CAST(strftime('%s','now') AS INTEGER) * 1000000, CAST(strftime('%s','now') AS INTEGER) * 1000000
+FROM n;
+SQL
+}
 
 # 1. A whole run: the loop takes monitor and completed, the workers the rest.
 rc=$(once '{"mode":"trade","correlation_id":"loop-A"}')
@@ -31,15 +47,7 @@ echo "loop_handlers: monitor and completed ran on the loop, the rest on workers"
 
 # 2. A backlog of WorkflowCompleted: all on the loop, each done once.
 N=600
-sqlite3 -batch "$STATE/state.sqlite" <<SQL
-PRAGMA busy_timeout = 10000;
-WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < $N)
-INSERT INTO queue_messages (queue, message_id, body, sent_usec, visible_usec)
-SELECT 'alchemiser-work', printf('%08x-0000-4000-8000-00000000abcd', i),
-       CAST(printf('{"detail-type":"WorkflowCompleted","source":"alchemiser.execution","detail":{"event_id":"bl-%d","correlation_id":"bl-run-%d","causation_id":"t","event_type":"WorkflowCompleted","timestamp":"2025-10-14T12:00:00Z","source_module":"t","workflow_type":"trading","workflow_duration_ms":1,"success":true}}', i, i) AS BLOB),
-       CAST(strftime('%s','now') AS INTEGER) * 1000000, CAST(strftime('%s','now') AS INTEGER) * 1000000
-FROM n;
-SQL
+backlog $N bl 00000000abcd
 : >"$WORK/daemon.log"
 sed -i 's/^log_level = debug/log_level = info/' "$CONF"
 rc=0
@@ -59,15 +67,7 @@ echo "loop_handlers: a backlog of $N handled on the loop, each once"
 
 # 3. The doorbell's watch: none while a backlog flows, one while asleep.
 N=20000
-sqlite3 -batch "$STATE/state.sqlite" <<SQL
-PRAGMA busy_timeout = 10000;
-WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < $N)
-INSERT INTO queue_messages (queue, message_id, body, sent_usec, visible_usec)
-SELECT 'alchemiser-work', printf('%08x-0000-4000-8000-00000000dcba', i),
-       CAST(printf('{"detail-type":"WorkflowCompleted","source":"alchemiser.execution","detail":{"event_id":"fl-%d","correlation_id":"fl-run-%d","causation_id":"t","event_type":"WorkflowCompleted","timestamp":"2025-10-14T12:00:00Z","source_module":"t","workflow_type":"trading","workflow_duration_ms":1,"success":true}}', i, i) AS BLOB),
-       CAST(strftime('%s','now') AS INTEGER) * 1000000, CAST(strftime('%s','now') AS INTEGER) * 1000000
-FROM n;
-SQL
+backlog $N fl 00000000dcba
 left() { sql "SELECT COUNT(*) FROM queue_messages WHERE queue = 'alchemiser-work'"; }
 # The daemon's inotify descriptor and its watches ("inotify wd:" lines).
 bell_fdinfo() {
@@ -88,8 +88,7 @@ wait_until 90 sh -c "[ \"\$(sqlite3 -batch -noheader '$STATE/state.sqlite' \"SEL
 	fail "backlog not drained: $(left) left"
 asleep() { [ "$(watches)" = 1 ]; }
 wait_until 20 asleep || fail "no doorbell watch once the queue was empty ($(watches))"
-body='{"detail-type":"WorkflowCompleted","source":"alchemiser.execution","detail":{"event_id":"wake-1","correlation_id":"wake-run","causation_id":"t","event_type":"WorkflowCompleted","timestamp":"2025-10-14T12:00:00Z","source_module":"t","workflow_type":"trading","workflow_duration_ms":1,"success":true}}'
-"$BIN" -c "$CONF" --send --event "$body" >/dev/null 2>>"$WORK/send.log" || fail "send"
+"$BIN" -c "$CONF" --send --event "$(printf "$COMPLETED" wake-1 wake-run)" >/dev/null 2>>"$WORK/send.log" || fail "send"
 woke() { grep -q 'EVENT_ID=wake-1 .*OUTCOME=done' "$WORK/daemon.log"; }
 # Far below the 60 s backstop: only the doorbell delivers in time.
 wait_until 12 woke || fail "the re-armed doorbell did not wake the daemon"

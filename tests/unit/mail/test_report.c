@@ -13,6 +13,17 @@
 static json_t	*load(const char *name);
 static void	 assert_in_both(const struct report *r, const char *const *needles, size_t n);
 static int64_t	 day(int y, unsigned m, unsigned d);
+static void	 trading(const json_t *j, struct report *r);
+static json_t	*paper_detail(json_int_t placed, json_int_t succeeded, json_t *execution_data);
+struct period_case;
+static void	 check_periods(int (*period)(int64_t, int, struct report_pnl_period *,
+		    struct errctx *), const struct period_case *v, size_t n);
+
+/* The report part hay has (lacks) the text needle; the message shows hay. */
+#define ck_assert_has(hay, needle) \
+	ck_assert_msg(strstr((hay), (needle)) != NULL, "lacks '%s':\n%s", (needle), (hay))
+#define ck_assert_lacks(hay, needle) \
+	ck_assert_msg(strstr((hay), (needle)) == NULL, "has '%s':\n%s", (needle), (hay))
 
 static json_t *
 load(const char *name)
@@ -48,6 +59,24 @@ day(int y, unsigned m, unsigned d)
 	return time_days_from_civil(y, m, d);
 }
 
+/* The trading report of detail j into r; the test fails if it cannot render. */
+static void
+trading(const json_t *j, struct report *r)
+{
+	struct errctx ec = { 0 };
+
+	ck_assert_ok(report_trading_render(j, r, &ec), &ec);
+}
+
+/* A paper run's TradingNotificationRequested detail (success, counts) around
+ * execution_data (taken). */
+static json_t *
+paper_detail(json_int_t placed, json_int_t succeeded, json_t *execution_data)
+{
+	return json_pack("{s:b, s:s, s:I, s:I, s:o}", "trading_success", 1, "trading_mode", "paper",
+	    "orders_placed", placed, "orders_succeeded", succeeded, "execution_data", execution_data);
+}
+
 START_TEST(test_report_trading_success_numbers)
 {
 	static const char *const want[] = {
@@ -60,20 +89,19 @@ START_TEST(test_report_trading_success_numbers)
 		"BUY", "21.5", "$71.23", "Filled", "SELL", "0.1234", "Partial Fill", "$1,234.50",
 		"$91.60",
 	};
-	struct errctx ec = { 0 };
 	struct report r = { 0 };
 	json_t *j = load("mail/trading_success.json");
 
-	ck_assert_ok(report_trading_render(j, &r, &ec), &ec);
+	trading(j, &r);
 	ck_assert_str_eq(r.subject, "[SUCCESS] The Alchemiser - PAPER Trading Report");
 	assert_in_both(&r, want, ELEMENTSOF(want));
-	ck_assert_ptr_nonnull(strstr(r.html, "&lt;strong&gt;"));
-	ck_assert_ptr_null(strstr(r.html, "<strong>"));
-	ck_assert_ptr_null(strstr(r.text, "Recommended Actions"));
-	ck_assert_ptr_nonnull(strstr(r.html, "PAPER Multi-Strategy Execution Report"));
+	ck_assert_has(r.html, "&lt;strong&gt;");
+	ck_assert_lacks(r.html, "<strong>");
+	ck_assert_lacks(r.text, "Recommended Actions");
+	ck_assert_has(r.html, "PAPER Multi-Strategy Execution Report");
 	/* quantities are not padded or rounded */
-	ck_assert_ptr_null(strstr(r.text, "21.50"));
-	ck_assert_ptr_null(strstr(r.text, "3.00"));
+	ck_assert_lacks(r.text, "21.50");
+	ck_assert_lacks(r.text, "3.00");
 	report_clear(&r);
 	json_decref(j);
 }
@@ -86,17 +114,16 @@ START_TEST(test_report_trading_failure_reason_and_actions)
 		"UVXY <script>", "UVXY, SQQQ", "Recommended Actions", "Verify broker connectivity",
 		"Failed", "$600.01", "$500.00",
 	};
-	struct errctx ec = { 0 };
 	struct report r = { 0 };
 	json_t *j = load("mail/trading_failure.json");
 
-	ck_assert_ok(report_trading_render(j, &r, &ec), &ec);
+	trading(j, &r);
 	/* The error code's CR/LF cannot reach the header. */
 	ck_assert_str_eq(r.subject,
 	    "[FAILURE][TRD  Bcc: evil@example.test] The Alchemiser - LIVE Trading Report");
 	ck_assert_ptr_null(strpbrk(r.subject, "\r\n"));
 	assert_in_both(&r, want, ELEMENTSOF(want));
-	ck_assert_ptr_null(strstr(r.html, "<script>"));
+	ck_assert_lacks(r.html, "<script>");
 	report_clear(&r);
 	json_decref(j);
 }
@@ -126,15 +153,14 @@ START_TEST(test_report_trading_pipeline_fields)
 		/* the plan in shares of the account, not of what is invested */
 		"59.4%", "1.2%",
 	};
-	struct errctx ec = { 0 };
 	struct report r = { 0 };
 	json_t *j = load("mail/trading_pipeline.json");
 	const char *sig, *end;
 
-	ck_assert_ok(report_trading_render(j, &r, &ec), &ec);
+	trading(j, &r);
 	assert_in_both(&r, want, ELEMENTSOF(want));
-	ck_assert_ptr_null(strstr(r.text, "Pending"));
-	ck_assert_ptr_null(strstr(r.html, "Pending"));
+	ck_assert_lacks(r.text, "Pending");
+	ck_assert_lacks(r.html, "Pending");
 	/* no n/a in the signals table (the old renderer's every cell) */
 	sig = strstr(r.text, "Strategy Signals");
 	ck_assert_ptr_nonnull(sig);
@@ -142,11 +168,11 @@ START_TEST(test_report_trading_pipeline_fields)
 	ck_assert_ptr_nonnull(end);
 	ck_assert_msg(memmem(sig, (size_t)(end - sig), "n/a", 3) == NULL, "n/a in %.*s",
 	    (int)(end - sig), sig);
-	ck_assert_ptr_null(strstr(r.text, "0.59999"));
-	ck_assert_ptr_null(strstr(r.text, "100.0%"));
+	ck_assert_lacks(r.text, "0.59999");
+	ck_assert_lacks(r.text, "100.0%");
 	/* A date in a table cell is never broken at its hyphens; prose may wrap. */
 	ck_assert_msg(strstr(r.html, "white-space:nowrap;\">2026-11-19</td>") != NULL, "%s", r.html);
-	ck_assert_ptr_null(strstr(r.html, "white-space:nowrap;\">Error:"));
+	ck_assert_lacks(r.html, "white-space:nowrap;\">Error:");
 	report_clear(&r);
 	json_decref(j);
 }
@@ -158,14 +184,14 @@ START_TEST(test_report_trading_lenient_about_missing_fields)
 	struct report r = { 0 };
 	json_t *j = json_pack("{s:b}", "trading_success", 1);
 
-	ck_assert_ok(report_trading_render(j, &r, &ec), &ec);
+	trading(j, &r);
 	ck_assert_str_eq(r.subject, "[SUCCESS] The Alchemiser - n/a Trading Report");
-	ck_assert_ptr_nonnull(strstr(r.text, "Correlation ID: n/a"));
-	ck_assert_ptr_nonnull(strstr(r.text, "No rebalancing orders required"));
+	ck_assert_has(r.text, "Correlation ID: n/a");
+	ck_assert_has(r.text, "No rebalancing orders required");
 	report_clear(&r);
 	json_decref(j);
 	j = json_object();
-	ck_assert_ok(report_trading_render(j, &r, &ec), &ec);
+	trading(j, &r);
 	ck_assert_ptr_nonnull(strstr(r.subject, "[UNKNOWN]"));
 	report_clear(&r);
 	json_decref(j);
@@ -176,10 +202,10 @@ START_TEST(test_report_trading_lenient_about_missing_fields)
 	j = json_pack("{s:b, s:{s:{s:f, s:s}, s:{s:f, s:s}}}", "trading_success", 1,
 	    "execution_data", "consolidated_portfolio", "AAA", 0.6, "BBB", "0.4",
 	    "current_allocations", "AAA", 0.595, "BBB", "0.5");
-	ck_assert_ok(report_trading_render(j, &r, &ec), &ec);
-	ck_assert_ptr_nonnull(strstr(r.text, "60.0%"));
-	ck_assert_ptr_nonnull(strstr(r.text, "HOLD"));
-	ck_assert_ptr_nonnull(strstr(r.text, "SELL"));
+	trading(j, &r);
+	ck_assert_has(r.text, "60.0%");
+	ck_assert_has(r.text, "HOLD");
+	ck_assert_has(r.text, "SELL");
 	report_clear(&r);
 	json_decref(j);
 }
@@ -189,25 +215,23 @@ END_TEST
  * failure. */
 START_TEST(test_report_trading_superseded)
 {
-	struct errctx ec = { 0 };
 	struct report r = { 0 };
-	json_t *j = json_pack("{s:b, s:s, s:I, s:I, s:{s:s, s:s, s:[]}}", "trading_success", 1,
-	    "trading_mode", "paper", "orders_placed", (json_int_t)0, "orders_succeeded", (json_int_t)0,
-	    "execution_data", "superseded_by", "run-B", "superseded_reason",
-	    "superseded by run run-B: that run, planned at T2, completed its execution", "orders");
+	json_t *j = paper_detail(0, 0, json_pack("{s:s, s:s, s:[]}", "superseded_by", "run-B",
+	    "superseded_reason", "superseded by run run-B: that run, planned at T2, completed its "
+	    "execution", "orders"));
 
-	ck_assert_ok(report_trading_render(j, &r, &ec), &ec);
+	trading(j, &r);
 	ck_assert_str_eq(r.subject, "[SUPERSEDED] The Alchemiser - PAPER Trading Report");
-	ck_assert_ptr_nonnull(strstr(r.text, "Status: Superseded by run run-B"));
-	ck_assert_ptr_nonnull(strstr(r.text, "superseded by run run-B: that run, planned at T2"));
-	ck_assert_ptr_nonnull(strstr(r.html, "Superseded by run run-B"));
-	ck_assert_ptr_null(strstr(r.text, "Recommended Actions"));
+	ck_assert_has(r.text, "Status: Superseded by run run-B");
+	ck_assert_has(r.text, "superseded by run run-B: that run, planned at T2");
+	ck_assert_has(r.html, "Superseded by run run-B");
+	ck_assert_lacks(r.text, "Recommended Actions");
 	/* No orders: it says this run placed none, not "no rebalancing required". */
-	ck_assert_ptr_nonnull(strstr(r.text, "This run placed no orders."));
-	ck_assert_ptr_null(strstr(r.text, "No rebalancing orders required"));
+	ck_assert_has(r.text, "This run placed no orders.");
+	ck_assert_lacks(r.text, "No rebalancing orders required");
 	/* The summary's status is what happened, not SUCCESS. */
-	ck_assert_ptr_nonnull(strstr(r.text, "Status: SUPERSEDED"));
-	ck_assert_ptr_null(strstr(r.text, "Status: SUCCESS"));
+	ck_assert_has(r.text, "Status: SUPERSEDED");
+	ck_assert_lacks(r.text, "Status: SUCCESS");
 	report_clear(&r);
 	json_decref(j);
 }
@@ -218,35 +242,32 @@ END_TEST
  * and how much stayed in cash; a clean run says every file was OK. */
 START_TEST(test_report_trading_partial)
 {
-	struct errctx ec = { 0 };
 	struct report r = { 0 };
-	json_t *j = json_pack("{s:b, s:s, s:I, s:I, s:{s:{s:{s:f, s:s, s:{s:f}}, s:{s:f, s:s, s:s}},"
-	    " s:s, s:[]}}", "trading_success", 1, "trading_mode", "paper",
-	    "orders_placed", (json_int_t)1, "orders_succeeded", (json_int_t)1,
-	    "execution_data", "strategy_signals",
+	json_t *j = paper_detail(1, 1, json_pack("{s:{s:{s:f, s:s, s:{s:f}}, s:{s:f, s:s, s:s}},"
+	    " s:s, s:[]}", "strategy_signals",
 	    "a.clj", "weight", 0.7, "status", "ok", "allocation", "SPY", 1.0,
 	    "b.clj", "weight", 0.3, "status", "failed", "error", "NODATA: no market data",
-	    "cash_weight", "0.3", "orders");
+	    "cash_weight", "0.3", "orders"));
 
-	ck_assert_ok(report_trading_render(j, &r, &ec), &ec);
+	trading(j, &r);
 	ck_assert_str_eq(r.subject, "[SUCCESS][PARTIAL] The Alchemiser - PAPER Trading Report");
-	ck_assert_ptr_nonnull(strstr(r.text, "Status: Completed, but 1 of 2 strategy files failed "
-	    "(30.0% kept in cash)"));
-	ck_assert_ptr_nonnull(strstr(r.text, "Strategy Files: 1 of 2 strategy files failed"));
-	ck_assert_ptr_nonnull(strstr(r.html, "Error: NODATA: no market data"));
+	ck_assert_has(r.text, "Status: Completed, but 1 of 2 strategy files failed "
+	    "(30.0% kept in cash)");
+	ck_assert_has(r.text, "Strategy Files: 1 of 2 strategy files failed");
+	ck_assert_has(r.html, "Error: NODATA: no market data");
 	report_clear(&r);
 	/* Renormalised: nothing in cash, said so. */
 	json_object_del(json_object_get(j, "execution_data"), "cash_weight");
-	ck_assert_ok(report_trading_render(j, &r, &ec), &ec);
-	ck_assert_ptr_nonnull(strstr(r.text, "(the others' weights scaled up)"));
+	trading(j, &r);
+	ck_assert_has(r.text, "(the others' weights scaled up)");
 	report_clear(&r);
 	/* Every file OK: the plain subject, and the count. */
 	json_object_set_new(json_object_get(json_object_get(json_object_get(j, "execution_data"),
 	    "strategy_signals"), "b.clj"), "status", json_string("ok"));
-	ck_assert_ok(report_trading_render(j, &r, &ec), &ec);
+	trading(j, &r);
 	ck_assert_str_eq(r.subject, "[SUCCESS] The Alchemiser - PAPER Trading Report");
-	ck_assert_ptr_nonnull(strstr(r.text, "Strategy Files: 2 of 2 OK"));
-	ck_assert_ptr_nonnull(strstr(r.text, "Status: Completed Successfully"));
+	ck_assert_has(r.text, "Strategy Files: 2 of 2 OK");
+	ck_assert_has(r.text, "Status: Completed Successfully");
 	report_clear(&r);
 	json_decref(j);
 }
@@ -256,24 +277,28 @@ END_TEST
  * email lists the orders it placed before and says it places nothing more. */
 START_TEST(test_report_trading_superseded_after_orders)
 {
-	struct errctx ec = { 0 };
 	struct report r = { 0 };
-	json_t *j = json_pack("{s:b, s:s, s:I, s:I, s:{s:s, s:s, s:I, s:[{s:s, s:s, s:s, s:s, "
-	    "s:s, s:s, s:b}]}}", "trading_success", 1, "trading_mode", "paper",
-	    "orders_placed", (json_int_t)1, "orders_succeeded", (json_int_t)1,
-	    "execution_data", "superseded_by", "run-B", "superseded_reason",
-	    "superseded by run run-B: this run placed 1 order earlier (buy BIL 50 of 50 filled)",
-	    "orders_placed_earlier", (json_int_t)1, "orders", "symbol", "BIL", "side", "buy",
-	    "shares", "50", "filled_qty", "50", "price", "100", "status", "filled", "success", 1);
+	json_t *j = paper_detail(2, 2, json_pack("{s:s, s:s, s:I, s:[{s:s, s:s, s:s, s:s, s:s, "
+	    "s:s, s:b}, {s:s, s:s, s:s, s:s, s:s, s:s, s:b}]}", "superseded_by", "run-B",
+	    "superseded_reason", "superseded by run run-B: this run placed 2 orders earlier "
+	    "(sell QQQ 30 of 30 filled, buy BIL 50 of 50 filled)", "orders_placed_earlier",
+	    (json_int_t)2, "orders",
+	    "symbol", "QQQ", "side", "sell", "shares", "30", "filled_qty", "30", "price", "100",
+	    "status", "filled", "success", 1,
+	    "symbol", "BIL", "side", "buy", "shares", "50", "filled_qty", "50", "price", "100",
+	    "status", "filled", "success", 1));
 
-	ck_assert_ok(report_trading_render(j, &r, &ec), &ec);
+	trading(j, &r);
 	ck_assert_str_eq(r.subject, "[SUPERSEDED] The Alchemiser - PAPER Trading Report");
-	ck_assert_ptr_nonnull(strstr(r.text, "buy BIL 50 of 50 filled"));
-	ck_assert_ptr_nonnull(strstr(r.text, "this run placed 1 order (listed below"));
-	ck_assert_ptr_nonnull(strstr(r.text, "Orders This Run Placed Before It Was Superseded"));
-	ck_assert_ptr_nonnull(strstr(r.text, "BIL"));
-	ck_assert_ptr_null(strstr(r.text, "This run placed no orders."));
-	ck_assert_ptr_null(strstr(r.text, "No rebalancing orders required"));
+	ck_assert_has(r.text, "sell QQQ 30 of 30 filled, buy BIL 50 of 50 filled");
+	ck_assert_has(r.text, "this run placed 2 orders (listed below");
+	ck_assert_has(r.text, "Orders This Run Placed Before It Was Superseded");
+	/* Both in the table, the whole sale too (its position is gone). */
+	ck_assert_has(r.text, "QQQ");
+	ck_assert_has(r.text, "SELL");
+	ck_assert_has(r.text, "BIL");
+	ck_assert_lacks(r.text, "This run placed no orders.");
+	ck_assert_lacks(r.text, "No rebalancing orders required");
 	report_clear(&r);
 	json_decref(j);
 }
@@ -283,18 +308,15 @@ END_TEST
  * its note is the order's detail in the table. */
 START_TEST(test_report_trading_order_note)
 {
-	struct errctx ec = { 0 };
 	struct report r = { 0 };
-	json_t *j = json_pack("{s:b, s:s, s:I, s:I, s:{s:[{s:s, s:s, s:s, s:s, s:s, s:b, s:n, "
-	    "s:s}]}}", "trading_success", 1, "trading_mode", "paper",
-	    "orders_placed", (json_int_t)1, "orders_succeeded", (json_int_t)1,
-	    "execution_data", "orders", "symbol", "MSFT", "side", "buy", "shares", "22.85",
-	    "filled_qty", "22.85", "status", "filled", "success", 1, "error_message",
-	    "note", "refused for buying power at 24.73 shares; placed again with 22.85");
+	json_t *j = paper_detail(1, 1, json_pack("{s:[{s:s, s:s, s:s, s:s, s:s, s:b, s:n, s:s}]}",
+	    "orders", "symbol", "MSFT", "side", "buy", "shares", "22.85", "filled_qty", "22.85",
+	    "status", "filled", "success", 1, "error_message",
+	    "note", "refused for buying power at 24.73 shares; placed again with 22.85"));
 
-	ck_assert_ok(report_trading_render(j, &r, &ec), &ec);
-	ck_assert_ptr_nonnull(strstr(r.text, "placed again with 22.85"));
-	ck_assert_ptr_nonnull(strstr(r.html, "placed again with 22.85"));
+	trading(j, &r);
+	ck_assert_has(r.text, "placed again with 22.85");
+	ck_assert_has(r.html, "placed again with 22.85");
 	report_clear(&r);
 	json_decref(j);
 }
@@ -321,9 +343,9 @@ START_TEST(test_report_trading_survives_wrong_types)
 		json_t *j = json_loads(details[i], 0, NULL);
 
 		ck_assert_msg(j != NULL, "bad fixture %zu", i);
-		ck_assert_ok(report_trading_render(j, &r, &ec), &ec);
+		trading(j, &r);
 		ck_assert_ptr_nonnull(r.subject);
-		ck_assert_ptr_nonnull(strstr(r.text, "Correlation ID: n/a"));
+		ck_assert_has(r.text, "Correlation ID: n/a");
 		report_clear(&r);
 		ck_assert_ok(report_error_render(j, &r, &ec), &ec);
 		report_clear(&r);
@@ -347,7 +369,7 @@ START_TEST(test_report_error_fields)
 	ck_assert_str_eq(r.subject, "[FAILURE][URGENT][BROKER_AUTH] The Alchemiser - critical "
 	    "Error Report");
 	assert_in_both(&r, want, ELEMENTSOF(want));
-	ck_assert_ptr_nonnull(strstr(r.html, "Total errors: 2<br>"));
+	ck_assert_has(r.html, "Total errors: 2<br>");
 	report_clear(&r);
 	json_decref(j);
 	j = json_object();
@@ -375,26 +397,26 @@ START_TEST(test_report_pnl_numbers)
 	    "(2025-11-01 to 2025-11-30)");
 	assert_in_both(&r, want, ELEMENTSOF(want));
 	/* Outside the period: the December point is not the end value. */
-	ck_assert_ptr_null(strstr(r.text, "999,999"));
-	ck_assert_ptr_nonnull(strstr(r.html, "P&amp;L"));
+	ck_assert_lacks(r.text, "999,999");
+	ck_assert_has(r.html, "P&amp;L");
 	report_clear(&r);
 	/* Without detail: no daily table. */
 	ck_assert_ok(report_pnl_render(j, &p, false, &r, &ec), &ec);
-	ck_assert_ptr_null(strstr(r.text, "Daily Breakdown"));
+	ck_assert_lacks(r.text, "Daily Breakdown");
 	report_clear(&r);
 	json_decref(j);
 	/* Nothing in the period: n/a, not an error. */
 	j = json_pack("{s:[], s:[]}", "timestamp", "equity");
 	ck_assert_ok(report_pnl_render(j, &p, true, &r, &ec), &ec);
-	ck_assert_ptr_nonnull(strstr(r.text, "Total P&L: n/a"));
+	ck_assert_has(r.text, "Total P&L: n/a");
 	report_clear(&r);
 	json_decref(j);
 	/* Start value 0: P&L % is n/a. */
 	j = json_pack("{s:[I,I], s:[s,s]}", "timestamp", (json_int_t)1762041600,
 	    (json_int_t)1762128000, "equity", "0", "10");
 	ck_assert_ok(report_pnl_render(j, &p, false, &r, &ec), &ec);
-	ck_assert_ptr_nonnull(strstr(r.text, "Total P&L %: n/a"));
-	ck_assert_ptr_nonnull(strstr(r.text, "Total P&L: +$10.00"));
+	ck_assert_has(r.text, "Total P&L %: n/a");
+	ck_assert_has(r.text, "Total P&L: +$10.00");
 	report_clear(&r);
 	json_decref(j);
 }
@@ -416,34 +438,53 @@ START_TEST(test_report_pnl_previous_close_is_the_baseline)
 	ck_assert_ok(report_pnl_render(j, &p, true, &r, &ec), &ec);
 	assert_in_both(&r, want, ELEMENTSOF(want));
 	/* The baseline day is not a row of the breakdown. */
-	ck_assert_ptr_null(strstr(r.text, "  2025-11-02"));
+	ck_assert_lacks(r.text, "  2025-11-02");
 	report_clear(&r);
 	json_decref(j);
 }
 END_TEST
 
-START_TEST(test_report_pnl_weekly_periods)
+/* Periods of n weeks or months before a day: start, end and label (NULL:
+ * not checked). */
+struct period_case {
+	int		 y;
+	unsigned	 m, d;
+	int		 n;
+	const char	*start, *end, *label;
+};
+
+static void
+check_periods(int (*period)(int64_t, int, struct report_pnl_period *, struct errctx *),
+    const struct period_case *v, size_t n)
 {
 	struct errctx ec = { 0 };
 	struct report_pnl_period p;
 
-	/* 2026-11-23 is a Monday: the last Sunday is 11-22, start Monday 11-16. */
-	ck_assert_ok(report_pnl_weekly(day(2026, 11, 23), 1, &p, &ec), &ec);
-	ck_assert_str_eq(p.start, "2026-11-16");
-	ck_assert_str_eq(p.end, "2026-11-22");
-	ck_assert_str_eq(p.label, "1 week");
-	/* On a Sunday the week ends today. */
-	ck_assert_ok(report_pnl_weekly(day(2026, 11, 22), 2, &p, &ec), &ec);
-	ck_assert_str_eq(p.start, "2026-11-09");
-	ck_assert_str_eq(p.end, "2026-11-22");
-	ck_assert_str_eq(p.label, "2 weeks");
-	/* Across a year end and a leap day. */
-	ck_assert_ok(report_pnl_weekly(day(2024, 3, 6), 2, &p, &ec), &ec);
-	ck_assert_str_eq(p.start, "2024-02-19");
-	ck_assert_str_eq(p.end, "2024-03-03");
-	ck_assert_ok(report_pnl_weekly(day(2027, 1, 2), 1, &p, &ec), &ec);
-	ck_assert_str_eq(p.start, "2026-12-21");
-	ck_assert_str_eq(p.end, "2026-12-27");
+	for (size_t i = 0; i < n; i++) {
+		ck_assert_ok(period(day(v[i].y, v[i].m, v[i].d), v[i].n, &p, &ec), &ec);
+		ck_assert_msg(strcmp(p.start, v[i].start) == 0 && strcmp(p.end, v[i].end) == 0 &&
+		    (v[i].label == NULL || strcmp(p.label, v[i].label) == 0),
+		    "%d-%02u-%02u n=%d: %s to %s (%s), want %s to %s (%s)", v[i].y, v[i].m, v[i].d,
+		    v[i].n, p.start, p.end, p.label, v[i].start, v[i].end,
+		    v[i].label != NULL ? v[i].label : "any");
+	}
+}
+
+START_TEST(test_report_pnl_weekly_periods)
+{
+	static const struct period_case v[] = {
+		/* 2026-11-23 is a Monday: the last Sunday is 11-22, start Monday 11-16. */
+		{ 2026, 11, 23, 1, "2026-11-16", "2026-11-22", "1 week" },
+		/* On a Sunday the week ends today. */
+		{ 2026, 11, 22, 2, "2026-11-09", "2026-11-22", "2 weeks" },
+		/* Across a year end and a leap day. */
+		{ 2024, 3, 6, 2, "2024-02-19", "2024-03-03", NULL },
+		{ 2027, 1, 2, 1, "2026-12-21", "2026-12-27", NULL },
+	};
+	struct errctx ec = { 0 };
+	struct report_pnl_period p;
+
+	check_periods(report_pnl_weekly, v, ELEMENTSOF(v));
 	ck_assert_err(report_pnl_weekly(day(2026, 1, 1), 0, &p, &ec), -EINVAL, &ec);
 	ck_assert_err(report_pnl_weekly(day(2026, 1, 1), REPORT_PNL_MAX_WEEKS + 1, &p, &ec),
 	    -EINVAL, &ec);
@@ -452,31 +493,21 @@ END_TEST
 
 START_TEST(test_report_pnl_monthly_is_last_n_months)
 {
+	static const struct period_case v[] = {
+		{ 2026, 11, 23, 1, "2026-10-01", "2026-10-31", "1 month" },
+		/* The last three months, not the single month three months back. */
+		{ 2026, 11, 23, 3, "2026-08-01", "2026-10-31", "3 months" },
+		/* Leap February, crossing the year. */
+		{ 2024, 3, 1, 1, "2024-02-01", "2024-02-29", NULL },
+		{ 2023, 3, 31, 1, "2023-02-01", "2023-02-28", NULL },
+		{ 2026, 1, 15, 2, "2025-11-01", "2025-12-31", NULL },
+		/* N > 12 (the seed produced month 0 here). */
+		{ 2026, 2, 10, 14, "2024-12-01", "2026-01-31", NULL },
+	};
 	struct errctx ec = { 0 };
 	struct report_pnl_period p;
 
-	ck_assert_ok(report_pnl_monthly(day(2026, 11, 23), 1, &p, &ec), &ec);
-	ck_assert_str_eq(p.start, "2026-10-01");
-	ck_assert_str_eq(p.end, "2026-10-31");
-	ck_assert_str_eq(p.label, "1 month");
-	/* The last three months, not the single month three months back. */
-	ck_assert_ok(report_pnl_monthly(day(2026, 11, 23), 3, &p, &ec), &ec);
-	ck_assert_str_eq(p.start, "2026-08-01");
-	ck_assert_str_eq(p.end, "2026-10-31");
-	ck_assert_str_eq(p.label, "3 months");
-	/* Leap February, crossing the year. */
-	ck_assert_ok(report_pnl_monthly(day(2024, 3, 1), 1, &p, &ec), &ec);
-	ck_assert_str_eq(p.start, "2024-02-01");
-	ck_assert_str_eq(p.end, "2024-02-29");
-	ck_assert_ok(report_pnl_monthly(day(2023, 3, 31), 1, &p, &ec), &ec);
-	ck_assert_str_eq(p.end, "2023-02-28");
-	ck_assert_ok(report_pnl_monthly(day(2026, 1, 15), 2, &p, &ec), &ec);
-	ck_assert_str_eq(p.start, "2025-11-01");
-	ck_assert_str_eq(p.end, "2025-12-31");
-	/* N > 12 (the seed produced month 0 here). */
-	ck_assert_ok(report_pnl_monthly(day(2026, 2, 10), 14, &p, &ec), &ec);
-	ck_assert_str_eq(p.start, "2024-12-01");
-	ck_assert_str_eq(p.end, "2026-01-31");
+	check_periods(report_pnl_monthly, v, ELEMENTSOF(v));
 	ck_assert_err(report_pnl_monthly(day(2026, 2, 10), 0, &p, &ec), -EINVAL, &ec);
 }
 END_TEST

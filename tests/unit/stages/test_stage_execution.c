@@ -10,6 +10,7 @@
  */
 #include <errno.h>
 #include <pthread.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -200,6 +201,39 @@ status_of(const char *eid, const char *sym, enum broker_side side, int k)
 	return o.status;
 }
 
+/* A market order that fills at once, with client_order_id cid: an earlier
+ * leg of a run (its cid from order_id_make) or an order placed by hand. */
+static void
+filled_order(const char *cid, const char *sym, enum broker_side side, const char *qty)
+{
+	struct broker_order_request req = {
+		.symbol = sym, .side = side, .type = BROKER_ORDER_MARKET, .qty = test_dec(qty),
+		.client_order_id = cid,
+	};
+	struct broker_order o;
+	struct errctx ec;
+
+	ck_assert_ok(b->ops->submit_order(b, &req, &o, &ec), &ec);
+	ck_assert_int_eq(o.status, BROKER_STATUS_FILLED);
+}
+
+/* The stage ended with outcome want, and its reason says every phrase. */
+#define expect(...) expect_reason(__VA_ARGS__, (const char *)NULL)
+static void
+expect_reason(const struct stage_output *out, enum outcome want, ...)
+{
+	const char *phrase;
+	va_list ap;
+
+	ck_assert_msg(out->outcome == want, "outcome %d, want %d: %s", out->outcome, want,
+	    out->reason);
+	va_start(ap, want);
+	while ((phrase = va_arg(ap, const char *)) != NULL)
+		ck_assert_msg(strstr(out->reason, phrase) != NULL, "reason lacks '%s': %s", phrase,
+		    out->reason);
+	va_end(ap);
+}
+
 #define EID_A "0a0a0a0a-0000-4000-8000-00000000000a"
 #define EID_B "0b0b0b0b-0000-4000-8000-00000000000b"
 
@@ -209,27 +243,17 @@ status_of(const char *eid, const char *sym, enum broker_side side, int k)
  * is cancelled. */
 START_TEST(test_stage_execution_superseded)
 {
+	char cid[BROKER_CLIENT_ID_MAX];
 	struct stage_output out;
 	const struct domain_event *te, *wc;
 	json_t *ed;
 	int64_t n;
 
 	/* A's first leg: 20 SPY filled (market), as A placed it before the kill. */
-	{
-		char cid[BROKER_CLIENT_ID_MAX];
-		struct broker_order_request req = {
-			.symbol = "SPY", .side = BROKER_SIDE_BUY, .type = BROKER_ORDER_MARKET,
-			.qty = test_dec("20"), .client_order_id = cid,
-		};
-		struct broker_order o;
-		struct errctx ec;
-
-		order_id_make(EID_A, "SPY", BROKER_SIDE_BUY, 0, cid);
-		ck_assert_ok(b->ops->submit_order(b, &req, &o, &ec), &ec);
-		ck_assert_int_eq(o.status, BROKER_STATUS_FILLED);
-	}
+	order_id_make(EID_A, "SPY", BROKER_SIDE_BUY, 0, cid);
+	filled_order(cid, "SPY", BROKER_SIDE_BUY, "20");
 	execute(EID_B, "run-B", now0 - 30 * SEC, "{\"BIL\":\"0.5\",\"GLD\":\"0.5\"}", &out);
-	ck_assert_int_eq(out.outcome, OUTCOME_DONE);
+	expect(&out, OUTCOME_DONE);
 	ck_assert_ptr_nonnull(event_of(&out, EVENT_WORKFLOW_COMPLETED));
 	stage_output_clear(&out);
 	ck_assert(decimal_is_zero(position("SPY")));
@@ -239,8 +263,7 @@ START_TEST(test_stage_execution_superseded)
 	n = order_count();
 
 	execute(EID_A, "run-A", now0 - 60 * SEC, "{\"SPY\":\"0.6\",\"TLT\":\"0.4\"}", &out);
-	ck_assert_msg(out.outcome == OUTCOME_DONE, "outcome %d: %s", out.outcome, out.reason);
-	ck_assert_msg(strstr(out.reason, "superseded by run run-B") != NULL, "reason: %s", out.reason);
+	expect(&out, OUTCOME_DONE, "superseded by run run-B");
 	ck_assert_int_eq(order_count(), n);		/* nothing placed */
 	ck_assert_int_eq(status_of(EID_A, "IEF", BROKER_SIDE_BUY, 0), BROKER_STATUS_CANCELED);
 	ck_assert(decimal_is_zero(position("SPY")));
@@ -256,9 +279,8 @@ START_TEST(test_stage_execution_superseded)
 	 * filled before the kill and the IEF one cancelled now. */
 	ck_assert_int_eq(json_integer_value(domain_event_get(te, "orders_placed")), 2);
 	ck_assert_int_eq(json_integer_value(domain_event_get(te, "orders_succeeded")), 1);
-	ck_assert_msg(strstr(out.reason, "this run placed 2 orders earlier") != NULL &&
-	    strstr(out.reason, "buy SPY 20 of 20 filled") != NULL &&
-	    strstr(out.reason, "buy IEF 0 of 1 canceled") != NULL, "reason: %s", out.reason);
+	expect(&out, OUTCOME_DONE, "this run placed 2 orders earlier", "buy SPY 20 of 20 filled",
+	    "buy IEF 0 of 1 canceled");
 	ck_assert_str_eq(json_string_value(domain_event_get(wc, "superseded_by")), "run-B");
 	stage_output_clear(&out);
 	/* The run record's outcome, whatever steps come after. */
@@ -293,7 +315,7 @@ START_TEST(test_stage_execution_superseded)
 
 	/* Redelivered again: the same answer, still nothing placed. */
 	execute(EID_A, "run-A", now0 - 60 * SEC, "{\"SPY\":\"0.6\",\"TLT\":\"0.4\"}", &out);
-	ck_assert(strstr(out.reason, "superseded by run run-B") != NULL);
+	expect(&out, OUTCOME_DONE, "superseded by run run-B");
 	ck_assert_int_eq(order_count(), n);
 	stage_output_clear(&out);
 }
@@ -307,19 +329,19 @@ START_TEST(test_stage_execution_newer_plan_trades)
 	int64_t n;
 
 	execute(EID_B, "run-B", now0 - 60 * SEC, "{\"BIL\":\"1\"}", &out);
-	ck_assert_int_eq(out.outcome, OUTCOME_DONE);
+	expect(&out, OUTCOME_DONE);
 	stage_output_clear(&out);
 	n = order_count();
 	ck_assert_int_gt(n, 0);
 	/* B redelivered after it completed: its own record, nothing new. */
 	execute(EID_B, "run-B", now0 - 60 * SEC, "{\"BIL\":\"1\"}", &out);
-	ck_assert_int_eq(out.outcome, OUTCOME_DONE);
+	expect(&out, OUTCOME_DONE);
 	ck_assert(strstr(out.reason, "superseded") == NULL);
 	ck_assert_int_eq(order_count(), n);
 	stage_output_clear(&out);
 	/* A planned after B: trades from what B left. */
 	execute(EID_A, "run-A", now0 - 30 * SEC, "{\"SPY\":\"1\"}", &out);
-	ck_assert_msg(out.outcome == OUTCOME_DONE, "%s", out.reason);
+	expect(&out, OUTCOME_DONE);
 	ck_assert(strstr(out.reason, "superseded") == NULL);
 	ck_assert_int_gt(order_count(), n);
 	ck_assert(decimal_is_zero(position("BIL")));
@@ -331,9 +353,8 @@ START_TEST(test_stage_execution_newer_plan_trades)
 	 * what it placed then, and that it places nothing more. */
 	n = order_count();
 	execute(EID_B, "run-B", now0 - 60 * SEC, "{\"BIL\":\"1\"}", &out);
-	ck_assert(strstr(out.reason, "superseded by run run-A") != NULL);
-	ck_assert_msg(strstr(out.reason, "this run placed 1 order earlier (buy BIL ") != NULL &&
-	    strstr(out.reason, "places no further orders") != NULL, "reason: %s", out.reason);
+	expect(&out, OUTCOME_DONE, "superseded by run run-A",
+	    "this run placed 1 order earlier (buy BIL ", "places no further orders");
 	ck_assert_int_eq(order_count(), n);
 	{
 		const struct domain_event *te = event_of(&out, EVENT_TRADE_EXECUTED);
@@ -378,34 +399,23 @@ START_TEST(test_stage_execution_superseded_lists_whole_sell)
 	int64_t n;
 
 	/* Bought by hand after run A was planned (A's plan names SPY only). */
-	{
-		struct broker_order_request req = {
-			.symbol = "QQQ", .side = BROKER_SIDE_BUY, .type = BROKER_ORDER_MARKET,
-			.qty = test_dec("30"), .client_order_id = "manual-qqq-1",
-		};
-		struct broker_order bo;
-		struct errctx ec;
-
-		ck_assert_ok(b->ops->submit_order(b, &req, &bo, &ec), &ec);
-		ck_assert_int_eq(bo.status, BROKER_STATUS_FILLED);
-	}
+	filled_order("manual-qqq-1", "QQQ", BROKER_SIDE_BUY, "30");
 	execute(EID_A, "run-A", now0 - 60 * SEC, "{\"SPY\":\"1\"}", &out);
-	ck_assert_msg(out.outcome == OUTCOME_DONE, "%s", out.reason);
+	expect(&out, OUTCOME_DONE);
 	stage_output_clear(&out);
 	ck_assert(decimal_is_zero(position("QQQ")));	/* sold whole by A's live plan */
 	ck_assert(status_of(EID_A, "QQQ", BROKER_SIDE_SELL, 0) == BROKER_STATUS_FILLED);
 	execute(EID_B, "run-B", now0 - 30 * SEC, "{\"BIL\":\"1\"}", &out);
-	ck_assert_msg(out.outcome == OUTCOME_DONE, "%s", out.reason);
+	expect(&out, OUTCOME_DONE);
 	stage_output_clear(&out);
 	ck_assert(decimal_is_zero(position("SPY")));
 	n = order_count();
 
 	/* A redelivered (its claim never completed): superseded by B. */
 	execute(EID_A, "run-A", now0 - 60 * SEC, "{\"SPY\":\"1\"}", &out);
-	ck_assert_msg(strstr(out.reason, "superseded by run run-B") != NULL, "%s", out.reason);
+	expect(&out, OUTCOME_DONE, "superseded by run run-B",
+	    "this run placed 2 orders earlier (sell QQQ 30 of 30 filled, buy SPY ");
 	ck_assert_int_eq(order_count(), n);
-	ck_assert_msg(strstr(out.reason, "this run placed 2 orders earlier (sell QQQ 30 of 30 filled, "
-	    "buy SPY ") != NULL, "reason: %s", out.reason);
 	te = event_of(&out, EVENT_TRADE_EXECUTED);
 	ck_assert_ptr_nonnull(te);
 	ck_assert_int_eq(json_integer_value(domain_event_get(te, "orders_placed")), 2);
@@ -500,9 +510,8 @@ START_TEST(test_stage_execution_fenced)
 	execute(EID_A, "run-A", now0 - 10 * SEC, alloc, &out);
 	pthread_join(t.thread, NULL);
 	ck_assert(t.stolen);
-	ck_assert_msg(out.outcome == OUTCOME_RETRY, "outcome %d: %s", out.outcome, out.reason);
+	expect(&out, OUTCOME_RETRY, "held by another run");
 	ck_assert_int_gt(out.hold_usec, 0);
-	ck_assert_msg(strstr(out.reason, "held by another run") != NULL, "reason: %s", out.reason);
 	/* At most the order already on its way when the lease was taken. */
 	ck_assert_int_le(order_count(), t.stolen_orders + 1);
 	ck_assert_int_lt(order_count(), 5);
@@ -510,8 +519,7 @@ START_TEST(test_stage_execution_fenced)
 
 	/* While the other run holds it: a wait, nothing placed. */
 	execute(EID_A, "run-A", now0 - 10 * SEC, alloc, &out);
-	ck_assert_int_eq(out.outcome, OUTCOME_RETRY);
-	ck_assert_msg(strstr(out.reason, "run-thief") != NULL, "reason: %s", out.reason);
+	expect(&out, OUTCOME_RETRY, "run-thief");
 	stage_output_clear(&out);
 
 	/* The other run ends; this one resumes and reaches its targets, no more. */
@@ -521,7 +529,7 @@ START_TEST(test_stage_execution_fenced)
 	sqlite3_free(q);
 	sqlite3_close(db);
 	execute(EID_A, "run-A", now0 - 10 * SEC, alloc, &out);
-	ck_assert_msg(out.outcome == OUTCOME_DONE, "outcome %d: %s", out.outcome, out.reason);
+	expect(&out, OUTCOME_DONE);
 	stage_output_clear(&out);
 	/* Each at its target (20; the buying-power cap may leave the last at 19). */
 	for (const char *const *s = (const char *const[]){ "SPY", "BIL", "GLD", "IEF", "TLT", NULL };
@@ -546,15 +554,12 @@ START_TEST(test_stage_execution_fenced_by_newer_run)
 	execute(EID_A, "run-A", now0 - 10 * SEC, alloc, &out);
 	pthread_join(t.thread, NULL);
 	ck_assert(t.stolen);
-	ck_assert_msg(out.outcome == OUTCOME_RETRY, "outcome %d: %s", out.outcome, out.reason);
-	ck_assert_msg(strstr(out.reason, "run run-newer, planned after this one") != NULL, "reason: %s",
-	    out.reason);
+	expect(&out, OUTCOME_RETRY, "run run-newer, planned after this one");
 	ck_assert_int_le(order_count(), t.stolen_orders + 1);
 	stage_output_clear(&out);
 	n = order_count();
 	execute(EID_A, "run-A", now0 - 10 * SEC, alloc, &out);
-	ck_assert_msg(out.outcome == OUTCOME_DONE, "outcome %d: %s", out.outcome, out.reason);
-	ck_assert(strstr(out.reason, "superseded by run run-newer") != NULL);
+	expect(&out, OUTCOME_DONE, "superseded by run run-newer");
 	ck_assert_int_eq(order_count(), n);
 	stage_output_clear(&out);
 }
@@ -571,7 +576,7 @@ START_TEST(test_stage_execution_fill_on_cancel)
 
 	resting_order(EID_A, "SPY", BROKER_SIDE_BUY, 0, "40");
 	execute(EID_A, "run-A", now0 - 10 * SEC, "{\"SPY\":\"0.5\",\"BIL\":\"0.5\"}", &out);
-	ck_assert_msg(out.outcome == OUTCOME_DONE, "outcome %d: %s", out.outcome, out.reason);
+	expect(&out, OUTCOME_DONE);
 	stage_output_clear(&out);
 	ck_assert_int_eq(status_of(EID_A, "SPY", BROKER_SIDE_BUY, 0), BROKER_STATUS_FILLED);
 	/* 40 filled at 50: equity 12000, half is 60 SPY. The 40 count toward
@@ -665,10 +670,8 @@ START_TEST(test_stage_execution_fenced_by_lapse)
 	ck_assert_int_eq(pthread_create(&l.thread, NULL, locker_main, &l), 0);
 	execute(EID_A, "run-A", now0 - 10 * SEC, "{\"SPY\":\"0.5\",\"BIL\":\"0.5\"}", &out);
 	ck_assert(l.locked);
-	ck_assert_msg(out.outcome == OUTCOME_RETRY, "outcome %d: %s", out.outcome, out.reason);
+	expect(&out, OUTCOME_RETRY, "lapsed while its renewals failed");
 	ck_assert_int_gt(out.hold_usec, 0);
-	ck_assert_msg(strstr(out.reason, "lapsed while its renewals failed") != NULL, "reason: %s",
-	    out.reason);
 	ck_assert_ptr_null(event_of(&out, EVENT_WORKFLOW_FAILED));
 	ck_assert_uint_eq(out.n_events, 0);
 	ck_assert_int_eq(order_count(), l.orders_at_lock);	/* the re-price never went out */
@@ -682,10 +685,9 @@ START_TEST(test_stage_execution_fenced_by_lapse)
 	 * held in place by the runtime) that names the store, not the broker;
 	 * nothing placed. */
 	execute(EID_A, "run-A", now0 - 10 * SEC, "{\"SPY\":\"0.5\",\"BIL\":\"0.5\"}", &out);
-	ck_assert_msg(out.outcome == OUTCOME_RETRY && out.dependency_failure, "outcome %d: %s",
-	    out.outcome, out.reason);
-	ck_assert_msg(strncmp(out.reason, "state store: ", 13) == 0 &&
-	    strstr(out.reason, "locked") != NULL, "reason: %s", out.reason);
+	expect(&out, OUTCOME_RETRY, "locked");
+	ck_assert(out.dependency_failure);
+	ck_assert_msg(strncmp(out.reason, "state store: ", 13) == 0, "reason: %s", out.reason);
 	ck_assert_uint_eq(out.n_events, 0);
 	ck_assert_int_eq(order_count(), l.orders_at_lock);
 	stage_output_clear(&out);
@@ -700,7 +702,7 @@ START_TEST(test_stage_execution_fenced_by_lapse)
 	config_unref(cfg);
 	cfg = market;
 	execute(EID_A, "run-A", now0 - 10 * SEC, "{\"SPY\":\"0.5\",\"BIL\":\"0.5\"}", &out);
-	ck_assert_msg(out.outcome == OUTCOME_DONE, "outcome %d: %s", out.outcome, out.reason);
+	expect(&out, OUTCOME_DONE);
 	stage_output_clear(&out);
 	for (const char *const *s = (const char *const[]){ "SPY", "BIL", NULL }; *s != NULL; s++)
 		ck_assert_msg(decimal_cmp(position(*s), test_dec("48")) >= 0 &&
