@@ -2,13 +2,16 @@
 # Never trade on a stale intent, and never beside the run that has the
 # account (alchemiserd(8) TRADING INTENT), on the embedded default with the
 # daemon itself:
-#   superseded  run old-A is killed -9 mid-execution; its RebalancePlanned is
-#               kept out of reach (moved in the queue file) while run new-B,
-#               planned later with another strategy set, executes and
-#               completes; then old-A comes back. It must place no order,
-#               change no position, and end "superseded by run new-B": one
-#               email ([SUPERSEDED] trading report) and a warning in the log
-#               that lists the orders old-A placed before the kill.
+#   superseded  run old-A is killed -9 mid-execution; a position its plan
+#               never named appears (bought by hand after it planned), and
+#               old-A, resumed, sells it whole before a second kill -9; its
+#               RebalancePlanned is then kept out of reach (moved in the queue
+#               file) while run new-B, planned later with another strategy
+#               set, executes and completes; then old-A comes back. It must
+#               place no order, change no position, and end "superseded by run
+#               new-B": one email ([SUPERSEDED] trading report) and a warning
+#               in the log that list every order old-A placed before, the
+#               whole sale of the position nothing names any more included.
 #   fenced      run fence-C executes with a slow paper broker; once it placed
 #               an order, the account lease is taken in the store by another
 #               owner. The run must place no order after that (at most the one
@@ -40,13 +43,30 @@ wait_until 60 sh -c "[ \$(sqlite3 -batch -noheader '$STATE/state.sqlite' 'SELECT
 	fail "old-A placed no order"
 kill -9 "$DAEMON_PID"
 wait "$DAEMON_PID" 2>/dev/null || true
+A_MSG="queue = 'alchemiser-work' AND CAST(body AS TEXT) LIKE '%RebalancePlanned%' AND CAST(body AS TEXT) LIKE '%old-A%'"
+# A position old-A's plan never named (bought by hand after it planned): on
+# resume its live plan sells it whole; once sold, only the broker's record of
+# old-A's orders names it.
+X=""
+for f in "$top_srcdir"/etc/sample-data/*.csv; do
+	sym=$(basename "$f" .csv)
+	[ "$(sql "SELECT COUNT(*) FROM queue_messages WHERE $A_MSG AND instr(CAST(body AS TEXT), '\"$sym\"') > 0")" = 0 ] &&
+		{ X=$sym; break; }
+done
+[ -n "$X" ] || fail "test setup: old-A's plan names every sample symbol; none to hold besides it"
+sql "INSERT INTO broker_sim_positions(symbol, qty, avg_entry_price) VALUES('$X', 1000000000, 10000000000)"
+start_daemon
+sold_x() { [ "$(sql "SELECT COUNT(*) FROM broker_sim_orders WHERE symbol = '$X' AND side = 'sell'")" -gt 0 ]; }
+wait_until 60 sold_x || fail "old-A, resumed, did not sell $X (held, no target of it)"
+kill -9 "$DAEMON_PID"
+wait "$DAEMON_PID" 2>/dev/null || true
 a_orders=$(orders)
 # old-A's plan out of reach until new-B is done (as if its redelivery came
 # late): moved aside in the queue file, put back afterwards.
-A_MSG="queue = 'alchemiser-work' AND CAST(body AS TEXT) LIKE '%RebalancePlanned%' AND CAST(body AS TEXT) LIKE '%old-A%'"
 sql "CREATE TABLE held_aside AS SELECT * FROM queue_messages WHERE $A_MSG; DELETE FROM queue_messages WHERE $A_MSG"
 [ "$(sql "SELECT COUNT(*) FROM held_aside")" = 1 ] || fail "old-A's RebalancePlanned is not in the queue"
-echo "superseded: old-A killed after $a_orders order(s); new-B runs now"
+[ "$(positions | grep -c "$X=")" = 0 ] || fail "old-A sold $X, but not whole: $(positions)"
+echo "superseded: old-A killed after $a_orders order(s), the whole sale of $X among them; new-B runs now"
 rc=0
 timeout -s KILL 90 "$BIN" -c "$WORK/b.conf" --once --event '{"mode":"trade","correlation_id":"new-B"}' \
     2>>"$WORK/daemon.log" || rc=$?
@@ -67,6 +87,8 @@ grep -q 'warning run old-A superseded by run new-B' "$WORK/daemon.log" || fail "
 # It traded before the kill: the warning says what, and that it places no more.
 grep -Eq "warning run old-A superseded by run new-B: .*this run placed [1-9][0-9]* orders? earlier \(.*\) before it was stopped and places no further orders" \
     "$WORK/daemon.log" || fail "the warning does not list old-A's earlier orders"
+grep 'warning run old-A superseded by run new-B' "$WORK/daemon.log" | grep -q "sell $X [0-9.]* of [0-9.]* filled" ||
+	fail "the warning does not list old-A's whole sale of $X (no position, target or open order names it)"
 [ "$(sql "SELECT COUNT(*) FROM idempotency WHERE correlation_id = 'old-A' AND detail_type = 'RunSuperseded'")" = 1 ] ||
 	fail "old-A's run record has no RunSuperseded step"
 [ "$(mails_of 'old-A')" = 1 ] || fail "old-A has $(mails_of old-A) emails, not one"
