@@ -63,7 +63,7 @@ static const struct config_key keys[] = {
 	  "Name of the embedded dead-letter queue." },
 	{ "local.rules_file", CONFIG_PATH, "", 0, 0, NULL, false,
 	  "JSON list of event rules {name, pattern, queue}; empty: every alchemiser.* event goes to the work queue." },
-	{ "local.poll_interval", CONFIG_DURATION, "10s", MSEC(5), SEC(60), NULL, false,
+	{ "local.poll_interval", CONFIG_DURATION, "60s", MSEC(5), SEC(60), NULL, false,
 	  "Backstop re-check of an idle embedded queue (writes wake it at once through an inotify doorbell)." },
 	{ "local.busy_timeout", CONFIG_DURATION, "5s", MSEC(100), SEC(60), NULL, false,
 	  "How long a state-file write waits for another process's lock before retrying later." },
