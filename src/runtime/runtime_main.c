@@ -631,7 +631,8 @@ runtime_run(struct config *cfg, const struct runtime_options *o)
 	event_free(rt.ev_poll_retry);
 	event_free(rt.ev_poll_batch);
 	event_free(rt.ev_tick);
-	event_free(rt.ev_state_watch);
+	if (rt.ev_state_watch != NULL)
+		event_free(rt.ev_state_watch);
 	file_watch_free(rt.state_watch);
 	for (i = 0; i < 3; i++)
 		event_free(rt.ev_sig[i]);
