@@ -77,7 +77,11 @@ class Cdp:
             req["sessionId"] = session
         data = json.dumps(req).encode() + b"\0"
         while data:
-            data = data[os.write(self.wfd, data):]
+            try:
+                data = data[os.write(self.wfd, data):]
+            except BrokenPipeError:
+                raise BrowserError(f"{method}: chromium closed the pipe "
+                                   f"(exit {self.proc.poll()})") from None
         while True:
             m = self._read_one(method)
             if m.get("id") == self.next_id:
@@ -149,57 +153,9 @@ def load(url, png, width=1200, height=1800, profile=None, timeout=90, status=200
     proc, wfd, rfd = _spawn(profile, width, height)
     cdp = Cdp(proc, wfd, rfd, time.monotonic() + timeout)
     try:
-        try:
-            target = cdp.call("Target.createTarget", {"url": "about:blank"})["targetId"]
-        except BrowserError as e:
-            raise BrowserError(f"the browser did not start: {e}") from None
-        s = cdp.call("Target.attachToTarget", {"targetId": target, "flatten": True})["sessionId"]
-        cdp.call("Page.enable", session=s)
-        cdp.call("Network.enable", session=s)
-        cdp.call("Emulation.setDeviceMetricsOverride", {"width": width, "height": height,
-                 "deviceScaleFactor": 1, "mobile": False}, session=s)
-        nav = cdp.call("Page.navigate", {"url": url}, session=s)
-        if nav.get("errorText"):
-            raise BrowserError(f"the page did not load: {url}: {nav['errorText']}")
-        if url.startswith("http"):
-            resp = cdp.wait_event(f"the answer to {url}", lambda e: e.get("sessionId") == s and
-                                  e.get("method") == "Network.responseReceived" and
-                                  e["params"].get("type") == "Document")["params"]["response"]
-            if resp.get("status") != status:
-                raise BrowserError(f"the page did not load: {url}: HTTP {resp.get('status')}, "
-                                   f"not {status}")
-        cdp.wait_event(f"the load event of {url}", lambda e: e.get("sessionId") == s and
-                       e.get("method") == "Page.loadEventFired")
-        dom = cdp.call("Runtime.evaluate", {"returnByValue": True, "expression":
-                       "(document.doctype ? new XMLSerializer().serializeToString("
-                       "document.doctype) + '\\n' : '') + document.documentElement.outerHTML"},
-                       session=s)["result"].get("value") or ""
-        # Painted: a frame after the load, and the one after it.
-        cdp.call("Runtime.evaluate", {"awaitPromise": True, "expression": "new Promise(r => "
-                 "requestAnimationFrame(() => requestAnimationFrame(() => r(1))))"}, session=s)
-        if png == "-":
-            return dom
-        errors = []
-        for _ in range(CAPTURE_TRIES):
-            try:
-                data = base64.b64decode(cdp.call("Page.captureScreenshot", {"format": "png"},
-                                                 session=s)["data"])
-            except BrowserError as e:
-                errors.append(str(e))
-                continue
-            bad = png_check(data, width, height)
-            if bad is None:
-                with open(png, "wb") as f:
-                    f.write(data)
-                break
-            errors.append(f"the screenshot is {bad}")
-        else:
-            raise BrowserError(f"no screenshot of {url} in {CAPTURE_TRIES} tries: "
-                               + "; ".join(errors))
-        if errors:
-            print(f"browser: {url}: screenshot taken after {len(errors)} failed tries: "
-                  + "; ".join(errors), file=sys.stderr)
-        return dom
+        return _drive(cdp, url, png, width, height, status)
+    except BrowserError as e:
+        raise BrowserError(f"{e}{_log_tail(profile)}") from None
     finally:
         try:
             cdp.deadline = time.monotonic() + 10
@@ -213,6 +169,71 @@ def load(url, png, width=1200, height=1800, profile=None, timeout=90, status=200
             proc.wait()
         os.close(wfd)
         os.close(rfd)
+
+
+def _log_tail(profile):
+    """Chromium's last words (its D-Bus complaints left out), for a failure."""
+    try:
+        with open(os.path.join(profile, "chrome.log"), errors="replace") as f:
+            lines = [ln.strip() for ln in f if ln.strip() and "dbus" not in ln]
+    except OSError:
+        return ""
+    return f" (chromium's log: {' | '.join(lines[-3:])})" if lines else ""
+
+
+def _drive(cdp, url, png, width, height, status):
+    """The steps of load() on a started browser."""
+    try:
+        target = cdp.call("Target.createTarget", {"url": "about:blank"})["targetId"]
+    except BrowserError as e:
+        raise BrowserError(f"the browser did not start: {e}") from None
+    s = cdp.call("Target.attachToTarget", {"targetId": target, "flatten": True})["sessionId"]
+    cdp.call("Page.enable", session=s)
+    cdp.call("Network.enable", session=s)
+    cdp.call("Emulation.setDeviceMetricsOverride", {"width": width, "height": height,
+             "deviceScaleFactor": 1, "mobile": False}, session=s)
+    nav = cdp.call("Page.navigate", {"url": url}, session=s)
+    if nav.get("errorText"):
+        raise BrowserError(f"the page did not load: {url}: {nav['errorText']}")
+    if url.startswith("http"):
+        resp = cdp.wait_event(f"the answer to {url}", lambda e: e.get("sessionId") == s and
+                              e.get("method") == "Network.responseReceived" and
+                              e["params"].get("type") == "Document")["params"]["response"]
+        if resp.get("status") != status:
+            raise BrowserError(f"the page did not load: {url}: HTTP {resp.get('status')}, "
+                               f"not {status}")
+    cdp.wait_event(f"the load event of {url}", lambda e: e.get("sessionId") == s and
+                   e.get("method") == "Page.loadEventFired")
+    dom = cdp.call("Runtime.evaluate", {"returnByValue": True, "expression":
+                   "(document.doctype ? new XMLSerializer().serializeToString("
+                   "document.doctype) + '\\n' : '') + document.documentElement.outerHTML"},
+                   session=s)["result"].get("value") or ""
+    # Painted: a frame after the load, and the one after it.
+    cdp.call("Runtime.evaluate", {"awaitPromise": True, "expression": "new Promise(r => "
+             "requestAnimationFrame(() => requestAnimationFrame(() => r(1))))"}, session=s)
+    if png == "-":
+        return dom
+    errors = []
+    for _ in range(CAPTURE_TRIES):
+        try:
+            data = base64.b64decode(cdp.call("Page.captureScreenshot", {"format": "png"},
+                                             session=s)["data"])
+        except BrowserError as e:
+            errors.append(str(e))
+            continue
+        bad = png_check(data, width, height)
+        if bad is None:
+            with open(png, "wb") as f:
+                f.write(data)
+            break
+        errors.append(f"the screenshot is {bad}")
+    else:
+        raise BrowserError(f"no screenshot of {url} in {CAPTURE_TRIES} tries: "
+                           + "; ".join(errors))
+    if errors:
+        print(f"browser: {url}: screenshot taken after {len(errors)} failed tries: "
+              + "; ".join(errors), file=sys.stderr)
+    return dom
 
 
 def main():

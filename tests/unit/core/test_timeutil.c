@@ -388,8 +388,12 @@ START_TEST(test_timeutil_lock_wait_steps_then_gives_up)
 		count++;
 	ck_assert_int_ge(since, t0);
 	ck_assert_int_ge(time_now_monotonic_usec() - t0, 20000);
-	/* Short steps first (50, 100, 200, 400, 800 us, then 1 ms): many tries in 20 ms. */
-	ck_assert_int_ge(count, 10);
+	/* Steps of 50, 100, 200, 400, 800 us, then 1 ms: each call sleeps at
+	 * least its step (never a spin), so at most 5 + 19 + 1 tries fit in 20 ms.
+	 * How many do fit is the machine's load (a loaded one saw 4 where an idle
+	 * one sees 20): a timing, not asserted here. */
+	ck_assert_int_ge(count, 1);
+	ck_assert_int_le(count, 25);
 	ck_assert(!time_lock_wait(count, &since, 20000));
 	/* A new wait (count 0) starts a new clock. */
 	ck_assert(time_lock_wait(0, &since, 20000));
