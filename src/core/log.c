@@ -11,9 +11,9 @@
 #include <unistd.h>
 
 #define SD_JOURNAL_SUPPRESS_LOCATION
-#include <systemd/sd-journal.h>
 
 #include "alchemiser/core/log.h"
+#include "alchemiser/core/sdproto.h"
 
 #define LOG_LINE_MAX 4096
 #define LOG_MAX_FIELDS 16
@@ -362,7 +362,7 @@ log_emit(int level, const struct log_fields *f, const char *fmt, va_list ap)
 		iov[k].iov_base = line;
 		iov[k].iov_len = (size_t)n >= sizeof line ? sizeof line - 1 : (size_t)n;
 		k++;
-		if (sd_journal_sendv(iov, (int)k) >= 0) {
+		if (sdproto_journal_sendv(iov, k) >= 0) {
 			errno = saved_errno;
 			return;
 		}
