@@ -36,6 +36,12 @@ void	sqlite_state_unlock(struct sqlite_state *st);
  * begin/commit, never autocommit, so no caller is told of a write the
  * group has not committed. */
 int	sqlite_state_begin_locked(struct sqlite_state *st, struct errctx *ec);
+/* The same for an op whose items are one statement each (SQLite undoes a
+ * failed statement by itself; the other items stay) and that rolls back
+ * only when the whole transaction is gone (sqlite3_get_autocommit): no
+ * SAVEPOINT around it. Were it to roll back anyway, the whole group
+ * transaction goes and every member of it fails. */
+int	sqlite_state_begin_items_locked(struct sqlite_state *st, struct errctx *ec);
 int	sqlite_state_commit_locked(struct sqlite_state *st, struct errctx *ec);
 void	sqlite_state_rollback_locked(struct sqlite_state *st);
 /* A hold: the calling thread's writes from now on join one transaction

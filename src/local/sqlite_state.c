@@ -84,7 +84,8 @@ struct sqlite_state {
 	struct stmt_slot	 stmts[STMT_CACHE_MAX];
 	uint64_t		 stmt_tick;
 	bool			 group_open;	/* BEGIN IMMEDIATE done, COMMIT not yet */
-	bool			 op_open;	/* SAVEPOINT of the current writer */
+	bool			 op_open;	/* a writer's op is running (begin .. commit) */
+	bool			 op_savepoint;	/* ... inside SAVEPOINT op (else it is alone or atomic per item) */
 	unsigned		 group_ops;
 	int64_t			 group_start_usec;	/* monotonic */
 	struct group_member	*members;
@@ -651,7 +652,15 @@ sqlite_state_schema_version(struct sqlite_state *st, int *ret, struct errctx *ec
  * means no fcntl lock traffic and no page re-reads between our own writers.
  *
  * Group commit: a writer runs its statements inside SAVEPOINT op of the
- * open group transaction (BEGIN IMMEDIATE by the group's first writer).
+ * open group transaction (BEGIN IMMEDIATE by the group's first writer),
+ * so that undoing it (ROLLBACK TO op) leaves the writes of the group's
+ * other members. No SAVEPOINT when there is nothing else to keep (the
+ * transaction holds no finished write yet: undoing the op is a ROLLBACK of
+ * the whole transaction), nor for a batch of single-statement items
+ * (sqlite_state_begin_items_locked). Why: inside a SAVEPOINT SQLite copies
+ * every page the op changes to a statement journal first (a 64 KiB buffer
+ * and a page copy each, malloc'd and freed per op), and the SAVEPOINT and
+ * RELEASE are two more statements: 3-5 % of the CPU per message (issue #13).
  * When it is done and other threads wait for the mutex, it leaves the
  * transaction open and waits on `committed` (which releases the mutex):
  * the next writers join the same transaction, and the last of them (no one
@@ -750,8 +759,8 @@ sqlite_state_unlock(struct sqlite_state *st)
 	(void)pthread_mutex_unlock(&st->lock);
 }
 
-int
-sqlite_state_begin_locked(struct sqlite_state *st, struct errctx *ec)
+static int
+begin_op_locked(struct sqlite_state *st, bool items, struct errctx *ec)
 {
 	int r;
 
@@ -763,13 +772,32 @@ sqlite_state_begin_locked(struct sqlite_state *st, struct errctx *ec)
 		st->group_ops = 0;
 		st->group_start_usec = monotonic_usec();
 	}
-	r = step_locked(st, "SAVEPOINT op", ec);
-	if (r < 0) {
-		sqlite_state_rollback_locked(st);
-		return r;
+	/* Nothing finished in the transaction yet (group_ops counts the
+	 * writes that returned, the holder's included): undoing this op
+	 * undoes the whole transaction and loses nobody's write. */
+	st->op_savepoint = !items && st->group_ops > 0;
+	if (st->op_savepoint) {
+		r = step_locked(st, "SAVEPOINT op", ec);
+		if (r < 0) {
+			st->op_savepoint = false;
+			sqlite_state_rollback_locked(st);
+			return r;
+		}
 	}
 	st->op_open = true;
 	return 0;
+}
+
+int
+sqlite_state_begin_locked(struct sqlite_state *st, struct errctx *ec)
+{
+	return begin_op_locked(st, false, ec);
+}
+
+int
+sqlite_state_begin_items_locked(struct sqlite_state *st, struct errctx *ec)
+{
+	return begin_op_locked(st, true, ec);
 }
 
 int
@@ -778,12 +806,12 @@ sqlite_state_commit_locked(struct sqlite_state *st, struct errctx *ec)
 	struct group_member me = { 0 };
 	int r;
 
-	r = step_locked(st, "RELEASE op", ec);
-	if (r < 0) {
+	if (st->op_savepoint && (r = step_locked(st, "RELEASE op", ec)) < 0) {
 		sqlite_state_rollback_locked(st);
 		return r;
 	}
 	st->op_open = false;
+	st->op_savepoint = false;
 	st->group_ops++;
 	/* The holder commits the group itself when it releases its hold. */
 	if (st->held && pthread_equal(st->holder, pthread_self()))
@@ -851,11 +879,22 @@ sqlite_state_rollback_locked(struct sqlite_state *st)
 {
 	struct errctx ec = { 0 };
 
-	if (st->op_open && !sqlite3_get_autocommit(st->db)) {
+	if (st->op_open && st->op_savepoint && !sqlite3_get_autocommit(st->db)) {
 		(void)step_locked(st, "ROLLBACK TO op", NULL);
 		(void)step_locked(st, "RELEASE op", NULL);
+	} else if (st->op_open && st->group_open && !sqlite3_get_autocommit(st->db)) {
+		/* An op without a SAVEPOINT is undone with its transaction. */
+		(void)step_locked(st, "ROLLBACK", NULL);
+		if (st->group_ops == 0) {
+			/* Nothing else was in it: no write of anyone is lost. */
+			st->op_open = false;
+			st->group_open = false;
+			group_notify_locked(st, NULL);
+			return;
+		}
 	}
 	st->op_open = false;
+	st->op_savepoint = false;
 	if (st->group_open && sqlite3_get_autocommit(st->db)) {
 		/* SQLite rolled the whole transaction back (I/O error, disk
 		 * full): the group's earlier writes are gone with it. */
