@@ -39,6 +39,11 @@ static _Atomic int64_t nospace_since_usec;
  * few pointer compares; a statement in use when the same text is asked for
  * again gets a private one. */
 #define STMT_CACHE_MAX 48
+/* Where a statement was last found, by a hash of its SQL's address and of
+ * the statement's (STMT_HINTS a power of two): a look-up is then one
+ * compare, not a scan of the cache (issue #13: the scans were 2 % of the
+ * CPU per message). A stale hint only costs the scan. */
+#define STMT_HINTS 64
 
 /* Group commit: a write transaction stays open for the writers queued on
  * the mutex behind it, at most GROUP_MAX_OPS writes or GROUP_WINDOW_USEC
@@ -83,6 +88,8 @@ struct sqlite_state {
 	/* under lock: */
 	struct stmt_slot	 stmts[STMT_CACHE_MAX];
 	uint64_t		 stmt_tick;
+	uint8_t			 by_sql[STMT_HINTS];	/* slot index hints */
+	uint8_t			 by_stmt[STMT_HINTS];
 	bool			 group_open;	/* BEGIN IMMEDIATE done, COMMIT not yet */
 	bool			 op_open;	/* a writer's op is running (begin .. commit) */
 	bool			 op_savepoint;	/* ... inside SAVEPOINT op (else it is alone or atomic per item) */
@@ -907,23 +914,46 @@ sqlite_state_rollback_locked(struct sqlite_state *st)
 	}
 }
 
+static size_t
+hint_of(const void *p)
+{
+	/* Fibonacci hashing of the address: its low bits are alignment. */
+	return (size_t)(((uint64_t)(uintptr_t)p * UINT64_C(0x9e3779b97f4a7c15)) >> 58) &
+	    (STMT_HINTS - 1);
+}
+
+static int
+stmt_take(struct sqlite_state *st, size_t i, sqlite3_stmt **ret)
+{
+	struct stmt_slot *c = &st->stmts[i];
+
+	if (c->busy)
+		return -1;	/* nested use of the same text: a private one */
+	c->busy = true;
+	c->used = ++st->stmt_tick;
+	st->by_stmt[hint_of(c->s)] = (uint8_t)i;
+	*ret = c->s;
+	return 0;
+}
+
 int
 sqlite_state_prepare_locked(struct sqlite_state *st, const char *sql, sqlite3_stmt **ret,
     struct errctx *ec)
 {
 	struct stmt_slot *slot = NULL, *lru = NULL;
-	size_t i;
+	size_t i, h = hint_of(sql);
 	int rc;
 
+	i = st->by_sql[h];
+	if (st->stmts[i].s != NULL && st->stmts[i].sql == sql && stmt_take(st, i, ret) == 0)
+		return 0;
 	for (i = 0; i < STMT_CACHE_MAX; i++) {
 		struct stmt_slot *c = &st->stmts[i];
 
 		if (c->s != NULL && c->sql == sql) {
-			if (c->busy)
-				break;	/* nested use of the same text: a private one */
-			c->busy = true;
-			c->used = ++st->stmt_tick;
-			*ret = c->s;
+			if (stmt_take(st, i, ret) < 0)
+				break;
+			st->by_sql[h] = (uint8_t)i;
 			return 0;
 		}
 		/* An empty slot, else the least recently used idle one. */
@@ -944,6 +974,8 @@ sqlite_state_prepare_locked(struct sqlite_state *st, const char *sql, sqlite3_st
 		slot->s = *ret;
 		slot->busy = true;
 		slot->used = ++st->stmt_tick;
+		st->by_sql[h] = (uint8_t)(slot - st->stmts);
+		st->by_stmt[hint_of(slot->s)] = (uint8_t)(slot - st->stmts);
 	}
 	return 0;
 }
@@ -955,13 +987,16 @@ sqlite_state_release_locked(struct sqlite_state *st, sqlite3_stmt *s)
 
 	if (s == NULL)
 		return;
-	for (i = 0; i < STMT_CACHE_MAX; i++)
-		if (st->stmts[i].s == s) {
-			(void)sqlite3_reset(s);
-			(void)sqlite3_clear_bindings(s);
-			st->stmts[i].busy = false;
-			return;
-		}
+	i = st->by_stmt[hint_of(s)];
+	if (st->stmts[i].s != s)
+		for (i = 0; i < STMT_CACHE_MAX && st->stmts[i].s != s; i++)
+			;
+	if (i < STMT_CACHE_MAX) {
+		(void)sqlite3_reset(s);
+		(void)sqlite3_clear_bindings(s);
+		st->stmts[i].busy = false;
+		return;
+	}
 	sqlite3_finalize(s);
 }
 
