@@ -66,8 +66,8 @@ int	sqlite_state_err(sqlite3 *db, int rc, struct errctx *ec, const char *what);
 
 /* A random v4 UUID (message ids, event ids until core/uuid lands). */
 void	local_uuid_v4(char out[LOCAL_ID_STRLEN]);
-/* n random bytes (at most 256: one getrandom call) as 2n lower-case hex
- * digits plus NUL. */
+/* n random bytes (at most 256; from a per-thread pool the kernel fills,
+ * 4 KiB per getrandom call) as 2n lower-case hex digits plus NUL. */
 void	local_random_hex(char *out, size_t nbytes);
 /* [A-Za-z0-9_-]{1,80}, as SQS queue names. */
 bool	local_queue_name_valid(const char *name);

@@ -1029,18 +1029,38 @@ sqlite_state_recover_space(struct sqlite_state *st, struct errctx *ec)
 	    (long long)((realtime_usec(NULL) - since) / 1000000), errctx_msg(&sub));
 }
 
-void
-local_random_hex(char *out, size_t nbytes)
+/* Random bytes come from the kernel (getrandom) in blocks of RANDOM_POOL,
+ * kept per thread and used once: a receive wants 16 per message and a
+ * publish 16 per event, and one system call per receive was the only one
+ * the floor program does not make (issue #13). A forked child starts with
+ * an empty pool (pthread_atfork), so it never hands out its parent's bytes. */
+#define RANDOM_POOL 4096
+
+static __thread unsigned char pool[RANDOM_POOL];
+static __thread size_t pool_left;	/* unused bytes at the end of pool */
+static pthread_once_t pool_once = PTHREAD_ONCE_INIT;
+
+static void
+pool_after_fork(void)
 {
-	static const char hex[] = "0123456789abcdef";
-	unsigned char b[256];
-	size_t i, got = 0;
+	explicit_bzero(pool, sizeof pool);
+	pool_left = 0;
+}
+
+static void
+pool_init(void)
+{
+	(void)pthread_atfork(NULL, NULL, pool_after_fork);
+}
+
+static void
+pool_fill(void)
+{
+	size_t got = 0;
 	ssize_t n;
 
-	if (nbytes > sizeof b)
-		nbytes = sizeof b;
-	while (got < nbytes) {
-		n = getrandom(b + got, nbytes - got, 0);
+	while (got < sizeof pool) {
+		n = getrandom(pool + got, sizeof pool - got, 0);
 		if (n < 0 && errno == EINTR)
 			continue;
 		/* getrandom cannot fail on Linux >= 3.17 once seeded. */
@@ -1048,10 +1068,29 @@ local_random_hex(char *out, size_t nbytes)
 			abort();
 		got += (size_t)n;
 	}
+	pool_left = sizeof pool;
+}
+
+void
+local_random_hex(char *out, size_t nbytes)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t i;
+
+	(void)pthread_once(&pool_once, pool_init);
+	if (nbytes > 256)
+		nbytes = 256;
+	if (pool_left < nbytes)
+		pool_fill();
 	for (i = 0; i < nbytes; i++) {
-		out[2 * i] = hex[b[i] >> 4];
-		out[2 * i + 1] = hex[b[i] & 15];
+		unsigned char b = pool[sizeof pool - pool_left + i];
+
+		out[2 * i] = hex[b >> 4];
+		out[2 * i + 1] = hex[b & 15];
 	}
+	/* Used once: wiped as it is handed out. */
+	explicit_bzero(pool + sizeof pool - pool_left, nbytes);
+	pool_left -= nbytes;
 	out[2 * nbytes] = '\0';
 }
 

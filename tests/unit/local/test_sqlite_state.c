@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include <sqlite3.h>
 
@@ -466,6 +467,41 @@ START_TEST(test_sqlite_state_undone_op_keeps_the_others)
 }
 END_TEST
 
+/* Random hex from the per-thread pool (issue #13): the right length, hex
+ * only, never the same twice, and a forked child does not repeat what its
+ * parent hands out next (the pool is emptied in the child). */
+START_TEST(test_sqlite_state_random_hex_is_fresh)
+{
+	char a[65], b[65], c[65];
+	int fds[2], status;
+	size_t i;
+	pid_t pid;
+
+	local_random_hex(a, 32);
+	ck_assert_uint_eq(strlen(a), 64);
+	ck_assert_uint_eq(strspn(a, "0123456789abcdef"), 64);
+	for (i = 0; i < 300; i++) {
+		local_random_hex(b, 32);
+		ck_assert_str_ne(a, b);
+	}
+	ck_assert_int_eq(pipe(fds), 0);
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		local_random_hex(c, 32);
+		_exit(write(fds[1], c, 64) == 64 ? 0 : 1);
+	}
+	local_random_hex(b, 32);
+	memset(c, 0, sizeof c);
+	ck_assert_int_eq(read(fds[0], c, 64), 64);
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	ck_assert_str_ne(b, c);
+	close(fds[0]);
+	close(fds[1]);
+}
+END_TEST
+
 static Suite *
 suite_sqlite_state(void)
 {
@@ -491,6 +527,7 @@ suite_sqlite_state(void)
 	tc = tcase_create("group");
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_sqlite_state_undone_op_keeps_the_others);
+	tcase_add_test(tc, test_sqlite_state_random_hex_is_fresh);
 	suite_add_tcase(s, tc);
 	return s;
 }
