@@ -22,6 +22,8 @@ E2E_TESTS += tests/e2e/loop_handlers_local.sh
 E2E_TESTS += tests/e2e/backtest.sh
 # Hostile strategy files: size and memory bounds under an address-space cap.
 E2E_TESTS += tests/e2e/strategy_limits.sh
+# Issue #13: an idle daemon sleeps (wake-ups counted), yet pings, says STATUS and notices a deleted state file.
+E2E_TESTS += tests/e2e/idle_local.sh
 TESTS += $(E2E_TESTS)
 EXTRA_DIST += $(E2E_TESTS) tests/lib/e2e.sh tests/lib/notify_listener.py tests/lib/backtest_check.py \
 	tests/lib/mail_render.py

@@ -840,7 +840,7 @@ def cmd_idle_local(a):
 
 def cmd_idle_table(a):
     """Render the idle rows from the files idle-local and moto wrote."""
-    for path, label in ((a.local, "embedded (sleeps: inotify doorbell, 10 s backstop; default 10 s status tick)"),
+    for path, label in ((a.local, "embedded (sleeps: inotify doorbell, 20 s long poll; STATUS= only when it changes)"),
                         (a.moto, "aws on moto (20 s long polls)")):
         try:
             txt = open(path).read().strip()

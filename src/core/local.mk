@@ -38,3 +38,9 @@ src_core_libcore_a_SOURCES += src/core/svgchart.c
 CORE_TESTS += tests/unit/core/test_svgchart
 tests_unit_core_test_svgchart_SOURCES = tests/unit/core/test_svgchart.c
 tests_unit_core_test_svgchart_LDADD = $(CORE_LIB) $(TEST_LIBS) $(CORE_LIB) $(DEPS_LIBS)
+
+# file_watch: an inotify watch on a file's directory entry (the state file's health).
+src_core_libcore_a_SOURCES += src/core/file_watch.c
+CORE_TESTS += tests/unit/core/test_file_watch
+tests_unit_core_test_file_watch_SOURCES = tests/unit/core/test_file_watch.c
+tests_unit_core_test_file_watch_LDADD = $(CORE_LIB) $(TEST_LIBS) $(DEPS_LIBS)

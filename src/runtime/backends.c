@@ -170,6 +170,14 @@ backends_health(struct backends *b, struct errctx *ec)
 	return sqlite_state_same_file(sqlite_transport_state(b->transport), ec);
 }
 
+const char *
+backends_state_path(struct backends *b)
+{
+	if (strcmp(b->kind, "local") != 0)
+		return NULL;
+	return sqlite_state_path(sqlite_transport_state(b->transport));
+}
+
 int
 backends_degraded(struct backends *b, struct errctx *ec)
 {

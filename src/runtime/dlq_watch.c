@@ -277,6 +277,14 @@ dlq_watch_tick(struct dlq_watch *w, struct config *cfg, bool running)
 		sweep_done_cb(s, true);
 }
 
+int64_t
+dlq_watch_due_usec(const struct dlq_watch *w)
+{
+	if (w == NULL)
+		return INT64_MAX;
+	return w->sweeping ? 0 : w->next_usec;
+}
+
 int
 dlq_watch_new(const struct config *cfg, bool once, struct backends *b, struct pipeline *p,
     struct runsource *rs, struct event_base *base, struct dlq_watch **ret, struct errctx *ec)

@@ -650,6 +650,10 @@ runtime_receive_cb(struct queue_message **msgs, size_t n, int r, const struct er
 		maybe_finish(rt);
 		return;
 	}
+	/* Messages or a failure: the housekeeping tick looks after them (an
+	 * idle daemon had armed it only for what was due). */
+	if (r < 0 || n > 0)
+		runtime_tick_soon(rt);
 	metrics_dependency(rt->metrics, METRICS_DEP_QUEUE, r >= 0, time_now_realtime_usec());
 	if (r < 0) {
 		/* Pause polling while the dependency fails instead of burning receive counts. */
@@ -752,6 +756,8 @@ runtime_receive_cb(struct queue_message **msgs, size_t n, int r, const struct er
 	}
 	poll_queue(rt);
 	maybe_finish(rt);
+	if (n == 0)
+		runtime_tick_on_empty_poll(rt);
 }
 
 static void
@@ -874,6 +880,7 @@ runtime_begin_drain(struct runtime *rt, const char *why)
 	if (rt->state != RUNTIME_RUNNING)
 		return;
 	rt->state = RUNTIME_DRAINING;
+	runtime_tick_soon(rt);
 	if (!rt->opt->once)
 		log_notice("stopping (%s): finishing %u in-flight message(s) within %lld s", why,
 		    (unsigned)rt->n_inflight,

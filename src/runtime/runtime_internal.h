@@ -29,7 +29,12 @@
 /* A dependency unreachable at start-up is asked again 1, 2, 4 ... s later,
  * at most this far apart: a boot-time outage should cost seconds, not minutes. */
 #define RUNTIME_START_BACKOFF_MAX_USEC	(15 * INT64_C(1000000))
+/* The housekeeping tick while anything is going on (runtime_main.c). */
+#define RUNTIME_TICK_USEC		(1000 * 1000)
+/* Room for a STATUS= line: the counters, the last run, a disk-full reason. */
+#define RUNTIME_STATUS_MAX		768
 
+struct file_watch;
 struct once_tracker;
 
 enum runtime_state {
@@ -64,7 +69,11 @@ struct runtime {
 	int64_t				 start_backoff_usec;
 
 	struct event			*ev_sig[3];
-	struct event			*ev_tick;
+	struct event			*ev_tick;	/* one-shot, armed by tick_arm */
+	int64_t				 tick_due_usec;	/* monotonic; INT64_MAX = not armed */
+	int64_t				 last_tick_usec;
+	struct file_watch		*state_watch;	/* the state file's entry (embedded); NULL = polled */
+	struct event			*ev_state_watch;
 	struct event			*ev_poll_retry;
 	struct event			*ev_poll_batch;	/* a fuller receive waited for long enough */
 	bool				 poll_batch_due;
@@ -95,6 +104,7 @@ struct runtime {
 	bool				 any_failure;
 
 	int64_t				 last_status_usec;
+	char				 status_sent[RUNTIME_STATUS_MAX];	/* "" = send it again */
 	int64_t				 last_watchdog_usec;
 	int64_t				 watchdog_usec;
 };
@@ -106,6 +116,12 @@ void	runtime_begin_drain(struct runtime *rt, const char *why);
 void	runtime_submit(struct runtime *rt, struct job *job);
 void	runtime_reload(struct runtime *rt);
 void	runtime_tick(struct runtime *rt);
+/* Something started (messages, a failure, a reload, a stop): the tick runs
+ * within RUNTIME_TICK_USEC again if an idle daemon had armed it for later. */
+void	runtime_tick_soon(struct runtime *rt);
+/* An empty receive ended (a wake-up that happens anyway): the tick's checks
+ * run now if the last tick is RUNTIME_TICK_USEC old. */
+void	runtime_tick_on_empty_poll(struct runtime *rt);
 /* Callbacks wired in runtime_main.c. */
 void	runtime_signal_event_cb(int sig, short what, void *arg);
 void	runtime_poll_retry_event_cb(int fd, short what, void *arg);

@@ -17,6 +17,7 @@
 #include "alchemiser/aws/client.h"
 #include "alchemiser/core/config.h"
 #include "alchemiser/core/err.h"
+#include "alchemiser/core/file_watch.h"
 #include "alchemiser/core/log.h"
 #include "alchemiser/core/timeutil.h"
 #include "alchemiser/core/uuid.h"
@@ -36,7 +37,10 @@
 #include "alchemiser/seams/transport.h"
 #include "runtime_internal.h"
 
-#define TICK_USEC USEC_PER_SEC
+/* A timer may fire this much before a finer clock says it is due (libevent
+ * reads a coarse monotonic clock): close enough counts, or an idle daemon
+ * would wake twice for one ping. */
+#define TICK_SLACK_USEC (10 * USEC_PER_MSEC)
 
 /* Room for the counters and the last run's id (up to 127 bytes). */
 #define STATUS_MAX 512
@@ -91,53 +95,156 @@ loop_made_progress(struct runtime *rt, int64_t now)
 	return now - rt->receive_started_usec < limit;
 }
 
+/*
+ * The housekeeping tick (issue #13: an idle daemon sleeps). While anything
+ * is going on (messages in flight or waiting, a failing dependency, a full
+ * disk, start-up, a drain, a dead-letter sweep) it runs every second, or
+ * every quarter of the watchdog interval if that is shorter, as it always
+ * did: heartbeats, STATUS=, the state file's health, the disk-full check.
+ * An idle daemon arms it only for what is due next: the watchdog ping
+ * (WATCHDOG_USEC / 2) and the next dead-letter sweep; STATUS= is sent when
+ * its text changes (a quiet daemon's does not), the state file's entry is
+ * watched by inotify (file_watch) and its health checked again whenever an
+ * empty long poll ends. Whatever ends the quiet (a receive that returns
+ * messages or fails, a reload, a stop) brings the tick back within a second
+ * (runtime_tick_soon).
+ */
+static int64_t
+busy_period(const struct runtime *rt)
+{
+	int64_t q = rt->watchdog_usec / 4;
+
+	return rt->watchdog_usec > 0 && q > 0 && q < RUNTIME_TICK_USEC ? q : RUNTIME_TICK_USEC;
+}
+
+/* Nothing in flight or pending that the tick must look after each second. */
+static bool
+runtime_quiet(struct runtime *rt, int64_t now)
+{
+	return rt->state == RUNTIME_RUNNING && rt->n_inflight == 0 && rt->n_loop_wait == 0 &&
+	    rt->ops_outstanding == 0 && rt->n_deletes == 0 && !rt->disk_full &&
+	    !evtimer_pending(rt->ev_poll_retry, NULL) && !evtimer_pending(rt->ev_poll_batch, NULL) &&
+	    dlq_watch_due_usec(rt->dlq) != 0 && loop_made_progress(rt, now);
+}
+
+static int64_t
+tick_next_usec(struct runtime *rt, int64_t now)
+{
+	int64_t next = INT64_MAX, due;
+
+	if (!runtime_quiet(rt, now))
+		return now + busy_period(rt);
+	if (rt->watchdog_usec > 0)
+		next = rt->last_watchdog_usec + rt->watchdog_usec / 2;
+	due = dlq_watch_due_usec(rt->dlq);
+	if (due < next)
+		next = due;
+	/* No inotify for the state file: its health is polled as before. */
+	if (rt->state_watch == NULL && strcmp(rt->b->kind, "local") == 0 &&
+	    rt->last_tick_usec + RUNTIME_TICK_USEC < next)
+		next = rt->last_tick_usec + RUNTIME_TICK_USEC;
+	return next < now + TICK_SLACK_USEC ? now + TICK_SLACK_USEC : next;
+}
+
+static void
+tick_add(struct runtime *rt, int64_t now, int64_t at)
+{
+	int64_t d = at > now ? at - now : 0;
+	struct timeval tv = { .tv_sec = (time_t)(d / USEC_PER_SEC), .tv_usec = (suseconds_t)(d % USEC_PER_SEC) };
+
+	rt->tick_due_usec = at;
+	event_add(rt->ev_tick, &tv);
+}
+
+static void
+tick_arm(struct runtime *rt, int64_t now)
+{
+	int64_t next = tick_next_usec(rt, now);
+
+	if (next == INT64_MAX) {
+		rt->tick_due_usec = INT64_MAX;
+		event_del(rt->ev_tick);
+	} else
+		tick_add(rt, now, next);
+}
+
+void
+runtime_tick_soon(struct runtime *rt)
+{
+	int64_t now;
+
+	if (rt->ev_tick == NULL)
+		return;
+	now = time_now_monotonic_usec();
+	if (rt->tick_due_usec > now + busy_period(rt))
+		tick_add(rt, now, now + busy_period(rt));
+}
+
+void
+runtime_tick_on_empty_poll(struct runtime *rt)
+{
+	if (rt->state == RUNTIME_RUNNING &&
+	    time_now_monotonic_usec() - rt->last_tick_usec >= RUNTIME_TICK_USEC)
+		runtime_tick(rt);
+}
+
+/* STATUS= when its text changed, at most every daemon.status_interval while
+ * the daemon is busy (the counters change with every message) and at once
+ * when it has gone quiet or its disk-full state changed. */
+static void
+send_status(struct runtime *rt, int64_t now, bool quiet, const struct errctx *full_ec)
+{
+	char status[STATUS_MAX], text[RUNTIME_STATUS_MAX];
+
+	status_text(rt, status, sizeof status);
+	if (rt->disk_full)
+		(void)snprintf(text, sizeof text, "cannot write: %s; %s", errctx_msg(full_ec), status);
+	else
+		(void)snprintf(text, sizeof text, "%s", status);
+	if (strcmp(text, rt->status_sent) == 0)
+		return;
+	if (!quiet && now - rt->last_status_usec < config_usec(rt->cfg, "daemon.status_interval"))
+		return;
+	notify_status(text);
+	(void)snprintf(rt->status_sent, sizeof rt->status_sent, "%s", text);
+	rt->last_status_usec = now;
+}
+
 void
 runtime_tick(struct runtime *rt)
 {
 	int64_t now = time_now_monotonic_usec();
-	char status[STATUS_MAX];
+	struct errctx ec = { 0 };
+	int r;
 
+	rt->last_tick_usec = now;
 	runtime_heartbeat(rt);
 	dlq_watch_tick(rt->dlq, rt->cfg, rt->state == RUNTIME_RUNNING);
-	if (rt->state == RUNTIME_RUNNING) {
-		struct errctx ec = { 0 };
-
-		if (backends_health(rt->b, &ec) < 0) {
-			log_error("stopping: %s", errctx_msg(&ec));
-			rt->fatal = true;
-			runtime_begin_drain(rt, "a backend is gone");
-		}
+	if (rt->state == RUNTIME_RUNNING && backends_health(rt->b, &ec) < 0) {
+		log_error("stopping: %s", errctx_msg(&ec));
+		rt->fatal = true;
+		runtime_begin_drain(rt, "a backend is gone");
 	}
-	{
-		/* Issue #17: a full state file system is said in STATUS while it lasts,
-		 * and the WAL is checkpointed as soon as space returns. */
-		struct errctx ec = { 0 };
-		int r = backends_degraded(rt->b, &ec);
-
-		if (r < 0 && !rt->disk_full)
-			log_warning("%s", errctx_msg(&ec));
-		else if (r >= 0 && rt->disk_full)
-			log_notice("the state file can be written again");
-		if ((r < 0) != rt->disk_full)
-			rt->last_status_usec = 0;	/* say it now */
-		rt->disk_full = r < 0;
-		if (now - rt->last_status_usec >= config_usec(rt->cfg, "daemon.status_interval")) {
-			status_text(rt, status, sizeof status);
-			if (rt->disk_full) {
-				char full[STATUS_MAX + 256];
-
-				(void)snprintf(full, sizeof full, "cannot write: %s; %s", errctx_msg(&ec), status);
-				notify_status(full);
-			} else
-				notify_status(status);
-			rt->last_status_usec = now;
-		}
-	}
-	if (rt->watchdog_usec > 0 && now - rt->last_watchdog_usec >= rt->watchdog_usec / 2 &&
+	/* Issue #17: a full state file system is said in STATUS while it lasts,
+	 * and the WAL is checkpointed as soon as space returns. */
+	errctx_clear(&ec);
+	r = backends_degraded(rt->b, &ec);
+	if (r < 0 && !rt->disk_full)
+		log_warning("%s", errctx_msg(&ec));
+	else if (r >= 0 && rt->disk_full)
+		log_notice("the state file can be written again");
+	if ((r < 0) != rt->disk_full)
+		rt->last_status_usec = 0;	/* say it now */
+	rt->disk_full = r < 0;
+	/* Not while starting: STATUS says what start-up waits for (start_when_ready). */
+	if (rt->state != RUNTIME_STARTING)
+		send_status(rt, now, runtime_quiet(rt, now), &ec);
+	if (rt->watchdog_usec > 0 && now + TICK_SLACK_USEC - rt->last_watchdog_usec >= rt->watchdog_usec / 2 &&
 	    loop_made_progress(rt, now)) {
 		notify_watchdog();
 		rt->last_watchdog_usec = now;
 	}
+	tick_arm(rt, now);
 }
 
 static void
@@ -146,6 +253,19 @@ tick_cb(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	runtime_tick(arg);
+}
+
+/* The state file's entry changed (deleted, renamed, replaced): check its
+ * health now, as a tick would. */
+static void
+state_watch_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct runtime *rt = arg;
+
+	(void)fd;
+	(void)what;
+	if (file_watch_drain(rt->state_watch))
+		runtime_tick(rt);
 }
 
 void
@@ -197,8 +317,32 @@ runtime_reload(struct runtime *rt)
 
 		status_text(rt, status, sizeof status);
 		notify_ready(status);
-	} else
+	} else {
 		notify_ready(r < 0 ? "reload rejected; running with the previous configuration" : "running");
+		/* The counters again soon: that line replaced them. */
+		rt->status_sent[0] = '\0';
+		runtime_tick_soon(rt);
+	}
+}
+
+/* The state file's entry, watched so that an idle daemon notices a deleted
+ * or replaced file at once without polling for it; without inotify (limits
+ * reached, a symbolic link) the tick polls it every second, as before. */
+static void
+state_watch_open(struct runtime *rt)
+{
+	const char *path = backends_state_path(rt->b);
+	struct errctx ec = { 0 };
+
+	if (path == NULL)
+		return;
+	if (file_watch_new(path, &rt->state_watch, &ec) < 0) {
+		log_info("the state file is checked every second: %s", errctx_msg(&ec));
+		return;
+	}
+	rt->ev_state_watch = event_new(rt->base, file_watch_fd(rt->state_watch), EV_READ | EV_PERSIST,
+	    state_watch_cb, rt);
+	event_add(rt->ev_state_watch, NULL);
 }
 
 static void
@@ -266,6 +410,8 @@ start_when_ready(struct runtime *rt)
 	}
 	status_text(rt, status, sizeof status);
 	notify_status(status);
+	(void)snprintf(rt->status_sent, sizeof rt->status_sent, "%s", status);
+	rt->last_status_usec = time_now_monotonic_usec();
 	runtime_start_polling(rt);
 }
 
@@ -343,7 +489,6 @@ runtime_run(struct config *cfg, const struct runtime_options *o)
 	struct runtime rt = { .opt = o, .state = RUNTIME_STARTING };
 	struct log_fields f = { .message_id = LOG_MID_STARTED, .duration_ms = -1 };
 	struct errctx ec = { 0 };
-	struct timeval tick = { .tv_sec = 0, .tv_usec = 0 };
 	int rc = 0, i;
 
 	rt.cfg = config_ref(cfg);
@@ -410,11 +555,9 @@ runtime_run(struct config *cfg, const struct runtime_options *o)
 	 * started meanwhile keep them blocked, so it comes to this one). */
 	runtime_signal_mask(SIG_UNBLOCK);
 	rt.watchdog_usec = notify_watchdog_usec();
-	tick.tv_usec = rt.watchdog_usec > 0 && rt.watchdog_usec / 4 < TICK_USEC ? rt.watchdog_usec / 4 : 0;
-	if (tick.tv_usec == 0)
-		tick.tv_sec = TICK_USEC / USEC_PER_SEC;
-	rt.ev_tick = event_new(rt.base, -1, EV_PERSIST, tick_cb, &rt);
-	event_add(rt.ev_tick, &tick);
+	rt.ev_tick = event_new(rt.base, -1, 0, tick_cb, &rt);
+	rt.tick_due_usec = INT64_MAX;
+	state_watch_open(&rt);
 	rt.ev_poll_retry = evtimer_new(rt.base, runtime_poll_retry_event_cb, &rt);
 	rt.ev_poll_batch = evtimer_new(rt.base, runtime_poll_batch_event_cb, &rt);
 	rt.ev_flush = evtimer_new(rt.base, runtime_flush_event_cb, &rt);
@@ -438,7 +581,8 @@ runtime_run(struct config *cfg, const struct runtime_options *o)
 	 * built: an outage of a dependency is a state to report, not a failed
 	 * start (systemd would give up on the service after a few restarts). */
 	notify_ready("starting: checking the queue, bus and idempotency store");
-	rt.last_status_usec = rt.last_watchdog_usec = time_now_monotonic_usec();
+	rt.last_status_usec = rt.last_watchdog_usec = rt.last_tick_usec = time_now_monotonic_usec();
+	runtime_tick_soon(&rt);
 	start_when_ready(&rt);
 	if (rt.state != RUNTIME_STOPPED)
 		event_base_dispatch(rt.base);
@@ -487,6 +631,9 @@ runtime_run(struct config *cfg, const struct runtime_options *o)
 	event_free(rt.ev_poll_retry);
 	event_free(rt.ev_poll_batch);
 	event_free(rt.ev_tick);
+	if (rt.ev_state_watch != NULL)
+		event_free(rt.ev_state_watch);
+	file_watch_free(rt.state_watch);
 	for (i = 0; i < 3; i++)
 		event_free(rt.ev_sig[i]);
 	/* Pages still being rendered finish (their requests get no answer)

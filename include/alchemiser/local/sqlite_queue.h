@@ -46,7 +46,7 @@
 struct event_base;
 struct errctx;
 
-#define SQLITE_QUEUE_POLL_INTERVAL_USEC (10 * INT64_C(1000000))	/* backstop */
+#define SQLITE_QUEUE_POLL_INTERVAL_USEC (60 * INT64_C(1000000))	/* backstop */
 #define SQLITE_QUEUE_FALLBACK_POLL_USEC (50 * INT64_C(1000))	/* no inotify */
 #define SQLITE_QUEUE_MAX_RECEIVE_COUNT 5
 

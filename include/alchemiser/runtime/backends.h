@@ -38,6 +38,9 @@ int	backends_preflight(struct backends *b, struct errctx *ec);
 /* Cheap periodic check that the backends can go on (the embedded state file
  * still exists); 0 or a negative errno with the reason. Loop thread. */
 int	backends_health(struct backends *b, struct errctx *ec);
+/* The embedded state file's path (the loop watches its entry, so that an
+ * idle daemon need not poll backends_health); NULL on AWS. */
+const char *backends_state_path(struct backends *b);
 /* Every tick: 0 when the backends can write; -ENOSPC with the reason while
  * the embedded state file cannot (its file system is full), after trying to
  * give space back; 1 on the tick it recovered. Loop thread. */

@@ -62,6 +62,10 @@ int	dlq_watch_new(const struct config *cfg, bool once, struct backends *b,
 /* Every loop tick: starts a sweep when one is due, none runs and the daemon
  * is running (cfg: the current snapshot, referenced by the sweep). NULL-safe. */
 void	dlq_watch_tick(struct dlq_watch *w, struct config *cfg, bool running);
+/* When dlq_watch_tick has work next (monotonic usec): the next sweep; 0 while
+ * a sweep runs (its end is seen at a later tick); INT64_MAX when the watch is
+ * off. The loop's idle timer is armed by it (issue #13). NULL-safe. */
+int64_t	dlq_watch_due_usec(const struct dlq_watch *w);
 /* Stops after the message the sweep is at (bounded by the AWS and broker
  * timeouts). NULL-safe. */
 void	dlq_watch_free(struct dlq_watch *w);
