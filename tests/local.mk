@@ -24,6 +24,8 @@ E2E_TESTS += tests/e2e/backtest.sh
 E2E_TESTS += tests/e2e/strategy_limits.sh
 # Issue #13: an idle daemon sleeps (wake-ups counted), yet pings, says STATUS and notices a deleted state file.
 E2E_TESTS += tests/e2e/idle_local.sh
+# Issue #13: libcurl loaded on first use, not linked (start-up).
+E2E_TESTS += tests/e2e/lazy_curl.sh
 TESTS += $(E2E_TESTS)
 EXTRA_DIST += $(E2E_TESTS) tests/lib/e2e.sh tests/lib/notify_listener.py tests/lib/backtest_check.py \
 	tests/lib/mail_render.py

@@ -44,3 +44,11 @@ src_core_libcore_a_SOURCES += src/core/file_watch.c
 CORE_TESTS += tests/unit/core/test_file_watch
 tests_unit_core_test_file_watch_SOURCES = tests/unit/core/test_file_watch.c
 tests_unit_core_test_file_watch_LDADD = $(CORE_LIB) $(TEST_LIBS) $(DEPS_LIBS)
+
+# curl_lazy: libcurl loaded on first use (the daemon is linked without it; issue #13).
+src_core_libcore_a_SOURCES += src/core/curl_lazy.c
+# sdproto: sd_notify and the native journal protocol without libsystemd (issue #13).
+src_core_libcore_a_SOURCES += src/core/sdproto.c
+CORE_TESTS += tests/unit/core/test_sdproto
+tests_unit_core_test_sdproto_SOURCES = tests/unit/core/test_sdproto.c
+tests_unit_core_test_sdproto_LDADD = $(CORE_LIB) $(TEST_LIBS) $(DEPS_LIBS)

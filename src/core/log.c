@@ -11,9 +11,9 @@
 #include <unistd.h>
 
 #define SD_JOURNAL_SUPPRESS_LOCATION
-#include <systemd/sd-journal.h>
 
 #include "alchemiser/core/log.h"
+#include "alchemiser/core/sdproto.h"
 
 #define LOG_LINE_MAX 4096
 #define LOG_MAX_FIELDS 16
@@ -369,7 +369,7 @@ emit_journal(int level, const struct field_ref *fields, size_t nf, const char *r
 	iov[k].iov_base = line;
 	iov[k].iov_len = (size_t)n >= sizeof line ? sizeof line - 1 : (size_t)n;
 	k++;
-	return sd_journal_sendv(iov, (int)k) >= 0;
+	return sdproto_journal_sendv(iov, k) >= 0;
 }
 
 static void

@@ -1,6 +1,6 @@
 /*
  * log: the one logging API. Under journald (JOURNAL_STREAM names our stderr)
- * lines go through sd_journal_send() with structured fields; otherwise to
+ * lines go to the journal natively (core/sdproto) with structured fields; otherwise to
  * stderr as "2026-12-06T14:05:09.123Z info message FIELD=value ..." (UTC,
  * RFC 3339 with milliseconds, then the level word) for a terminal or a file.
  * Who logs: main, runtime/, router/dispatch, stages/. Lower layers return an
@@ -65,7 +65,7 @@ int	log_full_errno(int level, int err, const struct log_fields *f, const char *f
  * and written together, each line whole and in order (a line that does not
  * fit writes the buffer out first), so one write(2) carries a batch of
  * outcome lines and a pipe still never interleaves another thread's line
- * into one. The journald path stays one sd_journal_sendv per line. Lines
+ * into one. The journald path stays one journal datagram per line. Lines
  * at LOG_ERR or worse are written at once (with what the buffer holds
  * before them). Not nested; log_batch_end writes what is left. A kill -9
  * between a line and log_batch_end loses that batch's lines. */
