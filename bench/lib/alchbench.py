@@ -852,7 +852,8 @@ def cmd_idle_table(a):
             continue
         ms = d["cpu_ns"] / 1e6
         print(f"| idle CPU, {label} | {ms:.1f} ms over {d['wall']:.0f} s "
-              f"({100 * ms / 1000 / d['wall']:.3f} % of a core) | {d['wakeups'] / d['wall']:.1f} wake-ups/s | "
+              f"({100 * ms / 1000 / d['wall']:.3f} % of a core) | {d['wakeups'] / d['wall']:.2f} wake-ups/s "
+              f"({d['wakeups']} in {d['wall']:.0f} s) | "
               f"{mem_text(d.get('mem_kb')) if d.get('mem_kb') else 'RSS %.1f MiB' % (d['rss_kb'] / 1024)} |")
 
 
