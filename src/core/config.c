@@ -728,11 +728,35 @@ config_unref(struct config *c)
 	free(c);
 }
 
+/* config_table_find, remembered by the address of the name (callers pass
+ * literals): the pipeline asks for the same few durations for every message
+ * (issue #13), and the table is scanned with strcmp. A hint is an index
+ * checked by one strcmp, so a collision or a racing thread only costs the
+ * scan; any thread may ask. */
+#define KEY_HINTS 64
+
+static const struct config_key *
+find_key(const char *name)
+{
+	static _Atomic uint16_t hints[KEY_HINTS];	/* index + 1; 0: none */
+	const struct config_key *tab = config_table(), *k;
+	size_t h = (size_t)(((uint64_t)(uintptr_t)name * UINT64_C(0x9e3779b97f4a7c15)) >> 58) &
+	    (KEY_HINTS - 1);
+	unsigned i = atomic_load_explicit(&hints[h], memory_order_relaxed);
+
+	if (i != 0 && strcmp(tab[i - 1].name, name) == 0)
+		return &tab[i - 1];
+	k = config_table_find(name);
+	if (k != NULL && k - tab < UINT16_MAX)
+		atomic_store_explicit(&hints[h], (uint16_t)(k - tab + 1), memory_order_relaxed);
+	return k;
+}
+
 static const struct config_value *
 lookup(const struct config *c, const char *name, enum config_type t1, enum config_type t2,
     enum config_type t3)
 {
-	const struct config_key *k = config_table_find(name);
+	const struct config_key *k = find_key(name);
 	const struct config_value *v;
 
 	if (k == NULL || (k->type != t1 && k->type != t2 && k->type != t3)) {

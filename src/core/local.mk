@@ -7,6 +7,7 @@ src_core_libcore_a_SOURCES = \
 	src/core/xalloc.c \
 	src/core/secret.c \
 	src/core/json.c \
+	src/core/json_scan.c \
 	src/core/log.c \
 	src/core/queue_message.c \
 	src/core/strlist.c \

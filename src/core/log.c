@@ -10,8 +10,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#define SD_JOURNAL_SUPPRESS_LOCATION
-
 #include "alchemiser/core/log.h"
 #include "alchemiser/core/sdproto.h"
 
@@ -34,7 +32,7 @@ static __thread char prefix_when[32];
 static int stderr_is_journal(void);
 static size_t line_prefix(int level, char *buf, size_t size);
 static size_t utf8_seq_len(const unsigned char *s, size_t n);
-static void escape_text(const char *in, char *buf, size_t size, bool field);
+static size_t escape_text(const char *in, char *buf, size_t size, bool field);
 static void log_emit(int level, const struct log_fields *f, const char *fmt, va_list ap);
 
 /* Why: systemd sets JOURNAL_STREAM to "dev:ino" of the stream it connected;
@@ -248,8 +246,9 @@ utf8_seq_len(const unsigned char *s, size_t n)
  * an id or an error can start a line of its own or send a terminal escape
  * code. In a field (stderr "KEY=value") a blank is escaped too (\x20): a
  * value cannot pose as another field. Valid UTF-8 text stays readable. Cut
- * with "..." at a character boundary when buf is full. */
-static void
+ * with "..." at a character boundary when buf is full. Returns the length
+ * written (without the NUL). */
+static size_t
 escape_text(const char *in, char *buf, size_t size, bool field)
 {
 	static const char hex[] = "0123456789abcdef";
@@ -305,6 +304,7 @@ escape_text(const char *in, char *buf, size_t size, bool field)
 		i += k;
 	}
 	buf[o] = '\0';
+	return o;
 }
 
 /* Append s at buf + len, cut to what fits with its NUL; the new length. */
@@ -322,61 +322,80 @@ append(char *buf, size_t len, size_t size, const char *s)
 	return len + n;
 }
 
+/* Append in escaped (escape_text, cut at cap) at buf + len, cut to what
+ * fits as append would; the new length. Escaped in place when cap fits:
+ * the outcome line of every message comes through here (issue #13). */
+static size_t
+append_escaped(char *buf, size_t len, size_t size, const char *in, size_t cap, bool field)
+{
+	char tmp[LOG_LINE_MAX];
+
+	if (cap > sizeof tmp)
+		cap = sizeof tmp;
+	if (size - len >= cap)
+		return len + escape_text(in, buf + len, cap, field);
+	(void)escape_text(in, tmp, cap, field);
+	return append(buf, len, size, tmp);
+}
+
+/* The native journal: one field a buffer; false if the socket is gone. */
+static bool
+emit_journal(int level, const struct field_ref *fields, size_t nf, const char *raw)
+{
+	char msg[LOG_LINE_MAX], line[LOG_LINE_MAX + 1024], vbuf[LOG_LINE_MAX / 4];
+	char jbuf[LOG_MAX_FIELDS][LOG_LINE_MAX / 4];
+	struct iovec iov[LOG_MAX_FIELDS + 4];
+	size_t i, k = 0;
+	int n;
+
+	/* Escaped as on stderr: neither can be forged by what a message carried. */
+	(void)escape_text(raw, msg, sizeof msg, false);
+	n = snprintf(jbuf[k], sizeof jbuf[k], "PRIORITY=%d", level);
+	iov[k].iov_base = jbuf[k];
+	iov[k].iov_len = (size_t)n;
+	k++;
+	for (i = 0; i < nf && k < LOG_MAX_FIELDS; i++, k++) {
+		(void)escape_text(fields[i].value, vbuf, sizeof vbuf, true);
+		n = snprintf(jbuf[k], sizeof jbuf[k], "%s=%s", fields[i].key, vbuf);
+		iov[k].iov_base = jbuf[k];
+		iov[k].iov_len = n < 0 ? 0 : (size_t)n >= sizeof jbuf[k] ? sizeof jbuf[k] - 1 : (size_t)n;
+	}
+	iov[k].iov_base = (void *)"SYSLOG_IDENTIFIER=alchemiserd";
+	iov[k].iov_len = strlen("SYSLOG_IDENTIFIER=alchemiserd");
+	k++;
+	n = snprintf(line, sizeof line, "MESSAGE=%s", msg);
+	iov[k].iov_base = line;
+	iov[k].iov_len = (size_t)n >= sizeof line ? sizeof line - 1 : (size_t)n;
+	k++;
+	return sdproto_journal_sendv(iov, k) >= 0;
+}
+
 static void
 log_emit(int level, const struct log_fields *f, const char *fmt, va_list ap)
 {
-	char raw[LOG_LINE_MAX], msg[LOG_LINE_MAX], line[LOG_LINE_MAX + 1024], dur[24];
-	char jbuf[LOG_MAX_FIELDS][LOG_LINE_MAX / 4], vbuf[LOG_MAX_FIELDS][LOG_LINE_MAX / 4];
-	struct iovec iov[LOG_MAX_FIELDS + 4];
+	char raw[LOG_LINE_MAX], line[LOG_LINE_MAX + 1024], dur[24];
 	struct field_ref fields[LOG_MAX_FIELDS];
 	bool journal = log_target == LOG_TARGET_JOURNAL;
 	size_t nf, i, len;
-	int saved_errno = errno, n;
+	int saved_errno = errno;
 
 	(void)vsnprintf(raw, sizeof raw, fmt, ap);
-	/* Escaped once, before either path: the journal gets the same text as
-	 * stderr, so neither can be forged by what a message carried. */
-	escape_text(raw, msg, sizeof msg, false);
 	nf = collect_fields(f, fields, dur, sizeof dur, journal);
-	for (i = 0; i < nf; i++) {
-		escape_text(fields[i].value, vbuf[i], sizeof vbuf[i], true);
-		fields[i].value = vbuf[i];
-	}
-
-	if (journal) {
-		size_t k = 0;
-
-		n = snprintf(jbuf[k], sizeof jbuf[k], "PRIORITY=%d", level);
-		iov[k].iov_base = jbuf[k];
-		iov[k].iov_len = (size_t)n;
-		k++;
-		for (i = 0; i < nf && k < LOG_MAX_FIELDS; i++, k++) {
-			n = snprintf(jbuf[k], sizeof jbuf[k], "%s=%s", fields[i].key, fields[i].value);
-			iov[k].iov_base = jbuf[k];
-			iov[k].iov_len = n < 0 ? 0 : (size_t)n >= sizeof jbuf[k] ? sizeof jbuf[k] - 1 : (size_t)n;
-		}
-		iov[k].iov_base = (void *)"SYSLOG_IDENTIFIER=alchemiserd";
-		iov[k].iov_len = strlen("SYSLOG_IDENTIFIER=alchemiserd");
-		k++;
-		n = snprintf(line, sizeof line, "MESSAGE=%s", msg);
-		iov[k].iov_base = line;
-		iov[k].iov_len = (size_t)n >= sizeof line ? sizeof line - 1 : (size_t)n;
-		k++;
-		if (sdproto_journal_sendv(iov, k) >= 0) {
-			errno = saved_errno;
-			return;
-		}
-		/* Fall through to stderr if the journal socket is gone. */
+	/* Fall through to stderr if the journal socket is gone. */
+	if (journal && emit_journal(level, fields, nf, raw)) {
+		errno = saved_errno;
+		return;
 	}
 
 	len = line_prefix(level, line, sizeof line);
-	/* Appends as snprintf would cut them, without its format parsing. */
-	len = append(line, len, sizeof line, msg);
+	/* Escaped as it is appended (the message cut at LOG_LINE_MAX, each
+	 * field at a quarter of it), the line cut as snprintf would. */
+	len = append_escaped(line, len, sizeof line, raw, LOG_LINE_MAX, false);
 	for (i = 0; i < nf && len < sizeof line - 1; i++) {
 		len = append(line, len, sizeof line, " ");
 		len = append(line, len, sizeof line, fields[i].key);
 		len = append(line, len, sizeof line, "=");
-		len = append(line, len, sizeof line, fields[i].value);
+		len = append_escaped(line, len, sizeof line, fields[i].value, LOG_LINE_MAX / 4, true);
 	}
 	line[len++] = '\n';
 	/* Batched: appended whole (the buffer written first when it would not

@@ -143,6 +143,17 @@ event_type_from_name(const char *name)
 	return EVENT_TYPE_INVALID;
 }
 
+enum event_type
+event_type_from_namen(const char *name, size_t len)
+{
+	int t;
+
+	for (t = 0; t < _EVENT_TYPE_MAX; t++)
+		if (strlen(types[t].name) == len && memcmp(types[t].name, name, len) == 0)
+			return (enum event_type)t;
+	return EVENT_TYPE_INVALID;
+}
+
 const char *
 event_type_source(enum event_type t)
 {

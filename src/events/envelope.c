@@ -3,6 +3,7 @@
 
 #include "alchemiser/core/err.h"
 #include "alchemiser/core/json.h"
+#include "alchemiser/core/json_scan.h"
 #include "alchemiser/core/timeutil.h"
 #include "alchemiser/events/envelope.h"
 
@@ -42,6 +43,18 @@ envelope_detail_object(const json_t *body, json_t **ret, struct errctx *ec)
 	}
 	return errctx_set(ec, -EBADMSG, "detail: expected object, got %s",
 	    d == NULL ? "nothing" : json_type_name(d));
+}
+
+bool
+envelope_scan(const struct json_scan *s, struct envelope_tokens *ret)
+{
+	if (s->n == 0 || s->tok[0].type != JSON_TOK_OBJECT)
+		return false;
+	ret->id = json_tok_member(s->tok, s->text, 0, "id");
+	ret->detail_type = json_tok_member(s->tok, s->text, 0, "detail-type");
+	ret->source = json_tok_member(s->tok, s->text, 0, "source");
+	ret->detail = json_tok_member(s->tok, s->text, 0, "detail");
+	return true;
 }
 
 json_t *

@@ -36,6 +36,12 @@ void	sqlite_state_unlock(struct sqlite_state *st);
  * begin/commit, never autocommit, so no caller is told of a write the
  * group has not committed. */
 int	sqlite_state_begin_locked(struct sqlite_state *st, struct errctx *ec);
+/* The same for an op whose items are one statement each (SQLite undoes a
+ * failed statement by itself; the other items stay) and that rolls back
+ * only when the whole transaction is gone (sqlite3_get_autocommit): no
+ * SAVEPOINT around it. Were it to roll back anyway, the whole group
+ * transaction goes and every member of it fails. */
+int	sqlite_state_begin_items_locked(struct sqlite_state *st, struct errctx *ec);
 int	sqlite_state_commit_locked(struct sqlite_state *st, struct errctx *ec);
 void	sqlite_state_rollback_locked(struct sqlite_state *st);
 /* A hold: the calling thread's writes from now on join one transaction
@@ -60,8 +66,8 @@ int	sqlite_state_err(sqlite3 *db, int rc, struct errctx *ec, const char *what);
 
 /* A random v4 UUID (message ids, event ids until core/uuid lands). */
 void	local_uuid_v4(char out[LOCAL_ID_STRLEN]);
-/* n random bytes (at most 256: one getrandom call) as 2n lower-case hex
- * digits plus NUL. */
+/* n random bytes (at most 256; from a per-thread pool the kernel fills,
+ * 4 KiB per getrandom call) as 2n lower-case hex digits plus NUL. */
 void	local_random_hex(char *out, size_t nbytes);
 /* [A-Za-z0-9_-]{1,80}, as SQS queue names. */
 bool	local_queue_name_valid(const char *name);

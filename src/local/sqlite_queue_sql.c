@@ -95,6 +95,31 @@ column_dup(sqlite3_stmt *s, int i, size_t *len)
 	return out;
 }
 
+/* "SEQ.RANDOM.OWNER" (RANDOM: the first 32 characters of rnd), built by
+ * hand: vasprintf was a tenth of a receive's own work (issue #13). */
+static char *
+receipt_new(int64_t seq, const char *rnd, const char *owner)
+{
+	char digits[24];
+	size_t nd = 0, no = strlen(owner), o = 0;
+	uint64_t v = seq < 0 ? 0 : (uint64_t)seq;
+	char *out;
+
+	do {
+		digits[nd++] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v > 0);
+	out = xmalloc(nd + 1 + 32 + 1 + no + 1);
+	while (nd > 0)
+		out[o++] = digits[--nd];
+	out[o++] = '.';
+	memcpy(out + o, rnd, 32);
+	o += 32;
+	out[o++] = '.';
+	memcpy(out + o, owner, no + 1);
+	return out;
+}
+
 static json_t *
 column_json(sqlite3_stmt *s, int i)
 {
@@ -208,8 +233,7 @@ claim_rows_locked(struct sqlite_state *st, const struct sqlite_queue_conf *c, un
 
 		seqs[*n] = sqlite3_column_int64(sel, 0);
 		msgs[(*n)++] = m;
-		m->receipt = xasprintf("%lld.%.32s.%s", (long long)seqs[*n - 1], rnd + 32 * (*n - 1),
-		    self);
+		m->receipt = receipt_new(seqs[*n - 1], rnd + 32 * (*n - 1), self);
 		m->message_id = column_dup(sel, 1, NULL);
 		m->body = column_dup(sel, 2, &m->body_len);
 		m->attributes = column_json(sel, 3);

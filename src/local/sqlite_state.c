@@ -39,6 +39,11 @@ static _Atomic int64_t nospace_since_usec;
  * few pointer compares; a statement in use when the same text is asked for
  * again gets a private one. */
 #define STMT_CACHE_MAX 48
+/* Where a statement was last found, by a hash of its SQL's address and of
+ * the statement's (STMT_HINTS a power of two): a look-up is then one
+ * compare, not a scan of the cache (issue #13: the scans were 2 % of the
+ * CPU per message). A stale hint only costs the scan. */
+#define STMT_HINTS 64
 
 /* Group commit: a write transaction stays open for the writers queued on
  * the mutex behind it, at most GROUP_MAX_OPS writes or GROUP_WINDOW_USEC
@@ -83,8 +88,11 @@ struct sqlite_state {
 	/* under lock: */
 	struct stmt_slot	 stmts[STMT_CACHE_MAX];
 	uint64_t		 stmt_tick;
+	uint8_t			 by_sql[STMT_HINTS];	/* slot index hints */
+	uint8_t			 by_stmt[STMT_HINTS];
 	bool			 group_open;	/* BEGIN IMMEDIATE done, COMMIT not yet */
-	bool			 op_open;	/* SAVEPOINT of the current writer */
+	bool			 op_open;	/* a writer's op is running (begin .. commit) */
+	bool			 op_savepoint;	/* ... inside SAVEPOINT op (else it is alone or atomic per item) */
 	unsigned		 group_ops;
 	int64_t			 group_start_usec;	/* monotonic */
 	struct group_member	*members;
@@ -651,7 +659,15 @@ sqlite_state_schema_version(struct sqlite_state *st, int *ret, struct errctx *ec
  * means no fcntl lock traffic and no page re-reads between our own writers.
  *
  * Group commit: a writer runs its statements inside SAVEPOINT op of the
- * open group transaction (BEGIN IMMEDIATE by the group's first writer).
+ * open group transaction (BEGIN IMMEDIATE by the group's first writer),
+ * so that undoing it (ROLLBACK TO op) leaves the writes of the group's
+ * other members. No SAVEPOINT when there is nothing else to keep (the
+ * transaction holds no finished write yet: undoing the op is a ROLLBACK of
+ * the whole transaction), nor for a batch of single-statement items
+ * (sqlite_state_begin_items_locked). Why: inside a SAVEPOINT SQLite copies
+ * every page the op changes to a statement journal first (a 64 KiB buffer
+ * and a page copy each, malloc'd and freed per op), and the SAVEPOINT and
+ * RELEASE are two more statements: 3-5 % of the CPU per message (issue #13).
  * When it is done and other threads wait for the mutex, it leaves the
  * transaction open and waits on `committed` (which releases the mutex):
  * the next writers join the same transaction, and the last of them (no one
@@ -750,8 +766,8 @@ sqlite_state_unlock(struct sqlite_state *st)
 	(void)pthread_mutex_unlock(&st->lock);
 }
 
-int
-sqlite_state_begin_locked(struct sqlite_state *st, struct errctx *ec)
+static int
+begin_op_locked(struct sqlite_state *st, bool items, struct errctx *ec)
 {
 	int r;
 
@@ -763,13 +779,32 @@ sqlite_state_begin_locked(struct sqlite_state *st, struct errctx *ec)
 		st->group_ops = 0;
 		st->group_start_usec = monotonic_usec();
 	}
-	r = step_locked(st, "SAVEPOINT op", ec);
-	if (r < 0) {
-		sqlite_state_rollback_locked(st);
-		return r;
+	/* Nothing finished in the transaction yet (group_ops counts the
+	 * writes that returned, the holder's included): undoing this op
+	 * undoes the whole transaction and loses nobody's write. */
+	st->op_savepoint = !items && st->group_ops > 0;
+	if (st->op_savepoint) {
+		r = step_locked(st, "SAVEPOINT op", ec);
+		if (r < 0) {
+			st->op_savepoint = false;
+			sqlite_state_rollback_locked(st);
+			return r;
+		}
 	}
 	st->op_open = true;
 	return 0;
+}
+
+int
+sqlite_state_begin_locked(struct sqlite_state *st, struct errctx *ec)
+{
+	return begin_op_locked(st, false, ec);
+}
+
+int
+sqlite_state_begin_items_locked(struct sqlite_state *st, struct errctx *ec)
+{
+	return begin_op_locked(st, true, ec);
 }
 
 int
@@ -778,12 +813,12 @@ sqlite_state_commit_locked(struct sqlite_state *st, struct errctx *ec)
 	struct group_member me = { 0 };
 	int r;
 
-	r = step_locked(st, "RELEASE op", ec);
-	if (r < 0) {
+	if (st->op_savepoint && (r = step_locked(st, "RELEASE op", ec)) < 0) {
 		sqlite_state_rollback_locked(st);
 		return r;
 	}
 	st->op_open = false;
+	st->op_savepoint = false;
 	st->group_ops++;
 	/* The holder commits the group itself when it releases its hold. */
 	if (st->held && pthread_equal(st->holder, pthread_self()))
@@ -851,11 +886,22 @@ sqlite_state_rollback_locked(struct sqlite_state *st)
 {
 	struct errctx ec = { 0 };
 
-	if (st->op_open && !sqlite3_get_autocommit(st->db)) {
+	if (st->op_open && st->op_savepoint && !sqlite3_get_autocommit(st->db)) {
 		(void)step_locked(st, "ROLLBACK TO op", NULL);
 		(void)step_locked(st, "RELEASE op", NULL);
+	} else if (st->op_open && st->group_open && !sqlite3_get_autocommit(st->db)) {
+		/* An op without a SAVEPOINT is undone with its transaction. */
+		(void)step_locked(st, "ROLLBACK", NULL);
+		if (st->group_ops == 0) {
+			/* Nothing else was in it: no write of anyone is lost. */
+			st->op_open = false;
+			st->group_open = false;
+			group_notify_locked(st, NULL);
+			return;
+		}
 	}
 	st->op_open = false;
+	st->op_savepoint = false;
 	if (st->group_open && sqlite3_get_autocommit(st->db)) {
 		/* SQLite rolled the whole transaction back (I/O error, disk
 		 * full): the group's earlier writes are gone with it. */
@@ -868,23 +914,46 @@ sqlite_state_rollback_locked(struct sqlite_state *st)
 	}
 }
 
+static size_t
+hint_of(const void *p)
+{
+	/* Fibonacci hashing of the address: its low bits are alignment. */
+	return (size_t)(((uint64_t)(uintptr_t)p * UINT64_C(0x9e3779b97f4a7c15)) >> 58) &
+	    (STMT_HINTS - 1);
+}
+
+static int
+stmt_take(struct sqlite_state *st, size_t i, sqlite3_stmt **ret)
+{
+	struct stmt_slot *c = &st->stmts[i];
+
+	if (c->busy)
+		return -1;	/* nested use of the same text: a private one */
+	c->busy = true;
+	c->used = ++st->stmt_tick;
+	st->by_stmt[hint_of(c->s)] = (uint8_t)i;
+	*ret = c->s;
+	return 0;
+}
+
 int
 sqlite_state_prepare_locked(struct sqlite_state *st, const char *sql, sqlite3_stmt **ret,
     struct errctx *ec)
 {
 	struct stmt_slot *slot = NULL, *lru = NULL;
-	size_t i;
+	size_t i, h = hint_of(sql);
 	int rc;
 
+	i = st->by_sql[h];
+	if (st->stmts[i].s != NULL && st->stmts[i].sql == sql && stmt_take(st, i, ret) == 0)
+		return 0;
 	for (i = 0; i < STMT_CACHE_MAX; i++) {
 		struct stmt_slot *c = &st->stmts[i];
 
 		if (c->s != NULL && c->sql == sql) {
-			if (c->busy)
-				break;	/* nested use of the same text: a private one */
-			c->busy = true;
-			c->used = ++st->stmt_tick;
-			*ret = c->s;
+			if (stmt_take(st, i, ret) < 0)
+				break;
+			st->by_sql[h] = (uint8_t)i;
 			return 0;
 		}
 		/* An empty slot, else the least recently used idle one. */
@@ -905,6 +974,8 @@ sqlite_state_prepare_locked(struct sqlite_state *st, const char *sql, sqlite3_st
 		slot->s = *ret;
 		slot->busy = true;
 		slot->used = ++st->stmt_tick;
+		st->by_sql[h] = (uint8_t)(slot - st->stmts);
+		st->by_stmt[hint_of(slot->s)] = (uint8_t)(slot - st->stmts);
 	}
 	return 0;
 }
@@ -916,13 +987,16 @@ sqlite_state_release_locked(struct sqlite_state *st, sqlite3_stmt *s)
 
 	if (s == NULL)
 		return;
-	for (i = 0; i < STMT_CACHE_MAX; i++)
-		if (st->stmts[i].s == s) {
-			(void)sqlite3_reset(s);
-			(void)sqlite3_clear_bindings(s);
-			st->stmts[i].busy = false;
-			return;
-		}
+	i = st->by_stmt[hint_of(s)];
+	if (st->stmts[i].s != s)
+		for (i = 0; i < STMT_CACHE_MAX && st->stmts[i].s != s; i++)
+			;
+	if (i < STMT_CACHE_MAX) {
+		(void)sqlite3_reset(s);
+		(void)sqlite3_clear_bindings(s);
+		st->stmts[i].busy = false;
+		return;
+	}
 	sqlite3_finalize(s);
 }
 
@@ -955,18 +1029,38 @@ sqlite_state_recover_space(struct sqlite_state *st, struct errctx *ec)
 	    (long long)((realtime_usec(NULL) - since) / 1000000), errctx_msg(&sub));
 }
 
-void
-local_random_hex(char *out, size_t nbytes)
+/* Random bytes come from the kernel (getrandom) in blocks of RANDOM_POOL,
+ * kept per thread and used once: a receive wants 16 per message and a
+ * publish 16 per event, and one system call per receive was the only one
+ * the floor program does not make (issue #13). A forked child starts with
+ * an empty pool (pthread_atfork), so it never hands out its parent's bytes. */
+#define RANDOM_POOL 4096
+
+static __thread unsigned char pool[RANDOM_POOL];
+static __thread size_t pool_left;	/* unused bytes at the end of pool */
+static pthread_once_t pool_once = PTHREAD_ONCE_INIT;
+
+static void
+pool_after_fork(void)
 {
-	static const char hex[] = "0123456789abcdef";
-	unsigned char b[256];
-	size_t i, got = 0;
+	explicit_bzero(pool, sizeof pool);
+	pool_left = 0;
+}
+
+static void
+pool_init(void)
+{
+	(void)pthread_atfork(NULL, NULL, pool_after_fork);
+}
+
+static void
+pool_fill(void)
+{
+	size_t got = 0;
 	ssize_t n;
 
-	if (nbytes > sizeof b)
-		nbytes = sizeof b;
-	while (got < nbytes) {
-		n = getrandom(b + got, nbytes - got, 0);
+	while (got < sizeof pool) {
+		n = getrandom(pool + got, sizeof pool - got, 0);
 		if (n < 0 && errno == EINTR)
 			continue;
 		/* getrandom cannot fail on Linux >= 3.17 once seeded. */
@@ -974,10 +1068,29 @@ local_random_hex(char *out, size_t nbytes)
 			abort();
 		got += (size_t)n;
 	}
+	pool_left = sizeof pool;
+}
+
+void
+local_random_hex(char *out, size_t nbytes)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t i;
+
+	(void)pthread_once(&pool_once, pool_init);
+	if (nbytes > 256)
+		nbytes = 256;
+	if (pool_left < nbytes)
+		pool_fill();
 	for (i = 0; i < nbytes; i++) {
-		out[2 * i] = hex[b[i] >> 4];
-		out[2 * i + 1] = hex[b[i] & 15];
+		unsigned char b = pool[sizeof pool - pool_left + i];
+
+		out[2 * i] = hex[b >> 4];
+		out[2 * i + 1] = hex[b & 15];
 	}
+	/* Used once: wiped as it is handed out. */
+	explicit_bzero(pool + sizeof pool - pool_left, nbytes);
+	pool_left -= nbytes;
 	out[2 * nbytes] = '\0';
 }
 

@@ -5,6 +5,7 @@
 
 #include "alchemiser/core/err.h"
 #include "alchemiser/core/json.h"
+#include "alchemiser/core/json_scan.h"
 #include "alchemiser/core/xalloc.h"
 #include "alchemiser/events/envelope.h"
 #include "alchemiser/events/domain_event.h"
@@ -144,7 +145,7 @@ route_command(struct route *r, const json_t *body, const char *sqs_message_id)
 }
 
 struct route *
-route_message(const char *body, size_t len, const char *sqs_message_id)
+route_message_tree(const char *body, size_t len, const char *sqs_message_id)
 {
 	struct route *r = xcalloc(1, sizeof *r);
 	struct errctx ec = { 0 };
@@ -194,6 +195,80 @@ route_message(const char *body, size_t len, const char *sqs_message_id)
 		reject(r, "unroutable message");
 	json_decref(root);
 	return r;
+}
+
+/* A string token as a new C string, NULL unless t is a string. */
+static char *
+tok_strdup(const struct json_scan *s, long t)
+{
+	if (t < 0 || s->tok[t].type != JSON_TOK_STRING)
+		return NULL;
+	return xstrndup(s->text + s->tok[t].off, s->tok[t].len);
+}
+
+/*
+ * The common case in one pass (issue #13): a catalogue event from an
+ * alchemiser.* source whose body is plain JSON (core/json_scan.h) and whose
+ * detail passes every rule (domain_event_from_scan) is routed from the
+ * tokens, and its detail's tree is built only if a handler reads it. NULL
+ * for everything else: commands, RebalancePlanned (its plan is checked on
+ * the tree, below), anything the scan declines and anything that would be
+ * refused; route_message_tree then gives the verdict and its reason as it
+ * always has. So the scan can only ever accept, and what it accepts is
+ * what the tree path accepts with the same route (the fuzz target
+ * tests/fuzz/fuzz_router.c compares the two on every input).
+ */
+static struct route *
+route_scanned(const char *body, size_t len)
+{
+	struct envelope_tokens env;
+	struct domain_event *e = NULL;
+	struct route *r = NULL;
+	struct errctx ec;	/* cleared where used: it is large */
+	struct json_scan s;
+	const struct json_tok *src;
+	enum event_type t;
+
+	if (len > JSON_MAX_BODY)
+		return NULL;
+	if (json_scan(&s, body, len, JSON_MAX_DEPTH) < 0 || !envelope_scan(&s, &env) ||
+	    env.detail_type < 0 || env.source < 0 || s.tok[env.detail_type].type != JSON_TOK_STRING)
+		goto out;
+	src = &s.tok[env.source];
+	t = event_type_from_namen(body + s.tok[env.detail_type].off, s.tok[env.detail_type].len);
+	if (t == EVENT_TYPE_INVALID || t == EVENT_REBALANCE_PLANNED || src->type != JSON_TOK_STRING ||
+	    src->len < strlen(TRUSTED_SOURCE_PREFIX) ||
+	    memcmp(body + src->off, TRUSTED_SOURCE_PREFIX, strlen(TRUSTED_SOURCE_PREFIX)) != 0)
+		goto out;
+	if (domain_event_from_scan(t, &s, env.detail, &e) < 0)
+		goto out;
+	errctx_clear(&ec);
+	if (check_ids(e->event_id, e->correlation_id, e->causation_id, &ec) < 0) {
+		domain_event_free(e);
+		goto out;
+	}
+	r = xcalloc(1, sizeof *r);
+	r->kind = ROUTE_DOMAIN;
+	r->type = t;
+	r->breaker = t == EVENT_ERROR_NOTIFICATION_REQUESTED;
+	r->detail_type = tok_strdup(&s, env.detail_type);
+	r->source = tok_strdup(&s, env.source);
+	r->envelope_id = tok_strdup(&s, env.id);
+	r->event = e;
+	r->handler = dispatch_stage_for_event(t);
+	r->idempotency_key = xstrdup(e->event_id);
+	r->key_source = IDEM_KEY_EVENT_ID;
+out:
+	json_scan_release(&s);
+	return r;
+}
+
+struct route *
+route_message(const char *body, size_t len, const char *sqs_message_id)
+{
+	struct route *r = route_scanned(body, len);
+
+	return r != NULL ? r : route_message_tree(body, len, sqs_message_id);
 }
 
 const char *

@@ -27,14 +27,16 @@
 
 /* Correlation ids being processed right now: at most one message per run at a
  * time, so the steps of one workflow never race each other. */
+/* One allocation each (the id or key after the struct): two of these per
+ * message (issue #13). */
 struct corr_entry {
-	char			*id;
+	char			*id;	/* in this allocation */
 	struct corr_entry	*next;
 };
 
 /* A claim held right now; the renewer extends its lease while the handler runs. */
 struct claim_entry {
-	char			*key;
+	char			*key;	/* in this allocation */
 	bool			 done;	/* handled; the loop completes it: never released */
 	char			 owner[128];
 	int64_t			 lease_usec;
@@ -608,7 +610,6 @@ pipeline_free(struct pipeline *p)
 	pthread_join(p->renewer, NULL);
 	for (c = p->claims; c != NULL; c = next) {
 		next = c->next;
-		free(c->key);
 		free(c);
 	}
 	pthread_mutex_destroy(&p->claims_lock);
@@ -631,6 +632,17 @@ pipeline_owner(struct pipeline *p, char *buf, size_t size)
 	return owner_self(buf, size);
 }
 
+static struct corr_entry *
+corr_entry_new(const char *id)
+{
+	size_t n = strlen(id);
+	struct corr_entry *e = xcalloc(1, sizeof *e + n + 1);
+
+	e->id = (char *)(e + 1);
+	memcpy(e->id, id, n + 1);
+	return e;
+}
+
 static bool
 corr_is_busy_locked(struct pipeline *p, const char *id)
 {
@@ -645,9 +657,8 @@ corr_is_busy_locked(struct pipeline *p, const char *id)
 static void
 corr_acquire(struct pipeline *p, struct job *job, const char *id)
 {
-	struct corr_entry *e = xcalloc(1, sizeof *e);
+	struct corr_entry *e = corr_entry_new(id);
 
-	e->id = xstrdup(id);
 	pthread_mutex_lock(&p->lock);
 	/* Waiting for another message of its run: no batch should wait for it.
 	 * (Lock order: p->lock, then batch_lock; never the other way.) */
@@ -674,8 +685,7 @@ corr_try_acquire(struct pipeline *p, const char *id)
 		pthread_mutex_unlock(&p->lock);
 		return false;
 	}
-	e = xcalloc(1, sizeof *e);
-	e->id = xstrdup(id);
+	e = corr_entry_new(id);
 	e->next = p->busy;
 	p->busy = e;
 	pthread_mutex_unlock(&p->lock);
@@ -691,7 +701,6 @@ corr_release(struct pipeline *p, const char *id)
 	for (pp = &p->busy; (e = *pp) != NULL; pp = &e->next) {
 		if (strcmp(e->id, id) == 0) {
 			*pp = e->next;
-			free(e->id);
 			free(e);
 			break;
 		}
@@ -706,10 +715,15 @@ corr_release(struct pipeline *p, const char *id)
 static bool
 claims_reserve(struct pipeline *p, const char *key, const char *owner, int64_t lease_usec)
 {
-	struct claim_entry *n = xcalloc(1, sizeof *n), *c;
+	size_t kl = strlen(key), ol;
+	struct claim_entry *n = xcalloc(1, sizeof *n + kl + 1), *c;
 
-	n->key = xstrdup(key);
-	(void)snprintf(n->owner, sizeof n->owner, "%s", owner);
+	ol = strnlen(owner, sizeof n->owner - 1);
+	n->key = (char *)(n + 1);
+	memcpy(n->key, key, kl + 1);
+	/* As snprintf "%s" would cut it, without its parsing. */
+	memcpy(n->owner, owner, ol);
+	n->owner[ol] = '\0';
 	n->lease_usec = lease_usec;
 	n->renewed_usec = time_now_monotonic_usec();
 	pthread_mutex_lock(&p->claims_lock);
@@ -723,10 +737,8 @@ claims_reserve(struct pipeline *p, const char *key, const char *owner, int64_t l
 			pthread_cond_signal(&p->claims_wake);
 	}
 	pthread_mutex_unlock(&p->claims_lock);
-	if (c != NULL) {
-		free(n->key);
+	if (c != NULL)
 		free(n);
-	}
 	return c == NULL;
 }
 
@@ -768,7 +780,6 @@ claims_remove(struct pipeline *p, const char *key, const char *owner)
 	for (pp = &p->claims; (c = *pp) != NULL; pp = &c->next) {
 		if (strcmp(c->key, key) == 0 && strcmp(c->owner, owner) == 0) {
 			*pp = c->next;
-			free(c->key);
 			free(c);
 			break;
 		}

@@ -44,8 +44,9 @@ stage_find(const char *name)
 
 	if (name == NULL)
 		return NULL;
+	/* The first byte first: this runs a few times for every message. */
 	for (i = 0; i < ELEMENTSOF(stages); i++)
-		if (strcmp(stages[i].name, name) == 0)
+		if (stages[i].name[0] == name[0] && strcmp(stages[i].name, name) == 0)
 			return &stages[i];
 	return NULL;
 }

@@ -288,9 +288,9 @@ void
 stage_completed_handle(const struct stage_ctx *ctx, struct stage_output *out)
 {
 	const struct domain_event *wc = ctx->in->event;
-	json_t *dur = domain_event_get(wc, "workflow_duration_ms");
 
+	/* Typed reads: no detail tree for the commonest message (issue #13). */
 	stage_set(out, OUTCOME_DONE, "workflow %s completed (%s) in %lld ms", wc->correlation_id,
-	    json_is_true(domain_event_get(wc, "success")) ? "success" : "failure",
-	    (long long)json_integer_value(dur));
+	    domain_event_is_true(wc, "success") ? "success" : "failure",
+	    (long long)domain_event_integer(wc, "workflow_duration_ms"));
 }

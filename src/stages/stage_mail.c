@@ -66,7 +66,7 @@ render_and_send(const struct stage_ctx *ctx, struct stage_output *out,
 	struct report rep = { 0 };
 	struct errctx ec = { 0 };
 
-	if (render(e->detail, &rep, &ec) < 0) {
+	if (render(domain_event_detail(e), &rep, &ec) < 0) {
 		stage_set(out, OUTCOME_REJECT, "rendering the %s: %s", what, errctx_msg(&ec));
 		return;
 	}

@@ -4,7 +4,10 @@
 # reason, and never retried; nothing it carries is written raw to the log.
 #   B4  ids too long or with strange characters;
 #   B5  newlines and escape codes in ids (a forged log line);
-#   B11 a forged RebalancePlanned (a negative BUY, signal_only as a string).
+#   B11 a forged RebalancePlanned (a negative BUY, signal_only as a string);
+#   #13 plain domain events, routed from one scan with the detail's tree built
+#       only when read: a rule broken deep inside is still refused at once with
+#       the reason it always had, and a stage that reads the detail gets it whole.
 . "$top_srcdir/tests/lib/e2e.sh"
 
 write_config
@@ -68,5 +71,36 @@ case "$(dlq_reason rp-str)" in
 esac
 [ "$(sql "SELECT COUNT(*) FROM broker_sim_orders")" = 0 ] || fail "a forged plan placed an order"
 [ "$(sql "SELECT COUNT(*) FROM idempotency WHERE key LIKE 'rp-%'")" = 0 ] || fail "a forged plan was claimed"
+
+# Issue #13: the scanned path. A broken rule deep in a plain body, a
+# duplicate key in a nested object: refused at receive, parked once, never
+# claimed, with the reasons the tree path gives.
+wc() { # EVENT_ID EXTRA_MEMBERS
+	printf '{"detail-type":"WorkflowCompleted","source":"alchemiser.execution","detail":{"event_id":"%s","correlation_id":"%s-run","causation_id":"k","event_type":"WorkflowCompleted","timestamp":"2025-10-14T12:00:00Z","source_module":"m","workflow_type":"trading","workflow_duration_ms":42,"success":true%s}}' \
+		"$1" "$1" "$2"
+}
+rc=$(once "$(wc wc-flag ',"metadata":{"signal_only":"yes"}')")
+[ "$rc" = "$REJECTED" ] || fail "signal_only as a string in a WorkflowCompleted exited $rc"
+case "$(dlq_reason wc-flag)" in
+*"WorkflowCompleted detail: field 'metadata.signal_only': expected boolean, got string"*) ;;
+*) fail "DLQ reason of the WorkflowCompleted's flag: '$(dlq_reason wc-flag)'" ;;
+esac
+[ "$(receives wc-flag)" = 1 ] || fail "the flag was received $(receives wc-flag) times, want 1"
+rc=$(once "$(wc wc-dup ',"metadata":{"run":{"a":1,"a":2}}')")
+[ "$rc" = "$REJECTED" ] || fail "a duplicate nested key exited $rc"
+case "$(dlq_reason wc-dup)" in
+*"body: malformed JSON at line 1 column "*": duplicate object key near '\"a\"'"*) ;;
+*) fail "DLQ reason of the duplicate key: '$(dlq_reason wc-dup)'" ;;
+esac
+[ "$(sql "SELECT COUNT(*) FROM idempotency WHERE key LIKE 'wc-%'")" = 0 ] || fail "a refused event was claimed"
+# Valid: the completed stage (typed reads, no tree) and the errors stage,
+# whose WorkflowFailed detail is built when read and reaches the mail.
+rc=$(once "$(wc wc-ok '')")
+[ "$rc" = 0 ] || fail "a valid WorkflowCompleted exited $rc"
+grep -q 'workflow wc-ok-run completed (success) in 42 ms' "$WORK/daemon.log" ||
+	fail "the completed stage did not read the WorkflowCompleted's fields"
+rc=$(once '{"detail-type":"WorkflowFailed","source":"alchemiser.execution","detail":{"event_id":"wf-lazy","correlation_id":"wf-lazy-run","causation_id":"k","event_type":"WorkflowFailed","timestamp":"2025-10-14T12:00:00Z","source_module":"m","workflow_type":"trading","failure_reason":"no-bars-for-lazy-SPY","failure_step":"signal_generation"}}')
+[ "$rc" = 3 ] || fail "a valid WorkflowFailed exited $rc, want 3 (its run failed, the error mail sent)"
+grep -qs 'no-bars-for-lazy-SPY' "$STATE"/mail/new/* || fail "the WorkflowFailed's reason did not reach the error mail"
 
 echo "hostile_input: ok"

@@ -48,6 +48,8 @@ struct field_spec {
 const char *event_type_name(enum event_type t);
 /* EVENT_TYPE_INVALID if name is not in the catalogue (case-sensitive). */
 enum event_type event_type_from_name(const char *name);
+/* The same for the len bytes at name (not NUL-terminated). */
+enum event_type event_type_from_namen(const char *name, size_t len);
 /* The fixed source: "alchemiser.orchestration", ".strategy", ".portfolio",
  * ".execution" or ".notifications". */
 const char *event_type_source(enum event_type t);

@@ -12,6 +12,16 @@
 #include <jansson.h>
 
 struct errctx;
+struct json_scan;
+
+/* The members of a scanned body (core/json_scan.h) that route a message:
+ * token indexes, -1 when absent. */
+struct envelope_tokens {
+	long	id;
+	long	detail_type;
+	long	source;
+	long	detail;
+};
 
 struct envelope_fields {
 	const char	*id;
@@ -29,6 +39,8 @@ bool	envelope_is_envelope(const json_t *body);
  * a JSON string holding an object is parsed (bounded); anything else is
  * -EBADMSG naming what it was. */
 int	envelope_detail_object(const json_t *body, json_t **ret, struct errctx *ec);
+/* The routing members of a scanned body; false when it is not an object. */
+bool	envelope_scan(const struct json_scan *s, struct envelope_tokens *ret);
 /* Build an envelope around detail (borrowed; copied by reference). */
 json_t	*envelope_build(const struct envelope_fields *f, json_t *detail);
 

@@ -1,7 +1,9 @@
 /*
  * route: the decision path of one message body (product.md "The message path"):
  * bounded JSON parse -> object check -> circuit breaker -> domain vs command ->
- * schema validation -> handler and idempotency key. Pure: no I/O.
+ * schema validation -> handler and idempotency key. Pure: no I/O. A plain
+ * domain event is decided from one scan of the body, its detail's tree
+ * built only when a handler reads it (docs/architecture.md).
  * Thread: any. Memory: route_new returns a route the caller frees with
  * route_free(); its event/command are owned by it (take them with the
  * route_take_* helpers).
@@ -59,6 +61,11 @@ struct route {
  * sqs_message_id (may be NULL) is the last-resort idempotency key of P&L and
  * forced commands; trade and signal-only commands get IDEM_KEY_RUN. */
 struct route *route_message(const char *body, size_t len, const char *sqs_message_id);
+/* The same decision from a jansson tree of the whole body, the path
+ * route_message takes for all but the plain domain events it routes from
+ * one scan (route.c route_scanned, issue #13). Exported so that tests and
+ * the fuzz target can hold the two to the same answers. */
+struct route *route_message_tree(const char *body, size_t len, const char *sqs_message_id);
 /* The decision as one JSON object (kind, detail_type, source, handler,
  * idempotency_key, outcome, reason) for --explain. */
 json_t	*route_explain(const struct route *r);

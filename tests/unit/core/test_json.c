@@ -3,6 +3,7 @@
 
 #include "alchemiser/core/decimal.h"
 #include "alchemiser/core/json.h"
+#include "alchemiser/core/json_scan.h"
 #include "alchemiser/core/xalloc.h"
 #include "helpers.h"
 
@@ -240,15 +241,86 @@ jansson_parse(const char *text, size_t len)
 	return json_loadb(text, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, NULL);
 }
 
+/* Whether the tokens from *i on describe v exactly: the same types, key
+ * names and order, string bytes and integers; *i moves past them. */
+static bool
+tokens_match(const struct json_scan *s, size_t *i, json_t *v)
+{
+	const struct json_tok *t = &s->tok[*i];
+	size_t at = (*i)++, k;
+	const char *key;
+	json_t *m;
+
+	switch (json_typeof(v)) {
+	case JSON_OBJECT:
+		if (t->type != JSON_TOK_OBJECT)
+			return false;
+		json_object_foreach(v, key, m) {
+			if (!json_tok_str_eq(&s->tok[*i], s->text, key))
+				return false;
+			(*i)++;
+			if (!tokens_match(s, i, m))
+				return false;
+		}
+		break;
+	case JSON_ARRAY:
+		if (t->type != JSON_TOK_ARRAY)
+			return false;
+		json_array_foreach(v, k, m)
+			if (!tokens_match(s, i, m))
+				return false;
+		break;
+	case JSON_STRING:
+		return t->type == JSON_TOK_STRING && t->len == json_string_length(v) &&
+		    memcmp(s->text + t->off, json_string_value(v), t->len) == 0;
+	case JSON_INTEGER:
+		return t->type == JSON_TOK_INTEGER &&
+		    json_tok_integer(t, s->text) == json_integer_value(v);
+	case JSON_TRUE:
+		return t->type == JSON_TOK_TRUE;
+	case JSON_FALSE:
+		return t->type == JSON_TOK_FALSE;
+	case JSON_NULL:
+		return t->type == JSON_TOK_NULL;
+	default:
+		return false;
+	}
+	/* A container's next skips exactly its own tokens. */
+	return s->tok[at].next == *i;
+}
+
+/* The scan (core/json_scan.h) against the plain parser on one input: it
+ * accepts exactly what json_parse_plain accepts (none of these inputs has
+ * an object past JSON_SCAN_MAX_MEMBERS), and its tokens are that tree. */
+static void
+scan_agrees(const char *text, size_t len, json_t *plain)
+{
+	struct json_scan s;
+	size_t i = 0;
+	int r = json_scan(&s, text, len, JSON_MAX_DEPTH);
+
+	ck_assert_msg((r == 0) == (plain != NULL), "scan %s what plain %s: %.*s",
+	    r == 0 ? "accepts" : "declines", plain != NULL ? "accepts" : "declines", (int)len, text);
+	if (r == 0) {
+		ck_assert_msg(tokens_match(&s, &i, plain) && i == s.n, "tokens differ: %.*s", (int)len,
+		    text);
+		/* The first token spans the value without the blanks around it. */
+		ck_assert(s.tok[0].type == JSON_TOK_STRING ||
+		    (s.tok[0].off + s.tok[0].len <= len && strchr(" \t\n\r", text[s.tok[0].off]) == NULL));
+	}
+	json_scan_release(&s);
+}
+
 /* The plain parser against jansson on one input: whatever it accepts,
  * jansson accepts as an equal value with the same key order. Returns
- * whether the plain parser accepted. */
+ * whether the plain parser accepted. The scan is held to the same. */
 static bool
 plain_agrees(const char *text, size_t len)
 {
 	json_t *fast = json_parse_plain(text, len, JSON_MAX_DEPTH), *slow;
 	char *a, *b;
 
+	scan_agrees(text, len, fast);
 	if (fast == NULL)
 		return false;
 	slow = jansson_parse(text, len);
@@ -359,6 +431,56 @@ START_TEST(test_json_plain_agrees_under_mutation)
 }
 END_TEST
 
+/* What the scan adds to the plain parser's rules: at most
+ * JSON_SCAN_MAX_MEMBERS members an object (the duplicate check is
+ * quadratic), tokens beyond the inline ones, member lookups. */
+START_TEST(test_json_scan_limits_and_lookups)
+{
+	char text[4096];
+	struct json_scan s;
+	size_t n, i;
+	json_t *v;
+
+	for (n = JSON_SCAN_MAX_MEMBERS; n <= JSON_SCAN_MAX_MEMBERS + 1; n++) {
+		size_t o = 0;
+
+		text[o++] = '{';
+		for (i = 0; i < n; i++)
+			o += (size_t)snprintf(text + o, sizeof text - o, "%s\"k%zu\":%zu", i ? "," : "", i, i);
+		text[o++] = '}';
+		v = json_parse_plain(text, o, JSON_MAX_DEPTH);
+		ck_assert_ptr_nonnull(v);
+		ck_assert_int_eq(json_scan(&s, text, o, JSON_MAX_DEPTH), n <= JSON_SCAN_MAX_MEMBERS ? 0 : -1);
+		if (n <= JSON_SCAN_MAX_MEMBERS) {
+			/* Past the inline tokens: the array grew on the heap. */
+			ck_assert_uint_eq(s.n, 1 + 2 * n);
+			ck_assert_ptr_ne(s.tok, s.inline_tok);
+			ck_assert_int_eq(json_tok_integer(&s.tok[json_tok_member(s.tok, s.text, 0, "k63")],
+			    s.text), 63);
+			ck_assert_int_eq(json_tok_member(s.tok, s.text, 0, "k64"), -1);
+			ck_assert_int_eq(json_tok_member(s.tok, s.text, 0, "k"), -1);
+			/* Not an object: nothing to look up. */
+			ck_assert_int_eq(json_tok_member(s.tok, s.text, 2, "k0"), -1);
+			ck_assert_int_eq(json_tok_member(s.tok, s.text, -1, "k0"), -1);
+		}
+		json_scan_release(&s);
+		json_decref(v);
+	}
+	/* The caller's depth limit, as json_parse_plain's. */
+	ck_assert_int_eq(json_scan(&s, "[[1]]", 5, 1), -1);
+	json_scan_release(&s);
+	ck_assert_int_eq(json_scan(&s, "[[1]]", 5, 2), 0);
+	ck_assert_uint_eq(s.n, 3);
+	ck_assert_uint_eq(s.tok[0].next, 3);
+	ck_assert_uint_eq(s.tok[1].off, 1);
+	ck_assert_uint_eq(s.tok[1].len, 3);
+	json_scan_release(&s);
+	ck_assert_int_eq(json_scan(&s, " -120 ", 6, 2), 0);
+	ck_assert_int_eq(json_tok_integer(&s.tok[0], s.text), -120);
+	json_scan_release(&s);
+}
+END_TEST
+
 static Suite *
 suite_json(void)
 {
@@ -373,6 +495,7 @@ suite_json(void)
 	tcase_add_test(tc, test_json_plain_takes_the_common_forms);
 	tcase_add_test(tc, test_json_plain_declines_the_rest);
 	tcase_add_test(tc, test_json_plain_agrees_under_mutation);
+	tcase_add_test(tc, test_json_scan_limits_and_lookups);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("limits");
 	tcase_add_test(tc, test_json_rejects_oversized_body);

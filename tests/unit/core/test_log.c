@@ -189,6 +189,61 @@ START_TEST(test_log_escapes_every_field)
 }
 END_TEST
 
+/* Long text (issue #13: escaped in place into the line): the message is cut
+ * at 4096 bytes with "...", each field value at 1024, and the line at its
+ * buffer (the message, then whole fields while they fit, the last one cut
+ * without "..."): the same lines as before, one per call. */
+static void
+emit_long(void)
+{
+	char *big = xmalloc(6000), *mid = xmalloc(1500);
+	struct log_fields f = { 0 };
+
+	memset(big, 'm', 5999);
+	big[5999] = '\0';
+	memset(mid, 'v', 1499);
+	mid[1499] = '\0';
+	f.correlation_id = mid;
+	f.event_id = mid;
+	f.detail_type = mid;
+	f.duration_ms = -1;
+	log_open(LOG_TARGET_STDERR);
+	log_set_max_level(LOG_INFO);
+	log_full(LOG_INFO, &f, "%s", big);
+	f.event_id = NULL;
+	f.detail_type = NULL;
+	log_full(LOG_INFO, &f, "short");
+	free(big);
+	free(mid);
+}
+
+START_TEST(test_log_long_text_is_cut)
+{
+	char *out = capture(emit_long), *l2, *p;
+	size_t n;
+
+	l2 = strchr(out, '\n');
+	ck_assert_ptr_nonnull(l2);
+	*l2++ = '\0';
+	/* Line 1: the message 4092 'm' + "...", then the first field until
+	 * the line buffer (5120 with its NUL) is full: cut there, no "...". */
+	p = strstr(out, " info ") + strlen(" info ");
+	for (n = 0; p[n] == 'm'; n++)
+		;
+	ck_assert_uint_eq(n, 4092);
+	ck_assert_int_eq(strncmp(p + n, "... CORRELATION_ID=", 19), 0);
+	p += n + 19;
+	for (n = 0; p[n] == 'v'; n++)
+		;
+	ck_assert_uint_gt(n, 900);
+	ck_assert_int_eq(p[n], '\0');
+	ck_assert_uint_eq(strlen(out), 5119);
+	/* Line 2: whole, the field cut at 1024 with "...". */
+	assert_matches(l2, "^" TS " info short CORRELATION_ID=v{1020}\\.\\.\\.\n$");
+	free(out);
+}
+END_TEST
+
 START_TEST(test_log_escape_untrusted)
 {
 	char buf[32];
@@ -217,6 +272,7 @@ suite_log(void)
 	tcase_add_test(tc, test_log_stderr_prefix_and_filter);
 	tcase_add_test(tc, test_log_fields_on_stderr);
 	tcase_add_test(tc, test_log_escape_untrusted);
+	tcase_add_test(tc, test_log_long_text_is_cut);
 	tcase_add_test(tc, test_log_escapes_every_field);
 	tcase_add_test(tc, test_log_level_names);
 	tcase_add_test(tc, test_log_batch_one_write);

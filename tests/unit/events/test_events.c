@@ -2,6 +2,7 @@
 #include <string.h>
 
 #include "alchemiser/core/json.h"
+#include "alchemiser/core/json_scan.h"
 #include "alchemiser/core/uuid.h"
 #include "alchemiser/core/xalloc.h"
 #include "alchemiser/events/catalogue.h"
@@ -278,7 +279,7 @@ START_TEST(test_event_signal_reals_shortest)
 	ck_assert_ptr_null(strstr(s, "0.059999999999999998"));
 	d = parse(s);
 	ck_assert_ok(domain_event_from_detail(EVENT_SIGNAL_GENERATED, d, &e2, &ec), &ec);
-	ck_assert(json_equal(e->detail, e2->detail));	/* the same doubles */
+	ck_assert(json_equal(domain_event_detail(e), domain_event_detail(e2)));	/* the same doubles */
 	s2 = domain_event_encode(e2);
 	ck_assert_str_eq(s, s2);
 	ck_assert_ok(event_id_derive("run-1", EVENT_SIGNAL_GENERATED, 0, id2), NULL);
@@ -347,7 +348,7 @@ START_TEST(test_event_take_normalises_in_place)
 	char *s1, *s2;
 
 	ck_assert_ok(domain_event_from_detail_take(EVENT_WORKFLOW_COMPLETED, d, &e, &ec), &ec);
-	ck_assert_ptr_eq(e->detail, d);
+	ck_assert_ptr_eq(domain_event_detail(e), d);
 	ck_assert_str_eq(json_string_value(domain_event_get(e, "timestamp")), "2025-01-01T10:00:00Z");
 	ck_assert_str_eq(json_string_value(domain_event_get(e, "schema_version")), "1.0");
 	ck_assert(json_is_object(domain_event_get(e, "summary")));
@@ -365,7 +366,7 @@ START_TEST(test_event_take_normalises_in_place)
 
 	json_incref(shared);
 	ck_assert_ok(domain_event_from_detail_take(EVENT_WORKFLOW_COMPLETED, shared, &e, &ec), &ec);
-	ck_assert_ptr_ne(e->detail, shared);
+	ck_assert_ptr_ne(domain_event_detail(e), shared);
 	ck_assert_str_eq(json_string_value(json_object_get(shared, "timestamp")), "2025-01-01T05:00:00-05:00");
 	ck_assert_ptr_null(json_object_get(shared, "schema_version"));
 	domain_event_free(e);
@@ -385,6 +386,93 @@ START_TEST(test_event_take_normalises_in_place)
 }
 END_TEST
 
+/* The scanned decode (issue #13) against the tree's on one detail text of
+ * type t: what the scan accepts, the tree accepts with the same ids,
+ * timestamp and (built when first asked) the same normalised detail; what
+ * the tree refuses, the scan declines. Returns whether the scan accepted. */
+static bool
+scan_matches_tree(enum event_type t, const char *text)
+{
+	struct errctx ec = { 0 };
+	struct domain_event *a = NULL, *b = NULL;
+	struct json_scan s;
+	json_t *d = NULL;
+	int ra = -1, rb;
+	char *ea, *eb;
+
+	if (json_scan(&s, text, strlen(text), JSON_MAX_DEPTH) == 0)
+		ra = domain_event_from_scan(t, &s, 0, &a);
+	json_scan_release(&s);	/* the event keeps its own copy of the text */
+	rb = json_parse_bounded(text, strlen(text), JSON_MAX_BODY, JSON_MAX_DEPTH, &d, &ec) == 0 ?
+	    domain_event_from_detail(t, d, &b, &ec) : -1;
+	json_decref(d);
+	if (rb < 0)
+		ck_assert_msg(ra < 0, "the scan accepted what the tree refuses (%s): %s", ec.msg, text);
+	if (ra == 0) {
+		ck_assert_int_eq(rb, 0);
+		ck_assert_ptr_null(a->detail_tree);
+		ck_assert_str_eq(a->event_id, b->event_id);
+		ck_assert_str_eq(a->correlation_id, b->correlation_id);
+		ck_assert_str_eq(a->causation_id, b->causation_id);
+		ck_assert_int_eq(a->timestamp_usec, b->timestamp_usec);
+		ea = domain_event_encode(a);
+		eb = domain_event_encode(b);
+		ck_assert_str_eq(ea, eb);
+		ck_assert_ptr_nonnull(a->detail_tree);
+		free(ea);
+		free(eb);
+	}
+	domain_event_free(a);
+	domain_event_free(b);
+	return ra == 0;
+}
+
+START_TEST(test_event_scan_matches_tree)
+{
+	static const struct { enum event_type type; const char *detail; } declined[] = {
+		/* Refused by a rule. */
+		{ EVENT_WORKFLOW_STARTED, "{" BASE("WorkflowStarted") ",\"requested_by\":\"x\"}" },
+		{ EVENT_WORKFLOW_STARTED, "{" BASE("WorkflowStarted") ",\"workflow_type\":1,\"requested_by\":\"x\"}" },
+		{ EVENT_SIGNAL_GENERATED, "{" BASE("SignalGenerated") ",\"signals_data\":{},\"consolidated_portfolio\":{},"
+		  "\"signal_count\":\"2\"}" },
+		{ EVENT_TRADE_EXECUTED, "{" BASE("TradeExecuted") ",\"execution_data\":{},\"success\":true,"
+		  "\"orders_placed\":0,\"orders_succeeded\":0,\"failed_symbols\":[1]}" },
+		{ EVENT_TRADING_NOTIFICATION_REQUESTED, "{" BASE("TradingNotificationRequested") ",\"trading_success\":true,"
+		  "\"trading_mode\":\"PAPER\",\"orders_placed\":0,\"orders_succeeded\":0,\"total_trade_value\":\"abc\","
+		  "\"execution_data\":{}}" },
+		{ EVENT_WORKFLOW_FAILED, "{" BASE("WorkflowFailed") ",\"workflow_type\":\"t\",\"failure_reason\":\"\","
+		  "\"failure_step\":\"s\"}" },
+		{ EVENT_WORKFLOW_COMPLETED, "{\"event_id\":\"e\",\"correlation_id\":\"c\",\"causation_id\":\"k\","
+		  "\"event_type\":\"WorkflowCompleted\",\"timestamp\":\"2025-10-14T25:35:50Z\",\"source_module\":\"m\","
+		  "\"workflow_type\":\"t\",\"workflow_duration_ms\":1,\"success\":true}" },
+		{ EVENT_WORKFLOW_STARTED, "{" BASE("WorkflowStarted") ",\"workflow_type\":\"t\",\"requested_by\":\"r\","
+		  "\"configuration\":{\"live_trading\":\"no\"}}" },
+		/* Valid, but the tree's to decide: a real (outside the scan's grammar). */
+		{ EVENT_TRADING_NOTIFICATION_REQUESTED, "{" BASE("TradingNotificationRequested") ",\"trading_success\":true,"
+		  "\"trading_mode\":\"PAPER\",\"orders_placed\":0,\"orders_succeeded\":0,\"total_trade_value\":12.5,"
+		  "\"execution_data\":{}}" },
+		/* A detail under another type's name. */
+		{ EVENT_SIGNAL_GENERATED, NULL },
+	};
+	struct domain_event *e = NULL;
+	struct json_scan s;
+	size_t i;
+
+	/* Every sample but SignalGenerated's (it holds a real, 0.5). */
+	for (i = 0; i < ELEMENTSOF(samples); i++)
+		ck_assert_msg(scan_matches_tree(samples[i].type, samples[i].detail) ==
+		    (samples[i].type != EVENT_SIGNAL_GENERATED), "sample %zu", i);
+	for (i = 0; i < ELEMENTSOF(declined); i++)
+		ck_assert_msg(!scan_matches_tree(declined[i].type, declined[i].detail != NULL ?
+		    declined[i].detail : samples[0].detail), "case %zu accepted", i);
+	/* Not an object: declined. */
+	ck_assert_int_eq(json_scan(&s, "[1]", 3, JSON_MAX_DEPTH), 0);
+	ck_assert_int_eq(domain_event_from_scan(EVENT_WORKFLOW_STARTED, &s, 0, &e), -1);
+	ck_assert_ptr_null(e);
+	json_scan_release(&s);
+}
+END_TEST
+
 static Suite *
 suite_events(void)
 {
@@ -398,6 +486,7 @@ suite_events(void)
 	tcase_add_test(tc, test_event_new_builds_valid_event);
 	tcase_add_test(tc, test_event_signal_reals_shortest);
 	tcase_add_test(tc, test_event_take_normalises_in_place);
+	tcase_add_test(tc, test_event_scan_matches_tree);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("catalogue");
 	tcase_add_test(tc, test_event_catalogue_sources);

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include <sqlite3.h>
 
@@ -380,6 +381,127 @@ START_TEST(test_sqlite_state_unreadable_file)
 }
 END_TEST
 
+/* One write op of the group's transaction: INSERT x into t, then commit it
+ * or undo it. items: the SAVEPOINT-less form of per-item batches. */
+static int
+op_insert(struct sqlite_state *st, int x, bool items, bool undo)
+{
+	struct errctx ec = { 0 };
+	char sql[64];
+	int r;
+
+	sqlite_state_lock(st);
+	r = items ? sqlite_state_begin_items_locked(st, &ec) : sqlite_state_begin_locked(st, &ec);
+	ck_assert_ok(r, &ec);
+	(void)snprintf(sql, sizeof sql, "INSERT INTO t VALUES (%d)", x);
+	ck_assert_int_eq(sqlite3_exec(sqlite_state_db_locked(st), sql, NULL, NULL, NULL), SQLITE_OK);
+	if (undo) {
+		sqlite_state_rollback_locked(st);
+		r = 0;
+	} else
+		r = sqlite_state_commit_locked(st, &ec);
+	sqlite_state_unlock(st);
+	return r;
+}
+
+static int
+count_t(const char *where)
+{
+	sqlite3 *db;
+	sqlite3_stmt *s;
+	char sql[128];
+	int n;
+
+	(void)snprintf(sql, sizeof sql, "SELECT count(*) FROM t WHERE %s", where);
+	ck_assert_int_eq(sqlite3_open(path, &db), SQLITE_OK);
+	ck_assert_int_eq(sqlite3_prepare_v2(db, sql, -1, &s, NULL), SQLITE_OK);
+	ck_assert_int_eq(sqlite3_step(s), SQLITE_ROW);
+	n = sqlite3_column_int(s, 0);
+	sqlite3_finalize(s);
+	sqlite3_close(db);
+	return n;
+}
+
+/* Undoing a write op (issue #13: a SAVEPOINT only where something else must
+ * stay): alone in its transaction it is rolled back with it and the next op
+ * starts a new one; after a finished write of the group it is undone alone
+ * (ROLLBACK TO op); a per-item batch (no SAVEPOINT) that is undone anyway
+ * takes the group with it, and the group's holder is told. Other
+ * connections see only what was committed. */
+START_TEST(test_sqlite_state_undone_op_keeps_the_others)
+{
+	struct sqlite_state *st = NULL;
+	struct errctx ec;
+
+	errctx_clear(&ec);
+	ck_assert_ok(sqlite_state_open(path, 0, &st, &ec), &ec);
+	raw_exec("CREATE TABLE t (x INTEGER)");
+	/* Alone: undone, then a fresh transaction for the next one. */
+	ck_assert_int_eq(op_insert(st, 1, false, true), 0);
+	ck_assert_int_eq(op_insert(st, 2, false, false), 0);
+	ck_assert_int_eq(op_insert(st, 3, true, true), 0);
+	ck_assert_int_eq(op_insert(st, 4, true, false), 0);
+	ck_assert_int_eq(count_t("x IN (1, 3)"), 0);
+	ck_assert_int_eq(count_t("x IN (2, 4)"), 2);
+	/* Held: the first op (no SAVEPOINT) finished, the second is undone
+	 * alone; the commit keeps the first. */
+	sqlite_state_hold(st);
+	ck_assert_int_eq(op_insert(st, 10, false, false), 0);
+	ck_assert_int_eq(op_insert(st, 11, false, true), 0);
+	ck_assert_int_eq(op_insert(st, 12, true, false), 0);
+	ck_assert_int_eq(count_t("x >= 10"), 0);
+	ck_assert_ok(sqlite_state_release_hold(st, &ec), &ec);
+	ck_assert_int_eq(count_t("x = 10 OR x = 12"), 2);
+	ck_assert_int_eq(count_t("x = 11"), 0);
+	/* Held: a per-item op undone after a finished write: the whole group
+	 * is gone, and release_hold says so. */
+	sqlite_state_hold(st);
+	ck_assert_int_eq(op_insert(st, 20, false, false), 0);
+	ck_assert_int_eq(op_insert(st, 21, true, true), 0);
+	ck_assert_int_lt(sqlite_state_release_hold(st, &ec), 0);
+	ck_assert_int_eq(count_t("x >= 20"), 0);
+	/* The connection goes on. */
+	ck_assert_int_eq(op_insert(st, 30, true, false), 0);
+	ck_assert_int_eq(count_t("x = 30"), 1);
+	sqlite_state_free(st);
+}
+END_TEST
+
+/* Random hex from the per-thread pool (issue #13): the right length, hex
+ * only, never the same twice, and a forked child does not repeat what its
+ * parent hands out next (the pool is emptied in the child). */
+START_TEST(test_sqlite_state_random_hex_is_fresh)
+{
+	char a[65], b[65], c[65];
+	int fds[2], status;
+	size_t i;
+	pid_t pid;
+
+	local_random_hex(a, 32);
+	ck_assert_uint_eq(strlen(a), 64);
+	ck_assert_uint_eq(strspn(a, "0123456789abcdef"), 64);
+	for (i = 0; i < 300; i++) {
+		local_random_hex(b, 32);
+		ck_assert_str_ne(a, b);
+	}
+	ck_assert_int_eq(pipe(fds), 0);
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		local_random_hex(c, 32);
+		_exit(write(fds[1], c, 64) == 64 ? 0 : 1);
+	}
+	local_random_hex(b, 32);
+	memset(c, 0, sizeof c);
+	ck_assert_int_eq(read(fds[0], c, 64), 64);
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	ck_assert_str_ne(b, c);
+	close(fds[0]);
+	close(fds[1]);
+}
+END_TEST
+
 static Suite *
 suite_sqlite_state(void)
 {
@@ -400,6 +522,12 @@ suite_sqlite_state(void)
 	tcase_add_test(tc, test_sqlite_state_newer_schema_is_refused);
 	tcase_add_test(tc, test_sqlite_state_missing_folder);
 	tcase_add_test(tc, test_sqlite_state_unreadable_file);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("group");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_sqlite_state_undone_op_keeps_the_others);
+	tcase_add_test(tc, test_sqlite_state_random_hex_is_fresh);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -412,6 +412,162 @@ START_TEST(test_route_plain_and_jansson_agree)
 }
 END_TEST
 
+/* route_message (one scan for plain domain events, issue #13) against
+ * route_message_tree (the whole body as a jansson tree) on one body: the
+ * same decision, reason, key, ids and event, byte for byte. Returns
+ * whether the scanned path took it (its event had no tree yet). */
+static bool
+same_as_tree(const char *body, size_t len)
+{
+	struct route *a = route_message(body, len, "sqs-1");
+	struct route *b = route_message_tree(body, len, "sqs-1");
+	bool scanned = a->event != NULL && a->event->detail_tree == NULL;
+	json_t *ja = route_explain(a), *jb = route_explain(b);
+	char *sa = json_dumps(ja, JSON_COMPACT | JSON_SORT_KEYS);
+	char *sb = json_dumps(jb, JSON_COMPACT | JSON_SORT_KEYS);
+
+	ck_assert_msg(strcmp(sa, sb) == 0, "%.*s:\n%s\n%s", (int)len, body, sa, sb);
+	ck_assert_str_eq(a->reason, b->reason);
+	ck_assert_int_eq(a->kind, b->kind);
+	ck_assert_int_eq(a->type, b->type);
+	ck_assert_int_eq(a->key_source, b->key_source);
+	ck_assert_int_eq(a->breaker, b->breaker);
+	ck_assert_int_eq(a->event != NULL, b->event != NULL);
+	if (a->event != NULL) {
+		const struct field_spec *f;
+		char *ea, *eb;
+
+		ck_assert_str_eq(a->event->event_id, b->event->event_id);
+		ck_assert_str_eq(a->event->correlation_id, b->event->correlation_id);
+		ck_assert_str_eq(a->event->causation_id, b->event->causation_id);
+		ck_assert_int_eq(a->event->timestamp_usec, b->event->timestamp_usec);
+		/* The typed reads answer from the text as the tree would. */
+		for (f = event_type_fields(a->type); f->name != NULL; f++) {
+			ck_assert_int_eq(domain_event_is_true(a->event, f->name),
+			    json_is_true(domain_event_get(b->event, f->name)));
+			ck_assert_int_eq(domain_event_integer(a->event, f->name),
+			    json_integer_value(domain_event_get(b->event, f->name)));
+		}
+		ck_assert_int_eq(domain_event_is_true(a->event, "no_such_field"), false);
+		ck_assert_int_eq(domain_event_integer(a->event, "no_such_field"), 0);
+		/* The tree built lazily is the tree built eagerly. */
+		ea = domain_event_encode(a->event);
+		eb = domain_event_encode(b->event);
+		ck_assert_str_eq(ea, eb);
+		ck_assert(json_equal(domain_event_detail(a->event), domain_event_detail(b->event)));
+		free(ea);
+		free(eb);
+	}
+	free(sa);
+	free(sb);
+	json_decref(ja);
+	json_decref(jb);
+	route_free(a);
+	route_free(b);
+	return scanned;
+}
+
+/* Every acceptance and reject case above, and the seeds: both paths agree. */
+START_TEST(test_route_scan_agrees_with_tree)
+{
+	static const char *more[] = {
+		/* A decimal as an integer (the tree holds "100"), a list, defaults. */
+		"{\"detail-type\":\"TradingNotificationRequested\",\"source\":\"alchemiser.notifications\",\"detail\":{"
+		DETAIL_BASE("TradingNotificationRequested", "tn-2") ",\"trading_success\":false,\"trading_mode\":\"PAPER\","
+		"\"orders_placed\":1,\"orders_succeeded\":0,\"total_trade_value\":100,\"execution_data\":{},"
+		"\"error_code\":null}}",
+		"{\"detail-type\":\"TradingNotificationRequested\",\"source\":\"alchemiser.notifications\",\"detail\":{"
+		DETAIL_BASE("TradingNotificationRequested", "tn-3") ",\"trading_success\":true,\"trading_mode\":\"PAPER\","
+		"\"orders_placed\":1,\"orders_succeeded\":1,\"total_trade_value\":\"12.345678901\",\"execution_data\":{}}}",
+		"{\"detail-type\":\"TradeExecuted\",\"source\":\"alchemiser.execution\",\"id\":\"env-1\",\"detail\":{"
+		DETAIL_BASE("TradeExecuted", "te-2") ",\"execution_data\":{},\"success\":false,\"orders_placed\":2,"
+		"\"orders_succeeded\":1,\"failed_symbols\":[\"SPY\",\"QQQ\"],\"failure_reason\":\"x\"}}",
+		"{\"detail-type\":\"TradeExecuted\",\"source\":\"alchemiser.execution\",\"detail\":{"
+		DETAIL_BASE("TradeExecuted", "te-3") ",\"execution_data\":{},\"success\":false,\"orders_placed\":2,"
+		"\"orders_succeeded\":1,\"failed_symbols\":[\"SPY\",1]}}",
+		"{\"detail-type\":\"WorkflowStarted\",\"source\":\"alchemiser.orchestration\",\"detail\":{"
+		DETAIL_BASE("WorkflowStarted", "ws-2") ",\"workflow_type\":\"trading\",\"requested_by\":\"x\","
+		"\"configuration\":{\"signal_only\":true,\"live_trading\":false},\"metadata\":null}}",
+		"{\"detail-type\":\"WorkflowStarted\",\"source\":\"alchemiser.orchestration\",\"detail\":{"
+		DETAIL_BASE("WorkflowStarted", "ws-3") ",\"workflow_type\":\"trading\",\"requested_by\":\"x\","
+		"\"configuration\":{\"ignore_market_hours\":\"yes\"}}}",
+		"{\"detail-type\":\"ErrorNotificationRequested\",\"source\":\"alchemiser.execution\",\"detail\":{"
+		DETAIL_BASE("ErrorNotificationRequested", "en-1") ",\"error_severity\":\"high\",\"error_priority\":\"HIGH\","
+		"\"error_title\":\"t\",\"error_report\":\"r\"}}",
+		/* A timestamp with an offset (normalised to Z in the tree). */
+		WC("\"event_id\":\"e-1\",\"correlation_id\":\"c-1\",\"causation_id\":\"bench\"",
+		    "\"event_type\":\"WorkflowCompleted\",\"timestamp\":\"2025-10-14T14:00:00+02:00\","
+		    "\"source_module\":\"bench\",\"workflow_type\":\"trading\"", WC_TAIL ",\"metadata\":{\"x\":[1,{}]}"),
+		WC(WC_IDS, WC_REST, "\"workflow_duration_ms\":-7,\"success\":false,\"summary\":{\"a\":1}"),
+	};
+	size_t i, scanned = 0;
+
+	for (i = 0; i < ELEMENTSOF(cases); i++)
+		scanned += same_as_tree(cases[i].body, strlen(cases[i].body));
+	for (i = 0; i < ELEMENTSOF(rejects); i++)
+		ck_assert(!same_as_tree(rejects[i].body, strlen(rejects[i].body)));
+	for (i = 0; i < ELEMENTSOF(more); i++)
+		scanned += same_as_tree(more[i], strlen(more[i]));
+	/* Fixture F, the notifications, the trade and workflow events, ... */
+	ck_assert_uint_ge(scanned, 10);
+}
+END_TEST
+
+/* Every one-byte change and every cut of the bench's body through both
+ * paths: whatever the scan accepts, the tree accepts with the same route. */
+START_TEST(test_route_scan_agrees_under_mutation)
+{
+	static const char subst[] = "{}[]\",:\\0123-.eEtfnulx \t\n\x01\x7f\x80\xc3";
+	static const char *body = WC(WC_IDS, WC_REST, WC_TAIL ",\"metadata\":{\"signal_only\":true}");
+	size_t len = strlen(body), i, k, scanned = 0;
+	char *buf = xmalloc(len);
+
+	for (i = 0; i <= len; i++) {
+		scanned += same_as_tree(body, i);
+		for (k = 0; i < len && k < sizeof subst - 1; k++) {
+			memcpy(buf, body, len);
+			buf[i] = subst[k];
+			scanned += same_as_tree(buf, len);
+		}
+	}
+	ck_assert_uint_gt(scanned, 100);
+	free(buf);
+}
+END_TEST
+
+/* The no-op stage's reads need no tree; the first handler that asks for
+ * the detail gets it built once, equal to the eager one, defaults and all. */
+START_TEST(test_route_detail_built_only_when_asked)
+{
+	static const char *body = WC(WC_IDS, WC_REST, WC_TAIL);
+	struct route *r = route_message(body, strlen(body), "sqs-1");
+	struct route *t = route_message_tree(body, strlen(body), "sqs-1");
+	json_t *d;
+
+	ck_assert_msg(!r->rejected, "%s", r->reason);
+	ck_assert_ptr_nonnull(r->event);
+	ck_assert_ptr_null(r->event->detail_tree);
+	ck_assert_ptr_nonnull(t->event->detail_tree);
+	ck_assert(domain_event_is_true(r->event, "success"));
+	ck_assert_int_eq(domain_event_integer(r->event, "workflow_duration_ms"), 1);
+	/* summary is absent: its default ({}) is the tree's, so this builds it. */
+	ck_assert_ptr_null(r->event->detail_tree);
+	ck_assert(!domain_event_is_true(r->event, "summary"));
+	d = r->event->detail_tree;
+	ck_assert_ptr_nonnull(d);
+	ck_assert_ptr_eq(domain_event_detail(r->event), d);
+	ck_assert(json_equal(d, t->event->detail_tree));
+	ck_assert(json_is_object(domain_event_get(r->event, "summary")));
+	ck_assert_str_eq(json_string_value(domain_event_get(r->event, "schema_version")), "1.0");
+	/* Read from the tree now: the same answers. */
+	ck_assert(domain_event_is_true(r->event, "success"));
+	ck_assert_int_eq(domain_event_integer(r->event, "workflow_duration_ms"), 1);
+	ck_assert_str_eq(r->event->event_id, "e-1");
+	route_free(r);
+	route_free(t);
+}
+END_TEST
+
 START_TEST(test_outcome_mapping)
 {
 	ck_assert_int_eq(outcome_from_errno(0), OUTCOME_DONE);
@@ -437,6 +593,11 @@ suite_route(void)
 	tcase_add_test(tc, test_route_seed_events);
 	tcase_add_loop_test(tc, test_route_rejects_as_before, 0, (int)ELEMENTSOF(rejects));
 	tcase_add_test(tc, test_route_plain_and_jansson_agree);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("scan");
+	tcase_add_test(tc, test_route_scan_agrees_with_tree);
+	tcase_add_test(tc, test_route_scan_agrees_under_mutation);
+	tcase_add_test(tc, test_route_detail_built_only_when_asked);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("details");
 	tcase_add_test(tc, test_route_pnl_fields);
