@@ -23,6 +23,8 @@
 #include <unistd.h>
 #include <sqlite3.h>
 
+#include "../src/local/sqlite_mem.h"
+
 #define BODY "{\"detail-type\":\"WorkflowCompleted\",\"source\":\"alchemiser.execution\"," \
 	"\"detail\":{\"event_id\":\"floor-%d\",\"correlation_id\":\"floor-%d-run\"," \
 	"\"causation_id\":\"bench\",\"event_type\":\"WorkflowCompleted\"," \
@@ -103,8 +105,10 @@ main(int argc, char **argv)
 		return 2;
 	}
 	/* As the daemon (src/local/sqlite_state.c): no memory statistics, whose
-	 * global mutex every allocation would take. */
+	 * global mutex every allocation would take, and its allocator
+	 * (src/local/sqlite_mem.c: per-thread lists of small blocks). */
 	(void)sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+	(void)sqlite_mem_install();
 	(void)snprintf(path, sizeof path, "%s/floor.sqlite", argv[1]);
 	(void)unlink(path);
 	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,

@@ -10,8 +10,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#define SD_JOURNAL_SUPPRESS_LOCATION
-
 #include "alchemiser/core/log.h"
 #include "alchemiser/core/sdproto.h"
 

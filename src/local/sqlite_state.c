@@ -19,6 +19,7 @@
 #include "alchemiser/core/xalloc.h"
 #include "alchemiser/local/sqlite_state.h"
 #include "sqlite_internal.h"
+#include "sqlite_mem.h"
 
 /* The WAL is checkpointed at 256 pages (1 MiB with 4 KiB pages) and cut back
  * to 1 MiB after a reset: at SQLite's default (1000 pages, never cut) the WAL
@@ -497,13 +498,16 @@ create_state_file(const char *path, int64_t busy_timeout_usec, struct errctx *ec
 
 /* Why: SQLite keeps memory statistics by default, behind a global mutex
  * taken on every allocation of every connection (80 lock/unlock pairs per
- * message, issue #13); nothing here reads them. Only possible before
- * SQLite initialises: if another part of the process opened a database
- * first, the call is refused and nothing changes. */
+ * message, issue #13); nothing here reads them. Its allocations go through
+ * sqlite_mem (per-thread lists of small blocks: the libsqlite3 we link has
+ * no lookaside, so each statement run mallocs its cursors). Only possible
+ * before SQLite initialises: if another part of the process opened a
+ * database first, the calls are refused and nothing changes. */
 static void
 sqlite_global_config(void)
 {
 	(void)sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+	(void)sqlite_mem_install();
 }
 
 int

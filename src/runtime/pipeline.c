@@ -871,6 +871,18 @@ job_result(struct job *job, enum outcome o, const char *fmt, ...)
 	va_end(ap);
 }
 
+/* job_result(job, o, "%s", text) without the format parsing (the outcome
+ * of every message, issue #13); cut as snprintf would. */
+static void
+job_result_text(struct job *job, enum outcome o, const char *text)
+{
+	size_t n = strnlen(text, sizeof job->reason - 1);
+
+	job->outcome = o;
+	memcpy(job->reason, text, n);
+	job->reason[n] = '\0';
+}
+
 /* Publish the handler's events; the circuit breaker drops error events when the
  * input itself was an error notification. */
 static int
@@ -946,7 +958,7 @@ run_claimed(struct pipeline *p, struct job *job, const struct route *rt, const s
 			job_result(job, OUTCOME_RETRY, "publishing follow-on events: %s", errctx_msg(&ec));
 		}
 		else
-			job_result(job, OUTCOME_DONE, "%s", out.reason);
+			job_result_text(job, OUTCOME_DONE, out.reason);
 	} else {
 		job_result(job, out.outcome, "%s", out.reason);
 		job->infra_failure = out.outcome == OUTCOME_RETRY && out.dependency_failure;
@@ -1164,7 +1176,7 @@ process_dead_letter(struct pipeline *p, struct job *job, const struct route *rt)
 
 	(void)snprintf(why, sizeof why, "%s", job->reason);
 	if (rt->idempotency_key == NULL) {
-		job_result(job, OUTCOME_REJECT, "%s", why);
+		job_result_text(job, OUTCOME_REJECT, why);
 		return;
 	}
 	(void)release_for_dead_letter(p, job, rt, &claim);
@@ -1226,7 +1238,7 @@ pipeline_process(struct pipeline *p, struct job *job)
 	if (job->dead_letter)
 		process_dead_letter(p, job, rt);
 	else if (rt->rejected)
-		job_result(job, OUTCOME_REJECT, "%s", rt->reason);
+		job_result_text(job, OUTCOME_REJECT, rt->reason);
 	else if (rt->key_source == IDEM_KEY_RUN) {
 		/* Deciding the run key asks the broker: no batch waits for that. */
 		heading_leave(p, job, false);

@@ -1,4 +1,10 @@
-/* The systemd protocols against sockets this test binds, as systemd would. */
+/*
+ * The systemd protocols against sockets this test binds, as systemd would,
+ * and against libsystemd itself: the daemon no longer links it (README,
+ * "Dependencies"), but the test links it as the reference implementation,
+ * so sd_notify and sd_watchdog_enabled must agree with sdproto byte for
+ * byte and case for case.
+ */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -6,6 +12,8 @@
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
+
+#include <systemd/sd-daemon.h>
 
 #include "alchemiser/core/sdproto.h"
 #include "alchemiser/core/xalloc.h"
@@ -125,6 +133,87 @@ START_TEST(test_sdproto_journal_fields)
 }
 END_TEST
 
+/* The same datagram from libsystemd's sd_notify and from ours. */
+static void
+expect_same_as_libsystemd(int fd, const char *state)
+{
+	char a[1024], b[1024];
+	ssize_t na, nb;
+
+	ck_assert_int_gt(sd_notify(0, state), 0);
+	na = recv(fd, a, sizeof a, 0);
+	ck_assert_int_eq(sdproto_notify(state), 1);
+	nb = recv(fd, b, sizeof b, 0);
+	ck_assert_int_gt(na, 0);
+	ck_assert_int_eq(na, nb);
+	ck_assert_msg(memcmp(a, b, (size_t)na) == 0, "libsystemd sent '%.*s', sdproto '%.*s'",
+	    (int)na, a, (int)nb, b);
+}
+
+START_TEST(test_sdproto_notify_matches_libsystemd)
+{
+	char *dir = test_tmpdir();
+	_cleanup_free_ char *path = xasprintf("%s/notify", dir);
+	_cleanup_free_ char *abstract = xasprintf("@alchemiser-ref-%ld", (long)getpid());
+	static const char *const states[] = {
+		"READY=1\nSTATUS=running", "WATCHDOG=1", "STOPPING=1\nSTATUS=stopping: SIGTERM",
+		"RELOADING=1\nMONOTONIC_USEC=123456789\nSTATUS=reloading configuration",
+		"STATUS=received 12 done 11 failed 1 | last run r-1 succeeded",
+	};
+	const char *names[2] = { path, abstract };
+
+	for (size_t i = 0; i < 2; i++) {
+		int fd = bind_dgram(names[i]);
+
+		setenv("NOTIFY_SOCKET", names[i], 1);
+		for (size_t k = 0; k < sizeof states / sizeof states[0]; k++)
+			expect_same_as_libsystemd(fd, states[k]);
+		close(fd);
+	}
+	unsetenv("NOTIFY_SOCKET");
+	unlink(path);
+	rmdir(dir);
+	free(dir);
+}
+END_TEST
+
+/* sdproto_watchdog_usec is sd_watchdog_enabled's answer (0 where it says
+ * "off" or "invalid") over the environments systemd can give. */
+START_TEST(test_sdproto_watchdog_matches_libsystemd)
+{
+	char self[32], other[32];
+	struct {
+		const char *usec, *pid;
+	} cases[] = {
+		{ NULL, NULL }, { "30000000", NULL }, { "30000000", self }, { "30000000", other },
+		{ "30s", NULL }, { "0", NULL }, { "", NULL }, { "15000000", "x" }, { "1", self },
+	};
+
+	(void)snprintf(self, sizeof self, "%ld", (long)getpid());
+	(void)snprintf(other, sizeof other, "%ld", (long)getpid() + 1);
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		uint64_t ref = 0;
+		int r;
+
+		if (cases[i].usec != NULL)
+			setenv("WATCHDOG_USEC", cases[i].usec, 1);
+		else
+			unsetenv("WATCHDOG_USEC");
+		if (cases[i].pid != NULL)
+			setenv("WATCHDOG_PID", cases[i].pid, 1);
+		else
+			unsetenv("WATCHDOG_PID");
+		r = sd_watchdog_enabled(0, &ref);
+		ck_assert_msg(sdproto_watchdog_usec() == (r > 0 ? (int64_t)ref : 0),
+		    "case %zu (WATCHDOG_USEC=%s WATCHDOG_PID=%s): libsystemd %d/%llu, sdproto %lld", i,
+		    cases[i].usec ? cases[i].usec : "-", cases[i].pid ? cases[i].pid : "-", r,
+		    (unsigned long long)ref, (long long)sdproto_watchdog_usec());
+	}
+	unsetenv("WATCHDOG_USEC");
+	unsetenv("WATCHDOG_PID");
+}
+END_TEST
+
 static Suite *
 suite_sdproto(void)
 {
@@ -134,6 +223,8 @@ suite_sdproto(void)
 	tcase_add_test(tc, test_sdproto_notify_path_and_abstract);
 	tcase_add_test(tc, test_sdproto_watchdog);
 	tcase_add_test(tc, test_sdproto_journal_fields);
+	tcase_add_test(tc, test_sdproto_notify_matches_libsystemd);
+	tcase_add_test(tc, test_sdproto_watchdog_matches_libsystemd);
 	suite_add_tcase(s, tc);
 	return s;
 }
