@@ -3,7 +3,11 @@
 # Measures, never asserts; bounded to 15 minutes of wall clock; loopback only.
 # The bench programs are EXTRA_PROGRAMS of their layers' fragments.
 bench_binaries = bench/bench_dsl$(EXEEXT) bench/bench_aws$(EXEEXT) bench/bench_trading$(EXEEXT) \
-	tools/gen-sample-data$(EXEEXT) bench/floor_sqlite$(EXEEXT)
+	tools/gen-sample-data$(EXEEXT) bench/floor_sqlite$(EXEEXT) bench/idle_floor$(EXEEXT)
+# The idle floor: an idle wake-up with the daemon's system calls and no work.
+EXTRA_PROGRAMS += bench/idle_floor
+bench_idle_floor_SOURCES = bench/idle_floor.c
+CLEANFILES += bench/idle_floor
 
 dist_noinst_SCRIPTS += bench/run
 # The workflow bench counts only runs that end in the trading report (rows, not times).

@@ -530,17 +530,56 @@ def cmd_startup(a):
                   f"median of {len(ex)} (min {min(ex):.1f}, max {max(ex):.1f}) |", flush=True)
 
 
-def idle_probe(p, nt, seconds, label, out):
-    """CPU of a READY daemon over `seconds` of empty polls."""
+def proc_threads_cpu_ns(pid):
+    """Time on CPU of each live thread in ns (schedstat), by thread id."""
+    d = {}
+    for t in os.listdir(f"/proc/{pid}/task"):
+        try:
+            with open(f"/proc/{pid}/task/{t}/schedstat") as f:
+                d[int(t)] = int(f.read().split()[0])
+        except (FileNotFoundError, ProcessLookupError):
+            pass
+    return d
+
+
+def proc_ticks(pid):
+    """(user, system) clock ticks of a running process: sampled, coarse, but
+    they say on which side of the system call boundary the time went."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return int(fields[11]), int(fields[12])
+
+
+def idle_probe(p, nt, seconds, label, out, floor_dir=None):
+    """CPU of a READY daemon over `seconds` of empty polls. With floor_dir,
+    bench/idle_floor runs in the same window (20 s wake-ups, 10 s after the
+    daemon's, the daemon's system calls and no work): what the machine
+    charges any idle wake-up, measured beside ours."""
     if nt.wait_for(lambda f: f.get("READY") == "1", 30) is None:
         out[label] = None
         return
     time.sleep(2)  # let start-up work settle
+    fl = None
+    if floor_dir is not None and ARGS.idle_floor:
+        fl = spawn([ARGS.idle_floor, os.path.join(floor_dir, "idle-floor.file"), "10000", "20000"],
+                   stdout=subprocess.PIPE)
+        fl.stdout.readline()
     c0, n0, s0, t0 = proc_cpu(p.pid), proc_cpu_ns(p.pid), proc_ctxsw(p.pid), time.monotonic()
+    th0, k0 = proc_threads_cpu_ns(p.pid), proc_ticks(p.pid)
+    f0 = (proc_cpu_ns(fl.pid), proc_ctxsw(fl.pid)) if fl else None
     time.sleep(seconds)
     c1, n1, s1, t1 = proc_cpu(p.pid), proc_cpu_ns(p.pid), proc_ctxsw(p.pid), time.monotonic()
+    th1, k1 = proc_threads_cpu_ns(p.pid), proc_ticks(p.pid)
+    f1 = (proc_cpu_ns(fl.pid), proc_ctxsw(fl.pid)) if fl else None
+    if fl:
+        stop(fl)
+    main = th1.get(p.pid, 0) - th0.get(p.pid, 0)
     out[label] = {"wall": t1 - t0, "cpu_ticks_s": c1 - c0, "cpu_ns": n1 - n0,
-                  "wakeups": s1 - s0, "rss_kb": proc_rss_kb(p.pid), "mem_kb": proc_mem_kb(p.pid)}
+                  "wakeups": s1 - s0, "rss_kb": proc_rss_kb(p.pid), "mem_kb": proc_mem_kb(p.pid),
+                  "main_thread_cpu_ns": main, "other_threads_cpu_ns": (n1 - n0) - main,
+                  "user_ticks": k1[0] - k0[0], "sys_ticks": k1[1] - k0[1]}
+    if fl:
+        out[label]["floor"] = {"cpu_ns": f1[0] - f0[0], "wakeups": f1[1] - f0[1]}
 
 
 # ---- moto ------------------------------------------------------------------
@@ -829,7 +868,7 @@ def cmd_idle_local(a):
         p = spawn([a.bin, "-c", conf], stderr=subprocess.DEVNULL, env=dict(os.environ, NOTIFY_SOCKET=nt.path))
         out = {}
         try:
-            idle_probe(p, nt, a.seconds, "local", out)
+            idle_probe(p, nt, a.seconds, "local", out, floor_dir=w)
         finally:
             stop(p)
             nt.close()
@@ -855,6 +894,14 @@ def cmd_idle_table(a):
               f"({100 * ms / 1000 / d['wall']:.3f} % of a core) | {d['wakeups'] / d['wall']:.2f} wake-ups/s "
               f"({d['wakeups']} in {d['wall']:.0f} s) | "
               f"{mem_text(d.get('mem_kb')) if d.get('mem_kb') else 'RSS %.1f MiB' % (d['rss_kb'] / 1024)} |")
+        fl = d.get("floor")
+        if fl:
+            per = (lambda ns, n: f"{ns / 1e3 / n:.0f} µs" if n else "n/a")
+            print(f"| idle floor beside it (bench/idle_floor: the same 20 s wake-ups and system calls, "
+                  f"no work) | {fl['cpu_ns'] / 1e6:.1f} ms over {d['wall']:.0f} s | {fl['wakeups']} in "
+                  f"{d['wall']:.0f} s | per wake-up: daemon {per(d['cpu_ns'], d['wakeups'])} (main thread "
+                  f"{d['main_thread_cpu_ns'] / 1e6:.1f} ms, others {d['other_threads_cpu_ns'] / 1e6:.1f} ms; "
+                  f"ticks user {d['user_ticks']}, sys {d['sys_ticks']}), floor {per(fl['cpu_ns'], fl['wakeups'])} |")
 
 
 # ---- 3. workflow latency ---------------------------------------------------
@@ -1162,6 +1209,11 @@ def main():
     ARGS = ap.parse_args()
     ARGS.bin = os.path.abspath(ARGS.bin)
     ARGS.srcdir = os.path.abspath(ARGS.srcdir)
+    # bench/idle_floor is built beside bench/floor_sqlite (make bench).
+    ARGS.idle_floor = os.path.join(os.path.dirname(ARGS.floor), "idle_floor") if ARGS.floor else None
+    if ARGS.idle_floor and not os.access(ARGS.idle_floor, os.X_OK):
+        log(f"{ARGS.idle_floor} not built: no idle floor row")
+        ARGS.idle_floor = None
     if ARGS.floor and not os.access(ARGS.floor, os.X_OK):
         log(f"{ARGS.floor} not built: no floor rows")
         ARGS.floor = None
