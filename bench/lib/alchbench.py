@@ -382,9 +382,13 @@ def cmd_local_drain(a):
     interleaved with the floor program (bench/floor_sqlite) on the same file
     system, medians of a.rounds runs each, and their ratio."""
     for n in a.sizes:
-        runs, floors = [], []
+        runs, floors, empties = [], [], []
         for _ in range(a.rounds):
             runs.append(drain_once(a, n))
+            # The same --once on an empty queue: exec, start-up (a smaller
+            # file to check) and exit, which the floor's timed loop does not
+            # hold; subtracted for the net row, as the moto rows do.
+            empties.append(drain_once(a, 0)["cpu"])
             if a.floor:
                 f = floor_once(a, n)
                 if f:
@@ -399,6 +403,12 @@ def cmd_local_drain(a):
         for f in floors:
             emit_json(f)
         ratio = f"{rec['cpu_us_per_msg'] / fl:.2f}x the floor" if fl else "floor not measured"
+        empty = statistics.median(empties)
+        net = (rec["cpu"] - empty) * 1e6 / max(done, 1)
+        rec["empty_cpu_s"] = empty
+        rec["net_cpu_us_per_msg"] = net
+        ratio += (f"; net of an empty --once ({empty * 1e3:.1f} ms, median of {len(empties)}): "
+                  f"{net:.1f} us/msg" + (f", {net / fl:.2f}x the floor" if fl else ""))
         print(f"| drain {n:>6} pre-filled ({a.label}) | {rec['msgs_per_s']:8.0f} | "
               f"{rec['cpu_us_per_msg']:8.1f} | {m['user'] * 1e6 / max(done, 1):6.1f} / "
               f"{m['sys'] * 1e6 / max(done, 1):6.1f} | {mem_text((m['rss_kb'], m['private_kb']))} peak | "

@@ -12,6 +12,7 @@
 
 #include "alchemiser/core/log.h"
 #include "alchemiser/core/sdproto.h"
+#include "alchemiser/core/fixbuf.h"
 
 #define LOG_LINE_MAX 4096
 #define LOG_MAX_FIELDS 16
@@ -176,19 +177,12 @@ collect_fields(const struct log_fields *f, struct field_ref *out, char *dur, siz
 	ADD("HANDLER", f->handler);
 	ADD("OUTCOME", f->outcome);
 	ADD("SQS_MESSAGE_ID", f->sqs_message_id);
-	if (f->duration_ms >= 0 && dursz >= 21) {
-		char digits[21];
-		size_t nd = 0, k;
-		uint64_t v = (uint64_t)f->duration_ms;
+	if (f->duration_ms >= 0) {
+		struct fixbuf tb;
 
-		/* Decimal by hand: snprintf was an eighth of every outcome line. */
-		do {
-			digits[nd++] = (char)('0' + v % 10);
-			v /= 10;
-		} while (v > 0);
-		for (k = 0; k < nd; k++)
-			dur[k] = digits[nd - 1 - k];
-		dur[nd] = '\0';
+		/* Not snprintf: it was an eighth of every outcome line. */
+		fixbuf_init(&tb, dur, dursz);
+		fixbuf_i64(&tb, f->duration_ms);
 		ADD("DURATION_MS", dur);
 	}
 #undef ADD
@@ -370,16 +364,17 @@ emit_journal(int level, const struct field_ref *fields, size_t nf, const char *r
 	return sdproto_journal_sendv(iov, k) >= 0;
 }
 
+/* The line of message raw (not yet escaped) and the fields f, to the
+ * journal or stderr. errno is kept. */
 static void
-log_emit(int level, const struct log_fields *f, const char *fmt, va_list ap)
+emit_raw(int level, const struct log_fields *f, const char *raw)
 {
-	char raw[LOG_LINE_MAX], line[LOG_LINE_MAX + 1024], dur[24];
+	char line[LOG_LINE_MAX + 1024], dur[24];
 	struct field_ref fields[LOG_MAX_FIELDS];
 	bool journal = log_target == LOG_TARGET_JOURNAL;
 	size_t nf, i, len;
 	int saved_errno = errno;
 
-	(void)vsnprintf(raw, sizeof raw, fmt, ap);
 	nf = collect_fields(f, fields, dur, sizeof dur, journal);
 	/* Fall through to stderr if the journal socket is gone. */
 	if (journal && emit_journal(level, fields, nf, raw)) {
@@ -413,6 +408,32 @@ log_emit(int level, const struct log_fields *f, const char *fmt, va_list ap)
 	/* One write(2) per line keeps concurrent workers' lines whole. */
 	(void)!write(STDERR_FILENO, line, len);
 	errno = saved_errno;
+}
+
+static void
+log_emit(int level, const struct log_fields *f, const char *fmt, va_list ap)
+{
+	char raw[LOG_LINE_MAX];
+	int saved_errno = errno;
+
+	(void)vsnprintf(raw, sizeof raw, fmt, ap);
+	errno = saved_errno;
+	emit_raw(level, f, raw);
+}
+
+void
+log_parts(int level, const struct log_fields *f, const char *const *parts, size_t n)
+{
+	char raw[LOG_LINE_MAX];
+	struct fixbuf tb;
+	size_t i;
+
+	if (level > log_max_level)
+		return;
+	fixbuf_init(&tb, raw, sizeof raw);
+	for (i = 0; i < n; i++)
+		fixbuf_cat(&tb, parts[i]);
+	emit_raw(level, f, raw);
 }
 
 void
