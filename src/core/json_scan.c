@@ -59,36 +59,14 @@ push(struct cursor *c, enum json_tok_type type, const char *at, size_t len)
 	return s->n++;
 }
 
-/* Where the run of scan_byte bytes from q ends. Eight at a time while they
- * last (issue #13: a body is mostly string bytes): a word stops at a byte
- * below 0x20 or with its top bit set, or at a quote or a backslash (each
- * found as a zero byte of the word xor'ed with it); then the table. */
-static const char *
-plain_end(const char *q, const char *end)
-{
-	const uint64_t ones = UINT64_C(0x0101010101010101), tops = ones * 0x80;
-	uint64_t w, quote, slash;
-
-	while (end - q >= 8) {
-		memcpy(&w, q, 8);
-		quote = w ^ ones * '"';
-		slash = w ^ ones * '\\';
-		if ((((w - ones * 0x20) & ~w) | w | ((quote - ones) & ~quote) |
-		    ((slash - ones) & ~slash)) & tops)
-			break;
-		q += 8;
-	}
-	while (q < end && scan_byte[(unsigned char)*q])
-		q++;
-	return q;
-}
-
 /* At the opening quote. */
 static bool
 scan_string(struct cursor *c)
 {
-	const char *q = plain_end(c->p + 1, c->end);
+	const char *q = c->p + 1;
 
+	while (q < c->end && scan_byte[(unsigned char)*q])
+		q++;
 	if (q == c->end || *q != '"')
 		return false;
 	push(c, JSON_TOK_STRING, c->p + 1, (size_t)(q - (c->p + 1)));
