@@ -181,6 +181,15 @@ main(int argc, char **argv)
 	}
 	if (sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
 		die("commit");
+	/* The daemon starts on a file another process filled, its page cache
+	 * empty: so does the drain here (a new connection, the same pragmas). */
+	sqlite3_finalize(ins);
+	if (sqlite3_close(db) != SQLITE_OK ||
+	    sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK ||
+	    sqlite3_exec(db, "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;"
+	    "PRAGMA wal_autocheckpoint = 256; PRAGMA journal_size_limit = 1048576;", NULL, NULL,
+	    NULL) != SQLITE_OK)
+		die("reopen");
 
 	begin = prep("BEGIN IMMEDIATE");
 	commit = prep("COMMIT");
@@ -294,7 +303,6 @@ main(int argc, char **argv)
 		}
 		sqlite3_finalize(left);
 	}
-	sqlite3_finalize(ins);
 	sqlite3_finalize(begin);
 	sqlite3_finalize(commit);
 	sqlite3_finalize(sel);
