@@ -235,6 +235,26 @@ utf8_seq_len(const unsigned char *s, size_t n)
 	return len;
 }
 
+/* The end of the run of bytes in [lo, 0x7e] from i (n bytes in all): eight
+ * at a time while it lasts (each byte's top bit set, in the two tests, by a
+ * byte below lo or above 0x7e; lo <= 0x80), then one at a time. */
+static size_t
+plain_run(const unsigned char *p, size_t i, size_t n, unsigned char lo)
+{
+	const uint64_t ones = UINT64_C(0x0101010101010101), tops = ones * 0x80;
+	uint64_t w;
+
+	while (n - i >= 8) {
+		memcpy(&w, p + i, 8);
+		if ((((w - ones * lo) & ~w) | ((w + ones * (0x7f - 0x7e)) | w)) & tops)
+			break;
+		i += 8;
+	}
+	while (i < n && p[i] >= lo && p[i] < 0x7f)
+		i++;
+	return i;
+}
+
 /* Copy in to buf with every control character, invalid UTF-8 byte and the
  * characters above escaped (\n, \t, \x1b), so no text from a message body,
  * an id or an error can start a line of its own or send a terminal escape
@@ -256,8 +276,7 @@ escape_text(const char *in, char *buf, size_t size, bool field)
 
 		/* Why a fast path: the outcome line of every message goes through
 		 * here (issue #13); plain printable ASCII is copied as a run. */
-		while (run < n && p[run] >= lo && p[run] < 0x7f)
-			run++;
+		run = plain_run(p, i, n, lo);
 		if (run > i) {
 			tn = run - i;
 			if (o + tn + 4 > size)
