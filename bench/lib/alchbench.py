@@ -560,36 +560,46 @@ def proc_ticks(pid):
     return int(fields[11]), int(fields[12])
 
 
+# bench/idle_floor beside the idle daemon: (key, first wake-up in ms after
+# the window opens, pages read per wake-up). The daemon wakes about 18 s in,
+# the floors 10 s and 4 s in, every 20 s, so each wakes a quiet machine.
+# 300 pages: the daemon's footprint per wake-up (see bench/idle_floor.c).
+IDLE_FLOORS = (("floor", 10000, 0), ("floor_pages", 4000, 300))
+
+
 def idle_probe(p, nt, seconds, label, out, floor_dir=None):
     """CPU of a READY daemon over `seconds` of empty polls. With floor_dir,
-    bench/idle_floor runs in the same window (20 s wake-ups, 10 s after the
-    daemon's, the daemon's system calls and no work): what the machine
-    charges any idle wake-up, measured beside ours."""
+    bench/idle_floor runs in the same window (20 s wake-ups between the
+    daemon's, its system calls and no work; once more reading as many pages
+    as the daemon touches): what the machine charges any idle wake-up,
+    measured beside ours."""
     if nt.wait_for(lambda f: f.get("READY") == "1", 30) is None:
         out[label] = None
         return
     time.sleep(2)  # let start-up work settle
-    fl = None
+    fls = []
     if floor_dir is not None and ARGS.idle_floor:
-        fl = spawn([ARGS.idle_floor, os.path.join(floor_dir, "idle-floor.file"), "10000", "20000"],
-                   stdout=subprocess.PIPE)
-        fl.stdout.readline()
+        for key, first, pages in IDLE_FLOORS:
+            fl = spawn([ARGS.idle_floor, os.path.join(floor_dir, f"idle-{key}.file"), str(first), "20000",
+                        str(pages)], stdout=subprocess.PIPE)
+            fl.stdout.readline()
+            fls.append((key, pages, fl))
     c0, n0, s0, t0 = proc_cpu(p.pid), proc_cpu_ns(p.pid), proc_ctxsw(p.pid), time.monotonic()
     th0, k0 = proc_threads_cpu_ns(p.pid), proc_ticks(p.pid)
-    f0 = (proc_cpu_ns(fl.pid), proc_ctxsw(fl.pid)) if fl else None
+    f0 = [(proc_cpu_ns(fl.pid), proc_ctxsw(fl.pid)) for _, _, fl in fls]
     time.sleep(seconds)
     c1, n1, s1, t1 = proc_cpu(p.pid), proc_cpu_ns(p.pid), proc_ctxsw(p.pid), time.monotonic()
     th1, k1 = proc_threads_cpu_ns(p.pid), proc_ticks(p.pid)
-    f1 = (proc_cpu_ns(fl.pid), proc_ctxsw(fl.pid)) if fl else None
-    if fl:
+    f1 = [(proc_cpu_ns(fl.pid), proc_ctxsw(fl.pid)) for _, _, fl in fls]
+    for _, _, fl in fls:
         stop(fl)
     main = th1.get(p.pid, 0) - th0.get(p.pid, 0)
     out[label] = {"wall": t1 - t0, "cpu_ticks_s": c1 - c0, "cpu_ns": n1 - n0,
                   "wakeups": s1 - s0, "rss_kb": proc_rss_kb(p.pid), "mem_kb": proc_mem_kb(p.pid),
                   "main_thread_cpu_ns": main, "other_threads_cpu_ns": (n1 - n0) - main,
                   "user_ticks": k1[0] - k0[0], "sys_ticks": k1[1] - k0[1]}
-    if fl:
-        out[label]["floor"] = {"cpu_ns": f1[0] - f0[0], "wakeups": f1[1] - f0[1]}
+    for (key, pages, _), a, b in zip(fls, f0, f1):
+        out[label][key] = {"cpu_ns": b[0] - a[0], "wakeups": b[1] - a[1], "pages": pages}
 
 
 # ---- moto ------------------------------------------------------------------
@@ -908,14 +918,18 @@ def cmd_idle_table(a):
               f"({100 * ms / 1000 / d['wall']:.3f} % of a core) | {d['wakeups'] / d['wall']:.2f} wake-ups/s "
               f"({d['wakeups']} in {d['wall']:.0f} s) | "
               f"{mem_text(d.get('mem_kb')) if d.get('mem_kb') else 'RSS %.1f MiB' % (d['rss_kb'] / 1024)} |")
-        fl = d.get("floor")
-        if fl:
-            per = (lambda ns, n: f"{ns / 1e3 / n:.0f} µs" if n else "n/a")
+        per = (lambda ns, n: f"{ns / 1e3 / n:.0f} µs" if n else "n/a")
+        for key, _, _ in IDLE_FLOORS:
+            fl = d.get(key)
+            if not fl:
+                continue
+            what = f"reading {fl['pages']} pages of its memory too" if fl["pages"] else "no work"
             print(f"| idle floor beside it (bench/idle_floor: the same 20 s wake-ups and system calls, "
-                  f"no work) | {fl['cpu_ns'] / 1e6:.1f} ms over {d['wall']:.0f} s | {fl['wakeups']} in "
-                  f"{d['wall']:.0f} s | per wake-up: daemon {per(d['cpu_ns'], d['wakeups'])} (main thread "
-                  f"{d['main_thread_cpu_ns'] / 1e6:.1f} ms, others {d['other_threads_cpu_ns'] / 1e6:.1f} ms; "
-                  f"ticks user {d['user_ticks']}, sys {d['sys_ticks']}), floor {per(fl['cpu_ns'], fl['wakeups'])} |")
+                  f"{what}) | {fl['cpu_ns'] / 1e6:.1f} ms over {d['wall']:.0f} s | {fl['wakeups']} in "
+                  f"{d['wall']:.0f} s | per wake-up: floor {per(fl['cpu_ns'], fl['wakeups'])}, daemon "
+                  f"{per(d['cpu_ns'], d['wakeups'])} (main thread {d['main_thread_cpu_ns'] / 1e6:.1f} ms, "
+                  f"others {d['other_threads_cpu_ns'] / 1e6:.1f} ms; ticks user {d['user_ticks']}, "
+                  f"sys {d['sys_ticks']}) |")
 
 
 # ---- 3. workflow latency ---------------------------------------------------
