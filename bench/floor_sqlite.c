@@ -6,7 +6,11 @@
  * transactions: receive + idempotency claims, then completions + deletes.
  * Per message: receive (select, receipt update) -> claim (read, insert) ->
  * no-op handler -> complete (update) -> delete. No JSON, no routing, no
- * threads: what remains is what SQLite and the file system cost.
+ * threads: what remains is what SQLite and the file system cost. The
+ * values are the daemon's too, so the SQL does the same work: its queue
+ * name, event ids as keys ("floor-<n>"), correlation ids ("...-run"), its
+ * owner string (core/owner.c) in the claims and in receipts of its shape
+ * ("<seq>.<32 hex>.<owner>"), the columns it selects, its CHECK.
  *
  *   floor_sqlite DIR N [B]   N messages (pre-filled, not timed), B per
  *                            transaction (default 10); prints one line of
@@ -23,6 +27,7 @@
 #include <unistd.h>
 #include <sqlite3.h>
 
+#include "alchemiser/core/owner.h"
 #include "../src/local/sqlite_mem.h"
 
 #define BODY "{\"detail-type\":\"WorkflowCompleted\",\"source\":\"alchemiser.execution\"," \
@@ -60,6 +65,33 @@ run(sqlite3_stmt *s, const char *what)
 	(void)sqlite3_reset(s);
 }
 
+/* v (>= 0) in decimal at p; the end. */
+static char *
+put_dec(char *p, int64_t v)
+{
+	char digits[20];
+	int nd = 0;
+
+	do {
+		digits[nd++] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v > 0);
+	while (nd > 0)
+		*p++ = digits[--nd];
+	return p;
+}
+
+/* v as 16 lowercase hex digits at p; the end. */
+static char *
+put_hex(char *p, uint64_t v)
+{
+	int i;
+
+	for (i = 15; i >= 0; i--, v >>= 4)
+		p[i] = "0123456789abcdef"[v & 15];
+	return p + 16;
+}
+
 static int64_t
 now_usec(void)
 {
@@ -88,7 +120,10 @@ int
 main(int argc, char **argv)
 {
 	sqlite3_stmt *ins, *sel, *upd, *get, *claim, *done, *del, *begin, *commit;
-	char path[4096], body[1024], keys[32][64], receipts[32][96];
+	char path[4096], body[1024], keys[32][64], corrs[32][72], receipts[32][24 + 34 + OWNER_MAX], owner[OWNER_MAX];
+	uint64_t rnd = 0x9e3779b97f4a7c15u;
+	size_t owner_len;
+	char *at;
 	int64_t seqs[32];
 	struct rusage r0, r1;
 	double w0, w1;
@@ -124,13 +159,14 @@ main(int argc, char **argv)
 	    " dlq_usec INTEGER);"
 	    "CREATE INDEX queue_messages_ready ON queue_messages(queue, visible_usec);"
 	    "CREATE INDEX queue_messages_exhausted ON queue_messages(queue, receive_count, visible_usec);"
-	    "CREATE TABLE idempotency (key TEXT PRIMARY KEY, status TEXT NOT NULL, owner TEXT NOT NULL,"
+	    "CREATE TABLE idempotency (key TEXT PRIMARY KEY, status TEXT NOT NULL"
+	    " CHECK (status IN ('IN_PROGRESS', 'COMPLETED')), owner TEXT NOT NULL,"
 	    " lease_expires_usec INTEGER, detail_type TEXT, correlation_id TEXT,"
 	    " claimed_usec INTEGER NOT NULL, completed_usec INTEGER, expires_usec INTEGER NOT NULL);"
 	    "CREATE INDEX idempotency_expires ON idempotency(expires_usec);", NULL, NULL, NULL) != SQLITE_OK)
 		die("schema");
 	ins = prep("INSERT INTO queue_messages (queue, message_id, body, sent_usec, visible_usec)"
-	    " VALUES ('work', ?1, ?2, ?3, ?3)");
+	    " VALUES ('alchemiser-work', ?1, ?2, ?3, ?3)");
 	if (sqlite3_exec(db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK)
 		die("begin");
 	for (i = 0; i < n; i++) {
@@ -145,20 +181,34 @@ main(int argc, char **argv)
 	}
 	if (sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
 		die("commit");
+	/* The daemon starts on a file another process filled, its page cache
+	 * empty: so does the drain here (a new connection, the same pragmas). */
+	sqlite3_finalize(ins);
+	if (sqlite3_close(db) != SQLITE_OK ||
+	    sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK ||
+	    sqlite3_exec(db, "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;"
+	    "PRAGMA wal_autocheckpoint = 256; PRAGMA journal_size_limit = 1048576;", NULL, NULL,
+	    NULL) != SQLITE_OK)
+		die("reopen");
 
 	begin = prep("BEGIN IMMEDIATE");
 	commit = prep("COMMIT");
-	sel = prep("SELECT seq, message_id, body FROM queue_messages WHERE queue = 'work' AND"
+	sel = prep("SELECT seq, message_id, body, attributes, receive_count, sent_usec, first_receive_usec"
+	    " FROM queue_messages WHERE queue = 'alchemiser-work' AND"
 	    " visible_usec <= ?1 ORDER BY visible_usec, seq LIMIT ?2");
 	upd = prep("UPDATE queue_messages SET receive_count = receive_count + 1, visible_usec = ?1,"
 	    " receipt = ?2, first_receive_usec = coalesce(first_receive_usec, ?3) WHERE seq = ?4");
-	get = prep("SELECT status, owner, lease_expires_usec, expires_usec FROM idempotency WHERE key = ?1");
+	get = prep("SELECT status, owner, coalesce(detail_type, ''), coalesce(correlation_id, ''),"
+	    " coalesce(lease_expires_usec, 0), claimed_usec, coalesce(completed_usec, 0), expires_usec"
+	    " FROM idempotency WHERE key = ?1");
 	claim = prep("INSERT OR REPLACE INTO idempotency (key, owner, detail_type, correlation_id, status,"
 	    " lease_expires_usec, claimed_usec, completed_usec, expires_usec)"
-	    " VALUES (?1, 'floor:1', 'WorkflowCompleted', ?1, 'IN_PROGRESS', ?2, ?3, NULL, ?4)");
+	    " VALUES (?1, ?5, ?6, ?7, 'IN_PROGRESS', ?2, ?3, NULL, ?4)");
 	done = prep("UPDATE idempotency SET status = 'COMPLETED', completed_usec = ?3,"
 	    " lease_expires_usec = NULL WHERE key = ?1 AND owner = ?2 AND status = 'IN_PROGRESS'");
-	del = prep("DELETE FROM queue_messages WHERE queue = 'work' AND receipt = ?1");
+	del = prep("DELETE FROM queue_messages WHERE queue = 'alchemiser-work' AND receipt = ?1");
+	(void)owner_self(owner, sizeof owner);
+	owner_len = strlen(owner);
 
 	(void)getrusage(RUSAGE_SELF, &r0);
 	w0 = mono_s();
@@ -172,9 +222,27 @@ main(int argc, char **argv)
 		got = 0;
 		while (sqlite3_step(sel) == SQLITE_ROW) {
 			seqs[got] = sqlite3_column_int64(sel, 0);
-			(void)snprintf(keys[got], sizeof keys[got], "%s", sqlite3_column_text(sel, 1));
-			(void)snprintf(receipts[got], sizeof receipts[got], "%" PRId64 ".%016" PRIx64 ".floor:1",
-			    seqs[got], (uint64_t)now ^ (uint64_t)seqs[got]);
+			/* Read what the daemon reads (SQLite decodes a column only
+			 * when asked); the copies it makes are its own cost. */
+			(void)sqlite3_column_text(sel, 1);
+			(void)sqlite3_column_blob(sel, 2);
+			(void)sqlite3_column_bytes(sel, 2);
+			(void)sqlite3_column_text(sel, 3);
+			(void)sqlite3_column_int64(sel, 4);
+			(void)sqlite3_column_int64(sel, 5);
+			(void)sqlite3_column_type(sel, 6);
+			/* The body's event id (fill: row i is "floor-<i>", seq i + 1),
+			 * and a receipt of the daemon's shape; no printf, as the
+			 * daemon has none here (it would be the floor's own cost). */
+			at = put_dec(stpcpy(keys[got], "floor-"), seqs[got] - 1);
+			*at = '\0';
+			memcpy(stpcpy(corrs[got], keys[got]), "-run", 5);
+			rnd ^= rnd << 13, rnd ^= rnd >> 7, rnd ^= rnd << 17;
+			at = put_dec(receipts[got], seqs[got]);
+			*at++ = '.';
+			at = put_hex(put_hex(at, rnd), rnd * 0x2545f4914f6cdd1du);
+			*at++ = '.';
+			memcpy(at, owner, owner_len + 1);
 			got++;
 		}
 		(void)sqlite3_reset(sel);
@@ -191,6 +259,9 @@ main(int argc, char **argv)
 			(void)sqlite3_bind_int64(claim, 2, now + 30000000);
 			(void)sqlite3_bind_int64(claim, 3, now);
 			(void)sqlite3_bind_int64(claim, 4, now + INT64_C(86400000000));
+			(void)sqlite3_bind_text(claim, 5, owner, -1, SQLITE_STATIC);
+			(void)sqlite3_bind_text(claim, 6, "WorkflowCompleted", -1, SQLITE_STATIC);
+			(void)sqlite3_bind_text(claim, 7, corrs[k], -1, SQLITE_STATIC);
 			run(claim, "claim");
 		}
 		run(commit, "commit");
@@ -200,7 +271,7 @@ main(int argc, char **argv)
 		run(begin, "begin");
 		for (k = 0; k < got; k++) {
 			(void)sqlite3_bind_text(done, 1, keys[k], -1, SQLITE_STATIC);
-			(void)sqlite3_bind_text(done, 2, "floor:1", -1, SQLITE_STATIC);
+			(void)sqlite3_bind_text(done, 2, owner, -1, SQLITE_STATIC);
 			(void)sqlite3_bind_int64(done, 3, now_usec());
 			run(done, "complete");
 			(void)sqlite3_bind_text(del, 1, receipts[k], -1, SQLITE_STATIC);
@@ -216,7 +287,22 @@ main(int argc, char **argv)
 	    tv_s(r1.ru_utime) - tv_s(r0.ru_utime), tv_s(r1.ru_stime) - tv_s(r0.ru_stime),
 	    (tv_s(r1.ru_utime) - tv_s(r0.ru_utime) + tv_s(r1.ru_stime) - tv_s(r0.ru_stime)) * 1e6 /
 	    (handled > 0 ? handled : 1));
-	sqlite3_finalize(ins);
+	/* It did the work, or it is no floor: every message deleted (its
+	 * receipt found again) and every claim completed by this owner. */
+	{
+		sqlite3_stmt *left = prep("SELECT (SELECT count(*) FROM queue_messages),"
+		    " (SELECT count(*) FROM idempotency WHERE status = 'COMPLETED' AND owner = ?1"
+		    " AND correlation_id = key || '-run')");
+
+		(void)sqlite3_bind_text(left, 1, owner, -1, SQLITE_STATIC);
+		if (sqlite3_step(left) != SQLITE_ROW || sqlite3_column_int(left, 0) != 0 ||
+		    sqlite3_column_int(left, 1) != n) {
+			fprintf(stderr, "floor_sqlite: %d messages left, %d of %d claims completed\n",
+			    sqlite3_column_int(left, 0), sqlite3_column_int(left, 1), n);
+			return 1;
+		}
+		sqlite3_finalize(left);
+	}
 	sqlite3_finalize(begin);
 	sqlite3_finalize(commit);
 	sqlite3_finalize(sel);

@@ -9,6 +9,7 @@ src_core_libcore_a_SOURCES = \
 	src/core/json.c \
 	src/core/json_scan.c \
 	src/core/log.c \
+	src/core/fixbuf.c \
 	src/core/queue_message.c \
 	src/core/strlist.c \
 	src/core/config.c \
@@ -31,6 +32,9 @@ CORE_TESTS += tests/unit/core/test_config
 tests_unit_core_test_config_SOURCES = tests/unit/core/test_config.c
 tests_unit_core_test_config_LDADD = $(CORE_LIB) $(TEST_LIBS) $(DEPS_LIBS)
 CORE_TESTS += tests/unit/core/test_owner
+CORE_TESTS += tests/unit/core/test_fixbuf
+tests_unit_core_test_fixbuf_SOURCES = tests/unit/core/test_fixbuf.c
+tests_unit_core_test_fixbuf_LDADD = $(CORE_LIB) $(TEST_LIBS) $(DEPS_LIBS)
 tests_unit_core_test_owner_SOURCES = tests/unit/core/test_owner.c
 tests_unit_core_test_owner_LDADD = $(CORE_LIB) $(TEST_LIBS) $(DEPS_LIBS)
 

@@ -12,6 +12,7 @@
 
 #include "alchemiser/core/log.h"
 #include "alchemiser/core/sdproto.h"
+#include "alchemiser/core/fixbuf.h"
 
 #define LOG_LINE_MAX 4096
 #define LOG_MAX_FIELDS 16
@@ -176,19 +177,12 @@ collect_fields(const struct log_fields *f, struct field_ref *out, char *dur, siz
 	ADD("HANDLER", f->handler);
 	ADD("OUTCOME", f->outcome);
 	ADD("SQS_MESSAGE_ID", f->sqs_message_id);
-	if (f->duration_ms >= 0 && dursz >= 21) {
-		char digits[21];
-		size_t nd = 0, k;
-		uint64_t v = (uint64_t)f->duration_ms;
+	if (f->duration_ms >= 0) {
+		struct fixbuf tb;
 
-		/* Decimal by hand: snprintf was an eighth of every outcome line. */
-		do {
-			digits[nd++] = (char)('0' + v % 10);
-			v /= 10;
-		} while (v > 0);
-		for (k = 0; k < nd; k++)
-			dur[k] = digits[nd - 1 - k];
-		dur[nd] = '\0';
+		/* Not snprintf: it was an eighth of every outcome line. */
+		fixbuf_init(&tb, dur, dursz);
+		fixbuf_i64(&tb, f->duration_ms);
 		ADD("DURATION_MS", dur);
 	}
 #undef ADD
@@ -241,6 +235,26 @@ utf8_seq_len(const unsigned char *s, size_t n)
 	return len;
 }
 
+/* The end of the run of bytes in [lo, 0x7e] from i (n bytes in all): eight
+ * at a time while it lasts (each byte's top bit set, in the two tests, by a
+ * byte below lo or above 0x7e; lo <= 0x80), then one at a time. */
+static size_t
+plain_run(const unsigned char *p, size_t i, size_t n, unsigned char lo)
+{
+	const uint64_t ones = UINT64_C(0x0101010101010101), tops = ones * 0x80;
+	uint64_t w;
+
+	while (n - i >= 8) {
+		memcpy(&w, p + i, 8);
+		if ((((w - ones * lo) & ~w) | ((w + ones * (0x7f - 0x7e)) | w)) & tops)
+			break;
+		i += 8;
+	}
+	while (i < n && p[i] >= lo && p[i] < 0x7f)
+		i++;
+	return i;
+}
+
 /* Copy in to buf with every control character, invalid UTF-8 byte and the
  * characters above escaped (\n, \t, \x1b), so no text from a message body,
  * an id or an error can start a line of its own or send a terminal escape
@@ -262,8 +276,7 @@ escape_text(const char *in, char *buf, size_t size, bool field)
 
 		/* Why a fast path: the outcome line of every message goes through
 		 * here (issue #13); plain printable ASCII is copied as a run. */
-		while (run < n && p[run] >= lo && p[run] < 0x7f)
-			run++;
+		run = plain_run(p, i, n, lo);
 		if (run > i) {
 			tn = run - i;
 			if (o + tn + 4 > size)
@@ -370,16 +383,17 @@ emit_journal(int level, const struct field_ref *fields, size_t nf, const char *r
 	return sdproto_journal_sendv(iov, k) >= 0;
 }
 
+/* The line of message raw (not yet escaped) and the fields f, to the
+ * journal or stderr. errno is kept. */
 static void
-log_emit(int level, const struct log_fields *f, const char *fmt, va_list ap)
+emit_raw(int level, const struct log_fields *f, const char *raw)
 {
-	char raw[LOG_LINE_MAX], line[LOG_LINE_MAX + 1024], dur[24];
+	char line[LOG_LINE_MAX + 1024], dur[24];
 	struct field_ref fields[LOG_MAX_FIELDS];
 	bool journal = log_target == LOG_TARGET_JOURNAL;
 	size_t nf, i, len;
 	int saved_errno = errno;
 
-	(void)vsnprintf(raw, sizeof raw, fmt, ap);
 	nf = collect_fields(f, fields, dur, sizeof dur, journal);
 	/* Fall through to stderr if the journal socket is gone. */
 	if (journal && emit_journal(level, fields, nf, raw)) {
@@ -413,6 +427,32 @@ log_emit(int level, const struct log_fields *f, const char *fmt, va_list ap)
 	/* One write(2) per line keeps concurrent workers' lines whole. */
 	(void)!write(STDERR_FILENO, line, len);
 	errno = saved_errno;
+}
+
+static void
+log_emit(int level, const struct log_fields *f, const char *fmt, va_list ap)
+{
+	char raw[LOG_LINE_MAX];
+	int saved_errno = errno;
+
+	(void)vsnprintf(raw, sizeof raw, fmt, ap);
+	errno = saved_errno;
+	emit_raw(level, f, raw);
+}
+
+void
+log_parts(int level, const struct log_fields *f, const char *const *parts, size_t n)
+{
+	char raw[LOG_LINE_MAX];
+	struct fixbuf tb;
+	size_t i;
+
+	if (level > log_max_level)
+		return;
+	fixbuf_init(&tb, raw, sizeof raw);
+	for (i = 0; i < n; i++)
+		fixbuf_cat(&tb, parts[i]);
+	emit_raw(level, f, raw);
 }
 
 void

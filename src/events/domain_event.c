@@ -340,8 +340,20 @@ copy_str(const struct json_tok *t, const char *text, char **at)
 	return s;
 }
 
+/* The members every type's check reads besides its fields (check_flags):
+ * found by the one walk of the detail when they are not fields. */
+static const char *const scan_extras[] = { "metadata", "configuration" };
+
+/* Whether the key token t is name. */
+static bool
+key_is(const struct json_tok *t, const char *k, const char *name)
+{
+	return t->len > 0 && name[0] == k[0] && strncmp(name, k, t->len) == 0 && name[t->len] == '\0';
+}
+
 /* The member of the detail named name: at[] for a field of the type
- * (fields, nf), else a walk of the detail d. */
+ * (fields, nf), then the extras' places (after the fields in at[]), else
+ * a walk of the detail d. */
 static long
 scan_member(const struct json_tok *tok, const char *text, long d, const struct field_spec *fields,
     size_t nf, const long *at, const char *name)
@@ -351,6 +363,9 @@ scan_member(const struct json_tok *tok, const char *text, long d, const struct f
 	for (j = 0; j < nf; j++)
 		if (fields[j].name[0] == name[0] && strcmp(fields[j].name, name) == 0)
 			return at[j];
+	for (j = 0; j < ELEMENTSOF(scan_extras); j++)
+		if (strcmp(scan_extras[j], name) == 0)
+			return at[nf + j];
 	return json_tok_member(tok, text, d, name);
 }
 
@@ -362,10 +377,10 @@ domain_event_from_scan(enum event_type t, const struct json_scan *s, long d,
 {
 	const struct field_spec *fields = event_type_fields(t);
 	const struct json_tok *tok = s->tok, *id, *corr, *cause;
-	long at[SCAN_FIELDS_MAX], ty;
+	long at[SCAN_FIELDS_MAX + ELEMENTSOF(scan_extras)], ty;
 	struct domain_event_text *dt;
 	struct domain_event *e;
-	size_t n, nf, size, i, j;
+	size_t n, nf, size, i, j, c, next = 0;
 	int64_t ts = 0;
 	char *at_text;
 
@@ -376,16 +391,28 @@ domain_event_from_scan(enum event_type t, const struct json_scan *s, long d,
 			return -1;
 		at[nf] = -1;
 	}
-	/* One walk over the detail's members, each matched to its field
-	 * (keys hold no NUL and are unique: the scan refused duplicates). */
+	for (j = 0; j < ELEMENTSOF(scan_extras); j++)
+		at[nf + j] = -1;
+	/* One walk over the detail's members, each matched to its field, else
+	 * to an extra (keys hold no NUL and are unique: the scan refused
+	 * duplicates). Senders write the fields in the catalogue's order, so
+	 * the field after the last one matched is tried first. */
 	for (i = (size_t)d + 1; i < tok[d].next; i = tok[i + 1].next) {
 		const char *k = s->text + tok[i].off;
 
-		for (j = 0; j < nf; j++)
-			if (tok[i].len > 0 && fields[j].name[0] == k[0] &&
-			    strncmp(fields[j].name, k, tok[i].len) == 0 &&
-			    fields[j].name[tok[i].len] == '\0') {
+		for (c = 0; c < nf; c++) {
+			j = (next + c) % nf;
+			if (key_is(&tok[i], k, fields[j].name)) {
 				at[j] = (long)i + 1;
+				next = j + 1;
+				break;
+			}
+		}
+		if (c < nf)
+			continue;
+		for (j = 0; j < ELEMENTSOF(scan_extras); j++)
+			if (key_is(&tok[i], k, scan_extras[j])) {
+				at[nf + j] = (long)i + 1;
 				break;
 			}
 	}

@@ -52,6 +52,7 @@ dist_noinst_DATA += tests/data/local/patterns.json
 # cached statements, 10-32 messages per transaction; bench/run measures it
 # beside the daemon. Built by `make bench`, never installed.
 EXTRA_PROGRAMS += bench/floor_sqlite
-bench_floor_sqlite_SOURCES = bench/floor_sqlite.c src/local/sqlite_mem.c src/local/sqlite_mem.h
+bench_floor_sqlite_SOURCES = bench/floor_sqlite.c src/local/sqlite_mem.c src/local/sqlite_mem.h \
+	src/core/owner.c
 bench_floor_sqlite_LDADD = $(SQLITE_LIBS)
 CLEANFILES += bench/floor_sqlite

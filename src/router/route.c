@@ -325,6 +325,14 @@ route_explain(const struct route *r)
 	return o;
 }
 
+const char *
+route_correlation_id(const struct route *r)
+{
+	if (r->event != NULL)
+		return r->event->correlation_id;
+	return r->command != NULL ? r->command->correlation_id : NULL;
+}
+
 void
 route_free(struct route *r)
 {

@@ -116,6 +116,34 @@ job_new(struct queue_message *msg, struct config *cfg)
 	return j;
 }
 
+/* The job's names become copies of these (any may be NULL, or one of the
+ * job's own: copied before the old block goes). */
+static void
+job_set_texts(struct job *j, const char *detail_type, const char *source, const char *handler,
+    const char *event_id, const char *correlation_id)
+{
+	const char *in[] = { detail_type, source, handler, event_id, correlation_id };
+	const char **out[] = { &j->detail_type, &j->source, &j->handler, &j->event_id,
+	    &j->correlation_id };
+	size_t len[ELEMENTSOF(in)], size = 0, i;
+	char *block = NULL, *at;
+
+	for (i = 0; i < ELEMENTSOF(in); i++) {
+		len[i] = in[i] != NULL ? strlen(in[i]) + 1 : 0;
+		size += len[i];
+	}
+	if (size > 0)
+		block = xmalloc(size);
+	for (i = 0, at = block; i < ELEMENTSOF(in); i++) {
+		if (in[i] != NULL)
+			memcpy(at, in[i], len[i]);
+		*out[i] = in[i] != NULL ? at : NULL;
+		at += len[i];
+	}
+	free(j->texts);
+	j->texts = block;
+}
+
 void
 job_free(struct job *j)
 {
@@ -123,11 +151,7 @@ job_free(struct job *j)
 		return;
 	queue_message_free(j->msg);
 	config_unref(j->cfg);
-	free(j->correlation_id);
-	free(j->event_id);
-	free(j->detail_type);
-	free(j->source);
-	free(j->handler);
+	free(j->texts);
 	route_free(j->route);
 	free(j->complete_key);
 	free(j->complete_corr);
@@ -476,8 +500,7 @@ pipeline_preclaim(struct pipeline *p, struct job **jobs, size_t n)
 		if (!claims_reserve(p, rt->idempotency_key, owner,
 		    config_usec(job->cfg, "daemon.idempotency_lease")))
 			continue;
-		corr = rt->event != NULL ? rt->event->correlation_id :
-		    rt->command != NULL ? rt->command->correlation_id : NULL;
+		corr = route_correlation_id(rt);
 		items[k] = (struct idem_claim_item){ .c = {
 			.key = rt->idempotency_key, .owner = owner, .detail_type = rt->detail_type,
 			.correlation_id = corr, .now_usec = now,
@@ -965,7 +988,8 @@ run_claimed(struct pipeline *p, struct job *job, const struct route *rt, const s
 
 	st->handle(&ctx, &out);
 	if (job->correlation_id == NULL && out.correlation_id[0] != '\0')
-		job->correlation_id = xstrdup(out.correlation_id);
+		job_set_texts(job, job->detail_type, job->source, job->handler, job->event_id,
+		    out.correlation_id);
 	if (out.outcome == OUTCOME_DONE) {
 		r = publish(p, rt, &out, &ec);
 		if (r == 0 && p->metrics != NULL)
@@ -1230,12 +1254,7 @@ pipeline_process(struct pipeline *p, struct job *job)
 	struct route *rt;
 
 	/* A job held in place after a dependency failure comes back here: start clean. */
-	free(job->detail_type);
-	free(job->source);
-	free(job->handler);
-	free(job->event_id);
-	free(job->correlation_id);
-	job->detail_type = job->source = job->handler = job->event_id = job->correlation_id = NULL;
+	job_set_texts(job, NULL, NULL, NULL, NULL, NULL);
 	job->retry_delay_usec = 0;
 	job->deleted = false;
 	job->infra_failure = false;
@@ -1245,14 +1264,8 @@ pipeline_process(struct pipeline *p, struct job *job)
 	rt = job->route != NULL ? job->route : route_message(job->msg->body, job->msg->body_len,
 	    job->msg->message_id);
 	job->route = NULL;
-	job->detail_type = xstrdup_or_null(rt->detail_type);
-	job->source = xstrdup_or_null(rt->source);
-	job->handler = xstrdup_or_null(rt->handler);
-	if (rt->event != NULL) {
-		job->event_id = xstrdup(rt->event->event_id);
-		job->correlation_id = xstrdup(rt->event->correlation_id);
-	} else if (rt->command != NULL && rt->command->correlation_id != NULL)
-		job->correlation_id = xstrdup(rt->command->correlation_id);
+	job_set_texts(job, rt->detail_type, rt->source, rt->handler,
+	    rt->event != NULL ? rt->event->event_id : NULL, route_correlation_id(rt));
 	if (job->dead_letter)
 		process_dead_letter(p, job, rt);
 	else if (rt->rejected)
@@ -1302,8 +1315,7 @@ pipeline_on_loop(struct pipeline *p, struct job *job)
 	if (!pipeline_loop_eligible(p, job))
 		return false;
 	/* The worker's choice of lock (process_routed): the run, else the key. */
-	corr = rt->event != NULL ? rt->event->correlation_id :
-	    rt->command != NULL ? rt->command->correlation_id : NULL;
+	corr = route_correlation_id(rt);
 	if (corr == NULL)
 		corr = rt->idempotency_key;
 	if (!corr_try_acquire(p, corr))
@@ -1347,11 +1359,7 @@ pipeline_end_parked(struct pipeline *p, struct queue_message *msg, struct config
 	const char *corr;
 
 	rt = route_message(msg->body, msg->body_len, msg->message_id);
-	job->handler = xstrdup_or_null(rt->handler);
-	if (rt->event != NULL)
-		job->correlation_id = xstrdup(rt->event->correlation_id);
-	else if (rt->command != NULL && rt->command->correlation_id != NULL)
-		job->correlation_id = xstrdup(rt->command->correlation_id);
+	job_set_texts(job, NULL, NULL, rt->handler, NULL, route_correlation_id(rt));
 	if (rt->rejected) {
 		res = PIPELINE_PARKED_NO_RUN;
 		parked_reason(reason, size, "%s; the router rejects it: %s", why, rt->reason);

@@ -204,8 +204,10 @@ log_outcome(const struct job *job)
 		.duration_ms = job->duration_ms,
 	};
 
-	log_full(levels[job->outcome], &f, "%s %s: %s", outcome_to_string(job->outcome),
-	    job->handler != NULL ? job->handler : "message", job->reason);
+	const char *parts[] = { f.outcome, " ", job->handler != NULL ? job->handler : "message", ": ",
+	    job->reason };
+
+	log_parts(levels[job->outcome], &f, parts, ELEMENTSOF(parts));
 }
 
 /* The counters of one outcome (a retry in place included). */

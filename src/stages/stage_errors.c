@@ -14,6 +14,7 @@
 
 #include "alchemiser/core/config.h"
 #include "alchemiser/core/err.h"
+#include "alchemiser/core/fixbuf.h"
 #include "alchemiser/core/json.h"
 #include "alchemiser/core/log.h"
 #include "alchemiser/core/timeutil.h"
@@ -289,8 +290,16 @@ stage_completed_handle(const struct stage_ctx *ctx, struct stage_output *out)
 {
 	const struct domain_event *wc = ctx->in->event;
 
-	/* Typed reads: no detail tree for the commonest message (issue #13). */
-	stage_set(out, OUTCOME_DONE, "workflow %s completed (%s) in %lld ms", wc->correlation_id,
-	    domain_event_is_true(wc, "success") ? "success" : "failure",
-	    (long long)domain_event_integer(wc, "workflow_duration_ms"));
+	struct fixbuf fb;
+
+	/* Typed reads: no detail tree for the commonest message; and no
+	 * format string: it cost more than the text (issue #13). */
+	out->outcome = OUTCOME_DONE;
+	fixbuf_init(&fb, out->reason, sizeof out->reason);
+	fixbuf_cat(&fb, "workflow ");
+	fixbuf_cat(&fb, wc->correlation_id);
+	fixbuf_cat(&fb, domain_event_is_true(wc, "success") ? " completed (success) in " :
+	    " completed (failure) in ");
+	fixbuf_i64(&fb, domain_event_integer(wc, "workflow_duration_ms"));
+	fixbuf_cat(&fb, " ms");
 }

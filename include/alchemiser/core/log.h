@@ -48,6 +48,9 @@ int	log_level_from_string(const char *s);
 
 void	log_full(int level, const struct log_fields *f, const char *fmt, ...)
 	    __attribute__((format(printf, 3, 4)));
+/* As log_full with the message the concatenation of parts[0..n) (NULL
+ * parts are skipped), no format: for the line of every message (issue #13). */
+void	log_parts(int level, const struct log_fields *f, const char *const *parts, size_t n);
 /* As log_full, returns err (a negative errno) so callers can "return log_..." */
 int	log_full_errno(int level, int err, const struct log_fields *f, const char *fmt, ...)
 	    __attribute__((format(printf, 4, 5)));

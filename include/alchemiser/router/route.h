@@ -71,5 +71,8 @@ struct route *route_message_tree(const char *body, size_t len, const char *sqs_m
 json_t	*route_explain(const struct route *r);
 const char *route_kind_to_string(enum route_kind k);
 void	route_free(struct route *r);
+/* The run the message belongs to: its event's correlation id, else its
+ * command's; NULL when it names none. */
+const char	*route_correlation_id(const struct route *r);
 
 #endif

@@ -40,11 +40,14 @@ struct job {
 	/* results, written by the worker */
 	enum outcome		 outcome;
 	char			 reason[384];
-	char			*correlation_id;
-	char			*event_id;
-	char			*detail_type;
-	char			*source;
-	char			*handler;
+	/* The route's names, NULL when unknown: all five live in texts, one
+	 * block (job_set_texts), not five copies per message (issue #13). */
+	const char		*correlation_id;
+	const char		*event_id;
+	const char		*detail_type;
+	const char		*source;
+	const char		*handler;
+	char			*texts;		/* owned */
 	int64_t			 duration_ms;
 	int64_t			 retry_delay_usec;	/* retry: at least this long (0 = back-off only) */
 	bool			 infra_failure;	/* retry because a dependency (store, bus, mail, broker) failed */

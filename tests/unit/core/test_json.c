@@ -393,7 +393,7 @@ END_TEST
  * answers exactly as jansson (value or error text) wherever it does not. */
 START_TEST(test_json_plain_agrees_under_mutation)
 {
-	static const char subst[] = "{}[]\",:\\0123-.eEtfnulx \t\n\x01\x7f\x80\xc3";
+	static const char subst[] = "{}[]\",:\\0123-.eEtfnulx \t\n\x01\x1f\x7f\x80\xc3";
 	const char *body = WC_BODY;
 	size_t len = strlen(body), i, k, accepted = 0;
 	char buf[sizeof WC_BODY];

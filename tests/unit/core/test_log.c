@@ -244,6 +244,82 @@ START_TEST(test_log_long_text_is_cut)
 }
 END_TEST
 
+/* The escaping reads eight bytes at a time while they are plain: a byte
+ * to escape (or keep) at every offset of a word, in the message and in a
+ * field, comes out as one byte at a time would have it. */
+static unsigned char probe_byte;
+static size_t probe_at;
+
+static void
+emit_probe(void)
+{
+	char text[40];
+	struct log_fields f = { .event_id = text, .duration_ms = -1 };
+
+	memset(text, 'a', sizeof text - 1);
+	text[sizeof text - 1] = '\0';
+	text[probe_at] = (char)probe_byte;
+	log_open(LOG_TARGET_STDERR);
+	log_full(LOG_NOTICE, &f, "%s", text);
+}
+
+START_TEST(test_log_escape_at_every_offset)
+{
+	static const unsigned char bytes[] = { 0x01, 0x1f, ' ', '!', '~', 0x7f, 0x80, 0xff };
+	size_t b, at;
+
+	for (b = 0; b < sizeof bytes; b++)
+		for (at = 0; at < 39; at++) {
+			char want_msg[128], want_field[128], want[300], *out, *got;
+			char one[8];
+
+			probe_byte = bytes[b];
+			probe_at = at;
+			if (bytes[b] >= ' ' && bytes[b] < 0x7f)
+				(void)snprintf(one, sizeof one, "%c", bytes[b]);
+			else
+				(void)snprintf(one, sizeof one, "\\x%02x", bytes[b]);
+			(void)snprintf(want_msg, sizeof want_msg, "%.*s%s%.*s", (int)at,
+			    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", one, (int)(38 - at),
+			    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa");
+			(void)snprintf(want_field, sizeof want_field, "%.*s%s%.*s", (int)at,
+			    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", bytes[b] == ' ' ? "\\x20" : one,
+			    (int)(38 - at), "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa");
+			out = capture(emit_probe);
+			got = strstr(out, " notice ");
+			ck_assert_ptr_nonnull(got);
+			got += strlen(" notice ");
+			(void)snprintf(want, sizeof want, "%s EVENT_ID=%s\n", want_msg, want_field);
+			ck_assert_msg(strcmp(got, want) == 0, "byte 0x%02x at %zu: got '%s', want '%s'",
+			    bytes[b], at, got, want);
+			free(out);
+		}
+}
+END_TEST
+
+/* log_parts writes what log_full writes for the same text. */
+static void
+emit_parts(void)
+{
+	const char *parts[] = { "done", " ", "completed", ": ", NULL, "workflow r-1 completed" };
+	struct log_fields f = { .correlation_id = "r-1", .outcome = "done", .duration_ms = 7 };
+
+	log_open(LOG_TARGET_STDERR);
+	log_set_max_level(LOG_INFO);
+	log_parts(LOG_INFO, &f, parts, sizeof parts / sizeof parts[0]);
+	log_parts(LOG_DEBUG, &f, parts, sizeof parts / sizeof parts[0]);
+}
+
+START_TEST(test_log_parts)
+{
+	char *out = capture(emit_parts);
+
+	assert_matches(out, "^" TS " info done completed: workflow r-1 completed CORRELATION_ID=r-1 "
+	    "OUTCOME=done DURATION_MS=7\n$");
+	free(out);
+}
+END_TEST
+
 START_TEST(test_log_escape_untrusted)
 {
 	char buf[32];
@@ -272,6 +348,8 @@ suite_log(void)
 	tcase_add_test(tc, test_log_stderr_prefix_and_filter);
 	tcase_add_test(tc, test_log_fields_on_stderr);
 	tcase_add_test(tc, test_log_escape_untrusted);
+	tcase_add_test(tc, test_log_escape_at_every_offset);
+	tcase_add_test(tc, test_log_parts);
 	tcase_add_test(tc, test_log_long_text_is_cut);
 	tcase_add_test(tc, test_log_escapes_every_field);
 	tcase_add_test(tc, test_log_level_names);
