@@ -7,9 +7,7 @@
 #include <sys/random.h>
 #include <time.h>
 
-#include <openssl/core_names.h>
 #include <openssl/evp.h>
-#include <openssl/params.h>
 
 #include "alchemiser/aws/awsutil.h"
 #include "alchemiser/core/xalloc.h"
@@ -64,17 +62,26 @@ void
 abuf_printf(struct abuf *b, const char *fmt, ...)
 {
 	va_list ap;
+	size_t room;
 	int n;
 
+	/* One formatting pass when it fits the room left (it mostly does: the
+	 * signer's lines are short); measuring first cost a second pass. */
+	abuf_reserve(b, 64);
+	room = b->cap - b->len;
 	va_start(ap, fmt);
-	n = vsnprintf(NULL, 0, fmt, ap);
+	n = vsnprintf(b->data + b->len, room, fmt, ap);
 	va_end(ap);
-	if (n < 0)
+	if (n < 0) {
+		b->data[b->len] = '\0';
 		return;
-	abuf_reserve(b, (size_t)n);
-	va_start(ap, fmt);
-	(void)vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
-	va_end(ap);
+	}
+	if ((size_t)n >= room) {
+		abuf_reserve(b, (size_t)n);
+		va_start(ap, fmt);
+		(void)vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
+		va_end(ap);
+	}
 	b->len += (size_t)n;
 }
 
@@ -110,14 +117,39 @@ aws_hex(const unsigned char *in, size_t n, char *out)
 	out[2 * n] = '\0';
 }
 
-void
-aws_sha256(const void *data, size_t len, unsigned char out[AWS_SHA256_LEN])
+/* Why fetched once: EVP_sha256() and EVP_md5() are legacy method tables, and
+ * OpenSSL 3 looks the provider's implementation up again on every
+ * EVP_DigestInit with one of them (name lookup, method store, locks): more
+ * than hashing a SigV4 canonical request costs on a CPU with SHA
+ * instructions (issue #13 profile). An explicitly fetched EVP_MD is used
+ * directly. They are never freed: process lifetime, like OpenSSL's own
+ * method store. */
+static EVP_MD *md_sha256, *md_md5;
+static pthread_once_t md_once = PTHREAD_ONCE_INIT;
+
+static void
+md_init(void)
+{
+	md_sha256 = EVP_MD_fetch(NULL, "SHA256", NULL);
+	md_md5 = EVP_MD_fetch(NULL, "MD5", NULL);
+	if (md_sha256 == NULL || md_md5 == NULL)
+		abort();
+}
+
+static void
+digest(const EVP_MD *md, const void *data, size_t len, unsigned char *out, unsigned want)
 {
 	unsigned int n = 0;
 
-	/* EVP_Digest with the built-in method table: no provider fetch per call. */
-	if (EVP_Digest(data, len, out, &n, EVP_sha256(), NULL) != 1 || n != AWS_SHA256_LEN)
+	if (EVP_Digest(data, len, out, &n, md, NULL) != 1 || n != want)
 		abort();
+}
+
+void
+aws_sha256(const void *data, size_t len, unsigned char out[AWS_SHA256_LEN])
+{
+	pthread_once(&md_once, md_init);
+	digest(md_sha256, data, len, out, AWS_SHA256_LEN);
 }
 
 void
@@ -129,55 +161,54 @@ aws_sha256_hex(const void *data, size_t len, char out[AWS_SHA256_HEX_LEN + 1])
 	aws_hex(md, sizeof md, out);
 }
 
-/* Why a template: in OpenSSL 3 both HMAC() and a fresh EVP_MAC_CTX fetch the
- * algorithm and parse the digest name on every call, which costs more than
- * the hash (bench: most of the signing time under load). The template is set
- * up once; each call duplicates it, which copies state and looks nothing up. */
-static EVP_MAC_CTX *hmac_template;
-static pthread_once_t hmac_once = PTHREAD_ONCE_INIT;
+#define HMAC_BLOCK 64	/* SHA-256's block size */
 
-static void
-hmac_template_init(void)
-{
-	OSSL_PARAM params[] = {
-		OSSL_PARAM_construct_utf8_string("digest", (char *)"SHA256", 0),
-		OSSL_PARAM_construct_end(),
-	};
-	EVP_MAC *mac = EVP_MAC_fetch(NULL, "HMAC", NULL);
-
-	if (mac == NULL)
-		abort();
-	hmac_template = EVP_MAC_CTX_new(mac);
-	EVP_MAC_free(mac);	/* the context keeps its own reference */
-	if (hmac_template == NULL || EVP_MAC_CTX_set_params(hmac_template, params) != 1)
-		abort();
-}
-
+/* HMAC (RFC 2104) over the fetched SHA-256, with one digest context: the
+ * EVP_MAC "HMAC" path copies three digest contexts per call and a fresh one
+ * fetches by name. RFC 4231's vectors are in tests/unit/aws/test_sigv4.c. */
 void
 aws_hmac_sha256(const void *key, size_t key_len, const void *data, size_t len,
     unsigned char out[AWS_SHA256_LEN])
 {
-	EVP_MAC_CTX *ctx;
-	size_t n = 0;
+	unsigned char k[HMAC_BLOCK] = { 0 }, pad[HMAC_BLOCK], inner[AWS_SHA256_LEN];
+	unsigned int n = 0, m = 0;
+	EVP_MD_CTX *ctx;
+	size_t i;
 
-	pthread_once(&hmac_once, hmac_template_init);
-	ctx = EVP_MAC_CTX_dup(hmac_template);
-	if (ctx == NULL || EVP_MAC_init(ctx, key, key_len, NULL) != 1 ||
-	    EVP_MAC_update(ctx, data, len) != 1 ||
-	    EVP_MAC_final(ctx, out, &n, AWS_SHA256_LEN) != 1 || n != AWS_SHA256_LEN)
+	pthread_once(&md_once, md_init);
+	if (key_len > HMAC_BLOCK)
+		digest(md_sha256, key, key_len, k, AWS_SHA256_LEN);
+	else if (key_len > 0)
+		memcpy(k, key, key_len);
+	ctx = EVP_MD_CTX_new();
+	for (i = 0; i < HMAC_BLOCK; i++)
+		pad[i] = k[i] ^ 0x36;
+	if (ctx == NULL || EVP_DigestInit_ex2(ctx, md_sha256, NULL) != 1 ||
+	    EVP_DigestUpdate(ctx, pad, HMAC_BLOCK) != 1 || EVP_DigestUpdate(ctx, data, len) != 1 ||
+	    EVP_DigestFinal_ex(ctx, inner, &n) != 1 || n != AWS_SHA256_LEN)
 		abort();
-	EVP_MAC_CTX_free(ctx);
+	for (i = 0; i < HMAC_BLOCK; i++)
+		pad[i] = k[i] ^ 0x5c;
+	/* out may alias key or data: both are consumed by now. */
+	if (EVP_DigestInit_ex2(ctx, md_sha256, NULL) != 1 ||
+	    EVP_DigestUpdate(ctx, pad, HMAC_BLOCK) != 1 ||
+	    EVP_DigestUpdate(ctx, inner, sizeof inner) != 1 ||
+	    EVP_DigestFinal_ex(ctx, out, &m) != 1 || m != AWS_SHA256_LEN)
+		abort();
+	EVP_MD_CTX_free(ctx);
+	explicit_bzero(k, sizeof k);
+	explicit_bzero(pad, sizeof pad);
+	explicit_bzero(inner, sizeof inner);
 }
 
 void
 aws_md5_hex(const void *data, size_t len, char out[AWS_MD5_HEX_LEN + 1])
 {
 	unsigned char md[16];
-	unsigned int n = 0;
 
 	/* MD5 only because SQS reports MD5OfBody; never for security. */
-	if (EVP_Digest(data, len, md, &n, EVP_md5(), NULL) != 1 || n != 16)
-		abort();
+	pthread_once(&md_once, md_init);
+	digest(md_md5, data, len, md, 16);
 	aws_hex(md, 16, out);
 }
 

@@ -72,6 +72,7 @@ struct aws_call {
 	size_t				 len;
 	int64_t				 timeout;
 	aws_call_cb			 cb;
+	aws_call_raw_cb			 raw_cb;	/* instead of cb: the 2xx body unparsed */
 	void				*arg;
 	struct retry_state		 st;
 	struct aws_credential_set	*set;
@@ -255,7 +256,7 @@ signed_req_free(struct signed_req *sr)
  * whether to retry. transport_r is http's return. */
 static int
 outcome(struct aws_client *c, const char *op, int transport_r, const struct http_response *resp,
-    const struct aws_credential_set *set, json_t **out, struct aws_error *err,
+    const struct aws_credential_set *set, bool raw, json_t **out, struct aws_error *err,
     enum retry_class *cls, struct errctx *ec)
 {
 	bool skewed;
@@ -272,6 +273,8 @@ outcome(struct aws_client *c, const char *op, int transport_r, const struct http
 		json_error_t jerr;
 
 		*cls = RETRY_CLASS_NONE;
+		if (raw)
+			return 0;	/* the caller reads the body itself */
 		/* local-aws-sqs answers an empty receive with an empty body. */
 		if (resp->body_len == 0) {
 			*out = json_object();
@@ -377,7 +380,7 @@ aws_client_call_text(struct aws_client *c, const char *op, const char *body, siz
 		    .body_len = len }, &resp, ec);
 		pool_give(c, h);
 		signed_req_free(&sr);
-		r = outcome(c, op, tr, &resp, set, ret, err, &cls, ec);
+		r = outcome(c, op, tr, &resp, set, false, ret, err, &cls, ec);
 		http_response_free(&resp);
 		aws_credential_set_unref(set);
 		if (r == 0) {
@@ -400,11 +403,16 @@ aws_client_call_text(struct aws_client *c, const char *op, const char *body, siz
 
 static void call_attempt(struct aws_call *call);
 
+/* raw_body: the 2xx body for a raw call (NULL otherwise). */
 static void
-call_finish(struct aws_call *call, json_t *resp, int r, const struct aws_error *err,
-    const struct errctx *ec)
+call_finish(struct aws_call *call, json_t *resp, const struct http_response *raw_body, int r,
+    const struct aws_error *err, const struct errctx *ec)
 {
-	call->cb(resp, r, err, ec, call->arg);
+	if (call->raw_cb != NULL)
+		call->raw_cb(raw_body != NULL ? raw_body->body : NULL,
+		    raw_body != NULL ? raw_body->body_len : 0, r, err, ec, call->arg);
+	else
+		call->cb(resp, r, err, ec, call->arg);
 	aws_credential_set_unref(call->set);
 	event_free(call->timer);
 	free(call->op);
@@ -421,7 +429,7 @@ call_timer_cb(evutil_socket_t fd, short what, void *arg)
 		struct errctx ec;
 
 		errctx_set(&ec, -ECANCELED, "%s: cancelled", call->op);
-		call_finish(call, NULL, -ECANCELED, NULL, &ec);
+		call_finish(call, NULL, NULL, -ECANCELED, NULL, &ec);
 		return;
 	}
 	call_attempt(call);
@@ -449,21 +457,22 @@ call_http_cb(struct http_response *resp, int tr, const struct errctx *hec, void 
 	call->xfer = NULL;
 	if (tr == -ECANCELED || call->cancelled) {
 		errctx_set(&ec, -ECANCELED, "%s: cancelled", call->op);
-		call_finish(call, NULL, -ECANCELED, NULL, &ec);
+		call_finish(call, NULL, NULL, -ECANCELED, NULL, &ec);
 		return;
 	}
-	r = outcome(call->c, call->op, tr, resp, call->set, &out, &err, &cls, &ec);
+	r = outcome(call->c, call->op, tr, resp, call->set, call->raw_cb != NULL, &out, &err, &cls,
+	    &ec);
 	aws_credential_set_unref(call->set);
 	call->set = NULL;
 	if (r == 0) {
 		retry_success(&call->c->quota, &call->st);
-		call_finish(call, out, 0, &err, &ec);
+		call_finish(call, out, resp, 0, &err, &ec);
 		json_decref(out);
 		return;
 	}
 	delay = retry_next(&call->c->quota, &call->st, cls);
 	if (delay < 0) {
-		call_finish(call, out, r, &err, &ec);
+		call_finish(call, out, NULL, r, &err, &ec);
 		json_decref(out);
 		return;
 	}
@@ -495,7 +504,7 @@ call_attempt(struct aws_call *call)
 	}
 	if (r < 0) {
 		errctx_prefix(&ec, "%s", call->op);
-		call_finish(call, NULL, r, NULL, &ec);
+		call_finish(call, NULL, NULL, r, NULL, &ec);
 	}
 }
 
@@ -512,14 +521,13 @@ aws_client_start(struct aws_client *c, struct http_multi *m, struct event_base *
 	    ec);
 }
 
-int
-aws_client_start_text(struct aws_client *c, struct http_multi *m, struct event_base *base,
-    const char *op, char *body, size_t len, int64_t timeout_usec, aws_call_cb cb, void *arg,
-    struct aws_call **ret, struct errctx *ec)
+static int
+start(struct aws_client *c, struct http_multi *m, struct event_base *base, const char *op,
+    char *body, size_t len, int64_t timeout_usec, aws_call_cb cb, aws_call_raw_cb raw_cb, void *arg,
+    struct aws_call **ret)
 {
 	struct aws_call *call = xcalloc(1, sizeof *call);
 
-	(void)ec;
 	call->c = c;
 	call->m = m;
 	call->base = base;
@@ -528,6 +536,7 @@ aws_client_start_text(struct aws_client *c, struct http_multi *m, struct event_b
 	call->len = len;
 	call->timeout = timeout_usec;
 	call->cb = cb;
+	call->raw_cb = raw_cb;
 	call->arg = arg;
 	call->timer = evtimer_new(base, call_timer_cb, call);
 	if (call->timer == NULL)
@@ -539,6 +548,24 @@ aws_client_start_text(struct aws_client *c, struct http_multi *m, struct event_b
 	if (ret != NULL)
 		*ret = call;
 	return 0;
+}
+
+int
+aws_client_start_text(struct aws_client *c, struct http_multi *m, struct event_base *base,
+    const char *op, char *body, size_t len, int64_t timeout_usec, aws_call_cb cb, void *arg,
+    struct aws_call **ret, struct errctx *ec)
+{
+	(void)ec;
+	return start(c, m, base, op, body, len, timeout_usec, cb, NULL, arg, ret);
+}
+
+int
+aws_client_start_raw(struct aws_client *c, struct http_multi *m, struct event_base *base,
+    const char *op, char *body, size_t len, int64_t timeout_usec, aws_call_raw_cb cb, void *arg,
+    struct aws_call **ret, struct errctx *ec)
+{
+	(void)ec;
+	return start(c, m, base, op, body, len, timeout_usec, NULL, cb, arg, ret);
 }
 
 void
@@ -567,7 +594,7 @@ aws_call_abort(struct aws_call *call)
 	call->xfer = NULL;
 	evtimer_del(call->timer);
 	errctx_set(&ec, -ECANCELED, "%s: cancelled", call->op);
-	call_finish(call, NULL, -ECANCELED, NULL, &ec);
+	call_finish(call, NULL, NULL, -ECANCELED, NULL, &ec);
 }
 
 int

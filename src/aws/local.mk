@@ -18,6 +18,7 @@ src_aws_libaws_a_SOURCES = \
 	src/aws/client.c \
 	src/aws/reqbuf.c \
 	src/aws/sqs.c \
+	src/aws/sqs_receive.c \
 	src/aws/sqs_dlq.c \
 	src/aws/eventbridge.c \
 	src/aws/dynamodb.c \
@@ -39,7 +40,8 @@ AWS_TESTS = \
 	tests/unit/aws/test_eventbridge \
 	tests/unit/aws/test_sqs \
 	tests/unit/aws/test_dynamodb \
-	tests/unit/aws/test_reqbuf
+	tests/unit/aws/test_reqbuf \
+	tests/unit/aws/test_sqs_receive
 
 tests_unit_aws_test_sigv4_LDADD = $(AWS_TEST_LIBS)
 tests_unit_aws_test_http_LDADD = $(AWS_TEST_LIBS)
@@ -50,6 +52,7 @@ tests_unit_aws_test_eventbridge_LDADD = $(AWS_TEST_LIBS)
 tests_unit_aws_test_sqs_LDADD = $(AWS_TEST_LIBS)
 tests_unit_aws_test_dynamodb_LDADD = $(AWS_TEST_LIBS)
 tests_unit_aws_test_reqbuf_LDADD = $(AWS_TEST_LIBS)
+tests_unit_aws_test_sqs_receive_LDADD = $(AWS_TEST_LIBS)
 
 EXTRA_DIST += tests/data/aws
 

@@ -52,7 +52,16 @@ trimall(const char *v)
 {
 	struct abuf b;
 	bool space = false;
+	const char *q;
 
+	/* Most values have nothing to trim: no white space but single inner
+	 * spaces, none at either end. */
+	for (q = v; *q != '\0'; q++)
+		if ((isspace((unsigned char)*q) && *q != ' ') || (*q == ' ' && (q == v || q[1] == ' ' ||
+		    q[1] == '\0')))
+			break;
+	if (*q == '\0')
+		return xstrdup(v);
 	abuf_init(&b);
 	for (; *v != '\0'; v++) {
 		if (isspace((unsigned char)*v)) {

@@ -12,6 +12,7 @@
 #include "alchemiser/aws/http.h"
 #include "alchemiser/aws/reqbuf.h"
 #include "alchemiser/aws/sqs.h"
+#include "alchemiser/aws/sqs_receive.h"
 #include "alchemiser/core/err.h"
 #include "alchemiser/core/xalloc.h"
 
@@ -115,11 +116,29 @@ op_start_text(struct sqs_op *op, const char *name, struct reqbuf *b, int64_t tim
 }
 
 static int64_t
+ms_text(const char *v)
+{
+	return v != NULL ? strtoll(v, NULL, 10) * 1000 : 0;
+}
+
+static int64_t
 ms_attr(const json_t *attrs, const char *name)
 {
-	const char *v = json_string_value(json_object_get(attrs, name));
+	return ms_text(json_string_value(json_object_get(attrs, name)));
+}
 
-	return v != NULL ? strtoll(v, NULL, 10) * 1000 : 0;
+static int
+check_md5(const char *id, const char *body, size_t blen, const char *md5, struct errctx *ec)
+{
+	char got[AWS_MD5_HEX_LEN + 1];
+
+	if (md5 == NULL)
+		return 0;
+	aws_md5_hex(body, blen, got);
+	if (strcasecmp(got, md5) != 0)
+		return errctx_set(ec, -EPROTO, "ReceiveMessage: MD5 of body of message %s is %s, "
+		    "SQS said %s", id, got, md5);
+	return 0;
 }
 
 static int
@@ -134,18 +153,13 @@ parse_message(const json_t *j, struct queue_message **ret, struct errctx *ec)
 	const char *cnt = json_string_value(json_object_get(attrs, "ApproximateReceiveCount"));
 	struct queue_message *m;
 	size_t blen;
+	int r;
 
 	if (id == NULL || rh == NULL || body == NULL)
 		return errctx_set(ec, -EPROTO, "ReceiveMessage: message without MessageId, ReceiptHandle or Body");
 	blen = json_string_length(json_object_get(j, "Body"));
-	if (md5 != NULL) {
-		char got[AWS_MD5_HEX_LEN + 1];
-
-		aws_md5_hex(body, blen, got);
-		if (strcasecmp(got, md5) != 0)
-			return errctx_set(ec, -EPROTO, "ReceiveMessage: MD5 of body of message %s is %s, "
-			    "SQS said %s", id, got, md5);
-	}
+	if ((r = check_md5(id, body, blen, md5, ec)) < 0)
+		return r;
 	m = xcalloc(1, sizeof *m);
 	m->message_id = xstrdup(id);
 	m->receipt = xstrdup(rh);
@@ -161,32 +175,85 @@ parse_message(const json_t *j, struct queue_message **ret, struct errctx *ec)
 	return 0;
 }
 
+/* The same from sqs_rx_scan's fields, whose strings it takes over. */
+static int
+rx_message(struct sqs_rx_message *f, struct queue_message **ret, struct errctx *ec)
+{
+	struct queue_message *m;
+	int r;
+
+	if ((r = check_md5(f->message_id, f->body, f->body_len, f->md5, ec)) < 0)
+		return r;
+	m = xcalloc(1, sizeof *m);
+	m->message_id = f->message_id;
+	m->receipt = f->receipt;
+	m->body = f->body;
+	m->body_len = f->body_len;
+	f->message_id = f->receipt = f->body = NULL;
+	m->receive_count = f->receive_count != NULL ? (unsigned)strtoul(f->receive_count, NULL, 10) : 1;
+	m->sent_usec = ms_text(f->sent);
+	m->first_receive_usec = ms_text(f->first_receive);
+	*ret = m;
+	return 0;
+}
+
+/* The jansson path, for a response sqs_rx_scan declined: the same result
+ * (or error) it always gave. */
+static int
+parse_receive_tree(const char *body, size_t len, struct queue_message ***msgs, size_t *n,
+    struct errctx *ec)
+{
+	json_error_t jerr;
+	json_t *resp = json_loadb(body, len, 0, &jerr);
+	json_t *arr;
+	size_t i;
+	int r = 0;
+
+	if (resp == NULL || !json_is_object(resp)) {
+		json_decref(resp);
+		return errctx_set(ec, -EPROTO, "ReceiveMessage: response is not a JSON object: %s",
+		    jerr.text);
+	}
+	arr = json_object_get(resp, "Messages");
+	*n = json_is_array(arr) ? json_array_size(arr) : 0;
+	if (*n > TRANSPORT_MAX_BATCH)
+		*n = TRANSPORT_MAX_BATCH;
+	if (*n > 0)
+		*msgs = xcalloc(*n, sizeof **msgs);
+	for (i = 0; i < *n && r == 0; i++)
+		r = parse_message(json_array_get(arr, i), &(*msgs)[i], ec);
+	json_decref(resp);
+	return r;
+}
+
 static void
-receive_done(json_t *resp, int r, const struct aws_error *err, const struct errctx *cec, void *arg)
+receive_done(const char *body, size_t len, int r, const struct aws_error *err,
+    const struct errctx *cec, void *arg)
 {
 	struct sqs_op *op = arg;
 	struct queue_message *none[1] = { NULL };
 	struct queue_message **msgs = none;	/* never NULL, even when empty */
+	struct sqs_rx_message rx[TRANSPORT_MAX_BATCH];
 	struct errctx ec = *cec;
 	transport_receive_cb cb = op->rcb;
 	void *cbarg = op->arg;
 	size_t n = 0, i;
 
-	if (r == 0) {
-		json_t *arr = json_object_get(resp, "Messages");
-
-		n = json_is_array(arr) ? json_array_size(arr) : 0;
-		if (n > TRANSPORT_MAX_BATCH)
-			n = TRANSPORT_MAX_BATCH;
+	(void)err;
+	if (r == 0 && sqs_rx_scan(body, len, TRANSPORT_MAX_BATCH, rx, &n)) {
 		if (n > 0)
 			msgs = xcalloc(n, sizeof *msgs);
 		for (i = 0; i < n && r == 0; i++)
-			r = parse_message(json_array_get(arr, i), &msgs[i], &ec);
-		if (r < 0) {
-			for (i = 0; i < n; i++)
-				queue_message_free(msgs[i]);
-			n = 0;
-		}
+			r = rx_message(&rx[i], &msgs[i], &ec);
+		for (i = 0; i < n; i++)
+			sqs_rx_clear(&rx[i]);
+	} else if (r == 0) {
+		r = parse_receive_tree(body, len, &msgs, &n, &ec);
+	}
+	if (r < 0) {
+		for (i = 0; i < n; i++)
+			queue_message_free(msgs[i]);
+		n = 0;
 	}
 	op_free(op);
 	cb(msgs, n, r, &ec, cbarg);
@@ -203,6 +270,9 @@ sqs_receive(struct transport *tr, unsigned max, int64_t wait_usec, int64_t visib
 	int64_t vis = (visibility_usec + 999999) / 1000000;
 	struct reqbuf b = { 0 };
 	struct sqs_op *op;
+	char *body;
+	size_t len;
+	int r;
 
 	if (t->receive != NULL)
 		return errctx_set(ec, -EBUSY, "SQS: a receive is already outstanding");
@@ -231,8 +301,12 @@ sqs_receive(struct transport *tr, unsigned max, int64_t wait_usec, int64_t visib
 	op = op_new(t, SQS_OP_RECEIVE, arg);
 	op->rcb = cb;
 	t->receive = op;
-	return op_start_text(op, "ReceiveMessage", &b, wait * 1000000 + t->poll_slack_usec, receive_done,
-	    ec);
+	body = reqbuf_take(&b, &len);
+	r = aws_client_start_raw(t->client, t->multi, t->ev, "ReceiveMessage", body, len,
+	    wait * 1000000 + t->poll_slack_usec, receive_done, op, &op->call, ec);
+	if (r < 0)
+		op_free(op);
+	return r;
 }
 
 /* Why nothing is aborted: SQS cannot recall a ReceiveMessage. Messages it

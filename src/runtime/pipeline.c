@@ -1,5 +1,6 @@
 #include <errno.h>
 #include <pthread.h>
+#include <semaphore.h>
 #include <signal.h>
 #include <time.h>
 #include <stdio.h>
@@ -49,9 +50,13 @@ struct batch_slot {
 	struct job			*job;
 	struct idem_claim_item		*claim;
 	struct idem_complete_item	*complete;
-	bool				 done;
 	struct errctx			 ec;	/* the batch's reason when r < 0 */
 	struct batch_slot		*next;
+	/* A follower sleeps on its own semaphore, not on batch_cond: the
+	 * answer wakes each follower once and none re-takes batch_lock, where
+	 * a broadcast woke every waiter (both batches' followers and leaders)
+	 * into a stampede on the lock (issue #13: 16 futex calls a message). */
+	sem_t				 answered;
 };
 
 /* Group commit for the idempotency store (issue #13): the claims (or the
@@ -337,7 +342,7 @@ static void
 batch_join(struct pipeline *p, struct batcher *bt, struct batch_slot *slot, struct job *job,
     bool completions)
 {
-	struct batch_slot *list;
+	struct batch_slot *list, *sl;
 	struct timespec until;
 	size_t n;
 
@@ -350,9 +355,12 @@ batch_join(struct pipeline *p, struct batcher *bt, struct batch_slot *slot, stru
 	if (bt->leader) {
 		if (batch_full(p, bt, completions))
 			pthread_cond_broadcast(&p->batch_cond);
-		while (!slot->done)
-			pthread_cond_wait(&p->batch_cond, &p->batch_lock);
+		if (sem_init(&slot->answered, 0, 0) != 0)
+			abort();
 		pthread_mutex_unlock(&p->batch_lock);
+		while (sem_wait(&slot->answered) != 0)
+			;	/* EINTR */
+		(void)sem_destroy(&slot->answered);
 		return;
 	}
 	bt->leader = true;
@@ -378,24 +386,34 @@ batch_join(struct pipeline *p, struct batcher *bt, struct batch_slot *slot, stru
 
 	pthread_mutex_lock(&p->batch_lock);
 	p->sending--;
-	for (; list != NULL; list = list->next) {
+	for (sl = list; sl != NULL; sl = sl->next) {
 		/* A claimed job's completion will come: from now on the next
 		 * completion batch waits for it (before anyone wakes, or the
 		 * first one back would complete alone). */
-		if (list->claim != NULL && list->claim->r == 0 && !list->job->heading_complete &&
+		if (sl->claim != NULL && sl->claim->r == 0 && !sl->job->heading_complete &&
 		    !p->loop_completes &&
-		    (list->claim->res == IDEM_CLAIMED || list->claim->res == IDEM_TAKEN_OVER)) {
-			list->job->heading_complete = true;
+		    (sl->claim->res == IDEM_CLAIMED || sl->claim->res == IDEM_TAKEN_OVER)) {
+			sl->job->heading_complete = true;
 			p->heading_completes++;
 		}
-		if (list->complete != NULL && !list->job->finishing) {
-			list->job->finishing = true;
+		if (sl->complete != NULL && !sl->job->finishing) {
+			sl->job->finishing = true;
 			p->finishing++;
 		}
-		list->done = true;
 	}
-	pthread_cond_broadcast(&p->batch_cond);
+	/* The counts above only hold a gathering leader back: nobody to wake
+	 * unless another batch can go now. */
+	if (batch_ready(p, false) || batch_ready(p, true))
+		pthread_cond_broadcast(&p->batch_cond);
 	pthread_mutex_unlock(&p->batch_lock);
+	/* Each follower returns (and its slot, on its stack, ends) once
+	 * posted: read next first. The leader's own slot is not posted. */
+	while (list != NULL) {
+		sl = list;
+		list = list->next;
+		if (sl != slot)
+			(void)sem_post(&sl->answered);
+	}
 }
 
 /* claim() through the batch when the store has one. */

@@ -181,8 +181,10 @@ workers_submit(struct workers *w, struct job *job)
 		w->queue_head = job;
 	w->queue_tail = job;
 	w->queued++;
-	pthread_cond_signal(&w->work);
 	pthread_mutex_unlock(&w->lock);
+	/* After the unlock: a worker woken under it would only block on the
+	 * lock we still hold (a futex round trip per job; issue #13). */
+	pthread_cond_signal(&w->work);
 }
 
 unsigned

@@ -83,6 +83,17 @@ int	aws_client_start(struct aws_client *c, struct http_multi *m, struct event_ba
 int	aws_client_start_text(struct aws_client *c, struct http_multi *m, struct event_base *base,
 	    const char *op, char *body, size_t len, int64_t timeout_usec, aws_call_cb cb, void *arg,
 	    struct aws_call **ret, struct errctx *ec);
+/* A raw call's callback: on success (r == 0) the 2xx response body as it
+ * came (len bytes, NUL-terminated, borrowed for the call; len 0 for an empty
+ * body), parsed by nobody; on failure body is NULL, r and err as for
+ * aws_call_cb (the error body is parsed for err as usual). */
+typedef void (*aws_call_raw_cb)(const char *body, size_t len, int r, const struct aws_error *err,
+    const struct errctx *ec, void *arg);
+/* aws_client_start_text whose success hands over the body unparsed: for a
+ * response read by a purpose-built reader (sqs_receive.h). */
+int	aws_client_start_raw(struct aws_client *c, struct http_multi *m, struct event_base *base,
+	    const char *op, char *body, size_t len, int64_t timeout_usec, aws_call_raw_cb cb,
+	    void *arg, struct aws_call **ret, struct errctx *ec);
 /* The callback still runs once, later, with -ECANCELED. */
 void	aws_call_cancel(struct aws_call *call);
 /* The callback runs now with -ECANCELED (owner shutting down). */

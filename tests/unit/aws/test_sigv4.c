@@ -363,6 +363,38 @@ START_TEST(test_sigv4_time_formats)
 }
 END_TEST
 
+/* The digests the signer is built on (awsutil.c fetches SHA-256 and MD5
+ * once and computes HMAC itself): RFC 4231 cases 1, 2 and 6 (a key longer
+ * than a block), the empty SHA-256 and RFC 1321's MD5 of "abc". */
+START_TEST(test_sigv4_digest_vectors)
+{
+	unsigned char key[131], mac[AWS_SHA256_LEN];
+	char hex[AWS_SHA256_HEX_LEN + 1], md5[AWS_MD5_HEX_LEN + 1];
+	const char *big = "Test Using Larger Than Block-Size Key - Hash Key First";
+
+	memset(key, 0x0b, 20);
+	aws_hmac_sha256(key, 20, "Hi There", 8, mac);
+	aws_hex(mac, sizeof mac, hex);
+	ck_assert_str_eq(hex, "b0344c61d8db38535ca8afceaf0bf12b881dc200c9833da726e9376c2e32cff7");
+	aws_hmac_sha256("Jefe", 4, "what do ya want for nothing?", 28, mac);
+	aws_hex(mac, sizeof mac, hex);
+	ck_assert_str_eq(hex, "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
+	memset(key, 0xaa, sizeof key);
+	aws_hmac_sha256(key, sizeof key, big, strlen(big), mac);
+	aws_hex(mac, sizeof mac, hex);
+	ck_assert_str_eq(hex, "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54");
+	/* Output over the key, as the signing-key chain calls it. */
+	memcpy(mac, "Jefe", 4);
+	aws_hmac_sha256(mac, 4, "what do ya want for nothing?", 28, mac);
+	aws_hex(mac, sizeof mac, hex);
+	ck_assert_str_eq(hex, "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
+	aws_sha256_hex("", 0, hex);
+	ck_assert_str_eq(hex, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+	aws_md5_hex("abc", 3, md5);
+	ck_assert_str_eq(md5, "900150983cd24fb0d6963f7d28e17f72");
+}
+END_TEST
+
 static Suite *
 sigv4_suite(void)
 {
@@ -379,6 +411,7 @@ sigv4_suite(void)
 	tcase_add_test(tc, test_sigv4_header_trim_and_token);
 	tcase_add_test(tc, test_sigv4_sqs_worked_example);
 	tcase_add_test(tc, test_sigv4_cached_signing_key);
+	tcase_add_test(tc, test_sigv4_digest_vectors);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("errors");
 	tcase_add_test(tc, test_sigv4_missing_host);
