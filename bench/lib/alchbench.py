@@ -584,6 +584,7 @@ def idle_probe(p, nt, seconds, label, out, floor_dir=None):
                         str(pages)], stdout=subprocess.PIPE)
             fl.stdout.readline()
             fls.append((key, pages, fl))
+        time.sleep(0.5)  # asleep before the window opens: its first sleep is no wake-up
     c0, n0, s0, t0 = proc_cpu(p.pid), proc_cpu_ns(p.pid), proc_ctxsw(p.pid), time.monotonic()
     th0, k0 = proc_threads_cpu_ns(p.pid), proc_ticks(p.pid)
     f0 = [(proc_cpu_ns(fl.pid), proc_ctxsw(fl.pid)) for _, _, fl in fls]
