@@ -774,24 +774,23 @@ def cmd_moto(a):
                 m["n"] = n
                 return m
 
-            log("moto: empty runs")
-            res["ours0"] = [ours(0, 10)]
-            if front:
-                res["oursf0"] = [ours(0, 10, front.url)]
-            if have_node:
-                res["node0"] = [node(0, "batch")]
-                if front:
-                    res["nodebf0"] = [node(0, "batch", front.url)]
             # Interleaved: ours and sqs-consumer batch, directly and through
-            # the front, one of each per round, so load drifts hit all alike.
+            # the front, one of each per round, so load drifts hit all alike;
+            # and each one's empty run in the same round, subtracted from it
+            # (the start-up of one empty run varied 18-35 ms: at 300 messages
+            # one empty run alone moved a result by 57 us per message).
             for rep in range(a.reps):
                 log(f"moto: round {rep + 1} of {a.reps}")
+                res.setdefault("ours0", []).append(ours(0, 10))
                 res.setdefault("ours", []).append(ours(a.n, 10))
                 if have_node:
+                    res.setdefault("node0", []).append(node(0, "batch"))
                     res.setdefault("nodeb", []).append(node(a.n, "batch"))
                 if front:
+                    res.setdefault("oursf0", []).append(ours(0, 10, front.url))
                     res.setdefault("oursf", []).append(ours(a.n, 10, front.url))
                     if have_node:
+                        res.setdefault("nodebf0", []).append(node(0, "batch", front.url))
                         res.setdefault("nodebf", []).append(node(a.n, "batch", front.url))
             log("moto: the other clients")
             res["ours4"] = [ours(a.n, 4)]
@@ -827,15 +826,19 @@ def cmd_moto(a):
         runs = res.get(k)
         if not runs:
             return None
-        base = res[k0][0]["cpu"] if k0 and res.get(k0) else 0.0
-        # A run killed at its limit handled fewer: divide by what it did.
-        return median([(r["cpu"] - base) * 1e6 / (r.get("done") or r["n"]) for r in runs])
+        empties = res.get(k0) or [] if k0 else []
+        # Each run net of its own round's empty run where there is one,
+        # else of the empty runs' median. A run killed at its limit handled
+        # fewer: divide by what it did.
+        return median([(r["cpu"] - (empties[i]["cpu"] if len(empties) == len(runs) else
+                                     median([e["cpu"] for e in empties]) if empties else 0.0))
+                       * 1e6 / (r.get("done") or r["n"]) for i, r in enumerate(runs)])
 
     def reqs(k, k0):
         runs = [r for r in res.get(k) or [] if r.get("requests") is not None]
         if not runs:
             return None	# killed before it logged its count
-        base = res[k0][0].get("requests") or 0 if k0 and res.get(k0) else 0
+        base = median([e.get("requests") or 0 for e in res[k0]]) if k0 and res.get(k0) else 0
         return median([(r["requests"] - base) / r["n"] for r in runs])
 
     def note(k, extra=""):
@@ -862,8 +865,10 @@ def cmd_moto(a):
         print(f"| {name} | {r['n']} | {r['wall']:.1f} | {r['cpu'] * 1e6 / r['n']:.0f} | "
               f"{netv:.0f} | " + (f"{rq:.2f}" if rq is not None else "-") +
               f" | {ratio:.2f}x | {note(k)} |", flush=True)
-    print(f"| (start-up + shutdown of an empty run: ours {res['ours0'][0]['cpu'] * 1000:.0f} ms CPU"
-          + (f", sqs-consumer {res['node0'][0]['cpu'] * 1000:.0f} ms CPU" if "node0" in res else "")
+    print(f"| (start-up + shutdown of an empty run, median: ours "
+          f"{median([e['cpu'] for e in res['ours0']]) * 1000:.0f} ms CPU"
+          + (f", sqs-consumer {median([e['cpu'] for e in res['node0']]) * 1000:.0f} ms CPU"
+             if "node0" in res else "")
           + ") | | | | | | | |")
     if "nodeb" in res:
         nb, nbf, of = net("nodeb", "node0"), net("nodebf", "nodebf0"), net("oursf", "oursf0")
