@@ -27,6 +27,7 @@
 #include <unistd.h>
 #include <sqlite3.h>
 
+#include "alchemiser/core/fixbuf.h"
 #include "alchemiser/core/owner.h"
 #include "../src/local/sqlite_mem.h"
 
@@ -63,22 +64,6 @@ run(sqlite3_stmt *s, const char *what)
 	if (rc != SQLITE_DONE && rc != SQLITE_ROW)
 		die(what);
 	(void)sqlite3_reset(s);
-}
-
-/* v (>= 0) in decimal at p; the end. */
-static char *
-put_dec(char *p, int64_t v)
-{
-	char digits[20];
-	int nd = 0;
-
-	do {
-		digits[nd++] = (char)('0' + v % 10);
-		v /= 10;
-	} while (v > 0);
-	while (nd > 0)
-		*p++ = digits[--nd];
-	return p;
 }
 
 /* v as 16 lowercase hex digits at p; the end. */
@@ -122,8 +107,8 @@ main(int argc, char **argv)
 	sqlite3_stmt *ins, *sel, *upd, *get, *claim, *done, *del, *begin, *commit;
 	char path[4096], body[1024], keys[32][64], corrs[32][72], receipts[32][24 + 34 + OWNER_MAX], owner[OWNER_MAX];
 	uint64_t rnd = 0x9e3779b97f4a7c15u;
-	size_t owner_len;
-	char *at;
+	struct fixbuf fb;
+	char hex[32];
 	int64_t seqs[32];
 	struct rusage r0, r1;
 	double w0, w1;
@@ -208,7 +193,6 @@ main(int argc, char **argv)
 	    " lease_expires_usec = NULL WHERE key = ?1 AND owner = ?2 AND status = 'IN_PROGRESS'");
 	del = prep("DELETE FROM queue_messages WHERE queue = 'alchemiser-work' AND receipt = ?1");
 	(void)owner_self(owner, sizeof owner);
-	owner_len = strlen(owner);
 
 	(void)getrusage(RUSAGE_SELF, &r0);
 	w0 = mono_s();
@@ -234,15 +218,20 @@ main(int argc, char **argv)
 			/* The body's event id (fill: row i is "floor-<i>", seq i + 1),
 			 * and a receipt of the daemon's shape; no printf, as the
 			 * daemon has none here (it would be the floor's own cost). */
-			at = put_dec(stpcpy(keys[got], "floor-"), seqs[got] - 1);
-			*at = '\0';
-			memcpy(stpcpy(corrs[got], keys[got]), "-run", 5);
+			fixbuf_init(&fb, keys[got], sizeof keys[got]);
+			fixbuf_cat(&fb, "floor-");
+			fixbuf_i64(&fb, seqs[got] - 1);
+			fixbuf_init(&fb, corrs[got], sizeof corrs[got]);
+			fixbuf_cat(&fb, keys[got]);
+			fixbuf_cat(&fb, "-run");
 			rnd ^= rnd << 13, rnd ^= rnd >> 7, rnd ^= rnd << 17;
-			at = put_dec(receipts[got], seqs[got]);
-			*at++ = '.';
-			at = put_hex(put_hex(at, rnd), rnd * 0x2545f4914f6cdd1du);
-			*at++ = '.';
-			memcpy(at, owner, owner_len + 1);
+			put_hex(put_hex(hex, rnd), rnd * 0x2545f4914f6cdd1du);
+			fixbuf_init(&fb, receipts[got], sizeof receipts[got]);
+			fixbuf_i64(&fb, seqs[got]);
+			fixbuf_cat(&fb, ".");
+			fixbuf_catn(&fb, hex, 32);
+			fixbuf_cat(&fb, ".");
+			fixbuf_cat(&fb, owner);
 			got++;
 		}
 		(void)sqlite3_reset(sel);

@@ -53,6 +53,6 @@ dist_noinst_DATA += tests/data/local/patterns.json
 # beside the daemon. Built by `make bench`, never installed.
 EXTRA_PROGRAMS += bench/floor_sqlite
 bench_floor_sqlite_SOURCES = bench/floor_sqlite.c src/local/sqlite_mem.c src/local/sqlite_mem.h \
-	src/core/owner.c
+	src/core/owner.c src/core/fixbuf.c
 bench_floor_sqlite_LDADD = $(SQLITE_LIBS)
 CLEANFILES += bench/floor_sqlite

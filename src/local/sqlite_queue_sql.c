@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "alchemiser/core/err.h"
+#include "alchemiser/core/fixbuf.h"
 #include "alchemiser/core/owner.h"
 #include "alchemiser/core/xalloc.h"
 #include "alchemiser/local/sqlite_queue.h"
@@ -95,28 +96,21 @@ column_dup(sqlite3_stmt *s, int i, size_t *len)
 	return out;
 }
 
-/* "SEQ.RANDOM.OWNER" (RANDOM: the first 32 characters of rnd), built by
- * hand: vasprintf was a tenth of a receive's own work (issue #13). */
+/* "SEQ.RANDOM.OWNER" (RANDOM: the first 32 characters of rnd), without a
+ * format string: vasprintf was a tenth of a receive's own work (issue #13). */
 static char *
 receipt_new(int64_t seq, const char *rnd, const char *owner)
 {
-	char digits[24];
-	size_t nd = 0, no = strlen(owner), o = 0;
-	uint64_t v = seq < 0 ? 0 : (uint64_t)seq;
-	char *out;
+	size_t size = 20 + 1 + 32 + 1 + strlen(owner) + 1;
+	char *out = xmalloc(size);
+	struct fixbuf fb;
 
-	do {
-		digits[nd++] = (char)('0' + v % 10);
-		v /= 10;
-	} while (v > 0);
-	out = xmalloc(nd + 1 + 32 + 1 + no + 1);
-	while (nd > 0)
-		out[o++] = digits[--nd];
-	out[o++] = '.';
-	memcpy(out + o, rnd, 32);
-	o += 32;
-	out[o++] = '.';
-	memcpy(out + o, owner, no + 1);
+	fixbuf_init(&fb, out, size);
+	fixbuf_u64(&fb, seq < 0 ? 0 : (uint64_t)seq);
+	fixbuf_catn(&fb, ".", 1);
+	fixbuf_catn(&fb, rnd, 32);
+	fixbuf_catn(&fb, ".", 1);
+	fixbuf_cat(&fb, owner);
 	return out;
 }
 

@@ -7,8 +7,8 @@
  * object whose "Messages" (if any) is an array of objects with string
  * MessageId, ReceiptHandle, MD5OfBody and Body, an "Attributes" object of
  * strings, and no (or an empty) "MessageAttributes". Strings are decoded as
- * RFC 8259 says (\uXXXX with surrogate pairs to UTF-8). On anything else
- * it declines: raw bytes above 0x7f (jansson checks their UTF-8), numbers,
+ * RFC 8259 says (\u escapes of four hex digits, surrogate pairs joined,
+ * to UTF-8). On anything else it declines: raw bytes above 0x7f (jansson checks their UTF-8), numbers,
  * \u0000, a repeated field, message attributes, a missing field, deeper
  * nesting than SQS_RX_MAX_DEPTH, or text that is not JSON at all. A decline
  * says nothing about validity: the caller then parses with jansson, so
